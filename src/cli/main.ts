@@ -1,0 +1,56 @@
+import { commands } from './commands/index';
+import { ExitCode, reportError } from './util';
+
+const VERSION = '0.1.0';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'docker-stability: keeps Docker test environments stable',
+    '',
+    'usage: docker-stability <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'Common options: --host <endpoint> (else DOCKER_HOST, the docker context, the default socket),',
+    '--call-timeout <ms>. Run `docker-stability <command> --help` for a command’s options.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help() + '\n');
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(VERSION + '\n');
+    return ExitCode.ok;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`docker-stability: unknown command "${name}"\n\n${help()}\n`);
+    return ExitCode.usage;
+  }
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
+    process.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);
+    return ExitCode.ok;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = reportError(err);
+  },
+);

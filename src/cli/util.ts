@@ -1,0 +1,81 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DockerClient, DockerUnreachableError } from '../core/docker/client';
+import { resolveEndpoint } from '../core/docker/endpoint';
+
+/** Exit codes shared by every command. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  unreachable: 2,
+  lockTimeout: 3,
+  usage: 64,
+} as const;
+
+/** An error the CLI prints as one line and exits with. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.failure,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+/** Options every Docker-facing command accepts. */
+export const dockerOptions = {
+  host: { type: 'string' },
+  'call-timeout': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** parseArgs with usage errors turned into CliError(usage). */
+export function parse<T extends ParseArgsConfig>(argv: string[], config: T, usage: string) {
+  try {
+    return parseArgs({ ...config, args: argv, strict: true });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\nusage: ${usage}`, ExitCode.usage);
+  }
+}
+
+export function parseNumber(value: string | undefined, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new CliError(`--${name} must be a number from ${min} to ${max} (got "${value}")`, ExitCode.usage);
+  return n;
+}
+
+export function createClient(values: { host?: string; 'call-timeout'?: string }): DockerClient {
+  const endpoint = resolveEndpoint({ override: values.host });
+  const timeoutMs = parseNumber(values['call-timeout'], 'call-timeout', 100, 600_000);
+  return new DockerClient(endpoint, { timeoutMs });
+}
+
+/** Colours only on a TTY and never with NO_COLOR set (https://no-color.org). */
+export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return !!stream.isTTY && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Maps any error to one line on stderr and an exit code. */
+export function reportError(err: unknown): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`docker-stability: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof DockerUnreachableError) {
+    process.stderr.write(`docker-stability: ${err.message}\n`);
+    return ExitCode.unreachable;
+  }
+  process.stderr.write(`docker-stability: ${(err as Error)?.message ?? String(err)}\n`);
+  return ExitCode.failure;
+}

@@ -1,0 +1,12 @@
+/** Labels docker-stability sets and reads. Ownership decisions hinge on these; see docs/cleanup.md. */
+export const Labels = {
+  /** Set by `docker-stability run` on what it starts, and adoptable by the caller's own containers. */
+  runId: 'docker-stability.run-id',
+  /** Default protect label: resources carrying `<protect>=true` are never removed. */
+  protect: 'docker-stability.protect',
+  composeProject: 'com.docker.compose.project',
+  testcontainersSession: 'org.testcontainers.session-id',
+  testcontainersRyuk: 'org.testcontainers.ryuk',
+  testcontainersReuse: 'org.testcontainers.reuse-hash',
+  testcontainers: 'org.testcontainers',
+} as const;

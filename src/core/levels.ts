@@ -1,0 +1,82 @@
+export type Level = 'SAFE' | 'WARNING' | 'CRITICAL' | 'EMERGENCY';
+export const LEVELS: readonly Level[] = ['SAFE', 'WARNING', 'CRITICAL', 'EMERGENCY'];
+
+export type ResourceKind = 'memory' | 'cpu' | 'containers' | 'networks' | 'volumes';
+export const RESOURCE_KINDS: readonly ResourceKind[] = ['memory', 'cpu', 'containers', 'networks', 'volumes'];
+
+/** Lower bounds (percent) at which a level begins. */
+export interface Thresholds {
+  warning: number;
+  critical: number;
+  emergency: number;
+}
+
+export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 50, critical: 75, emergency: 90 });
+
+/**
+ * Rates a percentage: SAFE below `warning`, WARNING from `warning` up to `critical`, CRITICAL
+ * from `critical` up to and including `emergency`, EMERGENCY above `emergency`
+ * (defaults: SAFE < 50, WARNING 50-75, CRITICAL 75-90, EMERGENCY > 90).
+ */
+export function rate(percent: number, t: Thresholds = DEFAULT_THRESHOLDS): Level {
+  if (!(percent >= t.warning)) return 'SAFE'; // NaN rates SAFE rather than alarming on no data
+  if (percent < t.critical) return 'WARNING';
+  if (percent <= t.emergency) return 'CRITICAL';
+  return 'EMERGENCY';
+}
+
+export function levelIndex(level: Level): number {
+  return LEVELS.indexOf(level);
+}
+
+export function worstLevel(levels: Iterable<Level>): Level {
+  let worst: Level = 'SAFE';
+  for (const l of levels) if (levelIndex(l) > levelIndex(worst)) worst = l;
+  return worst;
+}
+
+export function isLevel(value: unknown): value is Level {
+  return typeof value === 'string' && (LEVELS as readonly string[]).includes(value);
+}
+
+/** Parses a level name case-insensitively; throws a clear error otherwise. */
+export function parseLevel(text: string): Level {
+  const upper = text.trim().toUpperCase();
+  if (isLevel(upper)) return upper;
+  throw new Error(`unknown level "${text}": use one of ${LEVELS.join(', ')}`);
+}
+
+/**
+ * Validates thresholds from settings or flags: each a finite number in 0-100 and strictly
+ * increasing. Returns the problems found (empty when valid).
+ */
+export function thresholdProblems(t: unknown, where = 'thresholds'): string[] {
+  if (typeof t !== 'object' || t === null) return [`${where} must be an object with warning, critical and emergency`];
+  const o = t as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const k of ['warning', 'critical', 'emergency'] as const) {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100) {
+      problems.push(`${where}.${k} must be a number from 0 to 100 (got ${JSON.stringify(v)})`);
+    }
+  }
+  if (problems.length === 0) {
+    const { warning, critical, emergency } = o as unknown as Thresholds;
+    if (!(warning < critical && critical < emergency)) {
+      problems.push(`${where} must be ordered warning < critical < emergency (got ${warning}, ${critical}, ${emergency})`);
+    }
+  }
+  return problems;
+}
+
+export type ThresholdSettings = Thresholds & { perResource?: Partial<Record<ResourceKind, Partial<Thresholds>>> };
+
+/** Resolves the thresholds for one resource: the per-resource override merged over the global ones. */
+export function thresholdsFor(kind: ResourceKind, s: ThresholdSettings): Thresholds {
+  const o = s.perResource?.[kind];
+  return {
+    warning: o?.warning ?? s.warning,
+    critical: o?.critical ?? s.critical,
+    emergency: o?.emergency ?? s.emergency,
+  };
+}
