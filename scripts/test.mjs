@@ -21,7 +21,7 @@ if (!process.env.DOCKER_STABILITY_SKIP_ENGINE_SETUP) {
   }
 }
 
-const suites = [{ name: 'core', cmd: 'node', args: ['scripts/run-mocha.mjs', 'out/test/unit', 'out/test/docker'] }];
+const suites = [{ name: 'core', cmd: 'node', args: ['scripts/run-mocha.mjs', 'out/test', '--exclude', 'extension', '--exclude', 'e2e', '--exclude', 'helpers', '--exclude', 'fixtures'] }];
 if (existsSync('scripts/test-extension.mjs') && !process.env.DOCKER_STABILITY_SKIP_EXTENSION_TESTS) {
   suites.push({ name: 'extension-host', cmd: 'node', args: ['scripts/test-extension.mjs'] });
 }
