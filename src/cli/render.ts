@@ -1,0 +1,62 @@
+import { RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
+import { drivingResource } from '../core/monitor/formulas';
+import type { ResourceFigure, Sample } from '../core/monitor/types';
+import { formatBytes } from '../core/util/duration';
+
+const COLORS: Record<Level, string> = { SAFE: '32', WARNING: '33', CRITICAL: '31', EMERGENCY: '1;37;41' };
+
+export function paint(text: string, level: Level, color: boolean): string {
+  return color ? `\x1b[${COLORS[level]}m${text}\x1b[0m` : text;
+}
+
+export function formatFigure(kind: ResourceKind, f: ResourceFigure): string {
+  if (kind === 'memory') return `${formatBytes(f.used)} / ${formatBytes(f.capacity)}`;
+  if (kind === 'cpu') return `${f.used.toFixed(1)}% / ${f.capacity}% (of a core)`;
+  return `${f.used} / ${f.capacity}`;
+}
+
+/** A bar of `width` cells filled to `percent`. */
+export function bar(percent: number, width: number): string {
+  const filled = Math.max(0, Math.min(width, Math.round((percent / 100) * width)));
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+/** A sparkline of percentages (0-100) in at most `width` characters, newest on the right. */
+export function sparkline(values: number[], width: number): string {
+  return values
+    .slice(-width)
+    .map((v) => SPARKS[Math.max(0, Math.min(SPARKS.length - 1, Math.floor((Math.min(100, Math.max(0, v)) / 100) * SPARKS.length)))] ?? ' ')
+    .join('');
+}
+
+export function headline(s: Sample, color: boolean): string {
+  const k = drivingResource(s);
+  return `Docker at ${s.endpoint}: ${paint(s.level, s.level, color)} (${k} ${s.resources[k].percent}%)`;
+}
+
+/** The table `status` prints: one line per resource. */
+export function renderSample(s: Sample, opts: { color: boolean; bars?: boolean; history?: Sample[] } = { color: false }): string {
+  const lines = [headline(s, opts.color)];
+  for (const k of RESOURCE_KINDS) {
+    const f = s.resources[k];
+    const parts = [
+      `  ${k.padEnd(10)}`,
+      formatFigure(k, f).padEnd(30),
+      `${f.percent.toFixed(1).padStart(6)}%`,
+      paint(f.level.padEnd(9), f.level, opts.color),
+    ];
+    if (opts.bars) parts.push(bar(f.percent, 20));
+    if (opts.history && opts.history.length > 1) parts.push(sparkline(opts.history.map((h) => h.resources[k].percent), 30));
+    lines.push(parts.join(' '));
+  }
+  lines.push(
+    `  ${s.running} running; sampled ${s.sampledAt} in ${s.durationMs} ms (cgroup ${s.source.cgroup}, api ${s.source.api}${s.source.failed ? `, failed ${s.source.failed}` : ''})`,
+  );
+  return lines.join('\n');
+}
+
+/** One line per sample, for non-TTY output (logs, CI). */
+export function sampleLine(s: Sample): string {
+  return [s.sampledAt, s.level, ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`)].join(' ');
+}

@@ -1,0 +1,137 @@
+import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import { isLevel, RESOURCE_KINDS } from '../levels';
+import { silentLogger, type Logger } from '../log';
+import { readFileIfExists, writeFileAtomic } from '../util/fs';
+import type { Sample } from './types';
+
+export const DEFAULT_HISTORY_SIZE = 1000;
+
+/** A structural check of one persisted record: anything else is skipped on load. */
+export function isSample(x: unknown): x is Sample {
+  if (typeof x !== 'object' || x === null) return false;
+  const s = x as Record<string, unknown>;
+  if (typeof s.sampledAt !== 'string' || Number.isNaN(Date.parse(s.sampledAt)) || !isLevel(s.level)) return false;
+  if (typeof s.endpoint !== 'string' || typeof s.resources !== 'object' || s.resources === null) return false;
+  const r = s.resources as Record<string, unknown>;
+  return RESOURCE_KINDS.every((k) => {
+    const f = r[k] as Record<string, unknown> | undefined;
+    return (
+      typeof f === 'object' &&
+      f !== null &&
+      ['used', 'capacity', 'percent'].every((n) => typeof f[n] === 'number' && Number.isFinite(f[n])) &&
+      isLevel(f.level)
+    );
+  });
+}
+
+/**
+ * The last N samples in memory, optionally persisted as JSON Lines so the history survives a
+ * reload. Appends are one line each; the file is rewritten atomically (temp + rename) when it
+ * has grown to half again its capacity. A torn or corrupt line costs only that record.
+ */
+export class SampleHistory {
+  private buf: Sample[] = [];
+  private linesInFile = 0;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly logger: Logger;
+  readonly file: string | undefined;
+
+  constructor(
+    private capacity = DEFAULT_HISTORY_SIZE,
+    opts: { file?: string; logger?: Logger } = {},
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`history size must be a positive integer (got ${capacity})`);
+    this.file = opts.file;
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  get size(): number {
+    return this.buf.length;
+  }
+
+  toArray(): Sample[] {
+    return this.buf.slice();
+  }
+
+  latest(): Sample | undefined {
+    return this.buf[this.buf.length - 1];
+  }
+
+  /** Changes the capacity; the oldest samples beyond it are dropped. */
+  resize(capacity: number): void {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`history size must be a positive integer (got ${capacity})`);
+    this.capacity = capacity;
+    if (this.buf.length > capacity) this.buf = this.buf.slice(-capacity);
+  }
+
+  /**
+   * Replaces the in-memory samples with the file's (followers call this to pick up a leader's
+   * samples). Corrupt lines are skipped with one warning. Returns what was loaded and skipped.
+   */
+  async load(): Promise<{ loaded: number; skipped: number }> {
+    if (!this.file) return { loaded: 0, skipped: 0 };
+    await this.writes;
+    let text: string | undefined;
+    try {
+      text = await readFileIfExists(this.file);
+    } catch (err) {
+      this.logger.warn(`history file ${this.file} could not be read: ${(err as Error).message}`);
+      return { loaded: 0, skipped: 0 };
+    }
+    if (text === undefined) return { loaded: 0, skipped: 0 };
+    const samples: Sample[] = [];
+    let skipped = 0;
+    const lines = text.split('\n');
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      try {
+        const v: unknown = JSON.parse(line);
+        if (isSample(v)) samples.push(v);
+        else skipped++;
+      } catch {
+        skipped++;
+      }
+    }
+    if (skipped > 0) this.logger.warn(`history file ${this.file}: skipped ${skipped} corrupt record(s), kept ${samples.length}`);
+    this.buf = samples.slice(-this.capacity);
+    this.linesInFile = samples.length + skipped;
+    return { loaded: this.buf.length, skipped };
+  }
+
+  /** Adds a sample and, with a file, appends it (writes are serialised, never interleaved). */
+  push(sample: Sample): void {
+    this.buf.push(sample);
+    if (this.buf.length > this.capacity) this.buf.splice(0, this.buf.length - this.capacity);
+    if (!this.file) return;
+    const file = this.file;
+    this.writes = this.writes.then(async () => {
+      try {
+        if (this.linesInFile === 0) await fsp.mkdir(dirname(file), { recursive: true });
+        if (this.linesInFile + 1 > Math.ceil(this.capacity * 1.5)) await this.rewrite(file);
+        else {
+          await fsp.appendFile(file, JSON.stringify(sample) + '\n');
+          this.linesInFile++;
+        }
+      } catch (err) {
+        this.logger.warn(`history file ${file} could not be written: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  private async rewrite(file: string): Promise<void> {
+    const text = this.buf.map((s) => JSON.stringify(s)).join('\n') + '\n';
+    await writeFileAtomic(file, text);
+    this.linesInFile = this.buf.length;
+  }
+
+  /** Waits for pending writes; with `compact`, rewrites the file to exactly the buffer. */
+  async flush(compact = false): Promise<void> {
+    await this.writes;
+    if (compact && this.file && this.buf.length > 0) {
+      const file = this.file;
+      this.writes = this.rewrite(file).catch((err: Error) => this.logger.warn(`history file ${file}: ${err.message}`));
+      await this.writes;
+    }
+  }
+}

@@ -1,0 +1,259 @@
+import { DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
+import { silentLogger, type Logger } from '../log';
+import { ContainerStatsReader } from './containerStats';
+import { buildSample } from './formulas';
+import { SampleHistory } from './history';
+import { Inventory } from './inventory';
+import { validateMonitorSettings, type MonitorSettings } from './settings';
+import type { MonitorState, Sample, Unsubscribe } from './types';
+
+export interface MonitorOptions {
+  /** Persist history here (JSON Lines); without it history lives in memory only. */
+  historyFile?: string;
+  logger?: Logger;
+  /** Relist containers, networks and volumes at least this often (events cover the rest). */
+  fallbackPollMs?: number;
+  /** Longest wait between reconnection attempts while the daemon is down. */
+  maxBackoffMs?: number;
+}
+
+const INFO_TTL_MS = 5 * 60_000;
+
+/**
+ * Samples one daemon on an interval: memory, CPU, containers, networks and volumes, each rated
+ * against thresholds. One sample is in flight at a time (concurrent callers share it),
+ * subscribers receive every sample in order, a dead daemon becomes a `down` state with the
+ * reason and exponential back-off, and `dispose()` stops everything.
+ */
+export class ResourceMonitor {
+  readonly history: SampleHistory;
+  private settings: MonitorSettings;
+  private readonly stats: ContainerStatsReader;
+  private readonly inventory: Inventory;
+  private readonly logger: Logger;
+  private readonly maxBackoffMs: number;
+  private readonly sampleListeners = new Set<(s: Sample) => void>();
+  private readonly stateListeners = new Set<(s: MonitorState) => void>();
+  private inFlight: Promise<Sample> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private failures = 0;
+  private primed = false;
+  private info: { value: DaemonInfo; at: number } | undefined;
+  private historyLoaded: Promise<unknown> | undefined;
+  private _state: MonitorState;
+
+  constructor(
+    readonly client: DockerClient,
+    settings: Partial<MonitorSettings> = {},
+    opts: MonitorOptions = {},
+  ) {
+    const { settings: valid, problems } = validateMonitorSettings(settings);
+    this.settings = valid;
+    this.logger = opts.logger ?? silentLogger;
+    for (const p of problems) this.logger.warn(`monitor settings: ${p}`);
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
+    this.stats = new ContainerStatsReader(client, { path: valid.statsPath, concurrency: valid.statsConcurrency });
+    this.inventory = new Inventory(client, { fallbackPollMs: opts.fallbackPollMs, logger: this.logger });
+    this._state = { status: 'starting', endpoint: client.endpoint.host };
+  }
+
+  get state(): MonitorState {
+    return this._state;
+  }
+
+  get currentSettings(): MonitorSettings {
+    return this.settings;
+  }
+
+  /** List calls made by the event-driven inventory (for tests and benchmarks). */
+  get inventoryListCalls(): Readonly<Record<string, number>> {
+    return this.inventory.listCalls;
+  }
+
+  onSample(cb: (s: Sample) => void): Unsubscribe {
+    this.sampleListeners.add(cb);
+    return () => this.sampleListeners.delete(cb);
+  }
+
+  onState(cb: (s: MonitorState) => void): Unsubscribe {
+    this.stateListeners.add(cb);
+    return () => this.stateListeners.delete(cb);
+  }
+
+  /** Loads persisted history once (so a reload keeps the charts) and starts sampling. */
+  start(): void {
+    if (this.running || this._state.status === 'disposed') return;
+    this.running = true;
+    this.historyLoaded ??= this.history.load();
+    this.schedule(0);
+  }
+
+  pause(): void {
+    if (this._state.status === 'disposed') return;
+    this.running = false;
+    clearTimeout(this.timer);
+    this.setState({ status: 'paused', endpoint: this.client.endpoint.host });
+  }
+
+  resume(): void {
+    if (this._state.status !== 'paused') return;
+    this.setState({ status: 'starting', endpoint: this.client.endpoint.host });
+    this.start();
+  }
+
+  /** Applies new settings live; bad values are reported and replaced by defaults. */
+  updateSettings(partial: Partial<MonitorSettings>): string[] {
+    const { settings, problems } = validateMonitorSettings({ ...this.settings, ...partial });
+    this.settings = settings;
+    this.history.resize(settings.historySize);
+    if (this.running) this.schedule(0);
+    return problems;
+  }
+
+  /**
+   * Takes a sample now, or joins the one in flight. Rejects with DockerUnreachableError when
+   * the daemon cannot be reached (and the state turns `down`).
+   */
+  sampleNow(): Promise<Sample> {
+    this.inFlight ??= this.takeSample().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    if (!this.running) return;
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    const started = Date.now();
+    try {
+      if (this._state.status === 'down') await this.client.ping();
+      await this.sampleNow();
+      this.schedule(Math.max(0, this.settings.intervalMs - (Date.now() - started)));
+    } catch (err) {
+      if (!(err instanceof DockerUnreachableError)) this.logger.error(`sample failed: ${(err as Error).message}`);
+      const backoff = Math.min(this.maxBackoffMs, this.settings.intervalMs * 2 ** Math.min(this.failures, 10));
+      if (this._state.status === 'down') this.setState({ ...this._state, retryInMs: backoff });
+      this.schedule(backoff);
+    }
+  }
+
+  private async takeSample(): Promise<Sample> {
+    if (this._state.status === 'disposed') throw new Error('monitor is disposed');
+    const t0 = performance.now();
+    try {
+      if (!this.inventory.eventsConnected) {
+        // Best effort: without events the inventory relists on every sample.
+        await this.inventory.connect().catch((err: Error) => this.logger.debug(`events: ${err.message}`));
+      }
+      const [info, counts] = await Promise.all([this.daemonInfo(), this.inventory.read()]);
+      let read = await this.stats.read(counts.running);
+      if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
+        // First sample: CPU needs two readings. The daemon's stats collector ticks once a
+        // second, so one-shot frames need about a second between them; cgroup files do not.
+        const viaApi = read.figures.some((f) => f.via === 'api');
+        await new Promise((r) => setTimeout(r, viaApi ? 1100 : 250));
+        read = await this.stats.read(counts.running);
+      }
+      this.primed = true;
+      const caps = this.settings.capacities;
+      let memory = 0;
+      let cpu = 0;
+      let cgroup = 0;
+      for (const f of read.figures) {
+        memory += f.memoryBytes;
+        cpu += f.cpuPercent;
+        if (f.via === 'cgroup') cgroup++;
+      }
+      const sample = buildSample({
+        endpoint: this.client.endpoint.host,
+        sampledAt: new Date(),
+        memoryBytes: memory,
+        memoryCapacity: caps.memoryBytes ?? info.MemTotal,
+        cpuPercent: cpu,
+        cpuCapacity: caps.cpuPercent ?? Math.max(1, info.NCPU) * 100,
+        containers: counts.containers,
+        running: counts.running.length,
+        networks: counts.networks,
+        volumes: counts.volumes,
+        capacities: caps,
+        thresholds: this.settings.thresholds,
+        source: { cgroup, api: read.figures.length - cgroup, failed: read.failed.length },
+        durationMs: performance.now() - t0,
+      });
+      this.failures = 0;
+      if (this._state.status !== 'up' && this._state.status !== 'paused') {
+        this.setState({ status: 'up', endpoint: this.client.endpoint.host, since: sample.sampledAt });
+      }
+      if ((this._state as MonitorState).status === 'disposed') return sample;
+      await this.historyLoaded;
+      this.history.push(sample);
+      for (const cb of this.sampleListeners) {
+        try {
+          cb(sample);
+        } catch (err) {
+          this.logger.error(`sample listener failed: ${(err as Error).message}`);
+        }
+      }
+      return sample;
+    } catch (err) {
+      if (err instanceof DockerUnreachableError) this.markDown(err);
+      throw err;
+    }
+  }
+
+  private markDown(err: DockerUnreachableError): void {
+    this.failures++;
+    this.info = undefined;
+    this.primed = false;
+    this.inventory.dispose();
+    this.inventory.invalidate();
+    if (this._state.status === 'disposed') return;
+    if (this._state.status !== 'down') {
+      this.logger.warn(err.message);
+      this.setState({
+        status: 'down',
+        endpoint: this.client.endpoint.host,
+        since: new Date().toISOString(),
+        reason: err.reason,
+        retryInMs: this.settings.intervalMs,
+      });
+    }
+  }
+
+  private async daemonInfo(): Promise<DaemonInfo> {
+    if (this.info && Date.now() - this.info.at < INFO_TTL_MS) return this.info.value;
+    const value = await this.client.info();
+    this.info = { value, at: Date.now() };
+    return value;
+  }
+
+  private setState(s: MonitorState): void {
+    this._state = s;
+    for (const cb of this.stateListeners) {
+      try {
+        cb(s);
+      } catch (err) {
+        this.logger.error(`state listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Stops sampling, closes the events stream and flushes history to disk. */
+  async dispose(): Promise<void> {
+    if (this._state.status === 'disposed') return;
+    this.running = false;
+    clearTimeout(this.timer);
+    this.inventory.dispose();
+    this.setState({ status: 'disposed', endpoint: this.client.endpoint.host });
+    this.sampleListeners.clear();
+    this.stateListeners.clear();
+    await this.inFlight?.catch(() => undefined);
+    await this.history.flush(true);
+  }
+}

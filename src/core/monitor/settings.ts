@@ -1,0 +1,117 @@
+import { DEFAULT_THRESHOLDS, RESOURCE_KINDS, thresholdProblems, type ResourceKind, type ThresholdSettings } from '../levels';
+import { DEFAULT_HISTORY_SIZE } from './history';
+
+export interface Capacities {
+  /** Memory capacity in bytes; default: the daemon's MemTotal (on Docker Desktop, the VM's size). */
+  memoryBytes?: number;
+  /** CPU capacity in percent of a core; default: NCPU x 100. */
+  cpuPercent?: number;
+  containers: number;
+  /** Default 31: about the number of bridge networks the default address pools allow (moby #23971). */
+  networks: number;
+  volumes: number;
+}
+
+export interface MonitorSettings {
+  intervalMs: number;
+  thresholds: ThresholdSettings;
+  capacities: Capacities;
+  historySize: number;
+  /** Most stats API calls in flight at once (only for containers not read from cgroup files). */
+  statsConcurrency: number;
+  /** `auto` reads cgroup files when the daemon is local on Linux, else the stats API. */
+  statsPath: 'auto' | 'cgroup' | 'api';
+}
+
+export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze({
+  intervalMs: 2000,
+  thresholds: { ...DEFAULT_THRESHOLDS },
+  capacities: { containers: 100, networks: 31, volumes: 200 },
+  historySize: DEFAULT_HISTORY_SIZE,
+  statsConcurrency: 8,
+  statsPath: 'auto',
+});
+
+const LIMITS = {
+  intervalMs: [250, 3_600_000],
+  historySize: [10, 100_000],
+  statsConcurrency: [1, 64],
+} as const;
+
+function num(v: unknown, min: number, max: number): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : undefined;
+}
+
+/**
+ * Turns raw settings (a VS Code configuration, a JSON file, flags) into valid MonitorSettings.
+ * Every bad value is reported by name and replaced by its default; nothing throws.
+ */
+export function validateMonitorSettings(raw: unknown): { settings: MonitorSettings; problems: string[] } {
+  const problems: string[] = [];
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const d = DEFAULT_MONITOR_SETTINGS;
+  const s: MonitorSettings = {
+    ...d,
+    thresholds: { ...d.thresholds },
+    capacities: { ...d.capacities },
+  };
+
+  for (const key of ['intervalMs', 'historySize', 'statsConcurrency'] as const) {
+    if (r[key] === undefined) continue;
+    const [min, max] = LIMITS[key];
+    const v = num(r[key], min, max);
+    if (v === undefined || (key !== 'intervalMs' && !Number.isInteger(v))) {
+      problems.push(`${key} must be ${key === 'intervalMs' ? 'a number' : 'an integer'} from ${min} to ${max} (got ${JSON.stringify(r[key])}); using ${d[key]}`);
+    } else s[key] = v;
+  }
+
+  if (r.statsPath !== undefined) {
+    if (r.statsPath === 'auto' || r.statsPath === 'cgroup' || r.statsPath === 'api') s.statsPath = r.statsPath;
+    else problems.push(`statsPath must be auto, cgroup or api (got ${JSON.stringify(r.statsPath)}); using auto`);
+  }
+
+  if (r.thresholds !== undefined) {
+    const t = r.thresholds as Record<string, unknown>;
+    const merged = { ...d.thresholds, ...(typeof t === 'object' && t !== null ? t : {}) };
+    const p = thresholdProblems(merged, 'thresholds');
+    if (p.length) problems.push(...p.map((m) => `${m}; using the defaults 50/75/90`));
+    else {
+      s.thresholds = { warning: merged.warning as number, critical: merged.critical as number, emergency: merged.emergency as number };
+      const per = (t as { perResource?: unknown }).perResource;
+      if (per !== undefined) {
+        if (typeof per !== 'object' || per === null) problems.push('thresholds.perResource must be an object keyed by resource');
+        else {
+          const out: NonNullable<ThresholdSettings['perResource']> = {};
+          for (const [k, v] of Object.entries(per as Record<string, unknown>)) {
+            if (!(RESOURCE_KINDS as readonly string[]).includes(k)) {
+              problems.push(`thresholds.perResource.${k} is not a resource (use ${RESOURCE_KINDS.join(', ')})`);
+              continue;
+            }
+            const full = { ...s.thresholds, ...(typeof v === 'object' && v !== null ? v : {}) };
+            const pp = thresholdProblems(full, `thresholds.perResource.${k}`);
+            if (pp.length) problems.push(...pp.map((m) => `${m}; ignoring this override`));
+            else out[k as ResourceKind] = v as Partial<ThresholdSettings>;
+          }
+          s.thresholds.perResource = out;
+        }
+      }
+    }
+  }
+
+  if (r.capacities !== undefined) {
+    const c = (typeof r.capacities === 'object' && r.capacities !== null ? r.capacities : {}) as Record<string, unknown>;
+    for (const key of ['containers', 'networks', 'volumes'] as const) {
+      if (c[key] === undefined) continue;
+      const v = num(c[key], 1, 1_000_000);
+      if (v === undefined) problems.push(`capacities.${key} must be a number from 1 to 1000000 (got ${JSON.stringify(c[key])}); using ${d.capacities[key]}`);
+      else s.capacities[key] = v;
+    }
+    for (const key of ['memoryBytes', 'cpuPercent'] as const) {
+      if (c[key] === undefined || c[key] === null || c[key] === 0) continue;
+      const v = num(c[key], 1, Number.MAX_SAFE_INTEGER);
+      if (v === undefined) problems.push(`capacities.${key} must be a positive number (got ${JSON.stringify(c[key])}); using the daemon's figure`);
+      else s.capacities[key] = v;
+    }
+  }
+  return { settings: s, problems };
+}
