@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,4 +17,14 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env, platform = proces
 /** Default lock folder: `DOCKER_STABILITY_LOCK_DIR`, else `<stateDir>/locks`. */
 export function defaultLockDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   return env.DOCKER_STABILITY_LOCK_DIR || join(stateDir(env, platform), 'locks');
+}
+
+/** A short stable id for an endpoint address, used in file names. */
+export function endpointId(host: string): string {
+  return createHash('sha256').update(host).digest('hex').slice(0, 12);
+}
+
+/** Where the sample history of one endpoint is persisted: `<stateDir>/history/<endpointId>.jsonl`. */
+export function defaultHistoryFile(host: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'history', `${endpointId(host)}.jsonl`);
 }

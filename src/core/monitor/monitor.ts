@@ -134,7 +134,8 @@ export class ResourceMonitor {
     try {
       if (this._state.status === 'down') await this.client.ping();
       await this.sampleNow();
-      this.schedule(Math.max(0, this.settings.intervalMs - (Date.now() - started)));
+      // Keep the cadence, but leave the daemon a breather after a slow sample.
+      this.schedule(Math.max(this.settings.intervalMs / 4, this.settings.intervalMs - (Date.now() - started)));
     } catch (err) {
       if (!(err instanceof DockerUnreachableError)) this.logger.error(`sample failed: ${(err as Error).message}`);
       const backoff = Math.min(this.maxBackoffMs, this.settings.intervalMs * 2 ** Math.min(this.failures, 10));

@@ -1,0 +1,90 @@
+import { ResourceMonitor } from '../../core/monitor/monitor';
+import type { MonitorState, Sample } from '../../core/monitor/types';
+import { defaultHistoryFile } from '../../core/paths';
+import { formatDuration } from '../../core/util/duration';
+import { loadCliConfig, monitorSettingsFrom } from '../config';
+import { renderSample, sampleLine } from '../render';
+import { createClient, dockerOptions, ExitCode, parse, parseNumber, useColor, type Command } from '../util';
+
+const usage = 'docker-stability watch [--interval S] [--count N] [--json] [--config F] [--host H]';
+
+function stateLine(s: MonitorState): string {
+  switch (s.status) {
+    case 'down':
+      return `Docker is not reachable at ${s.endpoint}: ${s.reason} (since ${s.since}; retrying in ${formatDuration(s.retryInMs)})`;
+    case 'up':
+      return `Watching ${s.endpoint}`;
+    default:
+      return `${s.status}: ${s.endpoint}`;
+  }
+}
+
+export const watchCommand: Command = {
+  name: 'watch',
+  summary: 'Live view of the daemon: levels, bars and a sparkline of recent history (plain lines when not a TTY).',
+  usage,
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        options: {
+          ...dockerOptions,
+          interval: { type: 'string' },
+          count: { type: 'string' },
+          json: { type: 'boolean' },
+          config: { type: 'string' },
+        },
+      },
+      usage,
+    );
+    const settings = monitorSettingsFrom(loadCliConfig(values.config));
+    const interval = parseNumber(values.interval, 'interval', 0.25, 3600);
+    if (interval !== undefined) settings.intervalMs = interval * 1000;
+    const count = parseNumber(values.count, 'count', 1);
+    const client = createClient(values);
+    const monitor = new ResourceMonitor(client, settings, { historyFile: defaultHistoryFile(client.endpoint.host) });
+    const tty = !!process.stdout.isTTY && !values.json;
+    const color = useColor();
+    let seen = 0;
+    let lastState = '';
+
+    const draw = (sample: Sample | undefined): void => {
+      const lines: string[] = [];
+      const st = monitor.state;
+      if (st.status !== 'up') lines.push(stateLine(st));
+      if (sample) lines.push(renderSample(sample, { color, bars: true, history: monitor.history.toArray() }));
+      lines.push('', 'Ctrl+C to stop');
+      // Home, clear to end of screen: redraw in place without scrolling.
+      process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n`);
+    };
+
+    return new Promise<number>((resolve) => {
+      const finish = (code: number): void => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (tty) process.stdout.write('\x1b[?25h');
+        void monitor.dispose().then(() => resolve(code));
+      };
+      const onSignal = (): void => finish(ExitCode.ok);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      if (tty) process.stdout.write('\x1b[?25l\x1b[2J');
+
+      monitor.onState((s) => {
+        const line = stateLine(s);
+        if (tty) draw(monitor.history.latest());
+        else if (line !== lastState && s.status !== 'disposed') {
+          if (values.json) process.stdout.write(JSON.stringify({ state: s }) + '\n');
+          else process.stderr.write(line + '\n');
+        }
+        lastState = line;
+      });
+      monitor.onSample((s) => {
+        if (tty) draw(s);
+        else process.stdout.write((values.json ? JSON.stringify(s) : sampleLine(s)) + '\n');
+        if (count !== undefined && ++seen >= count) finish(ExitCode.ok);
+      });
+      monitor.start();
+    });
+  },
+};
