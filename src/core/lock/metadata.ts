@@ -1,0 +1,151 @@
+import { promises as fsp } from 'node:fs';
+import { readFileIfExists, writeFileAtomic } from '../util/fs';
+import type { Identity } from './process';
+
+/** The holder fields that describe a previous holder in takeover and force-release records. */
+export interface HolderSummary {
+  user: string;
+  host: string;
+  pid: number;
+  why: string;
+  acquiredAt: string;
+}
+
+/** How the current holder got a lock that someone else still held (stale or dead). */
+export interface LockTakeover {
+  /** ISO time of the takeover. */
+  at: string;
+  /** Why the previous holder counted as stale, e.g. "holder pid 123 is no longer running on ci-7". */
+  reason: string;
+  /** The previous holder, when its metadata was readable. */
+  previous?: HolderSummary;
+}
+
+export interface LockHolder {
+  user: string;
+  host: string;
+  pid: number;
+  /** Free text the holder gave, e.g. "integration tests". */
+  why: string;
+  acquiredAt: string;
+  /** Last heartbeat: in `status` the lock directory's mtime, which proper-lockfile refreshes every staleMs/2. */
+  heartbeatAt: string;
+  /** Unique per acquisition; ownership is verified by it (proper-lockfile #121). */
+  token: string;
+  takeover?: LockTakeover;
+  /** A background keeper started by `lock acquire` holds it (so `lock release` may ask it to let go). */
+  keeper?: boolean;
+}
+
+/** The sibling `<name>.json` file. */
+export interface LockMetadata {
+  version: 1;
+  name: string;
+  /** Identity of the lock directory this metadata belongs to (inode and birth time). */
+  lockId: string;
+  /** The holder's stale period: a reclaimer never uses a shorter one than the holder heartbeats for. */
+  staleMs: number;
+  holder: LockHolder;
+}
+
+export type MetadataRead =
+  | { state: 'ok'; meta: LockMetadata }
+  | { state: 'missing' }
+  | { state: 'corrupt'; error: string };
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** Parses and checks a metadata file's text; throws a descriptive error for anything malformed. */
+export function parseMetadata(text: string): LockMetadata {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`not JSON (${(err as Error).message})`);
+  }
+  const m = raw as Partial<LockMetadata> | null;
+  if (!m || typeof m !== 'object') throw new Error('not an object');
+  if (m.version !== 1) throw new Error(`unknown version ${JSON.stringify(m.version)}`);
+  if (!isString(m.name) || !isString(m.lockId)) throw new Error('name or lockId missing');
+  if (typeof m.staleMs !== 'number' || !(m.staleMs > 0)) throw new Error('staleMs missing');
+  const h = m.holder as Partial<LockHolder> | undefined;
+  if (!h || typeof h !== 'object') throw new Error('holder missing');
+  for (const key of ['user', 'host', 'why', 'acquiredAt', 'heartbeatAt', 'token'] as const) {
+    if (!isString(h[key])) throw new Error(`holder.${key} missing`);
+  }
+  if (!Number.isSafeInteger(h.pid)) throw new Error('holder.pid missing');
+  return m as LockMetadata;
+}
+
+/** Reads metadata without ever throwing for bad content: corrupt files are reported, not fatal. */
+export async function readMetadata(file: string): Promise<MetadataRead> {
+  let text: string | undefined;
+  try {
+    text = await readFileIfExists(file);
+  } catch (err) {
+    return { state: 'corrupt', error: `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+  if (text === undefined) return { state: 'missing' };
+  try {
+    return { state: 'ok', meta: parseMetadata(text) };
+  } catch (err) {
+    return { state: 'corrupt', error: (err as Error).message };
+  }
+}
+
+export async function writeMetadata(file: string, meta: LockMetadata): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(meta, null, 2) + '\n');
+}
+
+export function summarize(holder: LockHolder): HolderSummary {
+  const { user, host, pid, why, acquiredAt } = holder;
+  return { user, host, pid, why, acquiredAt };
+}
+
+/** One line of `<name>.events.jsonl`. */
+export interface LockEvent {
+  type: 'takeover' | 'forced-release';
+  at: string;
+  by: Identity;
+  /** The takeover's stale reason, or the why given to force-release. */
+  reason: string;
+  previous?: HolderSummary;
+}
+
+/** Past this size the log is cut to its last KEEP_EVENTS lines. */
+const MAX_EVENTS_BYTES = 64 * 1024;
+const KEEP_EVENTS = 100;
+
+/**
+ * Appends an event. One small `appendFile` is a single O_APPEND write, so concurrent writers do
+ * not interleave on a local file system. Trimming may drop an event written concurrently: the
+ * log is a record for people, the lock never depends on it.
+ */
+export async function appendEvent(file: string, event: LockEvent): Promise<void> {
+  await fsp.appendFile(file, JSON.stringify(event) + '\n');
+  const { size } = await fsp.stat(file);
+  if (size > MAX_EVENTS_BYTES) {
+    const lines = (await fsp.readFile(file, 'utf8')).split('\n').filter(Boolean);
+    await writeFileAtomic(file, lines.slice(-KEEP_EVENTS).join('\n') + '\n');
+  }
+}
+
+/** The newest event of a type, skipping lines that do not parse. */
+export async function lastEvent(file: string, type: LockEvent['type']): Promise<LockEvent | undefined> {
+  let text: string | undefined;
+  try {
+    text = await readFileIfExists(file);
+  } catch {
+    return undefined;
+  }
+  const lines = (text ?? '').split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const e = JSON.parse(lines[i] as string) as LockEvent;
+      if (e && e.type === type && isString(e.at)) return e;
+    } catch {
+      // a torn or hand-edited line: skip it
+    }
+  }
+  return undefined;
+}

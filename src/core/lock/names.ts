@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+
+/** The lock name used when the user names none. */
+export const DEFAULT_LOCK_NAME = 'test';
+
+/** Letters, digits, `.`, `-`, `_`; starts with a letter or digit, never ends with `.` (Windows strips it). */
+const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/;
+/** Device names Windows refuses as file names, with or without an extension. */
+const WINDOWS_RESERVED_RE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+
+export class InvalidLockNameError extends Error {
+  constructor(readonly lockName: string, reason: string) {
+    super(`invalid lock name ${JSON.stringify(lockName)}: ${reason}`);
+    this.name = 'InvalidLockNameError';
+  }
+}
+
+/** Returns the name when it is a safe file name on every platform, else throws InvalidLockNameError. */
+export function validateLockName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) throw new InvalidLockNameError(String(name ?? ''), 'a name is required');
+  if (name.length > 64) throw new InvalidLockNameError(name, 'at most 64 characters');
+  if (!NAME_RE.test(name)) {
+    throw new InvalidLockNameError(name, 'use letters, digits, ".", "-" and "_", starting with a letter or digit and not ending with "."');
+  }
+  if (WINDOWS_RESERVED_RE.test(name)) throw new InvalidLockNameError(name, 'reserved device name on Windows');
+  return name;
+}
+
+/** Where one lock keeps its pieces inside the lock folder. */
+export interface LockPaths {
+  /** The path proper-lockfile locks; never created (we lock with `realpath: false`). */
+  target: string;
+  /** proper-lockfile's lock directory; its mtime is the heartbeat. Nothing is ever written inside it. */
+  lockDir: string;
+  /** Holder metadata, a sibling JSON file written atomically. */
+  metadata: string;
+  /** Append-only record of takeovers and forced releases. */
+  events: string;
+  /** A short-lived directory that serialises reclaiming a stale lock (proper-lockfile #121). */
+  gate: string;
+}
+
+export function lockPaths(dir: string, name: string): LockPaths {
+  const base = join(dir, validateLockName(name));
+  return {
+    target: base,
+    lockDir: `${base}.lock`,
+    metadata: `${base}.json`,
+    events: `${base}.events.jsonl`,
+    gate: `${base}.reclaim`,
+  };
+}
+
+/** The lock name a lock-folder entry belongs to, or undefined for anything else (temp files, gates, events). */
+export function lockNameOfEntry(entry: string): string | undefined {
+  const m = /^(.+)\.(lock|json)$/.exec(entry);
+  if (!m || !m[1]) return undefined;
+  return NAME_RE.test(m[1]) && !WINDOWS_RESERVED_RE.test(m[1]) ? m[1] : undefined;
+}

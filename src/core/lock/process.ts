@@ -1,0 +1,38 @@
+import { hostname, userInfo } from 'node:os';
+
+export interface Identity {
+  user: string;
+  host: string;
+  pid: number;
+}
+
+/** Who this process is. `userInfo()` throws for uids without a passwd entry (containers): fall back to the environment. */
+export function currentIdentity(): Identity {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER || process.env.USERNAME || process.env.LOGNAME || 'unknown';
+  }
+  return { user, host: hostname(), pid: process.pid };
+}
+
+/**
+ * Whether a pid on this host is running: true, false (ESRCH), or undefined when it cannot be told.
+ * Signal 0 checks existence without sending anything; Node implements it on Windows too.
+ * EPERM means the process exists but belongs to someone else.
+ */
+export function isPidAlive(pid: number): boolean | undefined {
+  // 0 and negative pids address process groups: never probe them.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return false;
+    if (code === 'EPERM') return true;
+    return undefined;
+  }
+}
