@@ -8,6 +8,7 @@ export const ExitCode = {
   failure: 1,
   unreachable: 2,
   lockTimeout: 3,
+  refused: 4,
   usage: 64,
 } as const;
 

@@ -1,11 +1,17 @@
 import type { Command } from '../util';
+import { composeCommand } from './compose';
 import { statusCommand } from './status';
 import { watchCommand } from './watch';
 import { historyCommand } from './history';
+import { lockCommand } from './lock';
+import { runCommandCli } from './run';
 
 /** Every CLI command, in the order `help` lists them. Each lives in its own file. */
 export const commands: Command[] = [
   statusCommand,
   watchCommand,
   historyCommand,
+  lockCommand,
+  runCommandCli,
+  composeCommand,
 ];

@@ -1,0 +1,119 @@
+import { LockManager, LockTimeoutError } from '../../core/lock';
+import { parseLevel, type Level } from '../../core/levels';
+import { stderrLogger } from '../../core/log';
+import { exitStatus, runCommand } from '../../core/runs/command';
+import type { PredictionOptions } from '../../core/runs/predict';
+import { RunStore } from '../../core/runs/records';
+import { RunRefusedError, withTestEnvironment, type CommandOutcome, type RunReport } from '../../core/runs/testRun';
+import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
+import { loadCliConfig, monitorSettingsFrom } from '../config';
+import { CliError, createClient, dockerOptions, ExitCode, parse, printJson, type Command } from '../util';
+
+const usage =
+  'docker-stability run --category NAME [--env test] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
+
+interface RunsConfig {
+  refuseAt?: string;
+  prediction?: PredictionOptions;
+  cleanup?: { testProjectPatterns?: string[]; protectLabel?: string };
+}
+
+function summaryLine(r: RunReport): string {
+  const a = r.record.added;
+  const status = r.record.exitCode !== null ? `exit ${r.record.exitCode}` : `signal ${r.record.signal}`;
+  const cleanup = r.cleanup ? `; cleaned up ${r.cleanup.removed.length} left behind (${r.cleanup.failed.length} failed)` : '';
+  return (
+    `run ${r.runId} (${r.category}, env ${r.env}): ${status} after ${formatDuration(r.record.durationMs)}; ` +
+    `peak added memory ${formatBytes(a.memoryBytes)}, cpu ${a.cpuPercent}%, containers ${a.containers}, networks ${a.networks}, volumes ${a.volumes}${cleanup}`
+  );
+}
+
+export const runCommandCli: Command = {
+  name: 'run',
+  summary: 'Run a test command under the environment lock, with prediction, sampling and cleanup of what it leaves.',
+  usage,
+  async run(argv) {
+    const sep = argv.indexOf('--');
+    const own = sep >= 0 ? argv.slice(0, sep) : argv;
+    const command = sep >= 0 ? argv.slice(sep + 1) : [];
+    const { values } = parse(
+      own,
+      {
+        options: {
+          ...dockerOptions,
+          category: { type: 'string' },
+          env: { type: 'string' },
+          why: { type: 'string' },
+          timeout: { type: 'string' },
+          force: { type: 'boolean' },
+          'refuse-at': { type: 'string' },
+          'no-cleanup': { type: 'boolean' },
+          json: { type: 'boolean' },
+          config: { type: 'string' },
+          dir: { type: 'string' },
+        },
+      },
+      usage,
+    );
+    if (!values.category) throw new CliError(`--category is required\nusage: ${usage}`, ExitCode.usage);
+    if (command.length === 0) throw new CliError(`no command given after --\nusage: ${usage}`, ExitCode.usage);
+    const config = loadCliConfig(values.config);
+    const runs = (config.runs ?? {}) as RunsConfig;
+    let refuseAt: Level;
+    let timeoutMs: number;
+    try {
+      refuseAt = parseLevel(values['refuse-at'] ?? runs.refuseAt ?? 'EMERGENCY');
+      timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout) : 300_000;
+    } catch (err) {
+      throw new CliError((err as Error).message, ExitCode.usage);
+    }
+    const logger = stderrLogger(!!process.env.DOCKER_STABILITY_VERBOSE);
+    const abort = new AbortController();
+    // Until the command runs, Ctrl+C abandons the wait; afterwards runCommand forwards it.
+    const onSignal = (): void => abort.abort(new CliError('interrupted', 130));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const { result, report } = await withTestEnvironment<CommandOutcome>(
+        {
+          category: values.category,
+          env: values.env,
+          why: values.why ?? `${values.category}: ${command.join(' ')}`.slice(0, 500),
+          client: createClient(values),
+          lock: new LockManager({ dir: values.dir, logger }),
+          store: new RunStore(undefined, { logger }),
+          monitor: monitorSettingsFrom(config),
+          prediction: runs.prediction,
+          refuseAt,
+          force: values.force,
+          timeoutMs,
+          cleanup: runs.cleanup,
+          cleanupAfter: !values['no-cleanup'],
+          signal: abort.signal,
+          logger,
+          onProgress: (m) => process.stderr.write(`docker-stability: ${m}\n`),
+        },
+        (env) => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          return runCommand(command, env.env, {
+            onError: (err) => process.stderr.write(`docker-stability: cannot start ${command[0]}: ${err.message}\n`),
+          });
+        },
+      );
+      if (values.json) printJson(report);
+      else process.stderr.write(`docker-stability: ${summaryLine(report)}\n`);
+      return exitStatus(result);
+    } catch (err) {
+      if (err instanceof RunRefusedError) {
+        if (values.json) printJson({ refused: true, reason: err.message, prediction: err.prediction, predicted: err.predicted });
+        throw new CliError(err.message, ExitCode.refused);
+      }
+      if (err instanceof LockTimeoutError) throw new CliError(err.message, ExitCode.lockTimeout);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};

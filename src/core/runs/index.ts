@@ -1,0 +1,4 @@
+export * from './records';
+export * from './predict';
+export * from './testRun';
+export * from './command';
