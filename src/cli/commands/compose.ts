@@ -1,0 +1,151 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { checkCompose, overridePath, planApply, runCompose, writeApply, type Finding, type Severity } from '../../core/compose/index';
+import { readFileIfExists } from '../../core/util/fs';
+import { CliError, ExitCode, parse, printJson, useColor, type Command } from '../util';
+
+const USAGE = [
+  'docker-stability compose check <file...> [--json] [--fail-on error|warning|info] [--kind auto|test|dev|base] [--private-daemon]',
+  '       docker-stability compose apply <file> [--in-place] [--dry-run] [--variant test|dev] [--no-validate]',
+  '       docker-stability compose up <file> [--project-name <name>]',
+  '       docker-stability compose down <file> [--volumes] [--project-name <name>]',
+].join('\n');
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${name} must be one of ${allowed.join(', ')} (got "${value}")`, ExitCode.usage);
+  return value as T;
+}
+
+function readOrFail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
+async function check(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      options: { json: { type: 'boolean' }, 'fail-on': { type: 'string' }, kind: { type: 'string' }, 'private-daemon': { type: 'boolean' } },
+      allowPositionals: true,
+    },
+    USAGE,
+  );
+  if (positionals.length === 0) throw new CliError(`compose check needs at least one file\nusage: ${USAGE}`, ExitCode.usage);
+  const failOn = oneOf(values['fail-on'], ['error', 'warning', 'info'] as const, 'fail-on') ?? 'error';
+  const fileKind = oneOf(values.kind, ['auto', 'test', 'dev', 'base'] as const, 'kind') ?? 'auto';
+  const readFile = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
+  const results = positionals.map((file) => {
+    const findings = checkCompose(readOrFail(file), resolve(file), { fileKind, sharedEnvironment: !values['private-daemon'], readFile });
+    return { file, findings };
+  });
+  if (values.json) {
+    printJson(results.flatMap(({ file, findings }) => findings.map((f) => ({ file, ...f }))));
+  } else {
+    const color = useColor();
+    const paint = (s: Severity, text: string): string => (!color ? text : `\x1b[${s === 'error' ? 31 : s === 'warning' ? 33 : 36}m${text}\x1b[0m`);
+    for (const { file, findings } of results) {
+      for (const f of findings) {
+        const fix = f.fix ? `  (fix: ${f.fix.title})` : '';
+        process.stdout.write(`${file}:${f.line}:${f.column}  ${paint(f.severity, f.severity.padEnd(7))}  ${f.rule}  ${f.message}${fix}\n`);
+      }
+    }
+    const all = results.flatMap((r) => r.findings);
+    const count = (s: Severity): number => all.filter((f) => f.severity === s).length;
+    process.stdout.write(`${results.length} file(s): ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`);
+  }
+  const failing = results.some((r) => r.findings.some((f: Finding) => RANK[f.severity] >= RANK[failOn]));
+  return failing ? ExitCode.failure : ExitCode.ok;
+}
+
+function colorDiff(diff: string): string {
+  if (!useColor()) return diff;
+  return diff
+    .split('\n')
+    .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? `\x1b[32m${l}\x1b[0m` : l.startsWith('-') && !l.startsWith('---') ? `\x1b[31m${l}\x1b[0m` : l.startsWith('@@') ? `\x1b[36m${l}\x1b[0m` : l))
+    .join('\n');
+}
+
+async function apply(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      options: { 'in-place': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, variant: { type: 'string' }, 'no-validate': { type: 'boolean' } },
+      allowPositionals: true,
+    },
+    USAGE,
+  );
+  if (positionals.length !== 1) throw new CliError(`compose apply takes exactly one file\nusage: ${USAGE}`, ExitCode.usage);
+  const variant = oneOf(values.variant, ['test', 'dev'] as const, 'variant');
+  let plan;
+  try {
+    plan = await planApply(positionals[0] as string, { inPlace: values['in-place'], variant });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  for (const c of plan.changes) process.stdout.write(`  ${c}\n`);
+  if (plan.diff === '') {
+    process.stdout.write(`nothing to change (variant ${plan.variant})\n`);
+    return ExitCode.ok;
+  }
+  process.stdout.write(colorDiff(plan.diff));
+  if (values['dry-run']) {
+    process.stdout.write(`dry run: ${relative(process.cwd(), plan.targetFile)} not written\n`);
+    return ExitCode.ok;
+  }
+  try {
+    const result = await writeApply(plan, { validate: !values['no-validate'] });
+    const backup = result.backup ? ` (previous version in ${relative(process.cwd(), result.backup)})` : '';
+    process.stdout.write(`wrote ${relative(process.cwd(), result.written)}${backup}\n`);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  return ExitCode.ok;
+}
+
+async function filesFor(file: string): Promise<string[]> {
+  const abs = resolve(file);
+  if ((await readFileIfExists(abs)) === undefined) throw new CliError(`compose file not found: ${file}`);
+  const override = overridePath(abs);
+  return existsSync(override) ? [abs, override] : [abs];
+}
+
+async function upOrDown(verb: 'up' | 'down', argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { options: { 'project-name': { type: 'string' }, volumes: { type: 'boolean' } }, allowPositionals: true },
+    USAGE,
+  );
+  if (positionals.length !== 1) throw new CliError(`compose ${verb} takes exactly one file\nusage: ${USAGE}`, ExitCode.usage);
+  if (verb === 'up' && values.volumes) throw new CliError('--volumes is an option of compose down', ExitCode.usage);
+  const files = await filesFor(positionals[0] as string);
+  if (verb === 'up' && files.length === 1) process.stderr.write('docker-stability: no override next to this file (run `compose apply` first): starting it as it is\n');
+  const args = verb === 'up' ? ['up', '-d'] : ['down', ...(values.volumes ? ['-v'] : [])];
+  const r = await runCompose(files, args, { projectName: values['project-name'], stdio: 'inherit' });
+  return r.code === 0 ? ExitCode.ok : ExitCode.failure;
+}
+
+export const composeCommand: Command = {
+  name: 'compose',
+  summary: 'Check compose files for instability causes, apply the base standard, start/stop with it',
+  usage: USAGE,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    switch (sub) {
+      case 'check':
+        return check(rest);
+      case 'apply':
+        return apply(rest);
+      case 'up':
+      case 'down':
+        return upOrDown(sub, rest);
+      default:
+        throw new CliError(`${sub ? `unknown compose subcommand "${sub}"` : 'compose needs a subcommand'}\nusage: ${USAGE}`, ExitCode.usage);
+    }
+  },
+};

@@ -1,0 +1,150 @@
+import { isMap, stringify, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { deepMerge, isRecord } from './model';
+
+/** A replacement of `length` characters at `offset` of the original text. */
+export interface TextEdit {
+  offset: number;
+  length: number;
+  newText: string;
+}
+
+/**
+ * Applies edits made against the same original text. Throws on overlapping edits: they come from
+ * a bug, and a silently mangled compose file is worse than an error.
+ */
+export function applyFix(text: string, fix: { edits: TextEdit[] }): string {
+  const edits = [...fix.edits].sort((a, b) => a.offset - b.offset);
+  let out = '';
+  let pos = 0;
+  for (const e of edits) {
+    if (e.offset < pos || e.offset + e.length > text.length) throw new Error(`overlapping or out-of-range edit at offset ${e.offset}`);
+    out += text.slice(pos, e.offset) + e.newText;
+    pos = e.offset + e.length;
+  }
+  return out + text.slice(pos);
+}
+
+export function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+/** Offset just past the end of the line holding `offset` (past its newline, or the text's end). */
+function afterLine(text: string, offset: number): number {
+  if (offset > 0 && text[offset - 1] === '\n') return offset;
+  const nl = text.indexOf('\n', offset);
+  return nl < 0 ? text.length : nl + 1;
+}
+
+function onlySpaceBefore(text: string, offset: number): boolean {
+  return /^[ \t]*$/.test(text.slice(lineStart(text, offset), offset));
+}
+
+/** Renders values the way compose v1 (PyYAML, YAML 1.1) reads them back: `"no"`, `"on"`, `"0.25"` stay strings. */
+export function renderYaml(value: unknown, flow = false): string {
+  return stringify(value, { version: '1.1', lineWidth: 0, collectionStyle: flow ? 'flow' : 'block' }).replace(/\n$/, '');
+}
+
+/** The indentation step of the text (the smallest non-zero indentation), 2 if none. */
+export function indentUnit(text: string): number {
+  let min = Infinity;
+  for (const m of text.matchAll(/^( +)\S/gm)) min = Math.min(min, (m[1] as string).length);
+  return Number.isFinite(min) && min <= 8 ? min : 2;
+}
+
+/**
+ * Inserts keys into an existing mapping without touching anything else: block mappings get new
+ * lines after their last entry at the entries' indentation, flow mappings get `, key: value`.
+ */
+export function insertIntoMap(text: string, map: YAMLMap<Scalar, Node>, values: Record<string, unknown>): TextEdit | undefined {
+  if (Object.keys(values).length === 0 || !map.range) return undefined;
+  const eol = eolOf(text);
+  if (map.flow || map.items.length === 0) {
+    const close = text.lastIndexOf('}', map.range[1]);
+    if (close < map.range[0]) return undefined;
+    const inner = renderYaml(values, true).replace(/^\{\s*/, '').replace(/\s*\}$/, '');
+    const sep = map.items.length > 0 ? ', ' : ' ';
+    return { offset: close, length: 0, newText: `${sep}${inner} ` };
+  }
+  const first = map.items[0] as Pair<Scalar, Node | null>;
+  const last = map.items[map.items.length - 1] as Pair<Scalar, Node | null>;
+  const keyStart = first.key.range?.[0];
+  const lastEnd = last.value?.range?.[1] ?? last.key.range?.[1];
+  if (keyStart === undefined || lastEnd === undefined) return undefined;
+  const indent = ' '.repeat(keyStart - lineStart(text, keyStart));
+  const unit = indentUnit(text);
+  const body = stringify(values, { version: '1.1', lineWidth: 0, indent: unit }).replace(/\n$/, '');
+  let offset = afterLine(text, lastEnd);
+  const needsEol = offset === text.length && !text.endsWith('\n');
+  const lines = body.split('\n').map((l) => (l.length > 0 ? indent + l : l));
+  if (needsEol) offset = text.length;
+  return { offset, length: 0, newText: (needsEol ? eol : '') + lines.join(eol) + eol };
+}
+
+/** Replaces a scalar node's source with a rendered value. */
+export function replaceScalar(node: Node, value: unknown): TextEdit | undefined {
+  if (!node.range) return undefined;
+  return { offset: node.range[0], length: node.range[1] - node.range[0], newText: renderYaml(value, true) };
+}
+
+/**
+ * Removes one entry from a block mapping. Undefined (no safe edit) for flow mappings and for
+ * the only entry of a mapping, which would leave its parent empty.
+ */
+export function removePair(text: string, map: YAMLMap<Scalar, Node>, pair: Pair<Scalar, Node | null>): TextEdit | undefined {
+  if (map.flow || map.items.length < 2) return undefined;
+  const i = map.items.indexOf(pair as Pair<Scalar, Node>);
+  const start = pair.key.range?.[0];
+  const end = pair.value?.range?.[1] ?? pair.key.range?.[1];
+  if (i < 0 || start === undefined || end === undefined) return undefined;
+  const next = map.items[i + 1];
+  if (next) {
+    // Up to the next key: the removed entry's indentation is reused by the next one.
+    const nextStart = (next.key as Scalar).range?.[0];
+    if (nextStart === undefined) return undefined;
+    return { offset: start, length: nextStart - start, newText: '' };
+  }
+  if (!onlySpaceBefore(text, start)) return undefined;
+  const from = lineStart(text, start);
+  return { offset: from, length: afterLine(text, end) - from, newText: '' };
+}
+
+/** Removes one item of a block sequence; undefined for flow sequences and for the only item. */
+export function removeSeqItem(text: string, seq: YAMLSeq, item: Node): TextEdit | undefined {
+  if (seq.flow || seq.items.length < 2 || !item.range) return undefined;
+  const dash = text.lastIndexOf('-', item.range[0]);
+  if (dash < 0 || !onlySpaceBefore(text, dash)) return undefined;
+  const from = lineStart(text, dash);
+  return { offset: from, length: afterLine(text, item.range[1]) - from, newText: '' };
+}
+
+/**
+ * Adds `patch` to the mapping `map` wherever keys are missing, recursing into mappings that
+ * exist. Keys the user set (to anything, even a scalar where a mapping is expected) are kept.
+ * `plain` is the mapping's value with `<<` merge keys resolved: a key that only comes from a
+ * merge is written out whole (merged value + patch), because a literal key replaces the merged
+ * one entirely.
+ */
+export function mergeMissing(
+  text: string,
+  map: YAMLMap<Scalar, Node>,
+  patch: Record<string, unknown>,
+  plain: Record<string, unknown> = {},
+): TextEdit[] {
+  const edits: TextEdit[] = [];
+  const missing: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    const pair = map.items.find((p) => (p.key as Scalar | null)?.value === key);
+    const merged = plain[key];
+    if (!pair) missing[key] = isRecord(merged) && isRecord(value) ? deepMerge(merged, value) : value;
+    else if (isMap(pair.value) && isRecord(value)) {
+      edits.push(...mergeMissing(text, pair.value as YAMLMap<Scalar, Node>, value, isRecord(merged) ? merged : {}));
+    }
+  }
+  const insert = insertIntoMap(text, map, missing);
+  if (insert) edits.push(insert);
+  return edits;
+}
