@@ -115,8 +115,9 @@ export function parseHost(host: string, source: string, tls?: TlsMaterial): Endp
     case 'unix:':
       return { source, host, protocol: 'unix', socketPath: decodeURIComponent(url.pathname) };
     case 'npipe:': {
-      // npipe:////./pipe/docker_engine -> \\.\pipe\docker_engine
-      const pipe = decodeURIComponent(url.pathname).replace(/^\/+/, '').replace(/\//g, '\\');
+      // npipe:////./pipe/docker_engine -> \\.\pipe\docker_engine. Taken from the raw text: URL
+      // parsing removes the `.` segment (pathname `//pipe/docker_engine`), losing the local host.
+      const pipe = decodeURIComponent(host.slice('npipe:'.length)).replace(/^\/+/, '').replace(/\//g, '\\');
       return { source, host, protocol: 'npipe', socketPath: `\\\\${pipe}` };
     }
     case 'tcp:':

@@ -33,6 +33,8 @@ export function isSample(x: unknown): x is Sample {
 export class SampleHistory {
   private buf: Sample[] = [];
   private linesInFile = 0;
+  /** Set when the file holds damage (corrupt lines, a torn last line): the next write rewrites it whole. */
+  private rewriteNext = false;
   private writes: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   readonly file: string | undefined;
@@ -96,6 +98,8 @@ export class SampleHistory {
     if (skipped > 0) this.logger.warn(`history file ${this.file}: skipped ${skipped} corrupt record(s), kept ${samples.length}`);
     this.buf = samples.slice(-this.capacity);
     this.linesInFile = samples.length + skipped;
+    // An append after a torn last line (no trailing newline) would be glued onto it and lost.
+    this.rewriteNext = skipped > 0 || (text.length > 0 && !text.endsWith('\n'));
     return { loaded: this.buf.length, skipped };
   }
 
@@ -108,7 +112,7 @@ export class SampleHistory {
     this.writes = this.writes.then(async () => {
       try {
         if (this.linesInFile === 0) await fsp.mkdir(dirname(file), { recursive: true });
-        if (this.linesInFile + 1 > Math.ceil(this.capacity * 1.5)) await this.rewrite(file);
+        if (this.rewriteNext || this.linesInFile + 1 > Math.ceil(this.capacity * 1.5)) await this.rewrite(file);
         else {
           await fsp.appendFile(file, JSON.stringify(sample) + '\n');
           this.linesInFile++;
@@ -123,6 +127,7 @@ export class SampleHistory {
     const text = this.buf.map((s) => JSON.stringify(s)).join('\n') + '\n';
     await writeFileAtomic(file, text);
     this.linesInFile = this.buf.length;
+    this.rewriteNext = false;
   }
 
   /** Waits for pending writes; with `compact`, rewrites the file to exactly the buffer. */

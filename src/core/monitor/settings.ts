@@ -70,9 +70,11 @@ export function validateMonitorSettings(raw: unknown): { settings: MonitorSettin
     else problems.push(`statsPath must be auto, cgroup or api (got ${JSON.stringify(r.statsPath)}); using auto`);
   }
 
-  if (r.thresholds !== undefined) {
+  if (r.thresholds !== undefined && (typeof r.thresholds !== 'object' || r.thresholds === null)) {
+    problems.push(`thresholds must be an object with warning, critical, emergency (got ${JSON.stringify(r.thresholds)}); using the defaults 50/75/90`);
+  } else if (r.thresholds !== undefined) {
     const t = r.thresholds as Record<string, unknown>;
-    const merged = { ...d.thresholds, ...(typeof t === 'object' && t !== null ? t : {}) };
+    const merged = { ...d.thresholds, ...t };
     const p = thresholdProblems(merged, 'thresholds');
     if (p.length) problems.push(...p.map((m) => `${m}; using the defaults 50/75/90`));
     else {
@@ -87,7 +89,11 @@ export function validateMonitorSettings(raw: unknown): { settings: MonitorSettin
               problems.push(`thresholds.perResource.${k} is not a resource (use ${RESOURCE_KINDS.join(', ')})`);
               continue;
             }
-            const full = { ...s.thresholds, ...(typeof v === 'object' && v !== null ? v : {}) };
+            if (typeof v !== 'object' || v === null) {
+              problems.push(`thresholds.perResource.${k} must be an object with warning, critical and/or emergency (got ${JSON.stringify(v)}); ignoring this override`);
+              continue;
+            }
+            const full = { ...s.thresholds, ...v };
             const pp = thresholdProblems(full, `thresholds.perResource.${k}`);
             if (pp.length) problems.push(...pp.map((m) => `${m}; ignoring this override`));
             else out[k as ResourceKind] = v as Partial<ThresholdSettings>;
@@ -98,8 +104,10 @@ export function validateMonitorSettings(raw: unknown): { settings: MonitorSettin
     }
   }
 
-  if (r.capacities !== undefined) {
-    const c = (typeof r.capacities === 'object' && r.capacities !== null ? r.capacities : {}) as Record<string, unknown>;
+  if (r.capacities !== undefined && (typeof r.capacities !== 'object' || r.capacities === null)) {
+    problems.push(`capacities must be an object (got ${JSON.stringify(r.capacities)}); using the defaults`);
+  } else if (r.capacities !== undefined) {
+    const c = r.capacities as Record<string, unknown>;
     for (const key of ['containers', 'networks', 'volumes'] as const) {
       if (c[key] === undefined) continue;
       const v = num(c[key], 1, 1_000_000);

@@ -1,0 +1,102 @@
+import { strict as assert } from 'node:assert';
+import { DEFAULT_MONITOR_SETTINGS, validateMonitorSettings } from '../../../src/core/monitor/settings';
+
+describe('monitor settings validation', () => {
+  it('returns the defaults with no problems for empty or non-object input', () => {
+    for (const raw of [undefined, null, {}, 'nonsense', 42]) {
+      const { settings, problems } = validateMonitorSettings(raw);
+      assert.deepEqual(problems, [], `input ${JSON.stringify(raw)}`);
+      assert.deepEqual(settings, DEFAULT_MONITOR_SETTINGS);
+    }
+    assert.equal(DEFAULT_MONITOR_SETTINGS.intervalMs, 2000);
+    assert.equal(DEFAULT_MONITOR_SETTINGS.historySize, 1000);
+    assert.equal(DEFAULT_MONITOR_SETTINGS.capacities.networks, 31);
+  });
+
+  it('accepts every valid value as given', () => {
+    const raw = {
+      intervalMs: 500,
+      historySize: 50,
+      statsConcurrency: 4,
+      statsPath: 'api',
+      thresholds: { warning: 40, critical: 60, emergency: 80, perResource: { cpu: { emergency: 95 } } },
+      capacities: { containers: 20, networks: 10, volumes: 30, memoryBytes: 1e9, cpuPercent: 150 },
+    };
+    const { settings, problems } = validateMonitorSettings(raw);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings, raw);
+  });
+
+  it('names every bad value and falls back to its default', () => {
+    const { settings, problems } = validateMonitorSettings({
+      intervalMs: 10,
+      historySize: 10.5,
+      statsConcurrency: 'eight',
+      statsPath: 'proc',
+      capacities: { containers: 0, networks: -3, volumes: 'many', memoryBytes: -1, cpuPercent: Number.NaN },
+    });
+    const expect: Array<[RegExp, string]> = [
+      [/^intervalMs must be a number from 250 to 3600000 \(got 10\); using 2000$/, 'intervalMs'],
+      [/^historySize must be an integer from 10 to 100000 \(got 10.5\); using 1000$/, 'historySize'],
+      [/^statsConcurrency must be an integer from 1 to 64 \(got "eight"\); using 8$/, 'statsConcurrency'],
+      [/^statsPath must be auto, cgroup or api \(got "proc"\); using auto$/, 'statsPath'],
+      [/^capacities\.containers must be a number from 1 to 1000000 \(got 0\); using 100$/, 'containers'],
+      [/^capacities\.networks .*\(got -3\); using 31$/, 'networks'],
+      [/^capacities\.volumes .*\(got "many"\); using 200$/, 'volumes'],
+      [/^capacities\.memoryBytes must be a positive number \(got -1\); using the daemon's figure$/, 'memoryBytes'],
+      [/^capacities\.cpuPercent must be a positive number/, 'cpuPercent'],
+    ];
+    for (const [re, what] of expect) assert.ok(problems.some((p) => re.test(p)), `${what} not reported as expected in:\n${problems.join('\n')}`);
+    assert.equal(problems.length, expect.length);
+    assert.deepEqual(settings, DEFAULT_MONITOR_SETTINGS);
+  });
+
+  it('treats a null or 0 memory/CPU capacity as "use the daemon figure" without complaint', () => {
+    const { settings, problems } = validateMonitorSettings({ capacities: { memoryBytes: 0, cpuPercent: null } });
+    assert.deepEqual(problems, []);
+    assert.equal(settings.capacities.memoryBytes, undefined);
+    assert.equal(settings.capacities.cpuPercent, undefined);
+  });
+
+  it('merges partial thresholds over the defaults and rejects unordered or out-of-range ones', () => {
+    assert.deepEqual(validateMonitorSettings({ thresholds: { warning: 30 } }).settings.thresholds, { warning: 30, critical: 75, emergency: 90 });
+
+    const unordered = validateMonitorSettings({ thresholds: { warning: 80, critical: 70 } });
+    assert.match(unordered.problems.join('\n'), /thresholds must be ordered warning < critical < emergency \(got 80, 70, 90\); using the defaults 50\/75\/90/);
+    assert.deepEqual(unordered.settings.thresholds, DEFAULT_MONITOR_SETTINGS.thresholds);
+
+    const range = validateMonitorSettings({ thresholds: { emergency: 101 } });
+    assert.match(range.problems.join('\n'), /thresholds\.emergency must be a number from 0 to 100 \(got 101\)/);
+
+    const equal = validateMonitorSettings({ thresholds: { warning: 75, critical: 75 } });
+    assert.match(equal.problems.join('\n'), /ordered/, 'equal boundaries are not strictly increasing');
+  });
+
+  it('validates per-resource overrides against the global thresholds and drops the bad ones by name', () => {
+    const { settings, problems } = validateMonitorSettings({
+      thresholds: {
+        perResource: {
+          memory: { warning: 70, critical: 80 },
+          cpu: { warning: 95 }, // above the global critical 75: unordered
+          disks: { warning: 10 },
+        },
+      },
+    });
+    assert.deepEqual(settings.thresholds.perResource, { memory: { warning: 70, critical: 80 } });
+    assert.ok(problems.some((p) => /^thresholds\.perResource\.cpu must be ordered .*; ignoring this override$/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /^thresholds\.perResource\.disks is not a resource \(use memory, cpu, containers, networks, volumes\)$/.test(p)));
+    assert.equal(problems.length, 2);
+  });
+
+  it('rejects a per-resource override that is not an object instead of keeping it', () => {
+    const { settings, problems } = validateMonitorSettings({ thresholds: { perResource: { cpu: 80 } } });
+    assert.deepEqual(settings.thresholds.perResource, {});
+    assert.match(problems.join('\n'), /thresholds\.perResource\.cpu must be an object/);
+  });
+
+  it('reports thresholds, perResource or capacities that are not objects', () => {
+    assert.match(validateMonitorSettings({ thresholds: { perResource: 'cpu' } }).problems.join('\n'), /thresholds\.perResource must be an object keyed by resource/);
+    assert.match(validateMonitorSettings({ thresholds: 50 }).problems.join('\n'), /^thresholds must be an object .*\(got 50\); using the defaults 50\/75\/90$/);
+    assert.match(validateMonitorSettings({ capacities: 'big' }).problems.join('\n'), /^capacities must be an object \(got "big"\); using the defaults$/);
+  });
+});
