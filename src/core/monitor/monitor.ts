@@ -245,8 +245,11 @@ export class ResourceMonitor {
     }
   }
 
-  /** Stops sampling, closes the events stream and flushes history to disk. */
-  async dispose(): Promise<void> {
+  /**
+   * Stops sampling, closes the events stream and flushes history to disk; with `compact`
+   * (default) the history file is rewritten to exactly the in-memory samples.
+   */
+  async dispose(opts: { compact?: boolean } = {}): Promise<void> {
     if (this._state.status === 'disposed') return;
     this.running = false;
     clearTimeout(this.timer);
@@ -255,6 +258,6 @@ export class ResourceMonitor {
     this.sampleListeners.clear();
     this.stateListeners.clear();
     await this.inFlight?.catch(() => undefined);
-    await this.history.flush(true);
+    await this.history.flush(opts.compact ?? true);
   }
 }

@@ -1,0 +1,270 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { DockerClient } from '../docker/client';
+import { LockManager, type LockHandle } from '../lock';
+import { silentLogger, type Logger } from '../log';
+import { endpointId, stateDir } from '../paths';
+import { readFileIfExists, writeFileAtomic } from '../util/fs';
+import type { SampleHistory } from './history';
+import { ResourceMonitor } from './monitor';
+import type { MonitorSettings } from './settings';
+import type { MonitorState, Sample, Unsubscribe } from './types';
+
+export type MonitorRole = 'leader' | 'follower';
+
+export interface SharedMonitorOptions {
+  /** The history file all processes watching this endpoint share. */
+  historyFile: string;
+  /** Where the leadership lock lives (default `<stateDir>/leaders`, apart from environment locks). */
+  leaderDir?: string;
+  logger?: Logger;
+  /** Relist fallback for the leader's inventory (see ResourceMonitor). */
+  fallbackPollMs?: number;
+}
+
+/**
+ * One sampler per daemon per machine, however many windows or terminals watch it: the process
+ * that holds the leadership lock samples and appends to the shared history file; the others
+ * follow that file and re-emit the leader's samples, costing the daemon nothing. When the
+ * leader goes away its lock goes stale and a follower takes over. Per-window polling is a known
+ * complaint about Docker tooling (vscode-docker #1225).
+ */
+export class SharedMonitor {
+  private readonly inner: ResourceMonitor;
+  private readonly leaders: LockManager;
+  private readonly lockName: string;
+  private readonly stateFile: string;
+  private readonly logger: Logger;
+  private readonly sampleListeners = new Set<(s: Sample) => void>();
+  private readonly stateListeners = new Set<(s: MonitorState) => void>();
+  private readonly roleListeners = new Set<(r: MonitorRole) => void>();
+  private handle: LockHandle | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private disposed = false;
+  private lastSeen = '';
+  private lastFileStamp = '';
+  private followerState: MonitorState | undefined;
+  private _role: MonitorRole = 'follower';
+  private ticks = 0;
+
+  constructor(
+    readonly client: DockerClient,
+    settings: Partial<MonitorSettings>,
+    private readonly opts: SharedMonitorOptions,
+  ) {
+    this.logger = opts.logger ?? silentLogger;
+    this.inner = new ResourceMonitor(client, settings, {
+      historyFile: opts.historyFile,
+      logger: this.logger,
+      fallbackPollMs: opts.fallbackPollMs,
+    });
+    const interval = this.inner.currentSettings.intervalMs;
+    this.leaders = new LockManager({
+      dir: opts.leaderDir ?? join(stateDir(), 'leaders'),
+      staleMs: Math.max(10_000, interval * 3),
+      logger: this.logger,
+    });
+    this.lockName = `monitor-${endpointId(client.endpoint.host)}`;
+    this.stateFile = `${opts.historyFile}.state.json`;
+    this.inner.onSample((s) => {
+      this.lastSeen = s.sampledAt;
+      this.emitSample(s);
+    });
+    this.inner.onState((s) => {
+      if (this._role !== 'leader') return;
+      this.emitState(s);
+      void writeFileAtomic(this.stateFile, JSON.stringify(s)).catch(() => undefined);
+    });
+  }
+
+  get role(): MonitorRole {
+    return this._role;
+  }
+
+  get history(): SampleHistory {
+    return this.inner.history;
+  }
+
+  get state(): MonitorState {
+    if (this._role === 'leader' || this.inner.state.status === 'paused' || this.inner.state.status === 'disposed') {
+      return this.inner.state;
+    }
+    return this.followerState ?? { status: 'starting', endpoint: this.client.endpoint.host };
+  }
+
+  get currentSettings(): MonitorSettings {
+    return this.inner.currentSettings;
+  }
+
+  onSample(cb: (s: Sample) => void): Unsubscribe {
+    this.sampleListeners.add(cb);
+    return () => this.sampleListeners.delete(cb);
+  }
+
+  onState(cb: (s: MonitorState) => void): Unsubscribe {
+    this.stateListeners.add(cb);
+    return () => this.stateListeners.delete(cb);
+  }
+
+  onRole(cb: (r: MonitorRole) => void): Unsubscribe {
+    this.roleListeners.add(cb);
+    return () => this.roleListeners.delete(cb);
+  }
+
+  start(): void {
+    if (this.running || this.disposed) return;
+    this.running = true;
+    void this.cycle();
+  }
+
+  pause(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.inner.pause();
+    this.emitState(this.inner.state);
+    void this.stepDown();
+  }
+
+  resume(): void {
+    if (this.disposed) return;
+    this.inner.resume();
+    if (this._role === 'follower') this.inner.pause();
+    this.start();
+  }
+
+  updateSettings(partial: Partial<MonitorSettings>): string[] {
+    return this.inner.updateSettings(partial);
+  }
+
+  /** A fresh sample: the leader's latest if recent enough, else one taken now. */
+  async sampleNow(): Promise<Sample> {
+    const latest = this.inner.history.latest();
+    const fresh = latest && Date.now() - Date.parse(latest.sampledAt) < this.inner.currentSettings.intervalMs * 2;
+    if (this._role === 'follower' && fresh && latest) return latest;
+    return this.inner.sampleNow();
+  }
+
+  /** Leader: nothing to do (the inner monitor samples). Follower: pick up new samples, try to lead. */
+  private async cycle(): Promise<void> {
+    if (!this.running || this.disposed) return;
+    try {
+      if (this._role === 'follower') {
+        // Try for leadership now and then (every third tick): a dead leader's lock goes stale.
+        if (this.ticks++ % 3 === 0 && (await this.tryLead())) return;
+        await this.follow();
+      }
+    } catch (err) {
+      this.logger.debug(`shared monitor: ${(err as Error).message}`);
+    }
+    if (this.running && !this.disposed && this._role === 'follower') {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.cycle(), this.inner.currentSettings.intervalMs);
+    }
+  }
+
+  private async tryLead(): Promise<boolean> {
+    let handle: LockHandle;
+    try {
+      handle = await this.leaders.acquire(this.lockName, {
+        timeoutMs: 0,
+        why: `monitor leader for ${this.client.endpoint.host}`,
+        onCompromised: () => {
+          this.logger.warn('monitor leadership lost; following the new leader');
+          this.handle = undefined;
+          this.setRole('follower');
+          this.inner.pause();
+          void this.cycle();
+        },
+      });
+    } catch {
+      return false;
+    }
+    if (this.disposed || !this.running) {
+      await handle.release();
+      return false;
+    }
+    this.handle = handle;
+    await this.inner.history.load(); // continue the shared history where the last leader left it
+    this.setRole('leader');
+    if (this.inner.state.status === 'paused') this.inner.resume();
+    else this.inner.start();
+    return true;
+  }
+
+  private async follow(): Promise<void> {
+    const file = this.opts.historyFile;
+    const stat = await fsp.stat(file).catch(() => undefined);
+    const stamp = stat ? `${stat.mtimeMs}:${stat.size}` : '';
+    if (stamp && stamp !== this.lastFileStamp) {
+      this.lastFileStamp = stamp;
+      await this.inner.history.load();
+      for (const s of this.inner.history.toArray()) {
+        if (s.sampledAt > this.lastSeen) {
+          this.lastSeen = s.sampledAt;
+          this.emitSample(s);
+        }
+      }
+    }
+    const stateText = await readFileIfExists(this.stateFile).catch(() => undefined);
+    if (stateText) {
+      try {
+        const st = JSON.parse(stateText) as MonitorState;
+        if (st && typeof st.status === 'string' && JSON.stringify(st) !== JSON.stringify(this.followerState)) {
+          this.followerState = st;
+          this.emitState(st);
+        }
+      } catch {
+        // a torn state file: the next write replaces it
+      }
+    }
+  }
+
+  private async stepDown(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await h.release().catch(() => undefined);
+    this.setRole('follower');
+  }
+
+  private setRole(r: MonitorRole): void {
+    if (this._role === r) return;
+    this._role = r;
+    for (const cb of this.roleListeners) cb(r);
+  }
+
+  private emitSample(s: Sample): void {
+    for (const cb of this.sampleListeners) {
+      try {
+        cb(s);
+      } catch (err) {
+        this.logger.error(`sample listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private emitState(s: MonitorState): void {
+    for (const cb of this.stateListeners) {
+      try {
+        cb(s);
+      } catch (err) {
+        this.logger.error(`state listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.running = false;
+    clearTimeout(this.timer);
+    // Only the leader compacts the shared file: a follower's copy may lag behind it.
+    await this.inner.dispose({ compact: this._role === 'leader' });
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await h.release().catch(() => undefined);
+    this.sampleListeners.clear();
+    this.stateListeners.clear();
+    this.roleListeners.clear();
+  }
+}
