@@ -1,1 +1,92 @@
+// Wires the extension together: settings, the core services, status bar, dashboard, commands
+// and compose diagnostics. Everything else lives in its own module.
+import * as vscode from 'vscode';
+import type { Finding } from '../core/compose';
+import type { CommandContext } from './commands/context';
+import { registerCommands } from './commands';
+import { forceReleaseFromDashboard } from './commands/locks';
+import { ComposeDiagnostics } from './composeDiagnostics';
+import { onConfigChange, readConfig } from './config';
+import { Dashboard } from './dashboard';
+import { channelLogger } from './log';
+import { DashboardModel } from './model';
+import { dashboardSettings, Services } from './services';
+import type { ExtensionConfig } from './settings';
+import { StatusBar } from './statusBar';
+import type { StatusView } from './statusText';
 
+/** What activate() returns: a small surface for integration tests and other extensions. */
+export interface DockerStabilityApi {
+  services: Services;
+  model: DashboardModel;
+  config(): ExtensionConfig;
+  statusBar(): StatusView;
+  dashboard: Dashboard;
+  /** Compose findings last published for a document. */
+  findings(uri: vscode.Uri): Finding[];
+  /** Checks a document now (instead of waiting for the edit debounce). */
+  checkCompose(doc: vscode.TextDocument): Promise<Finding[]>;
+}
+
+let services: Services | undefined;
+
+export function activate(context: vscode.ExtensionContext): DockerStabilityApi {
+  const log = vscode.window.createOutputChannel('Docker Stability', { log: true });
+  const logger = channelLogger(log);
+  const config = readConfig(log);
+  const model = new DashboardModel(dashboardSettings(config), vscode.workspace.isTrusted);
+  const svc = new Services(config, model, logger, () => vscode.workspace.isTrusted);
+  services = svc;
+  const statusBar = new StatusBar();
+  const render = (): void => statusBar.update({ state: model.state, sample: model.latest, locks: model.locks, following: model.following });
+  const stopRender = model.onMessage(render);
+  render();
+
+  const ctx: CommandContext = { services: svc, model, log, logger, extensionUri: context.extensionUri, dashboard: undefined as unknown as Dashboard };
+  ctx.dashboard = new Dashboard(
+    context.extensionUri,
+    model,
+    {
+      forceRelease: (name) => forceReleaseFromDashboard(ctx, name),
+      sampleNow: async () => void (await svc.monitor?.sampleNow()),
+      openChanged: (open) => svc.setOrphanCounting(open),
+    },
+    log,
+  );
+  const diagnostics = new ComposeDiagnostics(config.compose.diagnostics, config.compose.globs, log);
+
+  context.subscriptions.push(
+    log,
+    statusBar,
+    ctx.dashboard,
+    diagnostics,
+    ...registerCommands(ctx),
+    onConfigChange(log, (next) => {
+      void svc.applyConfig(next);
+      diagnostics.configure(next.compose.diagnostics, next.compose.globs);
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      model.trusted = true;
+      void svc.applyConfig(svc.config); // starts the background cleanups the settings ask for
+      model.setHistory(model.snapshot().samples); // re-sends the snapshot: destructive actions appear
+    }),
+    { dispose: stopRender },
+  );
+  log.info(`activated; watching ${svc.client?.endpoint.host ?? '(no endpoint)'}${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: read-only)'}`);
+
+  return {
+    services: svc,
+    model,
+    config: () => svc.config,
+    statusBar: () => statusBar.view,
+    dashboard: ctx.dashboard,
+    findings: (uri) => diagnostics.findings(uri),
+    checkCompose: (doc) => diagnostics.run(doc),
+  };
+}
+
+/** Flushes history and releases this window's locks (VS Code waits for the promise). */
+export async function deactivate(): Promise<void> {
+  await services?.dispose();
+  services = undefined;
+}

@@ -1,0 +1,22 @@
+import * as vscode from 'vscode';
+import { parseConfig, SECTION, type ExtensionConfig, type SettingKey } from './settings';
+
+/** Reads and validates every setting; a warning names each bad one (defaults are used instead). */
+export function readConfig(log: vscode.LogOutputChannel, warn = true): ExtensionConfig {
+  const section = vscode.workspace.getConfiguration(SECTION);
+  const { config, problems } = parseConfig((key: SettingKey) => section.get(key));
+  for (const p of problems) log.warn(`settings: ${p}`);
+  if (warn && problems.length > 0) {
+    const first = problems[0] as string;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more, see the log)` : '';
+    void vscode.window.showWarningMessage(`Docker Stability: ${first}${more}`);
+  }
+  return config;
+}
+
+/** The one configuration listener: fires with the fresh config when any of our settings change. */
+export function onConfigChange(log: vscode.LogOutputChannel, cb: (config: ExtensionConfig) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(SECTION)) cb(readConfig(log));
+  });
+}

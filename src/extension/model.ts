@@ -1,0 +1,118 @@
+// What the status bar and the dashboard show, in one place: the monitor adapter and the command
+// handlers write here; views subscribe and receive deltas as HostMessages.
+import type { MonitorState, Sample } from '../core/monitor/types';
+import type { CleanupReportView, DashboardSettings, HealthTarget, HostMessage, LockView, PredictionView, Snapshot } from '../shared/protocol';
+import { healthTargets, UnreachableTracker, type RunStats } from './health';
+
+type Listener = (m: HostMessage) => void;
+
+export class DashboardModel {
+  private samples: Sample[] = [];
+  state: MonitorState = { status: 'starting', endpoint: '?' };
+  following = false;
+  locks: LockView[] = [];
+  cleanup?: CleanupReportView;
+  predictions: PredictionView[] = [];
+  private runs: RunStats[] = [];
+  private orphans?: number;
+  private readonly unreachable = new UnreachableTracker();
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    public settings: DashboardSettings,
+    public trusted: boolean,
+  ) {}
+
+  private get historySize(): number {
+    return this.settings.historySize;
+  }
+
+  onMessage(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private emit(m: HostMessage): void {
+    for (const l of this.listeners) l(m);
+  }
+
+  get latest(): Sample | undefined {
+    return this.samples[this.samples.length - 1];
+  }
+
+  get sampleCount(): number {
+    return this.samples.length;
+  }
+
+  /** Replaces the history (a follower reloading the leader's file, or a fresh monitor). */
+  setHistory(samples: readonly Sample[]): void {
+    this.samples = samples.slice(-this.historySize);
+    this.emit({ type: 'snapshot', snapshot: this.snapshot() });
+  }
+
+  addSample(sample: Sample): void {
+    const last = this.latest;
+    if (last && last.sampledAt === sample.sampledAt) return;
+    this.samples.push(sample);
+    if (this.samples.length > this.historySize) this.samples.splice(0, this.samples.length - this.historySize);
+    this.emit({ type: 'sample', sample, health: this.health() });
+  }
+
+  setState(state: MonitorState, following: boolean): void {
+    this.state = state;
+    this.following = following;
+    this.unreachable.observe(state.status);
+    this.emit({ type: 'state', state, following });
+  }
+
+  setSettings(settings: DashboardSettings): void {
+    this.settings = settings;
+    this.emit({ type: 'settings', settings });
+  }
+
+  setLocks(locks: LockView[]): void {
+    this.locks = locks;
+    this.emit({ type: 'locks', locks });
+  }
+
+  setCleanup(report: CleanupReportView): void {
+    this.cleanup = report;
+    this.emit({ type: 'cleanup', report });
+  }
+
+  setOrphans(n: number): void {
+    this.orphans = n;
+    this.emit({ type: 'predictions', predictions: this.predictions, health: this.health() });
+  }
+
+  setRuns(predictions: PredictionView[], runs: RunStats[]): void {
+    this.predictions = predictions;
+    this.runs = runs;
+    this.emit({ type: 'predictions', predictions, health: this.health() });
+  }
+
+  health(): HealthTarget[] {
+    return healthTargets({
+      latest: this.latest,
+      orphans: this.orphans,
+      unreachableEpisodes: this.unreachable.count(),
+      windowMs: this.unreachable.windowMs,
+      memoryBudgetBytes: this.settings.memoryBudgetBytes,
+      runs: this.runs,
+    });
+  }
+
+  snapshot(): Snapshot {
+    return {
+      samples: [...this.samples],
+      state: this.state,
+      settings: this.settings,
+      locks: this.locks,
+      cleanup: this.cleanup,
+      predictions: this.predictions,
+      health: this.health(),
+      trusted: this.trusted,
+      following: this.following,
+    };
+  }
+}

@@ -1,0 +1,237 @@
+// The core objects one window uses (Docker client, monitor, lock manager, background cleanups),
+// built from the settings and rebuilt or updated live when they change. Everything they report
+// goes into the DashboardModel, which the status bar and the dashboard render.
+import type * as vscode from 'vscode';
+import type { AutoCleanup, CleanupOptions, CleanupReport, ScheduledCleanup } from '../core/cleanup';
+import { loadCleanup } from './lazy';
+import { DockerClient } from '../core/docker/client';
+import { resolveEndpoint } from '../core/docker/endpoint';
+import { LockManager, type LockHandle, type LockStatus } from '../core/lock';
+import type { Logger } from '../core/log';
+import { ResourceMonitor } from '../core/monitor';
+import type { MonitorState, Sample } from '../core/monitor/types';
+import { defaultHistoryFile } from '../core/paths';
+import type { CleanupReportView, DashboardSettings, LockView } from '../shared/protocol';
+import type { DashboardModel } from './model';
+import type { ExtensionConfig } from './settings';
+
+const LOCK_POLL_MS = 5_000;
+const ORPHAN_POLL_MS = 60_000;
+
+export function dashboardSettings(c: ExtensionConfig): DashboardSettings {
+  return {
+    thresholds: c.monitor.thresholds,
+    intervalMs: c.monitor.intervalMs,
+    historySize: c.monitor.historySize,
+    memoryBudgetBytes: c.health.memoryBudgetBytes,
+  };
+}
+
+export function cleanupOptions(c: ExtensionConfig, extra: Partial<CleanupOptions> = {}): CleanupOptions {
+  return {
+    olderThanMs: c.cleanup.olderThanMs,
+    includeImages: c.cleanup.includeImages,
+    testProjectPatterns: c.cleanup.testProjectPatterns,
+    protectLabel: c.cleanup.protectLabel,
+    ...extra,
+  };
+}
+
+export function reportView(r: CleanupReport, trigger: string, dryRun = false): CleanupReportView {
+  const entry = (e: { type: string; name: string; reason: string }): { kind: string; name: string; reason: string } => ({ kind: e.type, name: e.name, reason: e.reason });
+  return {
+    finishedAt: new Date().toISOString(),
+    trigger,
+    dryRun,
+    removed: r.removed.map(entry),
+    kept: r.kept.map(entry),
+    failed: r.failed.map((e) => ({ kind: e.type, name: e.name, error: e.reason })),
+    bytesReclaimed: r.bytesReclaimed,
+  };
+}
+
+export class Services implements vscode.Disposable {
+  client?: DockerClient;
+  monitor?: ResourceMonitor;
+  locks: LockManager;
+  /** Locks this window holds, by name. */
+  readonly held = new Map<string, LockHandle>();
+  private background: (AutoCleanup | ScheduledCleanup)[] = [];
+  private unsubscribe: (() => void)[] = [];
+  private lockTimer?: NodeJS.Timeout;
+  private orphanTimer?: NodeJS.Timeout;
+  private lockRefresh?: Promise<void>;
+  private disposed = false;
+  /** Whether the health panel wants the orphan count (it costs list calls: only while the dashboard is open). */
+  private countOrphans = false;
+
+  constructor(
+    public config: ExtensionConfig,
+    private readonly model: DashboardModel,
+    private readonly logger: Logger,
+    private readonly trusted: () => boolean,
+  ) {
+    this.locks = this.newLockManager();
+    this.startMonitor();
+    void this.startBackground();
+    this.lockTimer = setInterval(() => void this.refreshLocks(), LOCK_POLL_MS);
+    void this.refreshLocks();
+  }
+
+  private newLockManager(): LockManager {
+    return new LockManager({ dir: this.config.locks.dir, staleMs: this.config.locks.staleMs, logger: this.logger });
+  }
+
+  private startMonitor(): void {
+    const c = this.config;
+    let endpointHost = c.endpoint ?? '?';
+    try {
+      const endpoint = resolveEndpoint({ override: c.endpoint });
+      endpointHost = endpoint.host;
+      this.client = new DockerClient(endpoint);
+    } catch (err) {
+      // No client at all (a bad docker context): show it the way an unreachable daemon shows.
+      const reason = (err as Error).message;
+      this.logger.error(`cannot resolve the Docker endpoint: ${reason}`);
+      this.model.setState({ status: 'down', endpoint: endpointHost, since: new Date().toISOString(), reason, retryInMs: 0 }, false);
+      return;
+    }
+    const monitor = new ResourceMonitor(
+      this.client,
+      { intervalMs: c.monitor.intervalMs, thresholds: c.monitor.thresholds, capacities: c.monitor.capacities, historySize: c.monitor.historySize },
+      { historyFile: defaultHistoryFile(this.client.endpoint.host), logger: this.logger },
+    );
+    this.monitor = monitor;
+    this.unsubscribe = [
+      monitor.onSample((s: Sample) => {
+        if (this.model.sampleCount === 0) this.model.setHistory(monitor.history.toArray());
+        else this.model.addSample(s);
+      }),
+      monitor.onState((s: MonitorState) => this.model.setState(s, false)),
+    ];
+    this.model.setState(monitor.state, false);
+    monitor.start();
+  }
+
+  private async stopMonitor(): Promise<void> {
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    const m = this.monitor;
+    this.monitor = undefined;
+    await m?.dispose();
+  }
+
+  /** Automatic and scheduled cleanups: only in a trusted workspace (they remove things). */
+  private async startBackground(): Promise<void> {
+    for (const b of this.background) b.dispose();
+    this.background = [];
+    const c = this.config;
+    const client = this.client;
+    if (!client || !this.trusted() || (!c.autoCleanup.enabled && c.scheduledCleanup.everyMs === 0)) return;
+    const { AutoCleanup, ScheduledCleanup } = await loadCleanup();
+    if (this.disposed || this.client !== client) return;
+    const common = {
+      cleanup: cleanupOptions(c),
+      lock: { manager: this.locks, timeoutMs: 5_000 },
+      logger: this.logger,
+    };
+    if (c.autoCleanup.enabled && this.monitor) {
+      this.background.push(
+        new AutoCleanup(this.monitor, client, {
+          ...common,
+          level: c.autoCleanup.level,
+          cooldownMs: c.autoCleanup.cooldownMs,
+          onReport: (r) => this.model.setCleanup(reportView(r, `automatic at ${c.autoCleanup.level}`)),
+        }),
+      );
+    }
+    if (c.scheduledCleanup.everyMs > 0) {
+      this.background.push(
+        new ScheduledCleanup(client, { ...common, everyMs: c.scheduledCleanup.everyMs, onReport: (r) => this.model.setCleanup(reportView(r, 'scheduled')) }),
+      );
+    }
+  }
+
+  /** Applies changed settings without a reload: a new endpoint means a new client and monitor. */
+  async applyConfig(next: ExtensionConfig): Promise<void> {
+    const prev = this.config;
+    this.config = next;
+    this.model.setSettings(dashboardSettings(next));
+    if (prev.locks.dir !== next.locks.dir || prev.locks.staleMs !== next.locks.staleMs) {
+      this.locks = this.newLockManager();
+      void this.refreshLocks();
+    }
+    if (prev.endpoint !== next.endpoint || !this.monitor) {
+      await this.stopMonitor();
+      this.model.setHistory([]);
+      this.startMonitor();
+    } else {
+      const m = next.monitor;
+      for (const p of this.monitor.updateSettings({ intervalMs: m.intervalMs, thresholds: m.thresholds, capacities: m.capacities, historySize: m.historySize })) {
+        this.logger.warn(`monitor settings: ${p}`);
+      }
+      // Levels are judged when a sample is taken: take one so the change shows at once.
+      if (this.monitor.state.status === 'up') await this.monitor.sampleNow().catch(() => undefined);
+    }
+    await this.startBackground();
+  }
+
+  /** Re-reads the lock folder (cheap: a directory listing and a few stats). Calls in flight are shared. */
+  refreshLocks(): Promise<void> {
+    this.lockRefresh ??= (async () => {
+      try {
+        const status = await this.locks.status();
+        if (!this.disposed) this.model.setLocks(status.map((s) => this.lockView(s)));
+      } catch (err) {
+        this.logger.debug(`lock status: ${(err as Error).message}`);
+      } finally {
+        this.lockRefresh = undefined;
+      }
+    })();
+    return this.lockRefresh;
+  }
+
+  private lockView(s: LockStatus): LockView {
+    const mine = s.held && !!s.holder && this.held.get(s.name)?.token === s.holder.token;
+    return {
+      name: s.name,
+      held: s.held,
+      stale: s.stale,
+      holder: s.holder && { user: s.holder.user, host: s.holder.host, pid: s.holder.pid, why: s.holder.why, acquiredAt: s.holder.acquiredAt },
+      ageMs: s.ageMs,
+      mine,
+    };
+  }
+
+  /** Starts or stops counting orphans for the health panel (while the dashboard is open). */
+  setOrphanCounting(on: boolean): void {
+    this.countOrphans = on;
+    clearInterval(this.orphanTimer);
+    this.orphanTimer = undefined;
+    if (!on) return;
+    void this.countOrphansNow();
+    this.orphanTimer = setInterval(() => void this.countOrphansNow(), ORPHAN_POLL_MS);
+  }
+
+  async countOrphansNow(): Promise<void> {
+    const client = this.client;
+    if (!client || !this.countOrphans || this.monitor?.state.status !== 'up') return;
+    try {
+      const { planCleanup } = await loadCleanup();
+      const plan = await planCleanup(client, cleanupOptions(this.config, { olderThanMs: 0, includeImages: false }));
+      if (!this.disposed) this.model.setOrphans(plan.remove.filter((e) => e.type === 'container').length);
+    } catch (err) {
+      this.logger.debug(`orphan count: ${(err as Error).message}`);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    clearInterval(this.lockTimer);
+    clearInterval(this.orphanTimer);
+    for (const b of this.background) b.dispose();
+    await this.stopMonitor();
+    await Promise.all([...this.held.values()].map((h) => h.release().catch(() => undefined)));
+    this.held.clear();
+  }
+}

@@ -1,0 +1,115 @@
+// What the status bar item says, as a pure function of the monitor's state (tested directly;
+// statusBar.ts only copies the result onto the VS Code item).
+import { levelIndex, type Level, type ResourceKind } from '../core/levels';
+import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
+import { formatBytes, formatDuration } from '../core/util/duration';
+import { RESOURCE_ORDER, type LockView } from '../shared/protocol';
+import { CommandId } from './commandIds';
+
+export interface StatusInput {
+  state?: MonitorState;
+  sample?: Sample;
+  locks: readonly LockView[];
+  /** Another window samples; this one follows its history. */
+  following?: boolean;
+  now?: number;
+}
+
+export interface StatusView {
+  text: string;
+  /** Overall level, or 'UNREACHABLE' / 'PAUSED' / 'STARTING' when there is no current level. */
+  level: Level | 'UNREACHABLE' | 'PAUSED' | 'STARTING';
+  /** Only for states the user can act on (STYLE.md): CRITICAL warns, EMERGENCY errors. */
+  background?: 'warning' | 'error';
+  tooltip: string;
+  /** Commands the tooltip links to (the MarkdownString enables exactly these). */
+  tooltipCommands: string[];
+}
+
+const ICON: Record<Level, string> = { SAFE: '$(pulse)', WARNING: '$(pulse)', CRITICAL: '$(warning)', EMERGENCY: '$(flame)' };
+
+const LABEL: Record<ResourceKind, string> = { memory: 'memory', cpu: 'CPU', containers: 'containers', networks: 'networks', volumes: 'volumes' };
+
+/** The resource that decides the overall level: the worst level, then the highest percent. */
+export function drivingResource(sample: Sample): ResourceKind {
+  let best: ResourceKind = 'memory';
+  for (const kind of RESOURCE_ORDER) {
+    const a = sample.resources[kind];
+    const b = sample.resources[best];
+    if (levelIndex(a.level) > levelIndex(b.level) || (a.level === b.level && a.percent > b.percent)) best = kind;
+  }
+  return best;
+}
+
+export function formatUsed(kind: ResourceKind, value: number): string {
+  if (kind === 'memory') return formatBytes(value);
+  if (kind === 'cpu') return `${(value / 100).toFixed(2)} cores`;
+  return String(Math.round(value));
+}
+
+function pct(p: number): string {
+  return `${Math.round(p)}%`;
+}
+
+export function renderStatus(input: StatusInput): StatusView {
+  const now = input.now ?? Date.now();
+  const held = input.locks.filter((l) => l.held);
+  const lockText = held.length > 0 ? ` $(lock) ${held.map((l) => l.holder?.user ?? '?').join(', ')}` : '';
+  const tooltipCommands = [CommandId.openDashboard, CommandId.cleanUpNow, CommandId.resumeMonitoring];
+  const lines: string[] = [];
+  const endpoint = input.state?.endpoint ?? input.sample?.endpoint ?? '?';
+
+  let text: string;
+  let level: StatusView['level'];
+  let background: StatusView['background'];
+  const state = input.state;
+  if (state?.status === 'down') {
+    level = 'UNREACHABLE';
+    text = `$(debug-disconnect) Docker unreachable`;
+    lines.push(`**Docker is not reachable** at \`${endpoint}\``, '', `Reason: ${escapeMd(state.reason)}`, '');
+    lines.push(`Since ${state.since}; next try in ${formatDuration(state.retryInMs)}.`, '');
+  } else if (state?.status === 'paused') {
+    level = 'PAUSED';
+    text = `$(debug-pause) Docker paused`;
+    lines.push(`**Monitoring paused** (\`${endpoint}\`). [Resume](command:${CommandId.resumeMonitoring})`, '');
+  } else if (!input.sample) {
+    level = 'STARTING';
+    text = `$(sync~spin) Docker`;
+    lines.push(`**Docker Stability** is taking the first sample of \`${endpoint}\`…`, '');
+  } else {
+    const s = input.sample;
+    const kind = drivingResource(s);
+    const fig = s.resources[kind];
+    level = s.level;
+    text = `${ICON[s.level]} ${s.level} ${LABEL[kind]} ${pct(fig.percent)}`;
+    background = s.level === 'EMERGENCY' ? 'error' : s.level === 'CRITICAL' ? 'warning' : undefined;
+    lines.push(`**Docker ${s.level}** at \`${endpoint}\``, '');
+  }
+
+  if (input.sample) {
+    const s = input.sample;
+    lines.push('| Resource | Used | Capacity | % | Level |', '|---|--:|--:|--:|---|');
+    for (const kind of RESOURCE_ORDER) {
+      const f: ResourceFigure = s.resources[kind];
+      lines.push(`| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`);
+    }
+    const age = now - Date.parse(s.sampledAt);
+    lines.push('', `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`);
+  }
+  if (input.following) lines.push('', 'Following the sampler of another window (one sampler per machine).');
+  lines.push('');
+  if (held.length === 0) lines.push('No environment lock held.');
+  for (const l of held) {
+    const h = l.holder;
+    const who = h ? `${escapeMd(h.user)}@${escapeMd(h.host)} (pid ${h.pid})` : 'unknown holder';
+    const why = h?.why ? ` — ${escapeMd(h.why)}` : '';
+    lines.push(`$(lock) **${escapeMd(l.name)}**: ${who}${why}${l.stale ? ' — **stale**' : ''}${l.mine ? ' (this window)' : ''}  `);
+  }
+  lines.push('', `[Open dashboard](command:${CommandId.openDashboard}) · [Clean up now](command:${CommandId.cleanUpNow})`);
+  return { text: text + lockText, level, background, tooltip: lines.join('\n'), tooltipCommands };
+}
+
+/** Escapes Markdown in text that came from outside (lock holders, error messages). */
+export function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+!|<>]/g, (c) => `\\${c}`);
+}

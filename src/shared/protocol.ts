@@ -1,0 +1,120 @@
+// Messages between the extension host and the dashboard webview, in one place. The host sends
+// a full snapshot when the webview says `ready`, then deltas. Everything the webview sends is
+// untrusted input: the host runs it through `parseWebviewMessage` before acting on it.
+import type { Level, ResourceKind, ThresholdSettings } from '../core/levels';
+import type { MonitorState, Sample } from '../core/monitor/types';
+
+/** One environment lock as the dashboard shows it. */
+export interface LockView {
+  name: string;
+  held: boolean;
+  stale: boolean;
+  holder?: { user: string; host: string; pid: number; why: string; acquiredAt: string };
+  ageMs?: number;
+  /** True when this window holds it. */
+  mine: boolean;
+}
+
+export interface CleanupReportView {
+  finishedAt: string;
+  trigger: string;
+  dryRun: boolean;
+  removed: { kind: string; name: string; reason: string }[];
+  kept: { kind: string; name: string; reason: string }[];
+  failed: { kind: string; name: string; error: string }[];
+  bytesReclaimed?: number;
+}
+
+export interface PredictionView {
+  category: string;
+  /** Expected peak figures of a run of this category, when known. */
+  summary: string;
+  level?: Level;
+  runs: number;
+}
+
+/** One stability target of the health panel: a figure, its target and whether it is met. */
+export interface HealthTarget {
+  id: 'orphans' | 'unreachable' | 'memoryBudget' | 'successRate' | 'duration';
+  label: string;
+  value: string;
+  target: string;
+  /** undefined when there is no data yet (the value then says why). */
+  met?: boolean;
+}
+
+export interface DashboardSettings {
+  thresholds: ThresholdSettings;
+  intervalMs: number;
+  historySize: number;
+  memoryBudgetBytes: number;
+}
+
+export interface Snapshot {
+  samples: Sample[];
+  state: MonitorState;
+  settings: DashboardSettings;
+  locks: LockView[];
+  cleanup?: CleanupReportView;
+  predictions: PredictionView[];
+  health: HealthTarget[];
+  /** False in an untrusted workspace: destructive actions are hidden. */
+  trusted: boolean;
+  /** True when this window follows another window's sampler instead of sampling itself. */
+  following: boolean;
+}
+
+export type HostMessage =
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'sample'; sample: Sample; health: HealthTarget[] }
+  | { type: 'state'; state: MonitorState; following: boolean }
+  | { type: 'settings'; settings: DashboardSettings }
+  | { type: 'locks'; locks: LockView[] }
+  | { type: 'cleanup'; report: CleanupReportView }
+  | { type: 'predictions'; predictions: PredictionView[]; health: HealthTarget[] }
+  | { type: 'error'; message: string };
+
+/** Commands the webview may ask the host to run (a closed set: nothing else is accepted). */
+export const WEBVIEW_COMMANDS = ['cleanUpNow', 'pauseMonitoring', 'resumeMonitoring', 'showLog', 'sampleNow'] as const;
+export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'forceRelease'; name: string }
+  | { type: 'command'; command: WebviewCommand }
+  /** The webview rendered samples: lets tests (and the log) see that data arrived. */
+  | { type: 'rendered'; samples: number; latest?: string };
+
+export const RESOURCE_ORDER: readonly ResourceKind[] = ['memory', 'cpu', 'containers', 'networks', 'volumes'];
+
+const LOCK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Validates a message from the webview. Returns the typed message, or a string saying why it
+ * was rejected; unknown fields are dropped so nothing unexpected reaches a handler.
+ */
+export function parseWebviewMessage(raw: unknown): WebviewMessage | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'message is not an object';
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'forceRelease':
+      if (typeof m.name !== 'string' || !LOCK_NAME.test(m.name)) return `forceRelease: invalid lock name ${JSON.stringify(m.name)}`;
+      return { type: 'forceRelease', name: m.name };
+    case 'command':
+      if (typeof m.command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(m.command)) {
+        return `command: not allowed ${JSON.stringify(m.command)}`;
+      }
+      return { type: 'command', command: m.command as WebviewCommand };
+    case 'rendered': {
+      if (typeof m.samples !== 'number' || !Number.isInteger(m.samples) || m.samples < 0 || m.samples > 1e7) {
+        return 'rendered: samples must be a non-negative integer';
+      }
+      const latest = typeof m.latest === 'string' && m.latest.length <= 40 ? m.latest : undefined;
+      return { type: 'rendered', samples: m.samples, latest };
+    }
+    default:
+      return `unknown message type ${JSON.stringify(m.type)}`;
+  }
+}

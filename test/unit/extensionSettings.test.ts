@@ -1,0 +1,74 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig, SETTINGS, type SettingKey } from '../../src/extension/settings';
+
+const root = join(__dirname, '..', '..', '..');
+
+function from(values: Partial<Record<SettingKey, unknown>>): (k: SettingKey) => unknown {
+  return (k) => values[k];
+}
+
+describe('extension settings: readConfig validation', () => {
+  it('gives the documented defaults with no problems when nothing is set', () => {
+    const { config, problems } = parseConfig(from({}));
+    assert.deepEqual(problems, []);
+    assert.equal(config.monitor.intervalMs, 2000);
+    assert.deepEqual(config.monitor.thresholds, { warning: 50, critical: 75, emergency: 90 });
+    assert.equal(config.monitor.capacities.memoryBytes, undefined);
+    assert.equal(config.endpoint, undefined);
+    assert.equal(config.health.memoryBudgetBytes, 4096 * 1024 * 1024);
+    assert.equal(config.scheduledCleanup.everyMs, 0);
+  });
+
+  it('converts units: seconds, minutes and MiB become ms and bytes', () => {
+    const { config } = parseConfig(
+      from({ sampleIntervalSeconds: 0.5, 'capacity.memoryMiB': 512, 'capacity.cpuCores': 2, 'autoCleanup.cooldownMinutes': 2, 'lock.staleSeconds': 3 }),
+    );
+    assert.equal(config.monitor.intervalMs, 500);
+    assert.equal(config.monitor.capacities.memoryBytes, 512 * 1024 * 1024);
+    assert.equal(config.monitor.capacities.cpuPercent, 200);
+    assert.equal(config.autoCleanup.cooldownMs, 120_000);
+    assert.equal(config.locks.staleMs, 3000);
+  });
+
+  it('names each bad setting and uses its default instead', () => {
+    const { config, problems } = parseConfig(
+      from({ sampleIntervalSeconds: -3, 'capacity.networks': 2.5, 'autoCleanup.level': 'SAFE', 'compose.globs': ['', 3], endpoint: 'docker.sock' }),
+    );
+    assert.equal(config.monitor.intervalMs, 2000);
+    assert.equal(config.monitor.capacities.networks, 31);
+    assert.equal(config.autoCleanup.level, 'CRITICAL');
+    assert.deepEqual(config.compose.globs, SETTINGS['compose.globs'].def);
+    assert.equal(config.endpoint, undefined);
+    for (const key of ['sampleIntervalSeconds', 'capacity.networks', 'autoCleanup.level', 'compose.globs', 'endpoint']) {
+      assert.ok(problems.some((p) => p.startsWith(`dockerStability.${key} `) && p.includes('default')), `no problem named ${key}: ${problems.join(' | ')}`);
+    }
+  });
+
+  it('rejects thresholds out of order and falls back to 50/75/90', () => {
+    const { config, problems } = parseConfig(from({ 'thresholds.warning': 80, 'thresholds.critical': 70 }));
+    assert.deepEqual(config.monitor.thresholds, { warning: 50, critical: 75, emergency: 90 });
+    assert.match(problems.join('\n'), /ordered warning < critical < emergency/);
+  });
+
+  it('keeps valid per-resource overrides and ignores invalid ones by name', () => {
+    const { config, problems } = parseConfig(from({ 'thresholds.perResource': { cpu: { warning: 70 }, memory: { critical: 20 }, disk: { warning: 1 } } }));
+    assert.deepEqual(config.monitor.thresholds.perResource, { cpu: { warning: 70 } });
+    assert.ok(problems.some((p) => p.includes('perResource.memory')));
+    assert.ok(problems.some((p) => p.includes('perResource.disk')));
+  });
+
+  it('declares every setting in package.json with the same default, a scope and a markdownDescription', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const props = pkg.contributes.configuration.properties as Record<string, { default: unknown; scope?: string; markdownDescription?: string; minimum?: number; maximum?: number }>;
+    for (const [key, spec] of Object.entries(SETTINGS)) {
+      const p = props[`dockerStability.${key}`];
+      assert.ok(p, `package.json lacks dockerStability.${key}`);
+      assert.deepEqual(p.default, spec.def, `default of ${key}`);
+      assert.ok(p.scope && p.markdownDescription, `${key} lacks scope or markdownDescription`);
+      if (spec.kind === 'number') assert.deepEqual([p.minimum, p.maximum], [spec.min, spec.max], `range of ${key}`);
+    }
+    assert.equal(Object.keys(props).length, Object.keys(SETTINGS).length, 'package.json declares settings readConfig does not read');
+  });
+});

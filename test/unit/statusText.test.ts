@@ -1,0 +1,64 @@
+import * as assert from 'node:assert/strict';
+import { rate, type Level, type ResourceKind } from '../../src/core/levels';
+import type { Sample } from '../../src/core/monitor/types';
+import { drivingResource, escapeMd, renderStatus } from '../../src/extension/statusText';
+
+function sample(percents: Partial<Record<ResourceKind, number>>): Sample {
+  const fig = (p: number) => ({ used: p, capacity: 100, percent: p, level: rate(p) });
+  const resources = {
+    memory: fig(percents.memory ?? 10),
+    cpu: fig(percents.cpu ?? 10),
+    containers: fig(percents.containers ?? 10),
+    networks: fig(percents.networks ?? 10),
+    volumes: fig(percents.volumes ?? 10),
+  };
+  const order: Level[] = ['SAFE', 'WARNING', 'CRITICAL', 'EMERGENCY'];
+  const level = Object.values(resources).reduce<Level>((w, f) => (order.indexOf(f.level) > order.indexOf(w) ? f.level : w), 'SAFE');
+  return { endpoint: 'unix:///var/run/docker.sock', sampledAt: '2026-11-27T17:00:00.000Z', level, resources, running: 1, source: { cgroup: 1, api: 0, failed: 0 }, durationMs: 12 };
+}
+
+describe('status bar text', () => {
+  it('shows the overall level and the figure that drives it', () => {
+    const v = renderStatus({ sample: sample({ memory: 62, cpu: 40 }), locks: [], state: { status: 'up', endpoint: 'e', since: 'x' } });
+    assert.equal(v.text, '$(pulse) WARNING memory 62%');
+    assert.equal(v.level, 'WARNING');
+    assert.equal(v.background, undefined);
+  });
+
+  it('uses the warning background at CRITICAL and the error background at EMERGENCY only', () => {
+    assert.equal(renderStatus({ sample: sample({ cpu: 80 }), locks: [] }).background, 'warning');
+    assert.equal(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).background, 'error');
+    assert.match(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).text, /EMERGENCY networks 95%/);
+    assert.equal(renderStatus({ sample: sample({}), locks: [] }).background, undefined);
+  });
+
+  it('prefers the worst level over the highest percent when choosing the driving figure', () => {
+    // Same level (WARNING) for both: the higher percent drives.
+    assert.equal(drivingResource(sample({ memory: 55, volumes: 70 })), 'volumes');
+  });
+
+  it('says Docker unreachable with the reason in the tooltip', () => {
+    const v = renderStatus({ locks: [], state: { status: 'down', endpoint: 'unix:///nope.sock', since: 'now', reason: 'socket not found', retryInMs: 4000 } });
+    assert.equal(v.level, 'UNREACHABLE');
+    assert.match(v.text, /Docker unreachable/);
+    assert.match(v.tooltip, /socket not found/);
+    assert.match(v.tooltip, /unix:\/\/\/nope\.sock/);
+  });
+
+  it('adds a lock icon and the holder while a lock is held, and lists it in the tooltip with command links', () => {
+    const v = renderStatus({
+      sample: sample({}),
+      locks: [{ name: 'test', held: true, stale: false, mine: false, holder: { user: 'alice', host: 'ci', pid: 7, why: 'e2e *run*', acquiredAt: 'x' } }],
+    });
+    assert.match(v.text, /\$\(lock\) alice$/);
+    assert.match(v.tooltip, /alice@ci \(pid 7\)/);
+    assert.match(v.tooltip, /e2e \\\*run\\\*/, 'holder text is escaped');
+    assert.match(v.tooltip, /command:dockerStability\.openDashboard/);
+    assert.match(v.tooltip, /command:dockerStability\.cleanUpNow/);
+    for (const kind of ['memory', 'CPU', 'containers', 'networks', 'volumes']) assert.match(v.tooltip, new RegExp(`\\| ${kind} \\|`));
+  });
+
+  it('escapes markdown and html from outside text', () => {
+    assert.equal(escapeMd('[x](command:evil) <b>'), '\\[x\\]\\(command:evil\\) \\<b\\>');
+  });
+});
