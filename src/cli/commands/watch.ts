@@ -1,4 +1,4 @@
-import { ResourceMonitor } from '../../core/monitor/monitor';
+import { SharedMonitor } from '../../core/monitor/shared';
 import type { MonitorState, Sample } from '../../core/monitor/types';
 import { defaultHistoryFile } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
@@ -42,7 +42,8 @@ export const watchCommand: Command = {
     if (interval !== undefined) settings.intervalMs = interval * 1000;
     const count = parseNumber(values.count, 'count', 1);
     const client = createClient(values);
-    const monitor = new ResourceMonitor(client, settings, { historyFile: defaultHistoryFile(client.endpoint.host) });
+    // Several terminals and VS Code windows on one machine share one sampler (see SharedMonitor).
+    const monitor = new SharedMonitor(client, settings, { historyFile: defaultHistoryFile(client.endpoint.host) });
     const tty = !!process.stdout.isTTY && !values.json;
     const color = useColor();
     let seen = 0;
@@ -53,7 +54,8 @@ export const watchCommand: Command = {
       const st = monitor.state;
       if (st.status !== 'up') lines.push(stateLine(st));
       if (sample) lines.push(renderSample(sample, { color, bars: true, history: monitor.history.toArray() }));
-      lines.push('', 'Ctrl+C to stop');
+      const role = monitor.role === 'leader' ? 'sampling' : 'following the sampler of another window or terminal';
+      lines.push('', `${role}; Ctrl+C to stop`);
       // Home, clear to end of screen: redraw in place without scrolling.
       process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n`);
     };

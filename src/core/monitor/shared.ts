@@ -199,6 +199,8 @@ export class SharedMonitor {
     if (stamp && stamp !== this.lastFileStamp) {
       this.lastFileStamp = stamp;
       await this.inner.history.load();
+      // What was recorded before this follower started is history, not news.
+      if (!this.lastSeen) this.lastSeen = this.inner.history.latest()?.sampledAt ?? '';
       for (const s of this.inner.history.toArray()) {
         if (s.sampledAt > this.lastSeen) {
           this.lastSeen = s.sampledAt;
