@@ -1,0 +1,148 @@
+import type Docker from 'dockerode';
+import type { DockerClient } from '../docker/client';
+import { isNotFound } from '../docker/client';
+import { silentLogger } from '../log';
+import { mapLimit } from '../util/pool';
+import type { ContainerFact, ImageFact, NetworkFact, Snapshot, VolumeFact } from './rules';
+import { decide, inScope, resolveOptions } from './rules';
+import type { CleanupOptions, CleanupPlan } from './types';
+import { DEFAULT_CONCURRENCY } from './types';
+
+/**
+ * Lists what a cleanup pass would remove and what it keeps, each with its reason. Reads the
+ * daemon with plain list calls (never `size=true`, which walks every layer: moby #33036) and
+ * touches nothing.
+ */
+export async function planCleanup(client: DockerClient, opts: CleanupOptions = {}): Promise<CleanupPlan> {
+  const options = resolveOptions(opts);
+  const logger = opts.logger ?? silentLogger;
+  const passStartedMs = Date.now();
+  const snapshot = await takeSnapshot(client, options.scope, options.includeImages, passStartedMs);
+  const { remove, keep } = decide(snapshot, options, passStartedMs, Date.now());
+  logger.info(`cleanup plan for ${client.endpoint.host}: ${remove.length} to remove, ${keep.length} kept`);
+  return {
+    createdAt: new Date(passStartedMs).toISOString(),
+    endpoint: client.endpoint.host,
+    remove,
+    keep,
+    options,
+  };
+}
+
+/** Label filters the daemon applies itself; the rules check the scope again. */
+function scopeFilters(scope: Record<string, string>): Record<string, string[]> {
+  const label = Object.entries(scope).map(([k, v]) => `${k}=${v}`);
+  return label.length ? { label } : {};
+}
+
+/**
+ * Reads every container (unscoped: a volume mounted or a reaper run by a container outside the
+ * scope still counts) and the in-scope networks, volumes and dangling images.
+ */
+export async function takeSnapshot(
+  client: DockerClient,
+  scope: Record<string, string>,
+  includeImages: boolean,
+  passStartedMs: number,
+): Promise<Snapshot> {
+  const filters = scopeFilters(scope);
+  const [containers, networks, volumes, images] = await Promise.all([
+    client.listContainers(),
+    client.listNetworks(filters),
+    client.listVolumes(filters),
+    includeImages
+      ? client.call('list images', (api, abortSignal) =>
+          api.listImages({
+            filters: { ...filters, dangling: ['true'] },
+            abortSignal,
+          } as Docker.ListImagesOptions),
+        )
+      : Promise.resolve([]),
+  ]);
+  return {
+    containers: await refineCreation(client, containers.map(containerFact), scope, passStartedMs),
+    networks: networks.map(networkFact),
+    volumes: volumes.map(volumeFact),
+    images: images.map(imageFact),
+  };
+}
+
+/**
+ * The container list gives creation to the second. For in-scope containers created in the
+ * second the pass began, ask for the exact time, so that one created just before the pass is
+ * not mistaken for one created during it.
+ */
+async function refineCreation(
+  client: DockerClient,
+  facts: ContainerFact[],
+  scope: Record<string, string>,
+  passStartedMs: number,
+): Promise<ContainerFact[]> {
+  const refined = await mapLimit(facts, DEFAULT_CONCURRENCY, async (c) => {
+    if (c.createdMs + c.createdResolutionMs - 1 < passStartedMs || !inScope(c.labels, scope)) return c;
+    try {
+      const info = await client.call('inspect container', (api, abortSignal) =>
+        api.getContainer(c.id).inspect({ abortSignal } as object),
+      );
+      const exact = Date.parse(info.Created);
+      return Number.isFinite(exact) ? { ...c, createdMs: exact, createdResolutionMs: 1 } : c;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+  return refined.filter((c): c is ContainerFact => c !== undefined);
+}
+
+function labelsOf(labels: Record<string, string> | null | undefined): Record<string, string> {
+  return labels ?? {};
+}
+
+export function containerFact(c: Docker.ContainerInfo): ContainerFact {
+  return {
+    id: c.Id,
+    name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
+    state: c.State,
+    createdMs: c.Created * 1000,
+    createdResolutionMs: 1000,
+    labels: labelsOf(c.Labels),
+    imageId: c.ImageID,
+    networks: Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([name, n]) =>
+      n.NetworkID ? [name, n.NetworkID] : [name],
+    ),
+    volumeNames: (c.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name as string),
+  };
+}
+
+function networkFact(n: Docker.NetworkInspectInfo): NetworkFact {
+  return {
+    id: n.Id,
+    name: n.Name,
+    createdMs: Date.parse(n.Created),
+    createdResolutionMs: 1,
+    labels: labelsOf(n.Labels),
+  };
+}
+
+function volumeFact(v: Docker.VolumeInspectInfo): VolumeFact {
+  const createdAt = (v as { CreatedAt?: string }).CreatedAt ?? '';
+  return {
+    name: v.Name,
+    createdMs: Date.parse(createdAt),
+    createdResolutionMs: 1000,
+    createdAt,
+    labels: labelsOf(v.Labels),
+  };
+}
+
+function imageFact(i: Docker.ImageInfo): ImageFact {
+  // Dangling images have no tag; the short id is the name users see in `docker images`.
+  return {
+    id: i.Id,
+    name: i.Id.replace(/^sha256:/, '').slice(0, 12),
+    createdMs: i.Created * 1000,
+    createdResolutionMs: 1000,
+    labels: labelsOf(i.Labels),
+    size: i.Size,
+  };
+}

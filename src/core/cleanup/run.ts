@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { DockerClient } from '../docker/client';
+import { LockManager } from '../lock';
+import type { ExecuteOptions } from './execute';
+import { executeCleanup } from './execute';
+import { planCleanup } from './plan';
+import type { CleanupOptions, CleanupPlan, CleanupReport } from './types';
+
+export interface RunCleanupOptions extends CleanupOptions, Omit<ExecuteOptions, 'logger'> {
+  /** Plan only: the report's `removed` lists what would be removed, and nothing is touched. */
+  dryRun?: boolean;
+  /**
+   * The cross-process cleanup lock (one cleanup per daemon at a time). `manager` defaults to a
+   * LockManager on the default lock folder; `timeoutMs` (default 60 s) bounds the wait for a
+   * cleanup another process runs. A dry run takes no lock: it changes nothing.
+   */
+  lock?: { manager?: LockManager; timeoutMs?: number };
+  /** Called with the plan before anything is removed (the CLI prints it). */
+  onPlan?(plan: CleanupPlan): void;
+}
+
+export const DEFAULT_CLEANUP_LOCK_TIMEOUT_MS = 60_000;
+
+/** The lock that serialises cleanups of one daemon: `cleanup-<12 hex of the endpoint address>`. */
+export function cleanupLockName(endpointHost: string): string {
+  return `cleanup-${createHash('sha256').update(endpointHost).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Plans and executes a cleanup pass under the daemon's cleanup lock, so two processes never
+ * clean the same daemon at once (each would plan against resources the other is removing).
+ */
+export async function runCleanup(client: DockerClient, opts: RunCleanupOptions = {}): Promise<CleanupReport> {
+  if (opts.dryRun) {
+    const started = performance.now();
+    const plan = await planCleanup(client, opts);
+    opts.onPlan?.(plan);
+    return {
+      removed: plan.remove,
+      kept: plan.keep,
+      failed: [],
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+  const manager = opts.lock?.manager ?? new LockManager();
+  const timeoutMs = opts.lock?.timeoutMs ?? DEFAULT_CLEANUP_LOCK_TIMEOUT_MS;
+  return manager.withLock(
+    cleanupLockName(client.endpoint.host),
+    `docker-stability cleanup of ${client.endpoint.host}`,
+    async () => {
+      const plan = await planCleanup(client, opts);
+      opts.onPlan?.(plan);
+      return executeCleanup(client, plan, {
+        concurrency: opts.concurrency,
+        measureBytes: opts.measureBytes,
+        logger: opts.logger,
+      });
+    },
+    {
+      timeoutMs,
+      // Losing the lock mid-pass (a forced release, a long stall) is not a reason to stop: every
+      // removal re-checks its resource and NotFound counts as done, so two passes stay safe.
+      onCompromised: (err) => opts.logger?.warn(`cleanup lock lost during the pass: ${err.message}`),
+    },
+  );
+}
