@@ -5,6 +5,8 @@ import { watchCommand } from './watch';
 import { historyCommand } from './history';
 import { lockCommand } from './lock';
 import { runCommandCli } from './run';
+import { doctorCommand } from './doctor';
+import { cleanupCommand } from './cleanup';
 
 /** Every CLI command, in the order `help` lists them. Each lives in its own file. */
 export const commands: Command[] = [
@@ -13,5 +15,7 @@ export const commands: Command[] = [
   historyCommand,
   lockCommand,
   runCommandCli,
+  cleanupCommand,
   composeCommand,
+  doctorCommand,
 ];

@@ -1,0 +1,201 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { planCleanup, type CleanupOptions } from './cleanup';
+import { checkCompose, detectComposeTool, isOverrideFile } from './compose';
+import type { DockerClient } from './docker/client';
+import { DockerUnreachableError } from './docker/client';
+import { LockManager } from './lock';
+import { levelIndex } from './levels';
+import { ResourceMonitor } from './monitor/monitor';
+import type { MonitorSettings } from './monitor/settings';
+import { formatDuration } from './util/duration';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface DoctorCheck {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about a warn or fail. */
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  client: DockerClient;
+  lockDir: string;
+  /** Folders whose compose files are checked (top level and one level down). */
+  workspaceDirs?: string[];
+  monitor?: Partial<MonitorSettings>;
+  cleanup?: Pick<CleanupOptions, 'testProjectPatterns' | 'protectLabel' | 'olderThanMs'>;
+}
+
+const COMPOSE_NAME = /^(docker-)?compose([.-][\w.-]+)?\.ya?ml$/i;
+
+/** Compose files at the top of each folder and one level down (no deep walk: node_modules). */
+export async function findComposeFiles(dirs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of dirs) {
+    const top = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of top) {
+      if (e.isFile() && COMPOSE_NAME.test(e.name)) out.push(join(dir, e.name));
+      else if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') {
+        const sub = await fsp.readdir(join(dir, e.name), { withFileTypes: true }).catch(() => []);
+        for (const f of sub) if (f.isFile() && COMPOSE_NAME.test(f.name)) out.push(join(dir, e.name, f.name));
+      }
+    }
+  }
+  return out.filter((f) => !isOverrideFile(f)).sort();
+}
+
+/**
+ * Checks the whole setup in one go, each line pass / warn / fail with the fix: the endpoint
+ * and whether it answers, engine and API version, the compose tool, the workspace's compose
+ * files, the lock folder and its locks, orphans, and the current level. Never throws.
+ */
+export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const { client } = opts;
+  const ep = client.endpoint;
+
+  let reachable = false;
+  try {
+    await client.ping();
+    reachable = true;
+    checks.push({ name: 'endpoint', status: 'pass', detail: `${ep.host} (from ${ep.source}) answers` });
+  } catch (err) {
+    const reason = err instanceof DockerUnreachableError ? err.reason : (err as Error).message;
+    checks.push({
+      name: 'endpoint',
+      status: 'fail',
+      detail: `Docker is not reachable at ${ep.host} (from ${ep.source}): ${reason}`,
+      fix: 'start the Docker engine, or point DOCKER_HOST / the docker context / --host at the right one',
+    });
+  }
+
+  if (reachable) {
+    try {
+      const v = await client.version();
+      const api = Number(v.ApiVersion);
+      checks.push(
+        api >= 1.41
+          ? { name: 'engine', status: 'pass', detail: `Docker Engine ${v.Version}, API ${v.ApiVersion}` }
+          : {
+              name: 'engine',
+              status: 'warn',
+              detail: `Docker Engine ${v.Version}, API ${v.ApiVersion}: one-shot stats need API 1.41, sampling is slower`,
+              fix: 'upgrade the engine to 20.10 or newer',
+            },
+      );
+    } catch (err) {
+      checks.push({ name: 'engine', status: 'fail', detail: `version query failed: ${(err as Error).message}` });
+    }
+  }
+
+  const tool = await detectComposeTool().catch(() => undefined);
+  checks.push(
+    tool
+      ? { name: 'compose tool', status: 'pass', detail: `${tool.command.join(' ')} ${tool.version} (${tool.kind})` }
+      : {
+          name: 'compose tool',
+          status: 'warn',
+          detail: 'neither `docker compose` (v2) nor `docker-compose` (v1) was found',
+          fix: 'install the Docker Compose plugin (or docker-compose) to validate and apply compose configs',
+        },
+  );
+
+  const files = await findComposeFiles(opts.workspaceDirs ?? []);
+  for (const file of files) {
+    const text = await fsp.readFile(file, 'utf8').catch((err: Error) => err);
+    if (text instanceof Error) {
+      checks.push({ name: `compose ${file}`, status: 'warn', detail: `cannot read: ${text.message}` });
+      continue;
+    }
+    const findings = checkCompose(text, file);
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    const warnings = findings.filter((f) => f.severity === 'warning').length;
+    const rules = [...new Set(findings.filter((f) => f.severity !== 'info').map((f) => f.rule))].join(', ');
+    checks.push(
+      errors + warnings === 0
+        ? { name: `compose ${file}`, status: 'pass', detail: `no findings${findings.length ? ` (${findings.length} info)` : ''}` }
+        : {
+            name: `compose ${file}`,
+            status: errors ? 'fail' : 'warn',
+            detail: `${errors} error(s), ${warnings} warning(s): ${rules}`,
+            fix: `docker-stability compose check ${file}; docker-stability compose apply ${file}`,
+          },
+    );
+  }
+
+  try {
+    await fsp.mkdir(opts.lockDir, { recursive: true });
+    const probe = join(opts.lockDir, `.doctor-${process.pid}`);
+    await fsp.writeFile(probe, 'ok');
+    await fsp.rm(probe, { force: true });
+    checks.push({ name: 'lock folder', status: 'pass', detail: `${opts.lockDir} is writable` });
+    const locks = await new LockManager({ dir: opts.lockDir }).status();
+    const stale = locks.filter((l) => l.stale);
+    const held = locks.filter((l) => l.held && !l.stale);
+    checks.push(
+      stale.length
+        ? {
+            name: 'locks',
+            status: 'warn',
+            detail: `stale: ${stale.map((l) => `${l.name}${l.holder ? ` (${l.holder.user}@${l.holder.host} pid ${l.holder.pid})` : ''}`).join(', ')}`,
+            fix: `docker-stability lock force-release --name ${stale[0]?.name} --stale-only (the next acquirer also takes it over)`,
+          }
+        : {
+            name: 'locks',
+            status: 'pass',
+            detail: held.length
+              ? `held: ${held.map((l) => `${l.name} by ${l.holder?.user ?? '?'} for ${formatDuration(l.ageMs ?? 0)}`).join(', ')}`
+              : 'none held',
+          },
+    );
+  } catch (err) {
+    checks.push({
+      name: 'lock folder',
+      status: 'fail',
+      detail: `${opts.lockDir} is not usable: ${(err as Error).message}`,
+      fix: 'set DOCKER_STABILITY_LOCK_DIR (or --dir, or the setting) to a writable folder',
+    });
+  }
+
+  if (reachable) {
+    try {
+      const plan = await planCleanup(client, opts.cleanup ?? {});
+      const byType = (t: string): number => plan.remove.filter((e) => e.type === t).length;
+      checks.push(
+        plan.remove.length === 0
+          ? { name: 'orphans', status: 'pass', detail: 'no orphaned test resources' }
+          : {
+              name: 'orphans',
+              status: 'warn',
+              detail: `${byType('container')} container(s), ${byType('network')} network(s), ${byType('volume')} volume(s) left by test runs`,
+              fix: 'docker-stability cleanup --dry-run, then docker-stability cleanup',
+            },
+      );
+    } catch (err) {
+      checks.push({ name: 'orphans', status: 'warn', detail: `could not plan a cleanup: ${(err as Error).message}` });
+    }
+
+    const monitor = new ResourceMonitor(client, opts.monitor ?? {});
+    try {
+      const s = await monitor.sampleNow();
+      const worst = Object.entries(s.resources)
+        .map(([k, r]) => `${k} ${r.percent}%`)
+        .join(', ');
+      const idx = levelIndex(s.level);
+      checks.push({
+        name: 'level',
+        status: idx >= 3 ? 'fail' : idx === 2 ? 'warn' : 'pass',
+        detail: `${s.level}: ${worst}`,
+        fix: idx >= 2 ? 'docker-stability cleanup; stop what you do not need; see docker-stability status' : undefined,
+      });
+    } catch (err) {
+      checks.push({ name: 'level', status: 'fail', detail: `sampling failed: ${(err as Error).message}` });
+    } finally {
+      await monitor.dispose();
+    }
+  }
+  return checks;
+}
