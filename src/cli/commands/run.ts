@@ -2,7 +2,7 @@ import { LockManager, LockTimeoutError } from '../../core/lock';
 import { parseLevel, type Level } from '../../core/levels';
 import { stderrLogger } from '../../core/log';
 import { exitStatus, runCommand } from '../../core/runs/command';
-import type { PredictionOptions } from '../../core/runs/predict';
+import { validatePredictionOptions, type PredictionOptions } from '../../core/runs/predict';
 import { RunStore } from '../../core/runs/records';
 import { RunRefusedError, withTestEnvironment, type CommandOutcome, type RunReport } from '../../core/runs/testRun';
 import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
@@ -14,8 +14,9 @@ const usage =
 
 interface RunsConfig {
   refuseAt?: string;
-  prediction?: PredictionOptions;
-  cleanup?: { testProjectPatterns?: string[]; protectLabel?: string };
+  prediction?: unknown;
+  /** For the orphan pass before a run that would not fit. */
+  cleanup?: { testProjectPatterns?: string[]; protectLabel?: string; olderThanMs?: number };
 }
 
 function summaryLine(r: RunReport): string {
@@ -61,7 +62,9 @@ export const runCommandCli: Command = {
     const runs = (config.runs ?? {}) as RunsConfig;
     let refuseAt: Level;
     let timeoutMs: number;
+    let prediction: PredictionOptions;
     try {
+      prediction = validatePredictionOptions(runs.prediction, 'runs.prediction');
       refuseAt = parseLevel(values['refuse-at'] ?? runs.refuseAt ?? 'EMERGENCY');
       timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout) : 300_000;
     } catch (err) {
@@ -83,7 +86,7 @@ export const runCommandCli: Command = {
           lock: new LockManager({ dir: values.dir, logger }),
           store: new RunStore(undefined, { logger }),
           monitor: monitorSettingsFrom(config),
-          prediction: runs.prediction,
+          prediction,
           refuseAt,
           force: values.force,
           timeoutMs,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { runCleanup, summarize, type CleanupOptions, type CleanupReport } from '../cleanup';
-import type { DockerClient } from '../docker/client';
+import { DockerClient } from '../docker/client';
+import { resolveEndpoint } from '../docker/endpoint';
 import { Labels } from '../labels';
 import type { Level } from '../levels';
 import { DEFAULT_LOCK_NAME, LockManager, type LockHandle } from '../lock';
@@ -19,7 +20,8 @@ export interface TestEnvironmentOptions {
   /** The environment lock to hold (default `test`). */
   env?: string;
   why?: string;
-  client: DockerClient;
+  /** The daemon to watch and clean (default: the endpoint resolved as the docker CLI would). */
+  client?: DockerClient;
   lock?: LockManager;
   store?: RunStore;
   monitor?: Partial<MonitorSettings>;
@@ -116,35 +118,64 @@ export function explainPrediction(p: Prediction, pl: PredictedLevel, limit: Leve
   return `predicted level ${pl.level} (limit ${limit}): ${parts.join('; ')}. Basis: ${p.explanation}.`;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+/** Sleeps, or rejects with the signal's reason when it is (or gets) aborted. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const onAbort = (): void => {
       clearTimeout(t);
-      reject(signal.reason ?? new Error('aborted'));
-    });
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The next whole second at or after `ms`. */
+function nextSecond(ms: number): number {
+  return Math.ceil(ms / 1000) * 1000;
+}
+
+/** How a run ended, as far as the caller knows. A framework teardown may not know: exitCode null, no signal. */
+export interface RunOutcome {
+  command?: string[];
+  exitCode: number | null;
+  signal?: NodeJS.Signals | string | null;
+}
 
 /**
- * Runs `fn` as one controlled test run: predict what the category needs and refuse (after an
- * orphan cleanup and a wait) when it would push the daemon to `refuseAt`; hold the environment
- * lock; sample the daemon while `fn` runs; record the run for later predictions; remove what
- * the run left behind; release the lock. `fn`'s result or error passes through.
+ * A run between its start and its end: holds the environment lock and samples the daemon.
+ * `end()` must be called exactly once (later calls return the same report).
  */
-export async function withTestEnvironment<T>(
-  opts: TestEnvironmentOptions,
-  fn: (env: TestEnvironment) => Promise<T>,
-): Promise<{ result: T; report: RunReport }> {
+export interface ActiveTestRun extends TestEnvironment {
+  readonly category: string;
+  readonly envName: string;
+  readonly startedAt: Date;
+  /** Stops sampling, records the run, removes what it left behind, releases the lock. */
+  end(outcome?: RunOutcome): Promise<RunReport>;
+}
+
+/**
+ * The first half of a controlled run: predict what the category needs and refuse (after an
+ * orphan cleanup and a wait) when it would push the daemon to `refuseAt`; take the environment
+ * lock; start sampling. The returned run holds the lock until its `end()`.
+ */
+export async function beginTestRun(opts: TestEnvironmentOptions): Promise<ActiveTestRun> {
   const logger = opts.logger ?? silentLogger;
   const progress = opts.onProgress ?? ((m: string) => logger.info(m));
   const envName = opts.env ?? DEFAULT_LOCK_NAME;
   const refuseAt = opts.refuseAt ?? 'EMERGENCY';
   const timeoutMs = opts.timeoutMs ?? 300_000;
+  const client = opts.client ?? new DockerClient(resolveEndpoint());
   const store = opts.store ?? new RunStore(undefined, { logger });
   const lock = opts.lock ?? new LockManager({ logger });
-  const monitor = new ResourceMonitor(opts.client, { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 }, { logger });
+  const monitor = new ResourceMonitor(client, { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 }, { logger });
   const thresholds = monitor.currentSettings.thresholds;
   const runId = newRunId();
+  let handle: LockHandle | undefined;
 
   try {
     // 1. Predict, and make room or refuse.
@@ -154,7 +185,7 @@ export async function withTestEnvironment<T>(
     let preCleanup: CleanupReport | undefined;
     if (exceeds(predicted, refuseAt) && !opts.force) {
       progress(`${explainPrediction(prediction, predicted, refuseAt)} Cleaning up orphans first.`);
-      preCleanup = await runCleanup(opts.client, { ...opts.cleanup, logger, lock: { manager: lock } });
+      preCleanup = await runCleanup(client, { ...opts.cleanup, logger, lock: { manager: lock } });
       progress(`orphan cleanup: ${summarize(preCleanup)}`);
       const waitUntil = Date.now() + timeoutMs;
       predicted = predictLevel(await monitor.sampleNow(), prediction, thresholds);
@@ -176,87 +207,179 @@ export async function withTestEnvironment<T>(
     // 2. Lock the environment.
     const why = opts.why ?? `${opts.category} run ${runId} on ${hostname()}`;
     progress(`waiting for the "${envName}" lock`);
-    const handle = await lock.acquire(envName, {
+    handle = await lock.acquire(envName, {
       why,
       timeoutMs,
       signal: opts.signal,
       onCompromised: (err) => logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
     });
-    try {
-      // 3. Run, sampling the daemon.
-      const baselineSample = await monitor.sampleNow();
-      const baseline = amountsOf(baselineSample);
-      const peak = { ...baseline };
-      let samples = 1;
-      const track = (s: Sample): void => {
-        samples++;
-        const a = amountsOf(s);
-        for (const k of AMOUNT_KEYS) peak[k] = Math.max(peak[k], a[k]);
-      };
-      monitor.onSample(track);
-      const startedAt = new Date();
-      const environment = runEnvironment(runId, opts.category, envName);
-      progress(`run ${runId} (${opts.category}) started with the "${envName}" lock`);
-      monitor.start();
-      let result: T | undefined;
-      let failure: unknown;
-      let failed = false;
-      try {
-        result = await fn({ runId, env: environment, labels: { [Labels.runId]: runId }, lock: handle });
-      } catch (err) {
-        failed = true;
-        failure = err;
-      }
-      const endedAt = new Date();
-      monitor.pause();
-      track(await monitor.sampleNow().catch(() => baselineSample));
+    const lockedAt = Date.now();
 
-      // 4. Record, clean up, release.
-      const added = emptyAmounts();
-      for (const k of AMOUNT_KEYS) added[k] = Math.max(0, peak[k] - baseline[k]);
-      const exit = exitOf(failed ? failure : result, failed);
-      const record: RunRecord = {
-        id: runId,
-        category: opts.category,
-        env: envName,
-        command: exit.command,
-        startedAt: startedAt.toISOString(),
-        endedAt: endedAt.toISOString(),
-        durationMs: endedAt.getTime() - startedAt.getTime(),
-        exitCode: exit.code,
-        signal: exit.signal,
-        baseline,
-        peak,
-        added,
-        samples,
-      };
-      let cleanup: CleanupReport | undefined;
-      if (opts.cleanupAfter !== false) {
-        try {
-          cleanup = await runCleanup(opts.client, {
-            ...opts.cleanup,
+    // 3. Baseline, then sampling while the run goes.
+    const baselineSample = await monitor.sampleNow();
+    const baseline = amountsOf(baselineSample);
+    const peak = { ...baseline };
+    let samples = 1;
+    const track = (s: Sample): void => {
+      samples++;
+      const a = amountsOf(s);
+      for (const k of AMOUNT_KEYS) peak[k] = Math.max(peak[k], a[k]);
+    };
+    monitor.onSample(track);
+    // The daemon lists containers and volumes with creation times to the second. Starting on
+    // a whole second that falls after the lock was taken makes "created during the run" exact
+    // at that resolution: nothing created before the lock shares a second with the run's start.
+    const adoptFrom = nextSecond(lockedAt);
+    if (Date.now() < adoptFrom) await sleep(adoptFrom - Date.now(), opts.signal);
+    const startedAt = new Date();
+    const environment = runEnvironment(runId, opts.category, envName);
+    // Our default project name marks compose resources as this run's; one the caller chose may
+    // name a project that outlives the run, so it is left alone.
+    const composeProject = process.env.COMPOSE_PROJECT_NAME ? undefined : environment.COMPOSE_PROJECT_NAME;
+    progress(`run ${runId} (${opts.category}) started with the "${envName}" lock`);
+    monitor.start();
+    const lockHandle = handle;
+    let ending: Promise<RunReport> | undefined;
+
+    const finish = async (outcome: RunOutcome): Promise<RunReport> => {
+      try {
+        const endedAt = new Date();
+        monitor.pause();
+        track(await monitor.sampleNow().catch(() => baselineSample));
+
+        // 4. Record, clean up, release.
+        const added = emptyAmounts();
+        for (const k of AMOUNT_KEYS) added[k] = Math.max(0, peak[k] - baseline[k]);
+        const record: RunRecord = {
+          id: runId,
+          category: opts.category,
+          env: envName,
+          command: outcome.command ?? [],
+          startedAt: startedAt.toISOString(),
+          endedAt: endedAt.toISOString(),
+          durationMs: endedAt.getTime() - startedAt.getTime(),
+          exitCode: outcome.exitCode,
+          signal: outcome.signal ?? undefined,
+          baseline,
+          peak,
+          added,
+          samples,
+        };
+        let cleanup: CleanupReport | undefined;
+        if (opts.cleanupAfter !== false) {
+          cleanup = await cleanUpAfter(client, {
             runId,
-            adoptWindow: { from: startedAt, to: endedAt },
-            olderThanMs: 0,
+            adoptFrom: new Date(adoptFrom),
+            endedAt,
+            composeProject,
+            addedVolumes: added.volumes > 0,
+            cleanup: opts.cleanup,
+            lock,
             logger,
-            lock: { manager: lock },
           });
-          record.cleanup = { removed: cleanup.removed.length, failed: cleanup.failed.length, kept: cleanup.kept.length };
-          progress(`cleanup after run ${runId}: ${summarize(cleanup)}`);
-        } catch (err) {
-          logger.warn(`cleanup after run ${runId} failed: ${(err as Error).message}`);
+          if (cleanup) {
+            record.cleanup = { removed: cleanup.removed.length, failed: cleanup.failed.length, kept: cleanup.kept.length };
+            progress(`cleanup after run ${runId}: ${summarize(cleanup)}`);
+          }
+        }
+        await store.append(record).catch((err: Error) => logger.warn(`run record not saved: ${err.message}`));
+        return { runId, category: opts.category, env: envName, prediction, predicted, preCleanup, record, cleanup, forced: !!opts.force };
+      } finally {
+        try {
+          await lockHandle.release();
+        } finally {
+          await monitor.dispose();
         }
       }
-      await store.append(record).catch((err: Error) => logger.warn(`run record not saved: ${err.message}`));
-      const report: RunReport = { runId, category: opts.category, env: envName, prediction, predicted, preCleanup, record, cleanup, forced: !!opts.force };
-      if (failed) throw Object.assign(failure as object, { report });
-      return { result: result as T, report };
+    };
+
+    return {
+      runId,
+      env: environment,
+      labels: { [Labels.runId]: runId },
+      lock: lockHandle,
+      category: opts.category,
+      envName,
+      startedAt,
+      end(outcome: RunOutcome = { exitCode: null }): Promise<RunReport> {
+        ending ??= finish(outcome);
+        return ending;
+      },
+    };
+  } catch (err) {
+    try {
+      await handle?.release();
     } finally {
-      await handle.release();
+      await monitor.dispose();
     }
-  } finally {
-    await monitor.dispose();
+    throw err;
   }
+}
+
+/**
+ * Removes what a run left behind, under the cleanup lock: resources labelled with the run id,
+ * unlabelled ones created while the run held the environment lock, and the resources of the
+ * compose project the run named. Failures are logged: a run's result never depends on them.
+ */
+async function cleanUpAfter(
+  client: DockerClient,
+  o: {
+    runId: string;
+    adoptFrom: Date;
+    endedAt: Date;
+    composeProject?: string;
+    addedVolumes: boolean;
+    cleanup?: TestEnvironmentOptions['cleanup'];
+    lock: LockManager;
+    logger: Logger;
+  },
+): Promise<CleanupReport | undefined> {
+  // Volumes are listed with creation times to the second, and a pass keeps anything that may
+  // have been created after it began: a volume made in the run's last second would survive.
+  if (o.addedVolumes) await sleep(nextSecond(o.endedAt.getTime() + 1) - Date.now());
+  const common = { ...o.cleanup, olderThanMs: 0, logger: o.logger, lock: { manager: o.lock } };
+  try {
+    const own = await runCleanup(client, { ...common, runId: o.runId, adoptWindow: { from: o.adoptFrom, to: new Date() } });
+    if (!o.composeProject) return own;
+    // Compose labels what it creates with its project, which the adopt rule leaves alone (it
+    // adopts only unlabelled resources): clean the run's own project by that label.
+    const project = await runCleanup(client, {
+      ...common,
+      scope: { [Labels.composeProject]: o.composeProject },
+      testProjectPatterns: [o.composeProject],
+    });
+    return {
+      removed: [...own.removed, ...project.removed],
+      kept: [...own.kept, ...project.kept],
+      failed: [...own.failed, ...project.failed],
+      bytesReclaimed: (own.bytesReclaimed ?? 0) + (project.bytesReclaimed ?? 0),
+      durationMs: own.durationMs + project.durationMs,
+    };
+  } catch (err) {
+    o.logger.warn(`cleanup after run ${o.runId} failed: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * Runs `fn` as one controlled test run (see `beginTestRun`): `fn` receives the run id and the
+ * environment to pass on; afterwards the run is recorded, what it left behind is removed and
+ * the lock released. `fn`'s result or error passes through; an error carries the `report`.
+ */
+export async function withTestEnvironment<T>(
+  opts: TestEnvironmentOptions,
+  fn: (env: TestEnvironment) => Promise<T>,
+): Promise<{ result: T; report: RunReport }> {
+  const run = await beginTestRun(opts);
+  let result: T;
+  try {
+    result = await fn({ runId: run.runId, env: run.env, labels: run.labels, lock: run.lock });
+  } catch (err) {
+    const report = await run.end({ exitCode: 1 });
+    if (typeof err === 'object' && err !== null) Object.assign(err, { report });
+    throw err;
+  }
+  return { result, report: await run.end(outcomeOf(result)) };
 }
 
 /** A command's outcome as `fn` may return it; other results count as success. */
@@ -266,10 +389,9 @@ export interface CommandOutcome {
   signal?: NodeJS.Signals | null;
 }
 
-function exitOf(value: unknown, failed: boolean): { code: number | null; signal?: string; command: string[] } {
+/** A CommandOutcome returned by `fn` is the run's outcome; any other result counts as success. */
+function outcomeOf(value: unknown): RunOutcome {
   const v = value as Partial<CommandOutcome> | undefined;
-  if (!failed && v && Array.isArray(v.command) && 'exitCode' in v) {
-    return { code: v.exitCode ?? null, signal: v.signal ?? undefined, command: v.command };
-  }
-  return { code: failed ? 1 : 0, command: [] };
+  if (v && Array.isArray(v.command) && 'exitCode' in v) return { command: v.command, exitCode: v.exitCode ?? null, signal: v.signal };
+  return { exitCode: 0 };
 }

@@ -1,0 +1,158 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LockManager } from '../../src/core/lock';
+import { predict } from '../../src/core/runs/predict';
+import { RunStore } from '../../src/core/runs/records';
+import { testClient } from '../helpers/docker';
+import { run, RunWorld, startCli, waitUntil } from './helpers';
+
+/**
+ * `docker-stability run` end to end on the real engine: the built CLI, real child commands
+ * (shell scripts on the user's side of the boundary) and real containers.
+ */
+describe('runs: docker-stability run (engine)', function () {
+  this.timeout(60_000);
+  const client = testClient();
+  let world: RunWorld;
+
+  beforeEach(() => {
+    world = new RunWorld();
+  });
+  afterEach(async () => {
+    await world.dispose(client.api);
+  });
+
+  it('removes the containers a run leaves stopped, labelled or not, and after k runs predicts N x 1.1 containers', async () => {
+    const N = 4;
+    const category = `leaves-${world.id}`;
+    const script = world.leaveContainers(2, 2);
+    for (let k = 1; k <= 3; k++) {
+      const r = await run(world, ['--category', category, '--json'], ['sh', '-c', script]);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as { record: { added: { containers: number } }; cleanup: { removed: unknown[] } };
+      assert.equal(report.record.added.containers, N, `run ${k} measured ${report.record.added.containers} containers (another process creating containers at the same time skews the daemon-wide count)`);
+      assert.ok(report.cleanup.removed.length >= N, `run ${k} removed ${report.cleanup.removed.length}`);
+      const left = await world.containers(client.api);
+      assert.deepEqual(left.map((c) => `${c.Names[0]} ${c.State}`), [], `run ${k} left containers behind`);
+    }
+    const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category });
+    assert.equal(records.length, 3);
+    for (const rec of records) {
+      assert.equal(rec.exitCode, 0);
+      assert.equal(rec.added.containers, N);
+      assert.ok(rec.samples >= 2, `a run is sampled at its start and end (got ${rec.samples})`);
+      assert.deepEqual(rec.cleanup?.failed, 0);
+    }
+    const p = predict(category, records);
+    assert.equal(p.basis, 'history');
+    assert.equal(p.runs, 3);
+    assert.equal(p.added.containers, Math.ceil(N * 1.1));
+    // The other needs follow the measured peaks the same way: at most 10% above the largest.
+    const most = (k: 'memoryBytes' | 'cpuPercent') => Math.max(...records.map((r) => r.added[k]));
+    assert.ok(p.added.memoryBytes <= Math.round(most('memoryBytes') * 1.1));
+    assert.ok(p.added.cpuPercent <= Math.round(most('cpuPercent') * 1.1));
+  });
+
+  it('exits with the command’s exit code: 0, 3, and 128 + 15 when the command dies of SIGTERM', async () => {
+    // Three independent worlds (own lock folders) so the three runs go at once.
+    const worlds = [world, new RunWorld(), new RunWorld()];
+    try {
+      const [ok, three, term] = await Promise.all([
+        run(worlds[0] as RunWorld, ['--category', 'exit'], ['sh', '-c', 'exit 0']),
+        run(worlds[1] as RunWorld, ['--category', 'exit'], ['sh', '-c', 'exit 3']),
+        run(worlds[2] as RunWorld, ['--category', 'exit'], ['sh', '-c', 'kill -TERM $$']),
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(three.code, 3, three.stderr);
+      assert.equal(term.code, 143, term.stderr);
+      assert.match(term.stderr, /signal SIGTERM/);
+      const rec = (await new RunStore(join((worlds[2] as RunWorld).home, 'runs.jsonl')).list())[0];
+      assert.equal(rec?.exitCode, null);
+      assert.equal(rec?.signal, 'SIGTERM');
+    } finally {
+      await Promise.all(worlds.slice(1).map((w) => w.dispose(client.api)));
+    }
+  });
+
+  it('a command that cannot be started exits 127 and still releases the lock', async () => {
+    const r = await run(world, ['--category', 'missing'], [`no-such-command-${world.id}`]);
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /cannot start no-such-command/);
+    const [status] = await new LockManager({ dir: world.lockDir }).status('test');
+    assert.equal(status?.held, false);
+  });
+
+  it('forwards a SIGTERM sent to docker-stability run to the command, then cleans up and exits with its code', async () => {
+    const ready = join(world.home, 'ready');
+    const got = join(world.home, 'got');
+    const script = `${world.leaveContainers(0, 1)}\ntrap 'echo TERM > "$GOT"; exit 7' TERM\ntouch "$READY"\nwhile :; do sleep 0.1; done`;
+    const { child, done } = startCli(world, ['run', '--dir', world.lockDir, '--category', 'signal', '--', 'sh', '-c', script], { READY: ready, GOT: got });
+    await waitUntil(() => {
+      try {
+        readFileSync(ready);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000, 'the command to start');
+    child.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(readFileSync(got, 'utf8').trim(), 'TERM');
+    assert.deepEqual(await world.containers(client.api), [], 'the container made before the signal was cleaned up');
+    const [status] = await new LockManager({ dir: world.lockDir }).status('test');
+    assert.equal(status?.held, false);
+  });
+
+  it('two runs of the same environment started together run one after the other, never overlapping, and both succeed', async () => {
+    const log = join(world.home, 'intervals');
+    writeFileSync(log, '');
+    const script = 'echo "start $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"; sleep 1; echo "end $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"';
+    const [a, b] = await Promise.all([
+      run(world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
+      run(world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const spans = new Map<string, { start?: bigint; end?: bigint }>();
+    for (const line of readFileSync(log, 'utf8').trim().split('\n')) {
+      const [what, id, ns] = line.split(' ') as ['start' | 'end', string, string];
+      spans.set(id, { ...spans.get(id), [what]: BigInt(ns) });
+    }
+    const [x, y] = [...spans.values()].sort((p, q) => (p.start! < q.start! ? -1 : 1));
+    assert.equal(spans.size, 2);
+    assert.ok(x && y && x.end !== undefined && y.start !== undefined);
+    assert.ok(x.end < y.start, `run intervals overlap: ${JSON.stringify([...spans.entries()], (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  });
+
+  it('refuses a run whose prediction exceeds the limit, explaining it, with exit 4; --force runs it anyway', async () => {
+    const category = `big-${world.id}`;
+    const config = world.config({
+      monitor: { capacities: { containers: 4 } },
+      runs: {
+        prediction: { defaults: { [category]: { containers: 10 } } },
+        // The orphan pass before refusing must not touch what other tests on this daemon own.
+        cleanup: { olderThanMs: 10 * 365 * 24 * 3600_000 },
+      },
+    });
+    const refused = await run(world, ['--category', category, '--config', config, '--timeout', '1s'], ['sh', '-c', 'echo RAN']);
+    assert.equal(refused.code, 4, refused.stderr);
+    assert.doesNotMatch(refused.stdout, /RAN/);
+    assert.match(refused.stderr, new RegExp(`refusing to start "${category}": predicted level EMERGENCY \\(limit EMERGENCY\\): containers \\d+ now \\+ 10 predicted = \\d+ of 4`));
+    assert.match(refused.stderr, /no runs of .* recorded yet: using the configured default for the category/);
+    assert.match(refused.stderr, /Use --force to run anyway/);
+
+    const forced = await run(world, ['--category', category, '--config', config, '--force'], ['sh', '-c', 'echo RAN']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /RAN/);
+    assert.match(forced.stderr, /Running anyway \(forced\)/);
+  });
+
+  it('rejects a malformed prediction setting with a usage error naming it', async () => {
+    const config = world.config({ runs: { prediction: { percentile: 'high' } } });
+    const r = await run(world, ['--category', 'x', '--config', config], ['true']);
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /runs\.prediction\.percentile must be a number from 0 to 100/);
+  });
+});
