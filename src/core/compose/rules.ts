@@ -170,7 +170,7 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
   for (const pair of d.root.items) {
     const key = pair.key;
     if (!isScalar(key) || typeof key.value !== 'string' || key.value.startsWith('x-') || TOP_LEVEL_KEYS.has(key.value)) continue;
-    unknownKey(ctx, key, TOP_LEVEL_KEYS, 'at the top level');
+    unknownKey(ctx, d.root, key, TOP_LEVEL_KEYS, 'at the top level');
   }
   const servicesPair = mapPair(d.root, 'services');
   if (servicesPair && !isMap(servicesPair.value)) {
@@ -182,13 +182,14 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
   const services = isRecord(plainServices) ? plainServices : {};
   for (const s of d.services) {
     if (!s.node) {
-      reportAt(ctx, 'compose-structure', 'error', `service "${s.name}" must be a mapping (image:, command:, ...)`, s.pair.value, s.pair.key, s.name);
+      const empty = !s.pair.value || (isScalar(s.pair.value) && s.pair.value.value === null);
+      reportAt(ctx, 'compose-structure', 'error', `service "${s.name}" must be a mapping (image:, command:, ...)`, empty ? s.pair.key : s.pair.value, s.pair.key, s.name);
       continue;
     }
     for (const pair of s.node.items) {
       const key = pair.key;
       if (!isScalar(key) || typeof key.value !== 'string' || key.value === '<<' || key.value.startsWith('x-') || SERVICE_KEYS.has(key.value)) continue;
-      unknownKey(ctx, key, SERVICE_KEYS, `in service "${s.name}"`, s.name);
+      unknownKey(ctx, s.node, key, SERVICE_KEYS, `in service "${s.name}"`, s.name);
     }
     const eff = effectiveService(s.name, services, ctx.loader);
     checkService(ctx, s, s.node, eff);
@@ -199,10 +200,11 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-function unknownKey(ctx: Ctx, key: Scalar, known: Set<string>, where: string, service?: string): void {
+function unknownKey(ctx: Ctx, map: YAMLMap<Scalar, Node>, key: Scalar, known: Set<string>, where: string, service?: string): void {
   const name = String(key.value);
   const guess = closest(name, known);
-  const fix = guess ? { title: `Rename to "${guess}"`, edits: [replaceScalar(key, guess)].filter(isEdit) } : undefined;
+  // Renaming onto a key the mapping already has would make a duplicate: no fix then.
+  const fix = guess && !mapPair(map, guess) ? { title: `Rename to "${guess}"`, edits: [replaceScalar(key, guess)].filter(isEdit) } : undefined;
   const hint = guess ? ` (did you mean "${guess}"?)` : '';
   reportAt(ctx, 'unknown-key', 'warning', `unknown key "${name}" ${where}${hint}: compose refuses the file`, key, key, service, fix);
 }
