@@ -1,4 +1,4 @@
-// One esbuild script, three entries: extension (node/cjs, vscode external), CLI (node), webview (browser iife).
+// One esbuild script, four entries: extension (node/cjs, vscode external), CLI (node), library (node/cjs), webview (browser iife).
 import * as esbuild from 'esbuild';
 import { chmodSync } from 'node:fs';
 
@@ -35,6 +35,15 @@ const builds = [
     target: 'node20',
     external: nodeExternals,
     banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    ...common,
+    entryPoints: ['src/lib.ts'],
+    outfile: 'dist/lib.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternals,
   },
   {
     ...common,

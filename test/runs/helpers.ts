@@ -4,23 +4,24 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
-import { TEST_IMAGE, TEST_LABEL } from '../helpers/docker';
+import { TEST_IMAGE } from '../helpers/docker';
 
 /** The built CLI (npm test and test:core build it first). */
 export const CLI = resolve(__dirname, '../../../dist/cli.js');
 
 /**
- * One test's world: its own DOCKER_STABILITY_HOME (run records), lock folder and fixture label.
- * The label is no ownership label, so containers carrying only it count as unlabelled for
- * cleanup, yet the test can list (and, as a last resort, remove) exactly its own.
+ * One test's world: its own DOCKER_STABILITY_HOME (run records), lock folder, and a container
+ * name prefix. Containers are told apart by name, not by a label: cleanup adopts only
+ * containers that carry no label of their own, so a test label would make them ineligible.
  */
 export class RunWorld {
   readonly id = `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   readonly home = mkdtempSync(join(tmpdir(), 'ds-runs-'));
   readonly lockDir = join(this.home, 'locks');
 
-  get label(): string {
-    return `${TEST_LABEL}=${this.id}`;
+  /** Every container of this world is named `<prefix>...`. */
+  get prefix(): string {
+    return `dstab-${this.id}-`;
   }
 
   /** Writes a `--config` file into the home and returns its path. */
@@ -32,15 +33,16 @@ export class RunWorld {
 
   /**
    * A POSIX shell script (the user's side: the command under test) that creates `labelled`
-   * containers carrying the run's label and `unlabelled` ones without it, half of each run to
-   * completion (exited) and the rest only created, all with no network.
+   * containers carrying the run's label and `unlabelled` ones with no label at all, half of each
+   * run to completion (exited) and the rest only created, all with no network.
    */
   leaveContainers(labelled: number, unlabelled: number): string {
     const lines: string[] = [];
     const make = (i: number, runLabel: boolean): string => {
       const verb = i % 2 === 0 ? 'run' : 'create';
       const lbl = runLabel ? ' --label "$DOCKER_STABILITY_RUN_LABEL"' : '';
-      return `docker ${verb} --network none --label ${this.label}${lbl} ${TEST_IMAGE} true >/dev/null`;
+      const name = `${this.prefix}$DOCKER_STABILITY_RUN_ID-${runLabel ? 'l' : 'u'}${i}`;
+      return `docker ${verb} --network none --name ${name}${lbl} ${TEST_IMAGE} true >/dev/null`;
     };
     for (let i = 0; i < labelled; i++) lines.push(make(i, true));
     for (let i = 0; i < unlabelled; i++) lines.push(make(i, false));
@@ -56,7 +58,8 @@ export class RunWorld {
 
   /** Containers of this world (all states). */
   async containers(api: Docker): Promise<Docker.ContainerInfo[]> {
-    return api.listContainers({ all: true, filters: { label: [this.label] } });
+    const all = await api.listContainers({ all: true, filters: { name: [this.prefix] } });
+    return all.filter((c) => c.Names.some((n) => n.replace(/^\//, '').startsWith(this.prefix)));
   }
 
   /** Removes whatever this world left (only if a test failed midway) and its folder. */
@@ -99,4 +102,25 @@ export async function waitUntil(check: () => boolean, timeoutMs: number, what: s
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Containers other processes created or destroyed between `since` and `until` (those not named
+ * with `prefix`). The run's figures are daemon-wide, so on a daemon shared with activity
+ * outside the lock a measurement can only be exact when this is empty.
+ */
+export async function othersActivity(api: Docker, prefix: string, since: Date, until: Date): Promise<string[]> {
+  const stream = (await api.getEvents({
+    since: Math.floor(since.getTime() / 1000),
+    until: Math.ceil(until.getTime() / 1000),
+    filters: { type: ['container'], event: ['create', 'destroy'] },
+  })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { Action: string; Actor: { ID: string; Attributes?: Record<string, string> } })
+    .filter((e) => !(e.Actor.Attributes?.name ?? '').startsWith(prefix))
+    .map((e) => `${e.Action} ${e.Actor.Attributes?.name ?? e.Actor.ID.slice(0, 12)}`);
 }

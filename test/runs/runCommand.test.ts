@@ -5,7 +5,7 @@ import { LockManager } from '../../src/core/lock';
 import { predict } from '../../src/core/runs/predict';
 import { RunStore } from '../../src/core/runs/records';
 import { testClient } from '../helpers/docker';
-import { run, RunWorld, startCli, waitUntil } from './helpers';
+import { othersActivity, run, RunWorld, startCli, waitUntil } from './helpers';
 
 /**
  * `docker-stability run` end to end on the real engine: the built CLI, real child commands
@@ -23,35 +23,57 @@ describe('runs: docker-stability run (engine)', function () {
     await world.dispose(client.api);
   });
 
-  it('removes the containers a run leaves stopped, labelled or not, and after k runs predicts N x 1.1 containers', async () => {
+  it('removes the containers a run leaves stopped, labelled or not, and after k runs predicts N x 1.1 containers', async function () {
+    this.timeout(150_000);
     const N = 4;
-    const category = `leaves-${world.id}`;
+    const k = 3;
     const script = world.leaveContainers(2, 2);
-    for (let k = 1; k <= 3; k++) {
-      const r = await run(world, ['--category', category, '--json'], ['sh', '-c', script]);
-      assert.equal(r.code, 0, r.stderr);
-      const report = JSON.parse(r.stdout) as { record: { added: { containers: number } }; cleanup: { removed: unknown[] } };
-      assert.equal(report.record.added.containers, N, `run ${k} measured ${report.record.added.containers} containers (another process creating containers at the same time skews the daemon-wide count)`);
-      assert.ok(report.cleanup.removed.length >= N, `run ${k} removed ${report.cleanup.removed.length}`);
-      const left = await world.containers(client.api);
-      assert.deepEqual(left.map((c) => `${c.Names[0]} ${c.State}`), [], `run ${k} left containers behind`);
+    // Counts are daemon-wide (what the environment carries), so another process creating or
+    // removing containers outside the lock during a run shifts them. Such a sequence is
+    // detected from the daemon's events and repeated in a fresh category, within a budget.
+    const budgetEnd = Date.now() + 100_000;
+    const disturbed: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const category = `leaves-${world.id}-${attempt}`;
+      let clean = true;
+      for (let i = 1; i <= k; i++) {
+        const r = await run(world, ['--category', category, '--json'], ['sh', '-c', script]);
+        assert.equal(r.code, 0, r.stderr);
+        const report = JSON.parse(r.stdout) as { record: { startedAt: string; endedAt: string; added: { containers: number } }; cleanup: { removed: unknown[] } };
+        assert.ok(report.cleanup.removed.length >= N, `run ${i} removed ${report.cleanup.removed.length}`);
+        const left = await world.containers(client.api);
+        assert.deepEqual(left.map((c) => `${c.Names[0]} ${c.State}`), [], `run ${i} left containers behind`);
+        const others = await othersActivity(client.api, world.prefix, new Date(report.record.startedAt), new Date(Date.parse(report.record.endedAt) + 1000));
+        if (others.length > 0) {
+          clean = false;
+          disturbed.push(`attempt ${attempt} run ${i}: measured ${report.record.added.containers} with ${others.length} foreign container events (${others.slice(0, 3).join(', ')}...)`);
+          break;
+        }
+        assert.equal(report.record.added.containers, N, `run ${i} measured ${report.record.added.containers} containers on an otherwise quiet daemon`);
+      }
+      if (!clean) {
+        assert.ok(Date.now() < budgetEnd, `the daemon was never quiet for ${k} runs in a row:\n${disturbed.join('\n')}`);
+        continue;
+      }
+      const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category });
+      assert.equal(records.length, k);
+      for (const rec of records) {
+        assert.equal(rec.exitCode, 0);
+        assert.equal(rec.added.containers, N);
+        assert.ok(rec.samples >= 2, `a run is sampled at its start and end (got ${rec.samples})`);
+        assert.equal(rec.cleanup?.failed, 0);
+      }
+      const p = predict(category, records);
+      assert.equal(p.basis, 'history');
+      assert.equal(p.runs, k);
+      assert.equal(p.added.containers, Math.ceil(N * 1.1));
+      // The other needs follow the measured peaks the same way: at most 10% above the largest.
+      const most = (key: 'memoryBytes' | 'cpuPercent' | 'networks' | 'volumes') => Math.max(...records.map((r) => r.added[key]));
+      for (const key of ['memoryBytes', 'cpuPercent', 'networks', 'volumes'] as const) {
+        assert.ok(p.added[key] <= Math.ceil(most(key) * 1.1), `${key}: predicted ${p.added[key]}, largest measured ${most(key)}`);
+      }
+      return;
     }
-    const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category });
-    assert.equal(records.length, 3);
-    for (const rec of records) {
-      assert.equal(rec.exitCode, 0);
-      assert.equal(rec.added.containers, N);
-      assert.ok(rec.samples >= 2, `a run is sampled at its start and end (got ${rec.samples})`);
-      assert.deepEqual(rec.cleanup?.failed, 0);
-    }
-    const p = predict(category, records);
-    assert.equal(p.basis, 'history');
-    assert.equal(p.runs, 3);
-    assert.equal(p.added.containers, Math.ceil(N * 1.1));
-    // The other needs follow the measured peaks the same way: at most 10% above the largest.
-    const most = (k: 'memoryBytes' | 'cpuPercent') => Math.max(...records.map((r) => r.added[k]));
-    assert.ok(p.added.memoryBytes <= Math.round(most('memoryBytes') * 1.1));
-    assert.ok(p.added.cpuPercent <= Math.round(most('cpuPercent') * 1.1));
   });
 
   it('exits with the command’s exit code: 0, 3, and 128 + 15 when the command dies of SIGTERM', async () => {

@@ -1,0 +1,105 @@
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { LockManager } from '../../src/core/lock';
+import { RunStore } from '../../src/core/runs/records';
+import { beginTestRun, runEnvironment, withTestEnvironment, type RunReport } from '../../src/core/runs/testRun';
+import { TEST_IMAGE, testClient } from '../helpers/docker';
+import { RunWorld } from './helpers';
+
+/** The library flow on the real engine, in-process (no CLI). */
+describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
+  this.timeout(60_000);
+  const client = testClient();
+  let world: RunWorld;
+
+  beforeEach(() => {
+    world = new RunWorld();
+  });
+  afterEach(async () => {
+    await world.dispose(client.api);
+  });
+
+  const options = (category: string) => ({
+    category,
+    client,
+    lock: new LockManager({ dir: world.lockDir }),
+    store: new RunStore(join(world.home, 'runs.jsonl')),
+  });
+
+  let made = 0;
+  function fixtureContainer(labels: Record<string, string>) {
+    return client.api.createContainer({ name: `${world.prefix}${made++}`, Image: TEST_IMAGE, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
+  }
+
+  it('holds the lock while fn runs, hands it the run id and label, then records the run and removes what fn left, labelled or created unlabelled at once', async () => {
+    const lock = new LockManager({ dir: world.lockDir });
+    const { result, report } = await withTestEnvironment({ ...options('lib'), lock }, async (env) => {
+      const [status] = await lock.status('test');
+      assert.equal(status?.held, true);
+      assert.equal(env.env.DOCKER_STABILITY_RUN_ID, env.runId);
+      assert.equal(env.env.DOCKER_STABILITY_RUN_LABEL, `docker-stability.run-id=${env.runId}`);
+      await fixtureContainer(env.labels);
+      await fixtureContainer({});
+      return 'done';
+    });
+    assert.equal(result, 'done');
+    assert.equal(report.record.exitCode, 0);
+    assert.equal(report.cleanup?.removed.filter((e) => e.type === 'container').length, 2);
+    assert.deepEqual(await world.containers(client.api), []);
+    assert.equal((await lock.status('test'))[0]?.held, false);
+    assert.equal((await new RunStore(join(world.home, 'runs.jsonl')).list()).length, 1);
+  });
+
+  it('passes fn’s error through with the report attached, after cleaning up and releasing the lock', async () => {
+    const lock = new LockManager({ dir: world.lockDir });
+    const err = await withTestEnvironment({ ...options('lib-fail'), lock }, async (env) => {
+      await fixtureContainer(env.labels);
+      throw new Error('tests failed');
+    }).then(
+      () => assert.fail('should have thrown'),
+      (e: Error & { report?: RunReport }) => e,
+    );
+    assert.equal(err.message, 'tests failed');
+    assert.equal(err.report?.record.exitCode, 1);
+    assert.deepEqual(await world.containers(client.api), []);
+    assert.equal((await lock.status('test'))[0]?.held, false);
+  });
+
+  it('beginTestRun keeps the lock until end(); end() twice returns the same report', async () => {
+    const lock = new LockManager({ dir: world.lockDir });
+    const active = await beginTestRun({ ...options('steps'), lock });
+    const other = new LockManager({ dir: world.lockDir });
+    await assert.rejects(other.acquire('test', { timeoutMs: 0 }), /held|timed out|lock/i);
+    const first = await active.end({ exitCode: 2, command: ['make', 'test'] });
+    const second = await active.end();
+    assert.equal(first, second);
+    assert.equal(first.record.exitCode, 2);
+    assert.deepEqual(first.record.command, ['make', 'test']);
+    const h = await other.acquire('test', { timeoutMs: 0 });
+    await h.release();
+  });
+
+  it('starts the run on a whole second after taking the lock, so second-resolution creation times are attributable', async () => {
+    const active = await beginTestRun({ ...options('aligned') });
+    try {
+      // The first whole second at or after the lock was taken has passed when the run starts.
+      const holder = (await new LockManager({ dir: world.lockDir }).status('test'))[0]?.holder;
+      const lockedAt = Date.parse(holder?.acquiredAt ?? '');
+      assert.ok(active.startedAt.getTime() >= Math.ceil(lockedAt / 1000) * 1000, `${active.startedAt.toISOString()} vs lock at ${holder?.acquiredAt}`);
+    } finally {
+      await active.end();
+    }
+  });
+
+  it('exports a compose project name derived from the run id unless the caller set one', () => {
+    assert.equal(runEnvironment('abc', 'it', 'test', {}).COMPOSE_PROJECT_NAME, 'dstab-abc');
+    assert.equal(runEnvironment('abc', 'it', 'test', { COMPOSE_PROJECT_NAME: 'mine' }).COMPOSE_PROJECT_NAME, 'mine');
+    assert.deepEqual(Object.keys(runEnvironment('abc', 'it', 'test', {})).sort(), [
+      'COMPOSE_PROJECT_NAME',
+      'DOCKER_STABILITY_CATEGORY',
+      'DOCKER_STABILITY_ENV',
+      'DOCKER_STABILITY_RUN_ID',
+      'DOCKER_STABILITY_RUN_LABEL',
+    ]);
+  });
+});
