@@ -146,8 +146,10 @@ export async function planApply(file: string, opts: { inPlace?: boolean; variant
   ];
   let after = '';
   if (Object.keys(patches).length > 0) after = [...header, renderYaml({ services: patches })].join('\n') + '\n';
-  // A stale override must not keep adding what the user has since set: keep a valid, empty one.
-  else if (before !== '') after = [...header, 'services: {}'].join('\n') + '\n';
+  // A stale override must not keep adding what the user has since set: keep a valid one that
+  // adds nothing. It names the services (`svc: {}`): compose v1 reads a file with an empty or no
+  // `services` mapping as the legacy version 1 format and refuses to merge it ("Version mismatch").
+  else if (before !== '') after = [...header, renderYaml({ services: Object.fromEntries(d.services.map((s) => [s.name, {}])) })].join('\n') + '\n';
   after = after.replace(/\n/g, eol);
   return { file: abs, mode: 'override', targetFile: target, before, after, diff: unifiedDiff(before, after, target, target), changes, variant };
 }

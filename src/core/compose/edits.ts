@@ -63,7 +63,7 @@ export function insertIntoMap(text: string, map: YAMLMap<Scalar, Node>, values: 
   if (Object.keys(values).length === 0 || !map.range) return undefined;
   const eol = eolOf(text);
   if (map.flow || map.items.length === 0) {
-    const close = text.lastIndexOf('}', map.range[1]);
+    const close = text.lastIndexOf('}', map.range[1] - 1);
     if (close < map.range[0]) return undefined;
     const inner = renderYaml(values, true).replace(/^\{\s*/, '').replace(/\s*\}$/, '');
     const sep = map.items.length > 0 ? ', ' : ' ';
