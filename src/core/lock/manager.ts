@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { promises as fsp, type Stats } from 'node:fs';
 import * as lockfile from 'proper-lockfile';
 import type { Logger } from '../log';
@@ -24,6 +25,7 @@ import {
 import { lockNameOfEntry, lockPaths, validateLockName, type LockPaths } from './names';
 import { currentIdentity, isPidAlive } from './process';
 import { releaseOnSignal } from './signals';
+import { ReleaseWaker } from './wake';
 
 export const DEFAULT_STALE_MS = 10_000;
 /** proper-lockfile silently raises anything lower to 2 s; we refuse it instead. */
@@ -256,11 +258,12 @@ export class LockManager {
     const deadline = started + timeoutMs;
     let endTurn: () => void;
     try {
-      endTurn = await turns.take(paths.lockDir, opts.signal, timeoutMs === 0 ? Number.POSITIVE_INFINITY : deadline);
+      endTurn = await turns.take(resolve(paths.lockDir), opts.signal, deadline);
     } catch (err) {
       if (err instanceof TurnTimeout) throw await this.timeoutError(name, started);
       throw err;
     }
+    let waker: ReleaseWaker | undefined;
     try {
       await this.ensureDir();
       for (let attempt = 0; ; attempt++) {
@@ -269,13 +272,16 @@ export class LockManager {
         if (result.kind === 'acquired') return result.handle;
         const left = deadline - Date.now();
         if (timeoutMs === 0 || left <= 0) throw await this.timeoutError(name, started);
+        waker ??= new ReleaseWaker(this.dir, basename(paths.lockDir));
         // Equal jitter: half the interval fixed, half random, so contenders spread out.
         const cap = Math.min(this.maxRetryMs, FIRST_RETRY_MS * 2 ** Math.min(attempt, 10));
-        await sleep(Math.min(left, cap / 2 + Math.random() * (cap / 2)), opts.signal);
+        await waker.sleep(Math.min(left, cap / 2 + Math.random() * (cap / 2)), opts.signal);
       }
     } catch (err) {
       endTurn();
       throw err;
+    } finally {
+      waker?.close();
     }
   }
 

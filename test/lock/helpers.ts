@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The built CLI (npm test and test:core build it first). */
+export const CLI = resolve(__dirname, '../../../dist/cli.js');
+export const HOLDER = resolve(__dirname, 'fixtures/holder.js');
+/** Short stale period keeps the tests fast; proper-lockfile's minimum. */
+export const STALE_MS = 2_000;
+
+/** A fresh lock folder per test, removed afterwards. */
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'ds-lock-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a process to completion, collecting its output. */
+export function runProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolveRun({ code, signal, stdout, stderr }));
+  });
+}
+
+export function cli(args: string[], env?: NodeJS.ProcessEnv): Promise<Finished> {
+  return runProcess(process.execPath, [CLI, ...args], { env });
+}
+
+/** A long-running child whose stdout lines can be awaited. */
+export class Child {
+  readonly proc: ChildProcess;
+  private out = '';
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(cmd: string, args: string[]) {
+    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout?.on('data', (d: Buffer) => {
+      this.out += d.toString();
+      for (const w of this.waiters) w();
+    });
+    this.proc.stderr?.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
+  }
+
+  get output(): string {
+    return this.out;
+  }
+
+  /** Resolves with the first output line matching re, or rejects after timeoutMs. */
+  waitFor(re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    return new Promise((res, rej) => {
+      const check = (): boolean => {
+        const m = re.exec(this.out);
+        if (m) {
+          this.waiters = this.waiters.filter((w) => w !== onData);
+          clearTimeout(timer);
+          res(m);
+        }
+        return !!m;
+      };
+      const onData = (): void => void check();
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== onData);
+        rej(new Error(`timed out waiting for ${re} in output:\n${this.out}`));
+      }, timeoutMs);
+      if (!check()) this.waiters.push(onData);
+    });
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+  }
+}
+
+export function holder(mode: string, dir: string, name: string, ...rest: string[]): Child {
+  return new Child(process.execPath, [HOLDER, mode, dir, name, String(STALE_MS), ...rest]);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
