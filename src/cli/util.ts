@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DockerClient, DockerUnreachableError } from '../core/docker/client';
 import { resolveEndpoint } from '../core/docker/endpoint';
+import { parseDuration } from '../core/util/duration';
 
 /** Exit codes shared by every command. */
 export const ExitCode = {
@@ -50,6 +51,16 @@ export function parseNumber(value: string | undefined, name: string, min = 0, ma
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new CliError(`--${name} must be a number from ${min} to ${max} (got "${value}")`, ExitCode.usage);
   return n;
+}
+
+/** A duration option (`30`, `30s`, `5m`, `1h30m`) in ms, or undefined when absent; bad input is a usage error. */
+export function parseDurationOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new CliError(`--${name}: ${(err as Error).message}`, ExitCode.usage);
+  }
 }
 
 export function createClient(values: { host?: string; 'call-timeout'?: string }): DockerClient {

@@ -12,8 +12,8 @@ import {
 } from '../../core/lock';
 import { stderrLogger } from '../../core/log';
 import { defaultLockDir } from '../../core/paths';
-import { formatDuration, parseDuration } from '../../core/util/duration';
-import { CliError, ExitCode, parse, printJson, type Command } from '../util';
+import { formatDuration } from '../../core/util/duration';
+import { CliError, ExitCode, parse, parseDurationOption, printJson, type Command } from '../util';
 
 const USAGE = `docker-stability lock <subcommand> [options]
 
@@ -36,20 +36,11 @@ const common = {
 /** Signals a child should see too; SIGHUP does not exist on Windows. */
 const FORWARDED: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-function duration(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new CliError(`--${option}: ${(err as Error).message}`, ExitCode.usage);
-  }
-}
-
 function manager(values: { dir?: string; stale?: string }): LockManager {
   try {
     return new LockManager({
       dir: values.dir ?? defaultLockDir(),
-      staleMs: duration(values.stale, 'stale'),
+      staleMs: parseDurationOption(values.stale, 'stale'),
       logger: stderrLogger(false),
     });
   } catch (err) {
@@ -131,7 +122,7 @@ async function run(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv.slice(sep + 1) as [string, ...string[]];
   const m = manager(values);
   const name = lockName(values.name);
-  const handle = await acquireInterruptibly(m, name, values.why ?? [cmd, ...args].join(' '), duration(values.timeout, 'timeout'));
+  const handle = await acquireInterruptibly(m, name, values.why ?? [cmd, ...args].join(' '), parseDurationOption(values.timeout, 'timeout'));
   handle.onCompromised((err) => process.stderr.write(`docker-stability: warning: lock "${name}" was lost while "${cmd}" runs: ${err.message}\n`));
   try {
     const child = spawn(cmd, args, { stdio: 'inherit' });
@@ -171,7 +162,7 @@ async function keep(argv: string[]): Promise<number> {
   try {
     handle = await manager(values).acquire(lockName(values.name), {
       why: values.why ?? '',
-      timeoutMs: duration(values.timeout, 'timeout'),
+      timeoutMs: parseDurationOption(values.timeout, 'timeout'),
       keeper: true,
     });
   } catch (err) {
