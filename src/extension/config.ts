@@ -1,10 +1,18 @@
 import * as vscode from 'vscode';
 import { parseConfig, SECTION, type ExtensionConfig, type SettingKey } from './settings';
 
+let lastProblems: string[] = [];
+
+/** The problems the last readConfig() found (the test API reads them). */
+export function configProblems(): string[] {
+  return lastProblems;
+}
+
 /** Reads and validates every setting; a warning names each bad one (defaults are used instead). */
 export function readConfig(log: vscode.LogOutputChannel, warn = true): ExtensionConfig {
   const section = vscode.workspace.getConfiguration(SECTION);
   const { config, problems } = parseConfig((key: SettingKey) => section.get(key));
+  lastProblems = problems;
   for (const p of problems) log.warn(`settings: ${p}`);
   if (warn && problems.length > 0) {
     const first = problems[0] as string;

@@ -2,11 +2,11 @@
 // and compose diagnostics. Everything else lives in its own module.
 import * as vscode from 'vscode';
 import type { Finding } from '../core/compose';
-import type { CommandContext } from './commands/context';
+import { errorMessage, type CommandContext } from './commands/context';
 import { registerCommands } from './commands';
 import { forceReleaseFromDashboard } from './commands/locks';
 import { ComposeDiagnostics } from './composeDiagnostics';
-import { onConfigChange, readConfig } from './config';
+import { configProblems, onConfigChange, readConfig } from './config';
 import { Dashboard } from './dashboard';
 import { channelLogger } from './log';
 import { DashboardModel } from './model';
@@ -20,6 +20,8 @@ export interface DockerStabilityApi {
   services: Services;
   model: DashboardModel;
   config(): ExtensionConfig;
+  /** What the last settings read found wrong, one line per setting. */
+  configProblems(): string[];
   statusBar(): StatusView;
   dashboard: Dashboard;
   /** Compose findings last published for a document. */
@@ -34,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): DockerStabilityApi {
   const log = vscode.window.createOutputChannel('Docker Stability', { log: true });
   const logger = channelLogger(log);
   const config = readConfig(log);
-  const model = new DashboardModel(dashboardSettings(config), vscode.workspace.isTrusted);
+  const model = new DashboardModel(dashboardSettings(config), vscode.workspace.isTrusted, (err) => log.error(`view update failed: ${errorMessage(err)}`));
   const svc = new Services(config, model, logger, () => vscode.workspace.isTrusted);
   services = svc;
   const statusBar = new StatusBar();
@@ -62,12 +64,12 @@ export function activate(context: vscode.ExtensionContext): DockerStabilityApi {
     diagnostics,
     ...registerCommands(ctx),
     onConfigChange(log, (next) => {
-      void svc.applyConfig(next);
+      svc.applyConfig(next).catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
       diagnostics.configure(next.compose.diagnostics, next.compose.globs);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       model.trusted = true;
-      void svc.applyConfig(svc.config); // starts the background cleanups the settings ask for
+      svc.applyConfig(svc.config).catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`)); // starts the background cleanups the settings ask for
       model.setHistory(model.snapshot().samples); // re-sends the snapshot: destructive actions appear
     }),
     { dispose: stopRender },
@@ -78,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): DockerStabilityApi {
     services: svc,
     model,
     config: () => svc.config,
+    configProblems,
     statusBar: () => statusBar.view,
     dashboard: ctx.dashboard,
     findings: (uri) => diagnostics.findings(uri),

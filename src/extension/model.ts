@@ -21,6 +21,7 @@ export class DashboardModel {
   constructor(
     public settings: DashboardSettings,
     public trusted: boolean,
+    private readonly onListenerError: (err: unknown) => void = () => undefined,
   ) {}
 
   private get historySize(): number {
@@ -32,8 +33,15 @@ export class DashboardModel {
     return () => this.listeners.delete(l);
   }
 
+  /** One failing view must not keep the others (or the caller) from the update. */
   private emit(m: HostMessage): void {
-    for (const l of this.listeners) l(m);
+    for (const l of this.listeners) {
+      try {
+        l(m);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
   }
 
   get latest(): Sample | undefined {

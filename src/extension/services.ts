@@ -8,11 +8,12 @@ import { DockerClient } from '../core/docker/client';
 import { resolveEndpoint } from '../core/docker/endpoint';
 import { LockManager, type LockHandle, type LockStatus } from '../core/lock';
 import type { Logger } from '../core/log';
-import { ResourceMonitor } from '../core/monitor';
+import { SharedMonitor } from '../core/monitor';
 import type { MonitorState, Sample } from '../core/monitor/types';
 import { defaultHistoryFile } from '../core/paths';
 import type { CleanupReportView, DashboardSettings, LockView } from '../shared/protocol';
 import type { DashboardModel } from './model';
+import { rerate, type RatingSettings } from './rerate';
 import type { ExtensionConfig } from './settings';
 
 const LOCK_POLL_MS = 5_000;
@@ -52,7 +53,8 @@ export function reportView(r: CleanupReport, trigger: string, dryRun = false): C
 
 export class Services implements vscode.Disposable {
   client?: DockerClient;
-  monitor?: ResourceMonitor;
+  /** One sampler per daemon per machine: this window leads or follows the shared history. */
+  monitor?: SharedMonitor;
   locks: LockManager;
   /** Locks this window holds, by name. */
   readonly held = new Map<string, LockHandle>();
@@ -62,6 +64,7 @@ export class Services implements vscode.Disposable {
   private orphanTimer?: NodeJS.Timeout;
   private lockRefresh?: Promise<void>;
   private disposed = false;
+  private paused = false;
   /** Whether the health panel wants the orphan count (it costs list calls: only while the dashboard is open). */
   private countOrphans = false;
 
@@ -96,21 +99,59 @@ export class Services implements vscode.Disposable {
       this.model.setState({ status: 'down', endpoint: endpointHost, since: new Date().toISOString(), reason, retryInMs: 0 }, false);
       return;
     }
-    const monitor = new ResourceMonitor(
-      this.client,
-      { intervalMs: c.monitor.intervalMs, thresholds: c.monitor.thresholds, capacities: c.monitor.capacities, historySize: c.monitor.historySize },
-      { historyFile: defaultHistoryFile(this.client.endpoint.host), logger: this.logger },
-    );
+    const monitor = new SharedMonitor(this.client, this.monitorSettings(), {
+      historyFile: defaultHistoryFile(this.client.endpoint.host),
+      logger: this.logger,
+    });
     this.monitor = monitor;
+    const following = (): boolean => monitor.role === 'follower';
     this.unsubscribe = [
       monitor.onSample((s: Sample) => {
-        if (this.model.sampleCount === 0) this.model.setHistory(monitor.history.toArray());
-        else this.model.addSample(s);
+        if (this.model.sampleCount === 0) this.reloadHistory();
+        else this.model.addSample(rerate(s, this.rating()));
       }),
-      monitor.onState((s: MonitorState) => this.model.setState(s, false)),
+      monitor.onState((s: MonitorState) => {
+        // A leader that pauses leaves "paused" in the shared state file; only this window's own pause counts here.
+        if (s.status === 'paused' && !this.paused) return;
+        this.model.setState(s, following());
+      }),
+      monitor.onRole((r) => {
+        this.logger.info(`monitor: this window is now the ${r} for ${monitor.client.endpoint.host}`);
+        this.model.setState(monitor.state, following());
+      }),
     ];
-    this.model.setState(monitor.state, false);
+    this.model.setState(monitor.state, following());
     monitor.start();
+  }
+
+  private monitorSettings(): { intervalMs: number; thresholds: RatingSettings['thresholds']; capacities: ExtensionConfig['monitor']['capacities']; historySize: number } {
+    const m = this.config.monitor;
+    return { intervalMs: m.intervalMs, thresholds: m.thresholds, capacities: m.capacities, historySize: m.historySize };
+  }
+
+  private rating(): RatingSettings {
+    return { thresholds: this.config.monitor.thresholds, capacities: this.config.monitor.capacities };
+  }
+
+  /** The whole history, judged by this window's thresholds and capacities. */
+  private reloadHistory(): void {
+    const rating = this.rating();
+    this.model.setHistory((this.monitor?.history.toArray() ?? []).map((s) => rerate(s, rating)));
+  }
+
+  /** Pause and resume apply to this window (a leader hands the sampling over to another window). */
+  pause(): void {
+    this.paused = true;
+    this.monitor?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    const m = this.monitor;
+    if (!m) return;
+    m.resume();
+    // A window that resumes as follower may see no state event until the leader's next change.
+    if (m.state.status === 'paused') this.model.setState({ status: 'starting', endpoint: m.client.endpoint.host }, m.role === 'follower');
   }
 
   private async stopMonitor(): Promise<void> {
@@ -135,9 +176,12 @@ export class Services implements vscode.Disposable {
       lock: { manager: this.locks, timeoutMs: 5_000 },
       logger: this.logger,
     };
-    if (c.autoCleanup.enabled && this.monitor) {
+    const monitor = this.monitor;
+    if (c.autoCleanup.enabled && monitor) {
+      // Only the leading window reacts to levels: every window sees the same samples.
+      const leaderSamples = { onSample: (cb: (s: Sample) => void) => monitor.onSample((s) => monitor.role === 'leader' && cb(rerate(s, this.rating()))) };
       this.background.push(
-        new AutoCleanup(this.monitor, client, {
+        new AutoCleanup(leaderSamples, client, {
           ...common,
           level: c.autoCleanup.level,
           cooldownMs: c.autoCleanup.cooldownMs,
@@ -156,6 +200,8 @@ export class Services implements vscode.Disposable {
   async applyConfig(next: ExtensionConfig): Promise<void> {
     const prev = this.config;
     this.config = next;
+    const t = next.monitor.thresholds;
+    this.logger.info(`settings applied: thresholds ${t.warning}/${t.critical}/${t.emergency}, interval ${next.monitor.intervalMs} ms`);
     this.model.setSettings(dashboardSettings(next));
     if (prev.locks.dir !== next.locks.dir || prev.locks.staleMs !== next.locks.staleMs) {
       this.locks = this.newLockManager();
@@ -165,13 +211,11 @@ export class Services implements vscode.Disposable {
       await this.stopMonitor();
       this.model.setHistory([]);
       this.startMonitor();
+      if (this.paused) this.monitor?.pause();
     } else {
-      const m = next.monitor;
-      for (const p of this.monitor.updateSettings({ intervalMs: m.intervalMs, thresholds: m.thresholds, capacities: m.capacities, historySize: m.historySize })) {
-        this.logger.warn(`monitor settings: ${p}`);
-      }
-      // Levels are judged when a sample is taken: take one so the change shows at once.
-      if (this.monitor.state.status === 'up') await this.monitor.sampleNow().catch(() => undefined);
+      for (const p of this.monitor.updateSettings(this.monitorSettings())) this.logger.warn(`monitor settings: ${p}`);
+      // New thresholds or capacities apply to what is already on screen, not only to the next sample.
+      this.reloadHistory();
     }
     await this.startBackground();
   }

@@ -1,6 +1,7 @@
 // What the status bar item says, as a pure function of the monitor's state (tested directly;
 // statusBar.ts only copies the result onto the VS Code item).
-import { levelIndex, type Level, type ResourceKind } from '../core/levels';
+import type { Level, ResourceKind } from '../core/levels';
+import { drivingResource } from '../core/monitor/formulas';
 import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { RESOURCE_ORDER, type LockView } from '../shared/protocol';
@@ -29,17 +30,6 @@ export interface StatusView {
 const ICON: Record<Level, string> = { SAFE: '$(pulse)', WARNING: '$(pulse)', CRITICAL: '$(warning)', EMERGENCY: '$(flame)' };
 
 const LABEL: Record<ResourceKind, string> = { memory: 'memory', cpu: 'CPU', containers: 'containers', networks: 'networks', volumes: 'volumes' };
-
-/** The resource that decides the overall level: the worst level, then the highest percent. */
-export function drivingResource(sample: Sample): ResourceKind {
-  let best: ResourceKind = 'memory';
-  for (const kind of RESOURCE_ORDER) {
-    const a = sample.resources[kind];
-    const b = sample.resources[best];
-    if (levelIndex(a.level) > levelIndex(b.level) || (a.level === b.level && a.percent > b.percent)) best = kind;
-  }
-  return best;
-}
 
 export function formatUsed(kind: ResourceKind, value: number): string {
   if (kind === 'memory') return formatBytes(value);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { rate, type Level, type ResourceKind } from '../../src/core/levels';
 import type { Sample } from '../../src/core/monitor/types';
-import { drivingResource, escapeMd, renderStatus } from '../../src/extension/statusText';
+import { escapeMd, renderStatus } from '../../src/extension/statusText';
 
 function sample(percents: Partial<Record<ResourceKind, number>>): Sample {
   const fig = (p: number) => ({ used: p, capacity: 100, percent: p, level: rate(p) });
@@ -30,11 +30,6 @@ describe('status bar text', () => {
     assert.equal(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).background, 'error');
     assert.match(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).text, /EMERGENCY networks 95%/);
     assert.equal(renderStatus({ sample: sample({}), locks: [] }).background, undefined);
-  });
-
-  it('prefers the worst level over the highest percent when choosing the driving figure', () => {
-    // Same level (WARNING) for both: the higher percent drives.
-    assert.equal(drivingResource(sample({ memory: 55, volumes: 70 })), 'volumes');
   });
 
   it('says Docker unreachable with the reason in the tooltip', () => {

@@ -19,8 +19,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     [CommandId.applyBaseCompose]: (arg) => applyBaseCompose(ctx, preview, arg),
     [CommandId.acquireLock]: (arg) => acquireLock(ctx, arg),
     [CommandId.releaseLock]: (arg) => releaseLock(ctx, arg),
-    [CommandId.pauseMonitoring]: () => ctx.services.monitor?.pause(),
-    [CommandId.resumeMonitoring]: () => ctx.services.monitor?.resume(),
+    [CommandId.pauseMonitoring]: () => ctx.services.pause(),
+    [CommandId.resumeMonitoring]: () => ctx.services.resume(),
     [CommandId.showLog]: () => ctx.log.show(),
   };
   return [
