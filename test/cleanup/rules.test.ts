@@ -258,20 +258,25 @@ describe('cleanup rules (pure)', () => {
 
   it('with runId removes only that run, and adopts unlabelled stopped resources created inside the window', () => {
     const window = { from: new Date(T0 - 2 * HOUR), to: new Date(T0 - HOUR / 2) };
+    const inWindow = { createdMs: T0 - HOUR, inheritedLabels: { 'org.opencontainers.image.title': 'app' } };
     const r = run(
       {
         containers: [
           container('mine', { labels: RUN }),
           container('theirs', { labels: { 'docker-stability.run-id': 'r2' } }),
-          container('adopted', { createdMs: T0 - HOUR }),
-          container('adoptedRunning', { createdMs: T0 - HOUR, state: 'running' }),
-          container('before', { createdMs: T0 - 3 * HOUR }),
-          container('composeInWindow', {
-            labels: { 'com.docker.compose.project': 'x-test' },
-            createdMs: T0 - HOUR,
-          }),
+          container('adopted', { ...inWindow, labels: { ...inWindow.inheritedLabels } }),
+          container('adoptedRunning', { ...inWindow, state: 'running' }),
+          container('before', { ...inWindow, createdMs: T0 - 3 * HOUR }),
+          container('composeInWindow', { ...inWindow, labels: { 'com.docker.compose.project': 'x-test' } }),
+          // someone else's label (another test's fixture): never adopted by time alone
+          container('foreignLabel', { ...inWindow, labels: { 'other.fixture': 'x' } }),
+          // image labels not looked up: not known to be unlabelled
+          container('unknownImage', { createdMs: T0 - HOUR }),
         ],
-        networks: [network('adoptedNet', { createdMs: T0 - HOUR })],
+        networks: [
+          network('adoptedNet', { createdMs: T0 - HOUR }),
+          network('foreignNet', { createdMs: T0 - HOUR, labels: { 'other.fixture': 'x' } }),
+        ],
       },
       { runId: 'r1', adoptWindow: window },
     );
@@ -279,8 +284,18 @@ describe('cleanup rules (pure)', () => {
     assert.match(r.removed.get('adopted') ?? '', /created unlabelled during the run/);
     assert.equal(r.kept.get('theirs'), 'not part of run r1');
     assert.equal(r.kept.get('adoptedRunning'), 'running');
-    assert.equal(r.kept.get('before'), 'not part of run r1');
-    assert.equal(r.kept.get('composeInWindow'), 'not part of run r1');
+    for (const id of ['before', 'composeInWindow', 'foreignLabel', 'unknownImage', 'foreignNet']) {
+      assert.equal(r.kept.get(id), 'not part of run r1', id);
+    }
+  });
+
+  it('lets scope labels through when deciding that a resource is unlabelled', () => {
+    const scope = { fixture: 'f' };
+    const r = run(
+      { volumes: [volume('v', { labels: scope }), volume('w', { labels: { ...scope, extra: '1' } })] },
+      { runId: 'r1', adoptWindow: { from: new Date(T0 - 2 * HOUR), to: new Date(T0) }, scope },
+    );
+    assert.deepEqual([...r.removed.keys()], ['v']);
   });
 
   it('rejects invalid options with a clear message', () => {

@@ -1,11 +1,12 @@
 import type Docker from 'dockerode';
 import type { DockerClient } from '../docker/client';
 import { isNotFound } from '../docker/client';
+import { Labels } from '../labels';
 import { silentLogger } from '../log';
 import { mapLimit } from '../util/pool';
 import type { ContainerFact, ImageFact, NetworkFact, Snapshot, VolumeFact } from './rules';
-import { decide, inScope, resolveOptions } from './rules';
-import type { CleanupOptions, CleanupPlan } from './types';
+import { BUSY_STATES, decide, inScope, resolveOptions } from './rules';
+import type { CleanupOptions, CleanupPlan, ResolvedCleanupOptions } from './types';
 import { DEFAULT_CONCURRENCY } from './types';
 
 /**
@@ -13,11 +14,17 @@ import { DEFAULT_CONCURRENCY } from './types';
  * daemon with plain list calls (never `size=true`, which walks every layer: moby #33036) and
  * touches nothing.
  */
-export async function planCleanup(client: DockerClient, opts: CleanupOptions = {}): Promise<CleanupPlan> {
+export async function planCleanup(
+  client: DockerClient,
+  opts: CleanupOptions = {},
+  /** When the pass began (default now): nothing created at or after it is removed. */
+  startedAt: Date = new Date(),
+): Promise<CleanupPlan> {
   const options = resolveOptions(opts);
   const logger = opts.logger ?? silentLogger;
-  const passStartedMs = Date.now();
+  const passStartedMs = startedAt.getTime();
   const snapshot = await takeSnapshot(client, options.scope, options.includeImages, passStartedMs);
+  if (options.runId && options.adoptWindow) await addInheritedLabels(client, snapshot.containers, options);
   const { remove, keep } = decide(snapshot, options, passStartedMs, Date.now());
   logger.info(`cleanup plan for ${client.endpoint.host}: ${remove.length} to remove, ${keep.length} kept`);
   return {
@@ -92,6 +99,47 @@ async function refineCreation(
     }
   });
   return refined.filter((c): c is ContainerFact => c !== undefined);
+}
+
+/**
+ * For containers a run might adopt (in scope and window, stopped, without the run's label),
+ * records the labels they got from their image, so that only labels set on the container
+ * itself count when deciding whether it is unlabelled. Images are inspected once each.
+ */
+async function addInheritedLabels(
+  client: DockerClient,
+  facts: ContainerFact[],
+  o: ResolvedCleanupOptions,
+): Promise<void> {
+  const window = o.adoptWindow as { from: string; to: string };
+  const from = Date.parse(window.from) - 1000;
+  const to = Date.parse(window.to);
+  const candidates = facts.filter(
+    (c) =>
+      inScope(c.labels, o.scope) &&
+      c.labels[Labels.runId] !== o.runId &&
+      !BUSY_STATES.has(c.state) &&
+      c.createdMs >= from &&
+      c.createdMs <= to,
+  );
+  const images = new Map<string, Promise<Record<string, string> | undefined>>();
+  const imageLabels = (id: string) => {
+    let p = images.get(id);
+    if (!p) {
+      p = client
+        .call('inspect image', (api) => api.getImage(id).inspect())
+        .then((i) => labelsOf(i.Config?.Labels))
+        .catch((err: unknown) => {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        });
+      images.set(id, p);
+    }
+    return p;
+  };
+  await mapLimit(candidates, DEFAULT_CONCURRENCY, async (c) => {
+    c.inheritedLabels = await imageLabels(c.imageId);
+  });
 }
 
 function labelsOf(labels: Record<string, string> | null | undefined): Record<string, string> {

@@ -28,6 +28,8 @@ export interface ContainerFact {
   networks: string[];
   /** Names of the volumes it mounts (type volume). */
   volumeNames: string[];
+  /** Labels it got from its image; looked up only for containers a run might adopt. */
+  inheritedLabels?: Record<string, string>;
 }
 
 export interface NetworkFact {
@@ -187,22 +189,35 @@ interface Context {
   nowMs: number;
 }
 
-function hasAnyOwnershipLabel(labels: Record<string, string>): boolean {
-  return (
-    labels[Labels.runId] !== undefined ||
-    labels[Labels.composeProject] !== undefined ||
-    sessionOf(labels) !== undefined ||
-    labels[Labels.testcontainers] !== undefined
-  );
+/**
+ * True when a resource carries no label of its own: none beyond those its image gave it
+ * (`inherited`; unknown means not adoptable) and the caller's scope. Any other label was put
+ * there on purpose by someone, so the resource cannot be attributed to the run by time alone.
+ */
+export function unlabelled(
+  labels: Record<string, string>,
+  inherited: Record<string, string> | undefined,
+  scope: Record<string, string>,
+): boolean {
+  if (!inherited) return false;
+  return Object.entries(labels).every(([k, v]) => inherited[k] === v || scope[k] === v);
 }
 
-/** Who owns a resource, by its labels (and, for an adopting run, its creation time). */
-export function ownership(labels: Record<string, string>, createdMs: number, ctx: Context): Ownership {
+/**
+ * Who owns a resource, by its labels (and, for an adopting run, its creation time).
+ * `inherited`: the labels a container got from its image; `{}` for networks and volumes.
+ */
+export function ownership(
+  labels: Record<string, string>,
+  createdMs: number,
+  ctx: Context,
+  inherited: Record<string, string> | undefined,
+): Ownership {
   const { opts } = ctx;
   const run = labels[Labels.runId];
   if (opts.runId !== undefined) {
     if (run === opts.runId) return { owned: true, owner: `run ${opts.runId}` };
-    if (opts.adoptWindow && !hasAnyOwnershipLabel(labels)) {
+    if (opts.adoptWindow && unlabelled(labels, inherited, opts.scope)) {
       const from = Date.parse(opts.adoptWindow.from);
       const to = Date.parse(opts.adoptWindow.to);
       if (createdMs >= from && createdMs <= to)
@@ -290,7 +305,8 @@ export function decide(
   const consider = (entry: Omit<PlanEntry, 'reason'>, fact: Dated, use: Use, never?: string): void => {
     if (!inScope(fact.labels, options.scope)) return;
     const holders = snapshot.containers.filter((c) => use.by(c) && !removedContainers.has(c.id));
-    const own = ownership(fact.labels, fact.createdMs, ctx);
+    // Images are never adopted by time: a build cache is shared by every run.
+    const own = ownership(fact.labels, fact.createdMs, ctx, entry.type === 'image' ? undefined : {});
     const kept =
       never ??
       (isProtected(fact.labels, ctx) ? `protected by ${options.protectLabel}=true` : undefined) ??
@@ -352,7 +368,7 @@ function containerKeepReason(c: ContainerFact, ctx: Context): string | { owner: 
   if (isReaper(c.labels)) return 'testcontainers reaper (never removed)';
   if (isReuse(c.labels)) return 'testcontainers reusable container (never removed)';
   if (isProtected(c.labels, ctx)) return `protected by ${ctx.opts.protectLabel}=true`;
-  const own = ownership(c.labels, c.createdMs, ctx);
+  const own = ownership(c.labels, c.createdMs, ctx, c.inheritedLabels);
   if (!own.owned) return own.why;
   if (BUSY_STATES.has(c.state)) return c.state;
   return tooNew(c.createdMs, c.createdResolutionMs, ctx) ?? { owner: own.owner };

@@ -31,9 +31,12 @@ export function cleanupLockName(endpointHost: string): string {
  * clean the same daemon at once (each would plan against resources the other is removing).
  */
 export async function runCleanup(client: DockerClient, opts: RunCleanupOptions = {}): Promise<CleanupReport> {
+  // The pass begins when it is asked for, not when the lock is granted: whatever is created
+  // while waiting for another cleanup to finish belongs to someone who is still working.
+  const startedAt = new Date();
   if (opts.dryRun) {
     const started = performance.now();
-    const plan = await planCleanup(client, opts);
+    const plan = await planCleanup(client, opts, startedAt);
     opts.onPlan?.(plan);
     return {
       removed: plan.remove,
@@ -48,7 +51,7 @@ export async function runCleanup(client: DockerClient, opts: RunCleanupOptions =
     cleanupLockName(client.endpoint.host),
     `docker-stability cleanup of ${client.endpoint.host}`,
     async () => {
-      const plan = await planCleanup(client, opts);
+      const plan = await planCleanup(client, opts, startedAt);
       opts.onPlan?.(plan);
       return executeCleanup(client, plan, {
         concurrency: opts.concurrency,

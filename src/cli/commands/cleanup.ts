@@ -1,0 +1,191 @@
+import {
+  resolveOptions,
+  runCleanup,
+  summarize,
+  type CleanupOptions,
+  type CleanupPlan,
+  type CleanupReport,
+  type PlanEntry,
+} from '../../core/cleanup';
+import { LockDirError, LockManager, LockTimeoutError } from '../../core/lock';
+import { stderrLogger } from '../../core/log';
+import { defaultLockDir } from '../../core/paths';
+import { formatDuration, parseDuration } from '../../core/util/duration';
+import {
+  CliError,
+  createClient,
+  dockerOptions,
+  ExitCode,
+  parse,
+  parseNumber,
+  printJson,
+  type Command,
+} from '../util';
+
+const usage = `docker-stability cleanup [--dry-run] [--json] [--older-than 10m] [--include-images]
+       [--label k=v ...] [--run-id ID] [--test-project GLOB ...] [--protect-label NAME]
+       [--lock-timeout 60s] [--lock-dir D] [--concurrency 4] [--verbose] [--host H]
+
+Removes only what test runs own and have left: stopped containers of docker-stability runs, of
+compose projects named like a test project (default *-test, *_test) and of testcontainers
+sessions whose reaper is gone; their unused networks and unmounted volumes; with
+--include-images, their dangling images. Never running containers, never anything protected
+(docker-stability.protect=true) or unowned. --label restricts the pass to resources carrying
+every given label. Exit codes: 0 ok, 1 some removals failed, 2 Docker unreachable, 3 another
+cleanup held the lock too long, 64 usage.`;
+
+const MAX_NAMES_PER_REASON = 8;
+
+function duration(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new CliError(`--${option}: ${(err as Error).message}`, ExitCode.usage);
+  }
+}
+
+/** `--label k=v` pairs into a scope; `k=` (empty value) is allowed, a bare `k` is not. */
+export function parseLabels(pairs: string[] | undefined): Record<string, string> {
+  const scope: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CliError(`--label expects key=value (got "${pair}")`, ExitCode.usage);
+    scope[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return scope;
+}
+
+function entryLine(e: PlanEntry): string {
+  return `    ${e.type.padEnd(9)} ${e.name.padEnd(36)} ${e.reason}`;
+}
+
+/** Kept entries grouped by reason, a few names each: a daemon may hold hundreds of unowned things. */
+function keptLines(kept: PlanEntry[]): string[] {
+  const byReason = new Map<string, PlanEntry[]>();
+  for (const e of kept) byReason.set(e.reason, [...(byReason.get(e.reason) ?? []), e]);
+  return [...byReason.entries()].map(([reason, es]) => {
+    const names = es.slice(0, MAX_NAMES_PER_REASON).map((e) => `${e.type} ${e.name}`);
+    const more = es.length > MAX_NAMES_PER_REASON ? `, … ${es.length - MAX_NAMES_PER_REASON} more` : '';
+    return `    ${reason} (${es.length}): ${names.join(', ')}${more}`;
+  });
+}
+
+export function renderPlan(plan: CleanupPlan): string {
+  const o = plan.options;
+  const lines = [
+    `Cleanup plan for ${plan.endpoint} at ${plan.createdAt} (older than ${formatDuration(o.olderThanMs)}` +
+      `${o.includeImages ? ', images included' : ''}${o.runId ? `, run ${o.runId}` : ''}):`,
+    `  remove ${plan.remove.length}:`,
+    ...plan.remove.map(entryLine),
+    `  keep ${plan.keep.length}:`,
+    ...keptLines(plan.keep),
+  ];
+  return lines.join('\n');
+}
+
+export function renderReport(report: CleanupReport, plan: CleanupPlan | undefined): string {
+  const planned = new Set(plan?.keep.map((e) => `${e.type}/${e.id}`) ?? []);
+  const keptNow = report.kept.filter((e) => !planned.has(`${e.type}/${e.id}`));
+  const lines = [`Report: ${summarize(report)}`];
+  if (keptNow.length) lines.push('  kept at removal time:', ...keptNow.map(entryLine));
+  if (report.failed.length) lines.push('  failed:', ...report.failed.map(entryLine));
+  return lines.join('\n');
+}
+
+/** The JSON the issue fixes: removed, kept, failed; each entry type, id, name, reason (and bytes when known). */
+function jsonEntry(e: PlanEntry): Record<string, unknown> {
+  return {
+    type: e.type,
+    id: e.id,
+    name: e.name,
+    reason: e.reason,
+    ...(e.bytes !== undefined ? { bytes: e.bytes } : {}),
+  };
+}
+
+export const cleanupCommand: Command = {
+  name: 'cleanup',
+  summary:
+    'Remove what test runs left behind (stopped containers, unused networks and volumes), never what anyone needs.',
+  usage,
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        options: {
+          ...dockerOptions,
+          'dry-run': { type: 'boolean' },
+          json: { type: 'boolean' },
+          'older-than': { type: 'string' },
+          'include-images': { type: 'boolean' },
+          label: { type: 'string', multiple: true },
+          'run-id': { type: 'string' },
+          'test-project': { type: 'string', multiple: true },
+          'protect-label': { type: 'string' },
+          'lock-timeout': { type: 'string' },
+          'lock-dir': { type: 'string' },
+          concurrency: { type: 'string' },
+          verbose: { type: 'boolean' },
+        },
+      },
+      usage,
+    );
+    const logger = stderrLogger(values.verbose ?? false);
+    const client = createClient(values);
+    const dryRun = values['dry-run'] ?? false;
+    const options: CleanupOptions = {
+      olderThanMs: duration(values['older-than'], 'older-than'),
+      includeImages: values['include-images'],
+      scope: parseLabels(values.label),
+      runId: values['run-id'],
+      testProjectPatterns: values['test-project'],
+      protectLabel: values['protect-label'],
+      logger,
+    };
+    try {
+      resolveOptions(options);
+    } catch (err) {
+      throw new CliError((err as Error).message, ExitCode.usage);
+    }
+    let plan: CleanupPlan | undefined;
+    let report: CleanupReport;
+    try {
+      report = await runCleanup(client, {
+        ...options,
+        concurrency: parseNumber(values.concurrency, 'concurrency', 1, 64),
+        dryRun,
+        lock: {
+          manager: new LockManager({ dir: values['lock-dir'] ?? defaultLockDir(), logger }),
+          timeoutMs: duration(values['lock-timeout'], 'lock-timeout'),
+        },
+        onPlan: (p) => {
+          plan = p;
+          if (!values.json) process.stdout.write(renderPlan(p) + '\n');
+        },
+      });
+    } catch (err) {
+      if (err instanceof LockTimeoutError) {
+        throw new CliError(`another cleanup of this daemon is running: ${err.message}`, ExitCode.lockTimeout);
+      }
+      if (err instanceof LockDirError) throw new CliError(err.message, ExitCode.failure);
+      throw err;
+    }
+    if (values.json) {
+      printJson({
+        endpoint: client.endpoint.host,
+        dryRun,
+        removed: report.removed.map(jsonEntry),
+        kept: report.kept.map(jsonEntry),
+        failed: report.failed.map(jsonEntry),
+        ...(report.bytesReclaimed !== undefined ? { bytesReclaimed: report.bytesReclaimed } : {}),
+        durationMs: report.durationMs,
+      });
+    } else if (dryRun) {
+      process.stdout.write(`Dry run: nothing was removed (${report.removed.length} would be).\n`);
+    } else {
+      process.stdout.write(renderReport(report, plan) + '\n');
+    }
+    return report.failed.length ? ExitCode.failure : ExitCode.ok;
+  },
+};

@@ -1,0 +1,235 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContainerSpec } from '../helpers/docker';
+import { DockerFixture, TEST_IMAGE, testClient } from '../helpers/docker';
+import { mapLimit } from '../../src/core/util/pool';
+
+/** Parallel Docker calls while building: enough to overlap round trips, few enough for 2 cores. */
+const BUILD_CONCURRENCY = 6;
+
+export type Key = `${'container' | 'network' | 'volume'}/${string}`;
+
+/**
+ * The issue's mixed fixture: every category it names, each resource tagged with whether a
+ * cleanup pass (no age floor, scoped to this fixture) must remove it. All resources carry the
+ * fixture's label, so a pass scoped to it never sees anyone else's resources.
+ */
+export class MixedFixture {
+  // Generous call timeouts: container starts take seconds on a loaded shared daemon.
+  readonly f = new DockerFixture(testClient(60_000));
+  readonly run = { 'docker-stability.run-id': `run-${this.f.id}` };
+  readonly remove = new Set<Key>();
+  readonly keep = new Set<Key>();
+  /** Key -> the reason the pass must give for keeping it (a pattern), for the interesting cases. */
+  readonly keepReasons = new Map<Key, RegExp>();
+  readonly composeProject = `p${this.f.id}-test`;
+  private composeDir: string | undefined;
+
+  get scope(): Record<string, string> {
+    return this.f.labels;
+  }
+
+  get size(): number {
+    return this.remove.size + this.keep.size;
+  }
+
+  private note(key: Key, goes: boolean, reason?: RegExp): void {
+    (goes ? this.remove : this.keep).add(key);
+    if (reason) this.keepReasons.set(key, reason);
+  }
+
+  async volume(labels: Record<string, string>, goes: boolean, reason?: RegExp): Promise<string> {
+    const name = await this.f.volume(undefined, labels);
+    this.note(`volume/${name}`, goes, reason);
+    return name;
+  }
+
+  async network(labels: Record<string, string>, goes: boolean, reason?: RegExp): Promise<string> {
+    const name = this.f.name(
+      `net-${this.remove.size + this.keep.size}-${Math.random().toString(36).slice(2, 6)}`,
+    );
+    const n = await this.f.network(name, labels);
+    this.note(`network/${n.id}`, goes, reason);
+    return name;
+  }
+
+  /**
+   * A container in the given state: `exited` runs `true` to completion, `created` is never
+   * started, `running` sleeps, `paused` sleeps paused.
+   */
+  async container(
+    state: 'exited' | 'created' | 'running' | 'paused',
+    spec: ContainerSpec,
+    goes: boolean,
+    reason?: RegExp,
+  ): Promise<string> {
+    const c = await this.f.container({
+      ...spec,
+      cmd: state === 'exited' ? ['true'] : ['sleep', '3600'],
+      start: state !== 'created',
+    });
+    if (state === 'exited') await c.wait();
+    if (state === 'paused') await c.pause();
+    this.note(`container/${c.id}`, goes, reason);
+    return c.id;
+  }
+
+  /** Builds every category; returns once all resources exist and stopped ones have exited. */
+  async build(): Promise<void> {
+    const run = this.run;
+    const protect = { ...run, 'docker-stability.protect': 'true' };
+    const session = (s: string) => ({ 'org.testcontainers.session-id': `${s}-${this.f.id}` });
+    const ryuk = (s: string) => ({ ...session(s), 'org.testcontainers.ryuk': 'true' });
+
+    // Volumes and networks first: containers refer to them.
+    const [volRunning, volUnownedUser, volFreed, netUnowned, netRunning, netFreed] = await Promise.all([
+      this.repeat(3, () => this.volume(run, false, /^mounted by .*\(running\)/)),
+      this.repeat(3, () => this.volume(run, false, /^mounted by .*\(exited\)/)),
+      this.repeat(3, () => this.volume(run, true)),
+      this.repeat(2, () => this.network(run, false, /^attached to .*\((created|exited)\)/)),
+      this.repeat(2, () => this.network(run, false, /^attached to .*\(running\)/)),
+      this.repeat(2, () => this.network(run, true)),
+      this.repeat(12, () => this.volume(run, true)),
+      this.repeat(6, () => this.volume({}, false, /^not owned by a test run$/)),
+      this.repeat(2, () => this.volume(protect, false, /^protected by docker-stability\.protect=true$/)),
+      this.repeat(2, () => this.network(protect, false, /^protected by/)),
+      this.repeat(10, () => this.network(run, true)),
+      this.repeat(2, () => this.network({}, false, /^not owned by a test run$/)),
+      this.volume(session('alive'), false, /has a live reaper/),
+      this.network(session('alive'), false, /has a live reaper/),
+      this.volume(session('dead'), true),
+      this.network(session('dead'), true),
+    ]);
+    const binds = (vols: string[]) => vols.map((v) => `${v}:/data/${v}`);
+
+    const jobs: Array<() => Promise<unknown>> = [
+      // owned stopped: removed (exited and never started)
+      ...times(4, () => () => this.container('exited', { labels: run }, true)),
+      ...times(26, () => () => this.container('created', { labels: run }, true)),
+      // owned running and paused: kept
+      ...times(3, () => () => this.container('running', { labels: run }, false, /^running$/)),
+      () => this.container('running', { labels: run, binds: binds(volRunning) }, false, /^running$/),
+      () => this.container('paused', { labels: run }, false, /^paused$/),
+      // unowned stopped: kept; one mounts owned volumes, so those stay too
+      ...times(9, () => () => this.container('created', {}, false, /^not owned by a test run$/)),
+      () => this.container('exited', { binds: binds(volUnownedUser) }, false, /^not owned/),
+      // owned stopped containers that alone mount owned volumes: both go, containers first
+      () => this.container('exited', { labels: run, binds: binds(volFreed) }, true),
+      // protected stopped containers of our run
+      ...times(3, () => () => this.container('created', { labels: protect }, false, /^protected by/)),
+      // testcontainers session with a live reaper: all kept
+      () => this.container('running', { labels: ryuk('alive') }, false, /reaper \(never removed\)/),
+      ...times(
+        5,
+        () => () => this.container('created', { labels: session('alive') }, false, /has a live reaper/),
+      ),
+      // session whose reaper is gone (stopped): its containers go, the reaper and reuse containers stay
+      () => this.container('created', { labels: ryuk('dead') }, false, /reaper \(never removed\)/),
+      ...times(5, () => () => this.container('created', { labels: session('dead') }, true)),
+      () =>
+        this.container(
+          'exited',
+          { labels: { ...session('dead'), 'org.testcontainers.container-hash': 'h' } },
+          false,
+          /reusable container/,
+        ),
+      // networks attached to a kept container (stopped unowned, running owned) stay; attached only
+      // to removed containers they go
+      ...netUnowned.map((n) => () => this.container('created', { network: n }, false, /^not owned/)),
+      ...netRunning.map(
+        (n) => () => this.container('running', { labels: run, network: n }, false, /^running$/),
+      ),
+      ...netFreed.map((n) => () => this.container('created', { labels: run, network: n }, true)),
+      // compose project not named like a test project: kept
+      ...times(
+        3,
+        () => () =>
+          this.container(
+            'exited',
+            { labels: { 'com.docker.compose.project': `p${this.f.id}` } },
+            false,
+            /is not a test project/,
+          ),
+      ),
+    ];
+    await Promise.all([mapLimit(jobs, BUILD_CONCURRENCY, (job) => job()), this.composeTestProject()]);
+  }
+
+  /**
+   * A real docker-compose v1 test project (`up --no-start`): two services in `created` state on
+   * a project network with a project volume, all labelled by compose itself. Everything goes.
+   */
+  private async composeTestProject(): Promise<void> {
+    this.composeDir = mkdtempSync(join(tmpdir(), 'dstab-compose-'));
+    const label = Object.entries(this.scope)
+      .map(([k, v]) => `      ${k}: "${v}"`)
+      .join('\n');
+    const file = join(this.composeDir, 'docker-compose.yml');
+    writeFileSync(
+      file,
+      [
+        'version: "2.4"',
+        'services:',
+        ...['app', 'db'].flatMap((s) => [
+          `  ${s}:`,
+          `    image: ${TEST_IMAGE}`,
+          '    command: ["sleep", "3600"]',
+          '    init: true',
+          '    networks: [net]',
+          '    volumes: ["data:/data"]',
+          '    labels:',
+          label,
+        ]),
+        'networks:',
+        '  net:',
+        '    internal: true',
+        '    labels:',
+        label,
+        'volumes:',
+        '  data:',
+        '    labels:',
+        label,
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync('docker-compose', ['-p', this.composeProject, '-f', file, 'up', '--no-start'], {
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`docker-compose up --no-start failed: ${r.stderr}`);
+    const filters = { label: [`com.docker.compose.project=${this.composeProject}`] };
+    const [cs, ns, vs] = await Promise.all([
+      this.f.client.listContainers(filters),
+      this.f.client.listNetworks(filters),
+      this.f.client.listVolumes(filters),
+    ]);
+    if (cs.length !== 2 || ns.length !== 1 || vs.length !== 1)
+      throw new Error(`compose created ${cs.length}/${ns.length}/${vs.length}`);
+    for (const c of cs) this.remove.add(`container/${c.Id}`);
+    for (const n of ns) this.remove.add(`network/${n.Id}`);
+    for (const v of vs) this.remove.add(`volume/${v.Name}`);
+  }
+
+  private repeat<T>(n: number, fn: () => Promise<T>): Promise<T[]> {
+    return mapLimit(
+      times(n, () => undefined),
+      BUILD_CONCURRENCY,
+      fn,
+    );
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.composeDir) rmSync(this.composeDir, { recursive: true, force: true });
+    await this.f.cleanup();
+  }
+}
+
+function times<T>(n: number, make: () => T): T[] {
+  return Array.from({ length: n }, make);
+}
+
+/** `type/id` of a plan or report entry, comparable with the fixture's keys. */
+export function keyOf(e: { type: string; id: string }): Key {
+  return `${e.type}/${e.id}` as Key;
+}
