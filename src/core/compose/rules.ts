@@ -56,6 +56,7 @@ export const RULES = {
   'interpolation-syntax': 'A `${` without its closing `}`: compose refuses the file.',
   tmpfs: 'tmpfs mounts live in RAM: under load they exhaust memory, the classic cause of flaky tests.',
   'resource-limits': 'A service without a memory or CPU limit can starve every other container.',
+  'mixed-resource-keys': 'mem_limit/mem_reservation next to a deploy.resources section without memory: compose v1 drops them.',
   'limits-below-reservations': 'A limit below its reservation: the engine refuses to create the container.',
   healthcheck: 'No healthcheck: nothing can wait for readiness, so tests race the service start.',
   'log-rotation': 'json-file logs without max-size grow until the disk is full.',
@@ -315,6 +316,7 @@ function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, ef
   }
 
   if (eff) {
+    checkMixedResources(ctx, s, node, eff);
     checkResources(ctx, s, node, eff);
     checkHealthcheck(ctx, s, node, eff);
     checkLogging(ctx, s, node, eff);
@@ -338,24 +340,65 @@ function firstSet(eff: Record<string, unknown>, paths: string[][]): { path: stri
   return undefined;
 }
 
-/** What the standard adds to a service for resources, given what it has (empty when nothing). */
+const LEGACY_RESOURCE_KEYS = ['mem_limit', 'mem_reservation', 'cpus'];
+
+/**
+ * What the standard adds to a service for resources, given what it has (empty when nothing).
+ * Written in the style the service already uses, because compose v1 (1.29) does not mix them:
+ * once `deploy.resources.limits` exists it takes the memory limit from there alone and drops
+ * `mem_limit` (measured on this engine; the same goes for reservations). So a service with
+ * `mem_limit`/`mem_reservation`/`cpus` gets those keys, and an existing `deploy.resources.limits`
+ * or `.reservations` mapping gets the missing values inside it.
+ */
 export function resourcesPatch(eff: Record<string, unknown>): Record<string, unknown> {
+  const legacy = LEGACY_RESOURCE_KEYS.some((k) => eff[k] !== undefined && eff[k] !== null);
+  const hasLimits = isRecord(getPath(eff, ['deploy', 'resources', 'limits']));
+  const hasReservations = isRecord(getPath(eff, ['deploy', 'resources', 'reservations']));
   const limits: Record<string, unknown> = {};
   const reservations: Record<string, unknown> = {};
+  const top: Record<string, unknown> = {};
+  const limitsIntoDeploy = hasLimits || !legacy;
   const memLimit = firstSet(eff, MEM_LIMIT);
-  if (!memLimit) limits.memory = STANDARD.resources.limits.memory;
-  if (!firstSet(eff, CPU_LIMIT)) limits.cpus = STANDARD.resources.limits.cpus;
+  if (!memLimit) {
+    if (limitsIntoDeploy) limits.memory = STANDARD.resources.limits.memory;
+    else top.mem_limit = STANDARD.resources.limits.memory;
+  }
+  if (!firstSet(eff, CPU_LIMIT)) {
+    if (limitsIntoDeploy) limits.cpus = STANDARD.resources.limits.cpus;
+    else top.cpus = STANDARD.resources.limits.cpus;
+  }
   if (!firstSet(eff, MEM_RESERVATION)) {
     const standard = parseComposeBytes(STANDARD.resources.reservations.memory) as number;
     const limit = memLimit ? parseComposeBytes(memLimit.value) : standard;
     // A user's limit below the standard reservation wins (a reservation above it is refused);
     // a limit only known at `up` time (a variable) gets no reservation that could exceed it.
-    if (limit !== undefined) reservations.memory = limit >= standard ? STANDARD.resources.reservations.memory : formatComposeBytes(limit);
+    if (limit !== undefined) {
+      const value = limit >= standard ? STANDARD.resources.reservations.memory : formatComposeBytes(limit);
+      if (hasReservations || !legacy) reservations.memory = value;
+      else top.mem_reservation = value;
+    }
   }
   const resources: Record<string, unknown> = {};
   if (Object.keys(limits).length > 0) resources.limits = limits;
   if (Object.keys(reservations).length > 0) resources.reservations = reservations;
-  return Object.keys(resources).length > 0 ? { deploy: { resources } } : {};
+  return Object.keys(resources).length > 0 ? { ...top, deploy: { resources } } : top;
+}
+
+/** The v1 trap resourcesPatch avoids, when the user's file already has it. */
+function checkMixedResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
+  const pairs: Array<[string, string, string]> = [
+    ['mem_limit', 'limits', 'limit'],
+    ['mem_reservation', 'reservations', 'reservation'],
+  ];
+  for (const [legacyKey, section, what] of pairs) {
+    const legacyValue = eff[legacyKey];
+    const deploySection = getPath(eff, ['deploy', 'resources', section]);
+    if (legacyValue === undefined || legacyValue === null || !isRecord(deploySection) || deploySection.memory !== undefined) continue;
+    const target = nodeAt(node, ['deploy', 'resources', section]);
+    const fix = isMap(target) ? fixOf(`Set deploy.resources.${section}.memory to ${String(legacyValue)}`, insertIntoMap(ctx.text, target as YAMLMap<Scalar, Node>, { memory: legacyValue })) : undefined;
+    const pair = mapPair(node, legacyKey);
+    reportAt(ctx, 'mixed-resource-keys', 'warning', `${legacyKey} ${String(legacyValue)} is ignored by compose v1 because deploy.resources.${section} is set without memory: the container runs with no memory ${what}`, pair?.key, s.pair.key, s.name, fix);
+  }
 }
 
 function checkResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
