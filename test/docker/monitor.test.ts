@@ -99,6 +99,16 @@ describe('ResourceMonitor against the real engine', function () {
     assert.equal(s.resources.containers.capacity, 1);
   });
 
+  it('updateSettings switches the stats path live', async () => {
+    await fx.container();
+    const m = make({ statsPath: 'cgroup' });
+    const before = await m.sampleNow();
+    assert.ok(before.source.cgroup >= 1 && before.source.api === 0, JSON.stringify(before.source));
+    m.updateSettings({ statsPath: 'api' });
+    const after = await m.sampleNow();
+    assert.ok(after.source.api >= 1 && after.source.cgroup === 0, JSON.stringify(after.source));
+  });
+
   it('dispose() stops sampling, rejects new samples and persists history that a new monitor loads', async () => {
     const historyFile = join(dir, 'history.jsonl');
     const m = make({ intervalMs: 250, statsPath: 'cgroup' }, { historyFile });

@@ -93,6 +93,24 @@ describe('an unreachable daemon', function () {
     }
   });
 
+  it('backs off exponentially while down, up to the maximum', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dstab-nosock-'));
+    const client = new DockerClient(parseHost(`unix://${join(dir, 'docker.sock')}`, 'test'), { timeoutMs: 500 });
+    const monitor = new ResourceMonitor(client, { intervalMs: 250 }, { maxBackoffMs: 1000 });
+    const states = recordStates(monitor);
+    try {
+      monitor.start();
+      await new Promise((r) => setTimeout(r, 2700));
+      const retries = states.flatMap((s) => (s.status === 'down' ? [s.retryInMs] : []));
+      const distinct = retries.filter((v, i) => v !== retries[i - 1]);
+      assert.deepEqual(distinct, [250, 500, 1000], `retry delays ${retries.join(', ')}`);
+      assert.ok(retries.filter((v) => v === 1000).length >= 2, `capped at the maximum: ${retries.join(', ')}`);
+    } finally {
+      await monitor.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('a hung endpoint (accepts, never answers)', () => {
     let daemon: FlakyDaemon;
     beforeEach(async () => {
@@ -140,6 +158,13 @@ describe('an unreachable daemon', function () {
         await waitFor('a sample after recovery', () => (samples.length > 0 ? true : undefined), 3000);
         const order = states.map((s) => s.status);
         assert.deepEqual(order.slice(order.lastIndexOf('down')), ['down', 'up'], order.join(' > '));
+
+        // Back up, counts come from /events again rather than a relist on every sample.
+        const calls = (): number => Object.values(monitor.inventoryListCalls).reduce((a, b) => a + b, 0);
+        await waitFor('two more samples', () => (samples.length >= 3 ? true : undefined), 5000);
+        const [calls0, samples0] = [calls(), samples.length];
+        await waitFor('eight more samples', () => (samples.length >= samples0 + 8 ? true : undefined), 10_000);
+        assert.ok(calls() - calls0 < 8, `${calls() - calls0} list calls over ${samples.length - samples0} samples after recovery`);
       } finally {
         await monitor.dispose();
       }

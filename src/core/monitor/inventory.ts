@@ -129,10 +129,16 @@ export class Inventory {
     }
   }
 
-  dispose(): void {
-    this.disposed = true;
+  /** Closes the events stream but stays usable: the next sample reconnects (after an outage). */
+  disconnect(): void {
     this.closeEvents?.();
     this.closeEvents = undefined;
     this.eventsConnected = false;
+    this.invalidate();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.disconnect();
   }
 }

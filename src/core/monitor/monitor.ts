@@ -28,7 +28,7 @@ const INFO_TTL_MS = 5 * 60_000;
 export class ResourceMonitor {
   readonly history: SampleHistory;
   private settings: MonitorSettings;
-  private readonly stats: ContainerStatsReader;
+  private stats: ContainerStatsReader;
   private readonly inventory: Inventory;
   private readonly logger: Logger;
   private readonly maxBackoffMs: number;
@@ -106,6 +106,11 @@ export class ResourceMonitor {
   /** Applies new settings live; bad values are reported and replaced by defaults. */
   updateSettings(partial: Partial<MonitorSettings>): string[] {
     const { settings, problems } = validateMonitorSettings({ ...this.settings, ...partial });
+    if (settings.statsPath !== this.settings.statsPath || settings.statsConcurrency !== this.settings.statsConcurrency) {
+      // the reader is built from these: a new one (and a fresh priming read for CPU) applies them
+      this.stats = new ContainerStatsReader(this.client, { path: settings.statsPath, concurrency: settings.statsConcurrency });
+      this.primed = false;
+    }
     this.settings = settings;
     this.history.resize(settings.historySize);
     if (this.running) this.schedule(0);
@@ -132,7 +137,13 @@ export class ResourceMonitor {
   private async tick(): Promise<void> {
     const started = Date.now();
     try {
-      if (this._state.status === 'down') await this.client.ping();
+      if (this._state.status === 'down') {
+        // a failed ping is one more failure: without counting it the back-off never grows
+        await this.client.ping().catch((err: unknown) => {
+          if (err instanceof DockerUnreachableError) this.markDown(err);
+          throw err;
+        });
+      }
       await this.sampleNow();
       // Keep the cadence, but leave the daemon a breather after a slow sample.
       this.schedule(Math.max(this.settings.intervalMs / 4, this.settings.intervalMs - (Date.now() - started)));
@@ -212,8 +223,9 @@ export class ResourceMonitor {
     this.failures++;
     this.info = undefined;
     this.primed = false;
-    this.inventory.dispose();
-    this.inventory.invalidate();
+    // disconnect, not dispose: a disposed inventory never reconnects, and would relist on every
+    // sample for the rest of the monitor's life once the daemon is back
+    this.inventory.disconnect();
     if (this._state.status === 'disposed') return;
     if (this._state.status !== 'down') {
       this.logger.warn(err.message);

@@ -1,4 +1,5 @@
 import { DEFAULT_THRESHOLDS, RESOURCE_KINDS, thresholdProblems, type ResourceKind, type ThresholdSettings } from '../levels';
+import { DEFAULT_STATS_CONCURRENCY } from './containerStats';
 import { DEFAULT_HISTORY_SIZE } from './history';
 
 export interface Capacities {
@@ -28,7 +29,7 @@ export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze
   thresholds: { ...DEFAULT_THRESHOLDS },
   capacities: { containers: 100, networks: 31, volumes: 200 },
   historySize: DEFAULT_HISTORY_SIZE,
-  statsConcurrency: 8,
+  statsConcurrency: DEFAULT_STATS_CONCURRENCY,
   statsPath: 'auto',
 });
 

@@ -38,7 +38,7 @@ describe('monitor settings validation', () => {
     const expect: Array<[RegExp, string]> = [
       [/^intervalMs must be a number from 250 to 3600000 \(got 10\); using 2000$/, 'intervalMs'],
       [/^historySize must be an integer from 10 to 100000 \(got 10.5\); using 1000$/, 'historySize'],
-      [/^statsConcurrency must be an integer from 1 to 64 \(got "eight"\); using 8$/, 'statsConcurrency'],
+      [/^statsConcurrency must be an integer from 1 to 64 \(got "eight"\); using 64$/, 'statsConcurrency'],
       [/^statsPath must be auto, cgroup or api \(got "proc"\); using auto$/, 'statsPath'],
       [/^capacities\.containers must be a number from 1 to 1000000 \(got 0\); using 100$/, 'containers'],
       [/^capacities\.networks .*\(got -3\); using 31$/, 'networks'],
