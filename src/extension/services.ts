@@ -3,7 +3,7 @@
 // goes into the DashboardModel, which the status bar and the dashboard render.
 import type * as vscode from 'vscode';
 import type { AutoCleanup, CleanupOptions, CleanupReport, ScheduledCleanup } from '../core/cleanup';
-import { loadCleanup } from './lazy';
+import { loadCleanup, loadRuns } from './lazy';
 import { DockerClient } from '../core/docker/client';
 import { resolveEndpoint } from '../core/docker/endpoint';
 import { LockManager, type LockHandle, type LockStatus } from '../core/lock';
@@ -14,6 +14,7 @@ import { defaultHistoryFile } from '../core/paths';
 import type { CleanupReportView, DashboardSettings, LockView } from '../shared/protocol';
 import type { DashboardModel } from './model';
 import { rerate, type RatingSettings } from './rerate';
+import { runsView } from './runsView';
 import type { ExtensionConfig } from './settings';
 
 const LOCK_POLL_MS = 5_000;
@@ -247,14 +248,34 @@ export class Services implements vscode.Disposable {
     };
   }
 
-  /** Starts or stops counting orphans for the health panel (while the dashboard is open). */
+  /**
+   * Starts or stops what only the dashboard shows: the orphan count (it costs list calls) and
+   * the run records (a file read), refreshed once a minute while the dashboard is open.
+   */
   setOrphanCounting(on: boolean): void {
     this.countOrphans = on;
     clearInterval(this.orphanTimer);
     this.orphanTimer = undefined;
     if (!on) return;
-    void this.countOrphansNow();
-    this.orphanTimer = setInterval(() => void this.countOrphansNow(), ORPHAN_POLL_MS);
+    const refresh = (): void => {
+      void this.countOrphansNow();
+      void this.refreshRuns();
+    };
+    refresh();
+    this.orphanTimer = setInterval(refresh, ORPHAN_POLL_MS);
+  }
+
+  /** Predictions and run targets from the run records (none yet: the panels say so). */
+  async refreshRuns(): Promise<void> {
+    try {
+      const { RunStore } = await loadRuns();
+      const records = await new RunStore(undefined, { logger: this.logger }).list();
+      if (this.disposed) return;
+      const { predictions, runs } = runsView(records, this.model.latest, this.config.monitor.thresholds);
+      this.model.setRuns(predictions, runs);
+    } catch (err) {
+      this.logger.debug(`run records: ${(err as Error).message}`);
+    }
   }
 
   async countOrphansNow(): Promise<void> {
