@@ -32,13 +32,13 @@ describe('compose rule fixes', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const name of fixtureNames()) {
+  const withFixes = fixtureNames().filter((n) => checkCompose(readFixture(n), join(FIXTURES, n), { readFile }).some((f) => f.fix));
+  for (const name of withFixes) {
     it(`${name}: each fix removes its finding, adds none, keeps the YAML valid and (when the file was valid) passes compose config`, async () => {
       const path = join(dir, name);
       const text = readFixture(name);
       const findings = checkCompose(text, path, { readFile });
       const withFix = findings.filter((f) => f.fix);
-      if (withFix.length === 0) return;
       const failures: string[] = [];
       for (const f of withFix) {
         const fixed = applyFix(text, f.fix as NonNullable<Finding['fix']>);
