@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LockManager } from '../../src/core/lock';
 import { predict } from '../../src/core/runs/predict';
 import { RunStore } from '../../src/core/runs/records';
-import { testClient } from '../helpers/docker';
+import { TEST_IMAGE, testClient } from '../helpers/docker';
 import { othersActivity, run, RunWorld, startCli, waitUntil } from './helpers';
 
 /**
@@ -169,6 +169,40 @@ describe('runs: docker-stability run (engine)', function () {
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /RAN/);
     assert.match(forced.stderr, /Running anyway \(forced\)/);
+  });
+
+  it('removes the compose project the run named (containers and volumes labelled with dstab-<run id>)', async () => {
+    const file = join(world.home, 'compose.yml');
+    writeFileSync(
+      file,
+      [
+        'version: "2.4"',
+        'services:',
+        ...['a', 'b'].flatMap((s) => [`  ${s}:`, `    image: ${TEST_IMAGE}`, '    command: ["true"]', '    network_mode: none', '    volumes: ["data:/data"]']),
+        'volumes:',
+        '  data: {}',
+      ].join('\n'),
+    );
+    const r = await run(world, ['--category', 'compose', '--json'], ['sh', '-c', `docker-compose -f "${file}" up >/dev/null 2>&1`]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { runId: string; cleanup: { removed: { type: string; reason: string }[] } };
+    const project = `dstab-${report.runId}`;
+    const removed = report.cleanup.removed.filter((e) => e.reason.includes(`compose test project ${project}`)).map((e) => e.type).sort();
+    assert.deepEqual(removed.filter((t) => t !== 'network'), ['container', 'container', 'volume']);
+    const filters = { label: [`com.docker.compose.project=${project}`] };
+    assert.deepEqual(await client.api.listContainers({ all: true, filters }), []);
+    assert.deepEqual((await client.api.listVolumes({ filters })).Volumes ?? [], []);
+    assert.deepEqual(await client.api.listNetworks({ filters }), []);
+  });
+
+  it('with Docker unreachable, fails with exit 2 and the reason after retrying the sample, without running the command', async () => {
+    const t = Date.now();
+    const r = await run(world, ['--category', 'down', '--host', `unix://${join(world.home, 'no.sock')}`], ['sh', '-c', 'echo RAN']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Docker is not reachable at unix:\/\/.*no\.sock/);
+    assert.doesNotMatch(r.stdout, /RAN/);
+    // Two retries wait 1 s and 2 s: a transient miss is absorbed, a dead daemon is reported promptly.
+    assert.ok(Date.now() - t >= 3000 && Date.now() - t < 20_000, `took ${Date.now() - t} ms`);
   });
 
   it('rejects a malformed prediction setting with a usage error naming it', async () => {

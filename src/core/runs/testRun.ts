@@ -134,6 +134,22 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * A sample for a decision (prediction, baseline). A busy daemon occasionally lets one stats call
+ * time out, which fails the whole sample; one such miss must not fail the run, so it is retried
+ * twice (after 1 s, then 2 s) before the error stands.
+ */
+async function sampleForDecision(monitor: ResourceMonitor, signal?: AbortSignal): Promise<Sample> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await monitor.sampleNow();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await sleep(1000 * attempt, signal);
+    }
+  }
+}
+
 /** The next whole second at or after `ms`. */
 function nextSecond(ms: number): number {
   return Math.ceil(ms / 1000) * 1000;
@@ -181,17 +197,17 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     // 1. Predict, and make room or refuse.
     const history = await store.list({ category: opts.category });
     const prediction = predict(opts.category, history, opts.prediction);
-    let predicted = predictLevel(await monitor.sampleNow(), prediction, thresholds);
+    let predicted = predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
     let preCleanup: CleanupReport | undefined;
     if (exceeds(predicted, refuseAt) && !opts.force) {
       progress(`${explainPrediction(prediction, predicted, refuseAt)} Cleaning up orphans first.`);
       preCleanup = await runCleanup(client, { ...opts.cleanup, logger, lock: { manager: lock } });
       progress(`orphan cleanup: ${summarize(preCleanup)}`);
       const waitUntil = Date.now() + timeoutMs;
-      predicted = predictLevel(await monitor.sampleNow(), prediction, thresholds);
+      predicted = predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
       while (exceeds(predicted, refuseAt) && Date.now() < waitUntil) {
         await sleep(Math.min(opts.recheckMs ?? 5000, Math.max(0, waitUntil - Date.now())), opts.signal);
-        predicted = predictLevel(await monitor.sampleNow(), prediction, thresholds);
+        predicted = predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
       }
       if (exceeds(predicted, refuseAt)) {
         throw new RunRefusedError(
@@ -216,7 +232,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     const lockedAt = Date.now();
 
     // 3. Baseline, then sampling while the run goes.
-    const baselineSample = await monitor.sampleNow();
+    const baselineSample = await sampleForDecision(monitor, opts.signal);
     const baseline = amountsOf(baselineSample);
     const peak = { ...baseline };
     let samples = 1;
