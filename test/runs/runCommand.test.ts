@@ -183,7 +183,7 @@ describe('runs: docker-stability run (engine)', function () {
         '  data: {}',
       ].join('\n'),
     );
-    const r = await run(world, ['--category', 'compose', '--json'], ['sh', '-c', `docker-compose -f "${file}" up >/dev/null 2>&1`]);
+    const r = await run(world, ['--category', 'compose', '--json'], ['sh', '-c', `docker-compose -f "${file}" up --no-start >/dev/null 2>&1`]);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { runId: string; cleanup: { removed: { type: string; reason: string }[] } };
     const project = `dstab-${report.runId}`;
