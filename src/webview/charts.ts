@@ -129,7 +129,12 @@ export class HistoryCharts {
         scales: {
           x: {
             type: 'linear',
-            ticks: { color: c.text, maxTicksLimit: 6, callback: (v) => new Date(Number(v)).toLocaleTimeString() },
+            // Five evenly spaced time labels: chart.js's "nice" numbers in ms land at odd places.
+            afterBuildTicks: (axis) => {
+              const { min, max } = axis;
+              axis.ticks = max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
+            },
+            ticks: { color: c.text, maxRotation: 0, callback: (v) => new Date(Number(v)).toLocaleTimeString() },
             grid: { color: c.grid },
           },
           y: { beginAtZero: true, ticks: { color: c.text }, grid: { color: c.grid } },
@@ -220,7 +225,11 @@ export class HistoryCharts {
         x.min = min;
         x.max = last ? end : undefined;
       }
-      if (chart.options.plugins) chart.options.plugins.thresholds = { lines: this.lines(kind) };
+      const lines = this.lines(kind);
+      if (chart.options.plugins) chart.options.plugins.thresholds = { lines };
+      // Keep the thresholds in view even when the load is far below them.
+      const y = chart.options.scales?.y;
+      if (y) y.suggestedMax = Math.max(...lines.map((l) => l.y)) * 1.05;
       chart.update('none');
       const canvas = this.canvases.get(kind);
       if (canvas) canvas.setAttribute('aria-label', this.label(kind, min));

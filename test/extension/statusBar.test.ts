@@ -3,6 +3,7 @@
 // item comes back when the endpoint does.
 import * as assert from 'node:assert/strict';
 import { rate } from '../../src/core/levels';
+import { DockerFixture } from '../helpers/docker';
 import { api, resetSettings, setSetting, waitFor } from './extensionApi';
 
 // Reset in this order so that every intermediate state keeps warning < critical < emergency.
@@ -10,7 +11,9 @@ const keys = ['thresholds.emergency', 'thresholds.critical', 'thresholds.warning
 
 describe('status bar', function () {
   this.timeout(60_000);
+  const fx = new DockerFixture();
   afterEach(() => resetSettings(keys));
+  after(() => fx.cleanup());
 
   it('shows a level and its driving figure once the first sample arrives', async () => {
     const a = await api();
@@ -22,9 +25,10 @@ describe('status bar', function () {
 
   it('turns EMERGENCY with the error background, then CRITICAL with the warning background, as thresholds cross the current load', async () => {
     const a = await api();
-    await waitFor('a first sample', () => a.model.latest);
     // Other tests share the daemon: huge count capacities keep containers, networks and volumes
-    // far below 100% whatever they create, while any daemon has at least its 3 default networks.
+    // far below 100% whatever they create, and this test's own network keeps networks above 0.
+    await fx.network();
+    await waitFor('a sample counting the network', () => (a.model.latest?.resources.networks.used ?? 0) > 0);
     await setSetting('capacity.containers', 100000);
     await setSetting('capacity.networks', 10000);
     await setSetting('capacity.volumes', 100000);
