@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,8 +51,8 @@ export class MixedFixture {
     const name = this.f.name(
       `net-${this.remove.size + this.keep.size}-${Math.random().toString(36).slice(2, 6)}`,
     );
-    const n = await this.f.network(name, labels);
-    this.note(`network/${n.id}`, goes, reason);
+    const n = await createNetworkOffPool(this.f, name, labels);
+    this.note(`network/${n}`, goes, reason);
     return name;
   }
 
@@ -185,6 +186,7 @@ export class MixedFixture {
         'networks:',
         '  net:',
         '    internal: true',
+        `    ipam: { config: [{ subnet: "${randomSubnet()}" }] }`,
         '    labels:',
         label,
         'volumes:',
@@ -222,6 +224,38 @@ export class MixedFixture {
   async cleanup(): Promise<void> {
     if (this.composeDir) rmSync(this.composeDir, { recursive: true, force: true });
     await this.f.cleanup();
+  }
+}
+
+/** A random /28 in 10.128.0.0/9, outside the daemon's default address pools. */
+export function randomSubnet(): string {
+  const r = randomBytes(3);
+  return `10.${128 + ((r[0] as number) & 127)}.${r[1] as number}.${((r[2] as number) & 15) * 16}/28`;
+}
+
+/**
+ * Creates an internal network with an explicit /28 out of 10.128.0.0/9 instead of one from the
+ * daemon's default pools, which hold only about 31 networks (moby #23971) shared by every suite
+ * running on this daemon. No traffic ever crosses it. Retries on a clash with another subnet.
+ */
+async function createNetworkOffPool(
+  f: DockerFixture,
+  name: string,
+  labels: Record<string, string>,
+): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const subnet = randomSubnet();
+    try {
+      const n = await f.api.createNetwork({
+        Name: name,
+        Labels: { ...f.labels, ...labels },
+        Internal: true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
+      });
+      return n.id;
+    } catch (err) {
+      if (attempt >= 5 || !/overlap/i.test(String((err as Error).message))) throw err;
+    }
   }
 }
 
