@@ -152,7 +152,7 @@ try {
   page.on('pageerror', (err) => pageConsole.push(`[pageerror] ${err.message}`));
 
   console.log(`test-extension: VS Code (code-server) at ${server.url}, extension from ${repoRoot}`);
-  await page.goto(url);
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 120_000 });
   const code = await done;
   const summary = readSummary() ?? { passed: 0, failed: 1 };
   if (!readSummary()) console.error(`test-extension: the workbench exited with code ${code} and the tests wrote no summary (they did not run)`);

@@ -25,6 +25,11 @@ const suites = [{ name: 'core', cmd: 'node', args: ['scripts/run-mocha.mjs', 'ou
 if (existsSync('scripts/test-extension.mjs') && !process.env.DOCKER_STABILITY_SKIP_EXTENSION_TESTS) {
   suites.push({ name: 'extension-host', cmd: 'node', args: ['scripts/test-extension.mjs'] });
 }
+// Last: it packages the .vsix (a production build of dist/) and drives it in a browser; its
+// screenshots go to test-results/ here (`npm run test:e2e` refreshes docs/images/).
+if (existsSync('scripts/test-e2e.mjs') && !process.env.DOCKER_STABILITY_SKIP_E2E_TESTS) {
+  suites.push({ name: 'browser-e2e', cmd: 'node', args: ['scripts/test-e2e.mjs', '--images', 'test-results/e2e'] });
+}
 
 let passed = 0;
 let failed = 0;
