@@ -22,10 +22,33 @@ export interface Finished {
   stderr: string;
 }
 
-/** Runs a process to completion, collecting its output. */
-export function runProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
+/** Process groups started with `group: true` that have not finished yet. */
+const groups = new Set<number>();
+
+/**
+ * Kills every unfinished process group (a timed-out stress loop and the `lock run` it started),
+ * so nothing keeps running into the next test or after the suite.
+ */
+export function killGroups(): void {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  groups.clear();
+}
+
+/** Runs a process to completion, collecting its output; `group` gives it its own process group. */
+export function runProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; group?: boolean } = {}): Promise<Finished> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.group });
+    const pid = child.pid;
+    if (opts.group && pid) {
+      groups.add(pid);
+      child.once('close', () => groups.delete(pid));
+    }
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

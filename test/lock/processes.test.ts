@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockManager } from '../../src/core/lock';
-import { CLI, Child, STALE_MS, cli, holder, runProcess, sleep, tempDir } from './helpers';
+import { CLI, Child, STALE_MS, cli, holder, killGroups, runProcess, sleep, tempDir } from './helpers';
 
 /**
  * Rounds per process in the stress test. The issue asks for 10; every `lock run` is a whole CLI
@@ -27,7 +27,7 @@ function countLines(file: string): number {
 async function stress(dir: string, rounds: number, round: string): Promise<{ done: number; overlaps: number; failures: string[] }> {
   const env = { MARK: join(dir, 'marker'), DONE: join(dir, 'done'), OVERLAP: join(dir, 'overlap'), FAIL: join(dir, 'fail'), CRITICAL, CLI, LOCKS: join(dir, 'locks'), NODE: process.execPath };
   const loop = `i=0; while [ $i -lt ${rounds} ]; do ${round} || echo "round failed: exit $?" >> "$FAIL"; i=$((i+1)); done`;
-  const procs = Array.from({ length: STRESS_PROCESSES }, () => runProcess('sh', ['-c', loop], { env }));
+  const procs = Array.from({ length: STRESS_PROCESSES }, () => runProcess('sh', ['-c', loop], { env, group: true }));
   const results = await Promise.all(procs);
   const failures = results.filter((r) => r.code !== 0).map((r) => r.stderr);
   if (existsSync(env.FAIL)) failures.push(readFileSync(env.FAIL, 'utf8'));
@@ -43,6 +43,7 @@ describe('environment lock across real processes', function () {
   beforeEach(() => ({ dir, cleanup } = tempDir()));
   afterEach(() => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
+    killGroups();
     cleanup();
   });
 

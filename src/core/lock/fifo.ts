@@ -67,7 +67,9 @@ export class FifoTurns {
       };
       q.waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (Number.isFinite(deadline)) timer = setTimeout(() => leave(new TurnTimeout()), Math.max(0, deadline - Date.now()));
+      // Timers overflow past 2^31 ms (about 24 days): wait that long as if forever.
+      const wait = deadline - Date.now();
+      if (wait < 2 ** 31 - 1) timer = setTimeout(() => leave(new TurnTimeout()), Math.max(0, wait));
     });
   }
 }

@@ -109,12 +109,6 @@ export class LockDirError extends Error {
 /** Turns inside this process, shared by every LockManager so two managers on one folder also queue. */
 const turns = new FifoTurns();
 
-/**
- * proper-lockfile removes a lock directory it finds stale with a plain rmdir, racing other
- * reclaimers (proper-lockfile #121). We hand it an fs whose rmdir, while one of our acquisitions
- * is in flight for that directory, re-checks staleness under a gate before removing anything.
- * Outside an acquisition (unlock, exit cleanup) rmdir is the plain one.
- */
 /** The fs calls proper-lockfile makes (a plain object: module namespaces have getter-only properties). */
 function lockfileFs() {
   return { mkdir: fs.mkdir, stat: fs.stat, utimes: fs.utimes, rmdir: fs.rmdir, rmdirSync: fs.rmdirSync, realpath: fs.realpath };
@@ -124,6 +118,12 @@ interface Reclaim {
   reclaim(): Promise<void>;
 }
 const reclaiming = new Map<string, Reclaim>();
+/**
+ * proper-lockfile removes a lock directory it finds stale with a plain rmdir, racing other
+ * reclaimers (proper-lockfile #121). We hand it an fs whose rmdir, while one of our acquisitions
+ * is in flight for that directory, re-checks staleness under a gate before removing anything.
+ * Outside an acquisition (unlock, exit cleanup) rmdir is the plain one.
+ */
 const guardedFs = {
   ...lockfileFs(),
   rmdir(path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void): void {
@@ -154,19 +154,7 @@ function describeHolder(h: Pick<LockHolder, 'user' | 'host' | 'pid' | 'why'>): s
   return `${h.user}@${h.host} (pid ${h.pid}${h.why ? `, "${h.why}"` : ''})`;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 class Handle implements LockHandle {
   compromised = false;
