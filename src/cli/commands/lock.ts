@@ -126,7 +126,14 @@ async function run(argv: string[]): Promise<number> {
   handle.onCompromised((err) => process.stderr.write(`docker-stability: warning: lock "${name}" was lost while "${cmd}" runs: ${err.message}\n`));
   try {
     const child = spawn(cmd, args, { stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+    // Ctrl-C and a closing terminal signal the whole foreground process group, the command
+    // included: forwarding those again would deliver them twice (a second SIGINT makes many test
+    // runners skip their teardown). Signals sent to this process alone are forwarded.
+    const viaTerminal = !!process.stdin.isTTY;
+    const forward = (signal: NodeJS.Signals): void => {
+      if (viaTerminal && signal !== 'SIGTERM') return;
+      child.kill(signal);
+    };
     for (const s of FORWARDED) process.on(s, forward);
     try {
       const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
