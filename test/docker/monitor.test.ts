@@ -23,12 +23,13 @@ describe('ResourceMonitor against the real engine', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the first sample already has CPU: a running burner reads above zero, read from cgroup files', async () => {
+  it('the first sample already has CPU (a running burner reads above zero), read from cgroup files', async () => {
     await fx.container({ cmd: BURN_CMD });
     await sleep(200);
     const s = await make({ statsPath: 'auto' }).sampleNow();
     assert.equal(s.endpoint, fx.client.endpoint.host);
-    assert.ok(s.resources.cpu.used > 5, `cpu ${s.resources.cpu.used}% with a burner running`);
+    // without priming the first sample would read exactly 0 (no previous counters)
+    assert.ok(s.resources.cpu.used > 0, `cpu ${s.resources.cpu.used}% with a burner running`);
     assert.ok(s.running >= 1);
     assert.equal(s.source.api, 0, 'a local engine is read through cgroup files');
     // containers may stop between listing and reading (other suites): those count as failed
