@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { readFileIfExists, writeFileAtomic } from '../util/fs';
 import { unifiedDiff } from './diff';
 import { applyFix, eolOf, mergeMissing, renderYaml, type TextEdit } from './edits';
-import { effectiveService, getPath, isRecord, parseCompose, type ServicesLoader } from './model';
+import { effectiveService, getPath, isRecord, parseCompose, servicesLoader } from './model';
 import { healthcheckPatch, loggingPatch, resourcesPatch } from './rules';
 import { isPostgresImage, knownHealthcheck, STANDARD, type Variant } from './standard';
-import { hasInterpolation } from './units';
 import { validateCandidate, validateWithCompose, type ComposeTool } from './tool';
 
 export interface ApplyPlan {
@@ -79,19 +77,6 @@ function describe(name: string, eff: Record<string, unknown>, patch: Record<stri
   return `${name}: ${added}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
 }
 
-function fileLoader(file: string): ServicesLoader {
-  return (other) => {
-    if (hasInterpolation(other)) return undefined;
-    try {
-      const value: unknown = parse(readFileSync(resolve(dirname(file), other), 'utf8'), { merge: true, maxAliasCount: 1000 });
-      const services = getPath(value, ['services']);
-      return isRecord(services) ? services : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-}
-
 /**
  * Computes what applying the standard to `file` would change, without writing anything.
  * Default: a generated override next to the file (the file itself untouched); `inPlace`: text
@@ -115,7 +100,7 @@ export async function planApply(file: string, opts: { inPlace?: boolean; variant
   const variant = variantFor(abs, opts.variant);
   const allServices = getPath(d.doc.toJS({ maxAliasCount: 1000 }), ['services']);
   const services = isRecord(allServices) ? allServices : {};
-  const loader = fileLoader(abs);
+  const loader = servicesLoader(abs, (p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined));
   const changes: string[] = [];
   const patches: Record<string, Record<string, unknown>> = {};
   const edits: TextEdit[] = [];

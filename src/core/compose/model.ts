@@ -1,4 +1,6 @@
-import { isMap, isScalar, LineCounter, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { dirname, resolve } from 'node:path';
+import { hasInterpolation } from './units';
+import { isMap, isScalar, LineCounter, parse, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 
 /** One parsed YAML document of a compose file, with the node tree kept for exact positions. */
 export interface ComposeDocument {
@@ -141,4 +143,21 @@ export function effectiveService(
     base = effectiveService(baseName, other, undefined, new Set());
   }
   return base ? deepMerge(base, rest) : undefined;
+}
+
+/**
+ * A loader for `extends.file` over a synchronous file reader (absolute paths; undefined when
+ * missing). Paths holding variables and files that do not parse give undefined.
+ */
+export function servicesLoader(fromFile: string, readFile: (path: string) => string | undefined): ServicesLoader {
+  return (file) => {
+    if (hasInterpolation(file)) return undefined;
+    try {
+      const text = readFile(resolve(dirname(fromFile), file));
+      const services = text === undefined ? undefined : getPath(parse(text, { merge: true, maxAliasCount: 1000 }), ['services']);
+      return isRecord(services) ? services : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 }

@@ -1,5 +1,5 @@
-import { basename, dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, parse, visit, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { basename } from 'node:path';
+import { isMap, isScalar, isSeq, visit, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { insertIntoMap, mergeMissing, removePair, removeSeqItem, replaceScalar, type TextEdit } from './edits';
 import {
   effectiveService,
@@ -12,6 +12,7 @@ import {
   type ComposeDocument,
   type ParsedCompose,
   type ServiceEntry,
+  servicesLoader,
   type ServicesLoader,
 } from './model';
 import { isPostgresImage, knownHealthcheck, STANDARD } from './standard';
@@ -98,7 +99,7 @@ export function checkCompose(text: string, fileName: string, opts: CheckOptions 
   const kind = opts.fileKind ?? 'auto';
   const isTest = kind === 'test' || (kind === 'auto' && /test/i.test(basename(fileName)));
   const parsed = parseCompose(text);
-  const ctx: Ctx = { parsed, text, isTest, shared: opts.sharedEnvironment ?? true, loader: makeLoader(fileName, opts.readFile), out: [] };
+  const ctx: Ctx = { parsed, text, isTest, shared: opts.sharedEnvironment ?? true, loader: opts.readFile ? servicesLoader(fileName, opts.readFile) : undefined, out: [] };
   try {
     checkDocuments(ctx);
   } catch (err) {
@@ -106,22 +107,6 @@ export function checkCompose(text: string, fileName: string, opts: CheckOptions 
     report(ctx, 'compose-structure', 'error', `internal error while checking: ${(err as Error).message}`, 0, 0);
   }
   return ctx.out.sort((a, b) => a.offset - b.offset || a.rule.localeCompare(b.rule));
-}
-
-function makeLoader(fileName: string, readFile: CheckOptions['readFile']): ServicesLoader | undefined {
-  if (!readFile) return undefined;
-  return (file) => {
-    if (hasInterpolation(file)) return undefined;
-    const text = readFile(resolve(dirname(fileName), file));
-    if (text === undefined) return undefined;
-    try {
-      const value: unknown = parse(text, { merge: true, maxAliasCount: 1000 });
-      const services = getPath(value, ['services']);
-      return isRecord(services) ? services : undefined;
-    } catch {
-      return undefined;
-    }
-  };
 }
 
 function report(ctx: Ctx, rule: RuleId, severity: Severity, message: string, offset: number, endOffset: number, service?: string, fix?: Finding['fix']): void {
