@@ -68,9 +68,9 @@ export function activate(context: vscode.ExtensionContext): DockerStabilityApi {
       diagnostics.configure(next.compose.diagnostics, next.compose.globs);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      model.trusted = true;
-      svc.applyConfig(svc.config).catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`)); // starts the background cleanups the settings ask for
-      model.setHistory(model.snapshot().samples); // re-sends the snapshot: destructive actions appear
+      model.setTrusted(true);
+      // Starts the automatic and scheduled cleanups the settings ask for.
+      svc.applyConfig(svc.config).catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
     }),
     { dispose: stopRender },
   );

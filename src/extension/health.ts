@@ -37,7 +37,7 @@ export function healthTargets(h: HealthInput): HealthTarget[] {
   });
   out.push({
     id: 'unreachable',
-    label: `Daemon unreachable or restarted (last ${formatDuration(h.windowMs)})`,
+    label: `Daemon unreachable or restarted (last ${Math.round(h.windowMs / 3_600_000)} h)`,
     value: String(h.unreachableEpisodes),
     target: '0',
     met: h.unreachableEpisodes === 0,

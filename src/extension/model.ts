@@ -66,6 +66,12 @@ export class DashboardModel {
     this.emit({ type: 'sample', sample, health: this.health() });
   }
 
+  /** Re-sends everything (e.g. trust was granted: the dashboard shows its destructive actions). */
+  setTrusted(trusted: boolean): void {
+    this.trusted = trusted;
+    this.emit({ type: 'snapshot', snapshot: this.snapshot() });
+  }
+
   setState(state: MonitorState, following: boolean): void {
     this.state = state;
     this.following = following;

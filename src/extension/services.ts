@@ -283,7 +283,8 @@ export class Services implements vscode.Disposable {
     if (!client || !this.countOrphans || this.monitor?.state.status !== 'up') return;
     try {
       const { planCleanup } = await loadCleanup();
-      const plan = await planCleanup(client, cleanupOptions(this.config, { olderThanMs: 0, includeImages: false }));
+      // What Clean Up Now would remove, age floor included: a young container of a running test is no orphan.
+      const plan = await planCleanup(client, cleanupOptions(this.config, { includeImages: false }));
       if (!this.disposed) this.model.setOrphans(plan.remove.filter((e) => e.type === 'container').length);
     } catch (err) {
       this.logger.debug(`orphan count: ${(err as Error).message}`);
