@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidLockNameError, LockDirError, LockManager, LockTimeoutError, type LockHandle } from '../../src/core/lock';
 import { STALE_MS, sleep, tempDir } from './helpers';
@@ -72,7 +72,7 @@ describe('LockManager (in process)', function () {
       assert.match(err.message, /lock "test" is held by .*@.* \(pid \d+, "first holder"\) for \d+ms; (tried once|gave up)/);
       return true;
     });
-    assert.ok(Date.now() - started < 1_000);
+    assert.ok(Date.now() - started < 3_000, 'no waiting');
   });
 
   it('queues concurrent callers in one process first come, first served, without overlap', async () => {
@@ -115,7 +115,7 @@ describe('LockManager (in process)', function () {
     setTimeout(() => ac.abort(new Error('user cancelled')), 100);
     const started = Date.now();
     await assert.rejects(waiting, /user cancelled/);
-    assert.ok(Date.now() - started < 1_000);
+    assert.ok(Date.now() - started < 3_000, 'no waiting');
   });
 
   it('rejects invalid names and a too short stale period with clear errors', async () => {
@@ -167,9 +167,10 @@ describe('LockManager (in process)', function () {
     assert.equal(s.holder, undefined);
     assert.match(s.metadataProblem ?? '', /metadata unreadable: not JSON/);
     await assert.rejects(manager.acquire('test', { timeoutMs: 0 }), /held by an unknown holder \(no readable metadata\)/);
-    const started = Date.now();
+    const lastBeat = statSync(join(dir, 'test.lock')).mtimeMs;
     const h = await acquire('test', { timeoutMs: 10_000 });
-    assert.ok(Date.now() - started <= STALE_MS + manager.maxRetryMs + 500, `took ${Date.now() - started}ms`);
+    const late = Date.now() - (lastBeat + STALE_MS);
+    assert.ok(late <= manager.maxRetryMs + 500, `acquired ${late}ms after the lock went stale`);
     const [after] = await manager.status('test');
     assert.equal(after?.holder?.token, h.token);
     assert.match(after?.holder?.takeover?.reason ?? '', /heartbeat stopped/);

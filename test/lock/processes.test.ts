@@ -120,7 +120,7 @@ describe('environment lock across real processes', function () {
     const manager = new LockManager({ dir, staleMs: STALE_MS });
     const mine = await manager.acquire('test', { timeoutMs: 10_000 });
     const late = Date.now() - (lastBeat + STALE_MS);
-    assert.ok(late <= manager.maxRetryMs + 250, `acquired ${late}ms after the lock went stale`);
+    assert.ok(late <= manager.maxRetryMs + 500, `acquired ${late}ms after the lock went stale`);
     const [s] = await manager.status('test');
     assert.match(s?.holder?.takeover?.reason ?? '', /heartbeat stopped/);
     h.kill('SIGCONT');
