@@ -48,8 +48,18 @@ export function renderYaml(value: unknown, flow = false): string {
   return stringify(value, { version: '1.1', lineWidth: 0, collectionStyle: flow ? 'flow' : 'block' }).replace(/\n$/, '');
 }
 
+let lastIndent: { text: string; unit: number } | undefined;
+
 /** The indentation step of the text (the smallest non-zero indentation), 2 if none. */
 export function indentUnit(text: string): number {
+  // Every fix of a check asks about the same text: scan it once, not once per fix.
+  if (lastIndent?.text === text) return lastIndent.unit;
+  const unit = scanIndentUnit(text);
+  lastIndent = { text, unit };
+  return unit;
+}
+
+function scanIndentUnit(text: string): number {
   let min = Infinity;
   for (const m of text.matchAll(/^( +)\S/gm)) min = Math.min(min, (m[1] as string).length);
   return Number.isFinite(min) && min <= 8 ? min : 2;
