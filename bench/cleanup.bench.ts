@@ -198,9 +198,9 @@ async function main(): Promise<void> {
     '',
     `Each measurement removes a fresh fixture of ${SIZES.containers} stopped containers, ${SIZES.networks} networks and ${SIZES.volumes} volumes ` +
       'carrying one label; every method must leave none of them. Wall time in milliseconds; the engine figure includes its plan ' +
-      '(list calls) and its re-inspection of every resource before removing it.',
+      '(lock and list calls) and its re-inspection of every resource before removing it.',
     '',
-    '| method | median ms | runs (ms) | of which planning (median ms) |',
+    '| method | median ms | runs (ms) | of which lock and plan (median ms) |',
     '| --- | --- | --- | --- |',
     ...[...results.entries()].map(([name, ts]) => {
       const plan = ts.filter((t) => t.planMs !== undefined).map((t) => t.planMs as number);
