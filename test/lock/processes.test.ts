@@ -70,18 +70,25 @@ describe('environment lock across real processes', function () {
     process.stdout.write(`      (${r.done} rounds in ${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
   });
 
-  it('two or more processes racing for one stale lock never both win (proper-lockfile #121)', async () => {
+  it('two or more processes racing for one stale lock never both win (proper-lockfile #121)', async function () {
+    this.timeout(180_000);
     for (let round = 0; round < 3; round++) {
       const name = `race${round}`;
       mkdirSync(join(dir, `${name}.lock`));
-      const old = new Date(Date.now() - STALE_MS - 1_000);
+      // A stale period long enough that a winner's heartbeat cannot lapse on a loaded machine
+      // while the others race: a second winner then can only come from the #121 race itself.
+      const stale = 5_000;
+      const old = new Date(Date.now() - stale - 1_000);
       utimesSync(join(dir, `${name}.lock`), old, old);
       const startAt = String(Date.now() + 2_500);
+      const releaseFile = join(dir, `${name}.release`);
       const racers = Array.from({ length: 8 }, () => {
-        const c = new Child(process.execPath, [join(__dirname, 'fixtures/holder.js'), 'race', dir, name, String(STALE_MS), startAt, '3000']);
+        const c = new Child(process.execPath, [join(__dirname, 'fixtures/holder.js'), 'race', dir, name, String(stale), startAt, releaseFile]);
         children.push(c);
         return c;
       });
+      await Promise.all(racers.map((c) => c.waitFor(/^(won|lost \w+)$/m, 30_000)));
+      writeFileSync(releaseFile, '');
       await Promise.all(racers.map((c) => c.exited));
       const winners = racers.filter((c) => /^won$/m.test(c.output)).length;
       const losers = racers.filter((c) => /^lost LockTimeoutError$/m.test(c.output)).length;
