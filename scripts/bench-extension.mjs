@@ -1,0 +1,195 @@
+// The extension's own cost (issue 8), measured on the PACKAGED .vsix in code-server 4.100.3 +
+// Debian Chromium against the real engine, with a 1000-sample history in place:
+// - bundle and .vsix size (from the package);
+// - activation time as VS Code itself reports it (Developer: Show Running Extensions);
+// - extension host memory added: RSS of the extension host process with the extension
+//   installed minus without it, same workbench, same settings;
+// - dashboard time to first chart: from the status bar click until all five canvases have
+//   drawn their data line (1000 samples each);
+// - one live update: main-thread time the webview spends on one `sample` message (chart
+//   updates included), over 20 live samples.
+// Prints a Markdown section for BENCHMARKS.md. Usage: node scripts/bench-extension.mjs [--vsix F]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { codeServerCli, ensureTools, killGroup, launchBrowser, loadPlaywright, repoRoot, scratchLayout, startCodeServer } from './lib/codeServer.mjs';
+import { listZip } from './lib/vsix.mjs';
+import { linePixels } from '../test/e2e/session.mjs';
+
+const { values: opts } = parseArgs({ options: { vsix: { type: 'string' } } });
+const ENDPOINT = 'unix:///var/run/docker.sock';
+const HISTORY = 1000;
+
+function packageVsix() {
+  if (opts.vsix) return resolve(opts.vsix);
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error('packaging failed');
+  return r.stdout.trim().split('\n').pop();
+}
+
+/** 1000 plausible samples, 2 s apart, ending now, in the history file the extension reads at start. */
+function seedHistory(stateHome) {
+  const levels = (p) => (p >= 90 ? 'EMERGENCY' : p >= 75 ? 'CRITICAL' : p >= 50 ? 'WARNING' : 'SAFE');
+  const fig = (used, capacity) => {
+    const percent = Math.round((used / capacity) * 10_000) / 100;
+    return { used, capacity, percent, level: levels(percent) };
+  };
+  const now = Date.now();
+  const lines = [];
+  for (let i = 0; i < HISTORY; i++) {
+    const wave = Math.sin(i / 40);
+    const resources = {
+      memory: fig(Math.round((6 + 3 * wave) * 2 ** 30), 24 * 2 ** 30),
+      cpu: fig(Math.round(60 + 40 * wave), 200),
+      containers: fig(20 + Math.round(10 * wave), 100),
+      networks: fig(5, 31),
+      volumes: fig(12, 200),
+    };
+    const worst = ['EMERGENCY', 'CRITICAL', 'WARNING', 'SAFE'].find((l) => Object.values(resources).some((r) => r.level === l));
+    lines.push(JSON.stringify({ endpoint: ENDPOINT, sampledAt: new Date(now - (HISTORY - i) * 2000).toISOString(), level: worst, resources, running: 10, source: { cgroup: 10, api: 0, failed: 0 }, durationMs: 12 }));
+  }
+  const dir = join(stateHome, 'history');
+  mkdirSync(dir, { recursive: true });
+  const id = createHash('sha256').update(ENDPOINT).digest('hex').slice(0, 12);
+  writeFileSync(join(dir, `${id}.jsonl`), lines.join('\n') + '\n');
+}
+
+/** RSS in KiB of the extension host process of a code-server process group. */
+function extensionHostRss(pgid) {
+  const out = execFileSync('ps', ['-o', 'pid=,rss=,args=', '-g', String(pgid)], { encoding: 'utf8' });
+  const row = out.split('\n').find((l) => /extensionHost/.test(l) && !/ptyHost|fileWatcher/.test(l));
+  if (!row) throw new Error(`no extension host process in group ${pgid}:\n${out}`);
+  return Number(row.trim().split(/\s+/)[1]);
+}
+
+async function session(tools, vsix, withExtension, measure) {
+  const scratch = mkdtempSync(join(tmpdir(), 'dstab-bench-'));
+  const dirs = scratchLayout(scratch, { 'dockerStability.sampleIntervalSeconds': 1, 'window.commandCenter': false });
+  seedHistory(dirs.stateHome);
+  if (withExtension) codeServerCli(tools, dirs, ['--install-extension', vsix, '--force']);
+  const server = await startCodeServer({ tools, dirs });
+  const browser = await launchBrowser(loadPlaywright(tools), dirs);
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(90_000);
+    await page.goto(`${server.url}?folder=${encodeURIComponent(dirs.workspace)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    await page.locator('.monaco-workbench').waitFor();
+    await page.locator('.part.statusbar').waitFor();
+    return await measure({ page, server, dirs });
+  } finally {
+    await browser.close().catch(() => {});
+    killGroup(server.pid);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function settledRss(server) {
+  await sleep(15_000);
+  const readings = [];
+  for (let i = 0; i < 5; i++) {
+    readings.push(extensionHostRss(server.pid));
+    await sleep(1000);
+  }
+  return readings.sort((a, b) => a - b)[2];
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
+
+const loadBefore = loadavg()[0];
+const tools = ensureTools();
+const vsix = packageVsix();
+const entries = listZip(vsix);
+const bundleBytes = entries.find((e) => e.name === 'extension/dist/extension.js').size;
+const webviewBytes = entries.find((e) => e.name === 'extension/dist/webview/main.js').size;
+const vsixBytes = statSync(vsix).size;
+
+const baseline = await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
+
+const measured = await session(tools, vsix, true, async ({ page, server }) => {
+  const item = page.locator('.statusbar-item').filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b/ }).first();
+  await item.waitFor();
+  const rss = await settledRss(server);
+
+  // Activation time as VS Code measured it.
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input.input').fill('>Developer: Show Running Extensions');
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Show Running Extensions' }).first().click();
+  const row = page.locator('.runtime-extensions-editor .monaco-list-row').filter({ hasText: 'Docker Stability' }).first();
+  await row.waitFor();
+  const rowText = await row.innerText();
+  const activation = rowText.match(/(\d+)\s*ms/);
+  await page.keyboard.press('Control+W');
+
+  // Dashboard: click to all five charts drawn with the 1000-sample history.
+  const t0 = Date.now();
+  await item.click();
+  const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await frame.locator('canvas').nth(4).waitFor();
+  await frame.getByLabel('Time range').selectOption({ label: 'All' }).catch(() => {});
+  let firstChartMs;
+  for (;;) {
+    const px = await linePixels(frame, '--vscode-charts-blue');
+    if (px.length === 5 && px.every((n) => n > 60)) {
+      firstChartMs = Date.now() - t0;
+      break;
+    }
+    if (Date.now() - t0 > 60_000) throw new Error(`charts not drawn after 60 s: ${px}`);
+    await sleep(25);
+  }
+  const chartsRss = extensionHostRss(server.pid);
+
+  /* global window, performance -- evaluated in the webview */
+  // One live update: from the first listener of the `sample` message (capture phase) to a
+  // task queued behind it, i.e. the whole synchronous handling, chart redraws included.
+  await frame.locator('body').evaluate(() => {
+    const w = window;
+    w.__updates = [];
+    w.addEventListener(
+      'message',
+      (e) => {
+        if (e.data?.type !== 'sample') return;
+        const t0 = performance.now();
+        setTimeout(() => w.__updates.push(performance.now() - t0), 0);
+      },
+      true,
+    );
+  });
+  const updates = await (async () => {
+    for (let i = 0; i < 60; i++) {
+      const u = await frame.locator('body').evaluate(() => window.__updates);
+      if (u.length >= 20) return u;
+      await sleep(1000);
+    }
+    return frame.locator('body').evaluate(() => window.__updates);
+  })();
+  return { rss, chartsRss, activationMs: activation ? Number(activation[1]) : undefined, activationText: rowText.replace(/\s+/g, ' '), firstChartMs, updates };
+});
+
+const kib = (n) => `${(n / 1024).toFixed(0)} KB`;
+const mib = (kb) => `${(kb / 1024).toFixed(1)} MB`;
+const date = new Date().toISOString().slice(0, 10);
+console.log(`## Extension
+
+Measured ${date} by \`npm run bench -- extension\` (scripts/bench-extension.mjs) on this machine
+(${cpus().length} cores, shared with other jobs: 1-minute load average ${loadBefore.toFixed(1)} at the start,
+${loadavg()[0].toFixed(1)} at the end; Node ${process.version}; code-server 4.100.3 = VS Code 1.100.3;
+Debian Chromium), on the packaged .vsix with a ${HISTORY}-sample history.
+
+| figure | measured | target |
+| --- | --- | --- |
+| extension bundle \`dist/extension.js\` (minified) | ${kib(bundleBytes)} | < 1 MB |
+| webview bundle \`dist/webview/main.js\` (chart.js included) | ${kib(webviewBytes)} | |
+| whole .vsix | ${kib(vsixBytes)} | < 2 MB |
+| activation (VS Code's own figure, Running Extensions) | ${measured.activationMs ?? '?'} ms | < 50 ms |
+| extension host RSS, without / with the extension (${HISTORY} samples, monitoring) | ${mib(baseline.rss)} / ${mib(measured.rss)} | |
+| extension host memory added by the extension | ${mib(measured.rss - baseline.rss)} | |
+| ... with the dashboard open | ${mib(measured.chartsRss - baseline.rss)} | |
+| dashboard: click to all five charts drawn (${HISTORY} samples each) | ${measured.firstChartMs} ms | |
+| one live update in the webview (median / p95 of ${measured.updates.length}) | ${median(measured.updates).toFixed(2)} / ${p95(measured.updates).toFixed(2)} ms | |
+
+Running Extensions row: \`${measured.activationText.slice(0, 160)}\``);
