@@ -134,6 +134,12 @@ describe('docker-stability cleanup (CLI, real engine)', function () {
     assert.deepEqual([...(await remaining())], [unowned]);
   });
 
+  it('exits 2 with the endpoint named when Docker is not reachable', async () => {
+    const r = await cli(['cleanup', '--host', `unix://${join(lockDir, 'no-such.sock')}`]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Docker is not reachable at unix:\/\/.*no-such\.sock/);
+  });
+
   it('rejects bad options with exit 64 and a clear message', async () => {
     const bad = await cli(['cleanup', '--older-than', 'soon']);
     assert.equal(bad.code, 64);
