@@ -33,6 +33,7 @@ export interface DockerStabilityApi {
 let services: Services | undefined;
 
 export function activate(context: vscode.ExtensionContext): DockerStabilityApi {
+  const started = performance.now();
   const log = vscode.window.createOutputChannel('Docker Stability', { log: true });
   const logger = channelLogger(log);
   const config = readConfig(log);
@@ -74,7 +75,9 @@ export function activate(context: vscode.ExtensionContext): DockerStabilityApi {
     }),
     { dispose: stopRender },
   );
-  log.info(`activated; watching ${svc.client?.endpoint.host ?? '(no endpoint)'}${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: read-only)'}`);
+  log.info(
+    `activated in ${Math.round(performance.now() - started)} ms; watching ${svc.client?.endpoint.host ?? '(no endpoint)'}${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: read-only)'}`,
+  );
 
   return {
     services: svc,
