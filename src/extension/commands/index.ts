@@ -19,8 +19,14 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     [CommandId.applyBaseCompose]: (arg) => applyBaseCompose(ctx, preview, arg),
     [CommandId.acquireLock]: (arg) => acquireLock(ctx, arg),
     [CommandId.releaseLock]: (arg) => releaseLock(ctx, arg),
-    [CommandId.pauseMonitoring]: () => ctx.services.pause(),
-    [CommandId.resumeMonitoring]: () => ctx.services.resume(),
+    [CommandId.pauseMonitoring]: async () => {
+      ctx.services.pause();
+      await vscode.commands.executeCommand('setContext', 'dockerStability.paused', true);
+    },
+    [CommandId.resumeMonitoring]: async () => {
+      ctx.services.resume();
+      await vscode.commands.executeCommand('setContext', 'dockerStability.paused', false);
+    },
     [CommandId.showLog]: () => ctx.log.show(),
   };
   return [
