@@ -13,7 +13,7 @@ import { DockerClient } from '../src/core/docker/client';
 import { resolveEndpoint } from '../src/core/docker/endpoint';
 import { LockManager } from '../src/core/lock';
 import { mapLimit } from '../src/core/util/pool';
-import { randomSubnet } from '../test/cleanup/mixedFixture';
+import { randomSubnet } from '../test/helpers/docker';
 
 const ROUNDS = Number(process.env.CLEANUP_BENCH_ROUNDS ?? 3);
 const IMAGE = process.env.DOCKER_STABILITY_TEST_IMAGE ?? 'docker-stability-test/busybox:1';

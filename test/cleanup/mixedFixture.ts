@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerSpec } from '../helpers/docker';
-import { DockerFixture, TEST_IMAGE, testClient } from '../helpers/docker';
+import { DockerFixture, TEST_IMAGE, randomSubnet, testClient } from '../helpers/docker';
 import { mapLimit } from '../../src/core/util/pool';
 
 /** Parallel Docker calls while building: enough to overlap round trips, few enough for 2 cores. */
@@ -228,10 +227,6 @@ export class MixedFixture {
 }
 
 /** A random /28 in 10.128.0.0/9, outside the daemon's default address pools. */
-export function randomSubnet(): string {
-  const r = randomBytes(3);
-  return `10.${128 + ((r[0] as number) & 127)}.${r[1] as number}.${((r[2] as number) & 15) * 16}/28`;
-}
 
 /**
  * Creates an internal network with an explicit /28 out of 10.128.0.0/9 instead of one from the

@@ -68,7 +68,12 @@ export class DockerFixture {
   }
 
   async network(name = this.name(`net-${randomBytes(2).toString('hex')}`), labels: Record<string, string> = {}): Promise<Docker.Network> {
-    return this.api.createNetwork({ Name: name, Labels: { ...this.labels, ...labels }, Internal: true });
+    return this.api.createNetwork({
+      Name: name,
+      Labels: { ...this.labels, ...labels },
+      Internal: true,
+      IPAM: { Config: [{ Subnet: randomSubnet() }] },
+    });
   }
 
   async volume(name = this.name(`vol-${randomBytes(2).toString('hex')}`), labels: Record<string, string> = {}): Promise<string> {
@@ -88,6 +93,15 @@ export class DockerFixture {
     const volumes = (await this.api.listVolumes({ filters })).Volumes ?? [];
     await Promise.all(volumes.map((v) => this.api.getVolume(v.Name).remove().catch(ignoreNotFound)));
   }
+}
+
+/**
+ * A random /28 outside Docker's default address pools: the pools hold only about 31 networks
+ * (moby #23971), which suites running side by side exhaust. Internal networks: no traffic.
+ */
+export function randomSubnet(): string {
+  const r = randomBytes(3);
+  return `10.${128 + ((r[0] as number) & 127)}.${r[1] as number}.${((r[2] as number) & 15) * 16}/28`;
 }
 
 function ignoreNotFound(err: unknown): void {
