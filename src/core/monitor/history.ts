@@ -69,9 +69,10 @@ export class SampleHistory {
 
   /**
    * Replaces the in-memory samples with the file's (followers call this to pick up a leader's
-   * samples). Corrupt lines are skipped with one warning. Returns what was loaded and skipped.
+   * samples; `follower` leaves a half-written last line alone). Corrupt lines are skipped with
+   * one warning. Returns what was loaded and skipped.
    */
-  async load(): Promise<{ loaded: number; skipped: number }> {
+  async load(opts: { follower?: boolean } = {}): Promise<{ loaded: number; skipped: number }> {
     if (!this.file) return { loaded: 0, skipped: 0 };
     await this.writes;
     let text: string | undefined;
@@ -85,6 +86,10 @@ export class SampleHistory {
     const samples: Sample[] = [];
     let skipped = 0;
     const lines = text.split('\n');
+    // A follower may read while the writer is mid-append: an unterminated last line is the
+    // writer's business, not damage to report or repair.
+    const partialTail = opts.follower === true && !text.endsWith('\n');
+    if (partialTail) lines.pop();
     for (const line of lines) {
       if (!line.trim()) continue;
       try {
@@ -99,7 +104,7 @@ export class SampleHistory {
     this.buf = samples.slice(-this.capacity);
     this.linesInFile = samples.length + skipped;
     // An append after a torn last line (no trailing newline) would be glued onto it and lost.
-    this.rewriteNext = skipped > 0 || (text.length > 0 && !text.endsWith('\n'));
+    this.rewriteNext = !opts.follower && (skipped > 0 || (text.length > 0 && !text.endsWith('\n')));
     return { loaded: this.buf.length, skipped };
   }
 

@@ -198,7 +198,7 @@ export class SharedMonitor {
     const stamp = stat ? `${stat.mtimeMs}:${stat.size}` : '';
     if (stamp && stamp !== this.lastFileStamp) {
       this.lastFileStamp = stamp;
-      await this.inner.history.load();
+      await this.inner.history.load({ follower: true });
       // What was recorded before this follower started is history, not news.
       if (!this.lastSeen) this.lastSeen = this.inner.history.latest()?.sampledAt ?? '';
       for (const s of this.inner.history.toArray()) {

@@ -113,6 +113,17 @@ describe('SampleHistory', () => {
     assert.deepEqual(counts(again), [1, 2, 3, 5]);
   });
 
+  it('as a follower, passes over a half-written last line quietly and leaves the file to its writer', async () => {
+    const file = join(dir, 'history.jsonl');
+    const text = `${JSON.stringify(sample(1))}\n${JSON.stringify(sample(2))}\n${JSON.stringify(sample(3)).slice(0, 30)}`;
+    await fsp.writeFile(file, text);
+    const logger = recordingLogger();
+    const follower = new SampleHistory(10, { file, logger });
+    assert.deepEqual(await follower.load({ follower: true }), { loaded: 2, skipped: 0 });
+    assert.deepEqual(logger.warnings, []);
+    assert.equal(await fsp.readFile(file, 'utf8'), text, 'a follower never repairs the shared file');
+  });
+
   it('keeps only the newest N of a longer file on load', async () => {
     const file = join(dir, 'history.jsonl');
     await fsp.writeFile(file, [1, 2, 3, 4, 5].map((n) => JSON.stringify(sample(n))).join('\n') + '\n');
