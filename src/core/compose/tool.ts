@@ -42,11 +42,16 @@ let detected: Promise<ComposeTool | undefined> | undefined;
 /**
  * The installed compose: `docker compose` (v2 plugin) when `docker compose version` exits 0,
  * else `docker-compose` (v1, or a standalone v2 binary by that name: its version says which).
- * Detected once per process.
+ * Detected once per process once found.
  */
 export function detectComposeTool(): Promise<ComposeTool | undefined> {
-  detected ??= detect();
-  return detected;
+  const found = (detected ??= detect());
+  // Only a success is remembered: a slow or missing tool is looked for again next time (it may
+  // have been installed, or the machine was merely busy).
+  void found.then((tool) => {
+    if (!tool && detected === found) detected = undefined;
+  });
+  return found;
 }
 
 async function detect(): Promise<ComposeTool | undefined> {

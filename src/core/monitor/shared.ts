@@ -74,6 +74,8 @@ export class SharedMonitor {
     this.inner.onState((s) => {
       if (this._role !== 'leader') return;
       this.emitState(s);
+      // Pausing or closing is this window's own business: the next leader reports the daemon.
+      if (s.status === 'paused' || s.status === 'disposed') return;
       void writeFileAtomic(this.stateFile, JSON.stringify(s)).catch(() => undefined);
     });
   }
