@@ -159,11 +159,13 @@ export class ResourceMonitor {
     if (this._state.status === 'disposed') throw new Error('monitor is disposed');
     const t0 = performance.now();
     try {
-      if (!this.inventory.eventsConnected) {
-        // Best effort: without events the inventory relists on every sample.
-        await this.inventory.connect().catch((err: Error) => this.logger.debug(`events: ${err.message}`));
-      }
+      // Best effort, alongside the sample (a hung daemon then costs one timeout, not two):
+      // without events the inventory relists on every sample.
+      const connecting = this.inventory.eventsConnected
+        ? undefined
+        : this.inventory.connect().catch((err: Error) => this.logger.debug(`events: ${err.message}`));
       const [info, counts] = await Promise.all([this.daemonInfo(), this.inventory.read()]);
+      await connecting;
       let read = await this.stats.read(counts.running);
       if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
         // First sample: CPU needs two readings. The daemon's stats collector ticks once a
