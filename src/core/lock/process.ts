@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 
 export interface Identity {
@@ -28,11 +29,27 @@ export function isPidAlive(pid: number): boolean | undefined {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
-    return true;
+    return !isZombie(pid);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') return false;
     if (code === 'EPERM') return true;
     return undefined;
+  }
+}
+
+/**
+ * A killed process stays signalable as a zombie until its parent reaps it, and an orphan (a
+ * detached keeper) waits for init, which in some containers and VMs never reaps. On Linux,
+ * /proc says so: state Z or X means it is dead. Elsewhere (no /proc) this answers false.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may contain any character.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
