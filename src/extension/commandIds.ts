@@ -9,6 +9,7 @@ export const CommandId = {
   pauseMonitoring: 'dockerStability.pauseMonitoring',
   resumeMonitoring: 'dockerStability.resumeMonitoring',
   showLog: 'dockerStability.showLog',
+  runDoctor: 'dockerStability.runDoctor',
 } as const;
 
 export type CommandIdValue = (typeof CommandId)[keyof typeof CommandId];

@@ -3,6 +3,7 @@ import { CommandId, type CommandIdValue } from '../commandIds';
 import { cleanUpNow } from './cleanup';
 import { applyBaseCompose, PreviewContent } from './compose';
 import { errorMessage, type CommandContext } from './context';
+import { runDoctorCommand } from './doctor';
 import { acquireLock, forceReleaseLocks, releaseLock } from './locks';
 
 /**
@@ -28,6 +29,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       await vscode.commands.executeCommand('setContext', 'dockerStability.paused', false);
     },
     [CommandId.showLog]: () => ctx.log.show(),
+    [CommandId.runDoctor]: (arg) => runDoctorCommand(ctx, arg),
   };
   return [
     preview,

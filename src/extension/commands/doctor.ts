@@ -1,0 +1,62 @@
+import * as vscode from 'vscode';
+import type { DoctorCheck } from '../../core/doctor';
+import { errorMessage, type CommandContext } from './context';
+
+const ICON: Record<DoctorCheck['status'], string> = { pass: '✅', warn: '⚠️', fail: '❌' };
+
+/** The doctor's checks as Markdown: a table a person reads top to bottom, fixes beside problems. */
+export function doctorMarkdown(checks: DoctorCheck[], when: Date): string {
+  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const failed = checks.filter((c) => c.status === 'fail').length;
+  const warned = checks.filter((c) => c.status === 'warn').length;
+  return [
+    '# Docker Stability: doctor',
+    '',
+    `${when.toLocaleString()}: ${failed} failed, ${warned} warning(s), ${checks.length - failed - warned} passed.`,
+    '',
+    '| | Check | Result | Fix |',
+    '| --- | --- | --- | --- |',
+    ...checks.map((c) => `| ${ICON[c.status]} | ${cell(c.name)} | ${cell(c.detail)} | ${c.status === 'pass' ? '' : cell(c.fix ?? '')} |`),
+    '',
+    'The same checks run in a terminal with `docker-stability doctor`.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs the doctor over this window's endpoint, lock folder and workspace folders, and shows the
+ * result as a Markdown preview. Read-only, so it is allowed in Restricted Mode. Returns the
+ * checks (for tests and other extensions).
+ */
+export async function runDoctorCommand(ctx: CommandContext, arg?: unknown): Promise<DoctorCheck[] | undefined> {
+  const client = ctx.services.client;
+  if (!client) throw new Error('no Docker endpoint could be resolved: see the log');
+  const { runDoctor } = await import('../../core/doctor.js');
+  const checks = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Docker Stability: checking the setup…' },
+    () =>
+      runDoctor({
+        client,
+        lockDir: ctx.services.locks.dir,
+        workspaceDirs: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+        monitor: ctx.services.config.monitor,
+        cleanup: {
+          testProjectPatterns: ctx.services.config.cleanup.testProjectPatterns,
+          protectLabel: ctx.services.config.cleanup.protectLabel,
+          olderThanMs: ctx.services.config.cleanup.olderThanMs,
+        },
+      }),
+  );
+  for (const c of checks) ctx.log.info(`doctor: ${c.status.toUpperCase()} ${c.name}: ${c.detail}`);
+  const show = (arg as { show?: unknown } | undefined)?.show !== false;
+  if (show) {
+    try {
+      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: doctorMarkdown(checks, new Date()) });
+      await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
+    } catch (err) {
+      ctx.log.warn(`doctor: preview failed (${errorMessage(err)}); the results are in this log`);
+      ctx.log.show();
+    }
+  }
+  return checks;
+}
