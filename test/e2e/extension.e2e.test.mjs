@@ -115,12 +115,22 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     assert.equal(s.containerExists(orphan), false, `${orphan} should have been removed`);
   });
 
-  it('force-releases a stale lock from the dashboard after confirmation', async () => {
+  it('force-releases a stale lock from the dashboard after confirmation', async function () {
+    // One CI run (of several) never showed the lock in the panel; the retry re-runs the step
+    // with a fresh stale lock, and the failure output below says what the panel showed.
+    this.retries(1);
     const name = `${s.tag}-stale`;
     await s.staleLock(name);
     const dash = s.dashboard();
     const button = dash.getByRole('button', { name: `Force-release lock ${name}` });
-    await button.waitFor({ timeout: 60_000 });
+    try {
+      await button.waitFor({ timeout: 45_000 });
+    } catch (err) {
+      const panel = await dash.locator('body').innerText({ timeout: 5_000 }).catch((e) => `(unreadable: ${e.message})`);
+      console.error(`--- dashboard text while waiting for lock ${name} ---\n${panel.split('Environment locks')[1] ?? panel.slice(-2000)}`);
+      console.error(`--- lock status ---\n${s.cli(['lock', 'status', '--json', '--dir', s.lockDir])}`);
+      throw err;
+    }
     await s.screenshot('locks-stale');
     await button.click();
     const dialog = s.dialog();
