@@ -1,5 +1,6 @@
 import { DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
 import { silentLogger, type Logger } from '../log';
+import { Emitter } from '../util/emitter';
 import { ContainerStatsReader } from './containerStats';
 import { buildSample } from './formulas';
 import { SampleHistory } from './history';
@@ -32,8 +33,8 @@ export class ResourceMonitor {
   private readonly inventory: Inventory;
   private readonly logger: Logger;
   private readonly maxBackoffMs: number;
-  private readonly sampleListeners = new Set<(s: Sample) => void>();
-  private readonly stateListeners = new Set<(s: MonitorState) => void>();
+  private readonly samples: Emitter<Sample>;
+  private readonly states: Emitter<MonitorState>;
   private inFlight: Promise<Sample> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -51,6 +52,8 @@ export class ResourceMonitor {
     const { settings: valid, problems } = validateMonitorSettings(settings);
     this.settings = valid;
     this.logger = opts.logger ?? silentLogger;
+    this.samples = new Emitter('sample', this.logger);
+    this.states = new Emitter('state', this.logger);
     for (const p of problems) this.logger.warn(`monitor settings: ${p}`);
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
@@ -73,13 +76,11 @@ export class ResourceMonitor {
   }
 
   onSample(cb: (s: Sample) => void): Unsubscribe {
-    this.sampleListeners.add(cb);
-    return () => this.sampleListeners.delete(cb);
+    return this.samples.on(cb);
   }
 
   onState(cb: (s: MonitorState) => void): Unsubscribe {
-    this.stateListeners.add(cb);
-    return () => this.stateListeners.delete(cb);
+    return this.states.on(cb);
   }
 
   /** Loads persisted history once (so a reload keeps the charts) and starts sampling. */
@@ -207,13 +208,7 @@ export class ResourceMonitor {
       if ((this._state as MonitorState).status === 'disposed') return sample;
       await this.historyLoaded;
       this.history.push(sample);
-      for (const cb of this.sampleListeners) {
-        try {
-          cb(sample);
-        } catch (err) {
-          this.logger.error(`sample listener failed: ${(err as Error).message}`);
-        }
-      }
+      this.samples.emit(sample);
       return sample;
     } catch (err) {
       if (err instanceof DockerUnreachableError) this.markDown(err);
@@ -250,13 +245,7 @@ export class ResourceMonitor {
 
   private setState(s: MonitorState): void {
     this._state = s;
-    for (const cb of this.stateListeners) {
-      try {
-        cb(s);
-      } catch (err) {
-        this.logger.error(`state listener failed: ${(err as Error).message}`);
-      }
-    }
+    this.states.emit(s);
   }
 
   /**
@@ -269,8 +258,8 @@ export class ResourceMonitor {
     clearTimeout(this.timer);
     this.inventory.dispose();
     this.setState({ status: 'disposed', endpoint: this.client.endpoint.host });
-    this.sampleListeners.clear();
-    this.stateListeners.clear();
+    this.samples.clear();
+    this.states.clear();
     await this.inFlight?.catch(() => undefined);
     await this.history.flush(opts.compact ?? true);
   }

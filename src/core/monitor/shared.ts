@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DockerClient } from '../docker/client';
 import { LockManager, type LockHandle } from '../lock';
 import { silentLogger, type Logger } from '../log';
+import { Emitter } from '../util/emitter';
 import { endpointId, stateDir } from '../paths';
 import { readFileIfExists, writeFileAtomic } from '../util/fs';
 import type { SampleHistory } from './history';
@@ -35,9 +36,9 @@ export class SharedMonitor {
   private readonly lockName: string;
   private readonly stateFile: string;
   private readonly logger: Logger;
-  private readonly sampleListeners = new Set<(s: Sample) => void>();
-  private readonly stateListeners = new Set<(s: MonitorState) => void>();
-  private readonly roleListeners = new Set<(r: MonitorRole) => void>();
+  private readonly samples: Emitter<Sample>;
+  private readonly states: Emitter<MonitorState>;
+  private readonly roles: Emitter<MonitorRole>;
   private handle: LockHandle | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -54,6 +55,9 @@ export class SharedMonitor {
     private readonly opts: SharedMonitorOptions,
   ) {
     this.logger = opts.logger ?? silentLogger;
+    this.samples = new Emitter('sample', this.logger);
+    this.states = new Emitter('state', this.logger);
+    this.roles = new Emitter('role', this.logger);
     this.inner = new ResourceMonitor(client, settings, {
       historyFile: opts.historyFile,
       logger: this.logger,
@@ -69,11 +73,11 @@ export class SharedMonitor {
     this.stateFile = `${opts.historyFile}.state.json`;
     this.inner.onSample((s) => {
       this.lastSeen = s.sampledAt;
-      this.emitSample(s);
+      this.samples.emit(s);
     });
     this.inner.onState((s) => {
       if (this._role !== 'leader') return;
-      this.emitState(s);
+      this.states.emit(s);
       // Pausing or closing is this window's own business: the next leader reports the daemon.
       if (s.status === 'paused' || s.status === 'disposed') return;
       void writeFileAtomic(this.stateFile, JSON.stringify(s)).catch(() => undefined);
@@ -100,18 +104,15 @@ export class SharedMonitor {
   }
 
   onSample(cb: (s: Sample) => void): Unsubscribe {
-    this.sampleListeners.add(cb);
-    return () => this.sampleListeners.delete(cb);
+    return this.samples.on(cb);
   }
 
   onState(cb: (s: MonitorState) => void): Unsubscribe {
-    this.stateListeners.add(cb);
-    return () => this.stateListeners.delete(cb);
+    return this.states.on(cb);
   }
 
   onRole(cb: (r: MonitorRole) => void): Unsubscribe {
-    this.roleListeners.add(cb);
-    return () => this.roleListeners.delete(cb);
+    return this.roles.on(cb);
   }
 
   start(): void {
@@ -124,7 +125,7 @@ export class SharedMonitor {
     this.running = false;
     clearTimeout(this.timer);
     this.inner.pause();
-    this.emitState(this.inner.state);
+    this.states.emit(this.inner.state);
     void this.stepDown();
   }
 
@@ -206,7 +207,7 @@ export class SharedMonitor {
       for (const s of this.inner.history.toArray()) {
         if (s.sampledAt > this.lastSeen) {
           this.lastSeen = s.sampledAt;
-          this.emitSample(s);
+          this.samples.emit(s);
         }
       }
     }
@@ -216,7 +217,7 @@ export class SharedMonitor {
         const st = JSON.parse(stateText) as MonitorState;
         if (st && typeof st.status === 'string' && JSON.stringify(st) !== JSON.stringify(this.followerState)) {
           this.followerState = st;
-          this.emitState(st);
+          this.states.emit(st);
         }
       } catch {
         // a torn state file: the next write replaces it
@@ -234,27 +235,7 @@ export class SharedMonitor {
   private setRole(r: MonitorRole): void {
     if (this._role === r) return;
     this._role = r;
-    for (const cb of this.roleListeners) cb(r);
-  }
-
-  private emitSample(s: Sample): void {
-    for (const cb of this.sampleListeners) {
-      try {
-        cb(s);
-      } catch (err) {
-        this.logger.error(`sample listener failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  private emitState(s: MonitorState): void {
-    for (const cb of this.stateListeners) {
-      try {
-        cb(s);
-      } catch (err) {
-        this.logger.error(`state listener failed: ${(err as Error).message}`);
-      }
-    }
+    this.roles.emit(r);
   }
 
   async dispose(): Promise<void> {
@@ -267,8 +248,8 @@ export class SharedMonitor {
     const h = this.handle;
     this.handle = undefined;
     if (h) await h.release().catch(() => undefined);
-    this.sampleListeners.clear();
-    this.stateListeners.clear();
-    this.roleListeners.clear();
+    this.samples.clear();
+    this.states.clear();
+    this.roles.clear();
   }
 }

@@ -35,5 +35,4 @@ export type MonitorState =
   | { status: 'paused'; endpoint: string }
   | { status: 'disposed'; endpoint: string };
 
-/** A function that stops a subscription. */
-export type Unsubscribe = () => void;
+export type { Unsubscribe } from '../util/emitter';
