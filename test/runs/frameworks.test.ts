@@ -20,12 +20,7 @@ describe('runs: test framework global setup (engine)', function () {
     await world.dispose(client.api);
   });
 
-  const options = (category: string) => ({
-    category,
-    client,
-    lock: new LockManager({ dir: world.lockDir }),
-    store: new RunStore(join(world.home, 'runs.jsonl')),
-  });
+  const options = (category: string) => world.runOptions(category, client);
   const lockHeld = async (): Promise<boolean> => !!(await new LockManager({ dir: world.lockDir }).status('test'))[0]?.held;
 
   it('holds the lock from setup to teardown, exports the run’s variables meanwhile, and cleans up at teardown', async () => {

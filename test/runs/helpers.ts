@@ -4,6 +4,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
+import type { DockerClient } from '../../src/core/docker/client';
+import { LockManager } from '../../src/core/lock';
+import { RunStore } from '../../src/core/runs/records';
 import { TEST_IMAGE } from '../helpers/docker';
 
 /** The built CLI (npm test and test:core build it first). */
@@ -22,6 +25,11 @@ export class RunWorld {
   /** Every container of this world is named `<prefix>...`. */
   get prefix(): string {
     return `dstab-${this.id}-`;
+  }
+
+  /** Library options for a run of `category` kept inside this world (its lock folder and run records). */
+  runOptions(category: string, client: DockerClient): { category: string; client: DockerClient; lock: LockManager; store: RunStore } {
+    return { category, client, lock: new LockManager({ dir: this.lockDir }), store: new RunStore(join(this.home, 'runs.jsonl')) };
   }
 
   /** Writes a `--config` file into the home and returns its path. */

@@ -19,12 +19,7 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     await world.dispose(client.api);
   });
 
-  const options = (category: string) => ({
-    category,
-    client,
-    lock: new LockManager({ dir: world.lockDir }),
-    store: new RunStore(join(world.home, 'runs.jsonl')),
-  });
+  const options = (category: string) => world.runOptions(category, client);
 
   let made = 0;
   function fixtureContainer(labels: Record<string, string>) {
