@@ -30,7 +30,16 @@ export function listZip(path) {
 }
 
 /** What the .vsix must and must not contain (issue 8: dist/ only, no sources, dev deps or tests). */
-export const required = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview/main.js', 'extension/media/icon.png'];
+export const required = [
+  'extension/package.json',
+  'extension/dist/extension.js',
+  'extension/dist/extension-main.js',
+  'extension/dist/docker-ssh.js',
+  'extension/dist/webview/main.js',
+  'extension/media/icon.png',
+];
+/** The extension's JavaScript on the host side: the entry point, what it loads, the ssh agent loaded on demand. */
+export const extensionBundles = ['extension/dist/extension.js', 'extension/dist/extension-main.js', 'extension/dist/docker-ssh.js'];
 export const forbidden = [/node_modules\//, /^extension\/(src|test|out|bench|scripts|docs|compose)\//, /\.ts$/, /\.map$/, /\/dist\/(cli|lib)\.js$/, /\.vsix$/];
 
 /** The problems with a listing, as sentences; empty when the package is as intended. */
@@ -39,8 +48,8 @@ export function checkVsix(entries, { maxBundle = 1024 * 1024, maxVsix = 2 * 1024
   const names = new Set(entries.map((e) => e.name));
   for (const r of required) if (!names.has(r)) problems.push(`missing ${r}`);
   for (const e of entries) if (forbidden.some((f) => f.test(e.name))) problems.push(`ships ${e.name}, which it must not`);
-  const bundle = entries.find((e) => e.name === 'extension/dist/extension.js');
-  if (bundle && bundle.size > maxBundle) problems.push(`extension bundle is ${bundle.size} bytes, over the ${maxBundle} budget`);
+  const bundleBytes = entries.filter((e) => extensionBundles.includes(e.name)).reduce((sum, e) => sum + e.size, 0);
+  if (bundleBytes > maxBundle) problems.push(`extension bundles are ${bundleBytes} bytes together, over the ${maxBundle} budget`);
   if (vsixSize !== undefined && vsixSize > maxVsix) problems.push(`.vsix is ${vsixSize} bytes, over the ${maxVsix} budget`);
   return problems;
 }

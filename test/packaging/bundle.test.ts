@@ -2,12 +2,20 @@
 // require of a package left in dist/ would crash the installed extension on activation.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 
 const repoRoot = resolve(__dirname, '../../..');
-const bundles = ['dist/extension.js', 'dist/cli.js', 'dist/lib.js'];
+// Each bundle and the sibling bundles it may load (scripts/build.mjs): the extension's entry
+// point loads its main bundle; everything that reaches dockerode loads the ssh agent on demand.
+const bundles: Record<string, string[]> = {
+  'dist/extension.js': ['./extension-main.js'],
+  'dist/extension-main.js': ['./docker-ssh.js'],
+  'dist/cli.js': ['./docker-ssh.js'],
+  'dist/lib.js': ['./docker-ssh.js'],
+  'dist/docker-ssh.js': [],
+};
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
 function requiredModules(file: string): string[] {
@@ -16,15 +24,30 @@ function requiredModules(file: string): string[] {
 }
 
 describe('bundles (dist/)', () => {
-  for (const file of bundles) {
-    it(`${file} requires nothing but Node built-ins${file.includes('extension') ? ' and vscode' : ''}`, () => {
-      const foreign = requiredModules(file).filter((m) => !builtins.has(m) && !(m === 'vscode' && file.includes('extension')));
+  for (const [file, siblings] of Object.entries(bundles)) {
+    it(`${file} requires nothing but Node built-ins${file.includes('extension') ? ', vscode' : ''}${siblings.length ? ` and ${siblings.join(', ')}` : ''}`, () => {
+      const required = requiredModules(file);
+      const foreign = required.filter((m) => !builtins.has(m) && !siblings.includes(m) && !(m === 'vscode' && file.includes('extension')));
       assert.deepEqual(foreign, [], `${file} would need these at run time`);
+      for (const s of siblings) {
+        assert.ok(required.includes(s), `${file} no longer loads ${s}: update this list and scripts/build.mjs`);
+        assert.ok(existsSync(join(repoRoot, 'dist', s)), `${file} loads ${s}, which the build did not write`);
+      }
     });
   }
 
+  it('keeps the extension entry point small and ssh2 out of the bundles loaded at start', () => {
+    // VS Code counts loading dist/extension.js as activation time; the rest loads after.
+    assert.ok(statSync(join(repoRoot, 'dist/extension.js')).size < 4096, 'dist/extension.js grew past 4 KB');
+    for (const file of ['dist/extension-main.js', 'dist/cli.js', 'dist/lib.js']) {
+      const code = readFileSync(join(repoRoot, file), 'utf8');
+      assert.ok(!code.includes('ssh-userauth'), `${file} bundles ssh2 instead of loading dist/docker-ssh.js on demand`);
+    }
+    assert.ok(readFileSync(join(repoRoot, 'dist/docker-ssh.js'), 'utf8').includes('ssh-userauth'), 'dist/docker-ssh.js lacks ssh2');
+  });
+
   it('leaves out the gRPC/protobuf stack of dockerode (BuildKit sessions we never start)', () => {
-    const code = readFileSync(join(repoRoot, 'dist/extension.js'), 'utf8');
+    const code = readFileSync(join(repoRoot, 'dist/extension-main.js'), 'utf8');
     assert.ok(!code.includes('grpc-node-js'), '@grpc/grpc-js is bundled');
     assert.ok(code.includes('is not bundled in docker-stability'), 'the stand-in module that explains the omission is missing');
   });
