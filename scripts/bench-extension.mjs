@@ -69,11 +69,43 @@ function extensionHostRss(pgid) {
   return Number(row.trim().split(/\s+/)[1]);
 }
 
+/**
+ * A control for VS Code's activation figure: an extension that does nothing (an empty
+ * activate), on the same activation event. What VS Code reports for it is the part of the
+ * figure no extension can avoid in that window; ours is read against it.
+ */
+function controlVsix() {
+  const dir = mkdtempSync(join(tmpdir(), 'dstab-control-'));
+  const { engines } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  const manifest = {
+    name: 'activation-control',
+    displayName: 'Activation Control',
+    description: 'An extension that does nothing, to read VS Code activation figures against.',
+    publisher: 'docker-stability-bench',
+    version: '0.0.1',
+    license: 'MIT',
+    engines,
+    activationEvents: ['onStartupFinished'],
+    main: './extension.js',
+  };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
+  writeFileSync(join(dir, 'extension.js'), 'exports.activate = function () {};\n');
+  writeFileSync(join(dir, 'README.md'), '# Activation Control\n\nAn empty extension for benchmarks.\n');
+  writeFileSync(join(dir, 'LICENSE'), 'MIT\n');
+  const out = join(dir, 'control.vsix');
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/vsce'), ['package', '--allow-missing-repository', '--out', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`packaging the control extension failed:\n${r.stdout}\n${r.stderr}`);
+  return out;
+}
+
 async function session(tools, vsix, withExtension, measure) {
   const scratch = mkdtempSync(join(tmpdir(), 'dstab-bench-'));
   const dirs = scratchLayout(scratch, { 'dockerStability.sampleIntervalSeconds': 1, 'window.commandCenter': false });
   seedHistory(dirs.stateHome);
-  if (withExtension) codeServerCli(tools, dirs, ['--install-extension', vsix, '--force']);
+  if (withExtension) {
+    codeServerCli(tools, dirs, ['--install-extension', vsix, '--force']);
+    codeServerCli(tools, dirs, ['--install-extension', withExtension, '--force']);
+  }
   const server = await startCodeServer({ tools, dirs });
   const browser = await launchBrowser(loadPlaywright(tools), dirs);
   try {
@@ -104,14 +136,19 @@ async function runCommand(page, title) {
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first().click();
 }
 
-/** The extension's row in Developer: Show Running Extensions, as text (the editor is closed again). */
-async function runningExtensionsRow(page) {
+/** Rows of Developer: Show Running Extensions, as text, for each name (the editor is closed again). */
+async function runningExtensionsRows(page, names) {
   await runCommand(page, 'Developer: Show Running Extensions');
-  const row = page.locator('.runtime-extensions-editor .monaco-list-row').filter({ hasText: 'Docker Stability' }).first();
-  await row.waitFor();
-  const text = (await row.innerText()).replace(/\s+/g, ' ');
+  const rows = [];
+  for (const name of names) {
+    const row = page.locator('.runtime-extensions-editor .monaco-list-row').filter({ hasText: name }).first();
+    await row.waitFor();
+    // The figure appears once the extension's activation has completed.
+    for (let i = 0; i < 50 && !/\d+\s*ms/.test(await row.innerText()); i++) await sleep(100);
+    rows.push((await row.innerText()).replace(/\s+/g, ' '));
+  }
   await page.keyboard.press('Control+W');
-  return text;
+  return rows;
 }
 
 async function settledRss(server) {
@@ -132,14 +169,14 @@ const tools = ensureTools();
 const vsix = packageVsix();
 const entries = listZip(vsix);
 const entryBytes = entries.find((e) => e.name === 'extension/dist/extension.js').size;
-const mainBytes = entries.find((e) => e.name === 'extension/dist/extension-main.js').size;
+const mainBytes = entries.find((e) => e.name === 'extension/dist/extension-main.js')?.size ?? 0;
 const bundleBytes = entries.filter((e) => extensionBundles.includes(e.name)).reduce((sum, e) => sum + e.size, 0);
 const webviewBytes = entries.find((e) => e.name === 'extension/dist/webview/main.js').size;
 const vsixBytes = statSync(vsix).size;
 
 const baseline = await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
 
-const measured = await session(tools, vsix, true, async ({ page, server, dirs }) => {
+const measured = await session(tools, vsix, controlVsix(), async ({ page, server, dirs }) => {
   const item = page.locator('.statusbar-item').filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b/ }).first();
   await item.waitFor();
   const rss = await settledRss(server);
@@ -150,17 +187,24 @@ const measured = await session(tools, vsix, true, async ({ page, server, dirs })
   // that window (built-in extensions activating at the same time) lands in it too: one
   // reading is noise, the median of several is the figure.
   const rows = [];
+  const controlRows = [];
   for (let i = 0; ; i++) {
-    rows.push(await runningExtensionsRow(page));
+    const [ours, control] = await runningExtensionsRows(page, ['Docker Stability', 'Activation Control']);
+    rows.push(ours);
+    controlRows.push(control);
     if (i === RELOADS) break;
     await runCommand(page, 'Developer: Reload Window');
     await page.locator('.monaco-workbench').waitFor();
     await item.waitFor();
     await sleep(3000);
   }
-  const activations = rows.map((r) => Number(r.match(/(\d+)\s*ms/)?.[1])).filter(Number.isFinite);
+  const figure = (r) => Number(r.match(/(\d+)\s*ms/)?.[1]);
+  const activations = rows.map(figure).filter(Number.isFinite);
+  const controls = controlRows.map(figure).filter(Number.isFinite);
+  const overControl = rows.map((r, i) => figure(r) - figure(controlRows[i])).filter(Number.isFinite);
   const logLines = activationLogLines(dirs.userData);
   const readies = logLines.map((l) => l.match(/ready (\d+) ms after activate was called \(bundle loaded in (\d+) ms\)/)).filter(Boolean);
+  const entryLoads = logLines.map((l) => l.match(/VS Code loaded the entry point in (\d+) ms/)).filter(Boolean);
 
   // Dashboard: click to all five charts drawn with the 1000-sample history.
   const t0 = Date.now();
@@ -208,9 +252,12 @@ const measured = await session(tools, vsix, true, async ({ page, server, dirs })
     rss,
     chartsRss,
     activations,
+    controls,
+    overControl,
     activationText: rows[0],
     readies: readies.map((m) => Number(m[1])),
     mainLoads: readies.map((m) => Number(m[2])),
+    entryLoads: entryLoads.map((m) => Number(m[1])),
     logLine: logLines[0],
     firstChartMs,
     updates,
@@ -236,6 +283,9 @@ Debian Chromium), on the packaged .vsix with a ${HISTORY}-sample history.
 | webview bundle \`dist/webview/main.js\` (chart.js included) | ${kib(webviewBytes)} | |
 | whole .vsix | ${kib(vsixBytes)} | < 2 MB |
 | activation (VS Code's own figure, Running Extensions): median (min-max) of ${measured.activations.length} window loads | ${spread(measured.activations)} | < 50 ms |
+| the same figure for an empty extension on the same event in the same windows (control), median (min-max) | ${spread(measured.controls)} | |
+| ours minus the control, window by window, median (min-max) | ${spread(measured.overControl)} | |
+| ... of which VS Code's require of \`dist/extension.js\` (its own marks), median (min-max) | ${spread(measured.entryLoads)} | |
 | activate called to main bundle loaded, median (min-max) | ${spread(measured.mainLoads)} | |
 | activate called to extension ready (main bundle loaded and wired), median (min-max) | ${spread(measured.readies)} | |
 | extension host RSS, without / with the extension (${HISTORY} samples, monitoring) | ${mib(baseline.rss)} / ${mib(measured.rss)} | |

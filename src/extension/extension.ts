@@ -13,8 +13,26 @@ export type { DockerStabilityApi } from './main';
 let main: typeof Main | undefined;
 let stopped = false;
 
+/**
+ * How long VS Code took to load this file, by the marks it sets around the require
+ * (`code/extHost/willLoadExtensionCode/<id>` and `didLoad...`). The marks are VS Code's internals
+ * and only go into the log, so their absence just leaves the figure out.
+ */
+function vscodeLoadMs(extensionId: string): number | undefined {
+  try {
+    const marks = (globalThis as { MonacoPerformanceMarks?: { getMarks?: () => { name: string; startTime: number }[] } }).MonacoPerformanceMarks?.getMarks?.() ?? [];
+    const at = (what: string) => marks.find((m) => m.name === `code/extHost/${what}ExtensionCode/${extensionId}`)?.startTime;
+    const will = at('willLoad');
+    const did = at('didLoad');
+    return will !== undefined && did !== undefined ? did - will : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function activate(context: vscode.ExtensionContext): Promise<Main.DockerStabilityApi> {
   const called = performance.now();
+  const entryLoadMs = vscodeLoadMs(context.extension.id);
   stopped = false;
   return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
     // The window closed in the same turn: start nothing that deactivate() would miss.
@@ -22,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): Promise<Main.DockerS
     // A plain require of the sibling bundle: esbuild leaves it external (scripts/build.mjs).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     main = require('./extension-main.js') as typeof Main;
-    return main.activate(context, { called, loaded: performance.now() });
+    return main.activate(context, { called, loaded: performance.now(), entryLoadMs });
   });
 }
 
