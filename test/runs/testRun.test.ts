@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { LockManager } from '../../src/core/lock';
 import { RunStore } from '../../src/core/runs/records';
-import { beginTestRun, runEnvironment, withTestEnvironment, type RunReport } from '../../src/core/runs/testRun';
+import { beginTestRun, runEnvironment, RunRefusedError, withTestEnvironment, type RunReport } from '../../src/core/runs/testRun';
 import { TEST_IMAGE, testClient } from '../helpers/docker';
-import { RunWorld } from './helpers';
+import { RunWorld, waitUntil } from './helpers';
 
 /** The library flow on the real engine, in-process (no CLI). */
 describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
@@ -84,6 +84,42 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     } finally {
       await active.end();
     }
+  });
+
+  it('checks the prediction again once it holds the lock: the holder filled the daemon meanwhile, so the run refuses and lets go', async () => {
+    const category = `refill-${world.id}`;
+    // One container predicted. Capacity leaves `room` more than that: under EMERGENCY (90%)
+    // before, exactly full once the holder has created `room` containers.
+    const before = (await client.api.listContainers({ all: true })).length;
+    const room = Math.ceil((before + 1) / 9) + 2;
+    const holder = await new LockManager({ dir: world.lockDir }).acquire('test', { why: 'filling the daemon' });
+    const progress: string[] = [];
+    const started = beginTestRun({
+      ...options(category),
+      monitor: { capacities: { containers: before + 1 + room, networks: 1000, volumes: 100_000 } },
+      prediction: { defaults: { [category]: { containers: 1 } } },
+      timeoutMs: 2000,
+      recheckMs: 500,
+      cleanup: { olderThanMs: 10 * 365 * 24 * 3600_000 }, // the orphan pass leaves other tests' containers alone
+      onProgress: (m) => progress.push(m),
+    });
+    const refused = assert.rejects(started, (err: Error) => {
+      assert.ok(err instanceof RunRefusedError, String(err));
+      assert.match(err.message, new RegExp(`refusing to start "${category}": predicted level EMERGENCY \\(limit EMERGENCY\\): containers`));
+      return true;
+    });
+    await waitUntil(() => progress.some((m) => m.startsWith('waiting for the "test" lock')), 20_000, 'the run to wait for the lock');
+    assert.ok(!progress.some((m) => /Cleaning up orphans/.test(m)), `refused before the lock wait:\n${progress.join('\n')}`);
+    await Promise.all(Array.from({ length: room }, () => fixtureContainer({})));
+    await holder.release();
+    await refused;
+    assert.ok(
+      progress.some((m) => /^the daemon filled up while this run waited .* for the "test" lock/.test(m)),
+      progress.join('\n'),
+    );
+    // The refused run let go of the lock.
+    const after = await new LockManager({ dir: world.lockDir }).acquire('test', { timeoutMs: 0 });
+    await after.release();
   });
 
   it('exports a compose project name derived from the run id unless the caller set one', () => {

@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../log';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import type { Sample } from '../monitor/types';
-import { formatBytes } from '../util/duration';
+import { formatBytes, formatDuration } from '../util/duration';
 import { exceeds, predict, predictLevel, type PredictedLevel, type Prediction, type PredictionOptions } from './predict';
 import { AMOUNT_KEYS, emptyAmounts, RunStore, type ResourceAmounts, type RunRecord } from './records';
 
@@ -30,7 +30,10 @@ export interface TestEnvironmentOptions {
   refuseAt?: Level;
   /** Run even when the prediction says no. */
   force?: boolean;
-  /** How long to wait for room on the daemon and then for the lock. Default 5 minutes each. */
+  /**
+   * How long to wait for room on the daemon, then for the lock, then (when the daemon filled up
+   * during the lock wait) for room again. Default 5 minutes each.
+   */
   timeoutMs?: number;
   /** How often to re-check the prediction while waiting for room. Default 5 s. */
   recheckMs?: number;
@@ -177,7 +180,8 @@ export interface ActiveTestRun extends TestEnvironment {
 /**
  * The first half of a controlled run: predict what the category needs and refuse (after an
  * orphan cleanup and a wait) when it would push the daemon to `refuseAt`; take the environment
- * lock; start sampling. The returned run holds the lock until its `end()`.
+ * lock and check the prediction again (the previous holder may have filled the daemon); start
+ * sampling. The returned run holds the lock until its `end()`.
  */
 export async function beginTestRun(opts: TestEnvironmentOptions): Promise<ActiveTestRun> {
   const logger = opts.logger ?? silentLogger;
@@ -197,17 +201,23 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     // 1. Predict, and make room or refuse.
     const history = await store.list({ category: opts.category });
     const prediction = predict(opts.category, history, opts.prediction);
-    let predicted = predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
+    const rate = async (): Promise<PredictedLevel> => predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
     let preCleanup: CleanupReport | undefined;
-    if (exceeds(predicted, refuseAt) && !opts.force) {
-      progress(`${explainPrediction(prediction, predicted, refuseAt)} Cleaning up orphans first.`);
+    /** Over the limit: forced runs go on; others clean up orphans, wait for room, or refuse. */
+    const makeRoom = async (first: PredictedLevel): Promise<PredictedLevel> => {
+      if (!exceeds(first, refuseAt)) return first;
+      if (opts.force) {
+        progress(`${explainPrediction(prediction, first, refuseAt)} Running anyway (forced).`);
+        return first;
+      }
+      progress(`${explainPrediction(prediction, first, refuseAt)} Cleaning up orphans first.`);
       preCleanup = await runCleanup(client, { ...opts.cleanup, logger, lock: { manager: lock } });
       progress(`orphan cleanup: ${summarize(preCleanup)}`);
       const waitUntil = Date.now() + timeoutMs;
-      predicted = predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
+      let predicted = await rate();
       while (exceeds(predicted, refuseAt) && Date.now() < waitUntil) {
         await sleep(Math.min(opts.recheckMs ?? 5000, Math.max(0, waitUntil - Date.now())), opts.signal);
-        predicted = predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
+        predicted = await rate();
       }
       if (exceeds(predicted, refuseAt)) {
         throw new RunRefusedError(
@@ -216,19 +226,28 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
           predicted,
         );
       }
-    } else if (exceeds(predicted, refuseAt)) {
-      progress(`${explainPrediction(prediction, predicted, refuseAt)} Running anyway (forced).`);
-    }
+      return predicted;
+    };
+    let predicted = await makeRoom(await rate());
 
     // 2. Lock the environment.
     const why = opts.why ?? `${opts.category} run ${runId} on ${hostname()}`;
     progress(`waiting for the "${envName}" lock`);
+    const lockWaitStart = Date.now();
     handle = await lock.acquire(envName, {
       why,
       timeoutMs,
       signal: opts.signal,
       onCompromised: (err) => logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
     });
+    // Whoever held the lock may have filled the daemon while this run waited: the prediction is
+    // checked again, now that no other run of this environment can change the picture.
+    const waitedMs = Date.now() - lockWaitStart;
+    const again = await rate();
+    if (exceeds(again, refuseAt) && !exceeds(predicted, refuseAt)) {
+      progress(`the daemon filled up while this run waited ${formatDuration(waitedMs)} for the "${envName}" lock.`);
+    }
+    predicted = opts.force && exceeds(predicted, refuseAt) ? again : await makeRoom(again);
     const lockedAt = Date.now();
 
     // 3. Baseline, then sampling while the run goes.
