@@ -87,11 +87,11 @@ describe('ResourceMonitor against the real engine', function () {
     assert.deepEqual(got, [1]);
   });
 
-  it('updateSettings applies good values live and names bad ones, keeping defaults', async () => {
-    const m = make({ statsPath: 'cgroup' });
+  it('updateSettings applies good values live and names bad ones, keeping the values in force', async () => {
+    const m = make({ statsPath: 'cgroup', intervalMs: 3000 });
     const problems = m.updateSettings({ historySize: 10, intervalMs: 1 });
-    assert.deepEqual(problems, ['intervalMs must be a number from 250 to 3600000 (got 1); using 2000']);
-    assert.equal(m.currentSettings.intervalMs, 2000);
+    assert.deepEqual(problems, ['intervalMs must be a number from 250 to 3600000 (got 1); using 3000']);
+    assert.equal(m.currentSettings.intervalMs, 3000);
     assert.equal(m.currentSettings.historySize, 10);
     for (let i = 0; i < 12; i++) await m.sampleNow();
     assert.equal(m.history.size, 10, 'the history ring took the new size');

@@ -104,9 +104,9 @@ export class ResourceMonitor {
     this.start();
   }
 
-  /** Applies new settings live; bad values are reported and replaced by defaults. */
+  /** Applies new settings live; a bad value is reported and the one in force is kept. */
   updateSettings(partial: Partial<MonitorSettings>): string[] {
-    const { settings, problems } = validateMonitorSettings({ ...this.settings, ...partial });
+    const { settings, problems } = validateMonitorSettings(partial, this.settings);
     if (settings.statsPath !== this.settings.statsPath || settings.statsConcurrency !== this.settings.statsConcurrency) {
       // the reader is built from these: a new one (and a fresh priming read for CPU) applies them
       this.stats = new ContainerStatsReader(this.client, { path: settings.statsPath, concurrency: settings.statsConcurrency });

@@ -45,17 +45,21 @@ function num(v: unknown, min: number, max: number): number | undefined {
 
 /**
  * Turns raw settings (a VS Code configuration, a JSON file, flags) into valid MonitorSettings.
- * Every bad value is reported by name and replaced by its default; nothing throws.
+ * What raw leaves out comes from `base` (the defaults, or the settings in force when a running
+ * monitor is updated); an object it gives (`thresholds`, `capacities`) replaces base's. Every
+ * bad value is reported by name and replaced by base's; nothing throws.
  */
-export function validateMonitorSettings(raw: unknown): { settings: MonitorSettings; problems: string[] } {
+export function validateMonitorSettings(raw: unknown, base: Readonly<MonitorSettings> = DEFAULT_MONITOR_SETTINGS): { settings: MonitorSettings; problems: string[] } {
   const problems: string[] = [];
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const d = DEFAULT_MONITOR_SETTINGS;
+  const d = base;
+  const which = base === DEFAULT_MONITOR_SETTINGS ? 'the defaults' : 'the current';
   const s: MonitorSettings = {
     ...d,
     thresholds: { ...d.thresholds },
     capacities: { ...d.capacities },
   };
+  const baseLevels = `${d.thresholds.warning}/${d.thresholds.critical}/${d.thresholds.emergency}`;
 
   for (const key of ['intervalMs', 'historySize', 'statsConcurrency'] as const) {
     if (r[key] === undefined) continue;
@@ -68,16 +72,16 @@ export function validateMonitorSettings(raw: unknown): { settings: MonitorSettin
 
   if (r.statsPath !== undefined) {
     if (r.statsPath === 'auto' || r.statsPath === 'cgroup' || r.statsPath === 'api') s.statsPath = r.statsPath;
-    else problems.push(`statsPath must be auto, cgroup or api (got ${JSON.stringify(r.statsPath)}); using auto`);
+    else problems.push(`statsPath must be auto, cgroup or api (got ${JSON.stringify(r.statsPath)}); using ${d.statsPath}`);
   }
 
   if (r.thresholds !== undefined && (typeof r.thresholds !== 'object' || r.thresholds === null)) {
-    problems.push(`thresholds must be an object with warning, critical, emergency (got ${JSON.stringify(r.thresholds)}); using the defaults 50/75/90`);
+    problems.push(`thresholds must be an object with warning, critical, emergency (got ${JSON.stringify(r.thresholds)}); using ${which} ${baseLevels}`);
   } else if (r.thresholds !== undefined) {
     const t = r.thresholds as Record<string, unknown>;
-    const merged = { ...d.thresholds, ...t };
+    const merged = { warning: d.thresholds.warning, critical: d.thresholds.critical, emergency: d.thresholds.emergency, ...t };
     const p = thresholdProblems(merged, 'thresholds');
-    if (p.length) problems.push(...p.map((m) => `${m}; using the defaults 50/75/90`));
+    if (p.length) problems.push(...p.map((m) => `${m}; using ${which} ${baseLevels}`));
     else {
       s.thresholds = { warning: merged.warning as number, critical: merged.critical as number, emergency: merged.emergency as number };
       const per = (t as { perResource?: unknown }).perResource;
@@ -106,9 +110,11 @@ export function validateMonitorSettings(raw: unknown): { settings: MonitorSettin
   }
 
   if (r.capacities !== undefined && (typeof r.capacities !== 'object' || r.capacities === null)) {
-    problems.push(`capacities must be an object (got ${JSON.stringify(r.capacities)}); using the defaults`);
+    problems.push(`capacities must be an object (got ${JSON.stringify(r.capacities)}); using ${which}`);
   } else if (r.capacities !== undefined) {
     const c = r.capacities as Record<string, unknown>;
+    // A memory or CPU capacity left out means the daemon's figure, whatever base had.
+    s.capacities = { containers: d.capacities.containers, networks: d.capacities.networks, volumes: d.capacities.volumes };
     for (const key of ['containers', 'networks', 'volumes'] as const) {
       if (c[key] === undefined) continue;
       const v = num(c[key], 1, 1_000_000);
@@ -118,8 +124,11 @@ export function validateMonitorSettings(raw: unknown): { settings: MonitorSettin
     for (const key of ['memoryBytes', 'cpuPercent'] as const) {
       if (c[key] === undefined || c[key] === null || c[key] === 0) continue;
       const v = num(c[key], 1, Number.MAX_SAFE_INTEGER);
-      if (v === undefined) problems.push(`capacities.${key} must be a positive number (got ${JSON.stringify(c[key])}); using the daemon's figure`);
-      else s.capacities[key] = v;
+      if (v === undefined) {
+        const kept = d.capacities[key];
+        if (kept !== undefined) s.capacities[key] = kept;
+        problems.push(`capacities.${key} must be a positive number (got ${JSON.stringify(c[key])}); using ${kept ?? "the daemon's figure"}`);
+      } else s.capacities[key] = v;
     }
   }
   return { settings: s, problems };

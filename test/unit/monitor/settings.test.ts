@@ -99,4 +99,43 @@ describe('monitor settings validation', () => {
     assert.match(validateMonitorSettings({ thresholds: 50 }).problems.join('\n'), /^thresholds must be an object .*\(got 50\); using the defaults 50\/75\/90$/);
     assert.match(validateMonitorSettings({ capacities: 'big' }).problems.join('\n'), /^capacities must be an object \(got "big"\); using the defaults$/);
   });
+
+  describe('over the settings in force (a running monitor updated)', () => {
+    const current = validateMonitorSettings({
+      intervalMs: 5000,
+      statsPath: 'api',
+      thresholds: { warning: 40, critical: 60, emergency: 80, perResource: { cpu: { emergency: 95 } } },
+      capacities: { containers: 20, networks: 10, volumes: 30, memoryBytes: 4e9 },
+    }).settings;
+
+    it('keeps the current value for each bad one and says so', () => {
+      const { settings, problems } = validateMonitorSettings(
+        { intervalMs: 1, statsPath: 'proc', thresholds: { warning: 90 }, capacities: { containers: 0, memoryBytes: -1 } },
+        current,
+      );
+      assert.equal(settings.intervalMs, 5000);
+      assert.equal(settings.statsPath, 'api');
+      assert.deepEqual(settings.thresholds, current.thresholds, 'unordered thresholds keep the current ones, per-resource included');
+      assert.equal(settings.capacities.containers, 20);
+      assert.equal(settings.capacities.memoryBytes, 4e9);
+      const expect = [
+        /^intervalMs must be .*\(got 1\); using 5000$/,
+        /^statsPath must be .*\(got "proc"\); using api$/,
+        /^thresholds must be ordered .*\(got 90, 60, 80\); using the current 40\/60\/80$/,
+        /^capacities\.containers must be .*\(got 0\); using 20$/,
+        /^capacities\.memoryBytes must be a positive number \(got -1\); using 4000000000$/,
+      ];
+      for (const re of expect) assert.ok(problems.some((p) => re.test(p)), `${re} not in:\n${problems.join('\n')}`);
+      assert.equal(problems.length, expect.length);
+    });
+
+    it('keeps what the update leaves out, and a capacities object replaces the current one', () => {
+      const { settings, problems } = validateMonitorSettings({ historySize: 50, capacities: { containers: 7, networks: 10, volumes: 30 } }, current);
+      assert.deepEqual(problems, []);
+      assert.equal(settings.historySize, 50);
+      assert.equal(settings.intervalMs, 5000);
+      assert.deepEqual(settings.thresholds, current.thresholds);
+      assert.deepEqual(settings.capacities, { containers: 7, networks: 10, volumes: 30 }, 'a memory capacity left out is the daemon figure again');
+    });
+  });
 });
