@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const out = [
     '## Lock',
     '',
-    `Run ${date} on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ${flockVersion}; load average at start ${load} (a shared machine: other suites were running).`,
+    `Run ${date} on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ${flockVersion}; load average at start ${load} (1, 5 and 15 minutes; compare it with the CPU count).`,
     '',
     'Uncontended acquire + release (milliseconds):',
     '',
