@@ -61,12 +61,12 @@ describe('bundles (dist/)', () => {
     assert.doesNotMatch(r.stderr, /Cannot find module|TypeError/);
   });
 
-  it('the npm package (CLI and library) ships their bundles with the ssh agent, and no sources, tests or extension', function () {
+  it('the npm package (CLI and library) ships their bundles with the ssh agent and the type declarations, and no sources, tests or extension', function () {
     this.timeout(60_000);
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    for (const f of ['dist/cli.js', 'dist/lib.js', 'dist/docker-ssh.js', 'README.md', 'LICENSE', 'package.json']) assert.ok(files.includes(f), `npm package lacks ${f}`);
+    for (const f of ['dist/cli.js', 'dist/lib.js', 'dist/docker-ssh.js', 'dist/types/lib.d.ts', 'README.md', 'LICENSE', 'package.json']) assert.ok(files.includes(f), `npm package lacks ${f}`);
     const unwanted = files.filter((f) => /^(src|test|out|scripts|bench|\.ci)\/|\.map$|^dist\/extension|^dist\/webview/.test(f));
     assert.deepEqual(unwanted, [], 'the npm package ships files it must not');
   });
