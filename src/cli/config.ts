@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { CleanupOptions } from '../core/cleanup';
 import { validateMonitorSettings, type MonitorSettings } from '../core/monitor/settings';
 import { CliError, ExitCode } from './util';
 
@@ -37,4 +38,43 @@ export function monitorSettingsFrom(config: CliConfig): MonitorSettings {
   const { settings, problems } = validateMonitorSettings(config.monitor ?? {});
   for (const p of problems) process.stderr.write(`docker-stability: warning: monitor.${p}\n`);
   return settings;
+}
+
+/** What a config file may set for cleanup (`cleanup`, and `runs.cleanup` without includeImages). */
+export type CleanupSettings = Pick<CleanupOptions, 'olderThanMs' | 'includeImages' | 'testProjectPatterns' | 'protectLabel'>;
+
+const CLEANUP_KEYS = {
+  olderThanMs: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+  includeImages: (v: unknown) => typeof v === 'boolean',
+  testProjectPatterns: (v: unknown) => Array.isArray(v) && v.every((p) => typeof p === 'string' && p.trim() !== ''),
+  protectLabel: (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(v),
+} as const;
+const CLEANUP_EXPECTED: Record<keyof typeof CLEANUP_KEYS, string> = {
+  olderThanMs: 'a number of milliseconds >= 0',
+  includeImages: 'true or false',
+  testProjectPatterns: 'a list of non-empty globs',
+  protectLabel: 'a Docker label key',
+};
+
+/**
+ * A cleanup section of the config file, checked key by key. Cleanup removes things, so a bad or
+ * unknown key is a usage error (exit 64) rather than a warning: nothing runs on a half-read config.
+ */
+export function cleanupSettingsFrom(section: unknown, where: string, allowed: (keyof CleanupSettings)[] = Object.keys(CLEANUP_KEYS) as (keyof CleanupSettings)[]): CleanupSettings {
+  if (section === undefined) return {};
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) {
+    throw new CliError(`config ${where} must be an object (got ${JSON.stringify(section)})`, ExitCode.usage);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(section)) {
+    if (!(allowed as string[]).includes(key)) {
+      throw new CliError(`config ${where}.${key} is not a setting (use ${allowed.join(', ')})`, ExitCode.usage);
+    }
+    const k = key as keyof typeof CLEANUP_KEYS;
+    if (!CLEANUP_KEYS[k](value)) {
+      throw new CliError(`config ${where}.${key} must be ${CLEANUP_EXPECTED[k]} (got ${JSON.stringify(value)})`, ExitCode.usage);
+    }
+    out[key] = value;
+  }
+  return out as CleanupSettings;
 }

@@ -205,10 +205,13 @@ describe('runs: docker-stability run (engine)', function () {
     assert.ok(Date.now() - t >= 3000 && Date.now() - t < 20_000, `took ${Date.now() - t} ms`);
   });
 
-  it('rejects a malformed prediction setting with a usage error naming it', async () => {
+  it('rejects a malformed prediction or cleanup setting with a usage error naming it', async () => {
     const config = world.config({ runs: { prediction: { percentile: 'high' } } });
     const r = await run(world, ['--category', 'x', '--config', config], ['true']);
     assert.equal(r.code, 64);
     assert.match(r.stderr, /runs\.prediction\.percentile must be a number from 0 to 100/);
+    const cleanup = await run(world, ['--category', 'x', '--config', world.config({ runs: { cleanup: { includeImages: true } } })], ['true']);
+    assert.equal(cleanup.code, 64, cleanup.stderr);
+    assert.match(cleanup.stderr, /config runs\.cleanup\.includeImages is not a setting \(use testProjectPatterns, protectLabel, olderThanMs\)/);
   });
 });

@@ -21,17 +21,20 @@ import {
   printJson,
   type Command,
 } from '../util';
+import { cleanupSettingsFrom, loadCliConfig } from '../config';
 
 const usage = `docker-stability cleanup [--dry-run] [--json] [--older-than 10m] [--include-images]
        [--label k=v ...] [--run-id ID] [--test-project GLOB ...] [--protect-label NAME]
-       [--lock-timeout 60s] [--lock-dir D] [--concurrency 4] [--verbose] [--host H]
+       [--lock-timeout 60s] [--lock-dir D] [--concurrency 4] [--config F] [--verbose] [--host H]
 
 Removes only what test runs own and have left: stopped containers of docker-stability runs, of
 compose projects named like a test project (default *-test, *_test) and of testcontainers
 sessions whose reaper is gone; their unused networks and unmounted volumes; with
 --include-images, their dangling images. Never running containers, never anything protected
 (docker-stability.protect=true) or unowned. --label restricts the pass to resources carrying
-every given label. Exit codes: 0 ok, 1 some removals failed, 2 Docker unreachable, 3 another
+every given label. Defaults for --older-than, --include-images, --test-project and
+--protect-label come from the "cleanup" section of --config (olderThanMs, includeImages,
+testProjectPatterns, protectLabel); flags win. Exit codes: 0 ok, 1 some removals failed, 2 Docker unreachable, 3 another
 cleanup held the lock too long, 64 usage.`;
 
 const MAX_NAMES_PER_REASON = 8;
@@ -126,6 +129,7 @@ export const cleanupCommand: Command = {
           'lock-timeout': { type: 'string' },
           'lock-dir': { type: 'string' },
           concurrency: { type: 'string' },
+          config: { type: 'string' },
           verbose: { type: 'boolean' },
         },
       },
@@ -134,13 +138,14 @@ export const cleanupCommand: Command = {
     const logger = stderrLogger(values.verbose ?? false);
     const client = createClient(values);
     const dryRun = values['dry-run'] ?? false;
+    const fromConfig = cleanupSettingsFrom(loadCliConfig(values.config).cleanup, 'cleanup');
     const options: CleanupOptions = {
-      olderThanMs: duration(values['older-than'], 'older-than'),
-      includeImages: values['include-images'],
+      olderThanMs: duration(values['older-than'], 'older-than') ?? fromConfig.olderThanMs,
+      includeImages: values['include-images'] ?? fromConfig.includeImages,
       scope: parseLabels(values.label),
       runId: values['run-id'],
-      testProjectPatterns: values['test-project'],
-      protectLabel: values['protect-label'],
+      testProjectPatterns: values['test-project'] ?? fromConfig.testProjectPatterns,
+      protectLabel: values['protect-label'] ?? fromConfig.protectLabel,
       logger,
     };
     try {

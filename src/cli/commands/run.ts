@@ -6,7 +6,7 @@ import { validatePredictionOptions, type PredictionOptions } from '../../core/ru
 import { RunStore } from '../../core/runs/records';
 import { RunRefusedError, withTestEnvironment, type CommandOutcome, type RunReport } from '../../core/runs/testRun';
 import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
-import { loadCliConfig, monitorSettingsFrom } from '../config';
+import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../config';
 import { CliError, createClient, dockerOptions, ExitCode, parse, printJson, type Command } from '../util';
 
 const usage =
@@ -15,8 +15,8 @@ const usage =
 interface RunsConfig {
   refuseAt?: string;
   prediction?: unknown;
-  /** For the orphan pass before a run that would not fit. */
-  cleanup?: { testProjectPatterns?: string[]; protectLabel?: string; olderThanMs?: number };
+  /** For the orphan pass before a run that would not fit (checked by cleanupSettingsFrom). */
+  cleanup?: unknown;
 }
 
 function summaryLine(r: RunReport): string {
@@ -60,6 +60,7 @@ export const runCommandCli: Command = {
     if (command.length === 0) throw new CliError(`no command given after --\nusage: ${usage}`, ExitCode.usage);
     const config = loadCliConfig(values.config);
     const runs = (config.runs ?? {}) as RunsConfig;
+    const runCleanup = cleanupSettingsFrom(runs.cleanup, 'runs.cleanup', ['testProjectPatterns', 'protectLabel', 'olderThanMs']);
     let refuseAt: Level;
     let timeoutMs: number;
     let prediction: PredictionOptions;
@@ -90,7 +91,7 @@ export const runCommandCli: Command = {
           refuseAt,
           force: values.force,
           timeoutMs,
-          cleanup: runs.cleanup,
+          cleanup: runCleanup,
           cleanupAfter: !values['no-cleanup'],
           signal: abort.signal,
           logger,
