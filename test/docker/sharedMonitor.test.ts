@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LockManager } from '../../src/core/lock';
 import { SharedMonitor } from '../../src/core/monitor/shared';
+import { endpointId } from '../../src/core/paths';
 import type { Sample } from '../../src/core/monitor/types';
 import { testClient } from '../helpers/docker';
 
@@ -69,5 +71,22 @@ describe('SharedMonitor (one sampler per daemon across processes)', function () 
     await waitFor('b to take over', () => b.role === 'leader', 10_000);
     const before = b.history.size;
     await waitFor('b to sample as leader', () => b.history.size > before);
+  });
+
+  it('a follower whose leader is quiet samples for itself but leaves the shared history file to the leader', async () => {
+    // A leader that holds the lock and samples nothing: this process, so never stale.
+    const quiet = await new LockManager({ dir: join(dir, 'leaders') }).acquire(`monitor-${endpointId(testClient().endpoint.host)}`, { why: 'a quiet leader' });
+    try {
+      const b = make();
+      const own = await b.sampleNow();
+      assert.equal(b.role, 'follower');
+      assert.equal(b.history.latest()?.sampledAt, own.sampledAt, 'the follower keeps its own sample in memory');
+      await b.dispose(); // waits for any history write
+      const file = join(dir, 'history.jsonl');
+      const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+      assert.deepEqual(lines, [], 'a follower wrote to the shared history file');
+    } finally {
+      await quiet.release();
+    }
   });
 });

@@ -38,6 +38,11 @@ export class SampleHistory {
   private writes: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   readonly file: string | undefined;
+  /**
+   * Whether push() writes to the file. A SharedMonitor follower turns it off: the file is the
+   * leader's, and a sample the follower takes for itself stays in its memory.
+   */
+  persist = true;
 
   constructor(
     private capacity = DEFAULT_HISTORY_SIZE,
@@ -108,11 +113,11 @@ export class SampleHistory {
     return { loaded: this.buf.length, skipped };
   }
 
-  /** Adds a sample and, with a file, appends it (writes are serialised, never interleaved). */
+  /** Adds a sample and, with a file (and `persist`), appends it (writes are serialised, never interleaved). */
   push(sample: Sample): void {
     this.buf.push(sample);
     if (this.buf.length > this.capacity) this.buf.splice(0, this.buf.length - this.capacity);
-    if (!this.file) return;
+    if (!this.file || !this.persist) return;
     const file = this.file;
     this.writes = this.writes.then(async () => {
       try {

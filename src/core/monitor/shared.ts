@@ -63,6 +63,8 @@ export class SharedMonitor {
       logger: this.logger,
       fallbackPollMs: opts.fallbackPollMs,
     });
+    // A follower until it leads: only the leader writes the shared history file.
+    this.inner.history.persist = false;
     const interval = this.inner.currentSettings.intervalMs;
     this.leaders = new LockManager({
       dir: opts.leaderDir ?? join(stateDir(), 'leaders'),
@@ -235,6 +237,7 @@ export class SharedMonitor {
   private setRole(r: MonitorRole): void {
     if (this._role === r) return;
     this._role = r;
+    this.inner.history.persist = r === 'leader';
     this.roles.emit(r);
   }
 
