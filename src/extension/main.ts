@@ -91,7 +91,7 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
       (timing.entryLoadMs !== undefined ? `; VS Code loaded the entry point in ${timing.entryLoadMs} ms` : '')
     : '';
   log.info(
-    `activated in ${Math.round(ready - started)} ms${loading}; watching ${svc.client?.endpoint.host ?? '(no endpoint)'}${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: read-only)'}`,
+    `activated in ${Math.round(ready - started)} ms${loading}; watching ${svc.client?.endpoint.host ?? '(no endpoint)'}; locks in ${svc.locks.dir}${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: read-only)'}`,
   );
 
   return {

@@ -18,6 +18,7 @@ import { runsView } from './runsView';
 import type { ExtensionConfig } from './settings';
 
 const LOCK_POLL_MS = 5_000;
+const LOCK_REFRESH_STUCK_MS = 15_000;
 const ORPHAN_POLL_MS = 60_000;
 
 export function dashboardSettings(c: ExtensionConfig): DashboardSettings {
@@ -63,7 +64,9 @@ export class Services implements vscode.Disposable {
   private unsubscribe: (() => void)[] = [];
   private lockTimer?: NodeJS.Timeout;
   private orphanTimer?: NodeJS.Timeout;
-  private lockRefresh?: Promise<void>;
+  private lockRefresh?: { startedAt: number; done: Promise<void> };
+  /** The last lock-status failure, logged once until the folder reads again. */
+  private lockProblem?: string;
   private disposed = false;
   private paused = false;
   /** Whether the health panel wants the orphan count (it costs list calls: only while the dashboard is open). */
@@ -206,6 +209,7 @@ export class Services implements vscode.Disposable {
     this.model.setSettings(dashboardSettings(next));
     if (prev.locks.dir !== next.locks.dir || prev.locks.staleMs !== next.locks.staleMs) {
       this.locks = this.newLockManager();
+      this.logger.info(`locks in ${this.locks.dir} (stale after ${next.locks.staleMs / 1000} s)`);
       void this.refreshLocks();
     }
     if (prev.endpoint !== next.endpoint || !this.monitor) {
@@ -221,19 +225,34 @@ export class Services implements vscode.Disposable {
     await this.startBackground();
   }
 
-  /** Re-reads the lock folder (cheap: a directory listing and a few stats). Calls in flight are shared. */
+  /**
+   * Re-reads the lock folder (cheap: a directory listing and a few stats). Calls in flight are
+   * shared, but one that has not finished after LOCK_REFRESH_STUCK_MS no longer holds the others
+   * back: it is reported once and a new read starts. A failure is logged once per distinct reason.
+   */
   refreshLocks(): Promise<void> {
-    this.lockRefresh ??= (async () => {
+    const inFlight = this.lockRefresh;
+    if (inFlight && Date.now() - inFlight.startedAt < LOCK_REFRESH_STUCK_MS) return inFlight.done;
+    if (inFlight) this.logger.warn(`lock status: reading ${this.locks.dir} has not finished after ${Math.round((Date.now() - inFlight.startedAt) / 1000)} s; reading it again`);
+    const locks = this.locks;
+    const refresh: { startedAt: number; done: Promise<void> } = { startedAt: Date.now(), done: Promise.resolve() };
+    refresh.done = (async () => {
       try {
-        const status = await this.locks.status();
-        if (!this.disposed) this.model.setLocks(status.map((s) => this.lockView(s)));
+        const status = await locks.status();
+        if (this.lockProblem !== undefined) this.logger.info(`lock status: ${locks.dir} reads again`);
+        this.lockProblem = undefined;
+        // A read from a lock folder the settings have since replaced is no news.
+        if (!this.disposed && locks === this.locks) this.model.setLocks(status.map((st) => this.lockView(st)));
       } catch (err) {
-        this.logger.debug(`lock status: ${(err as Error).message}`);
+        const problem = (err as Error).message;
+        if (problem !== this.lockProblem) this.logger.warn(`lock status: ${problem}`);
+        this.lockProblem = problem;
       } finally {
-        this.lockRefresh = undefined;
+        if (this.lockRefresh === refresh) this.lockRefresh = undefined;
       }
     })();
-    return this.lockRefresh;
+    this.lockRefresh = refresh;
+    return refresh.done;
   }
 
   private lockView(s: LockStatus): LockView {

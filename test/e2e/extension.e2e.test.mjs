@@ -4,6 +4,7 @@
 // force-released from the dashboard. Each step saves a screenshot under docs/images/.
 import * as assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'mocha';
 import { E2eSession, imagesDir, linePixels } from './session.mjs';
@@ -127,7 +128,11 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
       await button.waitFor({ timeout: 45_000 });
     } catch (err) {
       const panel = await dash.locator('body').innerText({ timeout: 5_000 }).catch((e) => `(unreadable: ${e.message})`);
-      console.error(`--- dashboard text while waiting for lock ${name} ---\n${panel.split('Environment locks')[1] ?? panel.slice(-2000)}`);
+      // The whole panel: the status line says whether samples were still arriving (a hidden
+      // panel gets no messages), the locks section what the extension last sent.
+      console.error(`--- dashboard text while waiting for lock ${name} ---\n${panel.slice(0, 3000)}`);
+      const shot = join(tmpdir(), `dstab-e2e-stale-lock-failed-${Date.now()}.png`);
+      await s.page.screenshot({ path: shot }).then(() => console.error(`--- screenshot: ${shot} ---`), () => undefined);
       console.error(`--- lock status ---\n${s.cli(['lock', 'status', '--json', '--dir', s.lockDir])}`);
       throw err;
     }
