@@ -93,8 +93,24 @@ export function scratchLayout(scratch, settings = {}) {
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
   writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...settings }, null, 2));
+  // code-server windows are remote windows: VS Code takes settings of machine and
+  // machine-overridable scope (dockerStability.lock.folder, lock.staleSeconds) from the
+  // machine's settings (<user data>/Machine/settings.json) and ignores them in the user's,
+  // at least once it knows their scope, which can be before or after the extension activates.
+  const machine = Object.fromEntries(Object.entries(settings).filter(([key]) => machineScoped.has(key)));
+  if (Object.keys(machine).length > 0) {
+    mkdirSync(join(dirs.userData, 'Machine'), { recursive: true });
+    writeFileSync(join(dirs.userData, 'Machine', 'settings.json'), JSON.stringify(machine, null, 2));
+  }
   return dirs;
 }
+
+/** This extension's settings that VS Code reads from machine settings in a remote window. */
+const machineScoped = new Set(
+  Object.entries(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).contributes.configuration.properties ?? {})
+    .filter(([, spec]) => spec.scope === 'machine' || spec.scope === 'machine-overridable')
+    .map(([key]) => key),
+);
 
 /** The environment code-server (and so the extension host) runs with. */
 export function codeServerEnv(dirs, extra = {}) {
