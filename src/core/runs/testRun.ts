@@ -243,15 +243,17 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     // Whoever held the lock may have filled the daemon while this run waited: the prediction is
     // checked again, now that no other run of this environment can change the picture.
     const waitedMs = Date.now() - lockWaitStart;
-    const again = await rate();
+    const lockedSample = await sampleForDecision(monitor, opts.signal);
+    const again = predictLevel(lockedSample, prediction, thresholds);
     if (exceeds(again, refuseAt) && !exceeds(predicted, refuseAt)) {
       progress(`the daemon filled up while this run waited ${formatDuration(waitedMs)} for the "${envName}" lock.`);
     }
     predicted = opts.force && exceeds(predicted, refuseAt) ? again : await makeRoom(again);
     const lockedAt = Date.now();
 
-    // 3. Baseline, then sampling while the run goes.
-    const baselineSample = await sampleForDecision(monitor, opts.signal);
+    // 3. Baseline, then sampling while the run goes. The sample just taken under the lock is
+    // the baseline, unless making room (cleanup, waiting) has changed the daemon since.
+    const baselineSample = predicted === again ? lockedSample : await sampleForDecision(monitor, opts.signal);
     const baseline = amountsOf(baselineSample);
     const peak = { ...baseline };
     let samples = 1;
