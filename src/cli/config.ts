@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CleanupOptions } from '../core/cleanup';
+import { LABEL_KEY_PATTERN } from '../core/labels';
 import { validateMonitorSettings, type MonitorSettings } from '../core/monitor/settings';
 import { CliError, ExitCode } from './util';
 
@@ -43,17 +44,12 @@ export function monitorSettingsFrom(config: CliConfig): MonitorSettings {
 /** What a config file may set for cleanup (`cleanup`, and `runs.cleanup` without includeImages). */
 export type CleanupSettings = Pick<CleanupOptions, 'olderThanMs' | 'includeImages' | 'testProjectPatterns' | 'protectLabel'>;
 
-const CLEANUP_KEYS = {
-  olderThanMs: (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
-  includeImages: (v: unknown) => typeof v === 'boolean',
-  testProjectPatterns: (v: unknown) => Array.isArray(v) && v.every((p) => typeof p === 'string' && p.trim() !== ''),
-  protectLabel: (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(v),
-} as const;
-const CLEANUP_EXPECTED: Record<keyof typeof CLEANUP_KEYS, string> = {
-  olderThanMs: 'a number of milliseconds >= 0',
-  includeImages: 'true or false',
-  testProjectPatterns: 'a list of non-empty globs',
-  protectLabel: 'a Docker label key',
+/** Each key a cleanup section may set: how its value is checked, and what the error says it must be. */
+const CLEANUP_KEYS: Record<keyof CleanupSettings, { ok: (v: unknown) => boolean; expected: string }> = {
+  olderThanMs: { ok: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, expected: 'a number of milliseconds >= 0' },
+  includeImages: { ok: (v) => typeof v === 'boolean', expected: 'true or false' },
+  testProjectPatterns: { ok: (v) => Array.isArray(v) && v.every((p) => typeof p === 'string' && p.trim() !== ''), expected: 'a list of non-empty globs' },
+  protectLabel: { ok: (v) => typeof v === 'string' && LABEL_KEY_PATTERN.test(v), expected: 'a Docker label key' },
 };
 
 /**
@@ -70,9 +66,9 @@ export function cleanupSettingsFrom(section: unknown, where: string, allowed: (k
     if (!(allowed as string[]).includes(key)) {
       throw new CliError(`config ${where}.${key} is not a setting (use ${allowed.join(', ')})`, ExitCode.usage);
     }
-    const k = key as keyof typeof CLEANUP_KEYS;
-    if (!CLEANUP_KEYS[k](value)) {
-      throw new CliError(`config ${where}.${key} must be ${CLEANUP_EXPECTED[k]} (got ${JSON.stringify(value)})`, ExitCode.usage);
+    const { ok, expected } = CLEANUP_KEYS[key as keyof CleanupSettings];
+    if (!ok(value)) {
+      throw new CliError(`config ${where}.${key} must be ${expected} (got ${JSON.stringify(value)})`, ExitCode.usage);
     }
     out[key] = value;
   }

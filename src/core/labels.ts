@@ -10,3 +10,6 @@ export const Labels = {
   testcontainersReuse: 'org.testcontainers.reuse-hash',
   testcontainers: 'org.testcontainers',
 } as const;
+
+/** A Docker label key as docker-stability accepts one in settings (e.g. the protect label). */
+export const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;

@@ -1,6 +1,7 @@
 // The extension's settings as one typed, validated plain object. Kept free of `vscode` so the
 // validation is tested directly; config.ts feeds it from `workspace.getConfiguration`.
 import { DEFAULT_THRESHOLDS, LEVELS, RESOURCE_KINDS, thresholdProblems, type Level, type ResourceKind, type Thresholds, type ThresholdSettings } from '../core/levels';
+import { LABEL_KEY_PATTERN } from '../core/labels';
 
 export const SECTION = 'dockerStability';
 
@@ -63,7 +64,7 @@ export const SETTINGS = {
   'cleanup.olderThanMinutes': { kind: 'number', def: 10, min: 0, max: 525600 },
   'cleanup.includeImages': { kind: 'boolean', def: false },
   'cleanup.testProjectPatterns': { kind: 'stringArray', def: ['*-test', '*_test'] },
-  'cleanup.protectLabel': { kind: 'string', def: 'docker-stability.protect', pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/, patternText: 'a Docker label key' },
+  'cleanup.protectLabel': { kind: 'string', def: 'docker-stability.protect', pattern: LABEL_KEY_PATTERN, patternText: 'a Docker label key' },
   'lock.folder': { kind: 'string', def: '' },
   'lock.staleSeconds': { kind: 'number', def: 10, min: 2, max: 86400 },
   'lock.defaultName': { kind: 'string', def: 'test', pattern: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/, patternText: 'a lock name (letters, digits, ".", "-", "_")' },
