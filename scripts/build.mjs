@@ -52,15 +52,15 @@ const lazySsh = {
       contents: `module.exports = function sshAgent(options) { return require('./docker-ssh.js')(options); };`,
       loader: 'js',
     }));
-    build.onResolve({ filter: /^\.\/docker-ssh\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
-// The extension's entry point stays small (src/extension/extension.ts) and loads the rest,
-// bundled as dist/extension-main.js, after VS Code's activate call has returned.
-const splitExtension = {
-  name: 'split-extension',
+// Bundles in dist/ that others load at run time, by a require of `./<name>.js` left as it is:
+// the extension's main bundle (loaded by its small entry point, src/extension/extension.ts,
+// after VS Code's activate call has returned) and the ssh agent (loaded by lazySsh's stand-in).
+const siblingBundles = {
+  name: 'sibling-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\/extension-main\.js$/ }, (args) => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^\.\/(extension-main|docker-ssh)\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 /** A CommonJS bundle for Node 20 (vscode is provided by the extension host, never bundled). */
@@ -72,12 +72,12 @@ const nodeBundle = (entry, outfile, plugins, extra = {}) => ({
   format: 'cjs',
   target: 'node20',
   external: ['vscode'],
-  plugins,
+  plugins: [...plugins, siblingBundles],
   ...extra,
 });
 
 const builds = [
-  nodeBundle('src/extension/extension.ts', 'dist/extension.js', [splitExtension]),
+  nodeBundle('src/extension/extension.ts', 'dist/extension.js', []),
   nodeBundle('src/extension/main.ts', 'dist/extension-main.js', [trimDockerode, lazySsh]),
   nodeBundle('node_modules/docker-modem/lib/ssh.js', 'dist/docker-ssh.js', [trimDockerode]),
   nodeBundle('src/cli/main.ts', 'dist/cli.js', [trimDockerode, lazySsh], { banner: { js: '#!/usr/bin/env node' } }),
