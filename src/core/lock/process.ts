@@ -1,10 +1,37 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 
 export interface Identity {
   user: string;
   host: string;
   pid: number;
+  /**
+   * Which pid space `pid` lives in: host name plus boot id plus pid-namespace inode where
+   * readable. Two containers (or a host-network container and its host) can share a host name
+   * and still not see each other's pids; only equal hostIds may judge each other's pids.
+   */
+  hostId: string;
+}
+
+let cachedHostId: string | undefined;
+
+/** This process's pid space (see Identity.hostId); stable for the life of the process. */
+export function hostId(): string {
+  if (cachedHostId !== undefined) return cachedHostId;
+  const parts = [hostname()];
+  try {
+    parts.push(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  } catch {
+    parts.push('-');
+  }
+  try {
+    // "pid:[4026531836]"
+    parts.push(readlinkSync('/proc/self/ns/pid').replace(/^pid:\[(\d+)\]$/, '$1'));
+  } catch {
+    parts.push('-');
+  }
+  cachedHostId = parts.join('/');
+  return cachedHostId;
 }
 
 /** Who this process is. `userInfo()` throws for uids without a passwd entry (containers): fall back to the environment. */
@@ -15,7 +42,7 @@ export function currentIdentity(): Identity {
   } catch {
     user = process.env.USER || process.env.USERNAME || process.env.LOGNAME || 'unknown';
   }
-  return { user, host: hostname(), pid: process.pid };
+  return { user, host: hostname(), pid: process.pid, hostId: hostId() };
 }
 
 /**
