@@ -10,6 +10,8 @@ export const ExitCode = {
   unreachable: 2,
   lockTimeout: 3,
   refused: 4,
+  /** `lock run`: the lock was lost while the command ran (forced, or taken over after a stall), so the run was not exclusive; the command was stopped. */
+  lockLost: 5,
   usage: 64,
 } as const;
 

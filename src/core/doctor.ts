@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { planCleanup, type CleanupOptions } from './cleanup';
@@ -128,8 +129,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
 
   try {
     await fsp.mkdir(opts.lockDir, { recursive: true });
-    const probe = join(opts.lockDir, `.doctor-${process.pid}`);
-    await fsp.writeFile(probe, 'ok');
+    // A random name, created exclusively: a planted file or symlink is never written through.
+    const probe = join(opts.lockDir, `.doctor-${randomBytes(8).toString('hex')}`);
+    await fsp.writeFile(probe, 'ok', { flag: 'wx' });
     await fsp.rm(probe, { force: true });
     checks.push({ name: 'lock folder', status: 'pass', detail: `${opts.lockDir} is writable` });
     const locks = await new LockManager({ dir: opts.lockDir }).status();

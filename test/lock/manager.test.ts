@@ -26,17 +26,29 @@ describe('LockManager (in process)', function () {
     return h;
   };
 
-  /** A lock left by a holder that crashed: the directory with an old mtime (no heartbeat since). */
-  const crashedLock = (name: string, ageMs: number, metadata?: string): void => {
+  /**
+   * A lock left by a holder that crashed: the directory with its generation's owner file, whose
+   * mtime (the heartbeat) is old. The token is the metadata's, when it has one.
+   */
+  const crashedLock = (name: string, ageMs: number, metadata?: string): string => {
+    let token = `crashed${Math.random().toString(16).slice(2)}`;
+    try {
+      token = (JSON.parse(metadata ?? '') as { holder: { token: string } }).holder.token ?? token;
+    } catch {
+      // no metadata, or corrupt: a token of our own
+    }
     mkdirSync(join(dir, `${name}.lock`));
+    const owner = join(dir, `${name}.lock`, `owner-${token}`);
+    writeFileSync(owner, '');
     const t = new Date(Date.now() - ageMs);
-    utimesSync(join(dir, `${name}.lock`), t, t);
+    utimesSync(owner, t, t);
     if (metadata !== undefined) writeFileSync(join(dir, `${name}.json`), metadata);
+    return owner;
   };
 
-  it('acquires, writes holder metadata as a sibling JSON (nothing inside the lock directory), and release removes both', async () => {
+  it('acquires, writes holder metadata as a sibling JSON (the lock directory holds only its owner file), and release removes both', async () => {
     const h = await acquire('test', { why: 'unit test' });
-    assert.deepEqual(readdirSync(join(dir, 'test.lock')), []);
+    assert.deepEqual(readdirSync(join(dir, 'test.lock')), [`owner-${h.token}`]);
     const meta = JSON.parse(readFileSync(join(dir, 'test.json'), 'utf8'));
     assert.equal(meta.holder.token, h.token);
     assert.equal(meta.holder.pid, process.pid);
@@ -161,13 +173,13 @@ describe('LockManager (in process)', function () {
   });
 
   it('never lets corrupt metadata make a lock unrecoverable: reported in status, taken over once stale', async () => {
-    crashedLock('test', 0, '{ this is not json');
+    const owner = crashedLock('test', 0, '{ this is not json');
     const [s] = await manager.status('test');
     assert.ok(s?.held);
     assert.equal(s.holder, undefined);
     assert.match(s.metadataProblem ?? '', /metadata unreadable: not JSON/);
     await assert.rejects(manager.acquire('test', { timeoutMs: 0 }), /held by an unknown holder \(no readable metadata\)/);
-    const lastBeat = statSync(join(dir, 'test.lock')).mtimeMs;
+    const lastBeat = statSync(owner).mtimeMs;
     const h = await acquire('test', { timeoutMs: 10_000 });
     const late = Date.now() - (lastBeat + STALE_MS);
     assert.ok(late <= manager.maxRetryMs + 500, `acquired ${late}ms after the lock went stale`);
@@ -191,8 +203,7 @@ describe('LockManager (in process)', function () {
     const t = new Date(Date.now() - STALE_MS - 500);
     utimesSync(join(dir, 'test.lock'), t, t);
     const h = await acquire('test', { timeoutMs: 0 });
-    assert.deepEqual(readdirSync(join(dir, 'test.lock')), []);
-    assert.ok(h.token);
+    assert.deepEqual(readdirSync(join(dir, 'test.lock')), [`owner-${h.token}`]);
   });
 
   it("respects a holder's longer stale period over the acquirer's shorter one", async () => {

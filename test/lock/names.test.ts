@@ -18,14 +18,13 @@ describe('lock names', () => {
     }
   });
 
-  it('keeps the metadata, events and gate as siblings of the lock directory, never inside it', () => {
+  it('keeps the metadata and events as siblings of the lock directory, never inside it', () => {
     const p = lockPaths('/locks', 'test');
     assert.deepEqual(p, {
       target: '/locks/test',
       lockDir: '/locks/test.lock',
       metadata: '/locks/test.json',
       events: '/locks/test.events.jsonl',
-      gate: '/locks/test.reclaim',
     });
   });
 

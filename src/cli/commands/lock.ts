@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
-import { constants as osConstants, hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { basename } from 'node:path';
 import {
   DEFAULT_LOCK_NAME,
   InvalidLockNameError,
   LockDirError,
   LockManager,
   LockTimeoutError,
+  hostId,
   isPidAlive,
+  isSameProcessAlive,
   type LockHandle,
   type LockStatus,
 } from '../../core/lock';
@@ -18,7 +22,7 @@ import { CliError, ExitCode, parse, parseDurationOption, printJson, type Command
 const USAGE = `docker-stability lock <subcommand> [options]
 
   status [--json] [--name N]                      every lock in the folder: holder, age, heartbeat, stale
-  run --name N --why "..." [--timeout S] -- <command> [args...]
+  run --name N --why "..." [--timeout S] [--lost-grace S] -- <command> [args...]
                                                   hold the lock while the command runs; exits with its code
   acquire --name N --why "..." [--timeout S]      hold it from a background keeper; prints the token
   release --name N [--token T]                    tell that keeper to let go
@@ -26,7 +30,9 @@ const USAGE = `docker-stability lock <subcommand> [options]
 
 Every subcommand takes --dir D (else DOCKER_STABILITY_LOCK_DIR, else the per-user lock folder)
 and --stale S (heartbeat age after which a holder is stale; default 10s). Durations: 30, 30s, 5m.
---timeout 0 tries once. Exit codes: 0 ok, 1 failure, 3 lock timeout, 64 usage.`;
+--timeout 0 tries once. --why defaults to the command's name. If the lock is lost while the
+command runs, run stops it (SIGTERM, SIGKILL after --lost-grace, default 5s) and exits 5.
+Exit codes: 0 ok, 1 failure, 3 lock timeout, 5 lock lost during run, 64 usage.`;
 
 const common = {
   dir: { type: 'string' },
@@ -37,12 +43,9 @@ const common = {
 const FORWARDED: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function manager(values: { dir?: string; stale?: string }): LockManager {
+  const staleMs = parseDurationOption(values.stale, 'stale');
   try {
-    return new LockManager({
-      dir: values.dir ?? defaultLockDir(),
-      staleMs: parseDurationOption(values.stale, 'stale'),
-      logger: stderrLogger(false),
-    });
+    return new LockManager({ dir: values.dir ?? defaultLockDir(), staleMs, logger: stderrLogger(false) });
   } catch (err) {
     throw new CliError(`--stale: ${(err as Error).message}`, ExitCode.usage);
   }
@@ -80,7 +83,7 @@ function statusLine(s: LockStatus): string {
     const f = s.lastForcedRelease;
     return `${s.name}: free${f ? ` (last forced release ${f.at} by ${f.by.user}@${f.by.host}: ${f.reason})` : ''}`;
   }
-  const state = s.stale ? `STALE (${s.staleReason})` : 'held';
+  const state = s.stale ? `STALE (${s.staleReason})` : s.holderStopped ? 'held (holder process stopped: resume or end it)' : 'held';
   const h = s.holder;
   const who = h
     ? `by ${h.user}@${h.host} pid ${h.pid}${h.keeper ? ' (keeper)' : ''} for ${formatDuration(s.ageMs ?? 0)}, heartbeat ${formatDuration(s.heartbeatAgeMs ?? 0)} ago${h.why ? `: ${h.why}` : ''}`
@@ -115,41 +118,87 @@ async function acquireInterruptibly(m: LockManager, name: string, why: string, t
   }
 }
 
+/** Signals that end `lock run`: the command's process group gets them first, then the lock is released. */
+const ENDING: NodeJS.Signals[] =
+  process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGABRT', 'SIGUSR2'];
+/** Passed on to the command as they are; the others (a crash of this process) end it with SIGTERM. */
+const PASSED_ON = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP']);
+const DEFAULT_LOST_GRACE_MS = 5_000;
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(process.platform === 'win32' ? pgid : -pgid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
   if (sep < 0 || sep === argv.length - 1) throw new CliError(`lock run needs a command after --\nusage: ${USAGE}`, ExitCode.usage);
-  const { values } = parse(argv.slice(0, sep), { options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' } } }, USAGE);
+  const { values } = parse(
+    argv.slice(0, sep),
+    { options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' }, 'lost-grace': { type: 'string' } } },
+    USAGE,
+  );
   const [cmd, ...args] = argv.slice(sep + 1) as [string, ...string[]];
   const m = manager(values);
   const name = lockName(values.name);
-  const handle = await acquireInterruptibly(m, name, values.why ?? [cmd, ...args].join(' '), parseDurationOption(values.timeout, 'timeout'));
-  handle.onCompromised((err) => process.stderr.write(`docker-stability: warning: lock "${name}" was lost while "${cmd}" runs: ${err.message}\n`));
+  const graceMs = parseDurationOption(values['lost-grace'], 'lost-grace') ?? DEFAULT_LOST_GRACE_MS;
+  // The command's name, not its argv: arguments can carry secrets into a shared folder.
+  const why = values.why ?? basename(cmd);
+  const handle = await acquireInterruptibly(m, name, why, parseDurationOption(values.timeout, 'timeout'));
+  let lost: Error | undefined;
+  let ending: NodeJS.Signals | undefined;
+  let child: ReturnType<typeof spawn> | undefined;
+  const stopGroup = (first: NodeJS.Signals): void => {
+    const pgid = child?.pid;
+    if (!pgid || child?.exitCode !== null || child.signalCode !== null) return;
+    signalGroup(pgid, first);
+    setTimeout(() => signalGroup(pgid, 'SIGKILL'), graceMs).unref();
+  };
+  handle.onCompromised((err) => {
+    lost = err;
+    process.stderr.write(
+      `docker-stability: lock "${name}" was lost while "${basename(cmd)}" ran (${err.message}); stopping it (exit ${ExitCode.lockLost}: the run was not exclusive)\n`,
+    );
+    stopGroup('SIGTERM');
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ending ??= signal;
+    stopGroup(PASSED_ON.has(signal) ? signal : 'SIGTERM');
+  };
+  for (const s of ENDING) process.on(s, onSignal);
   try {
-    const child = spawn(cmd, args, { stdio: 'inherit' });
-    // Ctrl-C and a closing terminal signal the whole foreground process group, the command
-    // included: forwarding those again would deliver them twice (a second SIGINT makes many test
-    // runners skip their teardown). Signals sent to this process alone are forwarded.
-    const viaTerminal = !!process.stdin.isTTY;
-    const forward = (signal: NodeJS.Signals): void => {
-      if (viaTerminal && signal !== 'SIGTERM') return;
-      child.kill(signal);
-    };
-    for (const s of FORWARDED) process.on(s, forward);
-    try {
-      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-        child.once('error', reject);
-        child.once('exit', (c, s) => resolve([c, s]));
+    // A process group of its own (on POSIX detached means setsid): the lock's holder lives while
+    // any process of it does, and a signal reaches the whole command, not only its first process.
+    child = spawn(cmd, args, { stdio: 'inherit', detached: process.platform !== 'win32' });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child?.once('error', reject);
+      child?.once('exit', (c, sig) => resolve([c, sig]));
+    });
+    if (child.pid !== undefined && process.platform !== 'win32') {
+      await handle.setProcessGroup(child.pid).catch((err: unknown) => {
+        process.stderr.write(`docker-stability: warning: could not record the command's process group: ${(err as Error).message}\n`);
       });
-      if (signal) return 128 + (osConstants.signals[signal] ?? 0);
-      return code ?? ExitCode.failure;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new CliError(`cannot run ${cmd}: ${code ?? (err as Error).message}`, code === 'ENOENT' ? 127 : 126);
-    } finally {
-      for (const s of FORWARDED) process.removeListener(s, forward);
     }
+    let code: number;
+    try {
+      const [c, sig] = await exited;
+      code = sig ? 128 + (osConstants.signals[sig] ?? 0) : (c ?? ExitCode.failure);
+    } catch (err) {
+      const errno = (err as NodeJS.ErrnoException).code;
+      throw new CliError(`cannot run ${cmd}: ${errno ?? (err as Error).message}`, errno === 'ENOENT' ? 127 : 126);
+    }
+    if (lost) return ExitCode.lockLost;
+    if (ending && !PASSED_ON.has(ending)) return 128 + (osConstants.signals[ending] ?? 0);
+    return code;
   } finally {
-    await handle.release();
+    for (const s of ENDING) process.removeListener(s, onSignal);
+    // A lock that cannot be removed (a read-only or vanished folder) is reported, not turned into the command's failure.
+    await handle.release().catch((err: unknown) => {
+      process.stderr.write(`docker-stability: warning: could not release lock "${name}": ${(err as Error).message}\n`);
+    });
   }
 }
 
@@ -229,10 +278,16 @@ async function release(argv: string[]): Promise<number> {
   });
   const h = s?.holder;
   if (!s?.held) throw new CliError(`lock "${name}" is not held`);
+  if (values.token !== undefined && values.token !== h?.token) {
+    // Our keeper lost it (stopped, killed, forced): whoever holds it now is not ours to release.
+    throw new CliError(`lock "${name}" is no longer held under that token (its keeper lost it); nothing was released`);
+  }
   if (!h) throw new CliError(`lock "${name}" has no readable holder (${s.metadataProblem}); use force-release`);
   if (!h.keeper) throw new CliError(`lock "${name}" is held by ${h.user}@${h.host} pid ${h.pid}, not by a keeper from \`lock acquire\`; use force-release`);
-  if (values.token !== undefined && values.token !== h.token) throw new CliError(`lock "${name}" is held under another token (keeper pid ${h.pid})`);
-  if (h.host !== hostname()) throw new CliError(`lock "${name}" is kept on host ${h.host}: run release there, or force-release`);
+  if (h.hostId !== hostId()) throw new CliError(`lock "${name}" is kept on host ${h.host} (another host or pid namespace): run release there, or force-release`);
+  if (!isOurKeeper(h.pid, h.pidStart)) {
+    throw new CliError(`lock "${name}": pid ${h.pid} is not the keeper that took it (it ended, or the metadata names another process); nothing was signalled`);
+  }
   // POSIX: the keeper releases on SIGTERM. Windows: this ends it at once, and the dead pid makes the lock stale.
   try {
     process.kill(h.pid, 'SIGTERM');
@@ -254,6 +309,24 @@ async function release(argv: string[]): Promise<number> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new CliError(`keeper pid ${h.pid} did not release lock "${name}" within 5s`);
+}
+
+/**
+ * The lock folder may be shared and writable by others, so the pid in its metadata is untrusted:
+ * signal it only if it is the very process that recorded itself (same start time) and is a keeper
+ * of ours by its command line.
+ */
+function isOurKeeper(pid: number, pidStart: string | undefined): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid) return false;
+  if (process.platform === 'win32') return isPidAlive(pid) === true;
+  if (pidStart === undefined || isSameProcessAlive(pid, pidStart) !== true) return false;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const at = argv.indexOf('lock');
+    return at >= 0 && argv[at + 1] === 'keep';
+  } catch {
+    return false;
+  }
 }
 
 async function forceRelease(argv: string[]): Promise<number> {

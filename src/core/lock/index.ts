@@ -12,5 +12,5 @@ export {
 } from './manager';
 export type { LockHolder, LockTakeover, HolderSummary, LockEvent, LockMetadata } from './metadata';
 export { DEFAULT_LOCK_NAME, InvalidLockNameError, validateLockName, lockPaths, type LockPaths } from './names';
-export { isPidAlive, currentIdentity, type Identity } from './process';
+export { isPidAlive, isSameProcessAlive, currentIdentity, hostId, type Identity } from './process';
 export type { Unsubscribe } from '../monitor/types';

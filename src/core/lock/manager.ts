@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { promises as fsp, type Stats } from 'node:fs';
 import * as lockfile from 'proper-lockfile';
@@ -9,7 +8,7 @@ import type { Unsubscribe } from '../monitor/types';
 import { defaultLockDir } from '../paths';
 import { formatDuration } from '../util/duration';
 import { FifoTurns, TurnTimeout } from './fifo';
-import { GATE_BUSY, withGate } from './gate';
+import { disown, lockfileFs, own, readGeneration, removeGeneration, removeUnowned, type Generation } from './generation';
 import {
   appendEvent,
   lastEvent,
@@ -23,7 +22,7 @@ import {
   type MetadataRead,
 } from './metadata';
 import { lockNameOfEntry, lockPaths, validateLockName, type LockPaths } from './names';
-import { currentIdentity, isPidAlive } from './process';
+import { currentIdentity, hostId, isGroupAlive, isPidAlive, isSameProcessAlive, processStartTime, processState } from './process';
 import { releaseOnSignal } from './signals';
 import { ReleaseWaker } from './wake';
 
@@ -71,6 +70,8 @@ export interface LockStatus {
   metadataProblem?: string;
   /** The most recent forced release of this lock, if any was recorded. */
   lastForcedRelease?: LockEvent;
+  /** The holder runs on this host and is stopped (SIGSTOP, Ctrl-Z): it keeps the lock until resumed or ended. */
+  holderStopped?: boolean;
 }
 
 export interface LockHandle {
@@ -79,7 +80,12 @@ export interface LockHandle {
   /** True once the lock was lost while held; release() then touches nothing on disk. */
   readonly compromised: boolean;
   onCompromised(cb: (err: Error) => void): Unsubscribe;
-  /** Releases the lock; safe to call more than once. */
+  /**
+   * Records the process group of a command run under the lock: on this host the lock then stays
+   * held while any process of that group lives, even if this process is killed or paused.
+   */
+  setProcessGroup(pgid: number): Promise<void>;
+  /** Releases the lock (only the generation this handle took); safe to call more than once. */
   release(): Promise<void>;
 }
 
@@ -109,43 +115,6 @@ export class LockDirError extends Error {
 /** Turns inside this process, shared by every LockManager so two managers on one folder also queue. */
 const turns = new FifoTurns();
 
-/** The fs calls proper-lockfile makes (a plain object: module namespaces have getter-only properties). */
-function lockfileFs() {
-  return { mkdir: fs.mkdir, stat: fs.stat, utimes: fs.utimes, rmdir: fs.rmdir, rmdirSync: fs.rmdirSync, realpath: fs.realpath };
-}
-
-interface Reclaim {
-  reclaim(): Promise<void>;
-}
-const reclaiming = new Map<string, Reclaim>();
-/**
- * proper-lockfile removes a lock directory it finds stale with a plain rmdir, racing other
- * reclaimers (proper-lockfile #121). We hand it an fs whose rmdir, while one of our acquisitions
- * is in flight for that directory, re-checks staleness under a gate before removing anything.
- * Outside an acquisition (unlock, exit cleanup) rmdir is the plain one.
- */
-const guardedFs = {
-  ...lockfileFs(),
-  rmdir(path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void): void {
-    const job = reclaiming.get(String(path));
-    if (!job) return fs.rmdir(path, cb);
-    job.reclaim().then(
-      () => cb(null),
-      (err: NodeJS.ErrnoException) => cb(err),
-    );
-  },
-};
-
-/** proper-lockfile's own error for a held lock; our acquisition loop treats it as "retry later". */
-function lockedError(): NodeJS.ErrnoException {
-  return Object.assign(new Error('Lock file is already being held'), { code: 'ELOCKED' });
-}
-
-/** Identifies one lock directory: a removed and recreated directory gets a new birth time (and usually inode). */
-function lockIdOf(st: Stats): string {
-  return `${st.ino}:${st.birthtimeMs}`;
-}
-
 function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -156,16 +125,40 @@ function describeHolder(h: Pick<LockHolder, 'user' | 'host' | 'pid' | 'why'>): s
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** How long a forced release waits for a holder's command group to end after SIGTERM, before SIGKILL. */
+const FORCE_TERM_GRACE_MS = 5_000;
+
+/** The metadata of the generation on disk, when it is that generation's (a dead holder's leftover is not). */
+function metaOf(gen: Generation, read: MetadataRead): LockMetadata | undefined {
+  return gen.state === 'held' && read.state === 'ok' && read.meta.holder.token === gen.token ? read.meta : undefined;
+}
+
+/**
+ * Whether the holder's processes run, judged only by a process in the holder's own pid space
+ * (same host, boot and pid namespace): the holder lives while its process or its command's
+ * process group does, whatever its heartbeat says (a paused wrapper whose command still runs
+ * keeps the lock). Undefined when this process cannot tell: then the heartbeat decides.
+ */
+function holderAlive(h: LockHolder): boolean | undefined {
+  if (h.hostId === undefined || h.hostId !== hostId()) return undefined;
+  const own = isSameProcessAlive(h.pid, h.pidStart);
+  if (own === true) return true;
+  if (h.pgid !== undefined && isGroupAlive(h.pgid) !== false) return true;
+  return own;
+}
+
 class Handle implements LockHandle {
   compromised = false;
   private readonly callbacks = new Set<(err: Error) => void>();
   private released?: Promise<void>;
   unlock?: () => Promise<void>;
+  holder?: LockHolder;
 
   constructor(
     readonly name: string,
     readonly token: string,
     private readonly paths: LockPaths,
+    private readonly staleMs: number,
     private readonly endTurn: () => void,
     private readonly logger: Logger,
   ) {}
@@ -189,6 +182,14 @@ class Handle implements LockHandle {
     }
   }
 
+  async setProcessGroup(pgid: number): Promise<void> {
+    if (!this.holder || this.compromised || this.released) return;
+    if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new RangeError(`not a process group: ${pgid}`);
+    const pgidStart = processStartTime(pgid);
+    this.holder = { ...this.holder, pgid, ...(pgidStart !== undefined ? { pgidStart } : {}) };
+    await writeHolder(this.paths, this.name, this.staleMs, this.holder, this.logger);
+  }
+
   release(): Promise<void> {
     this.released ??= this.doRelease();
     return this.released;
@@ -197,18 +198,30 @@ class Handle implements LockHandle {
   private async doRelease(): Promise<void> {
     try {
       if (this.compromised) return;
-      // Metadata first: once the directory is gone a new holder may write its own.
-      const read = await readMetadata(this.paths.metadata);
-      if (read.state === 'ok' && read.meta.holder.token === this.token) await fsp.rm(this.paths.metadata, { force: true });
       try {
+        // Removes our generation only (generation.ts): never a lock someone else holds now.
         await this.unlock?.();
       } catch (err) {
-        // Released or compromised meanwhile: nothing of ours is left to remove.
         if (!['ERELEASED', 'ENOTACQUIRED', 'ENOENT'].includes(errCode(err) ?? '')) throw err;
       }
+      // The metadata last: a lock that could not be removed keeps saying who holds it.
+      const read = await readMetadata(this.paths.metadata);
+      if (read.state === 'ok' && read.meta.holder.token === this.token) await fsp.rm(this.paths.metadata, { force: true });
     } finally {
+      disown(this.paths.lockDir, this.token);
       this.endTurn();
     }
+  }
+}
+
+/** Writes the holder's metadata; a path others made unusable (a directory, a foreign file) costs only the who/why. */
+async function writeHolder(paths: LockPaths, name: string, staleMs: number, holder: LockHolder, logger: Logger): Promise<boolean> {
+  try {
+    await writeMetadata(paths.metadata, { version: 1, name, lockId: holder.token, staleMs, holder });
+    return true;
+  } catch (err) {
+    logger.warn(`lock "${name}": could not write ${paths.metadata} (${errCode(err) ?? (err as Error).message}); others will see an unknown holder`);
+    return false;
   }
 }
 
@@ -297,8 +310,10 @@ export class LockManager {
 
   /**
    * Removes a lock held by someone else. With `staleOnly` (the default) only a stale one; with
-   * `staleOnly: false` also a live one, whose holder is then told its lock was compromised (at its
-   * next heartbeat). Who forced it and why is appended to `<name>.events.jsonl`.
+   * `staleOnly: false` also a live one. A live holder on this host whose command runs in a process
+   * group of its own (`lock run`) has that group ended first (SIGTERM, then SIGKILL after 5 s), so
+   * the next holder never overlaps it; a holder elsewhere is told at its next heartbeat. Only the
+   * generation judged is removed. Who forced it and why is appended to `<name>.events.jsonl`.
    */
   async forceRelease(
     name: string,
@@ -306,40 +321,65 @@ export class LockManager {
   ): Promise<{ released: boolean; previous?: LockHolder; reason: string }> {
     const paths = lockPaths(this.dir, name);
     const staleOnly = opts.staleOnly ?? true;
-    for (let i = 0; i < 100; i++) {
-      const outcome = await this.gate(paths, async () => {
-        const status = await this.statusOf(validateLockName(name));
-        if (!status.held) {
-          const leftover = (await readMetadata(paths.metadata)).state !== 'missing';
-          if (leftover) await fsp.rm(paths.metadata, { force: true });
-          return { released: false, reason: `lock "${name}" is not held${leftover ? ' (removed leftover metadata)' : ''}` };
-        }
-        const previous = status.holder;
-        if (staleOnly && !status.stale) {
-          const who = previous ? `${describeHolder(previous)} for ${formatDuration(status.ageMs ?? 0)}` : 'an unknown holder';
-          return {
-            released: false,
-            previous,
-            reason: `lock "${name}" is held by ${who} and is not stale (heartbeat ${formatDuration(status.heartbeatAgeMs ?? 0)} ago)`,
-          };
-        }
-        await fsp.rm(paths.lockDir, { recursive: true, force: true });
-        await fsp.rm(paths.metadata, { force: true });
-        const reason = status.stale ? `stale: ${status.staleReason}` : 'forced while the holder was alive';
-        await this.record(paths, {
-          type: 'forced-release',
-          at: new Date().toISOString(),
-          by: currentIdentity(),
-          reason: opts.why ?? reason,
-          previous: previous && summarize(previous),
-        });
-        this.logger.info(`force-released lock "${name}" (${reason})`);
-        return { released: true, previous, reason };
-      });
-      if (outcome !== GATE_BUSY) return outcome;
-      await sleep(20 + Math.random() * 30);
+    const [gen, read] = await this.inspect(paths);
+    if (gen.state === 'free') {
+      const leftover = read.state !== 'missing' || (await isPlanted(paths.metadata));
+      if (leftover) await this.removeMetadata(paths);
+      return { released: false, reason: `lock "${name}" is not held${leftover ? ' (removed leftover metadata)' : ''}` };
     }
-    throw new Error(`lock "${name}": another process kept reclaiming it; try again`);
+    const meta = metaOf(gen, read);
+    const previous = meta?.holder;
+    const staleReason = this.staleReason(gen, meta);
+    if (staleOnly && !staleReason) {
+      const status = await this.statusOf(name);
+      const who = previous ? `${describeHolder(previous)} for ${formatDuration(status.ageMs ?? 0)}` : 'an unknown holder';
+      return {
+        released: false,
+        previous,
+        reason: `lock "${name}" is held by ${who} and is not stale (heartbeat ${formatDuration(status.heartbeatAgeMs ?? 0)} ago)`,
+      };
+    }
+    if (!staleReason && previous) await this.endHolderGroup(previous);
+    if (gen.state === 'held') await removeGeneration(paths.lockDir, gen.token);
+    else await removeUnowned(paths.lockDir, gen);
+    if (meta || read.state !== 'ok') await this.removeMetadata(paths);
+    const reason = staleReason ? `stale: ${staleReason}` : 'forced while the holder was alive';
+    await this.record(paths, {
+      type: 'forced-release',
+      at: new Date().toISOString(),
+      by: currentIdentity(),
+      reason: opts.why ?? reason,
+      previous: previous && summarize(previous),
+    });
+    this.logger.info(`force-released lock "${name}" (${reason})`);
+    return { released: true, previous, reason };
+  }
+
+  /** Ends a live holder's command group on this host (verified by its recorded start time), waiting until it is gone. */
+  private async endHolderGroup(h: LockHolder): Promise<void> {
+    if (h.pgid === undefined || h.hostId !== hostId()) return;
+    if (h.pgidStart !== undefined && isPidAlive(h.pgid) && processStartTime(h.pgid) !== h.pgidStart) return;
+    const signal = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-(h.pgid as number), sig);
+      } catch {
+        // gone already
+      }
+    };
+    signal('SIGTERM');
+    const deadline = Date.now() + FORCE_TERM_GRACE_MS;
+    while (isGroupAlive(h.pgid) && Date.now() < deadline) await sleep(50);
+    if (isGroupAlive(h.pgid)) {
+      signal('SIGKILL');
+      const hard = Date.now() + 2_000;
+      while (isGroupAlive(h.pgid) && Date.now() < hard) await sleep(20);
+    }
+  }
+
+  private async removeMetadata(paths: LockPaths): Promise<void> {
+    // rm, recursive: a directory planted at the metadata path must not make the lock unusable.
+    // (rm removes a symlink itself, never what it points to.)
+    await fsp.rm(paths.metadata, { recursive: true, force: true });
   }
 
   private async names(): Promise<string[]> {
@@ -358,27 +398,36 @@ export class LockManager {
     return [...names].sort();
   }
 
+  private async inspect(paths: LockPaths): Promise<[Generation, MetadataRead]> {
+    try {
+      return await Promise.all([readGeneration(paths.lockDir), readMetadata(paths.metadata)]);
+    } catch (err) {
+      throw new LockDirError(`cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
+    }
+  }
+
   private async statusOf(name: string): Promise<LockStatus> {
     const paths = lockPaths(this.dir, name);
-    const [st, read, forced] = await Promise.all([
-      this.statLockDir(paths),
-      readMetadata(paths.metadata),
-      lastEvent(paths.events, 'forced-release'),
-    ]);
+    const [[gen, read], forced] = await Promise.all([this.inspect(paths), lastEvent(paths.events, 'forced-release')]);
     const base: LockStatus = { name, held: false, stale: false, ...(forced ? { lastForcedRelease: forced } : {}) };
-    if (!st) return base;
+    if (gen.state === 'free') return base;
     const now = Date.now();
     const status: LockStatus = { ...base, held: true };
     // probe() sets the first mtime up to a second ahead: never report a negative age.
-    status.heartbeatAgeMs = Math.max(0, now - st.mtimeMs);
-    if (read.state === 'ok') {
-      status.holder = { ...read.meta.holder, heartbeatAt: new Date(Math.min(st.mtimeMs, now)).toISOString() };
-      const acquired = Date.parse(read.meta.holder.acquiredAt);
+    status.heartbeatAgeMs = Math.max(0, now - gen.heartbeatMs);
+    const meta = metaOf(gen, read);
+    if (meta) {
+      status.holder = { ...meta.holder, heartbeatAt: new Date(Math.min(gen.heartbeatMs, now)).toISOString() };
+      const acquired = Date.parse(meta.holder.acquiredAt);
       if (Number.isFinite(acquired)) status.ageMs = Math.max(0, now - acquired);
+      if (holderAlive(meta.holder) && processState(meta.holder.pid) === 'T') status.holderStopped = true;
+    } else if (gen.state === 'unowned') {
+      status.metadataProblem = 'no owner in the lock directory: being taken or released, or left by a crash';
     } else {
-      status.metadataProblem = read.state === 'missing' ? 'no metadata: holder unknown' : `metadata unreadable: ${read.error}`;
+      status.metadataProblem =
+        read.state === 'missing' || read.state === 'ok' ? 'no metadata: holder unknown' : `metadata unreadable: ${read.error}`;
     }
-    const reason = this.staleReason(st, read);
+    const reason = this.staleReason(gen, meta);
     if (reason) {
       status.stale = true;
       status.staleReason = reason;
@@ -387,88 +436,63 @@ export class LockManager {
   }
 
   /** Why a held lock is stale, or undefined when it is live. */
-  private staleReason(st: Stats, read: MetadataRead): string | undefined {
-    const staleMs = Math.max(this.staleMs, read.state === 'ok' ? read.meta.staleMs : 0);
-    const age = Date.now() - st.mtimeMs;
-    if (age > staleMs) return `heartbeat stopped ${formatDuration(age)} ago (stale after ${formatDuration(staleMs)})`;
-    if (read.state === 'ok' && this.holderIsDead(read.meta, st)) {
-      return `holder pid ${read.meta.holder.pid} is no longer running on ${read.meta.holder.host}`;
+  private staleReason(gen: Exclude<Generation, { state: 'free' }>, meta: LockMetadata | undefined): string | undefined {
+    if (meta) {
+      const alive = holderAlive(meta.holder);
+      if (alive === true) return undefined;
+      if (alive === false) {
+        const group = meta.holder.pgid !== undefined ? ` (nor its command's process group ${meta.holder.pgid})` : '';
+        return `holder pid ${meta.holder.pid} is no longer running on ${meta.holder.host}${group}`;
+      }
     }
+    const staleMs = Math.max(this.staleMs, meta?.staleMs ?? 0);
+    const age = Date.now() - gen.heartbeatMs;
+    if (age > staleMs) return `heartbeat stopped ${formatDuration(age)} ago (stale after ${formatDuration(staleMs)})`;
     return undefined;
   }
 
-  /**
-   * A holder on this host whose pid is gone, provided the metadata belongs to this very lock
-   * directory: right after a takeover the directory is new while the metadata may still name the
-   * dead previous holder, and that must not make the new holder look dead.
-   */
-  private holderIsDead(meta: LockMetadata, st: Stats): boolean {
-    return (
-      meta.holder.host === currentIdentity().host && meta.lockId === lockIdOf(st) && isPidAlive(meta.holder.pid) === false
-    );
-  }
-
-  private async statLockDir(paths: LockPaths): Promise<Stats | undefined> {
-    try {
-      return await fsp.stat(paths.lockDir);
-    } catch (err) {
-      if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return undefined;
-      throw new LockDirError(`cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
-    }
-  }
-
   private async ensureDir(): Promise<void> {
+    let st: Stats;
     try {
       await fsp.mkdir(this.dir, { recursive: true });
+      st = await fsp.stat(this.dir);
     } catch (err) {
       throw new LockDirError(`cannot create lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
     }
-  }
-
-  private gate<T>(paths: LockPaths, fn: () => Promise<T>): Promise<T | typeof GATE_BUSY> {
-    return withGate(paths.gate, fn);
+    const problem = unsafeFolder(st);
+    if (problem) throw new LockDirError(`lock folder ${this.dir} ${problem}`, 'EUNSAFE');
   }
 
   /** One try: take the lock (reclaiming it if stale), write metadata, verify we own it. */
   private async attempt(name: string, paths: LockPaths, opts: AcquireOptions, endTurn: () => void): Promise<Attempt> {
-    const token = randomUUID();
-    const handle = new Handle(name, token, paths, endTurn, this.logger);
-    if (opts.onCompromised) handle.onCompromised(opts.onCompromised);
     let takeover: LockTakeover | undefined;
-    reclaiming.set(paths.lockDir, {
-      reclaim: async () => {
-        const outcome = await this.reclaimStale(paths);
-        if (outcome === 'fresh' || outcome === GATE_BUSY) throw lockedError();
-        if (outcome !== 'gone') takeover = outcome;
-      },
-    });
-    try {
-      for (let tries = 0; ; tries++) {
-        try {
-          handle.unlock = await lockfile.lock(paths.target, {
-            stale: this.staleMs,
-            realpath: false,
-            retries: 0,
-            lockfilePath: paths.lockDir,
-            fs: guardedFs,
-            onCompromised: (err) => handle.compromise(err),
-          });
-          break;
-        } catch (err) {
-          if (errCode(err) !== 'ELOCKED') throw this.dirError(err);
-          if (tries > 0) return { kind: 'busy' };
-          const dead = await this.reclaimDead(paths);
-          if (!dead) return { kind: 'busy' };
-          takeover = dead;
-        }
+    for (let tries = 0; ; tries++) {
+      const token = randomUUID();
+      const handle = new Handle(name, token, paths, this.staleMs, endTurn, this.logger);
+      if (opts.onCompromised) handle.onCompromised(opts.onCompromised);
+      own(paths.lockDir, token);
+      try {
+        handle.unlock = await lockfile.lock(paths.target, {
+          stale: this.staleMs,
+          realpath: false,
+          retries: 0,
+          lockfilePath: paths.lockDir,
+          fs: lockfileFs,
+          onCompromised: (err) => handle.compromise(err),
+        });
+      } catch (err) {
+        disown(paths.lockDir, token);
+        if (errCode(err) !== 'ELOCKED') throw this.dirError(err);
+        if (tries > 0) return { kind: 'busy' };
+        takeover = await this.reclaimIfStale(paths);
+        if (!takeover) return { kind: 'busy' };
+        continue;
       }
-    } finally {
-      reclaiming.delete(paths.lockDir);
+      return this.claim(name, paths, handle, opts, takeover);
     }
-    return this.claim(name, paths, handle, opts, takeover);
   }
 
-  /** Writes our metadata, then checks that the lock directory and the metadata are still ours. */
+  /** Writes our metadata, then checks that the generation on disk is still ours. */
   private async claim(
     name: string,
     paths: LockPaths,
@@ -478,78 +502,53 @@ export class LockManager {
   ): Promise<Attempt> {
     const me = currentIdentity();
     const now = new Date().toISOString();
-    const holder: LockHolder = {
+    const pidStart = processStartTime(me.pid);
+    handle.holder = {
       ...me,
       why: opts.why ?? '',
       acquiredAt: now,
       heartbeatAt: now,
       token: handle.token,
+      ...(pidStart !== undefined ? { pidStart } : {}),
       ...(takeover ? { takeover } : {}),
       ...(opts.keeper ? { keeper: true } : {}),
     };
-    let lockId: string;
-    try {
-      lockId = lockIdOf(await fsp.stat(paths.lockDir));
-      await writeMetadata(paths.metadata, { version: 1, name, lockId, staleMs: this.staleMs, holder });
-    } catch (err) {
-      await handle.unlock?.().catch(() => undefined);
-      throw this.dirError(err);
-    }
-    const [check, st] = await Promise.all([readMetadata(paths.metadata), this.statLockDir(paths)]);
-    if (check.state !== 'ok' || check.meta.holder.token !== handle.token || !st || lockIdOf(st) !== lockId) {
-      // Someone else reclaimed the same lock between our mkdir and now: it is theirs. Drop ours
-      // without removing anything (the directory on disk is not ours any more).
-      this.logger.warn(`lock "${name}": lost a race for the lock after acquiring it; retrying`);
-      await abandon(paths);
+    await writeHolder(paths, name, this.staleMs, handle.holder, this.logger);
+    const gen = await readGeneration(paths.lockDir).catch(() => undefined);
+    if (gen?.state !== 'held' || gen.token !== handle.token) {
+      // Reclaimed from under us between our mkdir and now (a stall longer than the stale
+      // period): it is someone else's now. Forget ours without removing anything.
+      this.logger.warn(`lock "${name}": lost the lock right after taking it; retrying`);
+      await abandon(paths, handle.token);
       return { kind: 'busy' };
     }
-    if (takeover) {
-      this.logger.info(`lock "${name}" taken over: ${takeover.reason}`);
-      await this.record(paths, { type: 'takeover', at: takeover.at, by: me, reason: takeover.reason, previous: takeover.previous });
-    }
+    if (takeover) this.logger.info(`lock "${name}" taken over: ${takeover.reason}`);
     return { kind: 'acquired', handle };
   }
 
   /**
-   * proper-lockfile found the directory stale by mtime: re-check under the gate and remove it
-   * only if it still is. Returns the takeover, 'gone' when it vanished meanwhile, 'fresh' when a
-   * heartbeat or a new holder made it live again, GATE_BUSY when another reclaimer is at work.
+   * The lock is held: if its holder is stale or dead, remove exactly the generation judged
+   * (fenced: a newer holder is never touched, however long this process stalls in between) and
+   * record the takeover, whoever then wins the lock.
    */
-  private reclaimStale(paths: LockPaths): Promise<LockTakeover | 'gone' | 'fresh' | typeof GATE_BUSY> {
-    return this.gate(paths, async (): Promise<LockTakeover | 'gone' | 'fresh'> => {
-      const st = await this.statLockDir(paths);
-      if (!st) return 'gone';
-      const read = await readMetadata(paths.metadata);
-      const staleMs = Math.max(this.staleMs, read.state === 'ok' ? read.meta.staleMs : 0);
-      const age = Date.now() - st.mtimeMs;
-      if (age <= staleMs) return 'fresh';
-      // rm, not rmdir: a stray file inside the directory must not make the lock unrecoverable.
-      await fsp.rm(paths.lockDir, { recursive: true, force: true });
-      return {
-        at: new Date().toISOString(),
-        reason: `heartbeat stopped ${formatDuration(age)} ago (stale after ${formatDuration(staleMs)})`,
-        ...(read.state === 'ok' ? { previous: summarize(read.meta.holder) } : {}),
-      };
-    });
-  }
-
-  /** The lock is held by a pid that no longer runs on this host: remove it under the gate. */
-  private async reclaimDead(paths: LockPaths): Promise<LockTakeover | undefined> {
-    const first = await readMetadata(paths.metadata);
-    if (first.state !== 'ok' || first.meta.holder.host !== currentIdentity().host) return undefined;
-    if (isPidAlive(first.meta.holder.pid) !== false) return undefined;
-    const outcome = await this.gate(paths, async () => {
-      const [st, read] = await Promise.all([this.statLockDir(paths), readMetadata(paths.metadata)]);
-      if (!st || read.state !== 'ok' || read.meta.holder.token !== first.meta.holder.token) return undefined;
-      if (!this.holderIsDead(read.meta, st)) return undefined;
-      await fsp.rm(paths.lockDir, { recursive: true, force: true });
-      return {
-        at: new Date().toISOString(),
-        reason: `holder pid ${read.meta.holder.pid} is no longer running on ${read.meta.holder.host}`,
-        previous: summarize(read.meta.holder),
-      };
-    });
-    return outcome === GATE_BUSY ? undefined : outcome;
+  private async reclaimIfStale(paths: LockPaths): Promise<LockTakeover | undefined> {
+    const [gen, read] = await this.inspect(paths);
+    if (gen.state === 'free') return { at: new Date().toISOString(), reason: 'released meanwhile' };
+    const meta = metaOf(gen, read);
+    const reason = this.staleReason(gen, meta);
+    if (!reason) return undefined;
+    if (gen.state === 'held') {
+      if (!(await removeGeneration(paths.lockDir, gen.token).catch((err: unknown) => Promise.reject(this.dirError(err))))) return undefined;
+    } else {
+      await removeUnowned(paths.lockDir, gen).catch((err: unknown) => Promise.reject(this.dirError(err)));
+    }
+    const takeover: LockTakeover = {
+      at: new Date().toISOString(),
+      reason,
+      ...(meta ? { previous: summarize(meta.holder) } : {}),
+    };
+    await this.record(paths, { type: 'takeover', at: takeover.at, by: currentIdentity(), reason, previous: takeover.previous });
+    return takeover;
   }
 
   private async record(paths: LockPaths, event: LockEvent): Promise<void> {
@@ -583,10 +582,29 @@ export class LockManager {
   }
 }
 
+/**
+ * A folder others can write into can be used against its users (planted files, removed locks)
+ * unless it is sticky (others cannot remove or rename what is ours) or a setgid team folder.
+ */
+function unsafeFolder(st: Stats): string | undefined {
+  if (process.platform === 'win32' || !st.isDirectory()) return undefined;
+  const sticky = (st.mode & 0o1000) !== 0;
+  const setgid = (st.mode & 0o2000) !== 0;
+  if (st.mode & 0o002 && !sticky) return 'is writable by every user and not sticky: run chmod o-w (or chmod +t) on it';
+  if (st.mode & 0o020 && !sticky && !setgid) return 'is group-writable but neither setgid nor sticky: run chmod g+s (a team folder) or g-w on it';
+  return undefined;
+}
+
+/** Something other than a regular file (a directory, FIFO, symlink) planted at a path. */
+async function isPlanted(file: string): Promise<boolean> {
+  const st = await fsp.lstat(file).catch(() => undefined);
+  return !!st && !st.isFile();
+}
+
 /** An fs whose rmdir removes nothing: unlocking with it only makes proper-lockfile forget the lock. */
 const forgetFs = {
-  ...lockfileFs(),
-  rmdir(_path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void): void {
+  ...lockfileFs,
+  rmdir(_path: string, cb: (err: NodeJS.ErrnoException | null) => void): void {
     cb(null);
   },
 };
@@ -595,6 +613,7 @@ const forgetFs = {
  * Forgets a lock proper-lockfile still tracks, without touching the disk: stops its heartbeat and
  * keeps its exit hook from removing a directory that now belongs to someone else.
  */
-async function abandon(paths: LockPaths): Promise<void> {
+async function abandon(paths: LockPaths, token: string): Promise<void> {
+  disown(paths.lockDir, token);
   await lockfile.unlock(paths.target, { realpath: false, lockfilePath: paths.lockDir, fs: forgetFs }).catch(() => undefined);
 }

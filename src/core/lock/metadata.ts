@@ -1,5 +1,4 @@
-import { promises as fsp } from 'node:fs';
-import { readFileIfExists, writeFileAtomic } from '../util/fs';
+import { appendRegularFile, readRegularFile, writeFileAtomic } from '../util/fs';
 import type { Identity } from './process';
 
 /** The holder fields that describe a previous holder in takeover and force-release records. */
@@ -35,13 +34,21 @@ export interface LockHolder {
   takeover?: LockTakeover;
   /** A background keeper started by `lock acquire` holds it (so `lock release` may ask it to let go). */
   keeper?: boolean;
+  /** The holder's pid space (Identity.hostId): only a process in the same one judges `pid` and `pgid`. */
+  hostId?: string;
+  /** When `pid` started (processStartTime), so a reused pid is not taken for the holder. */
+  pidStart?: string;
+  /** The process group of the command run under the lock (`lock run`): the holder lives while it does. */
+  pgid?: number;
+  /** When the group's leader started. */
+  pgidStart?: string;
 }
 
 /** The sibling `<name>.json` file. */
 export interface LockMetadata {
   version: 1;
   name: string;
-  /** Identity of the lock directory this metadata belongs to (inode and birth time). */
+  /** The generation (fencing token) of the lock directory this metadata belongs to: equal to holder.token. */
   lockId: string;
   /** The holder's stale period: a reclaimer never uses a shorter one than the holder heartbeats for. */
   staleMs: number;
@@ -54,6 +61,9 @@ export type MetadataRead =
   | { state: 'corrupt'; error: string };
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** Real metadata is under 1 KB; a lock folder may be shared, so anything much larger is refused unread. */
+const MAX_METADATA_BYTES = 64 * 1024;
 
 /** Parses and checks a metadata file's text; throws a descriptive error for anything malformed. */
 export function parseMetadata(text: string): LockMetadata {
@@ -74,6 +84,10 @@ export function parseMetadata(text: string): LockMetadata {
     if (!isString(h[key])) throw new Error(`holder.${key} missing`);
   }
   if (!Number.isSafeInteger(h.pid)) throw new Error('holder.pid missing');
+  if (h.hostId !== undefined && !isString(h.hostId)) throw new Error('holder.hostId is not a string');
+  if (h.pidStart !== undefined && !isString(h.pidStart)) throw new Error('holder.pidStart is not a string');
+  if (h.pgid !== undefined && !(Number.isSafeInteger(h.pgid) && h.pgid > 1)) throw new Error('holder.pgid is not a process group');
+  if (h.pgidStart !== undefined && !isString(h.pgidStart)) throw new Error('holder.pgidStart is not a string');
   return m as LockMetadata;
 }
 
@@ -81,9 +95,10 @@ export function parseMetadata(text: string): LockMetadata {
 export async function readMetadata(file: string): Promise<MetadataRead> {
   let text: string | undefined;
   try {
-    text = await readFileIfExists(file);
+    text = await readRegularFile(file, MAX_METADATA_BYTES);
   } catch (err) {
-    return { state: 'corrupt', error: `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    const e = err as NodeJS.ErrnoException;
+    return { state: 'corrupt', error: `unreadable (${e.code && !e.message.includes(' ') ? e.code : e.message})` };
   }
   if (text === undefined) return { state: 'missing' };
   try {
@@ -122,10 +137,11 @@ const KEEP_EVENTS = 100;
  * log is a record for people, the lock never depends on it.
  */
 export async function appendEvent(file: string, event: LockEvent): Promise<void> {
-  await fsp.appendFile(file, JSON.stringify(event) + '\n');
-  const { size } = await fsp.stat(file);
-  if (size > MAX_EVENTS_BYTES) {
-    const lines = (await fsp.readFile(file, 'utf8')).split('\n').filter(Boolean);
+  await appendRegularFile(file, JSON.stringify(event) + '\n');
+  // A log grown far past the cap (by hand, or by a hostile writer) is started afresh, not read.
+  const text = await readRegularFile(file, MAX_EVENTS_BYTES * 4).catch((err: NodeJS.ErrnoException) => (err.code === 'EFBIG' ? '' : undefined));
+  if (text !== undefined && (text === '' || text.length > MAX_EVENTS_BYTES)) {
+    const lines = text.split('\n').filter(Boolean);
     await writeFileAtomic(file, lines.slice(-KEEP_EVENTS).join('\n') + '\n');
   }
 }
@@ -134,7 +150,7 @@ export async function appendEvent(file: string, event: LockEvent): Promise<void>
 export async function lastEvent(file: string, type: LockEvent['type']): Promise<LockEvent | undefined> {
   let text: string | undefined;
   try {
-    text = await readFileIfExists(file);
+    text = await readRegularFile(file, MAX_EVENTS_BYTES * 4);
   } catch {
     return undefined;
   }

@@ -30,14 +30,12 @@ export function validateLockName(name: unknown): string {
 export interface LockPaths {
   /** The path proper-lockfile locks; never created (we lock with `realpath: false`). */
   target: string;
-  /** proper-lockfile's lock directory; its mtime is the heartbeat. Nothing is ever written inside it. */
+  /** proper-lockfile's lock directory; it holds only `owner-<token>`, whose name is the generation and whose mtime is the heartbeat (generation.ts). */
   lockDir: string;
   /** Holder metadata, a sibling JSON file written atomically. */
   metadata: string;
   /** Append-only record of takeovers and forced releases. */
   events: string;
-  /** A short-lived directory that serialises reclaiming a stale lock (proper-lockfile #121). */
-  gate: string;
 }
 
 export function lockPaths(dir: string, name: string): LockPaths {
@@ -47,7 +45,6 @@ export function lockPaths(dir: string, name: string): LockPaths {
     lockDir: `${base}.lock`,
     metadata: `${base}.json`,
     events: `${base}.events.jsonl`,
-    gate: `${base}.reclaim`,
   };
 }
 

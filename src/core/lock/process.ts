@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 
 export interface Identity {
@@ -79,4 +79,65 @@ function isZombie(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, ...]. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When a process started, in clock ticks since boot (Linux); with the boot id in hostId, a pid
+ * plus this names one process for good, so a reused pid is not taken for the recorded one.
+ * Undefined where /proc does not tell.
+ */
+export function processStartTime(pid: number): string | undefined {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  // Field 22 of stat, the 20th after the command name.
+  return procStat(pid)?.[19];
+}
+
+/** A recorded process is the same one still running: alive, and (where known) started at the recorded time. */
+export function isSameProcessAlive(pid: number, startTime: string | undefined): boolean | undefined {
+  const alive = isPidAlive(pid);
+  if (alive !== true || startTime === undefined) return alive;
+  const now = processStartTime(pid);
+  return now === undefined ? alive : now === startTime;
+}
+
+/**
+ * Whether any process of group `pgid` is still running (zombies do not count). kill(-pgid, 0)
+ * answers for the group; on Linux /proc then tells live members from zombies.
+ */
+export function isGroupAlive(pgid: number): boolean | undefined {
+  if (!Number.isSafeInteger(pgid) || pgid <= 1) return undefined;
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return false;
+    if (code !== 'EPERM') return undefined;
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return true;
+  }
+  const group = String(pgid);
+  for (const p of pids) {
+    const f = procStat(Number(p));
+    if (f && f[2] === group && f[0] !== 'Z' && f[0] !== 'X') return true;
+  }
+  return false;
+}
+
+/** The process state letter (R, S, T for stopped, ...) where /proc tells. */
+export function processState(pid: number): string | undefined {
+  return procStat(pid)?.[0];
 }

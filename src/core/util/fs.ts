@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 /**
@@ -8,7 +8,8 @@ import { dirname, basename, join } from 'node:path';
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fsp.open(tmp, 'w', 0o644);
+  // 'wx': never write through something planted at the temp name.
+  const handle = await fsp.open(tmp, 'wx', 0o644);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -44,5 +45,47 @@ export async function readFileIfExists(file: string): Promise<string | undefined
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+const O_NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
+
+/**
+ * Reads a small file that others may have planted or replaced (a shared lock folder): never
+ * follows a symlink, never blocks on a FIFO or device, refuses anything but a regular file and
+ * anything over maxBytes. Undefined when it does not exist.
+ */
+export async function readRegularFile(file: string, maxBytes: number): Promise<string | undefined> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, fsConstants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw Object.assign(new Error('a symbolic link, not a regular file'), { code });
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EFTYPE' });
+    if (st.size > maxBytes) throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+    const buf = Buffer.alloc(maxBytes + 1);
+    const { bytesRead } = await handle.read(buf, 0, maxBytes + 1, 0);
+    if (bytesRead > maxBytes) throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Appends to a regular file (created if missing), refusing a symlink or anything else planted at the path. */
+export async function appendRegularFile(file: string, data: string): Promise<void> {
+  const handle = await fsp.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  try {
+    if (!(await handle.stat()).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'EFTYPE' });
+    await handle.appendFile(data);
+  } finally {
+    await handle.close();
   }
 }
