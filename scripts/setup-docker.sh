@@ -14,6 +14,9 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkgs+=(busybox-static)
+# The lock fault matrix: clock skew (faketime), pid namespaces (unshare, util-linux), loop-mounted ext4.
+command -v faketime >/dev/null 2>&1 || need_pkgs+=(faketime)
+command -v mkfs.ext4 >/dev/null 2>&1 || need_pkgs+=(e2fsprogs)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup-docker: installing ${need_pkgs[*]}"
   as_root apt-get update -qq

@@ -34,15 +34,21 @@ function code(err: unknown): string | undefined {
 
 /** Reads the generation at `lockDir`. A regular file or symlink planted at that path counts as unowned. */
 export async function readGeneration(lockDir: string): Promise<Generation> {
+  let dirSt: fs.Stats;
+  try {
+    dirSt = await fsp.lstat(lockDir);
+  } catch (err) {
+    if (code(err) === 'ENOENT') return { state: 'free' };
+    throw err;
+  }
+  // Never list (or remove from) what a planted symlink points to.
+  if (!dirSt.isDirectory()) return { state: 'unowned', heartbeatMs: dirSt.mtimeMs, entries: [], owners: [] };
   let entries: string[];
   try {
     entries = await fsp.readdir(lockDir);
   } catch (err) {
     if (code(err) === 'ENOENT') return { state: 'free' };
-    if (code(err) !== 'ENOTDIR') throw err;
-    const st = await fsp.lstat(lockDir).catch(() => undefined);
-    if (!st) return { state: 'free' };
-    return { state: 'unowned', heartbeatMs: st.mtimeMs, entries: [], owners: [] };
+    throw err;
   }
   const owners = entries.filter((e) => e.startsWith(OWNER_PREFIX));
   if (owners.length === 1) {
