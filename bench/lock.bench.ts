@@ -6,11 +6,18 @@
 // LOCK_BENCH_SCALE=2 doubles the rounds.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LockManager } from '../src/core/lock';
+import type { LockManager as LockManagerType } from '../src/core/lock';
+import { sections } from '../test/lock/overlap';
 
-const CLI = resolve(__dirname, '../../dist/cli.js');
+/** The build measured: LOCK_BENCH_DIST=<an older dist/> measures a previous version in the same run's conditions. */
+const DIST = resolve(process.env.LOCK_BENCH_DIST ?? resolve(__dirname, '../../dist'));
+const CLI = join(DIST, 'cli.js');
+const { LockManager } = createRequire(__filename)(join(DIST, 'lib.js')) as { LockManager: typeof LockManagerType };
+/** The self-timing critical section of the lock tests. */
+const SECTION = resolve(__dirname, '../test/lock/fixtures/critical.js');
 const SCALE = Number(process.env.LOCK_BENCH_SCALE ?? 1);
 /** The critical section every contender runs: exclusive marker create (overlap check), 10 ms, remove. */
 const CRITICAL = 'if ( set -C; echo $$ > "$MARK" ) 2>/dev/null; then sleep 0.01; rm -f "$MARK"; echo ok >> "$DONE"; else echo overlap >> "$OVERLAP"; fi';
@@ -80,6 +87,27 @@ async function worker(dir: string, rounds: number): Promise<void> {
   }
 }
 
+/**
+ * Hand-over: P waiters queued behind one another, each a whole process running a 50 ms section;
+ * the gap is from one section's end to the next one's start, as the sections timed themselves.
+ */
+async function handover(kind: 'lock run' | 'flock(1)', procs: number): Promise<{ median: number; p95: number; n: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ds-lock-bench-'));
+  const log = join(dir, 'sections.log');
+  const section = (i: number): string[] => [process.execPath, SECTION, log, `S${i}`, '50'];
+  await Promise.all(
+    Array.from({ length: procs }, (_, i) =>
+      kind === 'lock run'
+        ? run(process.execPath, [CLI, 'lock', 'run', '--dir', join(dir, 'locks'), '--name', 'bench', '--timeout', '5m', '--', ...section(i)])
+        : run('flock', [join(dir, 'flock'), ...section(i)]),
+    ),
+  );
+  const list = sections(log);
+  const gaps = list.slice(1).map((s, i) => s.start - (list[i] as { end: number }).end);
+  rmSync(dir, { recursive: true, force: true });
+  return { ...stats(gaps), n: gaps.length };
+}
+
 async function main(): Promise<void> {
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -96,6 +124,12 @@ async function main(): Promise<void> {
   const flockRun = stats(await timeEach(n, () => run('flock', [join(dir, 'flock'), 'true'])));
   const bare = stats(await timeEach(n, () => run(process.execPath, [CLI, '--version'])));
   rmSync(dir, { recursive: true, force: true });
+
+  const gapRows: string[] = [];
+  for (const kind of ['lock run', 'flock(1)'] as const) {
+    const g = await handover(kind, Math.round(8 * SCALE));
+    gapRows.push(`| ${kind} | ${fmt(g.median)} | ${fmt(g.p95)} | ${g.n} |`);
+  }
 
   const rows: string[] = [];
   const plan: Array<[number, number]> = [
@@ -115,6 +149,8 @@ async function main(): Promise<void> {
   const out = [
     '## Lock',
     '',
+    `Build: ${DIST}.`,
+    '',
     `Run ${date} on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, ${flockVersion}; load average at start ${load} (1, 5 and 15 minutes; compare it with the CPU count).`,
     '',
     'Uncontended acquire + release (milliseconds):',
@@ -133,6 +169,12 @@ async function main(): Promise<void> {
     '| P x R | `lock run` rounds/s | library rounds/s | `flock(1)` rounds/s |',
     '|---|---|---|---|',
     ...rows,
+    '',
+    'Hand-over between queued waiters (milliseconds from one 50 ms section\'s end to the next one\'s start, as the sections timed themselves; 8 processes queued at once):',
+    '',
+    '| who waits | median gap | p95 | gaps |',
+    '|---|---|---|---|',
+    ...gapRows,
     '',
   ].join('\n');
   process.stdout.write(out + '\n');
