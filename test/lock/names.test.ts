@@ -25,6 +25,7 @@ describe('lock names', () => {
       lockDir: '/locks/test.lock',
       metadata: '/locks/test.json',
       events: '/locks/test.events.jsonl',
+      shared: '/locks/test.shared',
     });
   });
 

@@ -42,3 +42,13 @@ export function overlaps(list: Section[]): string[] {
   }
   return found;
 }
+
+/** Overlaps that involve an exclusive section (label starting with X); shared ones (S...) may overlap each other. */
+export function exclusiveOverlaps(list: Section[]): string[] {
+  return overlaps(list).filter((o) => /^X| overlaps X/.test(o));
+}
+
+/** Whether any two shared sections ran at the same time (the point of shared mode). */
+export function sharedRanTogether(list: Section[]): boolean {
+  return overlaps(list.filter((s) => s.label.startsWith('S'))).length > 0;
+}

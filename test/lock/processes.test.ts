@@ -175,7 +175,7 @@ describe('environment lock across real processes', function () {
   });
 
   it('lock run forwards SIGTERM to the command and releases', async () => {
-    const run = new Child(process.execPath, [CLI, 'lock', 'run', '--dir', dir, '--name', 'test', '--', 'sh', '-c', 'echo started; trap "echo got-term; exit 5" TERM; while :; do sleep 0.05; done']);
+    const run = new Child(process.execPath, [CLI, 'lock', 'run', '--dir', dir, '--name', 'test', '--', 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo started; while :; do sleep 0.05; done']);
     children.push(run);
     await run.waitFor(/^started$/m);
     run.kill('SIGTERM');

@@ -12,6 +12,8 @@ import {
   isPidAlive,
   isSameProcessAlive,
   type LockHandle,
+  type LockHolder,
+  type LockMode,
   type LockStatus,
 } from '../../core/lock';
 import { stderrLogger } from '../../core/log';
@@ -22,8 +24,9 @@ import { CliError, ExitCode, parse, parseDurationOption, printJson, type Command
 const USAGE = `docker-stability lock <subcommand> [options]
 
   status [--json] [--name N]                      every lock in the folder: holder, age, heartbeat, stale
-  run --name N --why "..." [--timeout S] [--lost-grace S] -- <command> [args...]
+  run --name N --why "..." [--timeout S] [--lost-grace S] [--shared] -- <command> [args...]
                                                   hold the lock while the command runs; exits with its code
+                                                  (--shared: beside other shared runs, never an exclusive one)
   acquire --name N --why "..." [--timeout S]      hold it from a background keeper; prints the token
   release --name N [--token T]                    tell that keeper to let go
   force-release --name N [--why "..."] [--force]  remove a stale lock (--force: even a live one)
@@ -69,19 +72,35 @@ function statusJson(s: LockStatus): Record<string, unknown> {
   if (s.staleReason) out.staleReason = s.staleReason;
   if (s.ageMs !== undefined) out.ageMs = Math.round(s.ageMs);
   if (s.heartbeatAgeMs !== undefined) out.heartbeatAgeMs = Math.round(s.heartbeatAgeMs);
-  if (s.holder) {
-    const { user, host, pid, why, acquiredAt, heartbeatAt, takeover, keeper } = s.holder;
-    out.holder = { user, host, pid, why, acquiredAt, heartbeatAt, ...(takeover ? { takeover } : {}), ...(keeper ? { keeper } : {}) };
-  }
+  if (s.holder) out.holder = holderJson(s.holder);
   if (s.metadataProblem) out.metadataProblem = s.metadataProblem;
   if (s.lastForcedRelease) out.lastForcedRelease = s.lastForcedRelease;
+  if (s.shared) {
+    out.shared = s.shared.map((m) => ({
+      stale: m.stale,
+      ...(m.staleReason ? { staleReason: m.staleReason } : {}),
+      heartbeatAgeMs: Math.round(m.heartbeatAgeMs),
+      ...(m.holder ? { holder: holderJson(m.holder) } : { metadataProblem: m.metadataProblem }),
+    }));
+  }
   return out;
 }
 
+function holderJson(h: LockHolder): Record<string, unknown> {
+  const { user, host, pid, why, acquiredAt, heartbeatAt, takeover, keeper, needs } = h;
+  return { user, host, pid, why, acquiredAt, heartbeatAt, ...(takeover ? { takeover } : {}), ...(keeper ? { keeper } : {}), ...(needs ? { needs } : {}) };
+}
+
 function statusLine(s: LockStatus): string {
+  const shared = (s.shared ?? []).map((m) => {
+    const h = m.holder;
+    const who = h ? `${h.user}@${h.host} pid ${h.pid}${h.why ? `: ${h.why}` : ''}` : `an unknown holder (${m.metadataProblem})`;
+    return `\n  shared by ${who}, heartbeat ${formatDuration(m.heartbeatAgeMs)} ago${m.stale ? ` STALE (${m.staleReason})` : ''}`;
+  });
   if (!s.held) {
     const f = s.lastForcedRelease;
-    return `${s.name}: free${f ? ` (last forced release ${f.at} by ${f.by.user}@${f.by.host}: ${f.reason})` : ''}`;
+    const head = shared.length ? `${s.name}: shared by ${shared.length}` : `${s.name}: free`;
+    return `${head}${f ? ` (last forced release ${f.at} by ${f.by.user}@${f.by.host}: ${f.reason})` : ''}${shared.join('')}`;
   }
   const state = s.stale ? `STALE (${s.staleReason})` : s.holderStopped ? 'held (holder process stopped: resume or end it)' : 'held';
   const h = s.holder;
@@ -89,7 +108,8 @@ function statusLine(s: LockStatus): string {
     ? `by ${h.user}@${h.host} pid ${h.pid}${h.keeper ? ' (keeper)' : ''} for ${formatDuration(s.ageMs ?? 0)}, heartbeat ${formatDuration(s.heartbeatAgeMs ?? 0)} ago${h.why ? `: ${h.why}` : ''}`
     : `by an unknown holder (${s.metadataProblem}), heartbeat ${formatDuration(s.heartbeatAgeMs ?? 0)} ago`;
   const takeover = h?.takeover ? `\n  took over at ${h.takeover.at}: ${h.takeover.reason}` : '';
-  return `${s.name}: ${state} ${who}${takeover}`;
+  const draining = shared.length ? `\n  waiting for ${shared.length} shared holder${shared.length === 1 ? '' : 's'} to finish:` : '';
+  return `${s.name}: ${state} ${who}${takeover}${draining}${shared.join('')}`;
 }
 
 async function status(argv: string[]): Promise<number> {
@@ -105,12 +125,19 @@ async function status(argv: string[]): Promise<number> {
 }
 
 /** Acquires, turning Ctrl-C while waiting into a clean cancel. */
-async function acquireInterruptibly(m: LockManager, name: string, why: string, timeoutMs: number | undefined, keeper = false): Promise<LockHandle> {
+async function acquireInterruptibly(
+  m: LockManager,
+  name: string,
+  why: string,
+  timeoutMs: number | undefined,
+  keeper = false,
+  mode: LockMode = 'exclusive',
+): Promise<LockHandle> {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new CliError(`gave up waiting for lock "${name}" (interrupted)`, 130));
   for (const s of FORWARDED) process.on(s, onSignal);
   try {
-    return await m.acquire(name, { why, timeoutMs, signal: abort.signal, keeper });
+    return await m.acquire(name, { why, timeoutMs, signal: abort.signal, keeper, mode });
   } catch (err) {
     throw cliError(err);
   } finally {
@@ -138,7 +165,16 @@ async function run(argv: string[]): Promise<number> {
   if (sep < 0 || sep === argv.length - 1) throw new CliError(`lock run needs a command after --\nusage: ${USAGE}`, ExitCode.usage);
   const { values } = parse(
     argv.slice(0, sep),
-    { options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' }, 'lost-grace': { type: 'string' } } },
+    {
+      options: {
+        ...common,
+        name: { type: 'string' },
+        why: { type: 'string' },
+        timeout: { type: 'string' },
+        'lost-grace': { type: 'string' },
+        shared: { type: 'boolean' },
+      },
+    },
     USAGE,
   );
   const [cmd, ...args] = argv.slice(sep + 1) as [string, ...string[]];
@@ -147,7 +183,7 @@ async function run(argv: string[]): Promise<number> {
   const graceMs = parseDurationOption(values['lost-grace'], 'lost-grace') ?? DEFAULT_LOST_GRACE_MS;
   // The command's name, not its argv: arguments can carry secrets into a shared folder.
   const why = values.why ?? basename(cmd);
-  const handle = await acquireInterruptibly(m, name, why, parseDurationOption(values.timeout, 'timeout'));
+  const handle = await acquireInterruptibly(m, name, why, parseDurationOption(values.timeout, 'timeout'), false, values.shared ? 'shared' : 'exclusive');
   let lost: Error | undefined;
   let ending: NodeJS.Signals | undefined;
   let child: ReturnType<typeof spawn> | undefined;

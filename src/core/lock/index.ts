@@ -9,6 +9,8 @@ export {
   type AcquireOptions,
   type LockStatus,
   type LockHandle,
+  type LockMode,
+  type SharedHolderStatus,
 } from './manager';
 export type { LockHolder, LockTakeover, HolderSummary, LockEvent, LockMetadata } from './metadata';
 export { DEFAULT_LOCK_NAME, InvalidLockNameError, validateLockName, lockPaths, type LockPaths } from './names';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promises as fsp, type Stats } from 'node:fs';
 import * as lockfile from 'proper-lockfile';
 import type { Logger } from '../log';
@@ -52,7 +52,22 @@ export interface AcquireOptions {
   onCompromised?: (err: Error) => void;
   /** Marks the holder as a background keeper (`lock acquire`), which `lock release` may stop. */
   keeper?: boolean;
+  /**
+   * `exclusive` (the default): nobody else holds the lock meanwhile; waits for shared holders to
+   * finish and, while it waits, lets no new one in. `shared`: held beside other shared holders,
+   * never beside an exclusive one.
+   */
+  mode?: LockMode;
+  /** Shared mode: what this holder needs (e.g. predicted bytes), recorded for `admit` of later ones. */
+  needs?: Record<string, number>;
+  /**
+   * Shared mode: asked, while no one else can be admitted, whether this holder fits beside the
+   * shared holders already in; a reason to wait (then asked again), or undefined to join.
+   */
+  admit?: (holders: LockHolder[]) => string | undefined;
 }
+
+export type LockMode = 'exclusive' | 'shared';
 
 export interface LockStatus {
   name: string;
@@ -72,6 +87,16 @@ export interface LockStatus {
   lastForcedRelease?: LockEvent;
   /** The holder runs on this host and is stopped (SIGSTOP, Ctrl-Z): it keeps the lock until resumed or ended. */
   holderStopped?: boolean;
+  /** Holders in shared mode (with an exclusive holder present, it is waiting for these to finish). */
+  shared?: SharedHolderStatus[];
+}
+
+export interface SharedHolderStatus {
+  holder?: LockHolder;
+  stale: boolean;
+  staleReason?: string;
+  heartbeatAgeMs: number;
+  metadataProblem?: string;
 }
 
 export interface LockHandle {
@@ -252,6 +277,20 @@ export class LockManager {
   }
 
   async acquire(name: string, opts: AcquireOptions = {}): Promise<LockHandle> {
+    if (opts.mode === 'shared') return this.acquireShared(name, opts);
+    const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS);
+    const handle = await this.take(name, opts);
+    try {
+      await this.drainShared(name, handle, deadline, opts);
+    } catch (err) {
+      await handle.release();
+      throw err;
+    }
+    return handle;
+  }
+
+  /** Takes the exclusive lock directory (shared holders aside). */
+  private async take(name: string, opts: AcquireOptions): Promise<Handle> {
     const paths = lockPaths(this.dir, name);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be 0 or more (got ${opts.timeoutMs})`);
@@ -321,6 +360,39 @@ export class LockManager {
   ): Promise<{ released: boolean; previous?: LockHolder; reason: string }> {
     const paths = lockPaths(this.dir, name);
     const staleOnly = opts.staleOnly ?? true;
+    const members = await this.releaseShared(paths, name, staleOnly, opts.why);
+    const main = await this.forceReleaseExclusive(paths, name, staleOnly, opts.why);
+    if (members === 0) return main;
+    const also = `${members} shared holder${members === 1 ? '' : 's'} released`;
+    return { ...main, released: true, reason: main.released ? `${main.reason}; ${also}` : also };
+  }
+
+  /** Removes stale shared holders, or with `staleOnly: false` every one (ending their command groups here first). */
+  private async releaseShared(paths: LockPaths, name: string, staleOnly: boolean, why: string | undefined): Promise<number> {
+    const before = (await this.sharedHolders(paths, false)).length;
+    const live = await this.sharedHolders(paths, true);
+    let removed = before - live.length;
+    if (staleOnly) return removed;
+    for (const m of live) {
+      if (!m.holder) continue;
+      await this.endHolderGroup(m.holder);
+      const mp = memberPaths(paths, m.holder.token);
+      if (await removeGeneration(mp.lockDir, m.holder.token)) {
+        removed++;
+        await fsp.rm(mp.metadata, { recursive: true, force: true });
+        await this.record(paths, { type: 'forced-release', at: new Date().toISOString(), by: currentIdentity(), reason: why ?? 'forced while the shared holder was alive', previous: summarize(m.holder) });
+      }
+    }
+    this.logger.info(`force-released ${removed} shared holder(s) of lock "${name}"`);
+    return removed;
+  }
+
+  private async forceReleaseExclusive(
+    paths: LockPaths,
+    name: string,
+    staleOnly: boolean,
+    why: string | undefined,
+  ): Promise<{ released: boolean; previous?: LockHolder; reason: string }> {
     const [gen, read] = await this.inspect(paths);
     if (gen.state === 'free') {
       const leftover = read.state !== 'missing' || (await isPlanted(paths.metadata));
@@ -348,7 +420,7 @@ export class LockManager {
       type: 'forced-release',
       at: new Date().toISOString(),
       by: currentIdentity(),
-      reason: opts.why ?? reason,
+      reason: why ?? reason,
       previous: previous && summarize(previous),
     });
     this.logger.info(`force-released lock "${name}" (${reason})`);
@@ -408,8 +480,12 @@ export class LockManager {
 
   private async statusOf(name: string): Promise<LockStatus> {
     const paths = lockPaths(this.dir, name);
-    const [[gen, read], forced] = await Promise.all([this.inspect(paths), lastEvent(paths.events, 'forced-release')]);
-    const base: LockStatus = { name, held: false, stale: false, ...(forced ? { lastForcedRelease: forced } : {}) };
+    const [[gen, read], forced, shared] = await Promise.all([
+      this.inspect(paths),
+      lastEvent(paths.events, 'forced-release'),
+      this.sharedHolders(paths, false),
+    ]);
+    const base: LockStatus = { name, held: false, stale: false, ...(forced ? { lastForcedRelease: forced } : {}), ...(shared.length ? { shared } : {}) };
     if (gen.state === 'free') return base;
     const now = Date.now();
     const status: LockStatus = { ...base, held: true };
@@ -464,6 +540,167 @@ export class LockManager {
   }
 
   /** One try: take the lock (reclaiming it if stale), write metadata, verify we own it. */
+  /**
+   * Shared mode: take the exclusive lock for a moment as a turnstile (so no exclusive holder can
+   * be between its drain and its run), judge the shared holders in, join them as a lock of our
+   * own in `<name>.shared/` if `admit` agrees, then let the turnstile go.
+   */
+  private async acquireShared(name: string, opts: AcquireOptions): Promise<LockHandle> {
+    const paths = lockPaths(this.dir, name);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
+    if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be 0 or more (got ${opts.timeoutMs})`);
+    const started = Date.now();
+    const deadline = started + timeoutMs;
+    let waker: ReleaseWaker | undefined;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const gate = await this.take(name, { why: `admitting a shared holder${opts.why ? `: ${opts.why}` : ''}`, timeoutMs: Math.max(0, deadline - Date.now()), signal: opts.signal });
+        let waitReason: string | undefined;
+        try {
+          const live = await this.sharedHolders(paths, true);
+          waitReason = opts.admit?.(live.flatMap((m) => (m.holder ? [m.holder] : [])));
+          if (waitReason === undefined) {
+            const member = await this.join(name, paths, opts);
+            const gen = await readGeneration(paths.lockDir).catch(() => undefined);
+            // Joined while the turnstile was still ours: any exclusive holder after us sees us.
+            if (!gate.compromised && gen?.state === 'held' && gen.token === gate.token) return member;
+            await member.release();
+            waitReason = 'the turnstile was lost while joining';
+          }
+        } finally {
+          await gate.release();
+        }
+        const left = deadline - Date.now();
+        if (timeoutMs === 0 || left <= 0) {
+          throw new LockTimeoutError(`lock "${name}": no room for another shared holder (${waitReason}); ${timeoutMs === 0 ? 'tried once' : `gave up after ${formatDuration(Date.now() - started)}`} (folder ${this.dir})`, name);
+        }
+        waker ??= new ReleaseWaker(paths.shared);
+        const cap = Math.min(this.maxRetryMs, FIRST_RETRY_MS * 2 ** Math.min(attempt + 3, 10));
+        await waker.sleep(Math.min(left, cap / 2 + Math.random() * (cap / 2)), opts.signal);
+      }
+    } finally {
+      waker?.close();
+    }
+  }
+
+  /** Joins the shared holders: a lock of our own, `<name>.shared/<token>.lock`, heartbeating like any other. */
+  private async join(name: string, paths: LockPaths, opts: AcquireOptions): Promise<Handle> {
+    try {
+      await fsp.mkdir(paths.shared, { recursive: true });
+    } catch (err) {
+      throw this.dirError(err);
+    }
+    const token = randomUUID();
+    const mp = memberPaths(paths, token);
+    const handle = new Handle(name, token, mp, this.staleMs, () => undefined, this.logger);
+    if (opts.onCompromised) handle.onCompromised(opts.onCompromised);
+    own(mp.lockDir, token);
+    try {
+      handle.unlock = await lockfile.lock(mp.target, {
+        stale: this.staleMs,
+        realpath: false,
+        retries: 0,
+        lockfilePath: mp.lockDir,
+        fs: lockfileFs,
+        onCompromised: (err) => handle.compromise(err),
+      });
+    } catch (err) {
+      disown(mp.lockDir, token);
+      throw this.dirError(err);
+    }
+    const me = currentIdentity();
+    const now = new Date().toISOString();
+    const pidStart = processStartTime(me.pid);
+    handle.holder = {
+      ...me,
+      why: opts.why ?? '',
+      acquiredAt: now,
+      heartbeatAt: now,
+      token,
+      mode: 'shared',
+      ...(pidStart !== undefined ? { pidStart } : {}),
+      ...(opts.needs ? { needs: opts.needs } : {}),
+    };
+    await writeHolder(mp, name, this.staleMs, handle.holder, this.logger);
+    return handle;
+  }
+
+  /** Holding the exclusive lock, waits until no shared holder is left (stale ones are reclaimed). */
+  private async drainShared(name: string, handle: Handle, deadline: number, opts: AcquireOptions): Promise<void> {
+    const paths = lockPaths(this.dir, name);
+    let waker: ReleaseWaker | undefined;
+    const started = Date.now();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const live = await this.sharedHolders(paths, true);
+        if (live.length === 0) return;
+        const left = deadline - Date.now();
+        if (left <= 0 || opts.timeoutMs === 0) {
+          const who = live.map((m) => (m.holder ? describeHolder(m.holder) : 'an unknown holder')).join(', ');
+          throw new LockTimeoutError(`lock "${name}" is held in shared mode by ${who}; ${opts.timeoutMs === 0 ? 'tried once' : `gave up after ${formatDuration(Date.now() - started)}`} (folder ${this.dir})`, name, live[0]?.holder);
+        }
+        if (handle.compromised) throw new LockDirError(`lock "${name}" was lost while waiting for its shared holders to finish`);
+        waker ??= new ReleaseWaker(paths.shared);
+        const cap = Math.min(this.maxRetryMs, FIRST_RETRY_MS * 2 ** Math.min(attempt, 10));
+        await waker.sleep(Math.min(left, cap / 2 + Math.random() * (cap / 2)), opts.signal);
+      }
+    } finally {
+      waker?.close();
+    }
+  }
+
+  /**
+   * The shared holders, each judged like an exclusive holder. With `reclaim`, stale ones are
+   * removed (fenced, recorded) and only live ones returned; leftover metadata of released ones goes too.
+   */
+  private async sharedHolders(paths: LockPaths, reclaim: boolean): Promise<SharedHolderStatus[]> {
+    let entries: string[];
+    try {
+      entries = await fsp.readdir(paths.shared);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return [];
+      if (errCode(err) === 'ENOTDIR') {
+        // Something planted where the folder belongs: a lock is always a directory.
+        if (reclaim) await fsp.rm(paths.shared, { force: true });
+        return [];
+      }
+      throw new LockDirError(`cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
+    }
+    const out: SharedHolderStatus[] = [];
+    const now = Date.now();
+    for (const e of entries) {
+      const token = /^([A-Za-z0-9-]{1,64})\.lock$/.exec(e)?.[1];
+      if (!token) continue;
+      const mp = memberPaths(paths, token);
+      const [gen, read] = await this.inspect(mp);
+      if (gen.state === 'free') continue;
+      const meta = metaOf(gen, read);
+      const staleReason = this.staleReason(gen, meta);
+      if (staleReason && reclaim) {
+        if (gen.state === 'held') await removeGeneration(mp.lockDir, gen.token);
+        else await removeUnowned(mp.lockDir, gen);
+        await fsp.rm(mp.metadata, { recursive: true, force: true });
+        await this.record(paths, { type: 'takeover', at: new Date().toISOString(), by: currentIdentity(), reason: `shared holder: ${staleReason}`, previous: meta && summarize(meta.holder) });
+        continue;
+      }
+      out.push({
+        ...(meta ? { holder: meta.holder } : { metadataProblem: read.state === 'corrupt' ? `metadata unreadable: ${read.error}` : 'no metadata: holder unknown' }),
+        stale: !!staleReason,
+        ...(staleReason ? { staleReason } : {}),
+        heartbeatAgeMs: Math.max(0, now - gen.heartbeatMs),
+      });
+    }
+    if (reclaim) {
+      for (const e of entries) {
+        const token = /^([A-Za-z0-9-]{1,64})\.json$/.exec(e)?.[1];
+        if (!token || entries.includes(`${token}.lock`)) continue;
+        const st = await fsp.lstat(join(paths.shared, e)).catch(() => undefined);
+        if (st && now - st.mtimeMs > this.staleMs) await fsp.rm(join(paths.shared, e), { recursive: true, force: true });
+      }
+    }
+    return out;
+  }
+
   private async attempt(name: string, paths: LockPaths, opts: AcquireOptions, endTurn: () => void): Promise<Attempt> {
     let takeover: LockTakeover | undefined;
     for (let tries = 0; ; tries++) {
@@ -596,6 +833,17 @@ function unsafeFolder(st: Stats): string | undefined {
 }
 
 /** Something other than a regular file (a directory, FIFO, symlink) planted at a path. */
+/** Where one shared holder keeps its lock and metadata, inside `<name>.shared/`. */
+function memberPaths(paths: LockPaths, token: string): LockPaths {
+  return {
+    target: join(paths.shared, token),
+    lockDir: join(paths.shared, `${token}.lock`),
+    metadata: join(paths.shared, `${token}.json`),
+    events: paths.events,
+    shared: paths.shared,
+  };
+}
+
 async function isPlanted(file: string): Promise<boolean> {
   const st = await fsp.lstat(file).catch(() => undefined);
   return !!st && !st.isFile();

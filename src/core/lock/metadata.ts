@@ -42,6 +42,10 @@ export interface LockHolder {
   pgid?: number;
   /** When the group's leader started. */
   pgidStart?: string;
+  /** Held in shared mode: other shared holders may hold it at the same time, an exclusive one may not. */
+  mode?: 'shared';
+  /** What a shared holder said it needs (e.g. predicted memory bytes), for admitting the next one. */
+  needs?: Record<string, number>;
 }
 
 /** The sibling `<name>.json` file. */
@@ -88,6 +92,10 @@ export function parseMetadata(text: string): LockMetadata {
   if (h.pidStart !== undefined && !isString(h.pidStart)) throw new Error('holder.pidStart is not a string');
   if (h.pgid !== undefined && !(Number.isSafeInteger(h.pgid) && h.pgid > 1)) throw new Error('holder.pgid is not a process group');
   if (h.pgidStart !== undefined && !isString(h.pgidStart)) throw new Error('holder.pgidStart is not a string');
+  if (h.mode !== undefined && h.mode !== 'shared') throw new Error('holder.mode is not "shared"');
+  if (h.needs !== undefined && (typeof h.needs !== 'object' || h.needs === null || Object.values(h.needs).some((v) => typeof v !== 'number' || !Number.isFinite(v)))) {
+    throw new Error('holder.needs is not a map of numbers');
+  }
   return m as LockMetadata;
 }
 

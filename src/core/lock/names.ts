@@ -36,6 +36,8 @@ export interface LockPaths {
   metadata: string;
   /** Append-only record of takeovers and forced releases. */
   events: string;
+  /** Holders in shared mode, each a lock of its own: `<token>.lock/` and `<token>.json` (shared.ts). */
+  shared: string;
 }
 
 export function lockPaths(dir: string, name: string): LockPaths {
@@ -45,12 +47,13 @@ export function lockPaths(dir: string, name: string): LockPaths {
     lockDir: `${base}.lock`,
     metadata: `${base}.json`,
     events: `${base}.events.jsonl`,
+    shared: `${base}.shared`,
   };
 }
 
 /** The lock name a lock-folder entry belongs to, or undefined for anything else (temp files, gates, events). */
 export function lockNameOfEntry(entry: string): string | undefined {
-  const m = /^(.+)\.(lock|json)$/.exec(entry);
+  const m = /^(.+)\.(lock|json|shared)$/.exec(entry);
   if (!m || !m[1]) return undefined;
   return NAME_RE.test(m[1]) && !WINDOWS_RESERVED_RE.test(m[1]) ? m[1] : undefined;
 }

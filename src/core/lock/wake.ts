@@ -11,11 +11,11 @@ export class ReleaseWaker {
   private pending?: () => void;
   private changed = false;
 
-  constructor(dir: string, entry: string) {
+  constructor(dir: string, entry?: string) {
     try {
       this.watcher = watch(dir, { persistent: false }, (_event, filename) => {
         // Some platforms give no file name: then any change may be ours.
-        if (filename && filename.toString() !== entry) return;
+        if (entry !== undefined && filename && filename.toString() !== entry) return;
         this.changed = true;
         this.pending?.();
       });
