@@ -3,11 +3,11 @@ import { loadCleanup } from '../lazy';
 import type { CleanupPlan, CleanupReport, PlanEntry } from '../../core/cleanup';
 import { formatBytes } from '../../core/util/duration';
 import { cleanupOptions, reportView } from '../services';
-import { Cancelled, confirm, requireTrust, type CommandContext } from './context';
+import { Cancelled, confirm, refuseUnconfirmed, requireTrust, type Caller, type CommandContext } from './context';
 
 /** Arguments for `dockerStability.cleanUpNow` (tests and other extensions; the palette passes none). */
 export interface CleanUpArgs {
-  /** false: no quick pick and no confirmation (default true). */
+  /** false: no quick pick and no confirmation (default true). From the test API only. */
   confirm?: boolean;
   /** Only resources carrying all of these labels are considered. */
   scope?: Record<string, string>;
@@ -16,10 +16,11 @@ export interface CleanUpArgs {
   dryRun?: boolean;
 }
 
-function parseArgs(raw: unknown): CleanUpArgs {
+function parseArgs(raw: unknown, caller: Caller): CleanUpArgs {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object') throw new Error('cleanUpNow: the argument must be an object like { confirm, scope, olderThanMs, dryRun }');
   const a = raw as Record<string, unknown>;
+  refuseUnconfirmed('cleanUpNow', a.confirm, caller);
   const out: CleanUpArgs = {};
   if (a.confirm !== undefined) out.confirm = a.confirm !== false;
   if (a.dryRun !== undefined) out.dryRun = a.dryRun === true;
@@ -73,9 +74,9 @@ async function pickFromPlan(plan: CleanupPlan): Promise<PlanEntry[]> {
  * Plans (dry run), lets the user review the plan, then removes what was confirmed under the
  * daemon's cleanup lock, with a progress notification and a summary.
  */
-export async function cleanUpNow(ctx: CommandContext, raw?: unknown): Promise<CleanupReport | undefined> {
+export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Caller = 'command'): Promise<CleanupReport | undefined> {
   requireTrust('Clean Up Now');
-  const args = parseArgs(raw);
+  const args = parseArgs(raw, caller);
   const client = ctx.services.client;
   if (!client) throw new Error('no Docker endpoint: see the log');
   const { planCleanup, executeCleanup, cleanupLockName, summarize } = await loadCleanup();

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import { validateLockName, type LockStatus } from '../../core/lock';
 import { formatDuration } from '../../core/util/duration';
-import { Cancelled, confirm, requireTrust, type CommandContext } from './context';
+import { Cancelled, confirm, refuseUnconfirmed, requireTrust, type Caller, type CommandContext } from './context';
 
 export interface ForceReleaseArgs {
   /** Locks to release; without it the user picks. */
   names?: string[];
-  /** false: no dialogs (default true). */
+  /** false: no dialogs (default true). From the test API only. */
   confirm?: boolean;
   /** Also release locks that are not stale (their holders lose them mid-run). */
   force?: boolean;
@@ -31,10 +31,11 @@ function ageText(s: LockStatus): string {
   return parts.join(', ');
 }
 
-function parseForceArgs(raw: unknown): ForceReleaseArgs {
+function parseForceArgs(raw: unknown, caller: Caller): ForceReleaseArgs {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object') throw new Error('forceReleaseLocks: the argument must be an object like { names, confirm, force }');
   const a = raw as Record<string, unknown>;
+  refuseUnconfirmed('forceReleaseLocks', a.confirm, caller);
   const out: ForceReleaseArgs = { confirm: a.confirm !== false, force: a.force === true };
   if (a.names !== undefined) {
     if (!Array.isArray(a.names)) throw new Error('forceReleaseLocks: names must be a list of lock names');
@@ -78,9 +79,9 @@ async function pickLocks(ctx: CommandContext, all: LockStatus[]): Promise<{ name
   return { names, force: false };
 }
 
-export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown): Promise<ForceReleaseResult[] | undefined> {
+export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown, caller: Caller = 'command'): Promise<ForceReleaseResult[] | undefined> {
   requireTrust('Force-Release Stale Locks');
-  const args = parseForceArgs(raw);
+  const args = parseForceArgs(raw, caller);
   let names = args.names;
   let force = args.force ?? false;
   if (!names) {
@@ -91,6 +92,10 @@ export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown): Pro
       if (err instanceof Cancelled) return undefined;
       throw err;
     }
+  } else if (args.confirm !== false) {
+    const what = `${names.length} lock${names.length === 1 ? '' : 's'}${force ? ', even if not stale' : ''}`;
+    const detail = force ? `${names.join(', ')}\n\nA live holder loses its lock mid-run.` : names.join(', ');
+    if (!(await confirm(`Force-release ${what}?`, detail, 'Release'))) return undefined;
   }
   const results: ForceReleaseResult[] = [];
   for (const name of names) {
