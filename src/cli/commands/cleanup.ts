@@ -77,7 +77,7 @@ function keptLines(kept: PlanEntry[]): string[] {
 export function renderPlan(plan: CleanupPlan): string {
   const o = plan.options;
   const lines = [
-    `Cleanup plan for ${plan.endpoint} at ${plan.createdAt} (older than ${formatDuration(o.olderThanMs)}` +
+    `Cleanup plan for ${plan.endpoint} (daemon ${plan.daemon.id}) at ${plan.createdAt} (older than ${formatDuration(o.olderThanMs)}` +
       `${o.includeImages ? ', images included' : ''}${o.runId ? `, run ${o.runId}` : ''}):`,
     `  remove ${plan.remove.length}:`,
     ...plan.remove.map(entryLine),
@@ -179,6 +179,7 @@ export const cleanupCommand: Command = {
     if (values.json) {
       printJson({
         endpoint: client.endpoint.host,
+        daemon: report.daemon,
         dryRun,
         removed: report.removed.map(jsonEntry),
         kept: report.kept.map(jsonEntry),

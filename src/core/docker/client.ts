@@ -153,6 +153,11 @@ export class DockerClient {
     return this.call('info', (api, abortSignal) => withSignal<DaemonInfo>(api.info.bind(api))(abortSignal), opts);
   }
 
+  /** Which daemon answers at this endpoint now (one `/info` call). */
+  async identity(opts?: CallOptions): Promise<DaemonIdentity> {
+    return daemonIdentity(await this.info(opts), this.endpoint.host);
+  }
+
   version(opts?: CallOptions): Promise<Docker.DockerVersion> {
     return this.call('version', (api, abortSignal) => withSignal<Docker.DockerVersion>(api.version.bind(api))(abortSignal), opts);
   }
@@ -236,6 +241,8 @@ function withSignal<T>(fn: unknown): (abortSignal: AbortSignal) => Promise<T> {
 }
 
 export interface DaemonInfo {
+  /** The daemon's own ID, kept in its data root across restarts. */
+  ID?: string;
   NCPU: number;
   MemTotal: number;
   ServerVersion?: string;
@@ -245,6 +252,25 @@ export interface DaemonInfo {
   DockerRootDir?: string;
   Name?: string;
   [k: string]: unknown;
+}
+
+/**
+ * A daemon as itself rather than by the address it was reached at: two addresses of one daemon
+ * (a socket and a tcp port, a symlinked socket) share `id`, and one address that later leads to
+ * another daemon (a new VM, a replaced socket) does not.
+ */
+export interface DaemonIdentity {
+  /** `/info` ID; `endpoint:<address>` for a daemon that reports none. */
+  id: string;
+  /** The address it was reached at, as the user wrote it. */
+  endpoint: string;
+  /** `/info` Name: the daemon's host name. */
+  name?: string;
+}
+
+export function daemonIdentity(info: DaemonInfo, endpoint: string): DaemonIdentity {
+  const id = typeof info.ID === 'string' && info.ID.trim() ? info.ID.trim() : `endpoint:${endpoint}`;
+  return { id, endpoint, ...(typeof info.Name === 'string' && info.Name ? { name: info.Name } : {}) };
 }
 
 export interface DockerEvent {

@@ -92,7 +92,7 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Cal
   ctx.log.info(`cleanup plan: remove ${plan.remove.length}, keep ${plan.keep.length}`);
   for (const k of plan.keep) ctx.log.debug(`  keep ${describe(k)}: ${k.reason}`);
   if (args.dryRun) {
-    const report: CleanupReport = { removed: plan.remove, kept: plan.keep, failed: [], durationMs: 0 };
+    const report: CleanupReport = { daemon: plan.daemon, removed: plan.remove, kept: plan.keep, failed: [], durationMs: 0 };
     ctx.model.setCleanup(reportView(report, 'manual', true));
     return report;
   }
@@ -109,7 +109,7 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Cal
   const report = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Docker Stability: removing ${remove.length} resources…` },
     () =>
-      ctx.services.locks.withLock(cleanupLockName(client.endpoint.host), `VS Code cleanup of ${client.endpoint.host}`, () => executeCleanup(client, confirmed, { logger: ctx.logger }), {
+      ctx.services.locks.withLock(cleanupLockName(plan.daemon.id), `VS Code cleanup of ${client.endpoint.host} (daemon ${plan.daemon.id})`, () => executeCleanup(client, confirmed, { logger: ctx.logger }), {
         timeoutMs: 60_000,
       }),
   );
