@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { MACHINE_SETTINGS, parseConfig, SECTION, type ExtensionConfig, type SettingKey } from './settings';
+import { stripControlChars } from '../core/util/terminalText';
 
 let lastProblems: string[] = [];
 
@@ -17,7 +18,8 @@ export function readConfig(log: vscode.LogOutputChannel, warn = true): Extension
   lastProblems = problems;
   for (const p of problems) log.warn(`settings: ${p}`);
   if (warn && problems.length > 0) {
-    const first = problems[0] as string;
+    // A problem quotes the value set, which a workspace may have written.
+    const first = stripControlChars(problems[0] as string);
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more, see the log)` : '';
     void vscode.window.showWarningMessage(`Docker Stability: ${first}${more}`);
   }

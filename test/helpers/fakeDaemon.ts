@@ -15,6 +15,9 @@ export class FakeDaemon {
   readonly requests: string[] = [];
   private readonly server: Server;
 
+  /** Paths answered with a 500 and this message instead (a daemon's error, as it words it). */
+  readonly failures = new Map<string, string>();
+
   constructor(
     readonly id: string,
     tls?: { cert: string; key: string },
@@ -30,7 +33,11 @@ export class FakeDaemon {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': '1.41' });
       res.end(JSON.stringify(body));
     };
-    if (path === '/_ping') {
+    const failure = this.failures.get(path);
+    if (failure !== undefined) {
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ message: failure }));
+    } else if (path === '/_ping') {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Api-Version': '1.41' });
       res.end('OK');
     } else if (path === '/info') json({ ID: this.id, Name: `fake-${this.id}`, NCPU: 1, MemTotal: 1 << 30, ServerVersion: '20.10.0' });

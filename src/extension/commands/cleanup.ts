@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { loadCleanup } from '../lazy';
 import type { CleanupPlan, CleanupReport, PlanEntry } from '../../core/cleanup';
 import { formatBytes } from '../../core/util/duration';
+import { stripControlChars } from '../../core/util/terminalText';
 import { cleanupOptions, reportView } from '../services';
 import { Cancelled, confirm, refuseUnconfirmed, requireTrust, type Caller, type CommandContext } from './context';
 
@@ -37,8 +38,9 @@ function parseArgs(raw: unknown, caller: Caller): CleanUpArgs {
   return out;
 }
 
+// Names and reasons come from the daemon (network names, label values): shown stripped.
 function describe(e: PlanEntry): string {
-  return `${e.type} ${e.name}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}`;
+  return `${e.type} ${stripControlChars(e.name)}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}`;
 }
 
 /** Shows the plan; the user may untick entries. Returns what to remove, or throws Cancelled. */
@@ -50,7 +52,7 @@ async function pickFromPlan(plan: CleanupPlan): Promise<PlanEntry[]> {
   type Item = vscode.QuickPickItem & { entry?: PlanEntry };
   const items: Item[] = [
     { label: 'Remove', kind: vscode.QuickPickItemKind.Separator },
-    ...plan.remove.map((e) => ({ label: describe(e), description: e.id.slice(0, 12), detail: e.reason, picked: true, entry: e })),
+    ...plan.remove.map((e) => ({ label: describe(e), description: stripControlChars(e.id.slice(0, 12)), detail: stripControlChars(e.reason), picked: true, entry: e })),
   ];
   const picked = await vscode.window.showQuickPick(items, {
     title: `Clean up ${plan.endpoint}: ${plan.remove.length} to remove, ${plan.keep.length} kept`,
@@ -90,7 +92,7 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Cal
     () => planCleanup(client, opts),
   );
   ctx.log.info(`cleanup plan: remove ${plan.remove.length}, keep ${plan.keep.length}`);
-  for (const k of plan.keep) ctx.log.debug(`  keep ${describe(k)}: ${k.reason}`);
+  for (const k of plan.keep) ctx.log.debug(`  keep ${describe(k)}: ${stripControlChars(k.reason)}`);
   if (args.dryRun) {
     const report: CleanupReport = { daemon: plan.daemon, removed: plan.remove, kept: plan.keep, failed: [], durationMs: 0 };
     ctx.model.setCleanup(reportView(report, 'manual', true));
@@ -115,7 +117,7 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Cal
   );
   const summary = summarize(report);
   ctx.log.info(`cleanup: ${summary}`);
-  for (const f of report.failed) ctx.log.warn(`  failed ${describe(f)}: ${f.reason}`);
+  for (const f of report.failed) ctx.log.warn(`  failed ${describe(f)}: ${stripControlChars(f.reason)}`);
   ctx.model.setCleanup(reportView(report, 'manual'));
   void ctx.services.countOrphansNow();
   const show = report.failed.length > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
