@@ -2,17 +2,19 @@
 // vectors are network names, label values (compose project and service, run ids) on the real
 // engine, a daemon's error text, and compose files (service and file names).
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { planApply } from '../../src/core/compose';
 import { Labels } from '../../src/core/labels';
 import { FakeDaemon } from '../helpers/fakeDaemon';
 import { DockerFixture, TEST_LABEL, testClient } from '../helpers/docker';
+import { cli as runCli } from '../lock/helpers';
 
-const CLI = resolve(__dirname, '../../../dist/cli.js');
+/** The CLI without colours: any escape sequence in its output came from outside. */
+const cli = (args: string[]) => runCli(args, { NO_COLOR: '1' });
+
 /** A title change (OSC 0), a hyperlink (OSC 8), screen erase, colour (CSI) and a bare newline. */
 const TITLE = '\x1b]0;pwned\x07';
 const LINK = '\x1b]8;;https://evil.example\x1b\\';
@@ -20,18 +22,6 @@ const ERASE = '\x1b[2J\x1b[H';
 const RED = '\x1b[31m';
 // eslint-disable-next-line no-control-regex -- the test looks for control characters
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
-
-function cli(args: string[], opts: { cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 /** No control character but the newlines that end lines. */
 function assertClean(text: string, what: string): void {

@@ -1,15 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DockerClient } from '../../src/core/docker/client';
 import { parseHost, resolveEndpoint } from '../../src/core/docker/endpoint';
 import { FakeDaemon, makeTlsFiles } from '../helpers/fakeDaemon';
 import { testClient } from '../helpers/docker';
+import { cli } from '../lock/helpers';
 
-const CLI = resolve(__dirname, '../../../dist/cli.js');
 const REAL_SOCKET = 'unix:///var/run/docker.sock';
 const DOCKER_ENV = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_PATH_PREFIX', 'DOCKER_CLIENT_TIMEOUT', 'SSH_AUTH_SOCK'];
 
@@ -152,17 +151,8 @@ describe('the daemon acted on is the daemon named, whatever the environment says
 
   it('the CLI: `cleanup --host unix://…` plans on the named socket, never on the DOCKER_HOST of its environment', async () => {
     const [intruder, addr] = await fake('INTRUDER');
-    const env = { ...process.env, DOCKER_HOST: `tcp://${addr}` };
     const args = ['cleanup', '--dry-run', '--json', '--host', REAL_SOCKET, '--label', 'docker-stability.test-fixture=none-such', '--lock-dir', join(dir, 'locks')];
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
+    const r = await cli(args, { DOCKER_HOST: `tcp://${addr}` });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(intruder.requests, [], 'the fake daemon named by DOCKER_HOST was asked nothing');
     assert.match(r.stdout, /unix:\/\/\/var\/run\/docker\.sock/);
