@@ -53,12 +53,12 @@ export function renderSample(s: Sample, opts: { color: boolean; bars?: boolean; 
     lines.push(parts.join(' '));
   }
   lines.push(
-    `  ${s.running} running; sampled ${s.sampledAt} in ${s.durationMs} ms (cgroup ${s.source.cgroup}, api ${s.source.api}${s.source.failed ? `, failed ${s.source.failed}` : ''})`,
+    `  ${s.running} running; sampled ${stripControlChars(s.sampledAt)} in ${s.durationMs} ms (cgroup ${s.source.cgroup}, api ${s.source.api}${s.source.failed ? `, failed ${s.source.failed}` : ''})`,
   );
   return lines.join('\n');
 }
 
 /** One line per sample, for non-TTY output (logs, CI). */
 export function sampleLine(s: Sample): string {
-  return [s.sampledAt, s.level, ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`)].join(' ');
+  return [stripControlChars(s.sampledAt), s.level, ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`)].join(' ');
 }

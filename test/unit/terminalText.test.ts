@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { stderrLogger } from '../../src/core/log';
 import { stripControlChars } from '../../src/core/util/terminalText';
 
 describe('stripControlChars', () => {
@@ -29,5 +30,17 @@ describe('stripControlChars', () => {
 
   it('drops every other C0, DEL and C1 character, newlines and carriage returns included', () => {
     assert.equal(stripControlChars('line1\nline2\r\tx\x00\x07\x08\x7f\x85\x9fy'), 'line1line2xy');
+  });
+
+  it('is applied by the CLI logger: a logged daemon message is one line without escape sequences', () => {
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      stderrLogger().warn('conflict: \x1b]0;pwned\x07name\nforged');
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.deepEqual(written, ['[warn] conflict: nameforged\n']);
   });
 });
