@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CleanupOptions } from '../core/cleanup';
 import { LABEL_KEY_PATTERN } from '../core/labels';
 import { validateMonitorSettings, type MonitorSettings } from '../core/monitor/settings';
-import { CliError, ExitCode } from './util';
+import { CliError, ExitCode, messageLine } from './util';
 
 /**
  * The CLI's settings file (`--config F`, else `$DOCKER_STABILITY_CONFIG`): JSON with one object
@@ -37,7 +37,7 @@ export function loadCliConfig(path: string | undefined = process.env.DOCKER_STAB
 
 export function monitorSettingsFrom(config: CliConfig): MonitorSettings {
   const { settings, problems } = validateMonitorSettings(config.monitor ?? {});
-  for (const p of problems) process.stderr.write(`docker-stability: warning: monitor.${p}\n`);
+  for (const p of problems) process.stderr.write(messageLine(`warning: monitor.${p}`));
   return settings;
 }
 

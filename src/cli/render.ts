@@ -2,6 +2,7 @@ import { RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
 import { drivingResource } from '../core/monitor/formulas';
 import type { ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes } from '../core/util/duration';
+import { stripControlChars } from '../core/util/terminalText';
 
 const COLORS: Record<Level, string> = { SAFE: '32', WARNING: '33', CRITICAL: '31', EMERGENCY: '1;37;41' };
 
@@ -32,7 +33,8 @@ export function sparkline(values: number[], width: number): string {
 
 export function headline(s: Sample, color: boolean): string {
   const k = drivingResource(s);
-  return `Docker at ${s.endpoint}: ${paint(s.level, s.level, color)} (${k} ${s.resources[k].percent}%)`;
+  // Samples may be read back from a history file: its endpoint text is printed stripped.
+  return `Docker at ${stripControlChars(s.endpoint)}: ${paint(s.level, s.level, color)} (${k} ${s.resources[k].percent}%)`;
 }
 
 /** The table `status` prints: one line per resource. */
@@ -51,12 +53,12 @@ export function renderSample(s: Sample, opts: { color: boolean; bars?: boolean; 
     lines.push(parts.join(' '));
   }
   lines.push(
-    `  ${s.running} running; sampled ${s.sampledAt} in ${s.durationMs} ms (cgroup ${s.source.cgroup}, api ${s.source.api}${s.source.failed ? `, failed ${s.source.failed}` : ''})`,
+    `  ${s.running} running; sampled ${stripControlChars(s.sampledAt)} in ${s.durationMs} ms (cgroup ${s.source.cgroup}, api ${s.source.api}${s.source.failed ? `, failed ${s.source.failed}` : ''})`,
   );
   return lines.join('\n');
 }
 
 /** One line per sample, for non-TTY output (logs, CI). */
 export function sampleLine(s: Sample): string {
-  return [s.sampledAt, s.level, ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`)].join(' ');
+  return [stripControlChars(s.sampledAt), s.level, ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`)].join(' ');
 }

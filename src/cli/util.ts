@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DockerClient, DockerUnreachableError } from '../core/docker/client';
 import { resolveEndpoint } from '../core/docker/endpoint';
 import { parseDuration } from '../core/util/duration';
+import { stripControlChars } from '../core/util/terminalText';
 
 /** Exit codes shared by every command. */
 export const ExitCode = {
@@ -80,16 +81,25 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
+/**
+ * A `docker-stability: ...` line for stderr. Messages carry names and text from outside (the
+ * daemon's errors, resource and file names, config values): their control characters go, so
+ * none can move the cursor, retitle the terminal or forge a line.
+ */
+export function messageLine(message: string): string {
+  return `docker-stability: ${stripControlChars(message)}\n`;
+}
+
 /** Maps any error to one line on stderr and an exit code. */
 export function reportError(err: unknown): number {
   if (err instanceof CliError) {
-    process.stderr.write(`docker-stability: ${err.message}\n`);
+    process.stderr.write(messageLine(err.message));
     return err.exitCode;
   }
   if (err instanceof DockerUnreachableError) {
-    process.stderr.write(`docker-stability: ${err.message}\n`);
+    process.stderr.write(messageLine(err.message));
     return ExitCode.unreachable;
   }
-  process.stderr.write(`docker-stability: ${(err as Error)?.message ?? String(err)}\n`);
+  process.stderr.write(messageLine((err as Error)?.message ?? String(err)));
   return ExitCode.failure;
 }

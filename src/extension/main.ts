@@ -3,10 +3,12 @@
 // (dist/extension-main.js) and loaded by the small entry point (extension.ts) right after
 // VS Code's activate call has returned.
 import * as vscode from 'vscode';
+import type { CleanupReport } from '../core/cleanup';
 import type { Finding } from '../core/compose';
 import { errorMessage, type CommandContext } from './commands/context';
 import { registerCommands } from './commands';
-import { forceReleaseFromDashboard } from './commands/locks';
+import { cleanUpNow, type CleanUpArgs } from './commands/cleanup';
+import { forceReleaseFromDashboard, forceReleaseLocks, type ForceReleaseArgs, type ForceReleaseResult } from './commands/locks';
 import { ComposeDiagnostics } from './composeDiagnostics';
 import { configProblems, onConfigChange, readConfig } from './config';
 import { Dashboard } from './dashboard';
@@ -30,6 +32,14 @@ export interface DockerStabilityApi {
   findings(uri: vscode.Uri): Finding[];
   /** Checks a document now (instead of waiting for the edit debounce). */
   checkCompose(doc: vscode.TextDocument): Promise<Finding[]>;
+  /**
+   * Only when the extension runs in an extension test host: the destructive commands without
+   * their dialogs (`confirm: false`), which `executeCommand` callers are refused.
+   */
+  unattended?: {
+    cleanUpNow(args: CleanUpArgs): Promise<CleanupReport | undefined>;
+    forceReleaseLocks(args: ForceReleaseArgs): Promise<ForceReleaseResult[] | undefined>;
+  };
 }
 
 let services: Services | undefined;
@@ -103,6 +113,14 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
     dashboard: ctx.dashboard,
     findings: (uri) => diagnostics.findings(uri),
     checkCompose: (doc) => diagnostics.run(doc),
+    ...(context.extensionMode === vscode.ExtensionMode.Test
+      ? {
+          unattended: {
+            cleanUpNow: (args: CleanUpArgs) => cleanUpNow(ctx, args, 'testApi'),
+            forceReleaseLocks: (args: ForceReleaseArgs) => forceReleaseLocks(ctx, args, 'testApi'),
+          },
+        }
+      : {}),
   };
 }
 

@@ -75,6 +75,22 @@ export const SETTINGS = {
 
 export type SettingKey = keyof typeof SETTINGS;
 
+/**
+ * The destructive policy: what cleanup removes, and when it runs by itself. `machine` scoped in
+ * package.json, and read from the user's (or the remote machine's) settings only, so a cloned
+ * repository's `.vscode/settings.json` cannot make its owner's daemon a cleanup target.
+ */
+export const MACHINE_SETTINGS: ReadonlySet<SettingKey> = new Set<SettingKey>([
+  'autoCleanup.enabled',
+  'autoCleanup.level',
+  'autoCleanup.cooldownMinutes',
+  'scheduledCleanup.intervalMinutes',
+  'cleanup.testProjectPatterns',
+  'cleanup.protectLabel',
+  'cleanup.olderThanMinutes',
+  'cleanup.includeImages',
+]);
+
 export interface ParsedConfig {
   config: ExtensionConfig;
   /** One line per bad setting, naming it and the default used instead. */

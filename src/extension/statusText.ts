@@ -4,6 +4,7 @@ import type { Level, ResourceKind } from '../core/levels';
 import { drivingResource } from '../core/monitor/formulas';
 import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
+import { stripControlChars } from '../core/util/terminalText';
 import { RESOURCE_ORDER, type LockView } from '../shared/protocol';
 import { CommandId } from './commandIds';
 
@@ -44,7 +45,7 @@ function pct(p: number): string {
 export function renderStatus(input: StatusInput): StatusView {
   const now = input.now ?? Date.now();
   const held = input.locks.filter((l) => l.held);
-  const lockText = held.length > 0 ? ` $(lock) ${held.map((l) => l.holder?.user ?? '?').join(', ')}` : '';
+  const lockText = held.length > 0 ? ` $(lock) ${held.map((l) => stripControlChars(l.holder?.user ?? '?')).join(', ')}` : '';
   const tooltipCommands = [CommandId.openDashboard, CommandId.cleanUpNow, CommandId.resumeMonitoring];
   const lines: string[] = [];
   const endpoint = input.state?.endpoint ?? input.sample?.endpoint ?? '?';
@@ -99,7 +100,7 @@ export function renderStatus(input: StatusInput): StatusView {
   return { text: text + lockText, level, background, tooltip: lines.join('\n'), tooltipCommands };
 }
 
-/** Escapes Markdown in text that came from outside (lock holders, error messages). */
+/** Escapes Markdown in text that came from outside (lock holders, error messages), and drops its control characters. */
 export function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+!|<>]/g, (c) => `\\${c}`);
+  return stripControlChars(s).replace(/[\\`*_{}[\]()#+!|<>]/g, (c) => `\\${c}`);
 }

@@ -114,7 +114,7 @@ describe('automatic and scheduled cleanup (real engine)', function () {
   it('says why an automatic pass did not run when another cleanup holds the lock', async () => {
     const source = new SampleSource();
     const errors: unknown[] = [];
-    const handle = await locks.acquire(cleanupLockName(f.client.endpoint.host), { why: 'test' });
+    const handle = await locks.acquire(cleanupLockName((await f.client.identity()).id), { why: 'test' });
     const auto = new AutoCleanup(source, f.client, {
       level: 'WARNING',
       cleanup,

@@ -137,7 +137,7 @@ describe('docker-stability cleanup (CLI, real engine)', function () {
 
   it('waits for a cleanup another process holds, and exits 3 when it holds on too long', async () => {
     const locks = new LockManager({ dir: lockDir });
-    const handle = await locks.acquire(cleanupLockName(f.client.endpoint.host), {
+    const handle = await locks.acquire(cleanupLockName((await f.client.identity()).id), {
       why: 'test holds the cleanup lock',
     });
     try {

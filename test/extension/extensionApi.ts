@@ -11,6 +11,14 @@ export async function api(): Promise<DockerStabilityApi> {
   return ext.activate();
 }
 
+/** The destructive commands without dialogs: the API has them in an extension test host only. */
+export function unattended(): NonNullable<DockerStabilityApi['unattended']> {
+  const ext = vscode.extensions.getExtension<DockerStabilityApi>(extensionId);
+  const u = ext?.exports?.unattended;
+  if (!u) throw new Error(`${extensionId} offers no unattended API: not activated, or not in an extension test host`);
+  return u;
+}
+
 export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

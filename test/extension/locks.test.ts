@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { ForceReleaseResult } from '../../src/extension/commands/locks';
-import { api, resetSettings, setSetting, waitFor } from './extensionApi';
+import { api, resetSettings, setSetting, unattended, waitFor } from './extensionApi';
 
 const lockModule = resolve(__dirname, '../../src/core/lock/index.js');
 
@@ -57,7 +57,7 @@ describe('commands: environment locks', function () {
     assert.match(view.tooltip, /ext-acquire/);
 
     // A live lock is not force-released without `force`.
-    const refused = (await vscode.commands.executeCommand('dockerStability.forceReleaseLocks', { names: ['ext-acquire'], confirm: false })) as ForceReleaseResult[];
+    const refused = (await unattended().forceReleaseLocks({ names: ['ext-acquire'], confirm: false })) as ForceReleaseResult[];
     assert.equal(refused[0]?.released, false);
     assert.match(refused[0]?.reason ?? '', /not stale/);
 
@@ -81,7 +81,7 @@ describe('commands: environment locks', function () {
     });
     assert.equal(stale.held, true);
 
-    const results = (await vscode.commands.executeCommand('dockerStability.forceReleaseLocks', { names: ['ext-stale'], confirm: false })) as ForceReleaseResult[];
+    const results = (await unattended().forceReleaseLocks({ names: ['ext-stale'], confirm: false })) as ForceReleaseResult[];
     assert.deepEqual(results.map((r) => [r.name, r.released]), [['ext-stale', true]]);
     const [gone] = await a.services.locks.status('ext-stale');
     assert.equal(gone?.held ?? false, false);

@@ -39,6 +39,7 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     });
     assert.equal(result, 'done');
     assert.equal(report.record.exitCode, 0);
+    assert.deepEqual(report.record.daemon, { id: (await client.identity()).id, endpoint: client.endpoint.host }, 'the record names the daemon by its own ID');
     assert.equal(report.cleanup?.removed.filter((e) => e.type === 'container').length, 2);
     assert.deepEqual(await world.containers(client.api), []);
     assert.equal((await lock.status('test'))[0]?.held, false);

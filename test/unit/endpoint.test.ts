@@ -139,6 +139,14 @@ describe('resolveEndpoint', () => {
     assert.throws(() => resolveEndpoint({ env: { HOME: h.dir }, platform: 'linux' }), /docker context "missing-one" not found/);
   });
 
+  it('an ssh endpoint carries the agent socket of the environment it was resolved in; other kinds carry none', () => {
+    const env = { SSH_AUTH_SOCK: '/run/agent.sock', DOCKER_HOST: 'ssh://me@h:2222' };
+    const ssh = resolveEndpoint({ env, platform: 'linux', home });
+    assert.deepEqual([ssh.protocol, ssh.username, ssh.port, ssh.sshAgent], ['ssh', 'me', 2222, '/run/agent.sock']);
+    assert.equal(resolveEndpoint({ env, platform: 'linux', home, override: 'unix:///x.sock' }).sshAgent, undefined);
+    assert.equal(resolveEndpoint({ env: { DOCKER_HOST: 'ssh://h' }, platform: 'linux', home }).sshAgent, undefined);
+  });
+
   it('DOCKER_HOST wins over the context, and an override wins over both', () => {
     const c = cfg().context('ctx', 'unix:///ctx.sock').currentContext('ctx');
     const env = { DOCKER_CONFIG: c.dir, DOCKER_HOST: 'unix:///env.sock' };

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig, SETTINGS, type SettingKey } from '../../src/extension/settings';
+import { MACHINE_SETTINGS, parseConfig, SETTINGS, type SettingKey } from '../../src/extension/settings';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -70,5 +70,15 @@ describe('extension settings: readConfig validation', () => {
       if (spec.kind === 'number') assert.deepEqual([p.minimum, p.maximum], [spec.min, spec.max], `range of ${key}`);
     }
     assert.equal(Object.keys(props).length, Object.keys(SETTINGS).length, 'package.json declares settings readConfig does not read');
+  });
+
+  it('scopes the destructive policy (automatic and scheduled cleanup, what cleanup selects) to the machine, so no workspace sets it', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const props = pkg.contributes.configuration.properties as Record<string, { scope?: string }>;
+    const machine = Object.keys(SETTINGS).filter((k) => props[`dockerStability.${k}`]?.scope === 'machine');
+    assert.deepEqual(machine.sort(), [...MACHINE_SETTINGS].sort());
+    for (const k of Object.keys(SETTINGS).filter((k) => /^(autoCleanup|scheduledCleanup|cleanup)\./.test(k))) {
+      assert.ok(MACHINE_SETTINGS.has(k as SettingKey), `${k} is cleanup policy but not machine scoped`);
+    }
   });
 });

@@ -56,4 +56,16 @@ describe('status bar text', () => {
   it('escapes markdown and html from outside text', () => {
     assert.equal(escapeMd('[x](command:evil) <b>'), '\\[x\\]\\(command:evil\\) \\<b\\>');
   });
+
+  it('drops control characters from lock holders (the lock folder may be shared) in the status text and the tooltip', () => {
+    const hostile = '\x1b]0;pwned\x07mallory\x1b[2J\n| forged |';
+    const v = renderStatus({
+      sample: sample({}),
+      locks: [{ name: 'test', held: true, stale: false, mine: false, holder: { user: hostile, host: `ci${'\x9b'}31m`, pid: 7, why: `why\x1b[31m`, acquiredAt: 'x' } }],
+    });
+    assert.match(v.text, /\$\(lock\) mallory\| forged \|$/);
+    // eslint-disable-next-line no-control-regex -- the test looks for control characters
+    for (const text of [v.text, v.tooltip]) assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, JSON.stringify(text));
+    assert.match(v.tooltip, /mallory\\\| forged \\\|@ci \(pid 7\) — why/);
+  });
 });

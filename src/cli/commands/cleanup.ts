@@ -11,6 +11,7 @@ import { LockDirError, LockManager, LockTimeoutError } from '../../core/lock';
 import { stderrLogger } from '../../core/log';
 import { defaultLockDir } from '../../core/paths';
 import { formatDuration, parseDuration } from '../../core/util/duration';
+import { stripControlChars } from '../../core/util/terminalText';
 import {
   CliError,
   createClient,
@@ -59,8 +60,9 @@ export function parseLabels(pairs: string[] | undefined): Record<string, string>
   return scope;
 }
 
+// Names and reasons come from the daemon (network names, label values): printed stripped.
 function entryLine(e: PlanEntry): string {
-  return `    ${e.type.padEnd(9)} ${e.name.padEnd(36)} ${e.reason}`;
+  return `    ${e.type.padEnd(9)} ${stripControlChars(e.name).padEnd(36)} ${stripControlChars(e.reason)}`;
 }
 
 /** Kept entries grouped by reason, a few names each: a daemon may hold hundreds of unowned things. */
@@ -68,16 +70,16 @@ function keptLines(kept: PlanEntry[]): string[] {
   const byReason = new Map<string, PlanEntry[]>();
   for (const e of kept) byReason.set(e.reason, [...(byReason.get(e.reason) ?? []), e]);
   return [...byReason.entries()].map(([reason, es]) => {
-    const names = es.slice(0, MAX_NAMES_PER_REASON).map((e) => `${e.type} ${e.name}`);
+    const names = es.slice(0, MAX_NAMES_PER_REASON).map((e) => `${e.type} ${stripControlChars(e.name)}`);
     const more = es.length > MAX_NAMES_PER_REASON ? `, … ${es.length - MAX_NAMES_PER_REASON} more` : '';
-    return `    ${reason} (${es.length}): ${names.join(', ')}${more}`;
+    return `    ${stripControlChars(reason)} (${es.length}): ${names.join(', ')}${more}`;
   });
 }
 
 export function renderPlan(plan: CleanupPlan): string {
   const o = plan.options;
   const lines = [
-    `Cleanup plan for ${plan.endpoint} at ${plan.createdAt} (older than ${formatDuration(o.olderThanMs)}` +
+    `Cleanup plan for ${plan.endpoint} (daemon ${stripControlChars(plan.daemon.id)}) at ${plan.createdAt} (older than ${formatDuration(o.olderThanMs)}` +
       `${o.includeImages ? ', images included' : ''}${o.runId ? `, run ${o.runId}` : ''}):`,
     `  remove ${plan.remove.length}:`,
     ...plan.remove.map(entryLine),
@@ -179,6 +181,7 @@ export const cleanupCommand: Command = {
     if (values.json) {
       printJson({
         endpoint: client.endpoint.host,
+        daemon: report.daemon,
         dryRun,
         removed: report.removed.map(jsonEntry),
         kept: report.kept.map(jsonEntry),

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { checkCompose, overridePath, planApply, runCompose, writeApply, type Finding, type Severity } from '../../core/compose/index';
 import { readFileIfExists } from '../../core/util/fs';
+import { stripControlChars } from '../../core/util/terminalText';
 import { CliError, ExitCode, parse, printJson, useColor, type Command } from '../util';
 
 const USAGE = [
@@ -52,7 +53,8 @@ async function check(argv: string[]): Promise<number> {
     for (const { file, findings } of results) {
       for (const f of findings) {
         const fix = f.fix ? `  (fix: ${f.fix.title})` : '';
-        process.stdout.write(`${file}:${f.line}:${f.column}  ${paint(f.severity, f.severity.padEnd(7))}  ${f.rule}  ${f.message}${fix}\n`);
+        // File and service names are the repository's: printed stripped.
+        process.stdout.write(`${stripControlChars(file)}:${f.line}:${f.column}  ${paint(f.severity, f.severity.padEnd(7))}  ${f.rule}  ${stripControlChars(f.message + fix)}\n`);
       }
     }
     const all = results.flatMap((r) => r.findings);
@@ -63,10 +65,11 @@ async function check(argv: string[]): Promise<number> {
   return failing ? ExitCode.failure : ExitCode.ok;
 }
 
+/** The diff quotes the compose file: each line is stripped before it is coloured. */
 function colorDiff(diff: string): string {
-  if (!useColor()) return diff;
-  return diff
-    .split('\n')
+  const lines = diff.split('\n').map(stripControlChars);
+  if (!useColor()) return lines.join('\n');
+  return lines
     .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? `\x1b[32m${l}\x1b[0m` : l.startsWith('-') && !l.startsWith('---') ? `\x1b[31m${l}\x1b[0m` : l.startsWith('@@') ? `\x1b[36m${l}\x1b[0m` : l))
     .join('\n');
 }
@@ -88,20 +91,20 @@ async function apply(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  for (const c of plan.changes) process.stdout.write(`  ${c}\n`);
+  for (const c of plan.changes) process.stdout.write(`  ${stripControlChars(c)}\n`);
   if (plan.diff === '') {
     process.stdout.write(`nothing to change (variant ${plan.variant})\n`);
     return ExitCode.ok;
   }
   process.stdout.write(colorDiff(plan.diff));
   if (values['dry-run']) {
-    process.stdout.write(`dry run: ${relative(process.cwd(), plan.targetFile)} not written\n`);
+    process.stdout.write(`dry run: ${stripControlChars(relative(process.cwd(), plan.targetFile))} not written\n`);
     return ExitCode.ok;
   }
   try {
     const result = await writeApply(plan, { validate: !values['no-validate'] });
     const backup = result.backup ? ` (previous version in ${relative(process.cwd(), result.backup)})` : '';
-    process.stdout.write(`wrote ${relative(process.cwd(), result.written)}${backup}\n`);
+    process.stdout.write(stripControlChars(`wrote ${relative(process.cwd(), result.written)}${backup}`) + '\n');
   } catch (err) {
     throw new CliError((err as Error).message);
   }

@@ -1,5 +1,6 @@
 import { runDoctor, type CheckStatus } from '../../core/doctor';
 import { defaultLockDir } from '../../core/paths';
+import { stripControlChars } from '../../core/util/terminalText';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
 import { createClient, dockerOptions, ExitCode, parse, printJson, useColor, type Command } from '../util';
 
@@ -39,8 +40,9 @@ export const doctorCommand: Command = {
       for (const c of checks) {
         const [label, code] = MARK[c.status];
         const mark = color ? `\x1b[${code}m${label}\x1b[0m` : label;
-        process.stdout.write(`${mark}  ${c.name}: ${c.detail}\n`);
-        if (c.fix && c.status !== 'pass') process.stdout.write(`      fix: ${c.fix}\n`);
+        // Details quote the daemon (version, OS) and file names: printed stripped.
+        process.stdout.write(`${mark}  ${c.name}: ${stripControlChars(c.detail)}\n`);
+        if (c.fix && c.status !== 'pass') process.stdout.write(`      fix: ${stripControlChars(c.fix)}\n`);
       }
     }
     return failed ? ExitCode.failure : ExitCode.ok;

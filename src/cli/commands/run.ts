@@ -7,7 +7,7 @@ import { RunStore } from '../../core/runs/records';
 import { RunRefusedError, withTestEnvironment, type CommandOutcome, type RunReport } from '../../core/runs/testRun';
 import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
 import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../config';
-import { CliError, createClient, dockerOptions, ExitCode, parse, printJson, type Command } from '../util';
+import { CliError, createClient, dockerOptions, ExitCode, messageLine, parse, printJson, type Command } from '../util';
 
 const usage =
   'docker-stability run --category NAME [--env test] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
@@ -95,18 +95,18 @@ export const runCommandCli: Command = {
           cleanupAfter: !values['no-cleanup'],
           signal: abort.signal,
           logger,
-          onProgress: (m) => process.stderr.write(`docker-stability: ${m}\n`),
+          onProgress: (m) => process.stderr.write(messageLine(m)),
         },
         (env) => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           return runCommand(command, env.env, {
-            onError: (err) => process.stderr.write(`docker-stability: cannot start ${command[0]}: ${err.message}\n`),
+            onError: (err) => process.stderr.write(messageLine(`cannot start ${command[0]}: ${err.message}`)),
           });
         },
       );
       if (values.json) printJson(report);
-      else process.stderr.write(`docker-stability: ${summaryLine(report)}\n`);
+      else process.stderr.write(messageLine(summaryLine(report)));
       return exitStatus(result);
     } catch (err) {
       if (err instanceof RunRefusedError) {

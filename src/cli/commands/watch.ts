@@ -2,13 +2,19 @@ import { SharedMonitor } from '../../core/monitor/shared';
 import type { MonitorState, Sample } from '../../core/monitor/types';
 import { defaultHistoryFile } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
+import { stripControlChars } from '../../core/util/terminalText';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
 import { renderSample, sampleLine } from '../render';
 import { createClient, dockerOptions, ExitCode, parse, parseNumber, useColor, type Command } from '../util';
 
 const usage = 'docker-stability watch [--interval S] [--count N] [--json] [--config F] [--host H]';
 
+/** The state may come from the leader's file, written by another process: printed stripped. */
 function stateLine(s: MonitorState): string {
+  return stripControlChars(rawStateLine(s));
+}
+
+function rawStateLine(s: MonitorState): string {
   switch (s.status) {
     case 'down':
       return `Docker is not reachable at ${s.endpoint}: ${s.reason} (since ${s.since}; retrying in ${formatDuration(s.retryInMs)})`;

@@ -99,6 +99,7 @@ export async function executeCleanup(
 
   const known = removed.filter((e) => e.bytes !== undefined);
   const report: CleanupReport = {
+    daemon: plan.daemon,
     removed,
     kept,
     failed,

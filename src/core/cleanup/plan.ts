@@ -23,13 +23,14 @@ export async function planCleanup(
   const options = resolveOptions(opts);
   const logger = opts.logger ?? silentLogger;
   const passStartedMs = startedAt.getTime();
-  const snapshot = await takeSnapshot(client, options.scope, options.includeImages, passStartedMs);
+  const [daemon, snapshot] = await Promise.all([client.identity(), takeSnapshot(client, options.scope, options.includeImages, passStartedMs)]);
   if (options.runId && options.adoptWindow) await addInheritedLabels(client, snapshot.containers, options);
   const { remove, keep } = decide(snapshot, options, passStartedMs, Date.now());
   logger.info(`cleanup plan for ${client.endpoint.host}: ${remove.length} to remove, ${keep.length} kept`);
   return {
     createdAt: new Date(passStartedMs).toISOString(),
     endpoint: client.endpoint.host,
+    daemon,
     remove,
     keep,
     options,

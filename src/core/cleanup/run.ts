@@ -21,9 +21,12 @@ export interface RunCleanupOptions extends CleanupOptions, Omit<ExecuteOptions, 
 
 export const DEFAULT_CLEANUP_LOCK_TIMEOUT_MS = 60_000;
 
-/** The lock that serialises cleanups of one daemon: `cleanup-<12 hex of the endpoint address>`. */
-export function cleanupLockName(endpointHost: string): string {
-  return `cleanup-${createHash('sha256').update(endpointHost).digest('hex').slice(0, 12)}`;
+/**
+ * The lock that serialises cleanups of one daemon: `cleanup-<12 hex of its DaemonIdentity.id>`,
+ * so two addresses of one daemon share it and a new daemon behind an old address does not.
+ */
+export function cleanupLockName(daemonId: string): string {
+  return `cleanup-${createHash('sha256').update(daemonId).digest('hex').slice(0, 12)}`;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function runCleanup(client: DockerClient, opts: RunCleanupOptions =
     const plan = await planCleanup(client, opts, startedAt);
     opts.onPlan?.(plan);
     return {
+      daemon: plan.daemon,
       removed: plan.remove,
       kept: plan.keep,
       failed: [],
@@ -47,11 +51,14 @@ export async function runCleanup(client: DockerClient, opts: RunCleanupOptions =
   }
   const manager = opts.lock?.manager ?? new LockManager();
   const timeoutMs = opts.lock?.timeoutMs ?? DEFAULT_CLEANUP_LOCK_TIMEOUT_MS;
+  const daemon = await client.identity();
   return manager.withLock(
-    cleanupLockName(client.endpoint.host),
-    `docker-stability cleanup of ${client.endpoint.host}`,
+    cleanupLockName(daemon.id),
+    `docker-stability cleanup of ${client.endpoint.host} (daemon ${daemon.id})`,
     async () => {
       const plan = await planCleanup(client, opts, startedAt);
+      // The lock holds for the daemon it names: another one behind the same address since is not covered by it.
+      if (plan.daemon.id !== daemon.id) throw new Error(`the daemon at ${client.endpoint.host} changed during the cleanup (${daemon.id}, now ${plan.daemon.id}): nothing removed`);
       opts.onPlan?.(plan);
       return executeCleanup(client, plan, {
         concurrency: opts.concurrency,

@@ -1,3 +1,4 @@
+import type { DaemonIdentity } from '../docker/client';
 import type { Logger } from '../log';
 
 export type ResourceType = 'container' | 'network' | 'volume' | 'image';
@@ -55,12 +56,16 @@ export interface CleanupPlan {
   /** When the pass began: nothing created at or after this instant is removed. */
   createdAt: string;
   endpoint: string;
+  /** The daemon planned on, by its own ID: what the cleanup lock is keyed on. */
+  daemon: DaemonIdentity;
   remove: PlanEntry[];
   keep: PlanEntry[];
   options: ResolvedCleanupOptions;
 }
 
 export interface CleanupReport {
+  /** The daemon cleaned (the plan's). */
+  daemon: DaemonIdentity;
   removed: PlanEntry[];
   kept: PlanEntry[];
   failed: PlanEntry[];

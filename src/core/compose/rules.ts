@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { isMap, isScalar, isSeq, visit, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { insertIntoMap, mergeMissing, removePair, removeSeqItem, replaceScalar, type TextEdit } from './edits';
+import { insertIntoMap, mergeMissing, removePair, removeSeqItem, replaceScalar } from './edits';
+import type { TextEdit } from './textEdit';
 import {
   effectiveService,
   getPath,

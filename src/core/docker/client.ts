@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import Docker from 'dockerode';
 import type { Endpoint } from './endpoint';
 
@@ -51,21 +52,48 @@ export function describeConnectionError(err: unknown): string | undefined {
   }
 }
 
+/**
+ * Every connection field of docker-modem, from the endpoint alone. docker-modem fills the
+ * fields its options leave out from DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,
+ * DOCKER_PATH_PREFIX and DOCKER_CLIENT_TIMEOUT, and puts SSH_AUTH_SOCK over the options' ssh
+ * agent: a `--host unix://…` with `DOCKER_HOST=tcp://…` in the environment reached the tcp
+ * daemon while every message named the socket (issue 13).
+ */
 function dockerodeOptions(ep: Endpoint, timeoutMs: number | undefined): Docker.DockerOptions {
-  const opts: Docker.DockerOptions & { timeout?: number } = { timeout: timeoutMs };
-  if (ep.socketPath) opts.socketPath = ep.socketPath;
-  else {
-    opts.host = ep.hostname;
-    opts.port = ep.port;
-    opts.protocol = ep.protocol as 'http' | 'https' | 'ssh';
-    if (ep.username) opts.username = ep.username;
-    if (ep.tls) {
-      opts.ca = ep.tls.ca;
-      opts.cert = ep.tls.cert;
-      opts.key = ep.tls.key;
-    }
+  const remote = !ep.socketPath;
+  return {
+    socketPath: ep.socketPath,
+    host: remote ? ep.hostname : undefined,
+    port: remote ? ep.port : undefined,
+    protocol: remote ? (ep.protocol as 'http' | 'https' | 'ssh') : 'http',
+    // ssh2 refuses a connection without a user; ssh itself logs in as the local one.
+    username: ep.protocol === 'ssh' ? (ep.username ?? userInfo().username) : ep.username,
+    ca: ep.tls?.ca,
+    cert: ep.tls?.cert,
+    key: ep.tls?.key,
+    pathPrefix: undefined,
+    timeout: timeoutMs,
+    // The agent authenticates us to the named host; forwarding it would lend it to that host.
+    sshOptions: ep.protocol === 'ssh' && ep.sshAgent ? { agent: ep.sshAgent } : {},
+    agentForward: false,
+  } as Docker.DockerOptions;
+}
+
+/**
+ * A dockerode instance whose transport knows only the endpoint. docker-modem reads the rest of
+ * the environment only when DOCKER_HOST is set, and throws on a malformed one or on missing
+ * DOCKER_CERT_PATH files, so it is constructed with DOCKER_HOST out of sight. Synchronous:
+ * no other code runs while the variable is away.
+ */
+function createApi(ep: Endpoint, timeoutMs: number | undefined): Docker {
+  const opts = dockerodeOptions(ep, timeoutMs);
+  const dockerHost = process.env.DOCKER_HOST;
+  delete process.env.DOCKER_HOST;
+  try {
+    return new Docker(opts);
+  } finally {
+    if (dockerHost !== undefined) process.env.DOCKER_HOST = dockerHost;
   }
-  return opts;
 }
 
 export interface CallOptions {
@@ -87,8 +115,8 @@ export class DockerClient {
     opts: { timeoutMs?: number } = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    this.api = new Docker(dockerodeOptions(endpoint, this.timeoutMs));
-    this.streamApi = new Docker(dockerodeOptions(endpoint, undefined));
+    this.api = createApi(endpoint, this.timeoutMs);
+    this.streamApi = createApi(endpoint, undefined);
   }
 
   /**
@@ -123,6 +151,11 @@ export class DockerClient {
 
   info(opts?: CallOptions): Promise<DaemonInfo> {
     return this.call('info', (api, abortSignal) => withSignal<DaemonInfo>(api.info.bind(api))(abortSignal), opts);
+  }
+
+  /** Which daemon answers at this endpoint now (one `/info` call). */
+  async identity(opts?: CallOptions): Promise<DaemonIdentity> {
+    return daemonIdentity(await this.info(opts), this.endpoint.host);
   }
 
   version(opts?: CallOptions): Promise<Docker.DockerVersion> {
@@ -208,6 +241,8 @@ function withSignal<T>(fn: unknown): (abortSignal: AbortSignal) => Promise<T> {
 }
 
 export interface DaemonInfo {
+  /** The daemon's own ID, kept in its data root across restarts. */
+  ID?: string;
   NCPU: number;
   MemTotal: number;
   ServerVersion?: string;
@@ -217,6 +252,25 @@ export interface DaemonInfo {
   DockerRootDir?: string;
   Name?: string;
   [k: string]: unknown;
+}
+
+/**
+ * A daemon as itself rather than by the address it was reached at: two addresses of one daemon
+ * (a socket and a tcp port, a symlinked socket) share `id`, and one address that later leads to
+ * another daemon (a new VM, a replaced socket) does not.
+ */
+export interface DaemonIdentity {
+  /** `/info` ID; `endpoint:<address>` for a daemon that reports none. */
+  id: string;
+  /** The address it was reached at, as the user wrote it. */
+  endpoint: string;
+  /** `/info` Name: the daemon's host name. */
+  name?: string;
+}
+
+export function daemonIdentity(info: DaemonInfo, endpoint: string): DaemonIdentity {
+  const id = typeof info.ID === 'string' && info.ID.trim() ? info.ID.trim() : `endpoint:${endpoint}`;
+  return { id, endpoint, ...(typeof info.Name === 'string' && info.Name ? { name: info.Name } : {}) };
 }
 
 export interface DockerEvent {

@@ -22,6 +22,8 @@ export interface Endpoint {
   port?: number;
   username?: string;
   tls?: TlsMaterial;
+  /** ssh only: the agent socket that authenticates (`SSH_AUTH_SOCK` when the endpoint was resolved). */
+  sshAgent?: string;
 }
 
 export interface ResolveOptions {
@@ -39,6 +41,13 @@ export interface ResolveOptions {
  */
 export function resolveEndpoint(opts: ResolveOptions = {}): Endpoint {
   const env = opts.env ?? process.env;
+  const ep = findEndpoint(opts, env);
+  // The agent is the user's, not the endpoint's: read here, with the rest of the resolution,
+  // so the client is handed everything it uses (and nothing read behind its back).
+  return ep.protocol === 'ssh' && env.SSH_AUTH_SOCK ? { ...ep, sshAgent: env.SSH_AUTH_SOCK } : ep;
+}
+
+function findEndpoint(opts: ResolveOptions, env: NodeJS.ProcessEnv): Endpoint {
   const platform = opts.platform ?? process.platform;
   const home = opts.home ?? (env.HOME || env.USERPROFILE || homedir());
   const configDir = env.DOCKER_CONFIG || join(home, '.docker');

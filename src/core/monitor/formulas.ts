@@ -66,6 +66,7 @@ export function figure(kind: ResourceKind, used: number, capacity: number, thres
 
 export interface SampleInputs {
   endpoint: string;
+  daemonId?: string;
   sampledAt: Date;
   memoryBytes: number;
   memoryCapacity: number;
@@ -92,6 +93,7 @@ export function buildSample(i: SampleInputs): Sample {
   };
   return {
     endpoint: i.endpoint,
+    ...(i.daemonId ? { daemonId: i.daemonId } : {}),
     sampledAt: i.sampledAt.toISOString(),
     level: worstLevel(Object.values(resources).map((r) => r.level)),
     resources,

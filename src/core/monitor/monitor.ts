@@ -1,4 +1,4 @@
-import { DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
+import { daemonIdentity, DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
 import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
 import { ContainerStatsReader } from './containerStats';
@@ -187,6 +187,7 @@ export class ResourceMonitor {
       }
       const sample = buildSample({
         endpoint: this.client.endpoint.host,
+        daemonId: daemonIdentity(info, this.client.endpoint.host).id,
         sampledAt: new Date(),
         memoryBytes: memory,
         memoryCapacity: caps.memoryBytes ?? info.MemTotal,

@@ -14,6 +14,8 @@ export interface ResourceFigure {
 export interface Sample {
   /** The endpoint watched, as the user would write it (unix:///var/run/docker.sock). */
   endpoint: string;
+  /** The daemon's own ID (DaemonIdentity.id); absent in history written before it was recorded. */
+  daemonId?: string;
   /** ISO 8601 time the sample was taken. */
   sampledAt: string;
   /** The worst level across resources. */

@@ -34,6 +34,8 @@ export interface RunRecord {
   /** peak - baseline, floored at zero: what this run needed. */
   added: ResourceAmounts;
   samples: number;
+  /** The daemon the run used, by its own ID (DaemonIdentity); absent in records written before it was recorded. */
+  daemon?: { id: string; endpoint: string };
   cleanup?: { removed: number; failed: number; kept: number };
 }
 

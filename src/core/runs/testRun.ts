@@ -301,6 +301,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
           peak,
           added,
           samples,
+          ...(baselineSample.daemonId ? { daemon: { id: baselineSample.daemonId, endpoint: client.endpoint.host } } : {}),
         };
         let cleanup: CleanupReport | undefined;
         if (opts.cleanupAfter !== false) {
@@ -386,6 +387,7 @@ async function cleanUpAfter(
       testProjectPatterns: [o.composeProject],
     });
     return {
+      daemon: own.daemon,
       removed: [...own.removed, ...project.removed],
       kept: [...own.kept, ...project.kept],
       failed: [...own.failed, ...project.failed],

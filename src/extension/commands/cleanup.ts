@@ -2,12 +2,13 @@ import * as vscode from 'vscode';
 import { loadCleanup } from '../lazy';
 import type { CleanupPlan, CleanupReport, PlanEntry } from '../../core/cleanup';
 import { formatBytes } from '../../core/util/duration';
+import { stripControlChars } from '../../core/util/terminalText';
 import { cleanupOptions, reportView } from '../services';
-import { Cancelled, confirm, requireTrust, type CommandContext } from './context';
+import { Cancelled, confirm, refuseUnconfirmed, requireTrust, type Caller, type CommandContext } from './context';
 
 /** Arguments for `dockerStability.cleanUpNow` (tests and other extensions; the palette passes none). */
 export interface CleanUpArgs {
-  /** false: no quick pick and no confirmation (default true). */
+  /** false: no quick pick and no confirmation (default true). From the test API only. */
   confirm?: boolean;
   /** Only resources carrying all of these labels are considered. */
   scope?: Record<string, string>;
@@ -16,10 +17,11 @@ export interface CleanUpArgs {
   dryRun?: boolean;
 }
 
-function parseArgs(raw: unknown): CleanUpArgs {
+function parseArgs(raw: unknown, caller: Caller): CleanUpArgs {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object') throw new Error('cleanUpNow: the argument must be an object like { confirm, scope, olderThanMs, dryRun }');
   const a = raw as Record<string, unknown>;
+  refuseUnconfirmed('cleanUpNow', a.confirm, caller);
   const out: CleanUpArgs = {};
   if (a.confirm !== undefined) out.confirm = a.confirm !== false;
   if (a.dryRun !== undefined) out.dryRun = a.dryRun === true;
@@ -36,8 +38,9 @@ function parseArgs(raw: unknown): CleanUpArgs {
   return out;
 }
 
+// Names and reasons come from the daemon (network names, label values): shown stripped.
 function describe(e: PlanEntry): string {
-  return `${e.type} ${e.name}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}`;
+  return `${e.type} ${stripControlChars(e.name)}${e.bytes ? ` (${formatBytes(e.bytes)})` : ''}`;
 }
 
 /** Shows the plan; the user may untick entries. Returns what to remove, or throws Cancelled. */
@@ -49,7 +52,7 @@ async function pickFromPlan(plan: CleanupPlan): Promise<PlanEntry[]> {
   type Item = vscode.QuickPickItem & { entry?: PlanEntry };
   const items: Item[] = [
     { label: 'Remove', kind: vscode.QuickPickItemKind.Separator },
-    ...plan.remove.map((e) => ({ label: describe(e), description: e.id.slice(0, 12), detail: e.reason, picked: true, entry: e })),
+    ...plan.remove.map((e) => ({ label: describe(e), description: stripControlChars(e.id.slice(0, 12)), detail: stripControlChars(e.reason), picked: true, entry: e })),
   ];
   const picked = await vscode.window.showQuickPick(items, {
     title: `Clean up ${plan.endpoint}: ${plan.remove.length} to remove, ${plan.keep.length} kept`,
@@ -73,9 +76,9 @@ async function pickFromPlan(plan: CleanupPlan): Promise<PlanEntry[]> {
  * Plans (dry run), lets the user review the plan, then removes what was confirmed under the
  * daemon's cleanup lock, with a progress notification and a summary.
  */
-export async function cleanUpNow(ctx: CommandContext, raw?: unknown): Promise<CleanupReport | undefined> {
+export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Caller = 'command'): Promise<CleanupReport | undefined> {
   requireTrust('Clean Up Now');
-  const args = parseArgs(raw);
+  const args = parseArgs(raw, caller);
   const client = ctx.services.client;
   if (!client) throw new Error('no Docker endpoint: see the log');
   const { planCleanup, executeCleanup, cleanupLockName, summarize } = await loadCleanup();
@@ -89,9 +92,9 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown): Promise<Cl
     () => planCleanup(client, opts),
   );
   ctx.log.info(`cleanup plan: remove ${plan.remove.length}, keep ${plan.keep.length}`);
-  for (const k of plan.keep) ctx.log.debug(`  keep ${describe(k)}: ${k.reason}`);
+  for (const k of plan.keep) ctx.log.debug(`  keep ${describe(k)}: ${stripControlChars(k.reason)}`);
   if (args.dryRun) {
-    const report: CleanupReport = { removed: plan.remove, kept: plan.keep, failed: [], durationMs: 0 };
+    const report: CleanupReport = { daemon: plan.daemon, removed: plan.remove, kept: plan.keep, failed: [], durationMs: 0 };
     ctx.model.setCleanup(reportView(report, 'manual', true));
     return report;
   }
@@ -108,13 +111,13 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown): Promise<Cl
   const report = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Docker Stability: removing ${remove.length} resources…` },
     () =>
-      ctx.services.locks.withLock(cleanupLockName(client.endpoint.host), `VS Code cleanup of ${client.endpoint.host}`, () => executeCleanup(client, confirmed, { logger: ctx.logger }), {
+      ctx.services.locks.withLock(cleanupLockName(plan.daemon.id), `VS Code cleanup of ${client.endpoint.host} (daemon ${plan.daemon.id})`, () => executeCleanup(client, confirmed, { logger: ctx.logger }), {
         timeoutMs: 60_000,
       }),
   );
   const summary = summarize(report);
   ctx.log.info(`cleanup: ${summary}`);
-  for (const f of report.failed) ctx.log.warn(`  failed ${describe(f)}: ${f.reason}`);
+  for (const f of report.failed) ctx.log.warn(`  failed ${describe(f)}: ${stripControlChars(f.reason)}`);
   ctx.model.setCleanup(reportView(report, 'manual'));
   void ctx.services.countOrphansNow();
   const show = report.failed.length > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadCompose } from '../lazy';
 import type { ApplyPlan } from '../../core/compose';
+import { stripControlChars } from '../../core/util/terminalText';
 import { Cancelled, confirm, requireTrust, type CommandContext } from './context';
 
 export const PREVIEW_SCHEME = 'docker-stability-preview';
@@ -47,7 +48,7 @@ async function pickComposeFile(ctx: CommandContext): Promise<string> {
     throw new Cancelled();
   }
   const picked = await vscode.window.showQuickPick(
-    files.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(path.dirname(f)), file: f })),
+    files.map((f) => ({ label: stripControlChars(path.basename(f)), description: stripControlChars(vscode.workspace.asRelativePath(path.dirname(f))), file: f })),
     { title: 'Apply the base compose config to…', ignoreFocusOut: true },
   );
   if (!picked) throw new Cancelled();
@@ -70,7 +71,7 @@ export async function applyBaseCompose(ctx: CommandContext, preview: PreviewCont
     const { planApply, writeApply } = await loadCompose();
     const plan = await planApply(file, { inPlace: a.inPlace === true });
     if (plan.before === plan.after) {
-      if (interactive) void vscode.window.showInformationMessage(`Docker Stability: ${path.basename(file)} already follows the base config.`);
+      if (interactive) void vscode.window.showInformationMessage(`Docker Stability: ${stripControlChars(path.basename(file))} already follows the base config.`);
       return { written: '', plan };
     }
     if (interactive) {
@@ -88,7 +89,7 @@ export async function applyBaseCompose(ctx: CommandContext, preview: PreviewCont
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Docker Stability: validating with compose…' }, () => writeApply(plan));
     ctx.log.info(`apply: wrote ${result.written}${result.backup ? ` (backup ${result.backup})` : ''}`);
     if (interactive) {
-      const open = await vscode.window.showInformationMessage(`Docker Stability: wrote ${path.basename(result.written)} (validated by compose).`, 'Open');
+      const open = await vscode.window.showInformationMessage(`Docker Stability: wrote ${stripControlChars(path.basename(result.written))} (validated by compose).`, 'Open');
       if (open) await vscode.window.showTextDocument(vscode.Uri.file(result.written));
     }
     return { written: result.written, plan };

@@ -33,6 +33,23 @@ export function requireTrust(what: string): void {
   }
 }
 
+/**
+ * Who runs a destructive command: `command` is anyone with `executeCommand` (the palette, a
+ * keybinding, another extension, a task a cloned repository defines), `testApi` the extension's
+ * API in an extension test host.
+ */
+export type Caller = 'command' | 'testApi';
+
+/**
+ * `{ confirm: false }` skips the review and the confirmation. Only the test API may ask for that:
+ * any other caller would remove Docker resources or take locks without the user seeing it.
+ */
+export function refuseUnconfirmed(command: string, confirmArg: unknown, caller: Caller): void {
+  if (confirmArg === false && caller !== 'testApi') {
+    throw new Error(`${command}: confirm: false is accepted only from the extension's test API; leave it out to review and confirm`);
+  }
+}
+
 /** A modal yes/no; resolves false when dismissed. */
 export async function confirm(message: string, detail: string, yes: string): Promise<boolean> {
   const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, yes);

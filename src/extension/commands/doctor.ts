@@ -1,12 +1,14 @@
 import * as vscode from 'vscode';
 import type { DoctorCheck } from '../../core/doctor';
+import { stripControlChars } from '../../core/util/terminalText';
 import { errorMessage, type CommandContext } from './context';
 
 const ICON: Record<DoctorCheck['status'], string> = { pass: '✅', warn: '⚠️', fail: '❌' };
 
 /** The doctor's checks as Markdown: a table a person reads top to bottom, fixes beside problems. */
 export function doctorMarkdown(checks: DoctorCheck[], when: Date): string {
-  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  // Details quote the daemon and file names: one line each, no control characters, pipes escaped.
+  const cell = (t: string): string => stripControlChars(t.replace(/\n/g, ' ')).replace(/\|/g, '\\|');
   const failed = checks.filter((c) => c.status === 'fail').length;
   const warned = checks.filter((c) => c.status === 'warn').length;
   return [

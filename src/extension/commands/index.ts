@@ -5,6 +5,7 @@ import { applyBaseCompose, PreviewContent } from './compose';
 import { errorMessage, type CommandContext } from './context';
 import { runDoctorCommand } from './doctor';
 import { acquireLock, forceReleaseLocks, releaseLock } from './locks';
+import { stripControlChars } from '../../core/util/terminalText';
 
 /**
  * Registers every command. Each accepts an optional argument object so tests and other
@@ -38,8 +39,10 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         try {
           return await fn(arg);
         } catch (err) {
-          ctx.log.error(`${id}: ${errorMessage(err)}`);
-          void vscode.window.showErrorMessage(`Docker Stability: ${errorMessage(err)}`);
+          // Errors quote the daemon and file names: shown stripped of control characters.
+          const message = stripControlChars(errorMessage(err));
+          ctx.log.error(`${id}: ${message}`);
+          void vscode.window.showErrorMessage(`Docker Stability: ${message}`);
           // Callers passing arguments (tests, other extensions) want the failure, not a silent undefined.
           if (arg !== undefined && !(arg instanceof vscode.Uri)) throw err;
           return undefined;

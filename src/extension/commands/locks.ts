@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
 import { validateLockName, type LockStatus } from '../../core/lock';
 import { formatDuration } from '../../core/util/duration';
-import { Cancelled, confirm, requireTrust, type CommandContext } from './context';
+import { stripControlChars } from '../../core/util/terminalText';
+import { Cancelled, confirm, refuseUnconfirmed, requireTrust, type Caller, type CommandContext } from './context';
 
 export interface ForceReleaseArgs {
   /** Locks to release; without it the user picks. */
   names?: string[];
-  /** false: no dialogs (default true). */
+  /** false: no dialogs (default true). From the test API only. */
   confirm?: boolean;
   /** Also release locks that are not stale (their holders lose them mid-run). */
   force?: boolean;
@@ -18,23 +19,30 @@ export interface ForceReleaseResult {
   reason: string;
 }
 
+// Holders, reasons and names are read from the lock folder, which others can write: every one
+// reaches a dialog or a quick pick stripped of control characters.
 function holderText(s: LockStatus): string {
   const h = s.holder;
-  return h ? `${h.user}@${h.host} pid ${h.pid}` : (s.metadataProblem ?? 'unknown holder');
+  return stripControlChars(h ? `${h.user}@${h.host} pid ${h.pid}` : (s.metadataProblem ?? 'unknown holder'));
+}
+
+function whyText(s: LockStatus): string | undefined {
+  return s.holder?.why ? stripControlChars(s.holder.why) : undefined;
 }
 
 function ageText(s: LockStatus): string {
   const parts = [];
   if (s.ageMs !== undefined) parts.push(`held ${formatDuration(s.ageMs)}`);
   if (s.heartbeatAgeMs !== undefined) parts.push(`heartbeat ${formatDuration(s.heartbeatAgeMs)} ago`);
-  if (s.staleReason) parts.push(s.staleReason);
+  if (s.staleReason) parts.push(stripControlChars(s.staleReason));
   return parts.join(', ');
 }
 
-function parseForceArgs(raw: unknown): ForceReleaseArgs {
+function parseForceArgs(raw: unknown, caller: Caller): ForceReleaseArgs {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object') throw new Error('forceReleaseLocks: the argument must be an object like { names, confirm, force }');
   const a = raw as Record<string, unknown>;
+  refuseUnconfirmed('forceReleaseLocks', a.confirm, caller);
   const out: ForceReleaseArgs = { confirm: a.confirm !== false, force: a.force === true };
   if (a.names !== undefined) {
     if (!Array.isArray(a.names)) throw new Error('forceReleaseLocks: names must be a list of lock names');
@@ -46,18 +54,18 @@ function parseForceArgs(raw: unknown): ForceReleaseArgs {
 /** Asks twice before taking a live lock from its holder: they lose it mid-run. */
 async function confirmLive(s: LockStatus): Promise<boolean> {
   const first = await confirm(
-    `Lock "${s.name}" is NOT stale: ${holderText(s)} is alive and holds it.`,
-    `Why: ${s.holder?.why || '(not given)'}\n${ageText(s)}\n\nForcing it lets another run start while this one still uses the environment.`,
+    `Lock "${stripControlChars(s.name)}" is NOT stale: ${holderText(s)} is alive and holds it.`,
+    `Why: ${whyText(s) ?? '(not given)'}\n${ageText(s)}\n\nForcing it lets another run start while this one still uses the environment.`,
     'Force Release…',
   );
-  return first && confirm(`Really force-release "${s.name}" from ${holderText(s)}?`, 'The holder is told its lock was compromised.', 'Force Release');
+  return first && confirm(`Really force-release "${stripControlChars(s.name)}" from ${holderText(s)}?`, 'The holder is told its lock was compromised.', 'Force Release');
 }
 
 async function pickLocks(ctx: CommandContext, all: LockStatus[]): Promise<{ names: string[]; force: boolean }> {
   const stale = all.filter((s) => s.held && s.stale);
   const live = all.filter((s) => s.held && !s.stale && !ctx.services.held.has(s.name));
   type Item = vscode.QuickPickItem & { lock?: LockStatus; forceLive?: boolean };
-  const items: Item[] = stale.map((s) => ({ label: `$(lock) ${s.name}`, description: holderText(s), detail: `${s.holder?.why ? `${s.holder.why} — ` : ''}${ageText(s)}`, lock: s }));
+  const items: Item[] = stale.map((s) => ({ label: `$(lock) ${stripControlChars(s.name)}`, description: holderText(s), detail: `${whyText(s) ? `${whyText(s)} — ` : ''}${ageText(s)}`, lock: s }));
   if (live.length > 0) items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: `$(warning) Force a lock that is not stale…`, detail: `${live.length} held by live processes`, forceLive: true });
   if (items.length === 0) {
     void vscode.window.showInformationMessage('Docker Stability: no stale locks.');
@@ -67,20 +75,20 @@ async function pickLocks(ctx: CommandContext, all: LockStatus[]): Promise<{ name
   if (!picked || picked.length === 0) throw new Cancelled();
   if (picked.some((i) => i.forceLive)) {
     const one = await vscode.window.showQuickPick(
-      live.map((s) => ({ label: s.name, description: holderText(s), detail: `${s.holder?.why ?? ''} ${ageText(s)}`, lock: s })),
+      live.map((s) => ({ label: stripControlChars(s.name), description: holderText(s), detail: `${whyText(s) ?? ''} ${ageText(s)}`, lock: s })),
       { title: 'Force-release a lock that is NOT stale', ignoreFocusOut: true },
     );
     if (!one || !(await confirmLive(one.lock))) throw new Cancelled();
     return { names: [one.lock.name], force: true };
   }
   const names = picked.flatMap((i) => (i.lock ? [i.lock.name] : []));
-  if (!(await confirm(`Force-release ${names.length} stale lock${names.length === 1 ? '' : 's'}?`, names.join(', '), 'Release'))) throw new Cancelled();
+  if (!(await confirm(`Force-release ${names.length} stale lock${names.length === 1 ? '' : 's'}?`, stripControlChars(names.join(', ')), 'Release'))) throw new Cancelled();
   return { names, force: false };
 }
 
-export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown): Promise<ForceReleaseResult[] | undefined> {
+export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown, caller: Caller = 'command'): Promise<ForceReleaseResult[] | undefined> {
   requireTrust('Force-Release Stale Locks');
-  const args = parseForceArgs(raw);
+  const args = parseForceArgs(raw, caller);
   let names = args.names;
   let force = args.force ?? false;
   if (!names) {
@@ -91,6 +99,11 @@ export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown): Pro
       if (err instanceof Cancelled) return undefined;
       throw err;
     }
+  } else if (args.confirm !== false) {
+    const what = `${names.length} lock${names.length === 1 ? '' : 's'}${force ? ', even if not stale' : ''}`;
+    const listed = stripControlChars(names.join(', '));
+    const detail = force ? `${listed}\n\nA live holder loses its lock mid-run.` : listed;
+    if (!(await confirm(`Force-release ${what}?`, detail, 'Release'))) return undefined;
   }
   const results: ForceReleaseResult[] = [];
   for (const name of names) {
@@ -101,7 +114,7 @@ export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown): Pro
   await ctx.services.refreshLocks();
   if (args.confirm !== false) {
     const done = results.filter((r) => r.released).length;
-    void vscode.window.showInformationMessage(`Docker Stability: released ${done} of ${results.length} lock(s). ${results.filter((r) => !r.released).map((r) => `${r.name}: ${r.reason}`).join('; ')}`);
+    void vscode.window.showInformationMessage(stripControlChars(`Docker Stability: released ${done} of ${results.length} lock(s). ${results.filter((r) => !r.released).map((r) => `${r.name}: ${r.reason}`).join('; ')}`));
   }
   return results;
 }
@@ -111,11 +124,11 @@ export async function forceReleaseFromDashboard(ctx: CommandContext, name: strin
   requireTrust('Force release');
   const [s] = await ctx.services.locks.status(name);
   if (!s?.held) {
-    void vscode.window.showInformationMessage(`Docker Stability: lock "${name}" is not held any more.`);
+    void vscode.window.showInformationMessage(`Docker Stability: lock "${stripControlChars(name)}" is not held any more.`);
     await ctx.services.refreshLocks();
     return;
   }
-  const ok = s.stale ? await confirm(`Force-release stale lock "${name}"?`, `${holderText(s)}\n${ageText(s)}`, 'Release') : await confirmLive(s);
+  const ok = s.stale ? await confirm(`Force-release stale lock "${stripControlChars(name)}"?`, `${holderText(s)}\n${ageText(s)}`, 'Release') : await confirmLive(s);
   if (ok) await forceReleaseLocks(ctx, { names: [name], force: !s.stale });
 }
 
