@@ -310,6 +310,19 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     assert.equal(readFileSync(outside, 'utf8'), 'keep me\n', 'the events log must not be written through a symlink');
   });
 
+  it('terminal escapes in a why or holder name written into the shared folder never reach the terminal (issue 13)', async () => {
+    const r = await runProcess(process.execPath, [CLI_PATH, 'lock', 'acquire', '--dir', locks(), '--name', 'test', '--why', 'ok\u001b]0;pwned\u0007\u001b[2J']);
+    assert.equal(r.code, 0, r.stderr);
+    const meta = JSON.parse(readFileSync(join(locks(), 'test.json'), 'utf8')) as { holder: { user: string; pid: number } };
+    meta.holder.user = 'eve\u001b[31m\u009b1m';
+    writeFileSync(join(locks(), 'test.json'), JSON.stringify(meta));
+    const st = await runProcess(process.execPath, [CLI_PATH, 'lock', 'status', '--dir', locks()]);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /held by eve@/);
+    assert.doesNotMatch(st.stdout + st.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    process.kill(meta.holder.pid, 'SIGTERM');
+  });
+
   it('a lock folder writable by every user and not sticky is refused with a one-line error; a sticky one is accepted', async () => {
     mkdirSync(locks(), { recursive: true });
     chmodSync(locks(), 0o777);

@@ -19,7 +19,8 @@ import {
 import { stderrLogger } from '../../core/log';
 import { defaultLockDir } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
-import { CliError, ExitCode, parse, parseDurationOption, printJson, type Command } from '../util';
+import { stripControlChars } from '../../core/util/terminalText';
+import { CliError, ExitCode, messageLine, parse, parseDurationOption, printJson, type Command } from '../util';
 
 const USAGE = `docker-stability lock <subcommand> [options]
 
@@ -120,7 +121,8 @@ async function status(argv: string[]): Promise<number> {
   });
   if (values.json) printJson(list.map(statusJson));
   else if (list.length === 0) process.stdout.write(`no locks in ${m.dir}\n`);
-  else process.stdout.write(list.map(statusLine).join('\n') + '\n');
+  // Every field of a status comes from a folder others may write: no terminal escapes get through.
+  else process.stdout.write(list.map((l) => statusLine(l).split('\n').map(stripControlChars).join('\n')).join('\n') + '\n');
   return ExitCode.ok;
 }
 
@@ -196,7 +198,7 @@ async function run(argv: string[]): Promise<number> {
   handle.onCompromised((err) => {
     lost = err;
     process.stderr.write(
-      `docker-stability: lock "${name}" was lost while "${basename(cmd)}" ran (${err.message}); stopping it (exit ${ExitCode.lockLost}: the run was not exclusive)\n`,
+      messageLine(`lock "${name}" was lost while "${basename(cmd)}" ran (${err.message}); stopping it (exit ${ExitCode.lockLost}: the run was not exclusive)`),
     );
     stopGroup('SIGTERM');
   });
@@ -215,7 +217,7 @@ async function run(argv: string[]): Promise<number> {
     });
     if (child.pid !== undefined && process.platform !== 'win32') {
       await handle.setProcessGroup(child.pid).catch((err: unknown) => {
-        process.stderr.write(`docker-stability: warning: could not record the command's process group: ${(err as Error).message}\n`);
+        process.stderr.write(messageLine(`warning: could not record the command's process group: ${(err as Error).message}`));
       });
     }
     let code: number;
@@ -233,7 +235,7 @@ async function run(argv: string[]): Promise<number> {
     for (const s of ENDING) process.removeListener(s, onSignal);
     // A lock that cannot be removed (a read-only or vanished folder) is reported, not turned into the command's failure.
     await handle.release().catch((err: unknown) => {
-      process.stderr.write(`docker-stability: warning: could not release lock "${name}": ${(err as Error).message}\n`);
+      process.stderr.write(messageLine(`warning: could not release lock "${name}": ${(err as Error).message}`));
     });
   }
 }
@@ -380,7 +382,7 @@ async function forceRelease(argv: string[]): Promise<number> {
     });
   if (!r.released) throw new CliError(`${r.reason}${r.previous ? '; pass --force to remove it anyway' : ''}`);
   const p = r.previous;
-  process.stderr.write(`lock "${values.name}" force-released (${r.reason})${p ? `; was held by ${p.user}@${p.host} pid ${p.pid}` : ''}\n`);
+  process.stderr.write(stripControlChars(`lock "${values.name}" force-released (${r.reason})${p ? `; was held by ${p.user}@${p.host} pid ${p.pid}` : ''}`) + '\n');
   return ExitCode.ok;
 }
 
