@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { planCleanup, type CleanupOptions, type CleanupReport } from '../cleanup';
 import type { DockerClient } from '../docker/client';
 import type { Level } from '../levels';
@@ -8,7 +9,7 @@ import { silentLogger, type Logger } from '../log';
 import { SharedMonitor, type MonitorRole } from '../monitor/shared';
 import type { MonitorSettings } from '../monitor/settings';
 import type { MonitorState } from '../monitor/types';
-import { defaultHistoryFile } from '../paths';
+import { defaultHistoryFile, stateDir } from '../paths';
 import { defaultRunsFile } from '../runs/records';
 import { AgentCleanups, type CleanupJournal } from './cleanups';
 import { AgentMetrics, type CleanupTrigger } from './metrics';
@@ -69,7 +70,11 @@ export class Agent {
     this.logger = opts.logger ?? silentLogger;
     const host = client.endpoint.host;
     const locks = opts.locks ?? new LockManager({ logger: this.logger });
-    this.monitor = new SharedMonitor(client, opts.monitor ?? {}, { historyFile: defaultHistoryFile(host, this.env), logger: this.logger });
+    this.monitor = new SharedMonitor(client, opts.monitor ?? {}, {
+      historyFile: defaultHistoryFile(host, this.env),
+      leaderDir: join(stateDir(this.env), 'leaders'),
+      logger: this.logger,
+    });
     this.metrics = new AgentMetrics({ endpoint: host, version: opts.version, runsFile: defaultRunsFile(this.env), locks });
     this.cleanups = new AgentCleanups(client, {
       settings: opts.settings,

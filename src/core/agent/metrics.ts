@@ -9,6 +9,7 @@ import { RunStore } from '../runs/records';
 export type CleanupTrigger = 'auto' | 'scheduled' | 'resume';
 
 const RESOURCE_TYPES: readonly ResourceType[] = ['container', 'network', 'volume', 'image'];
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface AgentMetricsOptions {
   endpoint: string;
@@ -103,7 +104,12 @@ export class AgentMetrics {
       buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
       registers: r,
     });
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names these three gauges *_total, which `promtool check metrics` rejects
+      // (a _total suffix promises a counter); the handle counts are in nodejs_active_* by type anyway.
+      for (const n of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(n);
+    }
   }
 
   observeSample(s: Sample): void {
