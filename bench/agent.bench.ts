@@ -4,39 +4,36 @@
 // script for a textfile collector: `docker stats --no-stream` in a loop every 2 s (the client's
 // CPU, from bash's `times`). Prints a Markdown section for BENCHMARKS.md ("## Agent").
 // AGENT_BENCH_WINDOW_S (default 60) sets the window, AGENT_BENCH_CONTAINERS (default 100) the count.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mapLimit } from '../src/core/util/pool';
 import { DockerFixture, testClient } from '../test/helpers/docker';
 import { freePort } from '../test/agent/helpers';
+import { cpuSeconds, median } from '../test/helpers/proc';
 
 const WINDOW_S = Number(process.env.AGENT_BENCH_WINDOW_S ?? 60);
 const CONTAINERS = Number(process.env.AGENT_BENCH_CONTAINERS ?? 100);
 const SCRAPES = 50;
 const CLI = resolve(__dirname, '../../dist/cli.js');
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
-/** CPU seconds (utime + stime) of one process. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 /** VmRSS and VmHWM (peak) of one process, in MB. */
 function rssMB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** RSS of an idle `node` with nothing loaded: the floor under any Node agent. */
+async function bareNodeRssMB(): Promise<number> {
+  const c = spawn('node', ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+  await sleep(1500);
+  const { rss } = rssMB(c.pid as number);
+  c.kill();
+  return rss;
 }
 
 /** `docker stats --no-stream` every 2 s for the window: the client CPU bash's `times` reports for its children. */
@@ -108,10 +105,15 @@ async function main(): Promise<void> {
     console.error(`agent bench: docker stats --no-stream every 2 s for ${WINDOW_S} s`);
     const loop = await dockerStatsLoop(WINDOW_S);
     const loopCpu = (loop.cpuS / WINDOW_S) * 100;
+    const bare = await bareNodeRssMB();
 
     lines.push(
       `| agent, cgroup path (${via} of ${running} running containers read from cgroup files) | **${agentCpu.toFixed(2)}%** | **${mem.rss.toFixed(0)} MB** (peak ${mem.peak.toFixed(0)} MB) | ${samples} samples since start |`,
       `| \`docker stats --no-stream\` every 2 s (client only, daemon not counted) | ${loopCpu.toFixed(2)}% | | ${loop.samples} samples in ${WINDOW_S} s |`,
+      `| idle \`node\` with nothing loaded (the floor) | | ${bare.toFixed(0)} MB | |`,
+      '',
+      `Ratio: the agent uses ${agentCpu <= loopCpu ? `1/${(loopCpu / agentCpu).toFixed(1)}` : `${(agentCpu / loopCpu).toFixed(1)}x`} of the loop's CPU, ` +
+        `taking ${((samples / (WINDOW_S + 10)) / (loop.samples / WINDOW_S)).toFixed(1)}x as many samples per second and serving metrics; its RSS is ${(mem.rss - bare).toFixed(0)} MB above an idle node.`,
       '',
       `Scrape of /metrics (${SCRAPES} in a row): median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms, ` +
         `${(Buffer.byteLength(body) / 1024).toFixed(1)} KiB, ${scrapeCpuMs.toFixed(2)} ms of agent CPU each ` +

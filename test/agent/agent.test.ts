@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpuSeconds } from '../helpers/proc';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { DockerClient } from '../../src/core/docker/client';
@@ -14,12 +15,6 @@ const SOCKET = '/var/run/docker.sock';
 const ENDPOINT = `unix://${SOCKET}`;
 /** Scope for every cleanup these agents could run: a label nothing on the daemon carries. */
 const NOTHING = ['--label', 'docker-stability.test-fixture=agent-lifecycle-none', '--no-scheduled-cleanup', '--no-auto-cleanup'];
-
-/** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
 
 /** A unix socket that forwards to the real daemon and can go away and come back: a daemon restart, without restarting the shared daemon. */
 class DaemonProxy {
