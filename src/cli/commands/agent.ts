@@ -24,9 +24,9 @@ every 30 minutes, and with --metrics serves Prometheus metrics at http://HOST:PO
 bare port binds to 127.0.0.1). The "agent" section of --config sets autoCleanup {enabled,
 level, cooldownMs}, scheduledCleanupMs, orphanScanMs and metrics; the "cleanup" section what
 passes may remove; flags win. One line per event on stdout (JSON with --json). SIGTERM waits
-for a cleanup pass in flight, flushes the history and exits 0. Exit codes: 0 stopped, 1 another
-agent runs for this endpoint, 2 Docker unreachable at start is not an error (it waits), 64 usage.
-\`agent status\` exits 0 when an agent runs for the endpoint, 1 when none does.`;
+for a cleanup pass in flight, flushes the history and exits 0. A daemon that is down is waited
+for with back-off, not an error. Exit codes: 0 stopped by a signal, 1 another agent runs for this
+endpoint, 64 usage. \`agent status\` exits 0 when an agent runs for the endpoint, 1 when none does.`;
 
 function describe(e: AgentEvent): string {
   switch (e.event) {
