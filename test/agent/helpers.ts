@@ -36,8 +36,10 @@ export class AgentWorld {
   };
   private readonly agents: AgentProcess[] = [];
 
+  private configs = 0;
+
   config(value: unknown): string {
-    const file = join(this.home, `config-${this.agents.length}-${Date.now()}.json`);
+    const file = join(this.home, `config-${++this.configs}.json`);
     writeFileSync(file, JSON.stringify(value));
     return file;
   }
