@@ -151,4 +151,11 @@ describe('docker-stability agent (real engine)', function () {
     }
     assert.equal((await world.cli(['agent', 'status'])).code, 1, 'no agent was left running');
   });
+
+  it('--print-systemd-unit prints the unit shipped in contrib/', async () => {
+    const r = await world.cli(['agent', '--print-systemd-unit']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, readFileSync(join(__dirname, '../../../contrib/systemd/docker-stability-agent@.service'), 'utf8'));
+    assert.match(r.stdout, /^ExecStart=\/usr\/bin\/env docker-stability agent \$DOCKER_STABILITY_AGENT_ARGS$/m);
+  });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolveOptions, type CleanupOptions } from '../../core/cleanup';
 import { Agent, AgentAlreadyRunningError, parseListenAddress, readAgentPresence, validateAgentSettings, type AgentEvent } from '../../core/agent';
 import { parseLevel } from '../../core/levels';
@@ -17,6 +19,7 @@ const usage = `docker-stability agent [--config F] [--interval S] [--metrics [HO
        [--older-than 10m] [--label k=v ...] [--test-project GLOB ...] [--protect-label NAME]
        [--lock-dir D] [--json] [--verbose] [--host H]
        docker-stability agent status [--json] [--host H]
+       docker-stability agent --print-systemd-unit
 
 Runs headless on a host: samples the daemon into the shared history (windows and terminals on
 this host follow it), cleans up orphans when the level reaches CRITICAL (cooldown 10m) and
@@ -89,12 +92,26 @@ async function statusCommand(argv: string[]): Promise<number> {
   return p.running ? ExitCode.ok : ExitCode.failure;
 }
 
+/** The unit shipped in contrib/ (the npm package has it next to dist/, where this bundle runs). */
+function printUnit(): number {
+  const file = join(__dirname, '..', 'contrib', 'systemd', 'docker-stability-agent@.service');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read the shipped unit ${file}: ${(err as Error).message}`);
+  }
+  process.stdout.write(text);
+  return ExitCode.ok;
+}
+
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'Run headless on a host: shared sampling, automatic and scheduled cleanup, Prometheus metrics (`agent status`: is one running).',
   usage,
   async run(argv) {
     if (argv[0] === 'status') return statusCommand(argv.slice(1));
+    if (argv[0] === '--print-systemd-unit') return printUnit();
     const { values } = parse(
       argv,
       {
