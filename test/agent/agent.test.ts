@@ -102,6 +102,21 @@ describe('docker-stability agent (real engine)', function () {
     assert.equal((JSON.parse(after.stdout) as { running: boolean }).running, false);
   });
 
+  it('after a crash (SIGKILL) status says it is gone, and a restarted agent takes over at once', async () => {
+    const first = world.start(['--interval', '1', ...NOTHING]);
+    await first.waitFor('role', 20_000, (l) => l.role === 'leader');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const gone = await world.cli(['agent', 'status', '--json']);
+    assert.equal(gone.code, 1);
+    assert.match((JSON.parse(gone.stdout) as { staleReason: string }).staleReason, new RegExp(`holder pid ${first.child.pid} is no longer running`));
+    const second = world.start(['--interval', '1', ...NOTHING]);
+    await second.waitFor('started', 20_000);
+    const leader = await second.waitFor('role', 20_000, (l) => l.role === 'leader');
+    assert.ok(Date.parse(leader.time) - Date.parse(second.lines[0]?.time ?? '') < 5000, 'the dead agent\'s locks did not hold the new one back');
+    assert.equal(await second.terminate(), 0, second.stderr);
+  });
+
   it('backs off while the daemon is gone (no busy loop), then recovers when it is back', async () => {
     const proxy = new DaemonProxy(join(world.home, 'docker.sock'));
     await proxy.up();
