@@ -65,7 +65,7 @@ describe('agent metrics (exposition)', () => {
     writeFileSync(runsFile, [record('a', 'unit', 0, 2000), record('b', 'unit', 1, 4000)].map((r) => JSON.stringify(r)).join('\n') + '\n');
     const m = new AgentMetrics({ endpoint: 'e', version: '9.9.9', runsFile, locks: new LockManager({ dir: join(dir, 'locks') }), processMetrics: false });
     m.observeSample(sample('CRITICAL'));
-    m.observeCleanup('auto', { report: { removed: [{ type: 'container', id: 'c', name: 'c', reason: 'r' }], kept: [], failed: [], bytesReclaimed: 1000, durationMs: 200 } });
+    m.observeCleanup('auto', { report: { daemon: { id: 'd', endpoint: 'e' }, removed: [{ type: 'container', id: 'c', name: 'c', reason: 'r' }], kept: [], failed: [], bytesReclaimed: 1000, durationMs: 200 } });
     m.observeCleanup('scheduled', { error: new Error('down') });
     let text = await m.text();
     assert.equal(seriesValue(text, 'docker_stability_level'), 2);
