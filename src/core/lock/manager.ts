@@ -359,7 +359,7 @@ export class LockManager {
         let waitReason: string | undefined;
         try {
           const live = await this.sharedHolders(paths, true);
-          waitReason = opts.admit?.(live.flatMap((m) => (m.holder ? [m.holder] : [])));
+          waitReason = await opts.admit?.(live.flatMap((m) => (m.holder ? [m.holder] : [])));
           if (waitReason === undefined) {
             const member = await this.join(name, paths, opts);
             const gen = await readGeneration(paths.lockDir).catch(() => undefined);
@@ -421,6 +421,7 @@ export class LockManager {
       mode: 'shared',
       ...(pidStart !== undefined ? { pidStart } : {}),
       ...(opts.needs ? { needs: opts.needs } : {}),
+      ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
     };
     await writeHolder(mp, name, this.staleMs, handle.holder, this.logger);
     return handle;

@@ -38,7 +38,9 @@ export interface AcquireOptions {
    * Shared mode: asked, while no one else can be admitted, whether this holder fits beside the
    * shared holders already in; a reason to wait (then asked again), or undefined to join.
    */
-  admit?: (holders: LockHolder[]) => string | undefined;
+  admit?: (holders: LockHolder[]) => string | undefined | Promise<string | undefined>;
+  /** An id of the caller's (e.g. a run id) recorded with the holder, so `admit` can find what it runs. */
+  tag?: string;
 }
 
 export type LockMode = 'exclusive' | 'shared';
