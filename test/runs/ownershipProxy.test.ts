@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { DockerClient } from '../../src/core/docker/client';
 import { parseHost } from '../../src/core/docker/endpoint';
-import { startOwnershipProxy, stampLabels, type OwnershipProxy } from '../../src/core/docker/ownershipProxy';
+import { startOwnershipProxy, type OwnershipProxy } from '../../src/core/docker/ownershipProxy';
 import { Labels } from '../../src/core/labels';
 import { hostId } from '../../src/core/lock/process';
 import { DockerFixture, TEST_IMAGE, testClient } from '../helpers/docker';
@@ -23,7 +23,13 @@ interface Ran {
 }
 
 /** Runs a client program (argument array) with DOCKER_HOST set, feeding `input` to its stdin; bounded in time. */
-function client(file: string, args: string[], dockerHost: string, input?: string, timeoutMs = 60_000): Promise<Ran> {
+function client(
+  file: string,
+  args: string[],
+  dockerHost: string,
+  input?: string,
+  timeoutMs = 60_000,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       env: { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '' },
@@ -44,6 +50,24 @@ function client(file: string, args: string[], dockerHost: string, input?: string
     });
     child.stdin.end(input ?? '');
   });
+}
+
+/** Writes raw HTTP to a unix socket, a pause between writes, until the answer matches `done` (10 s at most). */
+async function exchange(socketPath: string, writes: string[], done: RegExp): Promise<string> {
+  const sock = createConnection(socketPath);
+  let text = '';
+  sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  try {
+    for (const w of writes) {
+      sock.write(w);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const deadline = Date.now() + 10_000;
+    while (!done.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return text;
+  } finally {
+    sock.destroy();
+  }
 }
 
 /**
@@ -71,7 +95,8 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
     for (const c of await real.api.listContainers({ all: true, filters }))
       await real.api.getContainer(c.Id).remove({ force: true, v: true });
     for (const n of await real.api.listNetworks({ filters })) await real.api.getNetwork(n.Id).remove();
-    for (const v of (await real.api.listVolumes({ filters })).Volumes ?? []) await real.api.getVolume(v.Name).remove();
+    for (const v of (await real.api.listVolumes({ filters })).Volumes ?? [])
+      await real.api.getVolume(v.Name).remove();
     await fixture.cleanup();
     rmSync(work, { recursive: true, force: true });
   });
@@ -79,7 +104,9 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
   const owned = async () => {
     const filters = { label: [`${Labels.runId}=${runId}`] };
     return {
-      containers: (await real.api.listContainers({ all: true, filters })).map((c) => c.Names[0]?.replace(/^\//, '')),
+      containers: (await real.api.listContainers({ all: true, filters })).map((c) =>
+        c.Names[0]?.replace(/^\//, ''),
+      ),
       networks: (await real.api.listNetworks({ filters })).map((n) => n.Name),
       volumes: ((await real.api.listVolumes({ filters })).Volumes ?? []).map((v) => v.Name),
     };
@@ -102,32 +129,72 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
   it('docker CLI: run (attached, with stdin), exec, logs -f, volume and network create all work and all carry the label', async () => {
     const host = proxy.dockerHost;
     const name = (s: string) => `dstab-${runId}-${s}`;
-    const echo = await client(DOCKER, ['run', '--network', 'none', '--name', name('echo'), TEST_IMAGE, 'echo', 'hello'], host);
+    const echo = await client(
+      DOCKER,
+      ['run', '--network', 'none', '--name', name('echo'), TEST_IMAGE, 'echo', 'hello'],
+      host,
+    );
     assert.equal(echo.code, 0, echo.stderr);
     assert.equal(echo.stdout, 'hello\n');
     // stdin through a hijacked connection, ended by a half close.
-    const cat = await client(DOCKER, ['run', '-i', '--network', 'none', '--name', name('cat'), TEST_IMAGE, 'cat'], host, 'through stdin\n');
+    const cat = await client(
+      DOCKER,
+      ['run', '-i', '--network', 'none', '--name', name('cat'), TEST_IMAGE, 'cat'],
+      host,
+      'through stdin\n',
+    );
     assert.equal(cat.code, 0, cat.stderr);
     assert.equal(cat.stdout, 'through stdin\n');
-    const exitCode = await client(DOCKER, ['run', '--network', 'none', '--name', name('exit'), TEST_IMAGE, 'sh', '-c', 'exit 3'], host);
+    const exitCode = await client(
+      DOCKER,
+      ['run', '--network', 'none', '--name', name('exit'), TEST_IMAGE, 'sh', '-c', 'exit 3'],
+      host,
+    );
     assert.equal(exitCode.code, 3, exitCode.stderr);
 
-    const sleeper = await client(DOCKER, ['run', '-d', '--init', '--network', 'none', '--name', name('sleep'), TEST_IMAGE, 'sleep', '300'], host);
+    const sleeper = await client(
+      DOCKER,
+      ['run', '-d', '--init', '--network', 'none', '--name', name('sleep'), TEST_IMAGE, 'sleep', '300'],
+      host,
+    );
     assert.equal(sleeper.code, 0, sleeper.stderr);
     const exec = await client(DOCKER, ['exec', name('sleep'), 'echo', 'from exec'], host);
     assert.equal(exec.stdout, 'from exec\n', exec.stderr);
     const execIn = await client(DOCKER, ['exec', '-i', name('sleep'), 'cat'], host, 'exec stdin\n');
     assert.equal(execIn.stdout, 'exec stdin\n', execIn.stderr);
 
-    const ticker = await client(DOCKER, ['run', '-d', '--network', 'none', '--name', name('tick'), TEST_IMAGE, 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done'], host);
+    const ticker = await client(
+      DOCKER,
+      [
+        'run',
+        '-d',
+        '--network',
+        'none',
+        '--name',
+        name('tick'),
+        TEST_IMAGE,
+        'sh',
+        '-c',
+        'for i in 1 2 3; do echo tick $i; sleep 0.3; done',
+      ],
+      host,
+    );
     assert.equal(ticker.code, 0, ticker.stderr);
     const logs = await client(DOCKER, ['logs', '-f', name('tick')], host);
     assert.equal(logs.stdout, 'tick 1\ntick 2\ntick 3\n', logs.stderr);
 
     assert.equal((await client(DOCKER, ['volume', 'create', name('vol')], host)).code, 0);
-    const net = await client(DOCKER, ['network', 'create', '--internal', '--subnet', '10.199.7.0/28', name('net')], host);
+    const net = await client(
+      DOCKER,
+      ['network', 'create', '--internal', '--subnet', '10.199.7.0/28', name('net')],
+      host,
+    );
     assert.equal(net.code, 0, net.stderr);
-    const inspect = await client(DOCKER, ['inspect', '--format', '{{index .Config.Labels "docker-stability.run-id"}}', name('sleep')], host);
+    const inspect = await client(
+      DOCKER,
+      ['inspect', '--format', '{{index .Config.Labels "docker-stability.run-id"}}', name('sleep')],
+      host,
+    );
     assert.equal(inspect.stdout.trim(), runId);
 
     const o = await owned();
@@ -157,7 +224,11 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
       ].join('\n'),
     );
     const project = `dstab${runId}`;
-    const up = await client('docker-compose', ['-f', file, '-p', project, 'up', '--abort-on-container-exit'], proxy.dockerHost);
+    const up = await client(
+      'docker-compose',
+      ['-f', file, '-p', project, 'up', '--abort-on-container-exit'],
+      proxy.dockerHost,
+    );
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /compose-up/);
     const o = await owned();
@@ -169,10 +240,25 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
   it('dockerode: create, hijacked attach with stdin, start, wait, logs follow and volume create; a create on the real socket at the same moment carries nothing', async () => {
     const api = new Docker({ socketPath: proxy.socketPath });
     const [c, foreign] = await Promise.all([
-      api.createContainer({ Image: TEST_IMAGE, Cmd: ['sh', '-c', 'cat; echo done'], OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, Labels: { mine: 'yes' }, HostConfig: { NetworkMode: 'none' } }),
+      api.createContainer({
+        Image: TEST_IMAGE,
+        Cmd: ['sh', '-c', 'cat; echo done'],
+        OpenStdin: true,
+        StdinOnce: true,
+        AttachStdin: true,
+        AttachStdout: true,
+        Labels: { mine: 'yes' },
+        HostConfig: { NetworkMode: 'none' },
+      }),
       fixture.container({ cmd: ['true'], start: false }),
     ]);
-    const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
+    const stream = (await c.attach({
+      stream: true,
+      stdin: true,
+      stdout: true,
+      stderr: true,
+      hijack: true,
+    })) as NodeJS.ReadWriteStream;
     const out = new PassThrough();
     let text = '';
     out.on('data', (d: Buffer) => (text += d.toString()));
@@ -208,22 +294,16 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
     const name = `dstab-${runId}-chunked`;
     const body = JSON.stringify({ Name: name, Labels: { own: 'x' } });
     const half = Math.floor(body.length / 2);
-    const sock = createConnection(proxy.socketPath);
-    let text = '';
-    sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    const writes = [
-      'POST /v1.41/volumes/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
-      `${half.toString(16)}\r\n${body.slice(0, half)}\r\n`,
-      `${(body.length - half).toString(16)}\r\n${body.slice(half)}\r\n0\r\n\r\n`,
-      'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n',
-    ];
-    for (const w of writes) {
-      sock.write(w);
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    const deadline = Date.now() + 10_000;
-    while (!/\r\n\r\nOK$/.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    sock.destroy();
+    const text = await exchange(
+      proxy.socketPath,
+      [
+        'POST /v1.41/volumes/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+        `${half.toString(16)}\r\n${body.slice(0, half)}\r\n`,
+        `${(body.length - half).toString(16)}\r\n${body.slice(half)}\r\n0\r\n\r\n`,
+        'GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n',
+      ],
+      /\r\n\r\nOK$/,
+    );
     assert.match(text, /^HTTP\/1\.1 201 Created/);
     assert.match(text, /\r\n\r\nOK$/, 'the ping after the create was answered on the same connection');
     const v = await real.api.getVolume(name).inspect();
@@ -231,7 +311,10 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
   });
 
   it('answers 502 with the reason when the real daemon cannot be reached, and refuses to proxy ssh', async () => {
-    const dead = await startOwnershipProxy({ endpoint: parseHost(`unix://${join(work, 'none.sock')}`, 'test'), runId });
+    const dead = await startOwnershipProxy({
+      endpoint: parseHost(`unix://${join(work, 'none.sock')}`, 'test'),
+      runId,
+    });
     try {
       const c = new DockerClient(parseHost(dead.dockerHost, 'test'), { timeoutMs: 5000 });
       await assert.rejects(c.api.version(), (err: { statusCode?: number; message: string }) => {
@@ -242,16 +325,28 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
     } finally {
       await dead.close();
     }
-    await assert.rejects(startOwnershipProxy({ endpoint: parseHost('ssh://me@example.invalid', 'test'), runId }), /cannot forward to ssh:\/\//);
+    await assert.rejects(
+      startOwnershipProxy({ endpoint: parseHost('ssh://me@example.invalid', 'test'), runId }),
+      /cannot forward to ssh:\/\//,
+    );
   });
 
-  it('stampLabels merges every spelling of Labels (the daemon reads field names case-insensitively), ours winning', () => {
-    const body = Buffer.from(JSON.stringify({ Image: 'x', labels: { a: '1' }, Labels: { b: '2', [Labels.runId]: 'forged' } }));
-    const out = JSON.parse(stampLabels(body, { [Labels.runId]: 'r1' }).toString()) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(out), ['Image', 'Labels']);
-    assert.deepEqual(out.Labels, { a: '1', b: '2', [Labels.runId]: 'r1' });
-    assert.equal(stampLabels(Buffer.from('not json'), {}).toString(), 'not json');
-    assert.deepEqual(JSON.parse(stampLabels(Buffer.alloc(0), { k: 'v' }).toString()), { Labels: { k: 'v' } });
+  it('merges every spelling of Labels in a create body into one (the daemon reads field names case-insensitively), the run’s winning', async () => {
+    const name = `dstab-${runId}-spelling`;
+    const body = JSON.stringify({
+      Name: name,
+      labels: { a: '1' },
+      Labels: { b: '2', [Labels.runId]: 'forged' },
+    });
+    const text = await exchange(
+      proxy.socketPath,
+      [
+        `POST /volumes/create HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      ],
+      /\r\n\r\n[\s\S]*\}\s*$/,
+    );
+    assert.match(text, /^HTTP\/1\.1 201 Created/);
+    const v = await real.api.getVolume(name).inspect();
+    assert.deepEqual(v.Labels, { a: '1', b: '2', ...proxy.labels });
   });
 });
-
