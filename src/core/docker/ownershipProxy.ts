@@ -66,6 +66,8 @@ interface WorkerData {
 type WorkerMessage = { listening: true } | { error: string } | { closed: true } | { debug: string };
 
 const CLOSE_TIMEOUT_MS = 5000;
+/** Leaves room for `/dstab-proxy-XXXXXX/docker.sock` within a unix socket path's 107 bytes. */
+const MAX_SOCKET_DIR_LENGTH = 80;
 
 export async function startOwnershipProxy(opts: OwnershipProxyOptions): Promise<OwnershipProxy> {
   if (typeof opts.runId !== 'string' || opts.runId.trim() === '') throw new Error('runId must not be empty');
@@ -73,7 +75,9 @@ export async function startOwnershipProxy(opts: OwnershipProxyOptions): Promise<
   const logger = opts.logger ?? silentLogger;
   const labels = { ...opts.labels, ...ownerLabels(opts.runId) };
   // mkdtemp creates the folder 0700: no other user can connect to the socket or replace it.
-  const dir = await fsp.mkdtemp(join(tmpdir(), 'dstab-proxy-'));
+  // A unix socket path holds at most 107 bytes: a long TMPDIR (CI runners) falls back to /tmp.
+  const base = process.platform !== 'win32' && tmpdir().length > MAX_SOCKET_DIR_LENGTH ? '/tmp' : tmpdir();
+  const dir = await fsp.mkdtemp(join(base, 'dstab-proxy-'));
   await fsp.chmod(dir, 0o700);
   const socketPath = join(dir, 'docker.sock');
   const data: WorkerData = { socketPath, upstream, endpointHost: opts.endpoint.host, labels };

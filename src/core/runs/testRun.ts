@@ -243,7 +243,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
         return first;
       }
       progress(`${explainPrediction(prediction, first, refuseAt)} Cleaning up orphans first.`);
-      preCleanup = await runCleanup(client, { ...opts.cleanup, logger, lock: { manager: lock } });
+      preCleanup = await runCleanup(client, { ...opts.cleanup, runsFile: store.file, logger, lock: { manager: lock } });
       progress(`orphan cleanup: ${summarize(preCleanup)}`);
       const waitUntil = Date.now() + timeoutMs;
       let predicted = await rate();
