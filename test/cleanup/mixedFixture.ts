@@ -232,6 +232,13 @@ export class MixedFixture {
       ...times(2, () => () =>
         this.container('running', { labels: { ...killed, 'docker-stability.protect': 'true' } }, false, /^protected by/),
       ),
+      // a dead pid recorded in another pid space proves nothing here; a live pid, nothing either
+      ...times(2, () => () =>
+        this.container('running', { labels: { ...killed, [Labels.runHost]: 'elsewhere/boot/4026531836' } }, false, /^running$/),
+      ),
+      ...times(2, () => () =>
+        this.container('running', { labels: { ...killed, [Labels.runId]: `alive-${id}`, [Labels.runPid]: String(process.pid) } }, false, /^running$/),
+      ),
       // a dead testcontainers session: inside the killed run its containers go; outside any
       // run nothing says its process is gone, so running ones stay
       ...times(4, () => () => this.container('running', { labels: { ...killed, ...deadSession } }, true, gone)),
