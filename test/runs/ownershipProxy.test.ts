@@ -310,6 +310,24 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
     assert.deepEqual(v.Labels, { own: 'x', ...proxy.labels });
   });
 
+  it('refuses a malformed request, conflicting lengths and an oversized create body with a clear answer, creating nothing', async () => {
+    const bad = await exchange(proxy.socketPath, ['NOT HTTP AT ALL\r\n\r\n'], /\}$/);
+    assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"message":"docker-stability proxy: malformed request"\}$/);
+    const lengths = await exchange(
+      proxy.socketPath,
+      ['POST /volumes/create HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}'],
+      /\}$/,
+    );
+    assert.match(lengths, /^HTTP\/1\.1 400 Bad Request[\s\S]*malformed Content-Length/);
+    const big = await exchange(
+      proxy.socketPath,
+      ['POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n{'],
+      /\}$/,
+    );
+    assert.match(big, /^HTTP\/1\.1 413 Payload Too Large[\s\S]*create body too large/);
+    assert.deepEqual(await owned(), { containers: [], networks: [], volumes: [] });
+  });
+
   it('answers 502 with the reason when the real daemon cannot be reached, and refuses to proxy ssh', async () => {
     const dead = await startOwnershipProxy({
       endpoint: parseHost(`unix://${join(work, 'none.sock')}`, 'test'),
