@@ -222,12 +222,13 @@ describe('runs: docker-stability run (engine)', function () {
     const cleanup = async (...extra: string[]) => {
       const r = await startCli(world, ['cleanup', '--json', '--older-than', '0', '--label', scope, '--lock-dir', world.lockDir, ...extra]).done;
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout) as { removed: { id: string; name: string; reason: string }[]; kept: { name: string; reason: string }[] };
+      return JSON.parse(r.stdout) as { removed: { id: string; name: string; reason: string; stopFirst?: boolean }[]; kept: { name: string; reason: string }[] };
     };
     const dry = await cleanup('--dry-run');
     const real = await cleanup();
     assert.deepEqual(dry.removed.map((e) => e.name), [`${world.prefix}killed`]);
     assert.match(dry.removed[0]?.reason ?? '', /^running container of run \S+ \(its own run label\), whose process is gone \(its process, pid \d+ on this host \(run record\), is dead\): stopped, then removed$/);
+    assert.equal(dry.removed[0]?.stopFirst, true);
     assert.deepEqual(real.removed.map((e) => e.id), dry.removed.map((e) => e.id), 'actual == dry run');
     assert.deepEqual(dry.kept.map((e) => `${e.name} ${e.reason}`), [`${world.prefix}live running`]);
     const left = await byName();

@@ -105,6 +105,7 @@ function jsonEntry(e: PlanEntry): Record<string, unknown> {
     name: e.name,
     reason: e.reason,
     ...(e.bytes !== undefined ? { bytes: e.bytes } : {}),
+    ...(e.stopFirst ? { stopFirst: true } : {}),
   };
 }
 
