@@ -132,7 +132,7 @@ export class RunStore {
     const { records, starts } = await this.read();
     const out = new Map<string, RunState>();
     for (const s of starts) out.set(s.id, { pid: s.pid, hostId: s.hostId });
-    for (const r of records) out.set(r.id, { ...out.get(r.id), endedAt: r.endedAt });
+    for (const r of records) out.set(r.id, { pid: r.pid, hostId: r.hostId, ...out.get(r.id), endedAt: r.endedAt });
     return out;
   }
 
