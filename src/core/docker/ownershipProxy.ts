@@ -85,15 +85,24 @@ export async function startOwnershipProxy(opts: OwnershipProxyOptions): Promise<
   // The run's own lifetime decides; a forgotten proxy must not keep the process alive.
   worker.unref();
   let onClosed: (() => void) | undefined;
+  let listening = false;
   const ready = new Promise<void>((resolve, reject) => {
+    // Failures after start-up are logged: an 'error' event without a listener would throw in
+    // the run's own process.
+    const fail = (err: Error): void => (listening ? logger.warn(err.message) : reject(err));
     worker.on('message', (m: WorkerMessage) => {
-      if ('listening' in m) resolve();
-      else if ('error' in m) reject(new Error(`ownership proxy: ${m.error}`));
+      if ('listening' in m) {
+        listening = true;
+        resolve();
+      } else if ('error' in m) fail(new Error(`ownership proxy: ${m.error}`));
       else if ('closed' in m) onClosed?.();
       else logger.debug(m.debug);
     });
-    worker.once('error', reject);
-    worker.once('exit', () => reject(new Error('ownership proxy: worker exited')));
+    worker.on('error', (err) => fail(new Error(`ownership proxy: ${err.message}`)));
+    worker.once('exit', () => {
+      if (!listening) reject(new Error('ownership proxy: worker exited'));
+      onClosed?.();
+    });
   });
   try {
     await ready;
@@ -180,7 +189,7 @@ function proxyWorker(): void {
     up.once('close', () => sockets.delete(up));
     bridge(client, up, labels, endpointHost);
   });
-  server.once('error', (err) => post({ error: err.message }));
+  server.on('error', (err) => post({ error: err.message }));
   server.listen(socketPath, () => post({ listening: true }));
   port.on('message', () => {
     server.close(() => post({ closed: true }));
