@@ -1,4 +1,4 @@
-import { LockManager, LockTimeoutError } from '../../core/lock';
+import { LockManager, LockTimeoutError, type LockMode } from '../../core/lock';
 import { parseLevel, type Level } from '../../core/levels';
 import { stderrLogger } from '../../core/log';
 import { exitStatus, runCommand } from '../../core/runs/command';
@@ -16,10 +16,12 @@ import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../conf
 import { CliError, createClient, dockerOptions, ExitCode, messageLine, parse, printJson, type Command } from '../util';
 
 const usage =
-  'docker-stability run --category NAME [--env test] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--record-argv] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
+  'docker-stability run --category NAME [--env test] [--shared|--exclusive] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--record-argv] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
 
 interface RunsConfig {
   refuseAt?: string;
+  /** Per category: `shared` or `exclusive` (the default when neither the flag nor this says). */
+  modes?: Record<string, unknown>;
   prediction?: unknown;
   /** For the orphan pass before a run that would not fit (checked by cleanupSettingsFrom). */
   cleanup?: unknown;
@@ -33,6 +35,21 @@ function summaryLine(r: RunReport): string {
     `run ${r.runId} (${r.category}, env ${r.env}): ${status} after ${formatDuration(r.record.durationMs)}; ` +
     `peak added memory ${formatBytes(a.memoryBytes)}, cpu ${a.cpuPercent}%, containers ${a.containers}, networks ${a.networks}, volumes ${a.volumes}${cleanup}`
   );
+}
+
+/** The flag, else the config's `runs.modes[category]`, else exclusive. */
+function runMode(values: { shared?: boolean; exclusive?: boolean }, runs: RunsConfig, category: string): LockMode {
+  if (values.shared) return 'shared';
+  if (values.exclusive) return 'exclusive';
+  if (runs.modes !== undefined && (typeof runs.modes !== 'object' || runs.modes === null || Array.isArray(runs.modes))) {
+    throw new CliError(`config runs.modes must map categories to "shared" or "exclusive" (got ${JSON.stringify(runs.modes)})`, ExitCode.usage);
+  }
+  const configured = runs.modes?.[category];
+  if (configured === undefined) return 'exclusive';
+  if (configured !== 'shared' && configured !== 'exclusive') {
+    throw new CliError(`config runs.modes.${category} must be "shared" or "exclusive" (got ${JSON.stringify(configured)})`, ExitCode.usage);
+  }
+  return configured;
 }
 
 export const runCommandCli: Command = {
@@ -59,10 +76,13 @@ export const runCommandCli: Command = {
           json: { type: 'boolean' },
           config: { type: 'string' },
           dir: { type: 'string' },
+          shared: { type: 'boolean' },
+          exclusive: { type: 'boolean' },
         },
       },
       usage,
     );
+    if (values.shared && values.exclusive) throw new CliError('--shared and --exclusive contradict each other', ExitCode.usage);
     if (!values.category) throw new CliError(`--category is required\nusage: ${usage}`, ExitCode.usage);
     if (command.length === 0) throw new CliError(`no command given after --\nusage: ${usage}`, ExitCode.usage);
     const config = loadCliConfig(values.config);
@@ -78,6 +98,7 @@ export const runCommandCli: Command = {
     } catch (err) {
       throw new CliError((err as Error).message, ExitCode.usage);
     }
+    const mode = runMode(values, runs, values.category);
     const logger = stderrLogger(!!process.env.DOCKER_STABILITY_VERBOSE);
     const abort = new AbortController();
     // Until the command runs, Ctrl+C abandons the wait; afterwards runCommand forwards it.
@@ -89,6 +110,7 @@ export const runCommandCli: Command = {
         {
           category: values.category,
           env: values.env,
+          mode,
           // The lock folder may be shared: the default reason names the command, never its arguments.
           why: values.why ?? `${values.category}: ${recordedCommand(command)[0]}`.slice(0, 500),
           command,
@@ -112,6 +134,8 @@ export const runCommandCli: Command = {
           process.off('SIGTERM', onSignal);
           return runCommand(command, env.env, {
             onError: (err) => process.stderr.write(messageLine(`cannot start ${command[0]}: ${err.message}`)),
+            // On this host the lock then stays held while the command's group lives, even if this process is killed.
+            onStart: (pgid) => void env.lock.setProcessGroup(pgid).catch((err: Error) => logger.warn(`could not record the command's process group: ${err.message}`)),
           });
         },
       );

@@ -7,14 +7,16 @@ import { resolveEndpoint } from '../docker/endpoint';
 import { startOwnershipProxy, type OwnershipProxy } from '../docker/ownershipProxy';
 import { Labels } from '../labels';
 import type { Level } from '../levels';
-import { DEFAULT_LOCK_NAME, LockManager, type LockHandle } from '../lock';
+import { DEFAULT_LOCK_NAME, LockManager, type LockHandle, type LockHolder, type LockMode } from '../lock';
 import { hostId } from '../lock/process';
 import { silentLogger, type Logger } from '../log';
+import { ContainerStatsReader } from '../monitor/containerStats';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import type { Sample } from '../monitor/types';
 import { formatBytes, formatDuration } from '../util/duration';
 import { exceeds, predict, predictLevel, type PredictedLevel, type Prediction, type PredictionOptions } from './predict';
+import { admissionPrediction, usageByRun } from './admission';
 import { AMOUNT_KEYS, emptyAmounts, RunStore, type ResourceAmounts, type RunRecord } from './records';
 
 export interface TestEnvironmentOptions {
@@ -22,6 +24,13 @@ export interface TestEnvironmentOptions {
   category: string;
   /** The environment lock to hold (default `test`). */
   env?: string;
+  /**
+   * `exclusive` (default): the run has the environment to itself. `shared`: it runs beside other
+   * shared runs of the environment, admitted while the daemon as it is, plus what those runs are
+   * still predicted to add, plus this run's prediction stays below `refuseAt`; never beside an
+   * exclusive run.
+   */
+  mode?: LockMode;
   why?: string;
   /** The daemon to watch and clean (default: the endpoint resolved as the docker CLI would). */
   client?: DockerClient;
@@ -119,8 +128,14 @@ export function runEnvironment(
     DOCKER_STABILITY_CATEGORY: category,
     DOCKER_STABILITY_ENV: envName,
     DOCKER_STABILITY_RUN_LABEL: `${Labels.runId}=${runId}`,
-    COMPOSE_PROJECT_NAME: base.COMPOSE_PROJECT_NAME || `dstab-${runId}`,
+    // Unique per run (category plus run id), so two shared runs of one compose file do not collide.
+    COMPOSE_PROJECT_NAME: base.COMPOSE_PROJECT_NAME || `dstab-${composeSlug(category)}-${runId}`,
   };
+}
+
+/** A category as compose accepts it in a project name: lowercase letters, digits, `-` and `_`. */
+function composeSlug(category: string): string {
+  return category.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 40) || 'run';
 }
 
 function amountsOf(s: Sample): ResourceAmounts {
@@ -266,11 +281,23 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     const why = opts.why ?? `${opts.category} run ${runId} on ${hostname()}`;
     progress(`waiting for the "${envName}" lock`);
     const lockWaitStart = Date.now();
+    // A shared run is admitted, while no other can be, on the daemon as it is now plus what the
+    // shared runs already in are still predicted to add (their need less what their own
+    // containers use), plus its own prediction.
+    const stats = new ContainerStatsReader(client);
+    const admit = async (holders: LockHolder[]): Promise<string | undefined> => {
+      const sample = await sampleForDecision(monitor, opts.signal);
+      const usage = await usageByRun(client, stats, holders.flatMap((h) => (h.tag !== undefined ? [h.tag] : [])));
+      const together = admissionPrediction(prediction, holders, usage);
+      const level = predictLevel(sample, together, thresholds);
+      return exceeds(level, refuseAt) && !opts.force ? explainPrediction(together, level, refuseAt) : undefined;
+    };
     handle = await lock.acquire(envName, {
       why,
       timeoutMs,
       signal: opts.signal,
       onCompromised: (err) => logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
+      ...(opts.mode === 'shared' ? { mode: 'shared' as const, tag: runId, needs: { ...prediction.added }, admit } : {}),
     });
     // Whoever held the lock may have filled the daemon while this run waited: the prediction is
     // checked again, now that no other run of this environment can change the picture.
