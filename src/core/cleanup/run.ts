@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DockerClient } from '../docker/client';
-import { LockManager } from '../lock';
+import { LockManager, type LockMode } from '../lock';
 import type { ExecuteOptions } from './execute';
 import { executeCleanup } from './execute';
 import { planCleanup } from './plan';
@@ -12,9 +12,11 @@ export interface RunCleanupOptions extends CleanupOptions, Omit<ExecuteOptions, 
   /**
    * The cross-process cleanup lock (one cleanup per daemon at a time). `manager` defaults to a
    * LockManager on the default lock folder; `timeoutMs` (default 60 s) bounds the wait for a
-   * cleanup another process runs. A dry run takes no lock: it changes nothing.
+   * cleanup another process runs. A dry run takes no lock: it changes nothing. `mode: 'shared'`
+   * is for a pass that touches only its own run's resources: many such passes (parallel runs
+   * ending together) go at once, never beside a daemon-wide pass.
    */
-  lock?: { manager?: LockManager; timeoutMs?: number };
+  lock?: { manager?: LockManager; timeoutMs?: number; mode?: LockMode };
   /** Called with the plan before anything is removed (the CLI prints it). */
   onPlan?(plan: CleanupPlan): void;
 }
@@ -68,6 +70,7 @@ export async function runCleanup(client: DockerClient, opts: RunCleanupOptions =
     },
     {
       timeoutMs,
+      mode: opts.lock?.mode,
       // Losing the lock mid-pass (a forced release, a long stall) is not a reason to stop: every
       // removal re-checks its resource and NotFound counts as done, so two passes stay safe.
       onCompromised: (err) => opts.logger?.warn(`cleanup lock lost during the pass: ${err.message}`),

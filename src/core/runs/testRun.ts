@@ -456,7 +456,9 @@ async function cleanUpAfter(
       endedRuns: [o.runId],
       runsFile: o.runsFile,
       logger: o.logger,
-      lock: { manager: o.lock },
+      // Its own resources only: runs ending together clean up together (shared), never beside a
+      // daemon-wide pass (exclusive).
+      lock: { manager: o.lock, mode: 'shared' },
     });
   } catch (err) {
     o.logger.warn(`cleanup after run ${o.runId} failed: ${(err as Error).message}`);
