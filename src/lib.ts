@@ -45,6 +45,7 @@ export {
   type Sample,
   type ResourceFigure,
   type ContainerFigure,
+  type StatsPath,
   type Unsubscribe,
 } from './core/monitor';
 
@@ -69,6 +70,7 @@ export {
   type LockEvent,
   type SharedHolderStatus,
   type HolderSummary,
+  type Identity,
 } from './core/lock';
 
 // Cleanup
@@ -83,6 +85,7 @@ export {
   DEFAULT_TEST_PROJECT_PATTERNS,
   type CleanupOptions,
   type RunCleanupOptions,
+  type ResolvedCleanupOptions,
   type ExecuteOptions,
   type CleanupPlan,
   type CleanupReport,
@@ -138,4 +141,5 @@ export {
   type TextEdit,
   type ApplyPlan,
   type ComposeTool,
+  type Variant,
 } from './core/compose';
