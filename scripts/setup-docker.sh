@@ -17,6 +17,8 @@ command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2
 # The lock fault matrix: clock skew (faketime), pid namespaces (unshare, util-linux), loop-mounted ext4.
 command -v faketime >/dev/null 2>&1 || need_pkgs+=(faketime)
 command -v mkfs.ext4 >/dev/null 2>&1 || need_pkgs+=(e2fsprogs)
+# Debian's prometheus (server and promtool) for the agent's metrics tests; it starts no service.
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup-docker: installing ${need_pkgs[*]}"
   as_root apt-get update -qq

@@ -27,6 +27,7 @@ export { silentLogger, stderrLogger, type Logger } from './core/log';
 
 // The Docker endpoint and client
 export { resolveEndpoint, parseHost, type Endpoint, type ResolveOptions, type TlsMaterial } from './core/docker/endpoint';
+export { startOwnershipProxy, ownerLabels, type OwnershipProxy, type OwnershipProxyOptions } from './core/docker/ownershipProxy';
 export { DockerClient, DockerUnreachableError, type DaemonIdentity, type DaemonInfo, type DockerEvent, type CallOptions } from './core/docker/client';
 
 // The resource monitor
@@ -116,6 +117,8 @@ export {
   type RunReport,
   type CommandOutcome,
   type RunRecord,
+  type RunStart,
+  type RunState,
   type ResourceAmounts,
   type Prediction,
   type PredictionOptions,

@@ -3,6 +3,7 @@
 import type { MonitorState, Sample } from '../core/monitor/types';
 import type { CleanupReportView, DashboardSettings, HealthTarget, HostMessage, LockView, PredictionView, Snapshot } from '../shared/protocol';
 import { healthTargets, UnreachableTracker, type RunStats } from './health';
+import type { AgentView } from './statusText';
 
 type Listener = (m: HostMessage) => void;
 
@@ -10,6 +11,8 @@ export class DashboardModel {
   private samples: Sample[] = [];
   state: MonitorState = { status: 'starting', endpoint: '?' };
   following = false;
+  /** A docker-stability agent samples this endpoint: this window follows it. */
+  agent?: AgentView;
   locks: LockView[] = [];
   cleanup?: CleanupReportView;
   predictions: PredictionView[] = [];
@@ -77,6 +80,11 @@ export class DashboardModel {
     this.following = following;
     this.unreachable.observe(state.status);
     this.emit({ type: 'state', state, following });
+  }
+
+  setAgent(agent: AgentView | undefined): void {
+    this.agent = agent;
+    this.emit({ type: 'state', state: this.state, following: this.following });
   }
 
   setSettings(settings: DashboardSettings): void {

@@ -8,6 +8,7 @@ import { DockerClient } from '../core/docker/client';
 import { resolveEndpoint } from '../core/docker/endpoint';
 import { LockManager, type LockHandle, type LockStatus } from '../core/lock';
 import type { Logger } from '../core/log';
+import { readAgentPresence } from '../core/agent/presence';
 import { SharedMonitor } from '../core/monitor';
 import type { MonitorState, Sample } from '../core/monitor/types';
 import { defaultHistoryFile } from '../core/paths';
@@ -106,6 +107,8 @@ export class Services implements vscode.Disposable {
     const monitor = new SharedMonitor(this.client, this.monitorSettings(), {
       historyFile: defaultHistoryFile(this.client.endpoint.host),
       logger: this.logger,
+      // a running agent is the sampler of this host: the window follows it, and leads again once it stops
+      defer: () => this.agentSamples(endpointHost),
     });
     this.monitor = monitor;
     const following = (): boolean => monitor.role === 'follower';
@@ -126,6 +129,17 @@ export class Services implements vscode.Disposable {
     ];
     this.model.setState(monitor.state, following());
     monitor.start();
+  }
+
+  /** Whether an agent runs for the endpoint (a lock status read: a stat and a small file, once a tick). */
+  private async agentSamples(host: string): Promise<boolean> {
+    const p = await readAgentPresence(host).catch(() => undefined);
+    const agent = p?.running ? { pid: p.pid ?? 0, since: p.since ?? '' } : undefined;
+    if (agent?.pid !== this.model.agent?.pid) {
+      this.logger.info(agent ? `the docker-stability agent (pid ${agent.pid}) samples ${host}: following it` : `the agent for ${host} stopped: windows sample again`);
+      this.model.setAgent(agent);
+    }
+    return agent !== undefined;
   }
 
   private monitorSettings(): { intervalMs: number; thresholds: RatingSettings['thresholds']; capacities: ExtensionConfig['monitor']['capacities']; historySize: number } {

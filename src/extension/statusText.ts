@@ -14,7 +14,14 @@ export interface StatusInput {
   locks: readonly LockView[];
   /** Another window samples; this one follows its history. */
   following?: boolean;
+  /** A docker-stability agent samples this endpoint. */
+  agent?: AgentView;
   now?: number;
+}
+
+export interface AgentView {
+  pid: number;
+  since: string;
 }
 
 export interface StatusView {
@@ -87,7 +94,9 @@ export function renderStatus(input: StatusInput): StatusView {
     const age = now - Date.parse(s.sampledAt);
     lines.push('', `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`);
   }
-  if (input.following) lines.push('', 'Following the sampler of another window (one sampler per machine).');
+  if (input.agent) {
+    lines.push('', `Following the docker-stability **agent** on this host (pid ${input.agent.pid}, since ${input.agent.since}): it samples, this window reads its history.`);
+  } else if (input.following) lines.push('', 'Following the sampler of another window (one sampler per machine).');
   lines.push('');
   if (held.length === 0) lines.push('No environment lock held.');
   for (const l of held) {

@@ -100,10 +100,10 @@ describe('docker-stability cleanup (CLI, real engine)', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Cleanup plan for .* \(older than 0ms\):$/m);
     assert.match(r.stdout, /^ {2}remove 5:$/m);
-    assert.match(r.stdout, new RegExp(`^ {4}container +\\S+ +created container of run run-${f.id}$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^ {4}container +\\S+ +created container of run run-${f.id} \\(its own run label\\)$`, 'm'));
     assert.match(
       r.stdout,
-      new RegExp(`^ {4}network +dstab-${f.id}-\\S+ +unused network of run run-${f.id}$`, 'm'),
+      new RegExp(`^ {4}network +dstab-${f.id}-\\S+ +unused network of run run-${f.id} \\(its own run label\\)$`, 'm'),
     );
     assert.match(r.stdout, /^ {4}not owned by a test run \(1\): container \S+$/m);
     assert.match(r.stdout, /^Dry run: nothing was removed \(5 would be\)\.$/m);

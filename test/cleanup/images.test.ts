@@ -49,11 +49,12 @@ describe('cleanup of dangling test images (real engine, opt-in)', function () {
       dangling('unowned', {}),
       dangling('used', run),
     ]);
-    // The container inherits the image's run label (so it is owned too): protect it so that it stays.
-    await f.api.createContainer({
+    // The container has the run label only through its image's LABEL, which owns nothing: it
+    // stays, and keeps the image in use.
+    const user = await f.api.createContainer({
       Image: used,
       Cmd: ['true'],
-      Labels: { ...f.labels, 'docker-stability.protect': 'true' },
+      Labels: f.labels,
       HostConfig: { NetworkMode: 'none' },
     });
     await new Promise((r) => setTimeout(r, 1100));
@@ -73,7 +74,11 @@ describe('cleanup of dangling test images (real engine, opt-in)', function () {
     const removed = images(report.removed);
     const kept = images(report.kept);
     assert.deepEqual([...removed.keys()], [owned]);
-    assert.match(removed.get(owned)?.reason ?? '', new RegExp(`^dangling image of run run-${f.id}$`));
+    assert.match(removed.get(owned)?.reason ?? '', new RegExp(`^dangling image of run run-${f.id} \\(its own run label\\)$`));
+    assert.equal(
+      report.kept.find((e) => e.id === user.id)?.reason,
+      `docker-stability.run-id=run-${f.id} comes from its image's LABEL, which owns nothing`,
+    );
     assert.equal(typeof removed.get(owned)?.bytes, 'number');
     assert.equal(kept.get(unowned)?.reason, 'not owned by a test run');
     assert.match(kept.get(used)?.reason ?? '', /^used by \S+ \(created\)$/);

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Docker from 'dockerode';
 import type { ContainerSpec } from '../helpers/docker';
 import { DockerFixture, TEST_IMAGE, randomSubnet, testClient } from '../helpers/docker';
+import { startOwnershipProxy } from '../../src/core/docker/ownershipProxy';
+import { Labels } from '../../src/core/labels';
+import { hostId } from '../../src/core/lock/process';
 import { mapLimit } from '../../src/core/util/pool';
 
 /** Parallel Docker calls while building: enough to overlap round trips, few enough for 2 cores. */
@@ -24,8 +28,17 @@ export class MixedFixture {
   readonly keep = new Set<Key>();
   /** Key -> the reason the pass must give for keeping it (a pattern), for the interesting cases. */
   readonly keepReasons = new Map<Key, RegExp>();
+  /** Key -> the reason the pass must give for removing it, likewise. */
+  readonly removeReasons = new Map<Key, RegExp>();
   readonly composeProject = `p${this.f.id}-test`;
-  private composeDir: string | undefined;
+  /**
+   * Anonymous volumes of fixture containers (they carry no label, so label filters never list
+   * them): name -> whether the pass removes it. Those of removed containers are in `remove`
+   * too; those of kept containers are never even considered, and must survive.
+   */
+  readonly anonymous = new Map<string, boolean>();
+  private readonly dirs: string[] = [];
+  private readonly images: string[] = [];
 
   get scope(): Record<string, string> {
     return this.f.labels;
@@ -37,7 +50,7 @@ export class MixedFixture {
 
   private note(key: Key, goes: boolean, reason?: RegExp): void {
     (goes ? this.remove : this.keep).add(key);
-    if (reason) this.keepReasons.set(key, reason);
+    if (reason) (goes ? this.removeReasons : this.keepReasons).set(key, reason);
   }
 
   async volume(labels: Record<string, string>, goes: boolean, reason?: RegExp): Promise<string> {
@@ -61,15 +74,24 @@ export class MixedFixture {
    */
   async container(
     state: 'exited' | 'created' | 'running' | 'paused',
-    spec: ContainerSpec,
+    spec: ContainerSpec & { image?: string; anonymousVolume?: boolean },
     goes: boolean,
     reason?: RegExp,
   ): Promise<string> {
-    const c = await this.f.container({
-      ...spec,
-      cmd: state === 'exited' ? ['true'] : ['sleep', '3600'],
-      start: state !== 'created',
+    const c = await this.f.api.createContainer({
+      Image: spec.image ?? TEST_IMAGE,
+      Cmd: state === 'exited' ? ['true'] : ['sleep', '3600'],
+      Labels: { ...this.f.labels, ...spec.labels },
+      Volumes: spec.anonymousVolume ? { '/anon': {} } : undefined,
+      HostConfig: { NetworkMode: spec.network ?? 'none', Init: true, Binds: spec.binds },
+      StopTimeout: 1,
     });
+    if (state !== 'created') await c.start();
+    if (spec.anonymousVolume) {
+      const name = (await c.inspect()).Mounts.find((m) => m.Destination === '/anon')?.Name as string;
+      this.anonymous.set(name, goes);
+      if (goes) this.remove.add(`volume/${name}`);
+    }
     if (state === 'exited') await c.wait();
     if (state === 'paused') await c.pause();
     this.note(`container/${c.id}`, goes, reason);
@@ -154,19 +176,126 @@ export class MixedFixture {
           ),
       ),
     ];
-    await Promise.all([mapLimit(jobs, BUILD_CONCURRENCY, (job) => job()), this.composeTestProject()]);
+    await Promise.all([
+      mapLimit(jobs, BUILD_CONCURRENCY, (job) => job()),
+      this.composeTestProject(),
+      this.traps(),
+    ]);
   }
 
   /**
-   * A real docker-compose v1 test project (`up --no-start`): two services in `created` state on
-   * a project network with a project volume, all labelled by compose itself. Everything goes.
+   * The issue's traps: things the old rules took that are not a test run's, and orphans they
+   * missed. Colleague's volumes created on the real socket at the same moment as a run's own
+   * (through its real DOCKER_HOST proxy), image-inherited ownership labels, anonymous volumes
+   * of kept containers, a project whose `-test` name is its folder's, a run killed with its
+   * containers running (its pid dead on this host), a dead testcontainers session inside and
+   * outside that run.
+   */
+  private async traps(): Promise<void> {
+    const id = this.f.id;
+    // A pid that was alive a moment ago and is dead now, as a killed run's is.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const killed = { [Labels.runId]: `killed-${id}`, [Labels.runPid]: String(deadPid), [Labels.runHost]: hostId() };
+    const deadSession = { 'org.testcontainers.session-id': `tc-dead-${id}` };
+    const gone = /^(running|paused) container of run killed-\S+ \(its own run label\), whose process is gone \(its process, pid \d+ on this host \(label\), is dead\): stopped, then removed$/;
+
+    // A run's volumes through its own endpoint, and a colleague's on the real socket, at once.
+    const proxy = await startOwnershipProxy({ endpoint: this.f.client.endpoint, runId: `trap-${id}` });
+    try {
+      const viaRun = new Docker({ socketPath: proxy.socketPath });
+      await Promise.all([
+        this.repeat(8, async () => {
+          const name = this.f.name(`runvol-${Math.random().toString(36).slice(2, 8)}`);
+          await viaRun.createVolume({ Name: name, Labels: this.f.labels });
+          this.note(`volume/${name}`, true);
+        }),
+        this.repeat(8, () => this.volume({}, false, /^not owned by a test run$/)),
+      ]);
+    } finally {
+      await proxy.close();
+    }
+
+    const image = await this.imageWithOwnershipLabels();
+    const [killedNet, killedVol] = await Promise.all([this.network(killed, true), this.volume(killed, true)]);
+    const jobs: Array<() => Promise<unknown>> = [
+      // labels inherited from the image own nothing; a run label set on the container does
+      ...times(6, () => () => this.container('exited', { image }, false, /comes from its image's LABEL, which owns nothing$/)),
+      ...times(2, () => () => this.container('created', { image, labels: this.run }, true)),
+      // anonymous volumes: of removed containers they go, of kept ones they are never touched
+      ...times(4, () => () => this.container('exited', { labels: this.run, anonymousVolume: true }, true)),
+      ...times(4, () => () => this.container('exited', { anonymousVolume: true }, false, /^not owned by a test run$/)),
+      ...times(2, () => () => this.container('running', { labels: this.run, anonymousVolume: true }, false, /^running$/)),
+      // a killed run's running (and paused) containers are orphans; its protected ones stay
+      ...times(5, () => () => this.container('running', { labels: killed }, true, gone)),
+      () => this.container('running', { labels: killed, network: killedNet, binds: [`${killedVol}:/data`] }, true, gone),
+      () => this.container('paused', { labels: killed }, true, gone),
+      ...times(2, () => () =>
+        this.container('running', { labels: { ...killed, 'docker-stability.protect': 'true' } }, false, /^protected by/),
+      ),
+      // a dead pid recorded in another pid space proves nothing here; a live pid, nothing either
+      ...times(2, () => () =>
+        this.container('running', { labels: { ...killed, [Labels.runHost]: 'elsewhere/boot/4026531836' } }, false, /^running$/),
+      ),
+      ...times(2, () => () =>
+        this.container('running', { labels: { ...killed, [Labels.runId]: `alive-${id}`, [Labels.runPid]: String(process.pid) } }, false, /^running$/),
+      ),
+      // a dead testcontainers session: inside the killed run its containers go; outside any
+      // run nothing says its process is gone, so running ones stay
+      ...times(4, () => () => this.container('running', { labels: { ...killed, ...deadSession } }, true, gone)),
+      ...times(3, () => () =>
+        this.container('running', { labels: { 'org.testcontainers.session-id': `tc-norun-${id}` } }, false, /^running$/),
+      ),
+    ];
+    await Promise.all([mapLimit(jobs, BUILD_CONCURRENCY, (job) => job()), this.folderTestProject()]);
+  }
+
+  /** An image whose LABEL lines carry every ownership label (a test image built by a run, say). */
+  private async imageWithOwnershipLabels(): Promise<string> {
+    const c = await this.f.container({ start: false });
+    const labels = {
+      ...this.f.labels,
+      [Labels.runId]: `image-${this.f.id}`,
+      'com.docker.compose.project': `img${this.f.id}-test`,
+      'com.docker.compose.project.working_dir': '/ci/checkout',
+      'org.testcontainers.session-id': `img-${this.f.id}`,
+    };
+    const r = (await c.commit({
+      repo: `dstab-trap-${this.f.id}`,
+      tag: 'labelled',
+      changes: Object.entries(labels).map(([k, v]) => `LABEL ${k}="${v}"`),
+    })) as { Id: string };
+    this.images.push(r.Id);
+    await c.remove();
+    return r.Id;
+  }
+
+  /**
+   * A real docker-compose v1 test project (`up --no-start`, explicit `-p`): two services in
+   * `created` state on a project network with a project volume, all labelled by compose itself.
+   * Everything goes.
    */
   private async composeTestProject(): Promise<void> {
-    this.composeDir = mkdtempSync(join(tmpdir(), 'dstab-compose-'));
+    const dir = mkdtempSync(join(tmpdir(), 'dstab-compose-'));
+    this.dirs.push(dir);
+    await this.composeProjectIn(dir, this.composeProject, true);
+  }
+
+  /**
+   * A project named by its folder `d<id>-test` (no `-p`): the name matches `*-test`, but only
+   * because of the folder, so nothing of it goes.
+   */
+  private async folderTestProject(): Promise<void> {
+    const dir = join(mkdtempSync(join(tmpdir(), 'dstab-compose-')), `d${this.f.id}-test`);
+    mkdirSync(dir);
+    this.dirs.push(join(dir, '..'));
+    await this.composeProjectIn(dir, undefined, false);
+  }
+
+  private async composeProjectIn(dir: string, project: string | undefined, goes: boolean): Promise<void> {
     const label = Object.entries(this.scope)
       .map(([k, v]) => `      ${k}: "${v}"`)
       .join('\n');
-    const file = join(this.composeDir, 'docker-compose.yml');
+    const file = join(dir, 'docker-compose.yml');
     writeFileSync(
       file,
       [
@@ -195,11 +324,13 @@ export class MixedFixture {
         '',
       ].join('\n'),
     );
-    const r = spawnSync('docker-compose', ['-p', this.composeProject, '-f', file, 'up', '--no-start'], {
+    const r = spawnSync('docker-compose', [...(project ? ['-p', project] : []), '-f', file, 'up', '--no-start'], {
       encoding: 'utf8',
+      cwd: dir,
     });
     if (r.status !== 0) throw new Error(`docker-compose up --no-start failed: ${r.stderr}`);
-    const filters = { label: [`com.docker.compose.project=${this.composeProject}`] };
+    const name = project ?? `d${this.f.id}-test`;
+    const filters = { label: [`com.docker.compose.project=${name}`] };
     const [cs, ns, vs] = await Promise.all([
       this.f.client.listContainers(filters),
       this.f.client.listNetworks(filters),
@@ -207,9 +338,10 @@ export class MixedFixture {
     ]);
     if (cs.length !== 2 || ns.length !== 1 || vs.length !== 1)
       throw new Error(`compose created ${cs.length}/${ns.length}/${vs.length}`);
-    for (const c of cs) this.remove.add(`container/${c.Id}`);
-    for (const n of ns) this.remove.add(`network/${n.Id}`);
-    for (const v of vs) this.remove.add(`volume/${v.Name}`);
+    const folder = goes ? undefined : /named after its folder/;
+    for (const c of cs) this.note(`container/${c.Id}`, goes, folder);
+    for (const n of ns) this.note(`network/${n.Id}`, goes, folder);
+    for (const v of vs) this.note(`volume/${v.Name}`, goes, folder);
   }
 
   private repeat<T>(n: number, fn: () => Promise<T>): Promise<T[]> {
@@ -221,8 +353,12 @@ export class MixedFixture {
   }
 
   async cleanup(): Promise<void> {
-    if (this.composeDir) rmSync(this.composeDir, { recursive: true, force: true });
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
     await this.f.cleanup();
+    await Promise.all([
+      ...[...this.anonymous.keys()].map((v) => this.f.api.getVolume(v).remove().catch(() => undefined)),
+      ...this.images.map((i) => this.f.api.getImage(i).remove({ force: true }).catch(() => undefined)),
+    ]);
   }
 }
 

@@ -6,6 +6,8 @@ import { decide, globToRegExp, LevelTrigger, resolveOptions } from '../../src/co
 const T0 = Date.parse('2026-01-01T12:00:00Z');
 const HOUR = 3_600_000;
 const RUN = { 'docker-stability.run-id': 'r1' };
+const WORKING_DIR = 'com.docker.compose.project.working_dir';
+const ANON = (n: number) => n.toString(16).padStart(64, 'a');
 
 function container(id: string, over: Partial<ContainerFact> = {}): ContainerFact {
   return {
@@ -18,6 +20,7 @@ function container(id: string, over: Partial<ContainerFact> = {}): ContainerFact
     imageId: 'sha256:img',
     networks: [],
     volumeNames: [],
+    imageLabels: {},
     ...over,
   };
 }
@@ -86,7 +89,7 @@ describe('cleanup rules (pure)', () => {
   });
 
   it('owns compose projects matching the test patterns (default *-test, *_test) and no others', () => {
-    const p = (name: string) => ({ 'com.docker.compose.project': name });
+    const p = (name: string) => ({ 'com.docker.compose.project': name, [WORKING_DIR]: '/ci/checkout' });
     const facts = {
       containers: [
         container('a', { labels: p('shop-test') }),
@@ -208,7 +211,7 @@ describe('cleanup rules (pure)', () => {
         ]),
     });
     assert.deepEqual([...r.removed.keys()].sort(), ['gone', 'n-free', 'n-freed']);
-    assert.equal(r.removed.get('n-free'), 'unused network of run r1');
+    assert.equal(r.removed.get('n-free'), 'unused network of run r1 (its own run label)');
     assert.equal(r.kept.get('n-stopped'), 'attached to kept (exited)');
     assert.equal(r.kept.get('n-running'), 'attached to live (running)');
     assert.equal(r.kept.get('bridge'), 'predefined network');
@@ -251,51 +254,117 @@ describe('cleanup rules (pure)', () => {
     );
     const r = run(facts, { includeImages: true });
     assert.deepEqual([...r.removed.keys()], ['i-free']);
-    assert.equal(r.removed.get('i-free'), 'dangling image of run r1');
+    assert.equal(r.removed.get('i-free'), 'dangling image of run r1 (its own run label)');
     assert.equal(r.kept.get('i-used'), 'used by user (exited)');
     assert.equal(r.kept.get('i-user'), 'not owned by a test run');
   });
 
-  it('with runId removes only that run, and adopts unlabelled stopped resources created inside the window', () => {
-    const window = { from: new Date(T0 - 2 * HOUR), to: new Date(T0 - HOUR / 2) };
-    const inWindow = { createdMs: T0 - HOUR, inheritedLabels: { 'org.opencontainers.image.title': 'app' } };
+  it('never owns by creation time: an unlabelled resource made during a run is nobody’s', () => {
+    const during = { createdMs: T0 - HOUR / 2 };
     const r = run(
       {
-        containers: [
-          container('mine', { labels: RUN }),
-          container('theirs', { labels: { 'docker-stability.run-id': 'r2' } }),
-          container('adopted', { ...inWindow, labels: { ...inWindow.inheritedLabels } }),
-          container('adoptedRunning', { ...inWindow, state: 'running' }),
-          container('before', { ...inWindow, createdMs: T0 - 3 * HOUR }),
-          container('composeInWindow', { ...inWindow, labels: { 'com.docker.compose.project': 'x-test' } }),
-          // someone else's label (another test's fixture): never adopted by time alone
-          container('foreignLabel', { ...inWindow, labels: { 'other.fixture': 'x' } }),
-          // image labels not looked up: not known to be unlabelled
-          container('unknownImage', { createdMs: T0 - HOUR }),
-        ],
-        networks: [
-          network('adoptedNet', { createdMs: T0 - HOUR }),
-          network('foreignNet', { createdMs: T0 - HOUR, labels: { 'other.fixture': 'x' } }),
-        ],
+        containers: [container('mine', { labels: RUN }), container('colleague', during)],
+        volumes: [volume('pgdata', during)],
+        networks: [network('colleague-net', during)],
       },
-      { runId: 'r1', adoptWindow: window },
+      { runId: 'r1' },
     );
-    assert.deepEqual([...r.removed.keys()].sort(), ['adopted', 'adoptedNet', 'mine']);
-    assert.match(r.removed.get('adopted') ?? '', /created unlabelled during the run/);
-    assert.equal(r.kept.get('theirs'), 'not part of run r1');
-    assert.equal(r.kept.get('adoptedRunning'), 'running');
-    for (const id of ['before', 'composeInWindow', 'foreignLabel', 'unknownImage', 'foreignNet']) {
-      assert.equal(r.kept.get(id), 'not part of run r1', id);
-    }
+    assert.deepEqual([...r.removed.keys()], ['mine']);
+    for (const id of ['colleague', 'pgdata', 'colleague-net']) assert.equal(r.kept.get(id), 'not part of run r1', id);
   });
 
-  it('lets scope labels through when deciding that a resource is unlabelled', () => {
-    const scope = { fixture: 'f' };
-    const r = run(
-      { volumes: [volume('v', { labels: scope }), volume('w', { labels: { ...scope, extra: '1' } })] },
-      { runId: 'r1', adoptWindow: { from: new Date(T0 - 2 * HOUR), to: new Date(T0) }, scope },
-    );
-    assert.deepEqual([...r.removed.keys()], ['v']);
+  it('an ownership label inherited from the image’s LABEL owns nothing; one set on the container does', () => {
+    const session = { 'org.testcontainers.session-id': 's1' };
+    const project = { 'com.docker.compose.project': 'x-test', [WORKING_DIR]: '/ci/checkout' };
+    const r = run({
+      containers: [
+        container('inherited-run', { labels: { ...RUN, a: '1' }, imageLabels: RUN }),
+        container('inherited-session', { labels: session, imageLabels: session }),
+        container('inherited-project', { labels: project, imageLabels: { 'com.docker.compose.project': 'x-test' } }),
+        // the image says one run, the container was labelled with another at creation
+        container('overridden', { labels: RUN, imageLabels: { 'docker-stability.run-id': 'image-build' } }),
+        container('image-unknown', { labels: RUN, imageLabels: undefined }),
+      ],
+    });
+    assert.deepEqual([...r.removed.keys()], ['overridden']);
+    assert.equal(r.kept.get('inherited-run'), "docker-stability.run-id=r1 comes from its image's LABEL, which owns nothing");
+    assert.match(r.kept.get('inherited-session') ?? '', /org\.testcontainers\.session-id=s1 comes from its image's LABEL/);
+    assert.match(r.kept.get('inherited-project') ?? '', /com\.docker\.compose\.project=x-test comes from its image's LABEL/);
+    assert.match(r.kept.get('image-unknown') ?? '', /its image cannot be read/);
+  });
+
+  it('a compose project named after its folder is no proof of a test project, nor one whose containers do not say', () => {
+    const proj = (name: string, dir?: string) => ({
+      'com.docker.compose.project': name,
+      ...(dir ? { [WORKING_DIR]: dir } : {}),
+    });
+    const r = run({
+      containers: [
+        container('folder', { labels: proj('shop-test', '/home/ann/shop-test') }),
+        container('folder-v1', { labels: proj('mytest', '/home/ann/My Test') }),
+        container('chosen', { labels: proj('it-test', '/ci/checkout') }),
+      ],
+      volumes: [
+        volume('shop-test_pgdata', { labels: proj('shop-test') }),
+        volume('it-test_data', { labels: proj('it-test') }),
+        volume('gone-test_data', { labels: proj('gone-test') }),
+      ],
+    }, { testProjectPatterns: ['*-test', '*test'] });
+    assert.deepEqual([...r.removed.keys()].sort(), ['chosen', 'it-test_data']);
+    assert.equal(r.removed.get('chosen'), "exited container of compose test project it-test (name chosen, not its folder's)");
+    assert.equal(r.kept.get('folder'), 'compose project shop-test is named after its folder /home/ann/shop-test, which is no proof of a test project');
+    assert.match(r.kept.get('folder-v1') ?? '', /named after its folder \/home\/ann\/My Test/);
+    assert.match(r.kept.get('shop-test_pgdata') ?? '', /named after its folder/);
+    assert.equal(r.kept.get('gone-test_data'), "compose project gone-test: no container of it says whether its name was chosen or is its folder's");
+  });
+
+  it('removes the anonymous volumes of removed containers as volumes of their own, after their own checks', () => {
+    const anon = [1, 2, 3, 4, 5].map(ANON);
+    const r = run({
+      containers: [
+        container('gone', { labels: RUN, volumeNames: anon.slice(0, 4), anonymousVolumes: anon.slice(0, 4) }),
+        // mounts the second one by name: another user
+        container('other-user', { volumeNames: [anon[1] as string] }),
+        container('kept-running', { labels: RUN, state: 'running', volumeNames: [anon[4] as string], anonymousVolumes: [anon[4] as string] }),
+      ],
+      volumes: [
+        volume(anon[0] as string),
+        volume(anon[1] as string),
+        volume(anon[2] as string, { labels: { 'docker-stability.protect': 'true' } }),
+        volume(anon[3] as string, { createdMs: T0 - 60_000 }),
+        volume(anon[4] as string),
+      ],
+    }, { olderThanMs: 10 * 60_000 });
+    assert.deepEqual([...r.removed.keys()].sort(), ['gone', anon[0]].sort());
+    assert.equal(r.removed.get(anon[0] as string), 'unmounted volume of container gone, which this pass removes (anonymous volume)');
+    assert.equal(r.kept.get(anon[1] as string), 'mounted by other-user (exited)');
+    assert.equal(r.kept.get(anon[2] as string), 'protected by docker-stability.protect=true');
+    assert.match(r.kept.get(anon[3] as string) ?? '', /^younger than/);
+    assert.equal(r.kept.get(anon[4] as string), 'not owned by a test run');
+  });
+
+  it('a running container of a run whose process is gone is an orphan to stop and remove; never a protected or unowned one', () => {
+    const gone = 'its process, pid 4242 on this host (label), is dead';
+    const r = run({
+      containers: [
+        container('orphan', { labels: RUN, state: 'running', ownerGone: gone }),
+        container('orphan-paused', { labels: RUN, state: 'paused', ownerGone: gone }),
+        container('alive', { labels: RUN, state: 'running' }),
+        container('protected', { labels: { ...RUN, 'docker-stability.protect': 'true' }, state: 'running', ownerGone: gone }),
+        container('inherited', { labels: RUN, imageLabels: RUN, state: 'running', ownerGone: gone }),
+        container('removing', { labels: RUN, state: 'removing', ownerGone: gone }),
+        container('young', { labels: RUN, state: 'running', ownerGone: gone, createdMs: T0 - 1000 }),
+      ],
+    }, { olderThanMs: 60_000 });
+    const d = decide(snap({ containers: [container('orphan', { labels: RUN, state: 'running', ownerGone: gone })] }), resolveOptions(), T0);
+    assert.equal(d.remove[0]?.stopFirst, true);
+    assert.deepEqual([...r.removed.keys()].sort(), ['orphan', 'orphan-paused']);
+    assert.equal(r.removed.get('orphan'), `running container of run r1 (its own run label), whose process is gone (${gone}): stopped, then removed`);
+    assert.equal(r.kept.get('alive'), 'running');
+    assert.match(r.kept.get('protected') ?? '', /^protected by/);
+    assert.match(r.kept.get('inherited') ?? '', /comes from its image's LABEL/);
+    assert.equal(r.kept.get('removing'), 'removing');
+    assert.match(r.kept.get('young') ?? '', /^younger than/);
   });
 
   it('rejects invalid options with a clear message', () => {
@@ -307,14 +376,8 @@ describe('cleanup rules (pure)', () => {
       () => resolveOptions({ testProjectPatterns: [' '] }),
       /testProjectPatterns must be non-empty globs/,
     );
-    assert.throws(
-      () => resolveOptions({ adoptWindow: { from: new Date(), to: new Date() } }),
-      /adoptWindow needs runId/,
-    );
-    assert.throws(
-      () => resolveOptions({ runId: 'r', adoptWindow: { from: new Date(2), to: new Date(1) } }),
-      /from <= to/,
-    );
+    assert.throws(() => resolveOptions({ endedRuns: [''] }), /endedRuns must be a list of run ids/);
+    assert.throws(() => resolveOptions({ runsFile: ' ' }), /runsFile must be a file path/);
     assert.throws(() => resolveOptions({ protectLabel: '' }), /protectLabel/);
     assert.deepEqual(resolveOptions(), {
       olderThanMs: 600_000,
@@ -323,7 +386,8 @@ describe('cleanup rules (pure)', () => {
       protectLabel: 'docker-stability.protect',
       scope: {},
       runId: undefined,
-      adoptWindow: undefined,
+      endedRuns: [],
+      runsFile: undefined,
     });
   });
 

@@ -66,7 +66,7 @@ describe('bundles (dist/)', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    for (const f of ['dist/cli.js', 'dist/lib.js', 'dist/docker-ssh.js', 'dist/types/lib.d.ts', 'README.md', 'LICENSE', 'package.json']) assert.ok(files.includes(f), `npm package lacks ${f}`);
+    for (const f of ['dist/cli.js', 'dist/lib.js', 'dist/docker-ssh.js', 'dist/types/lib.d.ts', 'README.md', 'LICENSE', 'package.json', 'contrib/systemd/docker-stability-agent@.service']) assert.ok(files.includes(f), `npm package lacks ${f}`);
     const unwanted = files.filter((f) => /^(src|test|out|scripts|bench|\.ci)\/|\.map$|^dist\/extension|^dist\/webview/.test(f));
     assert.deepEqual(unwanted, [], 'the npm package ships files it must not');
   });

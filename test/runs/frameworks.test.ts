@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DockerClient } from '../../src/core/docker/client';
+import { resolveEndpoint } from '../../src/core/docker/endpoint';
 import { LockManager } from '../../src/core/lock';
 import { createGlobalSetup, jestGlobalSetup, jestGlobalTeardown } from '../../src/core/runs/frameworks';
 import { RunStore } from '../../src/core/runs/records';
@@ -25,6 +27,7 @@ describe('runs: test framework global setup (engine)', function () {
 
   it('holds the lock from setup to teardown, exports the run’s variables meanwhile, and cleans up at teardown', async () => {
     const before = process.env.DOCKER_STABILITY_RUN_ID;
+    const hostBefore = process.env.DOCKER_HOST;
     const g = createGlobalSetup(options('global'));
     const env = await g.setup();
     try {
@@ -32,13 +35,18 @@ describe('runs: test framework global setup (engine)', function () {
       assert.equal(process.env.DOCKER_STABILITY_RUN_LABEL, `docker-stability.run-id=${env.runId}`);
       assert.equal(g.active?.runId, env.runId);
       assert.equal(await lockHeld(), true);
-      await client.api.createContainer({ name: `${world.prefix}left`, Image: TEST_IMAGE, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
+      // A client the tests make after the setup finds the run's own endpoint in DOCKER_HOST.
+      assert.equal(process.env.DOCKER_HOST, env.env.DOCKER_HOST);
+      const tests = new DockerClient(resolveEndpoint());
+      assert.match(tests.endpoint.host, /dstab-proxy-/);
+      await tests.api.createContainer({ name: `${world.prefix}left`, Image: TEST_IMAGE, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
     } finally {
       const report = await g.teardown();
       assert.equal(report?.runId, env.runId);
       assert.equal(report?.record.exitCode, null, 'a global teardown does not know the tests’ result');
     }
     assert.equal(process.env.DOCKER_STABILITY_RUN_ID, before);
+    assert.equal(process.env.DOCKER_HOST, hostBefore);
     assert.equal(g.active, undefined);
     assert.equal(await lockHeld(), false);
     assert.deepEqual(await world.containers(client.api), []);

@@ -61,4 +61,26 @@ describe('runs: RunStore', () => {
     assert.deepEqual((await store.list()).map((r) => r.id), ['r4', 'r5', 'r6', 'r7']);
     assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 4);
   });
+
+  it('keeps start records apart from finished runs: states say who started a run and whether it ended; compaction keeps open starts only', async () => {
+    const file = join(dir, 'runs.jsonl');
+    const warnings: string[] = [];
+    const store = new RunStore(file, { keep: 2, logger: { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} } });
+    const start = (id: string, pid: number) => ({ kind: 'start' as const, id, category: 'it', env: 'test', command: ['npm'], startedAt: new Date(0).toISOString(), pid, hostId: 'h/b/1' });
+    await store.appendStart(start('killed', 4242));
+    for (let i = 1; i <= 4; i++) {
+      await store.appendStart(start(`r${i}`, 100 + i));
+      await store.append({ ...record(i), pid: 100 + i, hostId: 'h/b/1' });
+    }
+    assert.deepEqual((await store.list()).map((r) => r.id), ['r3', 'r4']);
+    const states = await store.states();
+    assert.deepEqual(states.get('killed'), { pid: 4242, hostId: 'h/b/1' });
+    assert.equal(states.get('r3')?.endedAt, record(3).endedAt);
+    assert.equal(states.get('r3')?.pid, 103);
+    // Compacted at the fourth record: the killed run's start stays, the finished runs' starts go.
+    const kinds = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; id: string });
+    assert.ok(kinds.some((k) => k.kind === 'start' && k.id === 'killed'));
+    assert.ok(!kinds.some((k) => k.kind === 'start' && k.id === 'r1'));
+    assert.deepEqual(warnings, [], 'start records are not corrupt records');
+  });
 });

@@ -1,11 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockManager } from '../../src/core/lock';
 import { predict } from '../../src/core/runs/predict';
 import { RunStore } from '../../src/core/runs/records';
-import { TEST_IMAGE, testClient } from '../helpers/docker';
-import { othersActivity, run, RunWorld, startCli, waitUntil } from './helpers';
+import { TEST_IMAGE, TEST_LABEL, testClient } from '../helpers/docker';
+import { CLI, othersActivity, run, RunWorld, startCli, waitUntil } from './helpers';
 
 /**
  * `docker-stability run` end to end on the real engine: the built CLI, real child commands
@@ -171,7 +172,7 @@ describe('runs: docker-stability run (engine)', function () {
     assert.match(forced.stderr, /Running anyway \(forced\)/);
   });
 
-  it('removes the compose project the run named (containers and volumes labelled with dstab-<run id>)', async () => {
+  it('removes what compose created through the run’s own DOCKER_HOST (containers and volume of project dstab-<run id>)', async () => {
     const file = join(world.home, 'compose.yml');
     writeFileSync(
       file,
@@ -187,12 +188,74 @@ describe('runs: docker-stability run (engine)', function () {
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { runId: string; cleanup: { removed: { type: string; reason: string }[] } };
     const project = `dstab-${report.runId}`;
-    const removed = report.cleanup.removed.filter((e) => e.reason.includes(`compose test project ${project}`)).map((e) => e.type).sort();
+    // compose went through the run's own DOCKER_HOST: everything it made carries the run's label.
+    const removed = report.cleanup.removed.filter((e) => e.reason.includes(`run ${report.runId} (its own run label)`)).map((e) => e.type).sort();
     assert.deepEqual(removed.filter((t) => t !== 'network'), ['container', 'container', 'volume']);
     const filters = { label: [`com.docker.compose.project=${project}`] };
     assert.deepEqual(await client.api.listContainers({ all: true, filters }), []);
     assert.deepEqual((await client.api.listVolumes({ filters })).Volumes ?? [], []);
     assert.deepEqual(await client.api.listNetworks({ filters }), []);
+  });
+
+  it('a run killed by kill -9 is gone: cleanup stops and removes its running container, the dry run shows it; a live run’s stays until that run ends', async function () {
+    this.timeout(120_000);
+    const scope = `${TEST_LABEL}=${world.id}`;
+    const ready = (n: string) => join(world.home, `ready-${n}`);
+    const script = (n: string) =>
+      `docker run -d --init --network none --label ${scope} --name ${world.prefix}${n} ${TEST_IMAGE} sleep 300 >/dev/null && touch "${ready(n)}" && while :; do sleep 0.2; done`;
+    const exists = (f: string) => () => existsSync(f);
+    // Two environments, so the runs go at once; the killed one in its own process group, as a CI job is.
+    const live = startCli(world, ['run', '--dir', world.lockDir, '--env', 'live', '--category', 'live', '--', 'sh', '-c', script('live')]);
+    const killed = spawn(process.execPath, [CLI, 'run', '--dir', world.lockDir, '--env', 'killed', '--category', 'killed', '--', 'sh', '-c', script('killed')], {
+      env: world.env(),
+      detached: true,
+      stdio: 'ignore',
+    });
+    const killedExit = new Promise((r) => killed.once('exit', r));
+    await waitUntil(exists(ready('live')), 30_000, 'the live run’s container');
+    await waitUntil(exists(ready('killed')), 30_000, 'the killed run’s container');
+    process.kill(-(killed.pid as number), 'SIGKILL');
+    await killedExit;
+    const byName = async () => new Map((await world.containers(client.api)).map((c) => [c.Names[0]?.slice(1 + world.prefix.length), c]));
+    assert.equal((await byName()).get('killed')?.State, 'running');
+
+    const cleanup = async (...extra: string[]) => {
+      const r = await startCli(world, ['cleanup', '--json', '--older-than', '0', '--label', scope, '--lock-dir', world.lockDir, ...extra]).done;
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { removed: { id: string; name: string; reason: string; stopFirst?: boolean }[]; kept: { name: string; reason: string }[] };
+    };
+    const dry = await cleanup('--dry-run');
+    const real = await cleanup();
+    assert.deepEqual(dry.removed.map((e) => e.name), [`${world.prefix}killed`]);
+    assert.match(dry.removed[0]?.reason ?? '', /^running container of run \S+ \(its own run label\), whose process is gone \(its process, pid \d+ on this host \(run record\), is dead\): stopped, then removed$/);
+    assert.equal(dry.removed[0]?.stopFirst, true);
+    assert.deepEqual(real.removed.map((e) => e.id), dry.removed.map((e) => e.id), 'actual == dry run');
+    assert.deepEqual(dry.kept.map((e) => `${e.name} ${e.reason}`), [`${world.prefix}live running`]);
+    const left = await byName();
+    assert.deepEqual([...left.keys()], ['live']);
+    assert.equal(left.get('live')?.State, 'running');
+
+    // The live run ends (SIGTERM forwarded to its command): its running container is its leftover.
+    live.child.kill('SIGTERM');
+    const r = await live.done;
+    assert.equal(r.code, 143, r.stderr);
+    assert.deepEqual([...(await byName()).keys()], []);
+  });
+
+  it('records the command’s name only, unless --record-argv; the lock’s default reason names no argument either', async () => {
+    const secret = 'token=s3cr3t';
+    const quiet = await run(world, ['--category', 'argv', '--json'], ['sh', '-c', `echo ${secret} >/dev/null`]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    const loud = await run(world, ['--category', 'argv', '--record-argv'], ['sh', '-c', `echo ${secret} >/dev/null`]);
+    assert.equal(loud.code, 0, loud.stderr);
+    const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category: 'argv' });
+    assert.deepEqual(records.map((x) => x.command), [['sh'], ['sh', '-c', `echo ${secret} >/dev/null`]]);
+    const starts = readFileSync(join(world.home, 'runs.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"start"'));
+    assert.equal(starts.length, 2);
+    assert.ok(!starts[0]?.includes(secret), starts[0]);
+    const files = readdirSync(world.lockDir).map((f) => join(world.lockDir, f)).filter((f) => statSync(f).isFile());
+    const events = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+    assert.ok(!events.includes(secret), 'the lock folder holds no argument');
   });
 
   it('with Docker unreachable, fails with exit 2 and the reason after retrying the sample, without running the command', async () => {

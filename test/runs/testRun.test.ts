@@ -1,5 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { DockerClient } from '../../src/core/docker/client';
+import { parseHost } from '../../src/core/docker/endpoint';
+import { hostId } from '../../src/core/lock/process';
 import { LockManager } from '../../src/core/lock';
 import { RunStore } from '../../src/core/runs/records';
 import { beginTestRun, runEnvironment, RunRefusedError, withTestEnvironment, type RunReport } from '../../src/core/runs/testRun';
@@ -22,26 +27,31 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
   const options = (category: string) => world.runOptions(category, client);
 
   let made = 0;
-  function fixtureContainer(labels: Record<string, string>) {
-    return client.api.createContainer({ name: `${world.prefix}${made++}`, Image: TEST_IMAGE, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
+  function fixtureContainer(labels: Record<string, string>, api: Docker = client.api) {
+    return api.createContainer({ name: `${world.prefix}${made++}`, Image: TEST_IMAGE, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
   }
 
-  it('holds the lock while fn runs, hands it the run id and label, then records the run and removes what fn left, labelled or created unlabelled at once', async () => {
+  it('holds the lock while fn runs, hands it its own DOCKER_HOST, then records the run and removes what was created through it or with its label, and nothing created unlabelled on the real socket', async () => {
     const lock = new LockManager({ dir: world.lockDir });
+    let colleague: string | undefined;
     const { result, report } = await withTestEnvironment({ ...options('lib'), lock }, async (env) => {
       const [status] = await lock.status('test');
       assert.equal(status?.held, true);
       assert.equal(env.env.DOCKER_STABILITY_RUN_ID, env.runId);
       assert.equal(env.env.DOCKER_STABILITY_RUN_LABEL, `docker-stability.run-id=${env.runId}`);
+      assert.match(env.env.DOCKER_HOST ?? '', /^unix:\/\/.*dstab-proxy-/);
+      const own = new DockerClient(parseHost(env.env.DOCKER_HOST as string, 'test'));
+      await fixtureContainer({}, own.api);
       await fixtureContainer(env.labels);
-      await fixtureContainer({});
+      // Created on the real socket during the run, without the label: someone else's.
+      colleague = (await fixtureContainer({})).id;
       return 'done';
     });
     assert.equal(result, 'done');
     assert.equal(report.record.exitCode, 0);
     assert.deepEqual(report.record.daemon, { id: (await client.identity()).id, endpoint: client.endpoint.host }, 'the record names the daemon by its own ID');
     assert.equal(report.cleanup?.removed.filter((e) => e.type === 'container').length, 2);
-    assert.deepEqual(await world.containers(client.api), []);
+    assert.deepEqual((await world.containers(client.api)).map((c) => c.Id), [colleague]);
     assert.equal((await lock.status('test'))[0]?.held, false);
     assert.equal((await new RunStore(join(world.home, 'runs.jsonl')).list()).length, 1);
   });
@@ -70,21 +80,31 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     const second = await active.end();
     assert.equal(first, second);
     assert.equal(first.record.exitCode, 2);
-    assert.deepEqual(first.record.command, ['make', 'test']);
+    assert.deepEqual(first.record.command, ['make'], 'only the command name is recorded by default');
     const h = await other.acquire('test', { timeoutMs: 0 });
     await h.release();
   });
 
-  it('starts the run on a whole second after taking the lock, so second-resolution creation times are attributable', async () => {
-    const active = await beginTestRun({ ...options('aligned') });
-    try {
-      // The first whole second at or after the lock was taken has passed when the run starts.
-      const holder = (await new LockManager({ dir: world.lockDir }).status('test'))[0]?.holder;
-      const lockedAt = Date.parse(holder?.acquiredAt ?? '');
-      assert.ok(active.startedAt.getTime() >= Math.ceil(lockedAt / 1000) * 1000, `${active.startedAt.toISOString()} vs lock at ${holder?.acquiredAt}`);
-    } finally {
-      await active.end();
+  it('records the argv only when asked to; start and end records carry the pid and host identity', async () => {
+    const store = new RunStore(join(world.home, 'runs.jsonl'));
+    const secret = ['deploy', '--token', 's3cr3t'];
+    const quiet = await beginTestRun({ ...options('argv'), store, command: secret });
+    await quiet.end({ exitCode: 0, command: secret });
+    const loud = await beginTestRun({ ...options('argv'), store, command: secret, recordArgv: true });
+    await loud.end({ exitCode: 0, command: secret });
+    const lines = readFileSync(store.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; id: string; command: string[]; pid: number; hostId: string });
+    assert.deepEqual(lines.map((l) => [l.kind ?? 'end', l.id, l.command]), [
+      ['start', quiet.runId, ['deploy']],
+      ['end', quiet.runId, ['deploy']],
+      ['start', loud.runId, secret],
+      ['end', loud.runId, secret],
+    ]);
+    for (const l of lines) {
+      assert.equal(l.pid, process.pid);
+      assert.equal(l.hostId, hostId());
     }
+    assert.equal((await store.list()).length, 2, 'start records are not finished runs');
+    assert.equal((await store.states()).get(quiet.runId)?.endedAt !== undefined, true);
   });
 
   it('checks the prediction again once it holds the lock: the holder filled the daemon meanwhile, so the run refuses and lets go', async () => {
@@ -126,6 +146,13 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
   it('exports a compose project name derived from the run id unless the caller set one', () => {
     assert.equal(runEnvironment('abc', 'it', 'test', {}).COMPOSE_PROJECT_NAME, 'dstab-abc');
     assert.equal(runEnvironment('abc', 'it', 'test', { COMPOSE_PROJECT_NAME: 'mine' }).COMPOSE_PROJECT_NAME, 'mine');
+    assert.deepEqual(runEnvironment('abc', 'it', 'test', {}, 'unix:///tmp/p/docker.sock'), {
+      ...runEnvironment('abc', 'it', 'test', {}),
+      DOCKER_HOST: 'unix:///tmp/p/docker.sock',
+      DOCKER_CONTEXT: '',
+      DOCKER_TLS_VERIFY: '',
+      DOCKER_CERT_PATH: '',
+    });
     assert.deepEqual(Object.keys(runEnvironment('abc', 'it', 'test', {})).sort(), [
       'COMPOSE_PROJECT_NAME',
       'DOCKER_STABILITY_CATEGORY',

@@ -29,10 +29,11 @@ const usage = `docker-stability cleanup [--dry-run] [--json] [--older-than 10m] 
        [--lock-timeout 60s] [--lock-dir D] [--concurrency 4] [--config F] [--verbose] [--host H]
 
 Removes only what test runs own and have left: stopped containers of docker-stability runs, of
-compose projects named like a test project (default *-test, *_test) and of testcontainers
-sessions whose reaper is gone; their unused networks and unmounted volumes; with
---include-images, their dangling images. Never running containers, never anything protected
-(docker-stability.protect=true) or unowned. --label restricts the pass to resources carrying
+compose projects named like a test project (default *-test, *_test; a folder's name is no
+proof) and of testcontainers sessions whose reaper is gone; running containers of runs whose
+process is gone; their unused networks and unmounted volumes; with --include-images, their
+dangling images. Never a running container of a live owner, never anything protected
+(docker-stability.protect=true) or unowned (by creation time or an image's labels). --label restricts the pass to resources carrying
 every given label. Defaults for --older-than, --include-images, --test-project and
 --protect-label come from the "cleanup" section of --config (olderThanMs, includeImages,
 testProjectPatterns, protectLabel); flags win. Exit codes: 0 ok, 1 some removals failed, 2 Docker unreachable, 3 another
@@ -106,6 +107,7 @@ function jsonEntry(e: PlanEntry): Record<string, unknown> {
     name: e.name,
     reason: e.reason,
     ...(e.bytes !== undefined ? { bytes: e.bytes } : {}),
+    ...(e.stopFirst ? { stopFirst: true } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { lockCommand } from './lock';
 import { runCommandCli } from './run';
 import { doctorCommand } from './doctor';
 import { cleanupCommand } from './cleanup';
+import { agentCommand } from './agent';
 
 /** Every CLI command, in the order `help` lists them. Each lives in its own file. */
 export const commands: Command[] = [
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   cleanupCommand,
   composeCommand,
   doctorCommand,
+  agentCommand,
 ];

@@ -4,13 +4,19 @@ import { stderrLogger } from '../../core/log';
 import { exitStatus, runCommand } from '../../core/runs/command';
 import { validatePredictionOptions, type PredictionOptions } from '../../core/runs/predict';
 import { RunStore } from '../../core/runs/records';
-import { RunRefusedError, withTestEnvironment, type CommandOutcome, type RunReport } from '../../core/runs/testRun';
+import {
+  recordedCommand,
+  RunRefusedError,
+  withTestEnvironment,
+  type CommandOutcome,
+  type RunReport,
+} from '../../core/runs/testRun';
 import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
 import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../config';
 import { CliError, createClient, dockerOptions, ExitCode, messageLine, parse, printJson, type Command } from '../util';
 
 const usage =
-  'docker-stability run --category NAME [--env test] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
+  'docker-stability run --category NAME [--env test] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--record-argv] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
 
 interface RunsConfig {
   refuseAt?: string;
@@ -49,6 +55,7 @@ export const runCommandCli: Command = {
           force: { type: 'boolean' },
           'refuse-at': { type: 'string' },
           'no-cleanup': { type: 'boolean' },
+          'record-argv': { type: 'boolean' },
           json: { type: 'boolean' },
           config: { type: 'string' },
           dir: { type: 'string' },
@@ -82,7 +89,10 @@ export const runCommandCli: Command = {
         {
           category: values.category,
           env: values.env,
-          why: values.why ?? `${values.category}: ${command.join(' ')}`.slice(0, 500),
+          // The lock folder may be shared: the default reason names the command, never its arguments.
+          why: values.why ?? `${values.category}: ${recordedCommand(command)[0]}`.slice(0, 500),
+          command,
+          recordArgv: values['record-argv'],
           client: createClient(values),
           lock: new LockManager({ dir: values.dir, logger }),
           store: new RunStore(undefined, { logger }),

@@ -1,3 +1,4 @@
+import { readAgentPresence } from '../../core/agent/presence';
 import { SharedMonitor } from '../../core/monitor/shared';
 import type { MonitorState, Sample } from '../../core/monitor/types';
 import { defaultHistoryFile } from '../../core/paths';
@@ -49,7 +50,11 @@ export const watchCommand: Command = {
     const count = parseNumber(values.count, 'count', 1);
     const client = createClient(values);
     // Several terminals and VS Code windows on one machine share one sampler (see SharedMonitor).
-    const monitor = new SharedMonitor(client, settings, { historyFile: defaultHistoryFile(client.endpoint.host) });
+    // A running agent is the host's sampler: a terminal follows it, and leads again once it stops.
+    const monitor = new SharedMonitor(client, settings, {
+      historyFile: defaultHistoryFile(client.endpoint.host),
+      defer: async () => (await readAgentPresence(client.endpoint.host)).running,
+    });
     const tty = !!process.stdout.isTTY && !values.json;
     const color = useColor();
     let seen = 0;

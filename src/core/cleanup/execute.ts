@@ -25,6 +25,8 @@ export interface ExecuteOptions {
 
 /** A removal call can outlast the client's default timeout on a busy daemon. */
 const REMOVE_TIMEOUT_MS = 30_000;
+/** Seconds an orphan gets to exit on SIGTERM before the daemon kills it. */
+const STOP_GRACE_S = 2;
 const ORDER: readonly ResourceType[] = ['container', 'network', 'volume', 'image'];
 
 type Outcome = { kind: 'removed'; bytes?: number; note?: string } | { kind: 'kept'; reason: string };
@@ -170,13 +172,17 @@ const removers: Record<ResourceType, Remover> = {
     );
     if (!info) return GONE;
     const state = info.State?.Status ?? 'unknown';
-    if (BUSY_STATES.has(state))
-      return { kind: 'kept', reason: `${state === 'running' ? 'started' : state} since planning` };
+    if (BUSY_STATES.has(state)) {
+      // Only an orphan of a run whose process is gone is stopped; anything else busy stays.
+      if (!e.stopFirst || state === 'removing')
+        return { kind: 'kept', reason: `${state === 'running' ? 'started' : state} since planning` };
+      await stopContainer(client, e.id, state);
+    }
     const sizeRw = (info as { SizeRw?: number }).SizeRw;
-    // v=true also removes the container's anonymous volumes, and only those no other container
-    // uses: the daemon never removes named volumes this way (moby daemon/mounts.go).
+    // v=false: anonymous volumes are planned as volumes of their own and removed in the volume
+    // stage after their own checks (protect label, age, no other user), never along with this.
     const remove: Call<unknown> = (api, abortSignal) =>
-      api.getContainer(e.id).remove({ v: true, force: false, abortSignal });
+      api.getContainer(e.id).remove({ v: false, force: false, abortSignal });
     return removeOrKeep(
       client,
       'remove container',
@@ -226,6 +232,23 @@ const removers: Record<ResourceType, Remover> = {
     return removeOrKeep(client, 'remove image', remove, e.bytes);
   },
 };
+
+/** Stops an orphan (a paused one is unpaused first, or the stop cannot end it); NotFound and 304 are fine. */
+async function stopContainer(client: DockerClient, id: string, state: string): Promise<void> {
+  try {
+    if (state === 'paused') await client.call('unpause container', (api) => api.getContainer(id).unpause());
+    await client.call(
+      'stop container',
+      (api, abortSignal) => api.getContainer(id).stop({ t: STOP_GRACE_S, abortSignal }),
+      {
+        timeoutMs: REMOVE_TIMEOUT_MS,
+      },
+    );
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (!isNotFound(err) && status !== 304) throw err;
+  }
+}
 
 /** The daemon's own message when it gave one ("You cannot remove a running container…"). */
 export function describeError(err: unknown): string {

@@ -4,8 +4,11 @@ import { isNotFound } from '../docker/client';
 import { Labels } from '../labels';
 import { silentLogger } from '../log';
 import { mapLimit } from '../util/pool';
+import { hostId, isPidAlive } from '../lock/process';
+import type { Logger } from '../log';
+import { defaultRunsFile, RunStore, type RunState } from '../runs/records';
 import type { ContainerFact, ImageFact, NetworkFact, Snapshot, VolumeFact } from './rules';
-import { BUSY_STATES, decide, inScope, resolveOptions } from './rules';
+import { BUSY_STATES, carriesOwnershipLabel, decide, inScope, resolveOptions } from './rules';
 import type { CleanupOptions, CleanupPlan, ResolvedCleanupOptions } from './types';
 import { DEFAULT_CONCURRENCY } from './types';
 
@@ -24,7 +27,7 @@ export async function planCleanup(
   const logger = opts.logger ?? silentLogger;
   const passStartedMs = startedAt.getTime();
   const [daemon, snapshot] = await Promise.all([client.identity(), takeSnapshot(client, options.scope, options.includeImages, passStartedMs)]);
-  if (options.runId && options.adoptWindow) await addInheritedLabels(client, snapshot.containers, options);
+  await addOwnershipFacts(client, snapshot, options, logger);
   const { remove, keep } = decide(snapshot, options, passStartedMs, Date.now());
   logger.info(`cleanup plan for ${client.endpoint.host}: ${remove.length} to remove, ${keep.length} kept`);
   return {
@@ -102,26 +105,23 @@ async function refineCreation(
   return refined.filter((c): c is ContainerFact => c !== undefined);
 }
 
+const ANONYMOUS_VOLUME_NAME = /^[0-9a-f]{64}$/;
+
 /**
- * For containers a run might adopt (in scope and window, stopped, without the run's label),
- * records the labels they got from their image, so that only labels set on the container
- * itself count when deciding whether it is unlabelled. Images are inspected once each.
+ * What the rules need beyond the lists, for in-scope containers that carry an ownership label
+ * (a handful of inspects, never one per container on the daemon): their image's labels (an
+ * ownership label inherited from a LABEL line owns nothing), their anonymous volumes (removed
+ * explicitly after their own checks, never through the container's `v=true`), and, for busy
+ * ones owned by a run, whether that run's process is provably gone.
  */
-async function addInheritedLabels(
+async function addOwnershipFacts(
   client: DockerClient,
-  facts: ContainerFact[],
+  snapshot: Snapshot,
   o: ResolvedCleanupOptions,
+  logger: Logger,
 ): Promise<void> {
-  const window = o.adoptWindow as { from: string; to: string };
-  const from = Date.parse(window.from) - 1000;
-  const to = Date.parse(window.to);
-  const candidates = facts.filter(
-    (c) =>
-      inScope(c.labels, o.scope) &&
-      c.labels[Labels.runId] !== o.runId &&
-      !BUSY_STATES.has(c.state) &&
-      c.createdMs >= from &&
-      c.createdMs <= to,
+  const candidates = snapshot.containers.filter(
+    (c) => inScope(c.labels, o.scope) && carriesOwnershipLabel(c.labels),
   );
   const images = new Map<string, Promise<Record<string, string> | undefined>>();
   const imageLabels = (id: string) => {
@@ -139,8 +139,85 @@ async function addInheritedLabels(
     return p;
   };
   await mapLimit(candidates, DEFAULT_CONCURRENCY, async (c) => {
-    c.inheritedLabels = await imageLabels(c.imageId);
+    c.imageLabels = await imageLabels(c.imageId);
+    if (c.volumeNames.some((v) => ANONYMOUS_VOLUME_NAME.test(v)))
+      c.anonymousVolumes = await anonymousVolumes(client, c);
   });
+
+  const listed = new Set(snapshot.volumes.map((v) => v.name));
+  const missing = [...new Set(candidates.flatMap((c) => c.anonymousVolumes ?? []))].filter(
+    (v) => !listed.has(v),
+  );
+  const found = await mapLimit(missing, DEFAULT_CONCURRENCY, async (name) => {
+    try {
+      return volumeFact(
+        await client.call('inspect volume', (api, abortSignal) =>
+          api.getVolume(name).inspect({ abortSignal } as object),
+        ),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  });
+  snapshot.volumes.push(...found.filter((v): v is VolumeFact => v !== undefined));
+
+  const busyRuns = candidates.filter(
+    (c) => BUSY_STATES.has(c.state) && ownLabel(c, Labels.runId) !== undefined,
+  );
+  if (busyRuns.length === 0) return;
+  const states = await new RunStore(o.runsFile ?? defaultRunsFile(), { logger }).states();
+  for (const c of busyRuns) c.ownerGone = whyGone(c, states, o.endedRuns);
+}
+
+/** A label the container carries that its image does not give it (undefined: none, or not known). */
+function ownLabel(c: ContainerFact, key: string): string | undefined {
+  const v = c.labels[key];
+  return v !== undefined && c.imageLabels !== undefined && c.imageLabels[key] !== v ? v : undefined;
+}
+
+/**
+ * Why the run owning a busy container is provably gone, or undefined. Its record says it ended,
+ * or the process that started it (per its start record, or per the pid the run's own DOCKER_HOST
+ * stamped on the container) is dead in this pid space. A pid recorded in another pid space
+ * (another host, container or boot) is never judged.
+ */
+function whyGone(c: ContainerFact, states: Map<string, RunState>, endedRuns: string[]): string | undefined {
+  const runId = ownLabel(c, Labels.runId) as string;
+  if (endedRuns.includes(runId)) return 'the run has ended';
+  const state = states.get(runId);
+  if (state?.endedAt) return `its run record says it ended at ${state.endedAt}`;
+  const here = hostId();
+  const claims = [
+    { pid: state?.pid, host: state?.hostId, from: 'run record' },
+    { pid: Number(ownLabel(c, Labels.runPid)), host: ownLabel(c, Labels.runHost), from: 'label' },
+  ];
+  for (const { pid, host, from } of claims) {
+    if (host !== here || pid === undefined || !Number.isSafeInteger(pid)) continue;
+    if (isPidAlive(pid) === false) return `its process, pid ${pid} on this host (${from}), is dead`;
+  }
+  return undefined;
+}
+
+/**
+ * The container's volumes that the daemon created unnamed: mounted with a generated name that
+ * neither its binds nor its mounts name. A volume a user made (`docker volume create`, also a
+ * generated name) and mounted by name is named there, so it is never taken for one.
+ */
+async function anonymousVolumes(client: DockerClient, c: ContainerFact): Promise<string[] | undefined> {
+  try {
+    const info = await client.call('inspect container', (api, abortSignal) =>
+      api.getContainer(c.id).inspect({ abortSignal } as object),
+    );
+    const named = new Set([
+      ...(info.HostConfig?.Binds ?? []).map((b) => b.split(':')[0]),
+      ...((info.HostConfig as { Mounts?: Array<{ Source?: string }> })?.Mounts ?? []).map((m) => m.Source),
+    ]);
+    return c.volumeNames.filter((v) => ANONYMOUS_VOLUME_NAME.test(v) && !named.has(v));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 function labelsOf(labels: Record<string, string> | null | undefined): Record<string, string> {
@@ -173,7 +250,7 @@ function networkFact(n: Docker.NetworkInspectInfo): NetworkFact {
   };
 }
 
-function volumeFact(v: Docker.VolumeInspectInfo): VolumeFact {
+export function volumeFact(v: Docker.VolumeInspectInfo): VolumeFact {
   const createdAt = (v as { CreatedAt?: string }).CreatedAt ?? '';
   return {
     name: v.Name,

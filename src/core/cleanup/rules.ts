@@ -28,8 +28,18 @@ export interface ContainerFact {
   networks: string[];
   /** Names of the volumes it mounts (type volume). */
   volumeNames: string[];
-  /** Labels it got from its image; looked up only for containers a run might adopt. */
-  inheritedLabels?: Record<string, string>;
+  /**
+   * The labels of its image, looked up for containers carrying an ownership label: a label the
+   * container merely inherited from its image's LABEL owns nothing. Undefined: not known.
+   */
+  imageLabels?: Record<string, string>;
+  /** Names of the volumes the daemon created for it unnamed (image VOLUME, `-v /path`). */
+  anonymousVolumes?: string[];
+  /**
+   * Why the process of the run that owns it is provably gone (its run record says it ended, or
+   * its pid on this host is dead). Set only for containers carrying a run label of their own.
+   */
+  ownerGone?: string;
 }
 
 export interface NetworkFact {
@@ -109,21 +119,11 @@ export function resolveOptions(opts: CleanupOptions = {}): ResolvedCleanupOption
       );
   }
   if (opts.runId !== undefined && opts.runId.trim() === '') throw new Error('runId must not be empty');
-  let adoptWindow: ResolvedCleanupOptions['adoptWindow'];
-  if (opts.adoptWindow) {
-    if (!opts.runId) throw new Error('adoptWindow needs runId: adopted resources are attributed to that run');
-    const { from, to } = opts.adoptWindow;
-    if (
-      !(from instanceof Date) ||
-      !(to instanceof Date) ||
-      Number.isNaN(from.getTime()) ||
-      Number.isNaN(to.getTime()) ||
-      from > to
-    ) {
-      throw new Error('adoptWindow must be two valid dates with from <= to');
-    }
-    adoptWindow = { from: from.toISOString(), to: to.toISOString() };
-  }
+  const endedRuns = opts.endedRuns ?? [];
+  if (!Array.isArray(endedRuns) || endedRuns.some((r) => typeof r !== 'string' || r.trim() === ''))
+    throw new Error('endedRuns must be a list of run ids');
+  if (opts.runsFile !== undefined && (typeof opts.runsFile !== 'string' || opts.runsFile.trim() === ''))
+    throw new Error('runsFile must be a file path');
   return {
     olderThanMs,
     includeImages: opts.includeImages ?? false,
@@ -131,7 +131,8 @@ export function resolveOptions(opts: CleanupOptions = {}): ResolvedCleanupOption
     protectLabel,
     scope: { ...scope },
     runId: opts.runId,
-    adoptWindow,
+    endedRuns: [...endedRuns],
+    runsFile: opts.runsFile,
   };
 }
 
@@ -179,58 +180,107 @@ export function reaperState(containers: readonly ContainerFact[]): ReaperState {
   return { liveSessions, unattributedLive };
 }
 
-export type Ownership = { owned: true; owner: string } | { owned: false; why: string };
+export type Ownership = { owned: true; owner: string; runId?: string } | { owned: false; why: string };
+
+/** What a compose project's containers say about its name: chosen (`-p`, `name:`, the variable) or its folder's. */
+export type ProjectEvidence = { chosen: true } | { chosen: false; folder: string };
 
 interface Context {
   opts: ResolvedCleanupOptions;
   projectRes: RegExp[];
   reapers: ReaperState;
+  projects: Map<string, ProjectEvidence>;
   passStartedMs: number;
   nowMs: number;
 }
 
-/**
- * True when a resource carries no label of its own: none beyond those its image gave it
- * (`inherited`; unknown means not adoptable) and the caller's scope. Any other label was put
- * there on purpose by someone, so the resource cannot be attributed to the run by time alone.
- */
-export function unlabelled(
-  labels: Record<string, string>,
-  inherited: Record<string, string> | undefined,
-  scope: Record<string, string>,
-): boolean {
-  if (!inherited) return false;
-  return Object.entries(labels).every(([k, v]) => inherited[k] === v || scope[k] === v);
+/** The labels by which a resource may be owned. */
+const OWNERSHIP_LABELS = [Labels.runId, Labels.composeProject, ...SESSION_LABELS];
+const WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir';
+
+export function carriesOwnershipLabel(labels: Record<string, string>): boolean {
+  return OWNERSHIP_LABELS.some((k) => labels[k] !== undefined);
 }
 
 /**
- * Who owns a resource, by its labels (and, for an adopting run, its creation time).
- * `inherited`: the labels a container got from its image; `{}` for networks and volumes.
+ * The project names compose derives from a folder: v1 lower-cases and drops all but
+ * `[-_a-z0-9]`; v2 does the same and also trims leading `-` and `_`.
+ */
+export function folderProjectNames(folder: string): string[] {
+  const v1 = folder.toLowerCase().replace(/[^-_a-z0-9]/g, '');
+  return [...new Set([v1, v1.replace(/^[-_]+/, '')])];
+}
+
+/**
+ * Per compose project, whether its name was chosen or taken from its folder, from the
+ * `working_dir` label compose puts on containers (not on networks or volumes). One container
+ * whose folder gives the project's name is enough to say "folder": an explicit name that
+ * happens to equal the folder's cannot be told apart, and doubt keeps.
+ */
+export function projectEvidence(containers: readonly ContainerFact[]): Map<string, ProjectEvidence> {
+  const out = new Map<string, ProjectEvidence>();
+  for (const c of containers) {
+    const project = c.labels[Labels.composeProject];
+    const dir = c.labels[WORKING_DIR_LABEL];
+    if (project === undefined || dir === undefined) continue;
+    const folder = dir.split(/[\\/]/).filter(Boolean).pop() ?? '';
+    if (folderProjectNames(folder).includes(project)) out.set(project, { chosen: false, folder: dir });
+    else if (!out.has(project)) out.set(project, { chosen: true });
+  }
+  return out;
+}
+
+/**
+ * Who owns a resource, by the labels set on it when it was created. `inherited`: the labels of
+ * a container's image (`{}` for networks, volumes and images; undefined when unknown): an
+ * ownership label equal to the image's came from a `LABEL` line and proves nothing about who
+ * ran the container, so it owns nothing. Time never owns anything: an unlabelled resource is
+ * nobody's, however close to a run it was created.
  */
 export function ownership(
   labels: Record<string, string>,
-  createdMs: number,
   ctx: Context,
   inherited: Record<string, string> | undefined,
 ): Ownership {
   const { opts } = ctx;
-  const run = labels[Labels.runId];
+  const present = OWNERSHIP_LABELS.filter((k) => labels[k] !== undefined);
+  if (present.length && inherited === undefined)
+    return {
+      owned: false,
+      why: 'its image cannot be read, so its own labels cannot be told from the image’s',
+    };
+  const own = (key: string): string | undefined =>
+    labels[key] !== undefined && inherited?.[key] !== labels[key] ? labels[key] : undefined;
+  const fromImage = present.filter((k) => own(k) === undefined);
+  const notOwned = (why: string): Ownership => ({
+    owned: false,
+    why: fromImage.length
+      ? `${fromImage.map((k) => `${k}=${labels[k]}`).join(', ')} comes from its image's LABEL, which owns nothing`
+      : why,
+  });
+  const run = own(Labels.runId);
   if (opts.runId !== undefined) {
-    if (run === opts.runId) return { owned: true, owner: `run ${opts.runId}` };
-    if (opts.adoptWindow && unlabelled(labels, inherited, opts.scope)) {
-      const from = Date.parse(opts.adoptWindow.from);
-      const to = Date.parse(opts.adoptWindow.to);
-      if (createdMs >= from && createdMs <= to)
-        return { owned: true, owner: `run ${opts.runId} (created unlabelled during the run)` };
-    }
-    return { owned: false, why: `not part of run ${opts.runId}` };
+    if (run === opts.runId) return { owned: true, owner: `run ${run} (its own run label)`, runId: run };
+    return notOwned(`not part of run ${opts.runId}`);
   }
-  if (run !== undefined) return { owned: true, owner: `run ${run}` };
-  const project = labels[Labels.composeProject];
+  if (run !== undefined) return { owned: true, owner: `run ${run} (its own run label)`, runId: run };
+  const project = own(Labels.composeProject);
   if (project !== undefined && ctx.projectRes.some((re) => re.test(project))) {
-    return { owned: true, owner: `compose test project ${project}` };
+    const ev = ctx.projects.get(project);
+    if (!ev)
+      return {
+        owned: false,
+        why: `compose project ${project}: no container of it says whether its name was chosen or is its folder's`,
+      };
+    if (!ev.chosen)
+      return {
+        owned: false,
+        why: `compose project ${project} is named after its folder ${ev.folder}, which is no proof of a test project`,
+      };
+    return { owned: true, owner: `compose test project ${project} (name chosen, not its folder's)` };
   }
-  const session = sessionOf(labels);
+  const sessionLabel = SESSION_LABELS.find((l) => own(l) !== undefined);
+  const session = sessionLabel ? labels[sessionLabel] : undefined;
   if (session !== undefined) {
     if (ctx.reapers.liveSessions.has(session))
       return { owned: false, why: `testcontainers session ${session} has a live reaper` };
@@ -239,10 +289,10 @@ export function ownership(
         owned: false,
         why: `testcontainers session ${session}: a reaper of unknown session is running`,
       };
-    return { owned: true, owner: `testcontainers session ${session} (reaper gone)` };
+    return { owned: true, owner: `testcontainers session ${session} (its session label, reaper gone)` };
   }
-  if (project !== undefined) return { owned: false, why: `compose project ${project} is not a test project` };
-  return { owned: false, why: 'not owned by a test run' };
+  if (project !== undefined) return notOwned(`compose project ${project} is not a test project`);
+  return notOwned('not owned by a test run');
 }
 
 /** Why a resource is too new to remove, or undefined when it is old enough. */
@@ -283,30 +333,51 @@ export function decide(
     opts: options,
     projectRes: options.testProjectPatterns.map(globToRegExp),
     reapers: reaperState(snapshot.containers),
+    projects: projectEvidence(snapshot.containers),
     passStartedMs,
     nowMs,
   };
   const remove: PlanEntry[] = [];
   const keep: PlanEntry[] = [];
   const removedContainers = new Set<string>();
+  /** Anonymous volume name -> the container removed by this pass that the daemon made it for. */
+  const anonymousOf = new Map<string, ContainerFact>();
 
   for (const c of snapshot.containers) {
     if (!inScope(c.labels, options.scope)) continue;
     const entry = { type: 'container' as const, id: c.id, name: c.name, createdAt: iso(c.createdMs) };
     const why = containerKeepReason(c, ctx);
-    if (typeof why === 'string') keep.push({ ...entry, reason: why });
-    else {
-      remove.push({ ...entry, reason: `${c.state} container of ${why.owner}` });
-      removedContainers.add(c.id);
+    if (typeof why === 'string') {
+      keep.push({ ...entry, reason: why });
+      continue;
     }
+    if (why.gone) {
+      remove.push({
+        ...entry,
+        reason: `${c.state} container of ${why.owner}, whose process is gone (${why.gone}): stopped, then removed`,
+        stopFirst: true,
+      });
+    } else remove.push({ ...entry, reason: `${c.state} container of ${why.owner}` });
+    removedContainers.add(c.id);
+    for (const v of c.anonymousVolumes ?? []) anonymousOf.set(v, c);
   }
 
   /** Networks, volumes and images: never-list, protect, owner, age, then in use by a kept container. */
-  const consider = (entry: Omit<PlanEntry, 'reason'>, fact: Dated, use: Use, never?: string): void => {
-    if (!inScope(fact.labels, options.scope)) return;
+  const consider = (
+    entry: Omit<PlanEntry, 'reason'>,
+    fact: Dated,
+    use: Use,
+    never?: string,
+    anonymousFor?: ContainerFact,
+  ): void => {
+    // An anonymous volume carries no labels: it belongs to the pass's scope through its container.
+    if (!anonymousFor && !inScope(fact.labels, options.scope)) return;
     const holders = snapshot.containers.filter((c) => use.by(c) && !removedContainers.has(c.id));
-    // Images are never adopted by time: a build cache is shared by every run.
-    const own = ownership(fact.labels, fact.createdMs, ctx, entry.type === 'image' ? undefined : {});
+    const byLabel = ownership(fact.labels, ctx, {});
+    const own: Ownership =
+      !byLabel.owned && anonymousFor
+        ? { owned: true, owner: `container ${anonymousFor.name}, which this pass removes (anonymous volume)` }
+        : byLabel;
     const kept =
       never ??
       (isProtected(fact.labels, ctx) ? `protected by ${options.protectLabel}=true` : undefined) ??
@@ -332,7 +403,13 @@ export function decide(
       verb: 'mounted by',
       removedAs: 'unmounted volume of',
     };
-    consider({ type: 'volume', id: v.name, name: v.name, createdAt: v.createdAt }, v, use);
+    consider(
+      { type: 'volume', id: v.name, name: v.name, createdAt: v.createdAt },
+      v,
+      use,
+      undefined,
+      anonymousOf.get(v.name),
+    );
   }
   if (options.includeImages) {
     for (const i of snapshot.images) {
@@ -364,12 +441,17 @@ function iso(ms: number): string | undefined {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
-function containerKeepReason(c: ContainerFact, ctx: Context): string | { owner: string } {
+/**
+ * Why a container stays, or its owner when it goes (`gone`: it runs, but its run's process is
+ * provably gone, so it is an orphan to stop first; a container being removed is left to that).
+ */
+function containerKeepReason(c: ContainerFact, ctx: Context): string | { owner: string; gone?: string } {
   if (isReaper(c.labels)) return 'testcontainers reaper (never removed)';
   if (isReuse(c.labels)) return 'testcontainers reusable container (never removed)';
   if (isProtected(c.labels, ctx)) return `protected by ${ctx.opts.protectLabel}=true`;
-  const own = ownership(c.labels, c.createdMs, ctx, c.inheritedLabels);
+  const own = ownership(c.labels, ctx, c.imageLabels);
   if (!own.owned) return own.why;
-  if (BUSY_STATES.has(c.state)) return c.state;
-  return tooNew(c.createdMs, c.createdResolutionMs, ctx) ?? { owner: own.owner };
+  const gone = own.runId !== undefined && c.state !== 'removing' ? c.ownerGone : undefined;
+  if (BUSY_STATES.has(c.state) && !gone) return c.state;
+  return tooNew(c.createdMs, c.createdResolutionMs, ctx) ?? { owner: own.owner, gone };
 }

@@ -21,11 +21,12 @@ export interface CleanupOptions {
   /** Only resources of this run (label `docker-stability.run-id=<runId>`). */
   runId?: string;
   /**
-   * With `runId`: unlabelled stopped containers, networks and volumes created inside this
-   * window count as the run's. Safe only while the caller holds the environment lock, which
-   * guarantees nothing else created resources in that window.
+   * Runs known to have ended (beside those whose record in `runsFile` says so): their running
+   * containers are orphans. A run passes its own id when it cleans up after itself.
    */
-  adoptWindow?: { from: Date; to: Date };
+  endedRuns?: string[];
+  /** Run records read to tell whether a run's process is gone. Default: the state folder's runs.jsonl. */
+  runsFile?: string;
   logger?: Logger;
 }
 
@@ -37,7 +38,8 @@ export interface ResolvedCleanupOptions {
   protectLabel: string;
   scope: Record<string, string>;
   runId?: string;
-  adoptWindow?: { from: string; to: string };
+  endedRuns: string[];
+  runsFile?: string;
 }
 
 export interface PlanEntry {
@@ -50,6 +52,8 @@ export interface PlanEntry {
   bytes?: number;
   /** Creation time as the daemon reported it; execute uses it to notice a recreated volume. */
   createdAt?: string;
+  /** A running container whose owner is provably gone: execute stops it before removing it. */
+  stopFirst?: true;
 }
 
 export interface CleanupPlan {

@@ -4,7 +4,6 @@ import { promises as fsp, type Stats } from 'node:fs';
 import * as lockfile from 'proper-lockfile';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
-import type { Unsubscribe } from '../monitor/types';
 import { defaultLockDir } from '../paths';
 import { formatDuration } from '../util/duration';
 import { FifoTurns, TurnTimeout } from './fifo';
@@ -14,7 +13,6 @@ import {
   lastEvent,
   readMetadata,
   summarize,
-  writeMetadata,
   type LockEvent,
   type LockHolder,
   type LockMetadata,
@@ -22,233 +20,36 @@ import {
   type MetadataRead,
 } from './metadata';
 import { lockNameOfEntry, lockPaths, validateLockName, type LockPaths } from './names';
-import { currentIdentity, hostId, isGroupAlive, isPidAlive, isSameProcessAlive, processStartTime, processState } from './process';
+import { currentIdentity, hostId, isGroupAlive, isPidAlive, processStartTime, processState } from './process';
 import { releaseOnSignal } from './signals';
+import { abandon, Handle, writeHolder } from './handle';
+import { describeHolder, errCode, holderAlive, isPlanted, memberPaths, metaOf, unsafeFolder } from './holders';
+import {
+  DEFAULT_ACQUIRE_TIMEOUT_MS,
+  DEFAULT_STALE_MS,
+  LockDirError,
+  LockTimeoutError,
+  MIN_STALE_MS,
+  type AcquireOptions,
+  type LockHandle,
+  type LockOptions,
+  type LockStatus,
+  type SharedHolderStatus,
+} from './types';
 import { ReleaseWaker } from './wake';
 
-export const DEFAULT_STALE_MS = 10_000;
-/** proper-lockfile silently raises anything lower to 2 s; we refuse it instead. */
-export const MIN_STALE_MS = 2_000;
-export const DEFAULT_ACQUIRE_TIMEOUT_MS = 300_000;
+export { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_STALE_MS, LockDirError, LockTimeoutError, MIN_STALE_MS } from './types';
+export type { AcquireOptions, LockHandle, LockMode, LockOptions, LockStatus, SharedHolderStatus } from './types';
+
 /** First retry waits about this long; each further one up to twice as long, capped by maxRetryMs. */
 const FIRST_RETRY_MS = 25;
-
-export interface LockOptions {
-  /** Lock folder; default `defaultLockDir()` (`DOCKER_STABILITY_LOCK_DIR` or a per-user folder). */
-  dir?: string;
-  /** A holder whose heartbeat is older than this is stale; default 10 s, at least 2 s. */
-  staleMs?: number;
-  logger?: Logger;
-}
-
-export interface AcquireOptions {
-  /** Free text shown to others waiting, e.g. "integration tests (PR 42)". */
-  why?: string;
-  /** How long to wait; 0 tries once. Default 5 minutes. */
-  timeoutMs?: number;
-  /** Aborting stops the wait; the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** Called if the lock is lost while held (forced release, or taken over after a long stall). */
-  onCompromised?: (err: Error) => void;
-  /** Marks the holder as a background keeper (`lock acquire`), which `lock release` may stop. */
-  keeper?: boolean;
-  /**
-   * `exclusive` (the default): nobody else holds the lock meanwhile; waits for shared holders to
-   * finish and, while it waits, lets no new one in. `shared`: held beside other shared holders,
-   * never beside an exclusive one.
-   */
-  mode?: LockMode;
-  /** Shared mode: what this holder needs (e.g. predicted bytes), recorded for `admit` of later ones. */
-  needs?: Record<string, number>;
-  /**
-   * Shared mode: asked, while no one else can be admitted, whether this holder fits beside the
-   * shared holders already in; a reason to wait (then asked again), or undefined to join.
-   */
-  admit?: (holders: LockHolder[]) => string | undefined;
-}
-
-export type LockMode = 'exclusive' | 'shared';
-
-export interface LockStatus {
-  name: string;
-  /** The lock directory exists (possibly stale). */
-  held: boolean;
-  /** Held, but the holder's heartbeat stopped or its pid is dead on this host: the next acquirer takes it over. */
-  stale: boolean;
-  holder?: LockHolder;
-  /** Since the holder acquired. */
-  ageMs?: number;
-  /** Since the last heartbeat (lock directory mtime). */
-  heartbeatAgeMs?: number;
-  staleReason?: string;
-  /** Held but the metadata is missing or unreadable: who holds it is unknown (the lock still goes stale normally). */
-  metadataProblem?: string;
-  /** The most recent forced release of this lock, if any was recorded. */
-  lastForcedRelease?: LockEvent;
-  /** The holder runs on this host and is stopped (SIGSTOP, Ctrl-Z): it keeps the lock until resumed or ended. */
-  holderStopped?: boolean;
-  /** Holders in shared mode (with an exclusive holder present, it is waiting for these to finish). */
-  shared?: SharedHolderStatus[];
-}
-
-export interface SharedHolderStatus {
-  holder?: LockHolder;
-  stale: boolean;
-  staleReason?: string;
-  heartbeatAgeMs: number;
-  metadataProblem?: string;
-}
-
-export interface LockHandle {
-  readonly name: string;
-  readonly token: string;
-  /** True once the lock was lost while held; release() then touches nothing on disk. */
-  readonly compromised: boolean;
-  onCompromised(cb: (err: Error) => void): Unsubscribe;
-  /**
-   * Records the process group of a command run under the lock: on this host the lock then stays
-   * held while any process of that group lives, even if this process is killed or paused.
-   */
-  setProcessGroup(pgid: number): Promise<void>;
-  /** Releases the lock (only the generation this handle took); safe to call more than once. */
-  release(): Promise<void>;
-}
-
-export class LockTimeoutError extends Error {
-  constructor(
-    message: string,
-    readonly lockName: string,
-    readonly holder?: LockHolder,
-    readonly heldForMs?: number,
-  ) {
-    super(message);
-    this.name = 'LockTimeoutError';
-  }
-}
-
-/** The lock folder cannot be created, read or written. */
-export class LockDirError extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-    this.name = 'LockDirError';
-  }
-}
+/** How long a forced release waits for a holder's command group to end after SIGTERM, before SIGKILL. */
+const FORCE_TERM_GRACE_MS = 5_000;
 
 /** Turns inside this process, shared by every LockManager so two managers on one folder also queue. */
 const turns = new FifoTurns();
 
-function errCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function describeHolder(h: Pick<LockHolder, 'user' | 'host' | 'pid' | 'why'>): string {
-  return `${h.user}@${h.host} (pid ${h.pid}${h.why ? `, "${h.why}"` : ''})`;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** How long a forced release waits for a holder's command group to end after SIGTERM, before SIGKILL. */
-const FORCE_TERM_GRACE_MS = 5_000;
-
-/** The metadata of the generation on disk, when it is that generation's (a dead holder's leftover is not). */
-function metaOf(gen: Generation, read: MetadataRead): LockMetadata | undefined {
-  return gen.state === 'held' && read.state === 'ok' && read.meta.holder.token === gen.token ? read.meta : undefined;
-}
-
-/**
- * Whether the holder's processes run, judged only by a process in the holder's own pid space
- * (same host, boot and pid namespace): the holder lives while its process or its command's
- * process group does, whatever its heartbeat says (a paused wrapper whose command still runs
- * keeps the lock). Undefined when this process cannot tell: then the heartbeat decides.
- */
-function holderAlive(h: LockHolder): boolean | undefined {
-  if (h.hostId === undefined || h.hostId !== hostId()) return undefined;
-  const own = isSameProcessAlive(h.pid, h.pidStart);
-  if (own === true) return true;
-  if (h.pgid !== undefined && isGroupAlive(h.pgid) !== false) return true;
-  return own;
-}
-
-class Handle implements LockHandle {
-  compromised = false;
-  private readonly callbacks = new Set<(err: Error) => void>();
-  private released?: Promise<void>;
-  unlock?: () => Promise<void>;
-  holder?: LockHolder;
-
-  constructor(
-    readonly name: string,
-    readonly token: string,
-    private readonly paths: LockPaths,
-    private readonly staleMs: number,
-    private readonly endTurn: () => void,
-    private readonly logger: Logger,
-  ) {}
-
-  onCompromised(cb: (err: Error) => void): Unsubscribe {
-    this.callbacks.add(cb);
-    return () => this.callbacks.delete(cb);
-  }
-
-  /** Called by proper-lockfile's heartbeat; never throws (its default handler would kill the process). */
-  compromise(err: Error): void {
-    if (this.compromised || this.released) return;
-    this.compromised = true;
-    this.logger.warn(`lock "${this.name}" was lost while held: ${err.message}`);
-    for (const cb of this.callbacks) {
-      try {
-        cb(err);
-      } catch (cbErr) {
-        this.logger.error(`lock "${this.name}" onCompromised callback threw: ${(cbErr as Error).message}`);
-      }
-    }
-  }
-
-  async setProcessGroup(pgid: number): Promise<void> {
-    if (!this.holder || this.compromised || this.released) return;
-    if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new RangeError(`not a process group: ${pgid}`);
-    const pgidStart = processStartTime(pgid);
-    this.holder = { ...this.holder, pgid, ...(pgidStart !== undefined ? { pgidStart } : {}) };
-    await writeHolder(this.paths, this.name, this.staleMs, this.holder, this.logger);
-  }
-
-  release(): Promise<void> {
-    this.released ??= this.doRelease();
-    return this.released;
-  }
-
-  private async doRelease(): Promise<void> {
-    try {
-      if (this.compromised) return;
-      try {
-        // Removes our generation only (generation.ts): never a lock someone else holds now.
-        await this.unlock?.();
-      } catch (err) {
-        if (!['ERELEASED', 'ENOTACQUIRED', 'ENOENT'].includes(errCode(err) ?? '')) throw err;
-      }
-      // The metadata last: a lock that could not be removed keeps saying who holds it.
-      const read = await readMetadata(this.paths.metadata);
-      if (read.state === 'ok' && read.meta.holder.token === this.token) await fsp.rm(this.paths.metadata, { force: true });
-    } finally {
-      disown(this.paths.lockDir, this.token);
-      this.endTurn();
-    }
-  }
-}
-
-/** Writes the holder's metadata; a path others made unusable (a directory, a foreign file) costs only the who/why. */
-async function writeHolder(paths: LockPaths, name: string, staleMs: number, holder: LockHolder, logger: Logger): Promise<boolean> {
-  try {
-    await writeMetadata(paths.metadata, { version: 1, name, lockId: holder.token, staleMs, holder });
-    return true;
-  } catch (err) {
-    logger.warn(`lock "${name}": could not write ${paths.metadata} (${errCode(err) ?? (err as Error).message}); others will see an unknown holder`);
-    return false;
-  }
-}
 
 type Attempt = { kind: 'acquired'; handle: Handle } | { kind: 'busy' };
 
@@ -558,7 +359,7 @@ export class LockManager {
         let waitReason: string | undefined;
         try {
           const live = await this.sharedHolders(paths, true);
-          waitReason = opts.admit?.(live.flatMap((m) => (m.holder ? [m.holder] : [])));
+          waitReason = await opts.admit?.(live.flatMap((m) => (m.holder ? [m.holder] : [])));
           if (waitReason === undefined) {
             const member = await this.join(name, paths, opts);
             const gen = await readGeneration(paths.lockDir).catch(() => undefined);
@@ -620,6 +421,7 @@ export class LockManager {
       mode: 'shared',
       ...(pidStart !== undefined ? { pidStart } : {}),
       ...(opts.needs ? { needs: opts.needs } : {}),
+      ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
     };
     await writeHolder(mp, name, this.staleMs, handle.holder, this.logger);
     return handle;
@@ -817,51 +619,4 @@ export class LockManager {
     }
     return err as Error;
   }
-}
-
-/**
- * A folder others can write into can be used against its users (planted files, removed locks)
- * unless it is sticky (others cannot remove or rename what is ours) or a setgid team folder.
- */
-function unsafeFolder(st: Stats): string | undefined {
-  if (process.platform === 'win32' || !st.isDirectory()) return undefined;
-  const sticky = (st.mode & 0o1000) !== 0;
-  const setgid = (st.mode & 0o2000) !== 0;
-  if (st.mode & 0o002 && !sticky) return 'is writable by every user and not sticky: run chmod o-w (or chmod +t) on it';
-  if (st.mode & 0o020 && !sticky && !setgid) return 'is group-writable but neither setgid nor sticky: run chmod g+s (a team folder) or g-w on it';
-  return undefined;
-}
-
-/** Something other than a regular file (a directory, FIFO, symlink) planted at a path. */
-/** Where one shared holder keeps its lock and metadata, inside `<name>.shared/`. */
-function memberPaths(paths: LockPaths, token: string): LockPaths {
-  return {
-    target: join(paths.shared, token),
-    lockDir: join(paths.shared, `${token}.lock`),
-    metadata: join(paths.shared, `${token}.json`),
-    events: paths.events,
-    shared: paths.shared,
-  };
-}
-
-async function isPlanted(file: string): Promise<boolean> {
-  const st = await fsp.lstat(file).catch(() => undefined);
-  return !!st && !st.isFile();
-}
-
-/** An fs whose rmdir removes nothing: unlocking with it only makes proper-lockfile forget the lock. */
-const forgetFs = {
-  ...lockfileFs,
-  rmdir(_path: string, cb: (err: NodeJS.ErrnoException | null) => void): void {
-    cb(null);
-  },
-};
-
-/**
- * Forgets a lock proper-lockfile still tracks, without touching the disk: stops its heartbeat and
- * keeps its exit hook from removing a directory that now belongs to someone else.
- */
-async function abandon(paths: LockPaths, token: string): Promise<void> {
-  disown(paths.lockDir, token);
-  await lockfile.unlock(paths.target, { realpath: false, lockfilePath: paths.lockDir, fs: forgetFs }).catch(() => undefined);
 }

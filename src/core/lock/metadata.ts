@@ -46,6 +46,8 @@ export interface LockHolder {
   mode?: 'shared';
   /** What a shared holder said it needs (e.g. predicted memory bytes), for admitting the next one. */
   needs?: Record<string, number>;
+  /** The caller's id for what it runs (a run id), recorded for admission decisions. */
+  tag?: string;
 }
 
 /** The sibling `<name>.json` file. */
@@ -92,6 +94,7 @@ export function parseMetadata(text: string): LockMetadata {
   if (h.pidStart !== undefined && !isString(h.pidStart)) throw new Error('holder.pidStart is not a string');
   if (h.pgid !== undefined && !(Number.isSafeInteger(h.pgid) && h.pgid > 1)) throw new Error('holder.pgid is not a process group');
   if (h.pgidStart !== undefined && !isString(h.pgidStart)) throw new Error('holder.pgidStart is not a string');
+  if (h.tag !== undefined && !isString(h.tag)) throw new Error('holder.tag is not a string');
   if (h.mode !== undefined && h.mode !== 'shared') throw new Error('holder.mode is not "shared"');
   if (h.needs !== undefined && (typeof h.needs !== 'object' || h.needs === null || Object.values(h.needs).some((v) => typeof v !== 'number' || !Number.isFinite(v)))) {
     throw new Error('holder.needs is not a map of numbers');

@@ -21,6 +21,11 @@ export interface SharedMonitorOptions {
   logger?: Logger;
   /** Relist fallback for the leader's inventory (see ResourceMonitor). */
   fallbackPollMs?: number;
+  /**
+   * True while another sampler owns this endpoint (a running agent): this process then never
+   * leads, and hands the leadership over if it holds it. Asked once a tick.
+   */
+  defer?: () => Promise<boolean>;
 }
 
 /**
@@ -48,6 +53,8 @@ export class SharedMonitor {
   private followerState: MonitorState | undefined;
   private _role: MonitorRole = 'follower';
   private ticks = 0;
+  /** Paused by its owner (not merely a follower whose inner monitor is idle). */
+  private paused = false;
 
   constructor(
     readonly client: DockerClient,
@@ -95,7 +102,7 @@ export class SharedMonitor {
   }
 
   get state(): MonitorState {
-    if (this._role === 'leader' || this.inner.state.status === 'paused' || this.inner.state.status === 'disposed') {
+    if (this._role === 'leader' || this.paused || this.inner.state.status === 'disposed') {
       return this.inner.state;
     }
     return this.followerState ?? { status: 'starting', endpoint: this.client.endpoint.host };
@@ -124,6 +131,7 @@ export class SharedMonitor {
   }
 
   pause(): void {
+    this.paused = true;
     this.running = false;
     clearTimeout(this.timer);
     this.inner.pause();
@@ -133,6 +141,7 @@ export class SharedMonitor {
 
   resume(): void {
     if (this.disposed) return;
+    this.paused = false;
     this.inner.resume();
     if (this._role === 'follower') this.inner.pause();
     this.start();
@@ -154,15 +163,19 @@ export class SharedMonitor {
   private async cycle(): Promise<void> {
     if (!this.running || this.disposed) return;
     try {
+      const deferred = (await this.opts.defer?.().catch(() => false)) ?? false;
+      if (this._role === 'leader' && deferred) await this.handOver();
       if (this._role === 'follower') {
         // Try for leadership now and then (every third tick): a dead leader's lock goes stale.
-        if (this.ticks++ % 3 === 0 && (await this.tryLead())) return;
-        await this.follow();
+        if (this.ticks++ % 3 === 0 && !deferred && (await this.tryLead())) {
+          if (!this.opts.defer) return;
+        } else await this.follow();
       }
     } catch (err) {
       this.logger.debug(`shared monitor: ${(err as Error).message}`);
     }
-    if (this.running && !this.disposed && this._role === 'follower') {
+    // A leader that may have to defer keeps asking; otherwise only followers tick.
+    if (this.running && !this.disposed && (this._role === 'follower' || this.opts.defer)) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.cycle(), this.inner.currentSettings.intervalMs);
     }
@@ -225,6 +238,14 @@ export class SharedMonitor {
         // a torn state file: the next write replaces it
       }
     }
+  }
+
+  /** Another sampler owns the endpoint now: stop sampling and follow it. */
+  private async handOver(): Promise<void> {
+    this.logger.info(`another sampler owns ${this.client.endpoint.host}: following it`);
+    this.setRole('follower');
+    this.inner.pause();
+    await this.stepDown();
   }
 
   private async stepDown(): Promise<void> {

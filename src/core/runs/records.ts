@@ -37,6 +37,44 @@ export interface RunRecord {
   /** The daemon the run used, by its own ID (DaemonIdentity); absent in records written before it was recorded. */
   daemon?: { id: string; endpoint: string };
   cleanup?: { removed: number; failed: number; kept: number };
+  /** The process that ran it and its pid space (lock/process hostId). */
+  pid?: number;
+  hostId?: string;
+}
+
+/**
+ * Appended when a run starts, so that a run killed before it could write its record (kill -9,
+ * a cancelled CI job) can still be judged: gone once its pid is dead on the same host.
+ */
+export interface RunStart {
+  kind: 'start';
+  id: string;
+  category: string;
+  env: string;
+  /** The command's name, or its whole argv when the user opted in. */
+  command: string[];
+  startedAt: string;
+  pid: number;
+  hostId: string;
+}
+
+/** What the records say about one run: ended (and when), or started by which process. */
+export interface RunState {
+  endedAt?: string;
+  pid?: number;
+  hostId?: string;
+}
+
+function isRunStart(x: unknown): x is RunStart {
+  const r = x as Partial<RunStart> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    r.kind === 'start' &&
+    typeof r.id === 'string' &&
+    Number.isSafeInteger(r.pid) &&
+    typeof r.hostId === 'string'
+  );
 }
 
 export function emptyAmounts(): ResourceAmounts {
@@ -85,37 +123,62 @@ export class RunStore {
 
   private readonly keep: number;
 
+  /** Finished runs, oldest first. */
   async list(filter: { category?: string } = {}): Promise<RunRecord[]> {
+    const { records } = await this.read();
+    return filter.category === undefined ? records : records.filter((r) => r.category === filter.category);
+  }
+
+  /** Per run id, whether it ended or which process started it. */
+  async states(): Promise<Map<string, RunState>> {
+    const { records, starts } = await this.read();
+    const out = new Map<string, RunState>();
+    for (const s of starts) out.set(s.id, { pid: s.pid, hostId: s.hostId });
+    for (const r of records) out.set(r.id, { pid: r.pid, hostId: r.hostId, ...out.get(r.id), endedAt: r.endedAt });
+    return out;
+  }
+
+  private async read(): Promise<{ records: RunRecord[]; starts: RunStart[] }> {
+    const records: RunRecord[] = [];
+    const starts: RunStart[] = [];
     let text: string | undefined;
     try {
       text = await readFileIfExists(this.file);
     } catch (err) {
       this.logger.warn(`run records ${this.file} could not be read: ${(err as Error).message}`);
-      return [];
+      return { records, starts };
     }
-    if (!text) return [];
-    const out: RunRecord[] = [];
     let skipped = 0;
-    for (const line of text.split('\n')) {
+    for (const line of (text ?? '').split('\n')) {
       if (!line.trim()) continue;
       try {
         const v: unknown = JSON.parse(line);
-        if (isRunRecord(v)) out.push(v);
+        if (isRunStart(v)) starts.push(v);
+        else if (isRunRecord(v)) records.push(v);
         else skipped++;
       } catch {
         skipped++;
       }
     }
     if (skipped) this.logger.warn(`run records ${this.file}: skipped ${skipped} corrupt record(s)`);
-    return filter.category === undefined ? out : out.filter((r) => r.category === filter.category);
+    return { records, starts };
+  }
+
+  async appendStart(start: RunStart): Promise<void> {
+    await fsp.mkdir(dirname(this.file), { recursive: true });
+    await fsp.appendFile(this.file, JSON.stringify(start) + '\n');
   }
 
   async append(record: RunRecord): Promise<void> {
     await fsp.mkdir(dirname(this.file), { recursive: true });
     await fsp.appendFile(this.file, JSON.stringify(record) + '\n');
-    const all = await this.list();
-    if (all.length > this.keep * 1.5) {
-      await writeFileAtomic(this.file, all.slice(-this.keep).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const { records, starts } = await this.read();
+    if (records.length > this.keep * 1.5) {
+      // Starts of runs with no record yet stay: they may be running, or killed and still to judge.
+      const ended = new Set(records.map((r) => r.id));
+      const open = starts.filter((s) => !ended.has(s.id));
+      const kept = [...open, ...records.slice(-this.keep)];
+      await writeFileAtomic(this.file, kept.map((r) => JSON.stringify(r)).join('\n') + '\n');
     }
   }
 }

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { basename } from 'node:path';
 import { runCleanup, summarize, type CleanupOptions, type CleanupReport } from '../cleanup';
 import { DockerClient } from '../docker/client';
 import { resolveEndpoint } from '../docker/endpoint';
+import { startOwnershipProxy, type OwnershipProxy } from '../docker/ownershipProxy';
 import { Labels } from '../labels';
 import type { Level } from '../levels';
 import { DEFAULT_LOCK_NAME, LockManager, type LockHandle } from '../lock';
+import { hostId } from '../lock/process';
 import { silentLogger, type Logger } from '../log';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
@@ -41,6 +44,13 @@ export interface TestEnvironmentOptions {
   cleanup?: Pick<CleanupOptions, 'testProjectPatterns' | 'protectLabel' | 'olderThanMs'>;
   /** Remove what the run left behind (default true). */
   cleanupAfter?: boolean;
+  /** The command the run executes, for its records (its name only, unless `recordArgv`). */
+  command?: string[];
+  /**
+   * Keep the command's whole argv in the run records. Default false: only the command's name,
+   * since arguments can carry secrets and the records outlive the run.
+   */
+  recordArgv?: boolean;
   /** Sample interval while the run is going (default 1 s). */
   sampleIntervalMs?: number;
   signal?: AbortSignal;
@@ -52,9 +62,12 @@ export interface TestEnvironmentOptions {
 /** What the code under test receives: the run id and the environment to pass on. */
 export interface TestEnvironment {
   runId: string;
-  /** Variables to export to test processes: DOCKER_STABILITY_RUN_ID, COMPOSE_PROJECT_NAME, DOCKER_STABILITY_RUN_LABEL... */
+  /**
+   * Variables to export to test processes: DOCKER_HOST (the run's own endpoint, which labels
+   * everything created through it as the run's), DOCKER_STABILITY_RUN_ID, COMPOSE_PROJECT_NAME...
+   */
   env: Record<string, string>;
-  /** The label the caller's own containers can adopt so cleanup knows them as this run's. */
+  /** The labels the run's own DOCKER_HOST stamps; a client that bypasses it can set them itself. */
   labels: Record<string, string>;
   lock: LockHandle;
 }
@@ -87,9 +100,21 @@ export function newRunId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
 
-/** The variables a run exports. A COMPOSE_PROJECT_NAME the caller set is kept. */
-export function runEnvironment(runId: string, category: string, envName: string, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * The variables a run exports. A COMPOSE_PROJECT_NAME the caller set is kept. With the run's own
+ * endpoint (`dockerHost`), DOCKER_HOST points at it, and a docker context or TLS settings that
+ * would make clients look elsewhere are cleared (empty means unset to the docker CLI, compose
+ * and docker-modem).
+ */
+export function runEnvironment(
+  runId: string,
+  category: string,
+  envName: string,
+  base: NodeJS.ProcessEnv = process.env,
+  dockerHost?: string,
+): Record<string, string> {
   return {
+    ...(dockerHost ? { DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' } : {}),
     DOCKER_STABILITY_RUN_ID: runId,
     DOCKER_STABILITY_CATEGORY: category,
     DOCKER_STABILITY_ENV: envName,
@@ -153,6 +178,12 @@ async function sampleForDecision(monitor: ResourceMonitor, signal?: AbortSignal)
   }
 }
 
+/** The name a run record keeps of a command unless the whole argv was asked for. */
+export function recordedCommand(command: string[], recordArgv = false): string[] {
+  if (recordArgv) return [...command];
+  return command.length ? [basename(command[0] as string)] : [];
+}
+
 /** The next whole second at or after `ms`. */
 function nextSecond(ms: number): number {
   return Math.ceil(ms / 1000) * 1000;
@@ -196,6 +227,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
   const thresholds = monitor.currentSettings.thresholds;
   const runId = newRunId();
   let handle: LockHandle | undefined;
+  let proxy: OwnershipProxy | undefined;
 
   try {
     // 1. Predict, and make room or refuse.
@@ -211,7 +243,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
         return first;
       }
       progress(`${explainPrediction(prediction, first, refuseAt)} Cleaning up orphans first.`);
-      preCleanup = await runCleanup(client, { ...opts.cleanup, logger, lock: { manager: lock } });
+      preCleanup = await runCleanup(client, { ...opts.cleanup, runsFile: store.file, logger, lock: { manager: lock } });
       progress(`orphan cleanup: ${summarize(preCleanup)}`);
       const waitUntil = Date.now() + timeoutMs;
       let predicted = await rate();
@@ -249,7 +281,6 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
       progress(`the daemon filled up while this run waited ${formatDuration(waitedMs)} for the "${envName}" lock.`);
     }
     predicted = opts.force && exceeds(predicted, refuseAt) ? again : await makeRoom(again);
-    const lockedAt = Date.now();
 
     // 3. Baseline, then sampling while the run goes. The sample just taken under the lock is
     // the baseline, unless making room (cleanup, waiting) has changed the daemon since.
@@ -263,16 +294,28 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
       for (const k of AMOUNT_KEYS) peak[k] = Math.max(peak[k], a[k]);
     };
     monitor.onSample(track);
-    // The daemon lists containers and volumes with creation times to the second. Starting on
-    // a whole second that falls after the lock was taken makes "created during the run" exact
-    // at that resolution: nothing created before the lock shares a second with the run's start.
-    const adoptFrom = nextSecond(lockedAt);
-    if (Date.now() < adoptFrom) await sleep(adoptFrom - Date.now(), opts.signal);
+    // Ownership is exact, never by time: what the command creates through its own DOCKER_HOST
+    // carries the run's labels. An endpoint the proxy cannot forward to (ssh) leaves the command
+    // on the real one, and what it creates is then nobody's (kept by cleanup).
+    try {
+      proxy = await startOwnershipProxy({ endpoint: client.endpoint, runId, logger });
+    } catch (err) {
+      progress(`the run cannot have its own DOCKER_HOST (${(err as Error).message}): what it creates will not be attributed to it`);
+    }
     const startedAt = new Date();
-    const environment = runEnvironment(runId, opts.category, envName);
-    // Our default project name marks compose resources as this run's; one the caller chose may
-    // name a project that outlives the run, so it is left alone.
-    const composeProject = process.env.COMPOSE_PROJECT_NAME ? undefined : environment.COMPOSE_PROJECT_NAME;
+    const environment = runEnvironment(runId, opts.category, envName, process.env, proxy?.dockerHost);
+    await store
+      .appendStart({
+        kind: 'start',
+        id: runId,
+        category: opts.category,
+        env: envName,
+        command: recordedCommand(opts.command ?? [], opts.recordArgv),
+        startedAt: startedAt.toISOString(),
+        pid: process.pid,
+        hostId: hostId(),
+      })
+      .catch((err: Error) => logger.warn(`run start not recorded: ${err.message}`));
     progress(`run ${runId} (${opts.category}) started with the "${envName}" lock`);
     monitor.start();
     const lockHandle = handle;
@@ -281,6 +324,8 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     const finish = async (outcome: RunOutcome): Promise<RunReport> => {
       try {
         const endedAt = new Date();
+        // Nothing more is created as the run's once it has ended.
+        await proxy?.close();
         monitor.pause();
         track(await monitor.sampleNow().catch(() => baselineSample));
 
@@ -291,7 +336,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
           id: runId,
           category: opts.category,
           env: envName,
-          command: outcome.command ?? [],
+          command: recordedCommand(outcome.command ?? opts.command ?? [], opts.recordArgv),
           startedAt: startedAt.toISOString(),
           endedAt: endedAt.toISOString(),
           durationMs: endedAt.getTime() - startedAt.getTime(),
@@ -302,14 +347,15 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
           added,
           samples,
           ...(baselineSample.daemonId ? { daemon: { id: baselineSample.daemonId, endpoint: client.endpoint.host } } : {}),
+          pid: process.pid,
+          hostId: hostId(),
         };
         let cleanup: CleanupReport | undefined;
         if (opts.cleanupAfter !== false) {
           cleanup = await cleanUpAfter(client, {
             runId,
-            adoptFrom: new Date(adoptFrom),
             endedAt,
-            composeProject,
+            runsFile: store.file,
             addedVolumes: added.volumes > 0,
             cleanup: opts.cleanup,
             lock,
@@ -346,6 +392,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     };
   } catch (err) {
     try {
+      await proxy?.close();
       await handle?.release();
     } finally {
       await monitor.dispose();
@@ -355,17 +402,16 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
 }
 
 /**
- * Removes what a run left behind, under the cleanup lock: resources labelled with the run id,
- * unlabelled ones created while the run held the environment lock, and the resources of the
- * compose project the run named. Failures are logged: a run's result never depends on them.
+ * Removes what a run left behind, under the cleanup lock: the resources carrying its label
+ * (stamped by its own DOCKER_HOST, or set by the caller), running ones included since the run
+ * has ended. Failures are logged: a run's result never depends on them.
  */
 async function cleanUpAfter(
   client: DockerClient,
   o: {
     runId: string;
-    adoptFrom: Date;
     endedAt: Date;
-    composeProject?: string;
+    runsFile: string;
     addedVolumes: boolean;
     cleanup?: TestEnvironmentOptions['cleanup'];
     lock: LockManager;
@@ -375,25 +421,16 @@ async function cleanUpAfter(
   // Volumes are listed with creation times to the second, and a pass keeps anything that may
   // have been created after it began: a volume made in the run's last second would survive.
   if (o.addedVolumes) await sleep(nextSecond(o.endedAt.getTime() + 1) - Date.now());
-  const common = { ...o.cleanup, olderThanMs: 0, logger: o.logger, lock: { manager: o.lock } };
   try {
-    const own = await runCleanup(client, { ...common, runId: o.runId, adoptWindow: { from: o.adoptFrom, to: new Date() } });
-    if (!o.composeProject) return own;
-    // Compose labels what it creates with its project, which the adopt rule leaves alone (it
-    // adopts only unlabelled resources): clean the run's own project by that label.
-    const project = await runCleanup(client, {
-      ...common,
-      scope: { [Labels.composeProject]: o.composeProject },
-      testProjectPatterns: [o.composeProject],
+    return await runCleanup(client, {
+      ...o.cleanup,
+      olderThanMs: 0,
+      runId: o.runId,
+      endedRuns: [o.runId],
+      runsFile: o.runsFile,
+      logger: o.logger,
+      lock: { manager: o.lock },
     });
-    return {
-      daemon: own.daemon,
-      removed: [...own.removed, ...project.removed],
-      kept: [...own.kept, ...project.kept],
-      failed: [...own.failed, ...project.failed],
-      bytesReclaimed: (own.bytesReclaimed ?? 0) + (project.bytesReclaimed ?? 0),
-      durationMs: own.durationMs + project.durationMs,
-    };
   } catch (err) {
     o.logger.warn(`cleanup after run ${o.runId} failed: ${(err as Error).message}`);
     return undefined;

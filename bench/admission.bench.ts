@@ -1,0 +1,137 @@
+// Parallel runs under a real memory budget: 12 suites that each need a known amount of real
+// memory (a container writing SUITE_MIB into a tmpfs) launched at once, on a budget the kernel
+// enforces (a cgroup v1 memory limit that every suite container is started under with
+// --cgroup-parent), so that too many at once are really OOM-killed, as on a small Docker
+// Desktop VM. The monitor's memory capacity is set to that budget. Three launches: bare,
+// `run --exclusive` (one at a time) and `run --shared` (admitted by predicted memory).
+// Prints a Markdown section for BENCHMARKS.md ("## Parallel runs under a memory budget").
+// Needs root (cgroup v1 memory controller at /sys/fs/cgroup/memory).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TEST_IMAGE, testClient } from '../test/helpers/docker';
+
+const SUITES = Number(process.env.ADMISSION_BENCH_SUITES ?? 12);
+const SUITE_MIB = Number(process.env.ADMISSION_BENCH_SUITE_MIB ?? 250);
+const BUDGET_MIB = Number(process.env.ADMISSION_BENCH_BUDGET_MIB ?? 1024);
+const HOLD_S = 2;
+const ID = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+const CGROUP = `dstab-bench-${ID}`;
+const CGROUP_DIR = `/sys/fs/cgroup/memory/${CGROUP}`;
+const LABEL = `docker-stability.admission-bench=${ID}`;
+const CLI = resolve(__dirname, '../../dist/cli.js');
+
+/** One suite: its container fills SUITE_MIB of tmpfs (memory charged to the budget), holds it, exits 0. */
+function suiteArgs(): string[] {
+  const body = `dd if=/dev/zero of=/data/fill bs=1M count=${SUITE_MIB} 2>/dev/null && sleep ${HOLD_S}`;
+  return ['docker', 'run', '--rm', '--network', 'none', '--cgroup-parent', `/${CGROUP}`, '--label', LABEL, '--tmpfs', `/data:rw,size=${SUITE_MIB + 50}m`, TEST_IMAGE, 'sh', '-c', body];
+}
+
+interface Outcome {
+  code: number | null;
+  ms: number;
+}
+
+function launch(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const t = performance.now();
+  return new Promise((res, rej) => {
+    const c = spawn(args[0] as string, args.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    c.once('error', rej);
+    c.once('exit', (code) => {
+      if (code !== 0 && process.env.ADMISSION_BENCH_VERBOSE) console.error(`exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
+      res({ code, ms: performance.now() - t });
+    });
+  });
+}
+
+const readNum = (file: string): number => Number(readFileSync(join(CGROUP_DIR, file), 'utf8').trim());
+
+async function removeOurs(): Promise<void> {
+  const api = testClient().api;
+  const ours = await api.listContainers({ all: true, filters: { label: [LABEL] } });
+  await Promise.all(ours.map((c) => api.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+interface LaunchResult {
+  ok: number;
+  wallS: number;
+  peakMiB: number;
+  /** Suites whose container was killed (exit 137: the kernel's OOM killer, the budget reached). */
+  ooms: number;
+}
+
+async function measure(name: string, each: () => string[], env: NodeJS.ProcessEnv): Promise<LaunchResult> {
+  writeFileSync(join(CGROUP_DIR, 'memory.max_usage_in_bytes'), '0');
+  const t = performance.now();
+  const outcomes = await Promise.all(Array.from({ length: SUITES }, () => launch(each(), env)));
+  const wallS = (performance.now() - t) / 1000;
+  await removeOurs();
+  const r = { ok: outcomes.filter((o) => o.code === 0).length, wallS, peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20, ooms: outcomes.filter((o) => o.code === 137).length };
+  console.error(`admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`);
+  return r;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('/sys/fs/cgroup/memory')) throw new Error('needs the cgroup v1 memory controller at /sys/fs/cgroup/memory');
+  mkdirSync(CGROUP_DIR);
+  const state = mkdtempSync(join(tmpdir(), 'ds-admission-'));
+  try {
+    writeFileSync(join(CGROUP_DIR, 'memory.limit_in_bytes'), String(BUDGET_MIB * 2 ** 20));
+    const config = join(state, 'config.json');
+    // The monitor's memory capacity is the budget; its refuse level (EMERGENCY, over 90%) applies to it.
+    writeFileSync(config, JSON.stringify({ monitor: { capacities: { memoryBytes: BUDGET_MIB * 2 ** 20 } } }));
+    const env = { ...process.env, DOCKER_STABILITY_HOME: state, DOCKER_STABILITY_CONFIG: config };
+    const underRun = (mode: string) => (): string[] => [process.execPath, CLI, 'run', '--category', 'admission-bench', `--${mode}`, '--timeout', '10m', '--', ...suiteArgs()];
+
+    // One suite alone: its duration, and (under `run`) the history its prediction comes from.
+    const alone = await launch(suiteArgs(), env);
+    for (let i = 0; i < 3; i++) await launch(underRun('exclusive')(), env);
+    const single = alone.ms / 1000;
+    const perRound = Math.floor(BUDGET_MIB / (SUITE_MIB + 2));
+    const best = Math.ceil(SUITES / perRound) * single;
+
+    const bare = await measure('bare', suiteArgs, env);
+    const exclusive = await measure('exclusive', underRun('exclusive'), env);
+    const shared = await measure('shared', underRun('shared'), env);
+
+    const date = new Date().toISOString().replace(/:\d\d\.\d+Z$/, 'Z');
+    const row = (what: string, r: LaunchResult): string =>
+      `| ${what} | ${r.ok}/${SUITES} | ${r.wallS.toFixed(1)} s | ${(r.wallS / best).toFixed(2)}x | ${r.peakMiB.toFixed(0)} MiB | ${r.ooms} |`;
+    process.stdout.write(
+      [
+        '## Parallel runs under a memory budget',
+        '',
+        `Run ${date} with \`npm run bench -- admission\`. Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+        '',
+        `${SUITES} suites launched at once, each a container that writes ${SUITE_MIB} MiB into a tmpfs and holds it ${HOLD_S} s, all under one cgroup with a ${BUDGET_MIB} MiB memory limit (the kernel OOM-kills past it). The monitor's memory capacity is set to the budget. One suite alone takes ${single.toFixed(1)} s; the best packing that fits the budget runs ${perRound} at a time: ${best.toFixed(1)} s for all ${SUITES}.`,
+        '',
+        '| Launch | Succeeded | Wall time | vs best packing | Peak memory (cgroup) | Suites OOM-killed |',
+        '| --- | --- | --- | --- | --- | --- |',
+        row('bare (`docker run` x 12)', bare),
+        row('`run --exclusive` (one at a time)', exclusive),
+        row('`run --shared` (admitted by predicted memory)', shared),
+        '',
+      ].join('\n') + '\n',
+    );
+  } finally {
+    await removeOurs().catch(() => undefined);
+    rmSync(state, { recursive: true, force: true });
+    // The cgroup is removable once its containers are gone.
+    for (let i = 0; i < 20 && existsSync(CGROUP_DIR); i++) {
+      try {
+        rmdirSync(CGROUP_DIR);
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`admission bench: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});

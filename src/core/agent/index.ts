@@ -1,0 +1,24 @@
+export { Agent, type AgentEvent, type AgentOptions } from './agent';
+export { AgentCleanups, type AgentCleanupsOptions, type CleanupJournal } from './cleanups';
+export { AgentMetrics, type AgentMetricsOptions, type CleanupTrigger } from './metrics';
+export {
+  readAgentPresence,
+  claimAgent,
+  agentLockDir,
+  agentLockName,
+  agentFile,
+  metricsUrl,
+  AgentAlreadyRunningError,
+  type AgentInfo,
+  type AgentPresence,
+} from './presence';
+export {
+  validateAgentSettings,
+  parseListenAddress,
+  DEFAULT_AGENT_SETTINGS,
+  DEFAULT_SCHEDULED_CLEANUP_MS,
+  DEFAULT_ORPHAN_SCAN_MS,
+  DEFAULT_METRICS_PORT,
+  type AgentSettings,
+  type ListenAddress,
+} from './settings';

@@ -1,0 +1,114 @@
+import type { Logger } from '../log';
+import type { Unsubscribe } from '../monitor/types';
+import type { LockEvent, LockHolder } from './metadata';
+
+export const DEFAULT_STALE_MS = 10_000;
+/** proper-lockfile silently raises anything lower to 2 s; we refuse it instead. */
+export const MIN_STALE_MS = 2_000;
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 300_000;
+
+export interface LockOptions {
+  /** Lock folder; default `defaultLockDir()` (`DOCKER_STABILITY_LOCK_DIR` or a per-user folder). */
+  dir?: string;
+  /** A holder whose heartbeat is older than this is stale; default 10 s, at least 2 s. */
+  staleMs?: number;
+  logger?: Logger;
+}
+
+export interface AcquireOptions {
+  /** Free text shown to others waiting, e.g. "integration tests (PR 42)". */
+  why?: string;
+  /** How long to wait; 0 tries once. Default 5 minutes. */
+  timeoutMs?: number;
+  /** Aborting stops the wait; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called if the lock is lost while held (forced release, or taken over after a long stall). */
+  onCompromised?: (err: Error) => void;
+  /** Marks the holder as a background keeper (`lock acquire`), which `lock release` may stop. */
+  keeper?: boolean;
+  /**
+   * `exclusive` (the default): nobody else holds the lock meanwhile; waits for shared holders to
+   * finish and, while it waits, lets no new one in. `shared`: held beside other shared holders,
+   * never beside an exclusive one.
+   */
+  mode?: LockMode;
+  /** Shared mode: what this holder needs (e.g. predicted bytes), recorded for `admit` of later ones. */
+  needs?: Record<string, number>;
+  /**
+   * Shared mode: asked, while no one else can be admitted, whether this holder fits beside the
+   * shared holders already in; a reason to wait (then asked again), or undefined to join.
+   */
+  admit?: (holders: LockHolder[]) => string | undefined | Promise<string | undefined>;
+  /** An id of the caller's (e.g. a run id) recorded with the holder, so `admit` can find what it runs. */
+  tag?: string;
+}
+
+export type LockMode = 'exclusive' | 'shared';
+
+export interface LockStatus {
+  name: string;
+  /** The lock directory exists (possibly stale). */
+  held: boolean;
+  /** Held, but the holder's heartbeat stopped or its pid is dead on this host: the next acquirer takes it over. */
+  stale: boolean;
+  holder?: LockHolder;
+  /** Since the holder acquired. */
+  ageMs?: number;
+  /** Since the last heartbeat (lock directory mtime). */
+  heartbeatAgeMs?: number;
+  staleReason?: string;
+  /** Held but the metadata is missing or unreadable: who holds it is unknown (the lock still goes stale normally). */
+  metadataProblem?: string;
+  /** The most recent forced release of this lock, if any was recorded. */
+  lastForcedRelease?: LockEvent;
+  /** The holder runs on this host and is stopped (SIGSTOP, Ctrl-Z): it keeps the lock until resumed or ended. */
+  holderStopped?: boolean;
+  /** Holders in shared mode (with an exclusive holder present, it is waiting for these to finish). */
+  shared?: SharedHolderStatus[];
+}
+
+export interface SharedHolderStatus {
+  holder?: LockHolder;
+  stale: boolean;
+  staleReason?: string;
+  heartbeatAgeMs: number;
+  metadataProblem?: string;
+}
+
+export interface LockHandle {
+  readonly name: string;
+  readonly token: string;
+  /** True once the lock was lost while held; release() then touches nothing on disk. */
+  readonly compromised: boolean;
+  onCompromised(cb: (err: Error) => void): Unsubscribe;
+  /**
+   * Records the process group of a command run under the lock: on this host the lock then stays
+   * held while any process of that group lives, even if this process is killed or paused.
+   */
+  setProcessGroup(pgid: number): Promise<void>;
+  /** Releases the lock (only the generation this handle took); safe to call more than once. */
+  release(): Promise<void>;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(
+    message: string,
+    readonly lockName: string,
+    readonly holder?: LockHolder,
+    readonly heldForMs?: number,
+  ) {
+    super(message);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+/** The lock folder cannot be created, read or written. */
+export class LockDirError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'LockDirError';
+  }
+}
