@@ -26,9 +26,27 @@ export { stateDir, defaultLockDir } from './core/paths';
 export { silentLogger, stderrLogger, type Logger } from './core/log';
 
 // The Docker endpoint and client
-export { resolveEndpoint, parseHost, type Endpoint, type ResolveOptions, type TlsMaterial } from './core/docker/endpoint';
-export { startOwnershipProxy, ownerLabels, type OwnershipProxy, type OwnershipProxyOptions } from './core/docker/ownershipProxy';
-export { DockerClient, DockerUnreachableError, type DaemonIdentity, type DaemonInfo, type DockerEvent, type CallOptions } from './core/docker/client';
+export {
+  resolveEndpoint,
+  parseHost,
+  type Endpoint,
+  type ResolveOptions,
+  type TlsMaterial,
+} from './core/docker/endpoint';
+export {
+  startOwnershipProxy,
+  ownerLabels,
+  type OwnershipProxy,
+  type OwnershipProxyOptions,
+} from './core/docker/ownershipProxy';
+export {
+  DockerClient,
+  DockerUnreachableError,
+  type DaemonIdentity,
+  type DaemonInfo,
+  type DockerEvent,
+  type CallOptions,
+} from './core/docker/client';
 
 // The resource monitor
 export {

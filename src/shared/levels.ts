@@ -16,9 +16,15 @@ export interface Thresholds {
   emergency: number;
 }
 
-export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 50, critical: 75, emergency: 90 });
+export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
+  warning: 50,
+  critical: 75,
+  emergency: 90,
+});
 
-export type ThresholdSettings = Thresholds & { perResource?: Partial<Record<ResourceKind, Partial<Thresholds>>> };
+export type ThresholdSettings = Thresholds & {
+  perResource?: Partial<Record<ResourceKind, Partial<Thresholds>>>;
+};
 
 /** Resolves the thresholds for one resource: the per-resource override merged over the global ones. */
 export function thresholdsFor(kind: ResourceKind, s: ThresholdSettings): Thresholds {

@@ -11,7 +11,11 @@ const repoRoot = resolve(__dirname, '../../..');
 const REPORT = join(repoRoot, 'api/docker-stability.api.txt');
 
 function check(report: string): { code: number | null; output: string } {
-  const r = spawnSync(process.execPath, ['scripts/api-report.mjs', '--check', '--report', report], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['scripts/api-report.mjs', '--check', '--report', report], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -21,7 +25,13 @@ describe('public API report (api/docker-stability.api.txt)', function () {
   before(() => (scratch = mkdtempSync(join(tmpdir(), 'dstab-api-'))));
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
-  const names = () => new Set(readFileSync(REPORT, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(' ')[1]));
+  const names = () =>
+    new Set(
+      readFileSync(REPORT, 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(' ')[1]),
+    );
 
   it('matches the declarations the build emitted', () => {
     const r = check(REPORT);
@@ -45,9 +55,45 @@ describe('public API report (api/docker-stability.api.txt)', function () {
 
   it('lists what docs/library.md promises and none of the internals', () => {
     const exported = names();
-    for (const n of ['withTestEnvironment', 'createGlobalSetup', 'ResourceMonitor', 'LockManager', 'LockTimeoutError', 'runCleanup', 'summarize', 'DockerClient', 'resolveEndpoint', 'RunRefusedError', 'RunStore', 'predict', 'predictLevel', 'checkCompose', 'applyFix', 'planApply', 'detectComposeTool', 'rate', 'worstLevel', 'parseLevel', 'LEVELS', 'runCommand', 'mochaGlobalFixtures', 'jestGlobalSetup', 'jestGlobalTeardown', 'Sample']) {
+    for (const n of [
+      'withTestEnvironment',
+      'createGlobalSetup',
+      'ResourceMonitor',
+      'LockManager',
+      'LockTimeoutError',
+      'runCleanup',
+      'summarize',
+      'DockerClient',
+      'resolveEndpoint',
+      'RunRefusedError',
+      'RunStore',
+      'predict',
+      'predictLevel',
+      'checkCompose',
+      'applyFix',
+      'planApply',
+      'detectComposeTool',
+      'rate',
+      'worstLevel',
+      'parseLevel',
+      'LEVELS',
+      'runCommand',
+      'mochaGlobalFixtures',
+      'jestGlobalSetup',
+      'jestGlobalTeardown',
+      'Sample',
+    ]) {
       assert.ok(exported.has(n), `${n} is documented but not exported`);
     }
-    for (const n of ['round2', 'workingSet', 'globToRegExp', 'lockPaths', 'isPidAlive', 'decide', 'weightedPercentile']) assert.ok(!exported.has(n), `${n} is internal but exported`);
+    for (const n of [
+      'round2',
+      'workingSet',
+      'globToRegExp',
+      'lockPaths',
+      'isPidAlive',
+      'decide',
+      'weightedPercentile',
+    ])
+      assert.ok(!exported.has(n), `${n} is internal but exported`);
   });
 });
