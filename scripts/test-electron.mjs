@@ -19,7 +19,7 @@ const { values: opts } = parseArgs({
 const repoRoot = resolve(import.meta.dirname, '..');
 const testsEntry = join(repoRoot, 'out/test/extension/index.js');
 if (!existsSync(testsEntry) || !existsSync(join(repoRoot, 'dist/extension.js'))) {
-  console.error('test-electron: run npm run build && npm run compile-tests first');
+  console.error('test-electron: run npm run prepare-tests first');
   process.exit(1);
 }
 

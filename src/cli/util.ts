@@ -41,7 +41,7 @@ export const dockerOptions = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** parseArgs with usage errors turned into CliError(usage). */
-export function parse<T extends ParseArgsConfig>(argv: string[], config: T, usage: string) {
+export function parse<T extends ParseArgsConfig>(argv: string[], config: T, usage: string): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
   try {
     return parseArgs({ ...config, args: argv, strict: true });
   } catch (err) {

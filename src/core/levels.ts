@@ -1,17 +1,8 @@
-export type Level = 'SAFE' | 'WARNING' | 'CRITICAL' | 'EMERGENCY';
-export const LEVELS: readonly Level[] = ['SAFE', 'WARNING', 'CRITICAL', 'EMERGENCY'];
+// The model (levels, resource kinds, thresholds) lives in src/shared so the webview can use it
+// without the core; it is re-exported here so the core's users see one module.
+import { DEFAULT_THRESHOLDS, LEVELS, type Level, type Thresholds } from '../shared/levels';
 
-export type ResourceKind = 'memory' | 'cpu' | 'containers' | 'networks' | 'volumes';
-export const RESOURCE_KINDS: readonly ResourceKind[] = ['memory', 'cpu', 'containers', 'networks', 'volumes'];
-
-/** Lower bounds (percent) at which a level begins. */
-export interface Thresholds {
-  warning: number;
-  critical: number;
-  emergency: number;
-}
-
-export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({ warning: 50, critical: 75, emergency: 90 });
+export { LEVELS, RESOURCE_KINDS, DEFAULT_THRESHOLDS, thresholdsFor, type Level, type ResourceKind, type Thresholds, type ThresholdSettings } from '../shared/levels';
 
 /**
  * Rates a percentage: SAFE below `warning`, WARNING from `warning` up to `critical`, CRITICAL
@@ -67,16 +58,4 @@ export function thresholdProblems(t: unknown, where = 'thresholds'): string[] {
     }
   }
   return problems;
-}
-
-export type ThresholdSettings = Thresholds & { perResource?: Partial<Record<ResourceKind, Partial<Thresholds>>> };
-
-/** Resolves the thresholds for one resource: the per-resource override merged over the global ones. */
-export function thresholdsFor(kind: ResourceKind, s: ThresholdSettings): Thresholds {
-  const o = s.perResource?.[kind];
-  return {
-    warning: o?.warning ?? s.warning,
-    critical: o?.critical ?? s.critical,
-    emergency: o?.emergency ?? s.emergency,
-  };
 }

@@ -1,8 +1,8 @@
 // Messages between the extension host and the dashboard webview, in one place. The host sends
 // a full snapshot when the webview says `ready`, then deltas. Everything the webview sends is
 // untrusted input: the host runs it through `parseWebviewMessage` before acting on it.
-import type { Level, ResourceKind, ThresholdSettings } from '../core/levels';
-import type { MonitorState, Sample } from '../core/monitor/types';
+import { RESOURCE_KINDS, type Level, type ThresholdSettings } from './levels';
+import type { MonitorState, Sample } from './monitor';
 
 /** One environment lock as the dashboard shows it. */
 export interface LockView {
@@ -85,7 +85,8 @@ export type WebviewMessage =
   /** The webview rendered samples: lets tests (and the log) see that data arrived. */
   | { type: 'rendered'; samples: number; latest?: string };
 
-export const RESOURCE_ORDER: readonly ResourceKind[] = ['memory', 'cpu', 'containers', 'networks', 'volumes'];
+/** The order the views list resources in: the one order, `RESOURCE_KINDS`. */
+export const RESOURCE_ORDER = RESOURCE_KINDS;
 
 const LOCK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

@@ -1,9 +1,9 @@
 // History charts (chart.js, bundled): one per resource, thresholds drawn as dashed lines,
 // fed point by point as samples arrive.
 import { Chart, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartType, type Plugin } from 'chart.js';
-import { thresholdsFor, type ResourceKind, type ThresholdSettings } from '../core/levels.js';
-import type { Sample } from '../core/monitor/types.js';
-import { formatBytes } from '../core/util/duration.js';
+import { formatBytes } from '../shared/format.js';
+import { thresholdsFor, type ResourceKind, type ThresholdSettings } from '../shared/levels.js';
+import type { Sample } from '../shared/monitor.js';
 import { RESOURCE_ORDER } from '../shared/protocol.js';
 import { h } from './dom.js';
 

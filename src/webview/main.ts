@@ -1,7 +1,7 @@
 // The dashboard webview: asks for a snapshot on load, then applies the host's deltas. UI state
 // (time range, chart or table view) survives hiding and reloads through getState/setState.
 import './dashboard.css';
-import type { Sample } from '../core/monitor/types.js';
+import type { Sample } from '../shared/monitor.js';
 import type { HostMessage, Snapshot, WebviewMessage } from '../shared/protocol.js';
 import { HistoryCharts } from './charts.js';
 import { h, replaceChildren } from './dom.js';

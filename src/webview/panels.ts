@@ -1,8 +1,8 @@
 // The dashboard's panels other than the charts: current levels, figures table, locks, last
 // cleanup, predictions, health. Each renders from plain data with textContent only.
-import type { ResourceKind } from '../core/levels.js';
-import type { MonitorState, Sample } from '../core/monitor/types.js';
-import { formatBytes, formatDuration } from '../core/util/duration.js';
+import { formatBytes, formatDuration } from '../shared/format.js';
+import type { ResourceKind } from '../shared/levels.js';
+import type { MonitorState, Sample } from '../shared/monitor.js';
 import { RESOURCE_ORDER, type CleanupReportView, type HealthTarget, type LockView, type PredictionView } from '../shared/protocol.js';
 import { TITLES } from './charts.js';
 import { h, table } from './dom.js';

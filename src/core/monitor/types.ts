@@ -1,40 +1,4 @@
-import type { Level, ResourceKind } from '../levels';
-
-/** One resource's figures in a sample. */
-export interface ResourceFigure {
-  /** Memory: bytes; CPU: percent of one core summed over containers (200 = two cores); counts: items. */
-  used: number;
-  /** Memory: MemTotal bytes (or the configured capacity); CPU: NCPU x 100; counts: configured maxima. */
-  capacity: number;
-  /** used / capacity x 100, rounded to two decimals. */
-  percent: number;
-  level: Level;
-}
-
-export interface Sample {
-  /** The endpoint watched, as the user would write it (unix:///var/run/docker.sock). */
-  endpoint: string;
-  /** The daemon's own ID (DaemonIdentity.id); absent in history written before it was recorded. */
-  daemonId?: string;
-  /** ISO 8601 time the sample was taken. */
-  sampledAt: string;
-  /** The worst level across resources. */
-  level: Level;
-  resources: Record<ResourceKind, ResourceFigure>;
-  /** Containers running at sample time (containers.used counts all, running or not). */
-  running: number;
-  /** How container figures were read: directly from cgroup files, or through the stats API. */
-  source: { cgroup: number; api: number; failed: number };
-  /** Wall time the sample took, in ms. */
-  durationMs: number;
-}
-
-/** The monitor's connection state; `reason` explains an unreachable daemon. */
-export type MonitorState =
-  | { status: 'starting'; endpoint: string }
-  | { status: 'up'; endpoint: string; since: string }
-  | { status: 'down'; endpoint: string; since: string; reason: string; retryInMs: number }
-  | { status: 'paused'; endpoint: string }
-  | { status: 'disposed'; endpoint: string };
-
+// The sample and state model lives in src/shared (the webview draws it); re-exported here so the
+// monitor's users see one module.
+export type { ResourceFigure, Sample, MonitorState } from '../../shared/monitor';
 export type { Unsubscribe } from '../util/emitter';
