@@ -105,6 +105,11 @@ export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown, call
     const detail = force ? `${listed}\n\nA live holder loses its lock mid-run.` : listed;
     if (!(await confirm(`Force-release ${what}?`, detail, 'Release'))) return undefined;
   }
+  return releaseConfirmed(ctx, names, force, args.confirm !== false);
+}
+
+/** Releases locks the user has already confirmed (or the test API asked for unattended). */
+async function releaseConfirmed(ctx: CommandContext, names: string[], force: boolean, tell: boolean): Promise<ForceReleaseResult[]> {
   const results: ForceReleaseResult[] = [];
   for (const name of names) {
     const r = await ctx.services.locks.forceRelease(name, { why: `force-released from VS Code by ${process.env.USER ?? 'a user'}`, staleOnly: !force });
@@ -112,7 +117,7 @@ export async function forceReleaseLocks(ctx: CommandContext, raw?: unknown, call
     results.push({ name, released: r.released, reason: r.reason });
   }
   await ctx.services.refreshLocks();
-  if (args.confirm !== false) {
+  if (tell) {
     const done = results.filter((r) => r.released).length;
     void vscode.window.showInformationMessage(stripControlChars(`Docker Stability: released ${done} of ${results.length} lock(s). ${results.filter((r) => !r.released).map((r) => `${r.name}: ${r.reason}`).join('; ')}`));
   }
@@ -129,7 +134,8 @@ export async function forceReleaseFromDashboard(ctx: CommandContext, name: strin
     return;
   }
   const ok = s.stale ? await confirm(`Force-release stale lock "${stripControlChars(name)}"?`, `${holderText(s)}\n${ageText(s)}`, 'Release') : await confirmLive(s);
-  if (ok) await forceReleaseLocks(ctx, { names: [name], force: !s.stale });
+  // Confirmed here, with the holder and its age shown: no second dialog.
+  if (ok) await releaseConfirmed(ctx, [name], !s.stale, true);
 }
 
 export interface AcquireArgs {
