@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { TEST_IMAGE, testClient } from '../test/helpers/docker';
 
 const SUITES = Number(process.env.ADMISSION_BENCH_SUITES ?? 12);
-const SUITE_MIB = Number(process.env.ADMISSION_BENCH_SUITE_MIB ?? 250);
+const SUITE_MIB = Number(process.env.ADMISSION_BENCH_SUITE_MIB ?? 200);
 const BUDGET_MIB = Number(process.env.ADMISSION_BENCH_BUDGET_MIB ?? 1024);
 const HOLD_S = 2;
 const ID = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
