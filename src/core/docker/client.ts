@@ -213,6 +213,13 @@ export class DockerClient {
     };
     stream.on('data', (chunk: Buffer) => {
       buf += chunk.toString('utf8');
+      if (buf.length > MAX_EVENT_LINE && buf.indexOf('\n') < 0) {
+        // A daemon (or something posing as one) that never ends a line must not fill memory.
+        stream.destroy?.();
+        end(new Error(`the daemon sent an event line longer than ${MAX_EVENT_LINE} bytes; events stream closed`));
+        buf = '';
+        return;
+      }
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl).trim();
@@ -259,6 +266,9 @@ export interface DaemonInfo {
  * (a socket and a tcp port, a symlinked socket) share `id`, and one address that later leads to
  * another daemon (a new VM, a replaced socket) does not.
  */
+/** Real events are under 2 KB; a longer line is refused rather than buffered. */
+const MAX_EVENT_LINE = 1024 * 1024;
+
 export interface DaemonIdentity {
   /** `/info` ID; `endpoint:<address>` for a daemon that reports none. */
   id: string;
