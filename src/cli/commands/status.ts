@@ -1,10 +1,10 @@
 import { levelIndex, parseLevel } from '../../core/levels';
 import { ResourceMonitor } from '../../core/monitor/monitor';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
-import { renderSample } from '../render';
-import { CliError, createClient, dockerOptions, ExitCode, parse, printJson, useColor, type Command } from '../util';
+import { renderConsumers, renderSample } from '../render';
+import { CliError, createClient, dockerOptions, ExitCode, parse, parseNumber, printJson, useColor, type Command } from '../util';
 
-const usage = 'docker-stability status [--json] [--fail-on LEVEL] [--config F] [--host H]';
+const usage = 'docker-stability status [--json] [--top N] [--fail-on LEVEL] [--config F] [--host H]';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -13,7 +13,7 @@ export const statusCommand: Command = {
   async run(argv) {
     const { values } = parse(
       argv,
-      { options: { ...dockerOptions, json: { type: 'boolean' }, 'fail-on': { type: 'string' }, config: { type: 'string' } } },
+      { options: { ...dockerOptions, json: { type: 'boolean' }, top: { type: 'string' }, 'fail-on': { type: 'string' }, config: { type: 'string' } } },
       usage,
     );
     let failOn;
@@ -22,12 +22,17 @@ export const statusCommand: Command = {
     } catch (err) {
       throw new CliError((err as Error).message, ExitCode.usage);
     }
+    const top = parseNumber(values.top, 'top', 0, 1000);
     const settings = monitorSettingsFrom(loadCliConfig(values.config));
+    if (top !== undefined) settings.topConsumers = Math.floor(top);
     const monitor = new ResourceMonitor(createClient(values), settings);
     try {
       const sample = await monitor.sampleNow();
       if (values.json) printJson(sample);
-      else process.stdout.write(renderSample(sample, { color: useColor() }) + '\n');
+      else {
+        const text = renderSample(sample, { color: useColor() });
+        process.stdout.write((top ? `${text}\n${renderConsumers(sample, top)}` : text) + '\n');
+      }
       if (failOn && levelIndex(sample.level) >= levelIndex(failOn)) {
         process.stderr.write(`docker-stability: level ${sample.level} is at or above ${failOn}\n`);
         return ExitCode.failure;

@@ -1,10 +1,11 @@
 import { daemonIdentity, DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
 import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
-import { ContainerStatsReader } from './containerStats';
+import { ContainerStatsReader, type ContainerFigure } from './containerStats';
 import { buildSample } from './formulas';
 import { SampleHistory } from './history';
-import { Inventory } from './inventory';
+import { Inventory, type InventoryCounts } from './inventory';
+import { groupByOwner, ownerOf, topConsumers, type ContainerUsage } from './owners';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
 import type { MonitorState, Sample, Unsubscribe } from './types';
 
@@ -19,6 +20,24 @@ export interface MonitorOptions {
 }
 
 const INFO_TTL_MS = 5 * 60_000;
+
+/**
+ * Per-container figures joined with the names and labels the container list already gave:
+ * who uses what costs no daemon call on either path.
+ */
+function usageBreakdown(figures: readonly ContainerFigure[], counts: InventoryCounts, top: number): Pick<Sample, 'consumers' | 'owners'> {
+  const all: ContainerUsage[] = figures.map((f) => {
+    const d = counts.details.get(f.id);
+    return {
+      id: f.id.slice(0, 12),
+      name: d?.name ?? f.id.slice(0, 12),
+      owner: ownerOf(d?.labels),
+      memoryBytes: f.memoryBytes,
+      cpuPercent: Math.round(f.cpuPercent * 100) / 100,
+    };
+  });
+  return { consumers: topConsumers(all, top), owners: groupByOwner(all) };
+}
 
 /**
  * Samples one daemon on an interval: memory, CPU, containers, networks and volumes, each rated
@@ -201,6 +220,7 @@ export class ResourceMonitor {
         thresholds: this.settings.thresholds,
         source: { cgroup, api: read.figures.length - cgroup, failed: read.failed.length },
         durationMs: performance.now() - t0,
+        ...usageBreakdown(read.figures, counts, this.settings.topConsumers),
       });
       this.failures = 0;
       if (this._state.status !== 'up' && this._state.status !== 'paused') {

@@ -1,4 +1,5 @@
 import type { Level, ResourceKind } from '../levels';
+import type { ContainerUsage, OwnerUsage } from './owners';
 
 /** One resource's figures in a sample. */
 export interface ResourceFigure {
@@ -27,6 +28,13 @@ export interface Sample {
   source: { cgroup: number; api: number; failed: number };
   /** Wall time the sample took, in ms. */
   durationMs: number;
+  /**
+   * The heaviest running containers by working-set memory (at most the `topConsumers` setting),
+   * from the figures the sample read anyway. Absent in history written before it was recorded.
+   */
+  consumers?: ContainerUsage[];
+  /** Every owner's totals over its running containers, heaviest first (absent in older history). */
+  owners?: OwnerUsage[];
 }
 
 /** The monitor's connection state; `reason` explains an unreachable daemon. */
