@@ -2,6 +2,7 @@
 // statusBar.ts only copies the result onto the VS Code item).
 import type { Level, ResourceKind } from '../core/levels';
 import { drivingResource } from '../core/monitor/formulas';
+import { ownerLabel } from '../core/monitor/owners';
 import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
@@ -91,6 +92,7 @@ export function renderStatus(input: StatusInput): StatusView {
       const f: ResourceFigure = s.resources[kind];
       lines.push(`| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`);
     }
+    lines.push(...topLines(s));
     const age = now - Date.parse(s.sampledAt);
     lines.push('', `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`);
   }
@@ -107,6 +109,20 @@ export function renderStatus(input: StatusInput): StatusView {
   }
   lines.push('', `[Open dashboard](command:${CommandId.openDashboard}) · [Clean up now](command:${CommandId.cleanUpNow})`);
   return { text: text + lockText, level, background, tooltip: lines.join('\n'), tooltipCommands };
+}
+
+/** The tooltip names this many of the heaviest containers: enough to answer "what is eating it". */
+const TOOLTIP_TOP = 3;
+
+/** The heaviest containers with their owners; names and label values come from the daemon: escaped. */
+function topLines(s: Sample): string[] {
+  const top = s.consumers?.slice(0, TOOLTIP_TOP) ?? [];
+  if (top.length === 0) return [];
+  const lines = ['', `Top ${top.length} by memory:`, '', '| Container | Owner | Memory | CPU |', '|---|---|--:|--:|'];
+  for (const c of top) {
+    lines.push(`| ${escapeMd(c.name)} | ${escapeMd(ownerLabel(c.owner))} | ${formatBytes(c.memoryBytes)} | ${c.cpuPercent.toFixed(1)}% |`);
+  }
+  return lines;
 }
 
 /** Escapes Markdown in text that came from outside (lock holders, error messages), and drops its control characters. */

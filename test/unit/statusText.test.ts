@@ -32,6 +32,25 @@ describe('status bar text', () => {
     assert.equal(renderStatus({ sample: sample({}), locks: [] }).background, undefined);
   });
 
+  it('names the three heaviest containers and their owners in the tooltip, escaped', () => {
+    const MiB = 1024 * 1024;
+    const s: Sample = {
+      ...sample({ memory: 80 }),
+      consumers: [
+        { id: 'a'.repeat(12), name: 'db_1', owner: { kind: 'compose', id: 'shop-test' }, memoryBytes: 300 * MiB, cpuPercent: 12.5 },
+        { id: 'b'.repeat(12), name: 'worker', owner: { kind: 'run', id: 'r1', category: 'unit' }, memoryBytes: 100 * MiB, cpuPercent: 1 },
+        { id: 'c'.repeat(12), name: 'tc', owner: { kind: 'testcontainers', id: '9b1e0f2a-x' }, memoryBytes: 50 * MiB, cpuPercent: 0 },
+        { id: 'd'.repeat(12), name: 'fourth', owner: { kind: 'other', id: '' }, memoryBytes: 10 * MiB, cpuPercent: 0 },
+      ],
+    };
+    const tip = renderStatus({ sample: s, locks: [] }).tooltip;
+    assert.match(tip, /Top 3 by memory/);
+    assert.match(tip, /\| db\\_1 \| compose shop-test \| 300 MiB \| 12\.5% \|/);
+    assert.match(tip, /\| worker \| run r1 \\\(unit\\\) \| 100 MiB/);
+    assert.doesNotMatch(tip, /fourth/, 'only three');
+    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [] }).tooltip, /by memory/, 'no table without figures');
+  });
+
   it('says Docker unreachable with the reason in the tooltip', () => {
     const v = renderStatus({ locks: [], state: { status: 'down', endpoint: 'unix:///nope.sock', since: 'now', reason: 'socket not found', retryInMs: 4000 } });
     assert.equal(v.level, 'UNREACHABLE');
