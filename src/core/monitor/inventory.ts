@@ -32,6 +32,8 @@ export interface InventoryOptions {
   /** Relist everything at least this often even when events say nothing changed. */
   fallbackPollMs?: number;
   logger?: Logger;
+  /** Sees every container event the stream delivers (incidents are read from them). */
+  onContainerEvent?: (e: DockerEvent) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class Inventory {
   private disposed = false;
   private readonly fallbackPollMs: number;
   private readonly logger: Logger;
+  private readonly onContainerEvent: ((e: DockerEvent) => void) | undefined;
   /** How many list calls were made, per kind (tests and benchmarks read it). */
   readonly listCalls: Record<Kind, number> = { containers: 0, networks: 0, volumes: 0 };
   eventsConnected = false;
@@ -58,6 +61,7 @@ export class Inventory {
     opts: InventoryOptions = {},
   ) {
     this.fallbackPollMs = opts.fallbackPollMs ?? 30_000;
+    this.onContainerEvent = opts.onContainerEvent;
     this.logger = opts.logger ?? silentLogger;
   }
 
@@ -96,6 +100,7 @@ export class Inventory {
   private onEvent(e: DockerEvent): void {
     switch (e.Type) {
       case 'container':
+        this.onContainerEvent?.(e);
         // exec_*, top, attach... do not change what exists or runs
         if (/^(create|destroy|start|die|kill|stop|pause|unpause|restart|oom|rename)/.test(e.Action ?? '')) {
           this.dirty.add('containers');

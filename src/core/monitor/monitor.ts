@@ -1,9 +1,11 @@
 import { daemonIdentity, DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
+import { IncidentDetector } from '../incidents/detector';
+import { isIncident, type Incident } from '../incidents/types';
 import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
 import { ContainerStatsReader, type ContainerFigure } from './containerStats';
 import { buildSample } from './formulas';
-import { SampleHistory } from './history';
+import { BoundedLog, SampleHistory } from './history';
 import { Inventory, type InventoryCounts } from './inventory';
 import { groupByOwner, ownerOf, topConsumers, type ContainerUsage } from './owners';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
@@ -17,6 +19,16 @@ export interface MonitorOptions {
   fallbackPollMs?: number;
   /** Longest wait between reconnection attempts while the daemon is down. */
   maxBackoffMs?: number;
+  /** Persist incidents here (JSON Lines); default: next to the history file (see incidentsFileFor). */
+  incidentsFile?: string;
+}
+
+/** Incidents kept (in memory and in the file): rare events, so months of them on a test host. */
+export const INCIDENT_LOG_SIZE = 500;
+
+/** The incidents file that goes with a history file: `<endpoint>.jsonl` -> `<endpoint>.incidents.jsonl`. */
+export function incidentsFileFor(historyFile: string): string {
+  return historyFile.replace(/\.jsonl$/, '') + '.incidents.jsonl';
 }
 
 const INFO_TTL_MS = 5 * 60_000;
@@ -47,6 +59,9 @@ function usageBreakdown(figures: readonly ContainerFigure[], counts: InventoryCo
  */
 export class ResourceMonitor {
   readonly history: SampleHistory;
+  readonly incidents: BoundedLog<Incident>;
+  private readonly detector: IncidentDetector;
+  private readonly incidentEvents: Emitter<Incident>;
   private settings: MonitorSettings;
   private stats: ContainerStatsReader;
   private readonly inventory: Inventory;
@@ -77,7 +92,21 @@ export class ResourceMonitor {
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
     this.stats = new ContainerStatsReader(client, { path: valid.statsPath, concurrency: valid.statsConcurrency });
-    this.inventory = new Inventory(client, { fallbackPollMs: opts.fallbackPollMs, logger: this.logger });
+    const incidentsFile = opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
+    this.incidents = new BoundedLog(INCIDENT_LOG_SIZE, { file: incidentsFile, logger: this.logger, what: 'incidents', isValid: isIncident });
+    this.incidentEvents = new Emitter('incident', this.logger);
+    this.detector = new IncidentDetector({
+      endpoint: client.endpoint.host,
+      inspectOomKilled: async (id) => {
+        const c = await client.call('inspect container', (api, abortSignal) => api.getContainer(id).inspect({ abortSignal }));
+        return c.State.OOMKilled;
+      },
+    });
+    this.inventory = new Inventory(client, {
+      fallbackPollMs: opts.fallbackPollMs,
+      logger: this.logger,
+      onContainerEvent: (e) => void this.detector.onEvent(e).then((found) => this.record(found)),
+    });
     this._state = { status: 'starting', endpoint: client.endpoint.host };
   }
 
@@ -102,11 +131,24 @@ export class ResourceMonitor {
     return this.states.on(cb);
   }
 
+  /** Incidents as this monitor detects them (a SharedMonitor follower reads the leader's file instead). */
+  onIncident(cb: (i: Incident) => void): Unsubscribe {
+    return this.incidentEvents.on(cb);
+  }
+
+  private record(found: readonly Incident[]): void {
+    if (this._state.status === 'disposed') return;
+    for (const i of found) {
+      this.incidents.push(i);
+      this.incidentEvents.emit(i);
+    }
+  }
+
   /** Loads persisted history once (so a reload keeps the charts) and starts sampling. */
   start(): void {
     if (this.running || this._state.status === 'disposed') return;
     this.running = true;
-    this.historyLoaded ??= this.history.load();
+    this.historyLoaded ??= Promise.all([this.history.load(), this.incidents.load()]);
     this.schedule(0);
   }
 
@@ -228,6 +270,7 @@ export class ResourceMonitor {
       }
       if ((this._state as MonitorState).status === 'disposed') return sample;
       await this.historyLoaded;
+      this.detector.observeSample(sample);
       this.history.push(sample);
       this.samples.emit(sample);
       return sample;
@@ -266,6 +309,7 @@ export class ResourceMonitor {
 
   private setState(s: MonitorState): void {
     this._state = s;
+    this.record(this.detector.onState(s));
     this.states.emit(s);
   }
 
@@ -281,7 +325,8 @@ export class ResourceMonitor {
     this.setState({ status: 'disposed', endpoint: this.client.endpoint.host });
     this.samples.clear();
     this.states.clear();
+    this.incidentEvents.clear();
     await this.inFlight?.catch(() => undefined);
-    await this.history.flush(opts.compact ?? true);
+    await Promise.all([this.history.flush(opts.compact ?? true), this.incidents.flush()]);
   }
 }
