@@ -26,6 +26,11 @@ export interface MonitorOptions {
 /** Incidents kept (in memory and in the file): rare events, so months of them on a test host. */
 export const INCIDENT_LOG_SIZE = 500;
 
+/** The bounded incident log, read from and appended to `file` when given. */
+export function openIncidentLog(file: string | undefined, logger?: Logger): BoundedLog<Incident> {
+  return new BoundedLog(INCIDENT_LOG_SIZE, { file, logger, what: 'incidents', isValid: isIncident });
+}
+
 /** The incidents file that goes with a history file: `<endpoint>.jsonl` -> `<endpoint>.incidents.jsonl`. */
 export function incidentsFileFor(historyFile: string): string {
   return historyFile.replace(/\.jsonl$/, '') + '.incidents.jsonl';
@@ -93,7 +98,7 @@ export class ResourceMonitor {
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
     this.stats = new ContainerStatsReader(client, { path: valid.statsPath, concurrency: valid.statsConcurrency });
     const incidentsFile = opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
-    this.incidents = new BoundedLog(INCIDENT_LOG_SIZE, { file: incidentsFile, logger: this.logger, what: 'incidents', isValid: isIncident });
+    this.incidents = openIncidentLog(incidentsFile, this.logger);
     this.incidentEvents = new Emitter('incident', this.logger);
     this.detector = new IncidentDetector({
       endpoint: client.endpoint.host,
