@@ -1,6 +1,7 @@
 // What the status bar item says, as a pure function of the monitor's state (tested directly;
 // statusBar.ts only copies the result onto the VS Code item).
 import type { Level, ResourceKind } from '../core/levels';
+import { countByKind, incidentsSince, INCIDENT_KINDS, INCIDENT_TITLES, type Incident } from '../core/incidents/types';
 import { drivingResource } from '../core/monitor/formulas';
 import { ownerLabel } from '../core/monitor/owners';
 import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
@@ -17,6 +18,8 @@ export interface StatusInput {
   following?: boolean;
   /** A docker-stability agent samples this endpoint. */
   agent?: AgentView;
+  /** The endpoint's recorded incidents, oldest first. */
+  incidents?: readonly Incident[];
   now?: number;
 }
 
@@ -96,6 +99,7 @@ export function renderStatus(input: StatusInput): StatusView {
     const age = now - Date.parse(s.sampledAt);
     lines.push('', `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`);
   }
+  lines.push(...incidentLines(input.incidents ?? [], now));
   if (input.agent) {
     lines.push('', `Following the docker-stability **agent** on this host (pid ${input.agent.pid}, since ${input.agent.since}): it samples, this window reads its history.`);
   } else if (input.following) lines.push('', 'Following the sampler of another window (one sampler per machine).');
@@ -109,6 +113,19 @@ export function renderStatus(input: StatusInput): StatusView {
   }
   lines.push('', `[Open dashboard](command:${CommandId.openDashboard}) · [Clean up now](command:${CommandId.cleanUpNow})`);
   return { text: text + lockText, level, background, tooltip: lines.join('\n'), tooltipCommands };
+}
+
+const INCIDENT_WINDOW_MS = 60 * 60_000;
+
+/** How many incidents in the last hour, by kind, and the latest one (names escaped: they come from the daemon). */
+function incidentLines(all: readonly Incident[], now: number): string[] {
+  const recent = incidentsSince(all, now - INCIDENT_WINDOW_MS);
+  if (recent.length === 0) return [];
+  const counts = countByKind(recent);
+  const byKind = INCIDENT_KINDS.filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${INCIDENT_TITLES[k]}`);
+  const last = recent[recent.length - 1] as Incident;
+  const what = last.container ? `${INCIDENT_TITLES[last.kind]} of ${escapeMd(last.container.name)} (${escapeMd(ownerLabel(last.container.owner))})` : INCIDENT_TITLES[last.kind];
+  return ['', `**${recent.length} incident${recent.length === 1 ? '' : 's'}** in the last hour: ${byKind.join(', ')}. Last: ${what}, ${formatDuration(Math.max(0, now - Date.parse(last.at)))} ago.`];
 }
 
 /** The tooltip names this many of the heaviest containers: enough to answer "what is eating it". */

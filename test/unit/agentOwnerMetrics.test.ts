@@ -8,7 +8,7 @@ import { buildSample } from '../../src/core/monitor/formulas';
 import { seriesValue } from '../agent/helpers';
 import { sampleInputs } from './monitor/sampleInputs';
 
-describe('agent metrics by owner', () => {
+describe('agent metrics by owner and incidents', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ds-owner-metrics-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -29,5 +29,13 @@ describe('agent metrics by owner', () => {
     text = await m.text();
     assert.equal(seriesValue(text, 'docker_stability_owner_memory_bytes', { kind: 'compose' }), undefined);
     assert.equal(seriesValue(text, 'docker_stability_owner_memory_bytes', { kind: 'other' }), 7);
+  });
+
+  it('counts incidents by kind, every kind present from the start', async () => {
+    const m = new AgentMetrics({ endpoint: 'e', version: '1', runsFile: join(dir, 'runs2.jsonl'), locks: new LockManager({ dir: join(dir, 'locks2') }), processMetrics: false });
+    assert.equal(seriesValue(await m.text(), 'docker_stability_incidents_total', { kind: 'restart-loop' }), 0);
+    m.observeIncident({ at: '2026-12-01T10:00:00.000Z', kind: 'oom', endpoint: 'e' });
+    m.observeIncident({ at: '2026-12-01T10:00:01.000Z', kind: 'oom', endpoint: 'e' });
+    assert.equal(seriesValue(await m.text(), 'docker_stability_incidents_total', { kind: 'oom' }), 2);
   });
 });

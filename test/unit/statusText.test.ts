@@ -51,6 +51,19 @@ describe('status bar text', () => {
     assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [] }).tooltip, /by memory/, 'no table without figures');
   });
 
+  it('counts the last hour of incidents by kind in the tooltip and names the latest', () => {
+    const now = Date.parse('2026-12-01T10:00:00Z');
+    const owner = { kind: 'compose' as const, id: 'shop_test' };
+    const incidents = [
+      { at: '2026-12-01T08:00:00.000Z', kind: 'oom' as const, endpoint: 'e' },
+      { at: '2026-12-01T09:30:00.000Z', kind: 'unhealthy' as const, endpoint: 'e', container: { id: 'a', name: 'web', owner } },
+      { at: '2026-12-01T09:55:00.000Z', kind: 'oom' as const, endpoint: 'e', container: { id: 'b', name: 'db*', owner } },
+    ];
+    const tip = renderStatus({ sample: sample({}), locks: [], incidents, now }).tooltip;
+    assert.match(tip, /\*\*2 incidents\*\* in the last hour: 1 OOM kill, 1 unhealthy\. Last: OOM kill of db\\\* \(compose shop\\_test\), 5m 00s ago\./);
+    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [], incidents: incidents.slice(0, 1), now }).tooltip, /incident/, 'older ones are not counted');
+  });
+
   it('says Docker unreachable with the reason in the tooltip', () => {
     const v = renderStatus({ locks: [], state: { status: 'down', endpoint: 'unix:///nope.sock', since: 'now', reason: 'socket not found', retryInMs: 4000 } });
     assert.equal(v.level, 'UNREACHABLE');

@@ -1,5 +1,5 @@
 import { resolveEndpoint } from '../../core/docker/endpoint';
-import { incidentsSince, type Incident } from '../../core/incidents/types';
+import { incidentsSince, INCIDENT_TITLES, type Incident } from '../../core/incidents/types';
 import { stderrLogger } from '../../core/log';
 import { incidentsFileFor, openIncidentLog } from '../../core/monitor/monitor';
 import { ownerLabel } from '../../core/monitor/owners';
@@ -10,17 +10,9 @@ import { parse, parseDurationOption, printJson, ExitCode, type Command } from '.
 
 const usage = 'docker-stability incidents [--json] [--since DURATION] [--file F] [--host H]';
 
-const WHAT: Record<Incident['kind'], string> = {
-  oom: 'OOM kill',
-  'restart-loop': 'restart loop',
-  unhealthy: 'unhealthy',
-  'daemon-unreachable': 'daemon unreachable',
-  'daemon-recovered': 'daemon back',
-};
-
 /** One line per incident; names, labels and reasons come from the daemon: printed stripped. */
 export function incidentLine(i: Incident): string {
-  const parts = [i.at, WHAT[i.kind].padEnd(18)];
+  const parts = [i.at, INCIDENT_TITLES[i.kind].padEnd(18)];
   if (i.container) parts.push(`${i.container.name} (${ownerLabel(i.container.owner)})`);
   if (i.kind === 'oom') parts.push(i.mainProcessKilled ? 'main process killed' : 'a process was killed for memory');
   if (i.kind === 'restart-loop') parts.push(`${i.restarts ?? '?'} restarts in ${formatDuration(i.windowMs ?? 0)}`);

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { CleanupPlan, CleanupReport, ResourceType } from '../cleanup';
 import { levelIndex, RESOURCE_KINDS } from '../levels';
 import type { LockManager } from '../lock';
+import { INCIDENT_KINDS, type Incident } from '../incidents/types';
 import type { MonitorState, Sample } from '../monitor/types';
 import { RunStore } from '../runs/records';
 
@@ -63,6 +64,7 @@ export class AgentMetrics {
   private readonly ownerMemory: Gauge<'kind' | 'owner'>;
   private readonly ownerCpu: Gauge<'kind' | 'owner'>;
   private readonly ownerContainers: Gauge<'kind' | 'owner'>;
+  private readonly incidents: Counter<'kind'>;
 
   constructor(opts: AgentMetricsOptions) {
     const r = [this.registry];
@@ -111,6 +113,8 @@ export class AgentMetrics {
     this.ownerMemory = new Gauge({ name: 'docker_stability_owner_memory_bytes', help: 'Working-set memory of running containers by owner (kind: run, compose, testcontainers, other).', labelNames: ownerLabels, registers: r });
     this.ownerCpu = new Gauge({ name: 'docker_stability_owner_cpu_percent', help: 'CPU of running containers by owner, in percent of one core.', labelNames: ownerLabels, registers: r });
     this.ownerContainers = new Gauge({ name: 'docker_stability_owner_containers_running', help: 'Running containers by owner.', labelNames: ownerLabels, registers: r });
+    this.incidents = new Counter({ name: 'docker_stability_incidents_total', help: 'Incidents detected by kind: oom, restart-loop, unhealthy, daemon-unreachable, daemon-recovered.', labelNames: ['kind'], registers: r });
+    for (const kind of INCIDENT_KINDS) this.incidents.inc({ kind }, 0);
     if (opts.processMetrics ?? true) {
       // The event loop delay histogram samples every 10 ms by default, which alone costs the
       // agent about 0.7% of a core (measured: bench/agent); 100 ms costs under 0.1%.
@@ -148,6 +152,10 @@ export class AgentMetrics {
         this.ownerContainers.set(labels, o.containers);
       }
     }
+  }
+
+  observeIncident(i: Incident): void {
+    this.incidents.inc({ kind: i.kind });
   }
 
   observeState(s: MonitorState): void {

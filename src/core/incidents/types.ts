@@ -8,6 +8,15 @@ import type { Owner } from '../monitor/owners';
 export type IncidentKind = 'oom' | 'restart-loop' | 'unhealthy' | 'daemon-unreachable' | 'daemon-recovered';
 export const INCIDENT_KINDS: readonly IncidentKind[] = ['oom', 'restart-loop', 'unhealthy', 'daemon-unreachable', 'daemon-recovered'];
 
+/** Each kind in a few words, for any face (neither a CLI nor an editor word). */
+export const INCIDENT_TITLES: Readonly<Record<IncidentKind, string>> = {
+  oom: 'OOM kill',
+  'restart-loop': 'restart loop',
+  unhealthy: 'unhealthy',
+  'daemon-unreachable': 'daemon unreachable',
+  'daemon-recovered': 'daemon back',
+};
+
 export interface IncidentContainer {
   /** Short id (12 hex digits). */
   id: string;

@@ -128,6 +128,11 @@ export class SharedMonitor {
     return this.states.on(cb);
   }
 
+  /** Incidents this process detects while it leads (followers read them from `incidents`). */
+  onIncident(cb: (i: Incident) => void): Unsubscribe {
+    return this.inner.onIncident((i) => this._role === 'leader' && cb(i));
+  }
+
   onRole(cb: (r: MonitorRole) => void): Unsubscribe {
     return this.roles.on(cb);
   }
