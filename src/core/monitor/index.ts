@@ -8,3 +8,4 @@ export { CgroupReader } from './cgroup';
 export { Inventory } from './inventory';
 export { SharedMonitor, type MonitorRole, type SharedMonitorOptions } from './shared';
 export * from './owners';
+export * from './forecast';
