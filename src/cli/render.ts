@@ -1,8 +1,9 @@
 import { RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
 import { drivingResource } from '../core/monitor/formulas';
+import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
 import { ownerLabel } from '../core/monitor/owners';
 import type { ResourceFigure, Sample } from '../core/monitor/types';
-import { formatBytes } from '../core/util/duration';
+import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
 
 const COLORS: Record<Level, string> = { SAFE: '32', WARNING: '33', CRITICAL: '31', EMERGENCY: '1;37;41' };
@@ -84,6 +85,14 @@ export function renderConsumers(s: Sample, top: number): string {
     }
   }
   return lines.join('\n');
+}
+
+/** The trend: `memory WARNING in about 4m 00s at this rate`, or honestly steady / too little data. */
+export function renderForecast(all: readonly Forecast[]): string {
+  const c = upcomingCrossings(all);
+  if (c === 'too-little-data') return '  trend: too little data yet (run `docker-stability watch` for a few minutes)';
+  if (c === 'none') return `  trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate`;
+  return c.map((x) => `  trend: ${x.kind} ${x.level} in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute)`).join('\n');
 }
 
 /** One line per sample, for non-TTY output (logs, CI). */

@@ -2,6 +2,7 @@
 // statusBar.ts only copies the result onto the VS Code item).
 import type { Level, ResourceKind } from '../core/levels';
 import { countByKind, incidentsSince, INCIDENT_KINDS, INCIDENT_TITLES, type Incident } from '../core/incidents/types';
+import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
 import { drivingResource } from '../core/monitor/formulas';
 import { ownerLabel } from '../core/monitor/owners';
 import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
@@ -20,6 +21,8 @@ export interface StatusInput {
   agent?: AgentView;
   /** The endpoint's recorded incidents, oldest first. */
   incidents?: readonly Incident[];
+  /** The trend per resource (see core/monitor/forecast). */
+  forecasts?: readonly Forecast[];
   now?: number;
 }
 
@@ -95,7 +98,7 @@ export function renderStatus(input: StatusInput): StatusView {
       const f: ResourceFigure = s.resources[kind];
       lines.push(`| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`);
     }
-    lines.push(...topLines(s));
+    lines.push(...topLines(s), ...forecastLines(input.forecasts ?? []));
     const age = now - Date.parse(s.sampledAt);
     lines.push('', `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`);
   }
@@ -126,6 +129,15 @@ function incidentLines(all: readonly Incident[], now: number): string[] {
   const last = recent[recent.length - 1] as Incident;
   const what = last.container ? `${INCIDENT_TITLES[last.kind]} of ${escapeMd(last.container.name)} (${escapeMd(ownerLabel(last.container.owner))})` : INCIDENT_TITLES[last.kind];
   return ['', `**${recent.length} incident${recent.length === 1 ? '' : 's'}** in the last hour: ${byKind.join(', ')}. Last: ${what}, ${formatDuration(Math.max(0, now - Date.parse(last.at)))} ago.`];
+}
+
+/** "memory WARNING in about 4m 00s at this rate", or honestly steady / too little data. */
+function forecastLines(all: readonly Forecast[]): string[] {
+  if (all.length === 0) return [];
+  const c = upcomingCrossings(all);
+  if (c === 'too-little-data') return ['', 'Trend: too little data yet.'];
+  if (c === 'none') return ['', `Trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate.`];
+  return ['', ...c.map((x) => `**${LABEL[x.kind]} ${x.level}** in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute).  `)];
 }
 
 /** The tooltip names this many of the heaviest containers: enough to answer "what is eating it". */

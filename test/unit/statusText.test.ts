@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { rate, type Level, type ResourceKind } from '../../src/core/levels';
+import type { Forecast } from '../../src/core/monitor/forecast';
 import type { Sample } from '../../src/core/monitor/types';
 import { escapeMd, renderStatus } from '../../src/extension/statusText';
 
@@ -62,6 +63,18 @@ describe('status bar text', () => {
     const tip = renderStatus({ sample: sample({}), locks: [], incidents, now }).tooltip;
     assert.match(tip, /\*\*2 incidents\*\* in the last hour: 1 OOM kill, 1 unhealthy\. Last: OOM kill of db\\\* \(compose shop\\_test\), 5m 00s ago\./);
     assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [], incidents: incidents.slice(0, 1), now }).tooltip, /incident/, 'older ones are not counted');
+  });
+
+  it('says when the trend reaches the next level, soonest first, or honestly that it does not or cannot tell', () => {
+    const tip = (forecasts: Forecast[]) => renderStatus({ sample: sample({}), locks: [], forecasts }).tooltip;
+    const rising = tip([
+      { kind: 'cpu', trend: 'rising', perMinute: 2, percent: 60, next: { level: 'CRITICAL', inMs: 600_000 } },
+      { kind: 'memory', trend: 'rising', perMinute: 1.5, percent: 44, next: { level: 'WARNING', inMs: 240_000 } },
+      { kind: 'volumes', trend: 'steady', perMinute: 0, percent: 3 },
+    ]);
+    assert.match(rising, /\*\*memory WARNING\*\* in about 4m 00s at this rate \(\+1\.5 points a minute\)\.\s+\n\*\*CPU CRITICAL\*\* in about 10m 00s/);
+    assert.match(tip([{ kind: 'memory', trend: 'steady', perMinute: 0, percent: 3 }]), /Trend: no level change within 30m 00s at this rate/);
+    assert.match(tip([{ kind: 'memory', trend: 'too-little-data', samples: 2 }]), /Trend: too little data yet/);
   });
 
   it('says Docker unreachable with the reason in the tooltip', () => {

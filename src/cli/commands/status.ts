@@ -1,10 +1,24 @@
 import { levelIndex, parseLevel } from '../../core/levels';
+import { forecast, type Forecast } from '../../core/monitor/forecast';
+import { SampleHistory } from '../../core/monitor/history';
 import { ResourceMonitor } from '../../core/monitor/monitor';
+import type { MonitorSettings } from '../../core/monitor/settings';
+import type { Sample } from '../../core/monitor/types';
+import { defaultHistoryFile } from '../../core/paths';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
-import { renderConsumers, renderSample } from '../render';
+import { renderConsumers, renderForecast, renderSample } from '../render';
 import { CliError, createClient, dockerOptions, ExitCode, parse, parseNumber, printJson, useColor, type Command } from '../util';
 
 const usage = 'docker-stability status [--json] [--top N] [--fail-on LEVEL] [--config F] [--host H]';
+
+/** One sample has no trend: the forecast reads the history the endpoint's sampler records (never writing it). */
+async function forecastWith(sample: Sample, settings: MonitorSettings, host: string): Promise<Forecast[]> {
+  const history = new SampleHistory(settings.historySize, { file: defaultHistoryFile(host) });
+  history.persist = false;
+  await history.load({ follower: true });
+  history.push(sample);
+  return forecast(history.toArray(), settings.thresholds);
+}
 
 export const statusCommand: Command = {
   name: 'status',
@@ -25,13 +39,15 @@ export const statusCommand: Command = {
     const top = parseNumber(values.top, 'top', 0, 1000);
     const settings = monitorSettingsFrom(loadCliConfig(values.config));
     if (top !== undefined) settings.topConsumers = Math.floor(top);
-    const monitor = new ResourceMonitor(createClient(values), settings);
+    const client = createClient(values);
+    const monitor = new ResourceMonitor(client, settings);
     try {
       const sample = await monitor.sampleNow();
-      if (values.json) printJson(sample);
+      const forecasts = await forecastWith(sample, settings, client.endpoint.host);
+      if (values.json) printJson({ ...sample, forecast: forecasts });
       else {
-        const text = renderSample(sample, { color: useColor() });
-        process.stdout.write((top ? `${text}\n${renderConsumers(sample, top)}` : text) + '\n');
+        const text = [renderSample(sample, { color: useColor() }), ...(top ? [renderConsumers(sample, top)] : []), renderForecast(forecasts)];
+        process.stdout.write(text.join('\n') + '\n');
       }
       if (failOn && levelIndex(sample.level) >= levelIndex(failOn)) {
         process.stderr.write(`docker-stability: level ${sample.level} is at or above ${failOn}\n`);

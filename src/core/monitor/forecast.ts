@@ -97,3 +97,15 @@ function median(values: readonly number[]): number {
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
+
+export type Crossing = { kind: ResourceKind; level: Level; inMs: number; perMinute: number };
+
+/**
+ * The announced crossings, soonest first; `none` when there is trend data but no crossing
+ * within the horizon, `too-little-data` when no resource has enough samples.
+ */
+export function upcomingCrossings(all: readonly Forecast[]): Crossing[] | 'none' | 'too-little-data' {
+  const out = all.flatMap((f) => (f.trend === 'rising' && f.next ? [{ kind: f.kind, level: f.next.level, inMs: f.next.inMs, perMinute: f.perMinute }] : []));
+  if (out.length > 0) return out.sort((a, b) => a.inMs - b.inMs);
+  return all.every((f) => f.trend === 'too-little-data') ? 'too-little-data' : 'none';
+}

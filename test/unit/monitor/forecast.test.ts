@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DEFAULT_THRESHOLDS } from '../../../src/core/levels';
-import { forecast, type Forecast } from '../../../src/core/monitor/forecast';
+import { renderForecast } from '../../../src/cli/render';
+import { forecast, upcomingCrossings, type Forecast } from '../../../src/core/monitor/forecast';
 import { buildSample } from '../../../src/core/monitor/formulas';
 import type { Sample } from '../../../src/core/monitor/types';
 import { GiB, sampleInputs } from './sampleInputs';
@@ -63,5 +64,21 @@ describe('forecast (robust trend per resource)', () => {
     assert.ok(f.trend === 'rising' && Math.abs(f.perMinute - 1) < 0.01, 'the hour-old flat part is outside the window');
     assert.equal(f.next?.level, 'CRITICAL');
     assert.ok(Math.abs((f.next?.inMs ?? 0) - 10 * 60_000) < 30_000, `CRITICAL at 80% in about 10 min: ${f.next?.inMs}`);
+  });
+
+  it('lists the crossings soonest first, and words them for the CLI', () => {
+    const all: Forecast[] = [
+      { kind: 'cpu', trend: 'rising', perMinute: 2, percent: 60, next: { level: 'CRITICAL', inMs: 600_000 } },
+      { kind: 'memory', trend: 'rising', perMinute: 1.5, percent: 44, next: { level: 'WARNING', inMs: 240_000 } },
+      { kind: 'volumes', trend: 'too-little-data', samples: 3 },
+    ];
+    assert.deepEqual(upcomingCrossings(all), [
+      { kind: 'memory', level: 'WARNING', inMs: 240_000, perMinute: 1.5 },
+      { kind: 'cpu', level: 'CRITICAL', inMs: 600_000, perMinute: 2 },
+    ]);
+    assert.equal(renderForecast(all).split('\n')[0], '  trend: memory WARNING in about 4m 00s at this rate (+1.5 points a minute)');
+    assert.equal(upcomingCrossings([{ kind: 'cpu', trend: 'falling', perMinute: -1, percent: 9 }]), 'none');
+    assert.equal(upcomingCrossings([{ kind: 'cpu', trend: 'too-little-data', samples: 0 }]), 'too-little-data');
+    assert.match(renderForecast([{ kind: 'cpu', trend: 'steady', perMinute: 0, percent: 9 }]), /no level change within 30m 00s/);
   });
 });
