@@ -33,7 +33,7 @@ export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze
   historySize: DEFAULT_HISTORY_SIZE,
   statsConcurrency: DEFAULT_STATS_CONCURRENCY,
   statsPath: 'auto',
-  topConsumers: 10,
+  topConsumers: 5,
 });
 
 const LIMITS = {

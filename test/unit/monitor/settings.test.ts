@@ -42,7 +42,7 @@ describe('monitor settings validation', () => {
       [/^historySize must be an integer from 10 to 100000 \(got 10.5\); using 1000$/, 'historySize'],
       [/^statsConcurrency must be an integer from 1 to 64 \(got "eight"\); using 64$/, 'statsConcurrency'],
       [/^statsPath must be auto, cgroup or api \(got "proc"\); using auto$/, 'statsPath'],
-      [/^topConsumers must be an integer from 0 to 1000 \(got -1\); using 10$/, 'topConsumers'],
+      [/^topConsumers must be an integer from 0 to 1000 \(got -1\); using 5$/, 'topConsumers'],
       [/^capacities\.containers must be a number from 1 to 1000000 \(got 0\); using 100$/, 'containers'],
       [/^capacities\.networks .*\(got -3\); using 31$/, 'networks'],
       [/^capacities\.volumes .*\(got "many"\); using 200$/, 'volumes'],
