@@ -67,6 +67,8 @@ export {
   type StatsPath,
   type Unsubscribe,
 } from './core/monitor';
+export type { ContainerUsage, Owner, OwnerKind, OwnerUsage } from './shared/monitor';
+export type { Incident } from './core/incidents';
 
 // The environment lock
 export {

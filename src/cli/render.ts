@@ -1,7 +1,9 @@
 import { RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
 import { drivingResource } from '../core/monitor/formulas';
+import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
+import { ownerLabel } from '../core/monitor/owners';
 import type { ResourceFigure, Sample } from '../core/monitor/types';
-import { formatBytes } from '../core/util/duration';
+import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
 
 const COLORS: Record<Level, string> = { SAFE: '32', WARNING: '33', CRITICAL: '31', EMERGENCY: '1;37;41' };
@@ -56,6 +58,41 @@ export function renderSample(s: Sample, opts: { color: boolean; bars?: boolean; 
     `  ${s.running} running; sampled ${stripControlChars(s.sampledAt)} in ${s.durationMs} ms (cgroup ${s.source.cgroup}, api ${s.source.api}${s.source.failed ? `, failed ${s.source.failed}` : ''})`,
   );
   return lines.join('\n');
+}
+
+/**
+ * The heaviest containers and every owner's totals. Names and label values come from the
+ * daemon (anyone who can create a container chooses them): printed stripped.
+ */
+export function renderConsumers(s: Sample, top: number): string {
+  if (!s.consumers || !s.owners) return '  (no per-container figures in this sample)';
+  const t = (text: string, width: number): string => {
+    const clean = stripControlChars(text);
+    return (clean.length > width ? clean.slice(0, width - 1) + '…' : clean).padEnd(width);
+  };
+  const figures = (memoryBytes: number, cpuPercent: number): string => `${formatBytes(memoryBytes).padStart(10)} ${`${cpuPercent.toFixed(1)}%`.padStart(8)}`;
+  const lines: string[] = [];
+  const shown = s.consumers.slice(0, top);
+  if (shown.length === 0) lines.push('  no running containers');
+  else {
+    lines.push(`  top ${shown.length} by memory:`, `    ${'CONTAINER'.padEnd(28)} ${'OWNER'.padEnd(30)} ${'MEMORY'.padStart(10)} ${'CPU'.padStart(8)}`);
+    for (const c of shown) lines.push(`    ${t(c.name, 28)} ${t(ownerLabel(c.owner), 30)} ${figures(c.memoryBytes, c.cpuPercent)}`);
+  }
+  if (s.owners.length > 0) {
+    lines.push('  by owner:');
+    for (const g of s.owners) {
+      lines.push(`    ${t(ownerLabel(g.owner), 44)} ${`${g.containers} running`.padStart(13)} ${figures(g.memoryBytes, g.cpuPercent)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The trend: `memory WARNING in about 4m 00s at this rate`, or honestly steady / too little data. */
+export function renderForecast(all: readonly Forecast[]): string {
+  const c = upcomingCrossings(all);
+  if (c === 'too-little-data') return '  trend: too little data yet (run `docker-stability watch` for a few minutes)';
+  if (c === 'none') return `  trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate`;
+  return c.map((x) => `  trend: ${x.kind} ${x.level} in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute)`).join('\n');
 }
 
 /** One line per sample, for non-TTY output (logs, CI). */

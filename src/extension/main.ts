@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
   const svc = new Services(config, model, logger, () => vscode.workspace.isTrusted);
   services = svc;
   const statusBar = new StatusBar();
-  const render = (): void => statusBar.update({ state: model.state, sample: model.latest, locks: model.locks, following: model.following, agent: model.agent });
+  const render = (): void => statusBar.update({ state: model.state, sample: model.latest, locks: model.locks, following: model.following, agent: model.agent, incidents: model.incidents, forecasts: model.forecasts });
   const stopRender = model.onMessage(render);
   render();
 

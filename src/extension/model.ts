@@ -1,5 +1,7 @@
 // What the status bar and the dashboard show, in one place: the monitor adapter and the command
 // handlers write here; views subscribe and receive deltas as HostMessages.
+import type { Incident } from '../core/incidents/types';
+import { forecast, type Forecast } from '../core/monitor/forecast';
 import type { MonitorState, Sample } from '../core/monitor/types';
 import type { CleanupReportView, DashboardSettings, HealthTarget, HostMessage, LockView, PredictionView, Snapshot } from '../shared/protocol';
 import { healthTargets, UnreachableTracker, type RunStats } from './health';
@@ -14,6 +16,8 @@ export class DashboardModel {
   /** A docker-stability agent samples this endpoint: this window follows it. */
   agent?: AgentView;
   locks: LockView[] = [];
+  /** The endpoint's recorded incidents (the monitor's bounded log), oldest first. */
+  incidents: readonly Incident[] = [];
   cleanup?: CleanupReportView;
   predictions: PredictionView[] = [];
   private runs: RunStats[] = [];
@@ -49,6 +53,11 @@ export class DashboardModel {
 
   get latest(): Sample | undefined {
     return this.samples[this.samples.length - 1];
+  }
+
+  /** The forecast per resource from the recent samples, judged by this window's thresholds. */
+  get forecasts(): Forecast[] {
+    return forecast(this.samples, this.settings.thresholds);
   }
 
   get sampleCount(): number {

@@ -114,6 +114,8 @@ export class Services implements vscode.Disposable {
     const following = (): boolean => monitor.role === 'follower';
     this.unsubscribe = [
       monitor.onSample((s: Sample) => {
+        // read before the sample is announced, so the tooltip it redraws counts them
+        this.model.incidents = monitor.incidents.toArray();
         if (this.model.sampleCount === 0) this.reloadHistory();
         else this.model.addSample(rerate(s, this.rating()));
       }),

@@ -1,7 +1,10 @@
 // What the status bar item says, as a pure function of the monitor's state (tested directly;
 // statusBar.ts only copies the result onto the VS Code item).
 import type { Level, ResourceKind } from '../core/levels';
+import { countByKind, incidentsSince, INCIDENT_KINDS, INCIDENT_TITLES, type Incident } from '../core/incidents/types';
+import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
 import { drivingResource } from '../core/monitor/formulas';
+import { ownerLabel } from '../core/monitor/owners';
 import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
@@ -16,6 +19,10 @@ export interface StatusInput {
   following?: boolean;
   /** A docker-stability agent samples this endpoint. */
   agent?: AgentView;
+  /** The endpoint's recorded incidents, oldest first. */
+  incidents?: readonly Incident[];
+  /** The trend per resource (see core/monitor/forecast). */
+  forecasts?: readonly Forecast[];
   now?: number;
 }
 
@@ -91,9 +98,11 @@ export function renderStatus(input: StatusInput): StatusView {
       const f: ResourceFigure = s.resources[kind];
       lines.push(`| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`);
     }
+    lines.push(...topLines(s), ...forecastLines(input.forecasts ?? []));
     const age = now - Date.parse(s.sampledAt);
     lines.push('', `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`);
   }
+  lines.push(...incidentLines(input.incidents ?? [], now));
   if (input.agent) {
     lines.push('', `Following the docker-stability **agent** on this host (pid ${input.agent.pid}, since ${input.agent.since}): it samples, this window reads its history.`);
   } else if (input.following) lines.push('', 'Following the sampler of another window (one sampler per machine).');
@@ -107,6 +116,42 @@ export function renderStatus(input: StatusInput): StatusView {
   }
   lines.push('', `[Open dashboard](command:${CommandId.openDashboard}) · [Clean up now](command:${CommandId.cleanUpNow})`);
   return { text: text + lockText, level, background, tooltip: lines.join('\n'), tooltipCommands };
+}
+
+const INCIDENT_WINDOW_MS = 60 * 60_000;
+
+/** How many incidents in the last hour, by kind, and the latest one (names escaped: they come from the daemon). */
+function incidentLines(all: readonly Incident[], now: number): string[] {
+  const recent = incidentsSince(all, now - INCIDENT_WINDOW_MS);
+  if (recent.length === 0) return [];
+  const counts = countByKind(recent);
+  const byKind = INCIDENT_KINDS.filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${INCIDENT_TITLES[k]}`);
+  const last = recent[recent.length - 1] as Incident;
+  const what = last.container ? `${INCIDENT_TITLES[last.kind]} of ${escapeMd(last.container.name)} (${escapeMd(ownerLabel(last.container.owner))})` : INCIDENT_TITLES[last.kind];
+  return ['', `**${recent.length} incident${recent.length === 1 ? '' : 's'}** in the last hour: ${byKind.join(', ')}. Last: ${what}, ${formatDuration(Math.max(0, now - Date.parse(last.at)))} ago.`];
+}
+
+/** "memory WARNING in about 4m 00s at this rate", or honestly steady / too little data. */
+function forecastLines(all: readonly Forecast[]): string[] {
+  if (all.length === 0) return [];
+  const c = upcomingCrossings(all);
+  if (c === 'too-little-data') return ['', 'Trend: too little data yet.'];
+  if (c === 'none') return ['', `Trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate.`];
+  return ['', ...c.map((x) => `**${LABEL[x.kind]} ${x.level}** in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute).  `)];
+}
+
+/** The tooltip names this many of the heaviest containers: enough to answer "what is eating it". */
+const TOOLTIP_TOP = 3;
+
+/** The heaviest containers with their owners; names and label values come from the daemon: escaped. */
+function topLines(s: Sample): string[] {
+  const top = s.consumers?.slice(0, TOOLTIP_TOP) ?? [];
+  if (top.length === 0) return [];
+  const lines = ['', `Top ${top.length} by memory:`, '', '| Container | Owner | Memory | CPU |', '|---|---|--:|--:|'];
+  for (const c of top) {
+    lines.push(`| ${escapeMd(c.name)} | ${escapeMd(ownerLabel(c.owner))} | ${formatBytes(c.memoryBytes)} | ${c.cpuPercent.toFixed(1)}% |`);
+  }
+  return lines;
 }
 
 /** Escapes Markdown in text that came from outside (lock holders, error messages), and drops its control characters. */

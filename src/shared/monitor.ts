@@ -2,6 +2,38 @@
 // webview, so it lives on the floor both stand on (src/shared imports nothing outside itself).
 import type { Level, ResourceKind } from './levels';
 
+/**
+ * Who a container belongs to, from its labels: a docker-stability run, a compose project, a
+ * testcontainers session, or nobody we know ("other").
+ */
+export type Owner =
+  | { kind: 'run'; id: string; category?: string }
+  | { kind: 'compose'; id: string }
+  | { kind: 'testcontainers'; id: string }
+  | { kind: 'other'; id: '' };
+
+export type OwnerKind = Owner['kind'];
+
+/** One running container's share: working-set memory and per-core CPU. */
+export interface ContainerUsage {
+  /** Short id (12 hex digits, as `docker ps` prints it). */
+  id: string;
+  /** The container's name without the leading slash. */
+  name: string;
+  owner: Owner;
+  memoryBytes: number;
+  /** Percent of one core (200 = two cores). */
+  cpuPercent: number;
+}
+
+/** The sum over one owner's running containers. */
+export interface OwnerUsage {
+  owner: Owner;
+  containers: number;
+  memoryBytes: number;
+  cpuPercent: number;
+}
+
 /** One resource's figures in a sample. */
 export interface ResourceFigure {
   /** Memory: bytes; CPU: percent of one core summed over containers (200 = two cores); counts: items. */
@@ -29,6 +61,13 @@ export interface Sample {
   source: { cgroup: number; api: number; failed: number };
   /** Wall time the sample took, in ms. */
   durationMs: number;
+  /**
+   * The heaviest running containers by working-set memory (at most the `topConsumers` setting),
+   * from the figures the sample read anyway. Absent in history written before it was recorded.
+   */
+  consumers?: ContainerUsage[];
+  /** Every owner's totals over its running containers, heaviest first (absent in older history). */
+  owners?: OwnerUsage[];
 }
 
 /** The monitor's connection state; `reason` explains an unreachable daemon. */

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { rate, type Level, type ResourceKind } from '../../src/core/levels';
+import type { Forecast } from '../../src/core/monitor/forecast';
 import type { Sample } from '../../src/core/monitor/types';
 import { escapeMd, renderStatus } from '../../src/extension/statusText';
 
@@ -30,6 +31,50 @@ describe('status bar text', () => {
     assert.equal(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).background, 'error');
     assert.match(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).text, /EMERGENCY networks 95%/);
     assert.equal(renderStatus({ sample: sample({}), locks: [] }).background, undefined);
+  });
+
+  it('names the three heaviest containers and their owners in the tooltip, escaped', () => {
+    const MiB = 1024 * 1024;
+    const s: Sample = {
+      ...sample({ memory: 80 }),
+      consumers: [
+        { id: 'a'.repeat(12), name: 'db_1', owner: { kind: 'compose', id: 'shop-test' }, memoryBytes: 300 * MiB, cpuPercent: 12.5 },
+        { id: 'b'.repeat(12), name: 'worker', owner: { kind: 'run', id: 'r1', category: 'unit' }, memoryBytes: 100 * MiB, cpuPercent: 1 },
+        { id: 'c'.repeat(12), name: 'tc', owner: { kind: 'testcontainers', id: '9b1e0f2a-x' }, memoryBytes: 50 * MiB, cpuPercent: 0 },
+        { id: 'd'.repeat(12), name: 'fourth', owner: { kind: 'other', id: '' }, memoryBytes: 10 * MiB, cpuPercent: 0 },
+      ],
+    };
+    const tip = renderStatus({ sample: s, locks: [] }).tooltip;
+    assert.match(tip, /Top 3 by memory/);
+    assert.match(tip, /\| db\\_1 \| compose shop-test \| 300 MiB \| 12\.5% \|/);
+    assert.match(tip, /\| worker \| run r1 \\\(unit\\\) \| 100 MiB/);
+    assert.doesNotMatch(tip, /fourth/, 'only three');
+    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [] }).tooltip, /by memory/, 'no table without figures');
+  });
+
+  it('counts the last hour of incidents by kind in the tooltip and names the latest', () => {
+    const now = Date.parse('2026-12-01T10:00:00Z');
+    const owner = { kind: 'compose' as const, id: 'shop_test' };
+    const incidents = [
+      { at: '2026-12-01T08:00:00.000Z', kind: 'oom' as const, endpoint: 'e' },
+      { at: '2026-12-01T09:30:00.000Z', kind: 'unhealthy' as const, endpoint: 'e', container: { id: 'a', name: 'web', owner } },
+      { at: '2026-12-01T09:55:00.000Z', kind: 'oom' as const, endpoint: 'e', container: { id: 'b', name: 'db*', owner } },
+    ];
+    const tip = renderStatus({ sample: sample({}), locks: [], incidents, now }).tooltip;
+    assert.match(tip, /\*\*2 incidents\*\* in the last hour: 1 OOM kill, 1 unhealthy\. Last: OOM kill of db\\\* \(compose shop\\_test\), 5m 00s ago\./);
+    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [], incidents: incidents.slice(0, 1), now }).tooltip, /incident/, 'older ones are not counted');
+  });
+
+  it('says when the trend reaches the next level, soonest first, or honestly that it does not or cannot tell', () => {
+    const tip = (forecasts: Forecast[]) => renderStatus({ sample: sample({}), locks: [], forecasts }).tooltip;
+    const rising = tip([
+      { kind: 'cpu', trend: 'rising', perMinute: 2, percent: 60, next: { level: 'CRITICAL', inMs: 600_000 } },
+      { kind: 'memory', trend: 'rising', perMinute: 1.5, percent: 44, next: { level: 'WARNING', inMs: 240_000 } },
+      { kind: 'volumes', trend: 'steady', perMinute: 0, percent: 3 },
+    ]);
+    assert.match(rising, /\*\*memory WARNING\*\* in about 4m 00s at this rate \(\+1\.5 points a minute\)\.\s+\n\*\*CPU CRITICAL\*\* in about 10m 00s/);
+    assert.match(tip([{ kind: 'memory', trend: 'steady', perMinute: 0, percent: 3 }]), /Trend: no level change within 30m 00s at this rate/);
+    assert.match(tip([{ kind: 'memory', trend: 'too-little-data', samples: 2 }]), /Trend: too little data yet/);
   });
 
   it('says Docker unreachable with the reason in the tooltip', () => {

@@ -3,6 +3,7 @@ import { composeCommand } from './compose';
 import { statusCommand } from './status';
 import { watchCommand } from './watch';
 import { historyCommand } from './history';
+import { incidentsCommand } from './incidents';
 import { lockCommand } from './lock';
 import { runCommandCli } from './run';
 import { doctorCommand } from './doctor';
@@ -14,6 +15,7 @@ export const commands: Command[] = [
   statusCommand,
   watchCommand,
   historyCommand,
+  incidentsCommand,
   lockCommand,
   runCommandCli,
   cleanupCommand,

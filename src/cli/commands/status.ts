@@ -1,10 +1,24 @@
 import { levelIndex, parseLevel } from '../../core/levels';
+import { forecast, type Forecast } from '../../core/monitor/forecast';
+import { SampleHistory } from '../../core/monitor/history';
 import { ResourceMonitor } from '../../core/monitor/monitor';
+import type { MonitorSettings } from '../../core/monitor/settings';
+import type { Sample } from '../../core/monitor/types';
+import { defaultHistoryFile } from '../../core/paths';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
-import { renderSample } from '../render';
-import { CliError, createClient, dockerOptions, ExitCode, parse, printJson, useColor, type Command } from '../util';
+import { renderConsumers, renderForecast, renderSample } from '../render';
+import { CliError, createClient, dockerOptions, ExitCode, parse, parseNumber, printJson, useColor, type Command } from '../util';
 
-const usage = 'docker-stability status [--json] [--fail-on LEVEL] [--config F] [--host H]';
+const usage = 'docker-stability status [--json] [--top N] [--fail-on LEVEL] [--config F] [--host H]';
+
+/** One sample has no trend: the forecast reads the history the endpoint's sampler records (never writing it). */
+async function forecastWith(sample: Sample, settings: MonitorSettings, host: string): Promise<Forecast[]> {
+  const history = new SampleHistory(settings.historySize, { file: defaultHistoryFile(host) });
+  history.persist = false;
+  await history.load({ follower: true });
+  history.push(sample);
+  return forecast(history.toArray(), settings.thresholds);
+}
 
 export const statusCommand: Command = {
   name: 'status',
@@ -13,7 +27,7 @@ export const statusCommand: Command = {
   async run(argv) {
     const { values } = parse(
       argv,
-      { options: { ...dockerOptions, json: { type: 'boolean' }, 'fail-on': { type: 'string' }, config: { type: 'string' } } },
+      { options: { ...dockerOptions, json: { type: 'boolean' }, top: { type: 'string' }, 'fail-on': { type: 'string' }, config: { type: 'string' } } },
       usage,
     );
     let failOn;
@@ -22,12 +36,19 @@ export const statusCommand: Command = {
     } catch (err) {
       throw new CliError((err as Error).message, ExitCode.usage);
     }
+    const top = parseNumber(values.top, 'top', 0, 1000);
     const settings = monitorSettingsFrom(loadCliConfig(values.config));
-    const monitor = new ResourceMonitor(createClient(values), settings);
+    if (top !== undefined) settings.topConsumers = Math.floor(top);
+    const client = createClient(values);
+    const monitor = new ResourceMonitor(client, settings);
     try {
       const sample = await monitor.sampleNow();
-      if (values.json) printJson(sample);
-      else process.stdout.write(renderSample(sample, { color: useColor() }) + '\n');
+      const forecasts = await forecastWith(sample, settings, client.endpoint.host);
+      if (values.json) printJson({ ...sample, forecast: forecasts });
+      else {
+        const text = [renderSample(sample, { color: useColor() }), ...(top ? [renderConsumers(sample, top)] : []), renderForecast(forecasts)];
+        process.stdout.write(text.join('\n') + '\n');
+      }
       if (failOn && levelIndex(sample.level) >= levelIndex(failOn)) {
         process.stderr.write(`docker-stability: level ${sample.level} is at or above ${failOn}\n`);
         return ExitCode.failure;

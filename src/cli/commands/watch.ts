@@ -5,10 +5,10 @@ import { defaultHistoryFile } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
-import { renderSample, sampleLine } from '../render';
+import { renderConsumers, renderSample, sampleLine } from '../render';
 import { createClient, dockerOptions, ExitCode, parse, parseNumber, useColor, type Command } from '../util';
 
-const usage = 'docker-stability watch [--interval S] [--count N] [--json] [--config F] [--host H]';
+const usage = 'docker-stability watch [--interval S] [--count N] [--top N] [--json] [--config F] [--host H]';
 
 /** The state may come from the leader's file, written by another process: printed stripped. */
 function stateLine(s: MonitorState): string {
@@ -38,6 +38,7 @@ export const watchCommand: Command = {
           ...dockerOptions,
           interval: { type: 'string' },
           count: { type: 'string' },
+          top: { type: 'string' },
           json: { type: 'boolean' },
           config: { type: 'string' },
         },
@@ -48,6 +49,8 @@ export const watchCommand: Command = {
     const interval = parseNumber(values.interval, 'interval', 0.25, 3600);
     if (interval !== undefined) settings.intervalMs = interval * 1000;
     const count = parseNumber(values.count, 'count', 1);
+    const top = parseNumber(values.top, 'top', 0, 1000);
+    if (top !== undefined) settings.topConsumers = Math.max(settings.topConsumers, Math.floor(top));
     const client = createClient(values);
     // Several terminals and VS Code windows on one machine share one sampler (see SharedMonitor).
     // A running agent is the host's sampler: a terminal follows it, and leads again once it stops.
@@ -65,6 +68,7 @@ export const watchCommand: Command = {
       const st = monitor.state;
       if (st.status !== 'up') lines.push(stateLine(st));
       if (sample) lines.push(renderSample(sample, { color, bars: true, history: monitor.history.toArray() }));
+      if (sample && top) lines.push(renderConsumers(sample, top));
       const role = monitor.role === 'leader' ? 'sampling' : 'following the sampler of another window or terminal';
       lines.push('', `${role}; Ctrl+C to stop`);
       // Home, clear to end of screen: redraw in place without scrolling.
@@ -94,7 +98,8 @@ export const watchCommand: Command = {
       });
       monitor.onSample((s) => {
         if (tty) draw(s);
-        else process.stdout.write((values.json ? JSON.stringify(s) : sampleLine(s)) + '\n');
+        else if (values.json) process.stdout.write(JSON.stringify(s) + '\n');
+        else process.stdout.write(sampleLine(s) + '\n' + (top ? renderConsumers(s, top) + '\n' : ''));
         if (count !== undefined && ++seen >= count) finish(ExitCode.ok);
       });
       monitor.start();

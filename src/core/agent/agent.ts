@@ -117,6 +117,7 @@ export class Agent {
     }
     this.monitor.onRole((role) => this.emit({ event: 'role', role }));
     this.monitor.onState((s) => this.stateChanged(s));
+    this.monitor.onIncident((i) => this.metrics.observeIncident(i));
     this.monitor.onSample((s) => {
       this.metrics.observeSample(s);
       this.cleanups.observe(s.level);

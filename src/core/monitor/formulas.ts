@@ -80,6 +80,8 @@ export interface SampleInputs {
   thresholds: ThresholdSettings;
   source: Sample['source'];
   durationMs: number;
+  consumers?: Sample['consumers'];
+  owners?: Sample['owners'];
 }
 
 /** Assembles a sample from measured totals: figures, levels and the overall (worst) level. */
@@ -100,6 +102,8 @@ export function buildSample(i: SampleInputs): Sample {
     running: i.running,
     source: i.source,
     durationMs: Math.round(i.durationMs * 10) / 10,
+    ...(i.consumers ? { consumers: i.consumers } : {}),
+    ...(i.owners ? { owners: i.owners } : {}),
   };
 }
 

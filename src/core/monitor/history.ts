@@ -25,56 +25,69 @@ export function isSample(x: unknown): x is Sample {
   });
 }
 
+export interface BoundedLogOptions<T> {
+  file?: string;
+  logger?: Logger;
+  /** What the file holds, for messages (`history`, `incidents`). */
+  what?: string;
+  /** A structural check of one persisted record: anything else is skipped on load. */
+  isValid: (x: unknown) => x is T;
+}
+
 /**
- * The last N samples in memory, optionally persisted as JSON Lines so the history survives a
- * reload. Appends are one line each; the file is rewritten atomically (temp + rename) when it
- * has grown to half again its capacity. A torn or corrupt line costs only that record.
+ * The last N records in memory, optionally persisted as JSON Lines so they survive a reload.
+ * Appends are one line each; the file is rewritten atomically (temp + rename) when it has grown
+ * to half again its capacity. A torn or corrupt line costs only that record.
  */
-export class SampleHistory {
-  private buf: Sample[] = [];
+export class BoundedLog<T> {
+  protected buf: T[] = [];
   private linesInFile = 0;
   /** Set when the file holds damage (corrupt lines, a torn last line): the next write rewrites it whole. */
   private rewriteNext = false;
   private writes: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
+  private readonly what: string;
+  private readonly isValid: (x: unknown) => x is T;
   readonly file: string | undefined;
   /**
    * Whether push() writes to the file. A SharedMonitor follower turns it off: the file is the
-   * leader's, and a sample the follower takes for itself stays in its memory.
+   * leader's, and a record the follower makes for itself stays in its memory.
    */
   persist = true;
 
   constructor(
-    private capacity = DEFAULT_HISTORY_SIZE,
-    opts: { file?: string; logger?: Logger } = {},
+    private capacity: number,
+    opts: BoundedLogOptions<T>,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`history size must be a positive integer (got ${capacity})`);
+    this.what = opts.what ?? 'history';
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`${this.what} size must be a positive integer (got ${capacity})`);
     this.file = opts.file;
     this.logger = opts.logger ?? silentLogger;
+    this.isValid = opts.isValid;
   }
 
   get size(): number {
     return this.buf.length;
   }
 
-  toArray(): Sample[] {
+  toArray(): T[] {
     return this.buf.slice();
   }
 
-  latest(): Sample | undefined {
+  latest(): T | undefined {
     return this.buf[this.buf.length - 1];
   }
 
-  /** Changes the capacity; the oldest samples beyond it are dropped. */
+  /** Changes the capacity; the oldest records beyond it are dropped. */
   resize(capacity: number): void {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`history size must be a positive integer (got ${capacity})`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`${this.what} size must be a positive integer (got ${capacity})`);
     this.capacity = capacity;
     if (this.buf.length > capacity) this.buf = this.buf.slice(-capacity);
   }
 
   /**
-   * Replaces the in-memory samples with the file's (followers call this to pick up a leader's
-   * samples; `follower` leaves a half-written last line alone). Corrupt lines are skipped with
+   * Replaces the in-memory records with the file's (followers call this to pick up a leader's
+   * records; `follower` leaves a half-written last line alone). Corrupt lines are skipped with
    * one warning. Returns what was loaded and skipped.
    */
   async load(opts: { follower?: boolean } = {}): Promise<{ loaded: number; skipped: number }> {
@@ -84,11 +97,11 @@ export class SampleHistory {
     try {
       text = await readFileIfExists(this.file);
     } catch (err) {
-      this.logger.warn(`history file ${this.file} could not be read: ${(err as Error).message}`);
+      this.logger.warn(`${this.what} file ${this.file} could not be read: ${(err as Error).message}`);
       return { loaded: 0, skipped: 0 };
     }
     if (text === undefined) return { loaded: 0, skipped: 0 };
-    const samples: Sample[] = [];
+    const samples: T[] = [];
     let skipped = 0;
     const lines = text.split('\n');
     // A follower may read while the writer is mid-append: an unterminated last line is the
@@ -99,13 +112,13 @@ export class SampleHistory {
       if (!line.trim()) continue;
       try {
         const v: unknown = JSON.parse(line);
-        if (isSample(v)) samples.push(v);
+        if (this.isValid(v)) samples.push(v);
         else skipped++;
       } catch {
         skipped++;
       }
     }
-    if (skipped > 0) this.logger.warn(`history file ${this.file}: skipped ${skipped} corrupt record(s), kept ${samples.length}`);
+    if (skipped > 0) this.logger.warn(`${this.what} file ${this.file}: skipped ${skipped} corrupt record(s), kept ${samples.length}`);
     this.buf = samples.slice(-this.capacity);
     this.linesInFile = samples.length + skipped;
     // An append after a torn last line (no trailing newline) would be glued onto it and lost.
@@ -113,8 +126,8 @@ export class SampleHistory {
     return { loaded: this.buf.length, skipped };
   }
 
-  /** Adds a sample and, with a file (and `persist`), appends it (writes are serialised, never interleaved). */
-  push(sample: Sample): void {
+  /** Adds a record and, with a file (and `persist`), appends it (writes are serialised, never interleaved). */
+  push(sample: T): void {
     this.buf.push(sample);
     if (this.buf.length > this.capacity) this.buf.splice(0, this.buf.length - this.capacity);
     if (!this.file || !this.persist) return;
@@ -128,7 +141,7 @@ export class SampleHistory {
           this.linesInFile++;
         }
       } catch (err) {
-        this.logger.warn(`history file ${file} could not be written: ${(err as Error).message}`);
+        this.logger.warn(`${this.what} file ${file} could not be written: ${(err as Error).message}`);
       }
     });
   }
@@ -145,8 +158,15 @@ export class SampleHistory {
     await this.writes;
     if (compact && this.file && this.buf.length > 0) {
       const file = this.file;
-      this.writes = this.rewrite(file).catch((err: Error) => this.logger.warn(`history file ${file}: ${err.message}`));
+      this.writes = this.rewrite(file).catch((err: Error) => this.logger.warn(`${this.what} file ${file}: ${err.message}`));
       await this.writes;
     }
+  }
+}
+
+/** The last N samples (see BoundedLog), validated with isSample on load. */
+export class SampleHistory extends BoundedLog<Sample> {
+  constructor(capacity = DEFAULT_HISTORY_SIZE, opts: { file?: string; logger?: Logger } = {}) {
+    super(capacity, { ...opts, what: 'history', isValid: isSample });
   }
 }

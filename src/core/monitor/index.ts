@@ -7,3 +7,5 @@ export { ContainerStatsReader, type ContainerFigure, type StatsPath } from './co
 export { CgroupReader } from './cgroup';
 export { Inventory } from './inventory';
 export { SharedMonitor, type MonitorRole, type SharedMonitorOptions } from './shared';
+export * from './owners';
+export * from './forecast';

@@ -5,11 +5,25 @@ import { silentLogger } from '../log';
 /** Networks every engine creates itself; they are not test load and use no address pool. */
 const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none']);
 
+/** What the container list already says about a running container (no extra call for it). */
+export interface RunningContainer {
+  name: string;
+  labels: Record<string, string>;
+}
+
 export interface InventoryCounts {
   containers: number;
   running: string[];
+  /** Name and labels of each running container, by id, from the same list call. */
+  details: ReadonlyMap<string, RunningContainer>;
   networks: number;
   volumes: number;
+}
+
+/** Docker lists names with a leading slash; a daemon (or a fake) may leave names or labels out. */
+function describe(c: { Id: string; Names?: string[]; Labels?: Record<string, string> }): RunningContainer {
+  const name = c.Names?.[0]?.replace(/^\//, '');
+  return { name: name || c.Id.slice(0, 12), labels: c.Labels ?? {} };
 }
 
 type Kind = 'containers' | 'networks' | 'volumes';
@@ -18,6 +32,8 @@ export interface InventoryOptions {
   /** Relist everything at least this often even when events say nothing changed. */
   fallbackPollMs?: number;
   logger?: Logger;
+  /** Sees every container event the stream delivers (incidents are read from them). */
+  onContainerEvent?: (e: DockerEvent) => void;
 }
 
 /**
@@ -28,13 +44,14 @@ export interface InventoryOptions {
  */
 export class Inventory {
   private readonly dirty = new Set<Kind>(['containers', 'networks', 'volumes']);
-  private counts: InventoryCounts = { containers: 0, running: [], networks: 0, volumes: 0 };
+  private counts: InventoryCounts = { containers: 0, running: [], details: new Map(), networks: 0, volumes: 0 };
   private lastFullListAt = 0;
   private closeEvents: (() => void) | undefined;
   private connecting = false;
   private disposed = false;
   private readonly fallbackPollMs: number;
   private readonly logger: Logger;
+  private readonly onContainerEvent: ((e: DockerEvent) => void) | undefined;
   /** How many list calls were made, per kind (tests and benchmarks read it). */
   readonly listCalls: Record<Kind, number> = { containers: 0, networks: 0, volumes: 0 };
   eventsConnected = false;
@@ -44,6 +61,7 @@ export class Inventory {
     opts: InventoryOptions = {},
   ) {
     this.fallbackPollMs = opts.fallbackPollMs ?? 30_000;
+    this.onContainerEvent = opts.onContainerEvent;
     this.logger = opts.logger ?? silentLogger;
   }
 
@@ -82,6 +100,7 @@ export class Inventory {
   private onEvent(e: DockerEvent): void {
     switch (e.Type) {
       case 'container':
+        this.onContainerEvent?.(e);
         // exec_*, top, attach... do not change what exists or runs
         if (/^(create|destroy|start|die|kill|stop|pause|unpause|restart|oom|rename)/.test(e.Action ?? '')) {
           this.dirty.add('containers');
@@ -111,7 +130,9 @@ export class Inventory {
           if (k === 'containers') {
             const list = await this.client.listContainers();
             next.containers = list.length;
-            next.running = list.filter((c) => c.State === 'running').map((c) => c.Id);
+            const running = list.filter((c) => c.State === 'running');
+            next.running = running.map((c) => c.Id);
+            next.details = new Map(running.map((c) => [c.Id, describe(c)]));
           } else if (k === 'networks') {
             const list = await this.client.listNetworks();
             next.networks = list.filter((n) => !PREDEFINED_NETWORKS.has(n.Name)).length;

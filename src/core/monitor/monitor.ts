@@ -1,10 +1,13 @@
 import { daemonIdentity, DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
+import { IncidentDetector } from '../incidents/detector';
+import { isIncident, type Incident } from '../incidents/types';
 import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
-import { ContainerStatsReader } from './containerStats';
+import { ContainerStatsReader, type ContainerFigure } from './containerStats';
 import { buildSample } from './formulas';
-import { SampleHistory } from './history';
-import { Inventory } from './inventory';
+import { BoundedLog, SampleHistory } from './history';
+import { Inventory, type InventoryCounts } from './inventory';
+import { groupByOwner, ownerOf, topConsumers, type ContainerUsage } from './owners';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
 import type { MonitorState, Sample, Unsubscribe } from './types';
 
@@ -16,9 +19,42 @@ export interface MonitorOptions {
   fallbackPollMs?: number;
   /** Longest wait between reconnection attempts while the daemon is down. */
   maxBackoffMs?: number;
+  /** Persist incidents here (JSON Lines); default: next to the history file (see incidentsFileFor). */
+  incidentsFile?: string;
+}
+
+/** Incidents kept (in memory and in the file): rare events, so months of them on a test host. */
+export const INCIDENT_LOG_SIZE = 500;
+
+/** The bounded incident log, read from and appended to `file` when given. */
+export function openIncidentLog(file: string | undefined, logger?: Logger): BoundedLog<Incident> {
+  return new BoundedLog(INCIDENT_LOG_SIZE, { file, logger, what: 'incidents', isValid: isIncident });
+}
+
+/** The incidents file that goes with a history file: `<endpoint>.jsonl` -> `<endpoint>.incidents.jsonl`. */
+export function incidentsFileFor(historyFile: string): string {
+  return historyFile.replace(/\.jsonl$/, '') + '.incidents.jsonl';
 }
 
 const INFO_TTL_MS = 5 * 60_000;
+
+/**
+ * Per-container figures joined with the names and labels the container list already gave:
+ * who uses what costs no daemon call on either path.
+ */
+function usageBreakdown(figures: readonly ContainerFigure[], counts: InventoryCounts, top: number): Pick<Sample, 'consumers' | 'owners'> {
+  const all: ContainerUsage[] = figures.map((f) => {
+    const d = counts.details.get(f.id);
+    return {
+      id: f.id.slice(0, 12),
+      name: d?.name ?? f.id.slice(0, 12),
+      owner: ownerOf(d?.labels),
+      memoryBytes: f.memoryBytes,
+      cpuPercent: Math.round(f.cpuPercent * 100) / 100,
+    };
+  });
+  return { consumers: topConsumers(all, top), owners: groupByOwner(all) };
+}
 
 /**
  * Samples one daemon on an interval: memory, CPU, containers, networks and volumes, each rated
@@ -28,6 +64,9 @@ const INFO_TTL_MS = 5 * 60_000;
  */
 export class ResourceMonitor {
   readonly history: SampleHistory;
+  readonly incidents: BoundedLog<Incident>;
+  private readonly detector: IncidentDetector;
+  private readonly incidentEvents: Emitter<Incident>;
   private settings: MonitorSettings;
   private stats: ContainerStatsReader;
   private readonly inventory: Inventory;
@@ -58,7 +97,21 @@ export class ResourceMonitor {
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
     this.stats = new ContainerStatsReader(client, { path: valid.statsPath, concurrency: valid.statsConcurrency });
-    this.inventory = new Inventory(client, { fallbackPollMs: opts.fallbackPollMs, logger: this.logger });
+    const incidentsFile = opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
+    this.incidents = openIncidentLog(incidentsFile, this.logger);
+    this.incidentEvents = new Emitter('incident', this.logger);
+    this.detector = new IncidentDetector({
+      endpoint: client.endpoint.host,
+      inspectOomKilled: async (id) => {
+        const c = await client.call('inspect container', (api, abortSignal) => api.getContainer(id).inspect({ abortSignal }));
+        return c.State.OOMKilled;
+      },
+    });
+    this.inventory = new Inventory(client, {
+      fallbackPollMs: opts.fallbackPollMs,
+      logger: this.logger,
+      onContainerEvent: (e) => void this.detector.onEvent(e).then((found) => this.record(found)),
+    });
     this._state = { status: 'starting', endpoint: client.endpoint.host };
   }
 
@@ -83,11 +136,24 @@ export class ResourceMonitor {
     return this.states.on(cb);
   }
 
+  /** Incidents as this monitor detects them (a SharedMonitor follower reads the leader's file instead). */
+  onIncident(cb: (i: Incident) => void): Unsubscribe {
+    return this.incidentEvents.on(cb);
+  }
+
+  private record(found: readonly Incident[]): void {
+    if (this._state.status === 'disposed') return;
+    for (const i of found) {
+      this.incidents.push(i);
+      this.incidentEvents.emit(i);
+    }
+  }
+
   /** Loads persisted history once (so a reload keeps the charts) and starts sampling. */
   start(): void {
     if (this.running || this._state.status === 'disposed') return;
     this.running = true;
-    this.historyLoaded ??= this.history.load();
+    this.historyLoaded ??= Promise.all([this.history.load(), this.incidents.load()]);
     this.schedule(0);
   }
 
@@ -201,6 +267,7 @@ export class ResourceMonitor {
         thresholds: this.settings.thresholds,
         source: { cgroup, api: read.figures.length - cgroup, failed: read.failed.length },
         durationMs: performance.now() - t0,
+        ...usageBreakdown(read.figures, counts, this.settings.topConsumers),
       });
       this.failures = 0;
       if (this._state.status !== 'up' && this._state.status !== 'paused') {
@@ -208,6 +275,7 @@ export class ResourceMonitor {
       }
       if ((this._state as MonitorState).status === 'disposed') return sample;
       await this.historyLoaded;
+      this.detector.observeSample(sample);
       this.history.push(sample);
       this.samples.emit(sample);
       return sample;
@@ -246,6 +314,7 @@ export class ResourceMonitor {
 
   private setState(s: MonitorState): void {
     this._state = s;
+    this.record(this.detector.onState(s));
     this.states.emit(s);
   }
 
@@ -261,7 +330,8 @@ export class ResourceMonitor {
     this.setState({ status: 'disposed', endpoint: this.client.endpoint.host });
     this.samples.clear();
     this.states.clear();
+    this.incidentEvents.clear();
     await this.inFlight?.catch(() => undefined);
-    await this.history.flush(opts.compact ?? true);
+    await Promise.all([this.history.flush(opts.compact ?? true), this.incidents.flush()]);
   }
 }

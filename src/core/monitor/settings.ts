@@ -22,6 +22,8 @@ export interface MonitorSettings {
   statsConcurrency: number;
   /** `auto` reads cgroup files when the daemon is local on Linux, else the stats API. */
   statsPath: 'auto' | 'cgroup' | 'api';
+  /** How many of the heaviest containers each sample names (0: none; owner totals are always kept). */
+  topConsumers: number;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze({
@@ -31,12 +33,14 @@ export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze
   historySize: DEFAULT_HISTORY_SIZE,
   statsConcurrency: DEFAULT_STATS_CONCURRENCY,
   statsPath: 'auto',
+  topConsumers: 5,
 });
 
 const LIMITS = {
   intervalMs: [250, 3_600_000],
   historySize: [10, 100_000],
   statsConcurrency: [1, 64],
+  topConsumers: [0, 1000],
 } as const;
 
 function num(v: unknown, min: number, max: number): number | undefined {
@@ -61,7 +65,7 @@ export function validateMonitorSettings(raw: unknown, base: Readonly<MonitorSett
   };
   const baseLevels = `${d.thresholds.warning}/${d.thresholds.critical}/${d.thresholds.emergency}`;
 
-  for (const key of ['intervalMs', 'historySize', 'statsConcurrency'] as const) {
+  for (const key of ['intervalMs', 'historySize', 'statsConcurrency', 'topConsumers'] as const) {
     if (r[key] === undefined) continue;
     const [min, max] = LIMITS[key];
     const v = num(r[key], min, max);

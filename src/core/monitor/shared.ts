@@ -6,7 +6,8 @@ import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
 import { endpointId, stateDir } from '../paths';
 import { readFileIfExists, writeFileAtomic } from '../util/fs';
-import type { SampleHistory } from './history';
+import type { Incident } from '../incidents/types';
+import type { BoundedLog, SampleHistory } from './history';
 import { ResourceMonitor } from './monitor';
 import type { MonitorSettings } from './settings';
 import type { MonitorState, Sample, Unsubscribe } from './types';
@@ -50,6 +51,7 @@ export class SharedMonitor {
   private disposed = false;
   private lastSeen = '';
   private lastFileStamp = '';
+  private lastIncidentsStamp = '';
   private followerState: MonitorState | undefined;
   private _role: MonitorRole = 'follower';
   private ticks = 0;
@@ -72,6 +74,7 @@ export class SharedMonitor {
     });
     // A follower until it leads: only the leader writes the shared history file.
     this.inner.history.persist = false;
+    this.inner.incidents.persist = false;
     const interval = this.inner.currentSettings.intervalMs;
     this.leaders = new LockManager({
       dir: opts.leaderDir ?? join(stateDir(), 'leaders'),
@@ -101,6 +104,11 @@ export class SharedMonitor {
     return this.inner.history;
   }
 
+  /** The incidents recorded for this endpoint (a follower reloads the leader's file as it changes). */
+  get incidents(): BoundedLog<Incident> {
+    return this.inner.incidents;
+  }
+
   get state(): MonitorState {
     if (this._role === 'leader' || this.paused || this.inner.state.status === 'disposed') {
       return this.inner.state;
@@ -118,6 +126,11 @@ export class SharedMonitor {
 
   onState(cb: (s: MonitorState) => void): Unsubscribe {
     return this.states.on(cb);
+  }
+
+  /** Incidents this process detects while it leads (followers read them from `incidents`). */
+  onIncident(cb: (i: Incident) => void): Unsubscribe {
+    return this.inner.onIncident((i) => this._role === 'leader' && cb(i));
   }
 
   onRole(cb: (r: MonitorRole) => void): Unsubscribe {
@@ -203,7 +216,8 @@ export class SharedMonitor {
       return false;
     }
     this.handle = handle;
-    await this.inner.history.load(); // continue the shared history where the last leader left it
+    // continue the shared history and incidents where the last leader left them
+    await Promise.all([this.inner.history.load(), this.inner.incidents.load()]);
     this.setRole('leader');
     if (this.inner.state.status === 'paused') this.inner.resume();
     else this.inner.start();
@@ -212,8 +226,7 @@ export class SharedMonitor {
 
   private async follow(): Promise<void> {
     const file = this.opts.historyFile;
-    const stat = await fsp.stat(file).catch(() => undefined);
-    const stamp = stat ? `${stat.mtimeMs}:${stat.size}` : '';
+    const stamp = await fileStamp(file);
     if (stamp && stamp !== this.lastFileStamp) {
       this.lastFileStamp = stamp;
       await this.inner.history.load({ follower: true });
@@ -225,6 +238,12 @@ export class SharedMonitor {
           this.samples.emit(s);
         }
       }
+    }
+    const incidentsFile = this.inner.incidents.file;
+    const iStamp = incidentsFile ? await fileStamp(incidentsFile) : '';
+    if (iStamp && iStamp !== this.lastIncidentsStamp) {
+      this.lastIncidentsStamp = iStamp;
+      await this.inner.incidents.load({ follower: true });
     }
     const stateText = await readFileIfExists(this.stateFile).catch(() => undefined);
     if (stateText) {
@@ -259,6 +278,7 @@ export class SharedMonitor {
     if (this._role === r) return;
     this._role = r;
     this.inner.history.persist = r === 'leader';
+    this.inner.incidents.persist = r === 'leader';
     this.roles.emit(r);
   }
 
@@ -276,4 +296,10 @@ export class SharedMonitor {
     this.states.clear();
     this.roles.clear();
   }
+}
+
+/** Changes when a file is written (mtime and size); empty when it does not exist. */
+async function fileStamp(file: string): Promise<string> {
+  const stat = await fsp.stat(file).catch(() => undefined);
+  return stat ? `${stat.mtimeMs}:${stat.size}` : '';
 }

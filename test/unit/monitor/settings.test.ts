@@ -19,6 +19,7 @@ describe('monitor settings validation', () => {
       historySize: 50,
       statsConcurrency: 4,
       statsPath: 'api',
+      topConsumers: 0,
       thresholds: { warning: 40, critical: 60, emergency: 80, perResource: { cpu: { emergency: 95 } } },
       capacities: { containers: 20, networks: 10, volumes: 30, memoryBytes: 1e9, cpuPercent: 150 },
     };
@@ -33,6 +34,7 @@ describe('monitor settings validation', () => {
       historySize: 10.5,
       statsConcurrency: 'eight',
       statsPath: 'proc',
+      topConsumers: -1,
       capacities: { containers: 0, networks: -3, volumes: 'many', memoryBytes: -1, cpuPercent: Number.NaN },
     });
     const expect: Array<[RegExp, string]> = [
@@ -40,6 +42,7 @@ describe('monitor settings validation', () => {
       [/^historySize must be an integer from 10 to 100000 \(got 10.5\); using 1000$/, 'historySize'],
       [/^statsConcurrency must be an integer from 1 to 64 \(got "eight"\); using 64$/, 'statsConcurrency'],
       [/^statsPath must be auto, cgroup or api \(got "proc"\); using auto$/, 'statsPath'],
+      [/^topConsumers must be an integer from 0 to 1000 \(got -1\); using 5$/, 'topConsumers'],
       [/^capacities\.containers must be a number from 1 to 1000000 \(got 0\); using 100$/, 'containers'],
       [/^capacities\.networks .*\(got -3\); using 31$/, 'networks'],
       [/^capacities\.volumes .*\(got "many"\); using 200$/, 'volumes'],

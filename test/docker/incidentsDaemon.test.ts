@@ -1,0 +1,78 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DockerClient } from '../../src/core/docker/client';
+import { parseHost } from '../../src/core/docker/endpoint';
+import type { Incident } from '../../src/core/incidents/types';
+import { ResourceMonitor } from '../../src/core/monitor/monitor';
+import { waitFor } from './monitorSupport';
+
+/** A unix socket in front of the real daemon that can be taken away and put back: the daemon's socket paused. */
+class PausableSocket {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dstab-pause-'));
+  readonly path = join(this.dir, 'docker.sock');
+  private readonly conns = new Set<Socket>();
+  private server: Server | undefined;
+
+  listen(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect('/var/run/docker.sock');
+      this.conns.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.conns.delete(client);
+        this.conns.delete(upstream);
+      };
+      for (const s of [client, upstream]) s.on('error', drop).on('close', drop);
+    });
+    this.server = server;
+    return new Promise((resolve) => server.listen(this.path, resolve));
+  }
+
+  /** The socket goes away and every open connection (the events stream too) is cut. */
+  async pause(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.conns) s.destroy();
+    if (server) await new Promise((r) => server.close(r));
+  }
+
+  async close(): Promise<void> {
+    await this.pause();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe('daemon incidents (the daemon socket paused and back)', function () {
+  this.timeout(30_000);
+
+  it('a daemon that goes away and comes back yields one unreachable and one recovered incident', async () => {
+    const sock = new PausableSocket();
+    await sock.listen();
+    const client = new DockerClient(parseHost(`unix://${sock.path}`, 'test'), { timeoutMs: 1000 });
+    const monitor = new ResourceMonitor(client, { intervalMs: 250, statsPath: 'cgroup' }, { maxBackoffMs: 500 });
+    const seen: Incident[] = [];
+    monitor.onIncident((i) => seen.push(i));
+    try {
+      monitor.start();
+      await waitFor('the monitor up', () => (monitor.state.status === 'up' ? true : undefined), 10_000);
+      await sock.pause();
+      await waitFor('the monitor down', () => (monitor.state.status === 'down' ? true : undefined), 10_000);
+      await new Promise((r) => setTimeout(r, 800)); // several failed retries: still one incident
+      await sock.listen();
+      await waitFor('the monitor up again', () => (monitor.state.status === 'up' ? true : undefined), 10_000);
+      assert.deepEqual(seen.map((i) => i.kind), ['daemon-unreachable', 'daemon-recovered'], JSON.stringify(seen));
+      assert.equal(seen[0]?.reason, 'socket not found');
+      assert.ok(seen[0]?.figures, 'with the figures of the last sample before it');
+      assert.ok((seen[1]?.downMs ?? 0) >= 800, `down for ${seen[1]?.downMs} ms`);
+      assert.deepEqual(monitor.incidents.toArray(), seen, 'kept in the log');
+    } finally {
+      await monitor.dispose();
+      await sock.close();
+    }
+  });
+});
