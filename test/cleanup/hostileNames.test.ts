@@ -39,7 +39,8 @@ describe('hostile names and messages reach the terminal stripped (CLI)', functio
 
   before(async () => {
     await f.network(`dstab-${f.id}-${LINK}net${ERASE}`, { [Labels.runId]: runId });
-    await f.container({ start: false, labels: { [Labels.composeProject]: project, 'com.docker.compose.service': `svc${TITLE}` } });
+    // A working folder whose name is not the project's: the name was chosen (-p, name:), as a test project's is.
+    await f.container({ start: false, labels: { [Labels.composeProject]: project, 'com.docker.compose.service': `svc${TITLE}`, 'com.docker.compose.project.working_dir': '/srv/shop' } });
     await new Promise((r) => setTimeout(r, 1100));
   });
   after(async () => {
