@@ -1,6 +1,5 @@
 // Compose rules as Problems: checked on open and (debounced) on edit of files matching the
 // configured globs, with quick fixes for the findings that carry a safe fix.
-import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { loadCompose } from './lazy';
 import type { Finding } from '../core/compose';
@@ -8,7 +7,7 @@ import type { Finding } from '../core/compose';
 const SOURCE = 'docker-stability';
 const DEBOUNCE_MS = 300;
 
-type Check = (text: string, fileName: string, opts: { readFile: (p: string) => string | undefined }) => Finding[];
+type Check = (text: string, fileName: string) => Finding[];
 
 interface Checked {
   version: number;
@@ -75,12 +74,13 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
   async run(doc: vscode.TextDocument): Promise<Finding[]> {
     if (!this.matches(doc) || doc.isClosed) return [];
     // The rules (and the YAML parser) load on the first compose file, not at activation.
-    this.check ??= loadCompose().then((m) => m.checkCompose as Check);
+    // extends files are read bounded (regular files only, size cap): a FIFO must not hang the host.
+    this.check ??= loadCompose().then((m): Check => (text, fileName) => m.checkCompose(text, fileName, { readFile: (p) => m.readComposeText(p) }));
     const check = await this.check;
     const version = doc.version;
     const text = doc.getText();
     const started = performance.now();
-    const findings = check(text, doc.uri.fsPath, { readFile: readIfExists });
+    const findings = check(text, doc.uri.fsPath);
     if (doc.isClosed || doc.version !== version) return findings; // a newer edit is scheduled
     this.checked.set(doc.uri.toString(), { version, findings });
     this.collection.set(doc.uri, findings.map((f) => toDiagnostic(doc, f)));
@@ -122,13 +122,6 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
   }
 }
 
-function readIfExists(p: string): string | undefined {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 function codeOf(d: vscode.Diagnostic): string | undefined {
   const c = d.code;

@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import { isMap, isScalar, isSeq, visit, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { insertIntoMap, mergeMissing, removePair, removeSeqItem, replaceScalar, type TextEdit } from './edits';
 import {
@@ -15,7 +14,9 @@ import {
   servicesLoader,
   type ServicesLoader,
 } from './model';
-import { isPostgresImage, knownHealthcheck, STANDARD } from './standard';
+import { imageKind, knownHealthcheck, knownProbe, memoryNeed } from './images';
+import { STANDARD } from './standard';
+import { isTestFile } from './testFiles';
 import { formatComposeBytes, hasInterpolation, parseComposeBytes, parseCpus, parsePostgresBytes, unclosedInterpolation } from './units';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -37,8 +38,10 @@ export interface Finding {
 }
 
 export interface CheckOptions {
-  /** `auto` (default): a file whose name contains "test" is a test file. */
+  /** `auto` (default): a file whose name or folder says test by word is a test file (see isTestFile). */
   fileKind?: 'test' | 'dev' | 'base' | 'auto';
+  /** With `auto`: globs naming the test files, instead of the word rule. */
+  testGlobs?: readonly string[];
   /**
    * The daemon is shared (CI runners, several projects): durability shortcuts in PostgreSQL
    * are reported. Default true: that is the environment this tool exists for.
@@ -97,7 +100,7 @@ interface Ctx {
 /** Checks a compose file's text. Never throws: whatever goes wrong becomes a finding. */
 export function checkCompose(text: string, fileName: string, opts: CheckOptions = {}): Finding[] {
   const kind = opts.fileKind ?? 'auto';
-  const isTest = kind === 'test' || (kind === 'auto' && /test/i.test(basename(fileName)));
+  const isTest = kind === 'test' || (kind === 'auto' && isTestFile(fileName, opts.testGlobs));
   const parsed = parseCompose(text);
   const ctx: Ctx = { parsed, text, isTest, shared: opts.sharedEnvironment ?? true, loader: opts.readFile ? servicesLoader(fileName, opts.readFile) : undefined, out: [] };
   try {
@@ -153,7 +156,8 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
     return;
   }
   checkInterpolation(ctx, d);
-  for (const pair of d.root.items) {
+  // In the legacy format every top-level key is a service.
+  for (const pair of d.legacy ? [] : d.root.items) {
     const key = pair.key;
     if (!isScalar(key) || typeof key.value !== 'string' || key.value.startsWith('x-') || TOP_LEVEL_KEYS.has(key.value)) continue;
     unknownKey(ctx, d.root, key, TOP_LEVEL_KEYS, 'at the top level');
@@ -164,7 +168,7 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
     return;
   }
   checkVolumesTmpfs(ctx, d);
-  const plainServices = getPath(d.doc.toJS({ maxAliasCount: 1000 }), ['services']);
+  const plainServices = d.legacy ? d.plain : getPath(d.plain, ['services']);
   const services = isRecord(plainServices) ? plainServices : {};
   for (const s of d.services) {
     if (!s.node) {
@@ -314,7 +318,11 @@ function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, ef
 /** Memory limit: `deploy.resources.limits.memory` (v3/spec) or `mem_limit` (v2 format). */
 const MEM_LIMIT = [['deploy', 'resources', 'limits', 'memory'], ['mem_limit']];
 const MEM_RESERVATION = [['deploy', 'resources', 'reservations', 'memory'], ['mem_reservation']];
-const CPU_LIMIT = [['deploy', 'resources', 'limits', 'cpus'], ['cpus']];
+/**
+ * Any of these limits CPU. `cpus` next to `cpu_quota`/`cpu_period` makes the daemon refuse the
+ * container ("Conflicting options: Nano CPUs and CPU Period cannot both be set").
+ */
+const CPU_LIMIT = [['deploy', 'resources', 'limits', 'cpus'], ['cpus'], ['cpu_quota'], ['cpu_period'], ['cpuset'], ['cpu_count'], ['cpu_percent']];
 const CPU_RESERVATION = [['deploy', 'resources', 'reservations', 'cpus']];
 
 function firstSet(eff: Record<string, unknown>, paths: string[][]): { path: string[]; value: unknown } | undefined {
@@ -335,6 +343,19 @@ const LEGACY_RESOURCE_KEYS = ['mem_limit', 'mem_reservation', 'cpus'];
  * `mem_limit`/`mem_reservation`/`cpus` gets those keys, and an existing `deploy.resources.limits`
  * or `.reservations` mapping gets the missing values inside it.
  */
+/**
+ * The memory limit apply adds to a service without one: the standard, raised to what the
+ * service's own settings demand (never below), or none when it is known to need more but its
+ * settings give no figure.
+ */
+export function memoryLimitFor(eff: Record<string, unknown>): string | undefined {
+  const need = memoryNeed(eff, STANDARD.postgres.sharedBuffersMaxShare);
+  if (need && 'unknown' in need) return undefined;
+  const standard = parseComposeBytes(STANDARD.resources.limits.memory) as number;
+  if (!need || need.bytes <= standard) return STANDARD.resources.limits.memory;
+  return formatComposeBytes(Math.ceil(need.bytes / 1024 ** 2) * 1024 ** 2);
+}
+
 export function resourcesPatch(eff: Record<string, unknown>): Record<string, unknown> {
   const legacy = LEGACY_RESOURCE_KEYS.some((k) => eff[k] !== undefined && eff[k] !== null);
   const hasLimits = isRecord(getPath(eff, ['deploy', 'resources', 'limits']));
@@ -344,9 +365,10 @@ export function resourcesPatch(eff: Record<string, unknown>): Record<string, unk
   const top: Record<string, unknown> = {};
   const limitsIntoDeploy = hasLimits || !legacy;
   const memLimit = firstSet(eff, MEM_LIMIT);
-  if (!memLimit) {
-    if (limitsIntoDeploy) limits.memory = STANDARD.resources.limits.memory;
-    else top.mem_limit = STANDARD.resources.limits.memory;
+  const memory = memLimit ? undefined : memoryLimitFor(eff);
+  if (memory !== undefined) {
+    if (limitsIntoDeploy) limits.memory = memory;
+    else top.mem_limit = memory;
   }
   if (!firstSet(eff, CPU_LIMIT)) {
     if (limitsIntoDeploy) limits.cpus = STANDARD.resources.limits.cpus;
@@ -367,6 +389,14 @@ export function resourcesPatch(eff: Record<string, unknown>): Record<string, unk
   if (Object.keys(limits).length > 0) resources.limits = limits;
   if (Object.keys(reservations).length > 0) resources.reservations = reservations;
   return Object.keys(resources).length > 0 ? { ...top, deploy: { resources } } : top;
+}
+
+function resourcesTitle(patch: Record<string, unknown>): string {
+  const memory = getPath(patch, ['deploy', 'resources', 'limits', 'memory']) ?? patch.mem_limit;
+  const cpus = getPath(patch, ['deploy', 'resources', 'limits', 'cpus']) ?? patch.cpus;
+  const reservation = getPath(patch, ['deploy', 'resources', 'reservations', 'memory']) ?? patch.mem_reservation;
+  const parts = [memory !== undefined && `memory ${String(memory)}`, cpus !== undefined && `${String(cpus)} CPU`, reservation !== undefined && `reservation ${String(reservation)}`];
+  return parts.filter((p): p is string => typeof p === 'string').join(', ');
 }
 
 /** The v1 trap resourcesPatch avoids, when the user's file already has it. */
@@ -392,7 +422,7 @@ function checkResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, 
   if (!firstSet(eff, CPU_LIMIT)) missing.push('CPU');
   if (missing.length > 0) {
     const patch = resourcesPatch(eff);
-    const fix = fixOf(`Add the standard resources (${STANDARD.resources.limits.memory} / ${STANDARD.resources.limits.cpus} CPU)`, ...mergeMissing(ctx.text, node, patch, s.own));
+    const fix = fixOf(`Add resource limits (${resourcesTitle(patch)})`, ...mergeMissing(ctx.text, node, patch, s.own));
     reportAt(ctx, 'resource-limits', 'warning', `service "${s.name}" has no ${missing.join(' or ')} limit: one runaway container can starve every other one on the daemon`, s.pair.key, s.pair.key, s.name, fix);
   }
   const pairs: Array<[string[][], string[][], 'memory' | 'CPU', (v: unknown) => number | undefined]> = [
@@ -423,7 +453,7 @@ export function healthcheckPatch(eff: Record<string, unknown>): Record<string, u
   const hc = eff.healthcheck;
   if (healthcheckDisabled(hc)) return {};
   if (hc === undefined || hc === null) {
-    const test = knownHealthcheck(eff.image);
+    const test = knownHealthcheck(eff);
     return test ? { healthcheck: { test, ...STANDARD.healthcheck } } : {};
   }
   if (!isRecord(hc)) return {};
@@ -434,9 +464,11 @@ export function healthcheckPatch(eff: Record<string, unknown>): Record<string, u
 
 function checkHealthcheck(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
   if (eff.healthcheck !== undefined && eff.healthcheck !== null) return;
-  const test = knownHealthcheck(eff.image);
+  const probe = knownProbe(eff);
+  const test = probe && 'test' in probe ? probe.test : undefined;
   const fix = test ? fixOf('Add the standard healthcheck for this image', insertIntoMap(ctx.text, node, { healthcheck: { test, ...STANDARD.healthcheck } })) : undefined;
-  const hint = test ? '' : ' (add one: test, interval 10s, timeout 5s, retries 5)';
+  const why = probe && 'none' in probe ? `; no standard probe fits: ${probe.none}` : '';
+  const hint = test ? '' : ` (add one: test, interval 10s, timeout 5s, retries 5${why})`;
   reportAt(ctx, 'healthcheck', 'warning', `service "${s.name}" has no healthcheck: dependents and tests cannot wait for it to be ready${hint}`, s.pair.key, s.pair.key, s.name, fix);
 }
 
@@ -484,7 +516,7 @@ function startsSetting(source: string, at: number): boolean {
 }
 
 function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, full: Record<string, unknown>): void {
-  if (!isPostgresImage(full.image)) return;
+  if (imageKind(full.image) !== 'postgres') return;
   for (const scalar of commandScalars(node)) {
     if (typeof scalar.value !== 'string' || hasInterpolation(scalar.value) || !scalar.range) continue;
     const start = scalar.range[0];
@@ -508,12 +540,14 @@ function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, f
 function checkSharedBuffers(ctx: Ctx, s: ServiceEntry, full: Record<string, unknown>, at: number, m: RegExpMatchArray): void {
   const bytes = parsePostgresBytes(m[2] as string);
   const limitSetting = firstSet(full, MEM_LIMIT);
-  const limit = limitSetting ? parseComposeBytes(limitSetting.value) : parseComposeBytes(STANDARD.resources.limits.memory);
+  // Without a limit, apply sizes one from shared_buffers itself (memoryLimitFor): nothing to report.
+  if (!limitSetting) return;
+  const limit = parseComposeBytes(limitSetting.value);
   if (bytes === undefined || limit === undefined) return;
   const share = STANDARD.postgres.sharedBuffersMaxShare;
   const max = Math.floor((limit * share) / 1024 ** 2) * 1024 ** 2;
   if (bytes <= max) return;
-  const limitText = limitSetting ? `the memory limit ${String(limitSetting.value)}` : `the standard memory limit ${STANDARD.resources.limits.memory} (none is set)`;
+  const limitText = `the memory limit ${String(limitSetting.value)}`;
   const valueAt = at + 'shared_buffers'.length + (m[1] as string).length;
   const fix = { title: `Set shared_buffers to ${max / 1024 ** 2}MB`, edits: [{ offset: valueAt, length: (m[2] as string).length, newText: `${max / 1024 ** 2}MB` }] };
   const msg = `PostgreSQL shared_buffers=${m[2]} is above ${share * 100}% of ${limitText}: queries and connections then push the container into the OOM killer`;
