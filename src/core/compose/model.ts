@@ -92,6 +92,50 @@ function servicesOf(root: YAMLMap<Scalar, Node>, plain: unknown, legacy: boolean
   });
 }
 
+/** Resolves aliases in one document with one walk over it (yaml's Alias.resolve walks the document per alias). */
+export function anchorResolver(doc: Document.Parsed): (alias: Alias) => Node | undefined {
+  const anchors = new Map<string, Array<{ at: number; node: Node }>>();
+  visit(doc, (_key, node) => {
+    if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor) {
+      const list = anchors.get(node.anchor) ?? [];
+      list.push({ at: node.range?.[0] ?? 0, node });
+      anchors.set(node.anchor, list);
+    }
+  });
+  return (alias) => {
+    // The last definition before the alias: YAML lets an anchor be redefined.
+    const at = alias.range?.[0] ?? 0;
+    let found: Node | undefined;
+    for (const d of anchors.get(alias.source) ?? []) if (d.at < at) found = d.node;
+    return found;
+  };
+}
+
+/**
+ * The pair for `key` as compose reads the mapping: written in it, or else brought in by a `<<`
+ * merge key (its sources in order, recursively), with the mapping that holds it.
+ */
+export function resolvedPair(
+  map: YAMLMap<Scalar, Node>,
+  key: string,
+  target: (alias: Alias) => Node | undefined,
+  depth = 0,
+): { pair: Pair<Scalar, Node | null>; map: YAMLMap<Scalar, Node>; merged: boolean } | undefined {
+  const own = mapPair(map, key);
+  if (own) return { pair: own, map, merged: depth > 0 };
+  if (depth > 32) return undefined;
+  for (const p of map.items) {
+    if (!isScalar(p.key) || typeof p.key.value !== 'symbol') continue;
+    for (const src of isSeq(p.value) ? p.value.items : [p.value]) {
+      const node = isAlias(src) ? target(src) : src;
+      if (!isMap(node)) continue;
+      const found = resolvedPair(node as YAMLMap<Scalar, Node>, key, target, depth + 1);
+      if (found) return { ...found, merged: true };
+    }
+  }
+  return undefined;
+}
+
 /**
  * A document as plain data in one pass over its nodes: an anchored node is converted once and
  * shared by its aliases, so the cost is bounded by the document's size, not by the number of
@@ -101,21 +145,7 @@ function servicesOf(root: YAMLMap<Scalar, Node>, plain: unknown, legacy: boolean
  * being converted (a cycle) reads as null.
  */
 export function plainDocument(doc: Document.Parsed): unknown {
-  const anchors = new Map<string, Array<{ at: number; node: Node }>>();
-  visit(doc, (_key, node) => {
-    if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor) {
-      const list = anchors.get(node.anchor) ?? [];
-      list.push({ at: node.range?.[0] ?? 0, node });
-      anchors.set(node.anchor, list);
-    }
-  });
-  const target = (alias: Alias): Node | undefined => {
-    // The last definition before the alias: YAML lets an anchor be redefined.
-    const at = alias.range?.[0] ?? 0;
-    let found: Node | undefined;
-    for (const d of anchors.get(alias.source) ?? []) if (d.at < at) found = d.node;
-    return found;
-  };
+  const target = anchorResolver(doc);
   const memo = new Map<Node, unknown>();
   const busy = new Set<Node>();
   const conv = (value: unknown): unknown => {
