@@ -24,8 +24,12 @@ export function applyFix(text: string, fix: { edits: TextEdit[] }): string {
   return out + text.slice(pos);
 }
 
+let lastEol: { text: string; eol: string } | undefined;
+
 export function eolOf(text: string): string {
-  return text.includes('\r\n') ? '\r\n' : '\n';
+  // Asked once per fix of a check, of the same text: scanning it each time made checks quadratic.
+  if (lastEol?.text !== text) lastEol = { text, eol: text.includes('\r\n') ? '\r\n' : '\n' };
+  return lastEol.eol;
 }
 
 function lineStart(text: string, offset: number): number {
