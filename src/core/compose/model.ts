@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { hasInterpolation } from './units';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit, type Alias, type Document, type DocumentOptions, type Node, type Pair, type ParseOptions, type Scalar, type SchemaOptions, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit, YAMLParseError, type Alias, type Document, type DocumentOptions, type Node, type Pair, type ParseOptions, type Scalar, type SchemaOptions, type YAMLMap } from 'yaml';
 
 /** One parsed YAML document of a compose file, with the node tree kept for exact positions. */
 export interface ComposeDocument {
@@ -43,7 +43,27 @@ const COMPOSE_TAGS: NonNullable<SchemaOptions['customTags']> = [
 ];
 
 // `merge: true`: compose resolves `<<: *anchor` merge keys, YAML 1.2 alone would not.
-const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { keepSourceTokens: true, merge: true, prettyErrors: false, customTags: COMPOSE_TAGS };
+// `uniqueKeys: false`: yaml compares each new key with every earlier one of its mapping, which is
+// quadratic in a mapping's size (a 40k-service file spent most of its time there); duplicateKeys
+// does the same check with a set per mapping.
+const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { keepSourceTokens: true, merge: true, uniqueKeys: false, prettyErrors: false, customTags: COMPOSE_TAGS };
+
+/** Duplicate scalar keys of every mapping, as the parser's own DUPLICATE_KEY errors (compose refuses them too). */
+function duplicateKeys(doc: Document.Parsed): void {
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key) || typeof key.value === 'symbol') continue;
+        if (seen.has(key.value)) {
+          const at = key.range?.[0] ?? 0;
+          doc.errors.push(new YAMLParseError([at, key.range?.[1] ?? at], 'DUPLICATE_KEY', 'Map keys must be unique'));
+        } else seen.add(key.value);
+      }
+    },
+  });
+}
 
 /** Parses every document of a compose file. Never throws: syntax errors stay on each document. */
 export function parseCompose(text: string): ParsedCompose {
@@ -54,6 +74,7 @@ export function parseCompose(text: string): ParsedCompose {
     text,
     lineCounter,
     documents: list.map((doc, index) => {
+      if (doc.errors.length === 0) duplicateKeys(doc);
       const root = isMap(doc.contents) ? (doc.contents as YAMLMap<Scalar, Node>) : undefined;
       const plain = doc.errors.length > 0 ? undefined : plainDocument(doc);
       const legacy = root !== undefined && isLegacyFormat(plain);
@@ -65,6 +86,7 @@ export function parseCompose(text: string): ParsedCompose {
 /** The services of one compose text as plain data (for `extends.file`); undefined when it has none or does not parse. */
 export function plainServices(text: string): Record<string, unknown> | undefined {
   const doc = parseDocument(text, PARSE_OPTIONS);
+  if (doc.errors.length === 0) duplicateKeys(doc);
   if (doc.errors.length > 0) return undefined;
   const plain = plainDocument(doc);
   const services = isLegacyFormat(plain) ? plain : getPath(plain, ['services']);
