@@ -8,22 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { checkCompose, planApply, readComposeText, runCompose, validateWithCompose, writeApply } from '../../src/core/compose/index';
-import { FIXTURES, fixtureNames } from './fixtures';
+import { at, FIXTURES, fixtureNames, leaves } from './fixtures';
 
 /** 1-based line and column of an offset, counted here independently of the parser. */
 function position(text: string, offset: number): [number, number] {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return [line, offset - (before.lastIndexOf('\n') + 1) + 1];
-}
-
-function leaves(value: unknown, path: string[] = []): Array<[string, unknown]> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
-  return [[path.join('.'), value]];
-}
-
-function at(value: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
 }
 
 describe('compose corpus (every fixture)', function () {
