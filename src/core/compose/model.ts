@@ -46,7 +46,7 @@ const COMPOSE_TAGS: NonNullable<SchemaOptions['customTags']> = [
 // `uniqueKeys: false`: yaml compares each new key with every earlier one of its mapping, which is
 // quadratic in a mapping's size (a 40k-service file spent most of its time there); duplicateKeys
 // does the same check with a set per mapping.
-const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { keepSourceTokens: true, merge: true, uniqueKeys: false, prettyErrors: false, customTags: COMPOSE_TAGS };
+const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { merge: true, uniqueKeys: false, prettyErrors: false, customTags: COMPOSE_TAGS };
 
 /** Duplicate scalar keys of every mapping, as the parser's own DUPLICATE_KEY errors (compose refuses them too). */
 function duplicateKeys(doc: Document.Parsed): void {
