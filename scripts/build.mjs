@@ -1,6 +1,6 @@
-// One esbuild script, six entries: the extension's small entry point and its main bundle (node/cjs,
+// One esbuild script, seven entries: the extension's small entry point and its main bundle (node/cjs,
 // vscode external), the CLI (node), the library (node/cjs), the ssh agent all three load on
-// demand (node/cjs) and the webview (browser iife).
+// demand (node/cjs), the compose worker of the extension (node/cjs) and the webview (browser iife).
 import * as esbuild from 'esbuild';
 import { chmodSync } from 'node:fs';
 
@@ -79,6 +79,8 @@ const nodeBundle = (entry, outfile, plugins, extra = {}) => ({
 const builds = [
   nodeBundle('src/extension/extension.ts', 'dist/extension.js', []),
   nodeBundle('src/extension/main.ts', 'dist/extension-main.js', [trimDockerode, lazySsh]),
+  // The compose rules run in a worker thread so that checking never blocks the extension host.
+  nodeBundle('src/extension/composeWorker.ts', 'dist/compose-worker.js', []),
   nodeBundle('node_modules/docker-modem/lib/ssh.js', 'dist/docker-ssh.js', [trimDockerode]),
   nodeBundle('src/cli/main.ts', 'dist/cli.js', [trimDockerode, lazySsh], { banner: { js: '#!/usr/bin/env node' } }),
   nodeBundle('src/lib.ts', 'dist/lib.js', [trimDockerode, lazySsh]),

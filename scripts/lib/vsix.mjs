@@ -35,6 +35,7 @@ export const required = [
   'extension/dist/extension.js',
   'extension/dist/extension-main.js',
   'extension/dist/docker-ssh.js',
+  'extension/dist/compose-worker.js',
   'extension/dist/webview/main.js',
   'extension/media/icon.png',
 ];

@@ -1,14 +1,73 @@
 // Compose rules as Problems: checked on open and (debounced) on edit of files matching the
-// configured globs, with quick fixes for the findings that carry a safe fix.
-import { readFileSync } from 'node:fs';
+// configured globs, with quick fixes for the findings that carry a safe fix. The check runs in a
+// worker thread (dist/compose-worker.js): the host's main thread only hands it the text and turns
+// the findings into diagnostics, so a large file never blocks the editor.
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { loadCompose } from './lazy';
 import type { Finding } from '../core/compose';
+import type { CheckRequest, CheckResponse } from './composeWorker';
 
 const SOURCE = 'docker-stability';
 const DEBOUNCE_MS = 300;
+/** Larger texts are not checked as you type (the CLI checks them): a message says so. */
+export const MAX_EDITOR_BYTES = 4 * 1024 * 1024;
+/** A check that takes longer is abandoned and its worker replaced. */
+const CHECK_TIMEOUT_MS = 30_000;
+/** Past this many, diagnostics would cost the host more than they tell. */
+const MAX_DIAGNOSTICS = 1000;
 
-type Check = (text: string, fileName: string, opts: { readFile: (p: string) => string | undefined }) => Finding[];
+/** One worker thread, started on the first check; a hung check is cut off and the worker replaced. */
+class CheckWorker {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: CheckResponse) => void; timer: NodeJS.Timeout }>();
+
+  check(text: string, fileName: string): Promise<CheckResponse> {
+    const worker = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.reset(`the check took longer than ${CHECK_TIMEOUT_MS / 1000} s`);
+      }, CHECK_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+      worker.postMessage({ id, text, fileName, max: MAX_DIAGNOSTICS } satisfies CheckRequest);
+    });
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(join(__dirname, 'compose-worker.js'));
+    worker.on('message', (r: CheckResponse) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      clearTimeout(p.timer);
+      this.pending.delete(r.id);
+      p.resolve(r);
+    });
+    worker.on('error', (err) => this.reset(err.message));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Fails every pending check and drops the worker (the next check starts a new one). */
+  private reset(why: string): void {
+    const w = this.worker;
+    this.worker = undefined;
+    void w?.terminate();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve({ id, error: why });
+    }
+    this.pending.clear();
+  }
+
+  dispose(): void {
+    this.reset('disposed');
+  }
+}
 
 interface Checked {
   version: number;
@@ -21,7 +80,7 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
   private readonly checked = new Map<string, Checked>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly disposables: vscode.Disposable[] = [this.collection];
-  private check?: Promise<Check>;
+  private readonly worker = new CheckWorker();
   private selector: vscode.DocumentFilter[] = [];
   private actionsRegistration?: vscode.Disposable;
 
@@ -71,19 +130,23 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     );
   }
 
-  /** Checks one document now and publishes its diagnostics. */
+  /** Checks one document now (in the worker) and publishes its diagnostics. */
   async run(doc: vscode.TextDocument): Promise<Finding[]> {
     if (!this.matches(doc) || doc.isClosed) return [];
-    // The rules (and the YAML parser) load on the first compose file, not at activation.
-    this.check ??= loadCompose().then((m) => m.checkCompose as Check);
-    const check = await this.check;
     const version = doc.version;
-    const text = doc.getText();
     const started = performance.now();
-    const findings = check(text, doc.uri.fsPath, { readFile: readIfExists });
+    const text = doc.getText();
+    const refusal = await refuse(doc, text);
+    let findings: Finding[];
+    if (refusal !== undefined) findings = [notice(refusal)];
+    else {
+      const r = await this.worker.check(text, doc.uri.fsPath);
+      findings = 'findings' in r ? r.findings : [notice(`the compose check failed: ${r.error}`)];
+      if ('total' in r && r.total > r.findings.length) findings.push(notice(`${r.total - r.findings.length} more findings not shown: run compose check`));
+    }
     if (doc.isClosed || doc.version !== version) return findings; // a newer edit is scheduled
     this.checked.set(doc.uri.toString(), { version, findings });
-    this.collection.set(doc.uri, findings.map((f) => toDiagnostic(doc, f)));
+    this.collection.set(doc.uri, findings.map(toDiagnostic));
     this.log.debug(`compose: ${findings.length} finding(s) in ${doc.uri.fsPath} (${Math.round(performance.now() - started)} ms)`);
     return findings;
   }
@@ -102,7 +165,7 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     const actions: vscode.CodeAction[] = [];
     for (const diag of context.diagnostics) {
       if (diag.source !== SOURCE) continue;
-      const f = checked.findings.find((x) => x.rule === codeOf(diag) && sameRange(doc, x, diag.range));
+      const f = checked.findings.find((x) => x.rule === codeOf(diag) && sameRange(x, diag.range));
       if (!f?.fix) continue;
       const action = new vscode.CodeAction(f.fix.title, vscode.CodeActionKind.QuickFix);
       action.diagnostics = [diag];
@@ -116,19 +179,13 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
   }
 
   dispose(): void {
+    this.worker.dispose();
     for (const t of this.timers.values()) clearTimeout(t);
     this.actionsRegistration?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
 
-function readIfExists(p: string): string | undefined {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 function codeOf(d: vscode.Diagnostic): string | undefined {
   const c = d.code;
@@ -137,12 +194,13 @@ function codeOf(d: vscode.Diagnostic): string | undefined {
   return undefined;
 }
 
-function rangeOf(doc: vscode.TextDocument, f: Finding): vscode.Range {
-  return new vscode.Range(doc.positionAt(f.offset), doc.positionAt(Math.max(f.offset, f.endOffset)));
+/** From the finding's own 1-based positions: no pass over the document per finding. */
+function rangeOf(f: Finding): vscode.Range {
+  return new vscode.Range(f.line - 1, f.column - 1, f.endLine - 1, f.endColumn - 1);
 }
 
-function sameRange(doc: vscode.TextDocument, f: Finding, r: vscode.Range): boolean {
-  return rangeOf(doc, f).isEqual(r);
+function sameRange(f: Finding, r: vscode.Range): boolean {
+  return rangeOf(f).isEqual(r);
 }
 
 const SEVERITY = {
@@ -151,9 +209,26 @@ const SEVERITY = {
   info: vscode.DiagnosticSeverity.Information,
 } as const;
 
-function toDiagnostic(doc: vscode.TextDocument, f: Finding): vscode.Diagnostic {
-  const d = new vscode.Diagnostic(rangeOf(doc, f), f.message, SEVERITY[f.severity]);
+function toDiagnostic(f: Finding): vscode.Diagnostic {
+  const d = new vscode.Diagnostic(rangeOf(f), f.message, SEVERITY[f.severity]);
   d.source = SOURCE;
   d.code = f.rule;
   return d;
+}
+
+/** An information at the top of the file: why it was not (fully) checked. */
+function notice(message: string): Finding {
+  return { rule: 'compose-structure', severity: 'info', message, line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, endOffset: 0 };
+}
+
+/** Why a document is not checked as you type: too large, or its file is not a regular one (a FIFO, a device). */
+async function refuse(doc: vscode.TextDocument, text: string): Promise<string | undefined> {
+  if (doc.uri.scheme === 'file') {
+    const st = await fsp.stat(doc.uri.fsPath).catch(() => undefined);
+    if (st && !st.isFile()) return 'not checked: the file is not a regular file (a FIFO or a device)';
+  }
+  // Characters, not bytes: close enough for a cap, and free (no encoding pass over the text).
+  const size = text.length;
+  if (size > MAX_EDITOR_BYTES) return `not checked as you type: ${(size / 1024 / 1024).toFixed(1)} MB is above the ${MAX_EDITOR_BYTES / 1024 / 1024} MB editor cap (run compose check on it)`;
+  return undefined;
 }

@@ -4,25 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { checkCompose, overridePath, planApply, runCompose, writeApply } from '../../src/core/compose/index';
-import { FIXTURES } from './fixtures';
+import { at, FIXTURES, leaves } from './fixtures';
 
 /** `compose config` output as data: what compose will actually run. */
 async function merged(files: string[]): Promise<Record<string, Record<string, unknown>>> {
   const r = await runCompose(files, ['config']);
   assert.equal(r.code, 0, r.stderr);
   return (parse(r.stdout) as { services: Record<string, Record<string, unknown>> }).services;
-}
-
-/** Every leaf of `a` as [path, value]. */
-function leaves(value: unknown, path: string[] = []): Array<[string, unknown]> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
-  }
-  return [[path.join('.'), value]];
-}
-
-function at(value: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
 }
 
 describe('compose apply', function () {

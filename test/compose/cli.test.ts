@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,9 +50,16 @@ describe('docker-stability compose (CLI)', function () {
   });
 
   it('bad input gets a clear error and the right exit code', async () => {
-    const missing = await cli(['compose', 'check', 'nope.yml'], dir);
+    const missing = await cli(['compose', 'check', 'wordpress.yml', 'nope.yml', '--json'], dir);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /cannot read nope\.yml: no such file/);
+    const byFile = JSON.parse(missing.stdout) as Array<{ file: string; rule: string; severity: string; message: string }>;
+    assert.ok(byFile.some((f) => f.file === 'wordpress.yml'), 'the readable file is still checked');
+    assert.deepEqual(byFile.filter((f) => f.file === 'nope.yml').map((f) => [f.rule, f.severity, f.message]), [['compose-structure', 'error', 'cannot read the file: no such file']]);
+    const fifo = join(dir, 'pipe.yml');
+    execFileSync('mkfifo', [fifo]);
+    const special = await cli(['compose', 'check', 'pipe.yml'], dir);
+    assert.equal(special.code, 1);
+    assert.match(special.stdout, /pipe\.yml:1:1 .*cannot read the file: not a regular file \(a FIFO\)/);
     const usage = await cli(['compose', 'check', 'wordpress.yml', '--fail-on', 'sometimes'], dir);
     assert.equal(usage.code, 64);
     assert.match(usage.stderr, /--fail-on must be one of error, warning, info/);

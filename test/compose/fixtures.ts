@@ -42,3 +42,16 @@ export function expectedFindings(text: string): Expected[] {
   });
   return out;
 }
+
+/** Every leaf of a plain value as [dotted path, value]: what a merged compose config must keep. */
+export function leaves(value: unknown, path: string[] = []): Array<[string, unknown]> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
+  }
+  return [[path.join('.'), value]];
+}
+
+/** The value at a dotted path, or undefined. */
+export function at(value: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { overridePath, servicePatch, variantFor } from '../../src/core/compose/apply';
 import { resourcesPatch } from '../../src/core/compose/rules';
-import { imageName, knownHealthcheck } from '../../src/core/compose/standard';
+import { knownHealthcheck, parseImageRef } from '../../src/core/compose/images';
 import { formatComposeBytes, hasInterpolation, parseComposeBytes, parseCpus, parsePostgresBytes, unclosedInterpolation } from '../../src/core/compose/units';
 
 describe('compose values', () => {
@@ -55,13 +55,15 @@ describe('compose values', () => {
     assert.equal(formatComposeBytes(1000), '1000');
   });
 
-  it('reads the image name behind registries, tags and digests; a variable name is unknown', () => {
-    assert.equal(imageName('postgres:16'), 'postgres');
-    assert.equal(imageName('registry.example.com:5000/team/redis:7@sha256:abc'), 'redis');
-    assert.equal(imageName('${IMAGE}'), undefined);
-    assert.equal(imageName('ghcr.io/acme/${NAME}:1'), undefined);
-    assert.deepEqual(knownHealthcheck('bitnami/postgresql:15'), ['CMD', 'pg_isready', '-h', '127.0.0.1']);
-    assert.equal(knownHealthcheck('nginx'), undefined);
+  it('reads the repository behind registries, library/, tags and digests; a variable repository is unknown', () => {
+    assert.deepEqual(parseImageRef('postgres:16'), { repository: 'postgres', tag: '16' });
+    assert.deepEqual(parseImageRef('registry.example.com:5000/team/redis:7@sha256:abc'), { repository: 'team/redis', tag: '7' });
+    assert.deepEqual(parseImageRef('docker.io/library/redis'), { repository: 'redis', tag: undefined });
+    assert.deepEqual(parseImageRef('localhost/acme/app:${TAG}'), { repository: 'acme/app', tag: '${TAG}' });
+    assert.equal(parseImageRef('${IMAGE}'), undefined);
+    assert.equal(parseImageRef('ghcr.io/acme/${NAME}:1'), undefined);
+    assert.deepEqual(knownHealthcheck({ image: 'bitnami/postgresql:15' }), ['CMD', 'pg_isready', '-h', '127.0.0.1']);
+    assert.equal(knownHealthcheck({ image: 'nginx' }), undefined);
   });
 });
 

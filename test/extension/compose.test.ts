@@ -54,6 +54,17 @@ describe('compose diagnostics and quick fixes', function () {
     await doc.save();
   });
 
+  it('checks in a worker: a file above the editor cap gets one message instead of a check', async () => {
+    const a = await api();
+    const file = join(dir, 'docker-compose.huge.yml');
+    const service = (i: number): string => `  s${i}:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    network_mode: none\n`;
+    writeFileSync(file, 'services:\n' + Array.from({ length: 50_000 }, (_, i) => service(i)).join(''));
+    const doc = await vscode.workspace.openTextDocument(file);
+    const findings = await a.checkCompose(doc);
+    assert.deepEqual(findings.map((f) => [f.severity, f.line]), [['info', 1]]);
+    assert.match(findings[0]?.message ?? '', /not checked as you type: .* MB is above the 4 MB editor cap/);
+  });
+
   it('ignores YAML files that do not match the compose globs', async () => {
     const a = await api();
     const file = join(dir, 'settings.yml');

@@ -15,6 +15,7 @@ const bundles: Record<string, string[]> = {
   'dist/cli.js': ['./docker-ssh.js'],
   'dist/lib.js': ['./docker-ssh.js'],
   'dist/docker-ssh.js': [],
+  'dist/compose-worker.js': [],
 };
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 

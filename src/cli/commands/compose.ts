@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { checkCompose, overridePath, planApply, runCompose, writeApply, type Finding, type Severity } from '../../core/compose/index';
-import { readFileIfExists } from '../../core/util/fs';
+import { checkCompose, loadedFiles, overridePath, planApply, readComposeFile, readComposeText, runCompose, writeApply, type Finding, type Severity } from '../../core/compose/index';
 import { stripControlChars } from '../../core/util/terminalText';
 import { CliError, ExitCode, parse, printJson, useColor, type Command } from '../util';
 
 const USAGE = [
-  'docker-stability compose check <file...> [--json] [--fail-on error|warning|info] [--kind auto|test|dev|base] [--private-daemon]',
+  'docker-stability compose check <file...> [--json] [--fail-on error|warning|info] [--kind auto|test|dev|base] [--test-glob <glob>]... [--private-daemon]',
   '       docker-stability compose apply <file> [--in-place] [--dry-run] [--variant test|dev] [--no-validate]',
   '       docker-stability compose up <file> [--project-name <name>]',
   '       docker-stability compose down <file> [--volumes] [--project-name <name>]',
@@ -20,19 +19,15 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   return value as T;
 }
 
-function readOrFail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
+function unreadable(error: string): Finding {
+  return { rule: 'compose-structure', severity: 'error', message: `cannot read the file: ${error}`, line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, endOffset: 0 };
 }
 
 async function check(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
-      options: { json: { type: 'boolean' }, 'fail-on': { type: 'string' }, kind: { type: 'string' }, 'private-daemon': { type: 'boolean' } },
+      options: { json: { type: 'boolean' }, 'fail-on': { type: 'string' }, kind: { type: 'string' }, 'private-daemon': { type: 'boolean' }, 'test-glob': { type: 'string', multiple: true } },
       allowPositionals: true,
     },
     USAGE,
@@ -40,10 +35,13 @@ async function check(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new CliError(`compose check needs at least one file\nusage: ${USAGE}`, ExitCode.usage);
   const failOn = oneOf(values['fail-on'], ['error', 'warning', 'info'] as const, 'fail-on') ?? 'error';
   const fileKind = oneOf(values.kind, ['auto', 'test', 'dev', 'base'] as const, 'kind') ?? 'auto';
-  const readFile = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
+  const testGlobs = values['test-glob'];
+  const readFile = (p: string): string | undefined => readComposeText(p);
+  // A file that cannot be read is one error finding of its own: the other files are still checked.
   const results = positionals.map((file) => {
-    const findings = checkCompose(readOrFail(file), resolve(file), { fileKind, sharedEnvironment: !values['private-daemon'], readFile });
-    return { file, findings };
+    const read = readComposeFile(file);
+    if (!('text' in read)) return { file, findings: [unreadable(read.error)] };
+    return { file, findings: checkCompose(read.text, resolve(file), { fileKind, sharedEnvironment: !values['private-daemon'], readFile, testGlobs }) };
   });
   if (values.json) {
     printJson(results.flatMap(({ file, findings }) => findings.map((f) => ({ file, ...f }))));
@@ -111,11 +109,14 @@ async function apply(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
-async function filesFor(file: string): Promise<string[]> {
+/** What compose loads for the project (override file, COMPOSE_FILE), then the generated override, if any. */
+function filesFor(file: string): string[] {
   const abs = resolve(file);
-  if ((await readFileIfExists(abs)) === undefined) throw new CliError(`compose file not found: ${file}`);
+  const read = readComposeFile(abs);
+  if (!('text' in read)) throw new CliError(read.missing ? `compose file not found: ${file}` : `cannot read ${file}: ${read.error}`);
   const override = overridePath(abs);
-  return existsSync(override) ? [abs, override] : [abs];
+  const files = loadedFiles(abs).files.filter((f) => f !== override);
+  return existsSync(override) ? [...files, override] : files;
 }
 
 async function upOrDown(verb: 'up' | 'down', argv: string[]): Promise<number> {
@@ -126,8 +127,8 @@ async function upOrDown(verb: 'up' | 'down', argv: string[]): Promise<number> {
   );
   if (positionals.length !== 1) throw new CliError(`compose ${verb} takes exactly one file\nusage: ${USAGE}`, ExitCode.usage);
   if (verb === 'up' && values.volumes) throw new CliError('--volumes is an option of compose down', ExitCode.usage);
-  const files = await filesFor(positionals[0] as string);
-  if (verb === 'up' && files.length === 1) process.stderr.write('docker-stability: no override next to this file (run `compose apply` first): starting it as it is\n');
+  const files = filesFor(positionals[0] as string);
+  if (verb === 'up' && !files.includes(overridePath(resolve(positionals[0] as string)))) process.stderr.write('docker-stability: no override next to this file (run `compose apply` first): starting it as it is\n');
   const args = verb === 'up' ? ['up', '-d'] : ['down', ...(values.volumes ? ['-v'] : [])];
   const r = await runCompose(files, args, { projectName: values['project-name'], stdio: 'inherit' });
   return r.code === 0 ? ExitCode.ok : ExitCode.failure;

@@ -4,8 +4,12 @@ import type { TextEdit } from './textEdit';
 
 export { applyFix, type TextEdit } from './textEdit';
 
+let lastEol: { text: string; eol: string } | undefined;
+
 export function eolOf(text: string): string {
-  return text.includes('\r\n') ? '\r\n' : '\n';
+  // Asked once per fix of a check, of the same text: scanning it each time made checks quadratic.
+  if (lastEol?.text !== text) lastEol = { text, eol: text.includes('\r\n') ? '\r\n' : '\n' };
+  return lastEol.eol;
 }
 
 function lineStart(text: string, offset: number): number {
@@ -45,6 +49,24 @@ function scanIndentUnit(text: string): number {
   return Number.isFinite(min) && min <= 8 ? min : 2;
 }
 
+const rendered = new Map<string, string>();
+
+/**
+ * Values rendered as block YAML at an indentation step. Many services of one file get the same
+ * patch: rendering it once per distinct value keeps a large check linear in practice (yaml's
+ * stringify costs far more than the JSON key). The cache is bounded.
+ */
+function blockYaml(values: Record<string, unknown>, unit: number): string {
+  const key = `${unit}:${JSON.stringify(values)}`;
+  let body = rendered.get(key);
+  if (body === undefined) {
+    body = stringify(values, { version: '1.1', lineWidth: 0, indent: unit }).replace(/\n$/, '');
+    if (rendered.size >= 1000) rendered.clear();
+    rendered.set(key, body);
+  }
+  return body;
+}
+
 /**
  * Inserts keys into an existing mapping without touching anything else: block mappings get new
  * lines after their last entry at the entries' indentation, flow mappings get `, key: value`.
@@ -66,7 +88,7 @@ export function insertIntoMap(text: string, map: YAMLMap<Scalar, Node>, values: 
   if (keyStart === undefined || lastEnd === undefined) return undefined;
   const indent = ' '.repeat(keyStart - lineStart(text, keyStart));
   const unit = indentUnit(text);
-  const body = stringify(values, { version: '1.1', lineWidth: 0, indent: unit }).replace(/\n$/, '');
+  const body = blockYaml(values, unit);
   let offset = afterLine(text, lastEnd);
   const needsEol = offset === text.length && !text.endsWith('\n');
   const lines = body.split('\n').map((l) => (l.length > 0 ? indent + l : l));

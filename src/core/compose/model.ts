@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { hasInterpolation } from './units';
-import { isMap, isScalar, LineCounter, parse, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit, YAMLParseError, type Alias, type Document, type DocumentOptions, type Node, type Pair, type ParseOptions, type Scalar, type SchemaOptions, type YAMLMap } from 'yaml';
 
 /** One parsed YAML document of a compose file, with the node tree kept for exact positions. */
 export interface ComposeDocument {
@@ -8,6 +8,10 @@ export interface ComposeDocument {
   doc: Document.Parsed;
   /** The top-level mapping, or undefined when the document is not one. */
   root: YAMLMap<Scalar, Node> | undefined;
+  /** The whole document as plain data (merge keys resolved, each node converted once); undefined when it has errors. */
+  plain: unknown;
+  /** The legacy version 1 format: no `version`, `services`, `networks` or `volumes`; every top-level key is a service. */
+  legacy: boolean;
   services: ServiceEntry[];
 }
 
@@ -26,36 +30,192 @@ export interface ParsedCompose {
   documents: ComposeDocument[];
 }
 
+/**
+ * Compose v2's YAML tags: `!reset` removes a value, `!override` replaces instead of merging.
+ * Known here so that they are not "unresolved tag" warnings; `!reset` values read as unset.
+ */
+const COMPOSE_TAGS: NonNullable<SchemaOptions['customTags']> = [
+  { tag: '!reset', resolve: () => null },
+  { tag: '!reset', collection: 'map', resolve: (map) => map },
+  { tag: '!reset', collection: 'seq', resolve: (seq) => seq },
+  { tag: '!override', collection: 'map', resolve: (map) => map },
+  { tag: '!override', collection: 'seq', resolve: (seq) => seq },
+];
+
+// `merge: true`: compose resolves `<<: *anchor` merge keys, YAML 1.2 alone would not.
+// `uniqueKeys: false`: yaml compares each new key with every earlier one of its mapping, which is
+// quadratic in a mapping's size (a 40k-service file spent most of its time there); duplicateKeys
+// does the same check with a set per mapping.
+const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { merge: true, uniqueKeys: false, prettyErrors: false, customTags: COMPOSE_TAGS };
+
+/** Duplicate scalar keys of every mapping, as the parser's own DUPLICATE_KEY errors (compose refuses them too). */
+function duplicateKeys(doc: Document.Parsed): void {
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key) || typeof key.value === 'symbol') continue;
+        if (seen.has(key.value)) {
+          const at = key.range?.[0] ?? 0;
+          doc.errors.push(new YAMLParseError([at, key.range?.[1] ?? at], 'DUPLICATE_KEY', 'Map keys must be unique'));
+        } else seen.add(key.value);
+      }
+    },
+  });
+}
+
 /** Parses every document of a compose file. Never throws: syntax errors stay on each document. */
 export function parseCompose(text: string): ParsedCompose {
   const lineCounter = new LineCounter();
-  // `merge: true`: compose resolves `<<: *anchor` merge keys, YAML 1.2 alone would not.
-  const docs = parseAllDocuments(text, { keepSourceTokens: true, merge: true, lineCounter, prettyErrors: false });
+  const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter });
   const list = Array.isArray(docs) ? docs : [];
   return {
     text,
     lineCounter,
     documents: list.map((doc, index) => {
+      if (doc.errors.length === 0) duplicateKeys(doc);
       const root = isMap(doc.contents) ? (doc.contents as YAMLMap<Scalar, Node>) : undefined;
-      return { index, doc, root, services: root ? servicesOf(doc, root) : [] };
+      const plain = doc.errors.length > 0 ? undefined : plainDocument(doc);
+      const legacy = root !== undefined && isLegacyFormat(plain);
+      return { index, doc, root, plain, legacy, services: root ? servicesOf(root, plain, legacy) : [] };
     }),
   };
 }
 
-function servicesOf(doc: Document.Parsed, root: YAMLMap<Scalar, Node>): ServiceEntry[] {
-  const services = mapGet(root, 'services');
+/** The services of one compose text as plain data (for `extends.file`); undefined when it has none or does not parse. */
+export function plainServices(text: string): Record<string, unknown> | undefined {
+  const doc = parseDocument(text, PARSE_OPTIONS);
+  if (doc.errors.length === 0) duplicateKeys(doc);
+  if (doc.errors.length > 0) return undefined;
+  const plain = plainDocument(doc);
+  const services = isLegacyFormat(plain) ? plain : getPath(plain, ['services']);
+  return isRecord(services) ? services : undefined;
+}
+
+/** docker-compose 1.29 `ConfigFile.version`: no truthy version, services, networks or volumes means version 1. */
+export function isLegacyFormat(plain: unknown): boolean {
+  if (!isRecord(plain) || Object.keys(plain).length === 0) return false;
+  if (isRecord(plain.version)) return true;
+  const truthy = (v: unknown): boolean => v !== undefined && v !== null && v !== '' && v !== false && v !== 0 && !(isRecord(v) && Object.keys(v).length === 0);
+  return !truthy(plain.version) && !truthy(plain.services) && !truthy(plain.networks) && !truthy(plain.volumes);
+}
+
+function servicesOf(root: YAMLMap<Scalar, Node>, plain: unknown, legacy: boolean): ServiceEntry[] {
+  const services = legacy ? root : mapGet(root, 'services');
   if (!services || !isMap(services)) return [];
+  const plainServices = legacy ? plain : getPath(plain, ['services']);
   return (services as YAMLMap<Scalar, Node>).items.flatMap((pair) => {
-    if (!isScalar(pair.key)) return [];
+    if (!isScalar(pair.key) || typeof pair.key.value === 'symbol') return [];
+    const name = String(pair.key.value);
     const node = isMap(pair.value) ? (pair.value as YAMLMap<Scalar, Node>) : undefined;
-    const own = node ? toPlain(node, doc) : {};
-    return [{ name: String(pair.key.value), pair: pair as Pair<Scalar, Node | null>, node, own }];
+    const value = isRecord(plainServices) ? plainServices[name] : undefined;
+    return [{ name, pair: pair as Pair<Scalar, Node | null>, node, own: node && isRecord(value) ? value : {} }];
   });
 }
 
-export function toPlain(node: Node, doc: Document.Parsed): Record<string, unknown> {
-  const value: unknown = node.toJS(doc, { maxAliasCount: 1000 });
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+/** Resolves aliases in one document with one walk over it (yaml's Alias.resolve walks the document per alias). */
+export function anchorResolver(doc: Document.Parsed): (alias: Alias) => Node | undefined {
+  const anchors = new Map<string, Array<{ at: number; node: Node }>>();
+  visit(doc, (_key, node) => {
+    if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor) {
+      const list = anchors.get(node.anchor) ?? [];
+      list.push({ at: node.range?.[0] ?? 0, node });
+      anchors.set(node.anchor, list);
+    }
+  });
+  return (alias) => {
+    // The last definition before the alias: YAML lets an anchor be redefined.
+    const at = alias.range?.[0] ?? 0;
+    let found: Node | undefined;
+    for (const d of anchors.get(alias.source) ?? []) if (d.at < at) found = d.node;
+    return found;
+  };
+}
+
+/**
+ * The pair for `key` as compose reads the mapping: written in it, or else brought in by a `<<`
+ * merge key (its sources in order, recursively), with the mapping that holds it.
+ */
+export function resolvedPair(
+  map: YAMLMap<Scalar, Node>,
+  key: string,
+  target: (alias: Alias) => Node | undefined,
+  depth = 0,
+): { pair: Pair<Scalar, Node | null>; map: YAMLMap<Scalar, Node>; merged: boolean } | undefined {
+  const own = mapPair(map, key);
+  if (own) return { pair: own, map, merged: depth > 0 };
+  if (depth > 32) return undefined;
+  for (const p of map.items) {
+    if (!isScalar(p.key) || typeof p.key.value !== 'symbol') continue;
+    for (const src of isSeq(p.value) ? p.value.items : [p.value]) {
+      const node = isAlias(src) ? target(src) : src;
+      if (!isMap(node)) continue;
+      const found = resolvedPair(node as YAMLMap<Scalar, Node>, key, target, depth + 1);
+      if (found) return { ...found, merged: true };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A document as plain data in one pass over its nodes: an anchored node is converted once and
+ * shared by its aliases, so the cost is bounded by the document's size, not by the number of
+ * aliases times what they point at (yaml's toJS counts expansions and gives up with "Excessive
+ * alias count" on real files with a hundred merge keys). The result must never be mutated.
+ * Merge keys: explicit keys win, then the sources in order. An alias to a node that is still
+ * being converted (a cycle) reads as null.
+ */
+export function plainDocument(doc: Document.Parsed): unknown {
+  const target = anchorResolver(doc);
+  const memo = new Map<Node, unknown>();
+  const busy = new Set<Node>();
+  const conv = (value: unknown): unknown => {
+    if (isAlias(value)) {
+      const t = target(value);
+      return t && !busy.has(t) ? conv(t) : null;
+    }
+    if (!isMap(value) && !isSeq(value) && !isScalar(value)) return value ?? null;
+    const node = value as Node;
+    if (memo.has(node)) return memo.get(node);
+    if (isScalar(node)) {
+      const v = node.tag === '!reset' ? null : node.value;
+      memo.set(node, v);
+      return v;
+    }
+    busy.add(node);
+    let out: unknown;
+    if (isSeq(node)) out = node.items.map(conv);
+    else {
+      const obj: Record<string, unknown> = {};
+      const sources: unknown[] = [];
+      const reset = new Set<string>();
+      for (const pair of (node as YAMLMap).items) {
+        const key = pair.key;
+        if (isScalar(key) && typeof key.value === 'symbol') {
+          // `<<`: one source or a sequence of them.
+          const v = pair.value;
+          if (isSeq(v)) sources.push(...v.items);
+          else sources.push(v);
+          continue;
+        }
+        const name = isScalar(key) ? String(key.value) : key === null ? '' : undefined;
+        if (name === undefined) continue;
+        if ((pair.value as Node | null)?.tag === '!reset') reset.add(name);
+        else obj[name] = conv(pair.value);
+      }
+      for (const src of sources) {
+        const v = conv(src);
+        if (!isRecord(v)) continue;
+        for (const [k, val] of Object.entries(v)) if (!(k in obj) && !reset.has(k)) obj[k] = val;
+      }
+      out = obj;
+    }
+    busy.delete(node);
+    memo.set(node, out);
+    return out;
+  };
+  return conv(doc.contents);
 }
 
 /** The pair under `key` in a mapping (only literal keys: merged `<<` keys have no own position). */
@@ -152,12 +312,7 @@ export function effectiveService(
 export function servicesLoader(fromFile: string, readFile: (path: string) => string | undefined): ServicesLoader {
   return (file) => {
     if (hasInterpolation(file)) return undefined;
-    try {
-      const text = readFile(resolve(dirname(fromFile), file));
-      const services = text === undefined ? undefined : getPath(parse(text, { merge: true, maxAliasCount: 1000 }), ['services']);
-      return isRecord(services) ? services : undefined;
-    } catch {
-      return undefined;
-    }
+    const text = readFile(resolve(dirname(fromFile), file));
+    return text === undefined ? undefined : plainServices(text);
   };
 }

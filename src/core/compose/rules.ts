@@ -1,9 +1,10 @@
-import { basename } from 'node:path';
-import { isMap, isScalar, isSeq, visit, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, visit, type Alias, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { insertIntoMap, mergeMissing, removePair, removeSeqItem, replaceScalar } from './edits';
 import type { TextEdit } from './textEdit';
 import {
+  anchorResolver,
   effectiveService,
+  resolvedPair,
   getPath,
   isRecord,
   mapGet,
@@ -16,7 +17,10 @@ import {
   servicesLoader,
   type ServicesLoader,
 } from './model';
-import { isPostgresImage, knownHealthcheck, STANDARD } from './standard';
+import { commandWords, imageKind, knownHealthcheck, knownProbe, memoryNeed } from './images';
+import { LEGACY_SERVICE_KEYS, SERVICE_KEYS, TOP_LEVEL_KEYS } from './keys';
+import { STANDARD } from './standard';
+import { isTestFile } from './testFiles';
 import { formatComposeBytes, hasInterpolation, parseComposeBytes, parseCpus, parsePostgresBytes, unclosedInterpolation } from './units';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -38,8 +42,10 @@ export interface Finding {
 }
 
 export interface CheckOptions {
-  /** `auto` (default): a file whose name contains "test" is a test file. */
+  /** `auto` (default): a file whose name or folder says test by word is a test file (see isTestFile). */
   fileKind?: 'test' | 'dev' | 'base' | 'auto';
+  /** With `auto`: globs naming the test files, instead of the word rule. */
+  testGlobs?: readonly string[];
   /**
    * The daemon is shared (CI runners, several projects): durability shortcuts in PostgreSQL
    * are reported. Default true: that is the environment this tool exists for.
@@ -67,24 +73,9 @@ export const RULES = {
   'postgres-shared-buffers': 'PostgreSQL shared_buffers above a quarter of the memory limit.',
   'fixed-container-name': 'A fixed container_name in a test file: two runs at once collide.',
   'fixed-host-port': 'A fixed host port in a test file: two runs at once collide.',
+  'legacy-format': 'The legacy version 1 format (services at the top level): no healthcheck, deploy or logging keys exist in it.',
 } as const;
 export type RuleId = keyof typeof RULES;
-
-const TOP_LEVEL_KEYS = new Set(['version', 'name', 'services', 'networks', 'volumes', 'configs', 'secrets', 'include', 'models']);
-/** Compose Specification service keys, plus the v1-era ones compose 1.29 still reads. */
-const SERVICE_KEYS = new Set(
-  (
-    'annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs container_name ' +
-    'cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpus cpuset credential_spec ' +
-    'depends_on deploy develop device_cgroup_rules devices dns dns_opt dns_search domainname entrypoint env_file ' +
-    'environment expose extends external_links extra_hosts gpus group_add healthcheck hostname image init ipc isolation ' +
-    'labels label_file links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit models ' +
-    'network_mode networks oom_kill_disable oom_score_adj pid pids_limit platform ports post_start pre_stop privileged ' +
-    'profiles provider pull_policy read_only restart runtime scale secrets security_opt shm_size stdin_open ' +
-    'stop_grace_period stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user userns_mode uts volumes ' +
-    'volume_driver volumes_from working_dir log_driver log_opt net dockerfile'
-  ).split(' '),
-);
 
 interface Ctx {
   parsed: ParsedCompose;
@@ -92,15 +83,17 @@ interface Ctx {
   isTest: boolean;
   shared: boolean;
   loader?: ServicesLoader;
+  /** Alias resolution of the document being checked. */
+  target: (alias: Alias) => Node | undefined;
   out: Finding[];
 }
 
 /** Checks a compose file's text. Never throws: whatever goes wrong becomes a finding. */
 export function checkCompose(text: string, fileName: string, opts: CheckOptions = {}): Finding[] {
   const kind = opts.fileKind ?? 'auto';
-  const isTest = kind === 'test' || (kind === 'auto' && /test/i.test(basename(fileName)));
+  const isTest = kind === 'test' || (kind === 'auto' && isTestFile(fileName, opts.testGlobs));
   const parsed = parseCompose(text);
-  const ctx: Ctx = { parsed, text, isTest, shared: opts.sharedEnvironment ?? true, loader: opts.readFile ? servicesLoader(fileName, opts.readFile) : undefined, out: [] };
+  const ctx: Ctx = { parsed, text, isTest, shared: opts.sharedEnvironment ?? true, loader: opts.readFile ? servicesLoader(fileName, opts.readFile) : undefined, target: () => undefined, out: [] };
   try {
     checkDocuments(ctx);
   } catch (err) {
@@ -153,8 +146,10 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
     report(ctx, 'compose-structure', 'error', 'the top level of a compose file must be a mapping (services:, volumes:, ...)', r[0], r[1]);
     return;
   }
+  ctx.target = anchorResolver(d.doc);
   checkInterpolation(ctx, d);
-  for (const pair of d.root.items) {
+  // In the legacy format every top-level key is a service.
+  for (const pair of d.legacy ? [] : d.root.items) {
     const key = pair.key;
     if (!isScalar(key) || typeof key.value !== 'string' || key.value.startsWith('x-') || TOP_LEVEL_KEYS.has(key.value)) continue;
     unknownKey(ctx, d.root, key, TOP_LEVEL_KEYS, 'at the top level');
@@ -165,7 +160,11 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
     return;
   }
   checkVolumesTmpfs(ctx, d);
-  const plainServices = getPath(d.doc.toJS({ maxAliasCount: 1000 }), ['services']);
+  if (d.legacy) {
+    const first = d.root.items[0]?.key;
+    report(ctx, 'legacy-format', 'info', 'the legacy version 1 format (services at the top level, as docker-compose 1.x reads a file without `version` or `services`): healthchecks, resource limits and log options need the services under `services:`', first?.range?.[0] ?? 0, first?.range?.[1] ?? 0);
+  }
+  const plainServices = d.legacy ? d.plain : getPath(d.plain, ['services']);
   const services = isRecord(plainServices) ? plainServices : {};
   for (const s of d.services) {
     if (!s.node) {
@@ -175,11 +174,13 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
     }
     for (const pair of s.node.items) {
       const key = pair.key;
-      if (!isScalar(key) || typeof key.value !== 'string' || key.value === '<<' || key.value.startsWith('x-') || SERVICE_KEYS.has(key.value)) continue;
-      unknownKey(ctx, s.node, key, SERVICE_KEYS, `in service "${s.name}"`, s.name);
+      const known = d.legacy ? LEGACY_SERVICE_KEYS : SERVICE_KEYS;
+      if (!isScalar(key) || typeof key.value !== 'string' || key.value.startsWith('x-') || known.has(key.value)) continue;
+      unknownKey(ctx, s.node, key, known, `in service "${s.name}"`, s.name);
     }
     const eff = effectiveService(s.name, services, ctx.loader);
-    checkService(ctx, s, s.node, eff);
+    // The legacy format has none of the keys the standard adds: judge only what it can say.
+    checkService(ctx, s, s.node, d.legacy ? undefined : eff, eff);
   }
 }
 
@@ -268,36 +269,48 @@ function tmpfsFinding(ctx: Ctx, what: string, sized: boolean, node: Node, servic
   reportAt(ctx, 'tmpfs', severity, `${what}: ${why}${advice}`, node, node, service, fix);
 }
 
-function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown> | undefined): void {
+/** A service key as compose reads it: written in the service or merged in by `<<` (then found in the anchor it comes from). */
+type Resolved = { pair: Pair<Scalar, Node | null>; map: YAMLMap<Scalar, Node>; merged: boolean };
+
+/** A tmpfs mount is capped only by a size above zero (`size=0` is unlimited). */
+function tmpfsSized(value: unknown): boolean {
+  const m = /(?:^|[:,])size=(\d+)/.exec(String(value));
+  return m !== null && Number(m[1]) > 0;
+}
+
+/** `eff` drives the rules that add keys (undefined: skip them); `resolved` is what the service is, for the others. */
+function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown> | undefined, resolved = eff): void {
   const { text } = ctx;
-  const own = s.own;
+  const find = (key: string): Resolved | undefined => resolvedPair(node, key, ctx.target);
   // tmpfs: the service key (string or list) and long-syntax volumes.
-  const tmpfsPair = mapPair(node, 'tmpfs');
-  if (tmpfsPair?.value) {
+  const tmpfs = find('tmpfs');
+  const tmpfsPair = tmpfs?.pair;
+  if (tmpfs && tmpfsPair?.value) {
     if (isSeq(tmpfsPair.value)) {
       const seq = tmpfsPair.value as YAMLSeq<Node>;
       for (const item of seq.items) {
         if (!isScalar(item)) continue;
-        const fix = fixOf('Remove this tmpfs mount', seq.items.length > 1 ? removeSeqItem(text, seq, item) : removePair(text, node, tmpfsPair));
-        tmpfsFinding(ctx, `tmpfs mount "${String(item.value)}"`, /size=/.test(String(item.value)), item, s.name, fix);
+        const fix = fixOf('Remove this tmpfs mount', seq.items.length > 1 ? removeSeqItem(text, seq, item) : removePair(text, tmpfs.map, tmpfsPair));
+        tmpfsFinding(ctx, `tmpfs mount "${String(item.value)}"`, tmpfsSized(item.value), item, s.name, fix);
       }
     } else if (isScalar(tmpfsPair.value)) {
-      const fix = fixOf('Remove the tmpfs mount', removePair(text, node, tmpfsPair));
-      tmpfsFinding(ctx, `tmpfs mount "${String(tmpfsPair.value.value)}"`, /size=/.test(String(tmpfsPair.value.value)), tmpfsPair.value, s.name, fix);
+      const fix = fixOf('Remove the tmpfs mount', removePair(text, tmpfs.map, tmpfsPair));
+      tmpfsFinding(ctx, `tmpfs mount "${String(tmpfsPair.value.value)}"`, tmpfsSized(tmpfsPair.value.value), tmpfsPair.value, s.name, fix);
     }
+  } else if (resolved && resolved.tmpfs !== undefined && resolved.tmpfs !== null) {
+    inherited(ctx, s, node, 'tmpfs', `tmpfs mount ${JSON.stringify(resolved.tmpfs)} (inherited through extends)`);
   }
-  const volumes = mapGet(node, 'volumes');
-  if (isSeq(volumes)) {
-    const seq = volumes as YAMLSeq<Node>;
+  const vols = find('volumes');
+  if (vols && isSeq(vols.pair.value)) {
+    const seq = vols.pair.value as YAMLSeq<Node>;
     for (const item of seq.items) {
       if (!isMap(item)) continue;
       const type = mapGet(item as YAMLMap<Scalar, Node>, 'type');
       if (!isScalar(type) || type.value !== 'tmpfs') continue;
       const target = getPath((item as YAMLMap).toJSON(), ['target']);
       const size = getPath((item as YAMLMap).toJSON(), ['tmpfs', 'size']);
-      const volPair = mapPair(node, 'volumes');
-      const fix = fixOf('Remove this tmpfs mount', seq.items.length > 1 ? removeSeqItem(text, seq, item) : volPair && removePair(text, node, volPair));
-      tmpfsFinding(ctx, `tmpfs mount "${String(target ?? '')}"`, size !== undefined, type, s.name, fix);
+      const fix = fixOf('Remove this tmpfs mount', seq.items.length > 1 ? removeSeqItem(text, seq, item) : removePair(text, vols.map, vols.pair));
+      tmpfsFinding(ctx, `tmpfs mount "${String(target ?? '')}"`, size !== undefined && parseComposeBytes(size) !== 0, type, s.name, fix);
     }
   }
 
@@ -307,15 +320,26 @@ function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, ef
     checkHealthcheck(ctx, s, node, eff);
     checkLogging(ctx, s, node, eff);
   }
-  const full = eff ?? own;
-  checkPostgres(ctx, s, node, full);
-  if (ctx.isTest) checkTestOnly(ctx, s, node, full);
+  const full = resolved ?? s.own;
+  checkPostgres(ctx, s, node, full, find);
+  if (ctx.isTest) checkTestOnly(ctx, s, node, full, find);
+}
+
+/** A finding about a value that comes from another service through `extends`: reported at the `extends` key, with no fix here. */
+function inherited(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, rule: 'tmpfs' | 'postgres-durability' | 'fixed-container-name' | 'fixed-host-port' | 'restart-in-test', what: string): void {
+  const ext = mapPair(node, 'extends');
+  if (rule === 'tmpfs') tmpfsFinding(ctx, what, false, ext?.key ?? s.pair.key, s.name, undefined);
+  else reportAt(ctx, rule, 'warning', what, ext?.key, s.pair.key, s.name);
 }
 
 /** Memory limit: `deploy.resources.limits.memory` (v3/spec) or `mem_limit` (v2 format). */
 const MEM_LIMIT = [['deploy', 'resources', 'limits', 'memory'], ['mem_limit']];
 const MEM_RESERVATION = [['deploy', 'resources', 'reservations', 'memory'], ['mem_reservation']];
-const CPU_LIMIT = [['deploy', 'resources', 'limits', 'cpus'], ['cpus']];
+/**
+ * Any of these limits CPU. `cpus` next to `cpu_quota`/`cpu_period` makes the daemon refuse the
+ * container ("Conflicting options: Nano CPUs and CPU Period cannot both be set").
+ */
+const CPU_LIMIT = [['deploy', 'resources', 'limits', 'cpus'], ['cpus'], ['cpu_quota'], ['cpu_period'], ['cpuset'], ['cpu_count'], ['cpu_percent']];
 const CPU_RESERVATION = [['deploy', 'resources', 'reservations', 'cpus']];
 
 function firstSet(eff: Record<string, unknown>, paths: string[][]): { path: string[]; value: unknown } | undefined {
@@ -336,6 +360,19 @@ const LEGACY_RESOURCE_KEYS = ['mem_limit', 'mem_reservation', 'cpus'];
  * `mem_limit`/`mem_reservation`/`cpus` gets those keys, and an existing `deploy.resources.limits`
  * or `.reservations` mapping gets the missing values inside it.
  */
+/**
+ * The memory limit apply adds to a service without one: the standard, raised to what the
+ * service's own settings demand (never below), or none when it is known to need more but its
+ * settings give no figure.
+ */
+export function memoryLimitFor(eff: Record<string, unknown>): string | undefined {
+  const need = memoryNeed(eff, STANDARD.postgres.sharedBuffersMaxShare);
+  if (need && 'unknown' in need) return undefined;
+  const standard = parseComposeBytes(STANDARD.resources.limits.memory) as number;
+  if (!need || need.bytes <= standard) return STANDARD.resources.limits.memory;
+  return formatComposeBytes(Math.ceil(need.bytes / 1024 ** 2) * 1024 ** 2);
+}
+
 export function resourcesPatch(eff: Record<string, unknown>): Record<string, unknown> {
   const legacy = LEGACY_RESOURCE_KEYS.some((k) => eff[k] !== undefined && eff[k] !== null);
   const hasLimits = isRecord(getPath(eff, ['deploy', 'resources', 'limits']));
@@ -345,9 +382,10 @@ export function resourcesPatch(eff: Record<string, unknown>): Record<string, unk
   const top: Record<string, unknown> = {};
   const limitsIntoDeploy = hasLimits || !legacy;
   const memLimit = firstSet(eff, MEM_LIMIT);
-  if (!memLimit) {
-    if (limitsIntoDeploy) limits.memory = STANDARD.resources.limits.memory;
-    else top.mem_limit = STANDARD.resources.limits.memory;
+  const memory = memLimit ? undefined : memoryLimitFor(eff);
+  if (memory !== undefined) {
+    if (limitsIntoDeploy) limits.memory = memory;
+    else top.mem_limit = memory;
   }
   if (!firstSet(eff, CPU_LIMIT)) {
     if (limitsIntoDeploy) limits.cpus = STANDARD.resources.limits.cpus;
@@ -368,6 +406,14 @@ export function resourcesPatch(eff: Record<string, unknown>): Record<string, unk
   if (Object.keys(limits).length > 0) resources.limits = limits;
   if (Object.keys(reservations).length > 0) resources.reservations = reservations;
   return Object.keys(resources).length > 0 ? { ...top, deploy: { resources } } : top;
+}
+
+function resourcesTitle(patch: Record<string, unknown>): string {
+  const memory = getPath(patch, ['deploy', 'resources', 'limits', 'memory']) ?? patch.mem_limit;
+  const cpus = getPath(patch, ['deploy', 'resources', 'limits', 'cpus']) ?? patch.cpus;
+  const reservation = getPath(patch, ['deploy', 'resources', 'reservations', 'memory']) ?? patch.mem_reservation;
+  const parts = [memory !== undefined && `memory ${String(memory)}`, cpus !== undefined && `${String(cpus)} CPU`, reservation !== undefined && `reservation ${String(reservation)}`];
+  return parts.filter((p): p is string => typeof p === 'string').join(', ');
 }
 
 /** The v1 trap resourcesPatch avoids, when the user's file already has it. */
@@ -393,7 +439,7 @@ function checkResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, 
   if (!firstSet(eff, CPU_LIMIT)) missing.push('CPU');
   if (missing.length > 0) {
     const patch = resourcesPatch(eff);
-    const fix = fixOf(`Add the standard resources (${STANDARD.resources.limits.memory} / ${STANDARD.resources.limits.cpus} CPU)`, ...mergeMissing(ctx.text, node, patch, s.own));
+    const fix = fixOf(`Add resource limits (${resourcesTitle(patch)})`, ...mergeMissing(ctx.text, node, patch, s.own));
     reportAt(ctx, 'resource-limits', 'warning', `service "${s.name}" has no ${missing.join(' or ')} limit: one runaway container can starve every other one on the daemon`, s.pair.key, s.pair.key, s.name, fix);
   }
   const pairs: Array<[string[][], string[][], 'memory' | 'CPU', (v: unknown) => number | undefined]> = [
@@ -424,7 +470,7 @@ export function healthcheckPatch(eff: Record<string, unknown>): Record<string, u
   const hc = eff.healthcheck;
   if (healthcheckDisabled(hc)) return {};
   if (hc === undefined || hc === null) {
-    const test = knownHealthcheck(eff.image);
+    const test = knownHealthcheck(eff);
     return test ? { healthcheck: { test, ...STANDARD.healthcheck } } : {};
   }
   if (!isRecord(hc)) return {};
@@ -435,9 +481,11 @@ export function healthcheckPatch(eff: Record<string, unknown>): Record<string, u
 
 function checkHealthcheck(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
   if (eff.healthcheck !== undefined && eff.healthcheck !== null) return;
-  const test = knownHealthcheck(eff.image);
+  const probe = knownProbe(eff);
+  const test = probe && 'test' in probe ? probe.test : undefined;
   const fix = test ? fixOf('Add the standard healthcheck for this image', insertIntoMap(ctx.text, node, { healthcheck: { test, ...STANDARD.healthcheck } })) : undefined;
-  const hint = test ? '' : ' (add one: test, interval 10s, timeout 5s, retries 5)';
+  const why = probe && 'none' in probe ? `; no standard probe fits: ${probe.none}` : '';
+  const hint = test ? '' : ` (add one: test, interval 10s, timeout 5s, retries 5${why})`;
   reportAt(ctx, 'healthcheck', 'warning', `service "${s.name}" has no healthcheck: dependents and tests cannot wait for it to be ready${hint}`, s.pair.key, s.pair.key, s.name, fix);
 }
 
@@ -467,15 +515,18 @@ function checkLogging(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, ef
   reportAt(ctx, 'log-rotation', 'warning', message, logNode ? mapPair(node, 'logging')?.key : s.pair.key, s.pair.key, s.name, fix);
 }
 
-const UNSAFE_PG = /(fsync|full_page_writes|synchronous_commit)(\s*=\s*)(off|false|no|0)(?![\w])/gi;
+/** An unsafe value written literally or as the default of a variable (`${PG_FSYNC:-off}` is off unless set). */
+const UNSAFE_PG = /(fsync|full_page_writes|synchronous_commit)(\s*=\s*)(?:(off|false|no|0)|(\$\{[A-Za-z_][A-Za-z0-9_]*:?-)(off|false|no|0)\})(?![\w])/gi;
 const SHARED_BUFFERS = /shared_buffers(\s*=\s*)(\d+\s*(?:B|kB|MB|GB|TB)?)(?![\w])/g;
 
-/** Scalars of a `command:` (a string or a list), with their source text. */
-function commandScalars(node: YAMLMap<Scalar, Node>): Scalar[] {
-  const cmd = mapGet(node, 'command');
-  if (isScalar(cmd)) return [cmd];
-  if (isSeq(cmd)) return (cmd as YAMLSeq<Node>).items.filter((i): i is Scalar => isScalar(i));
-  return [];
+/** Scalars of `command:` and `entrypoint:` (strings or lists), written in the service or merged into it. */
+function commandScalars(find: (key: string) => Resolved | undefined): Scalar[] {
+  return ['entrypoint', 'command'].flatMap((key) => {
+    const cmd = find(key)?.pair.value;
+    if (isScalar(cmd)) return [cmd];
+    if (isSeq(cmd)) return (cmd as YAMLSeq<Node>).items.filter((i): i is Scalar => isScalar(i));
+    return [];
+  });
 }
 
 /** A setting name must start a word, or follow `-c` glued to it (`-cfsync=off`). */
@@ -484,21 +535,33 @@ function startsSetting(source: string, at: number): boolean {
   return at === 0 || !/[\w.]$/.test(before) || before === '-c';
 }
 
-function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, full: Record<string, unknown>): void {
-  if (!isPostgresImage(full.image)) return;
-  for (const scalar of commandScalars(node)) {
-    if (typeof scalar.value !== 'string' || hasInterpolation(scalar.value) || !scalar.range) continue;
+function durabilityMessage(setting: string, value: string): string {
+  return `PostgreSQL ${setting}=${value} on a shared daemon: when the engine is killed or the host runs out of memory the database is corrupted, and the next run fails for reasons unrelated to its code`;
+}
+
+function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, full: Record<string, unknown>, find: (key: string) => Resolved | undefined): void {
+  if (imageKind(full.image) !== 'postgres') return;
+  const scalars = commandScalars(find);
+  if (scalars.length === 0 && ctx.shared) {
+    // Only through extends: judge the inherited words, report at the extends key.
+    for (const w of commandWords(full)) {
+      for (const m of w.matchAll(UNSAFE_PG)) if (startsSetting(w, m.index)) inherited(ctx, s, node, 'postgres-durability', `${durabilityMessage(m[1] as string, (m[3] ?? m[5]) as string)} (inherited through extends)`);
+    }
+  }
+  for (const scalar of scalars) {
+    if (typeof scalar.value !== 'string' || !scalar.range) continue;
     const start = scalar.range[0];
     const source = ctx.text.slice(start, scalar.range[1]);
     if (ctx.shared) {
       for (const m of source.matchAll(UNSAFE_PG)) {
         if (!startsSetting(source, m.index)) continue;
-        const valueAt = start + m.index + (m[1] as string).length + (m[2] as string).length;
-        const fix = { title: `Set ${m[1]} to on`, edits: [{ offset: valueAt, length: (m[3] as string).length, newText: 'on' }] };
-        const msg = `PostgreSQL ${m[1]}=${m[3]} on a shared daemon: when the engine is killed or the host runs out of memory the database is corrupted, and the next run fails for reasons unrelated to its code`;
-        report(ctx, 'postgres-durability', 'warning', msg, start + m.index, start + m.index + m[0].length, s.name, fix);
+        const value = (m[3] ?? m[5]) as string;
+        const valueAt = start + m.index + (m[1] as string).length + (m[2] as string).length + (m[4]?.length ?? 0);
+        const fix = { title: `Set ${m[1]} to on`, edits: [{ offset: valueAt, length: value.length, newText: 'on' }] };
+        report(ctx, 'postgres-durability', 'warning', durabilityMessage(m[1] as string, value), start + m.index, start + m.index + m[0].length, s.name, fix);
       }
     }
+    if (hasInterpolation(scalar.value)) continue;
     for (const m of source.matchAll(SHARED_BUFFERS)) {
       if (!startsSetting(source, m.index)) continue;
       checkSharedBuffers(ctx, s, full, start + m.index, m);
@@ -509,33 +572,50 @@ function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, f
 function checkSharedBuffers(ctx: Ctx, s: ServiceEntry, full: Record<string, unknown>, at: number, m: RegExpMatchArray): void {
   const bytes = parsePostgresBytes(m[2] as string);
   const limitSetting = firstSet(full, MEM_LIMIT);
-  const limit = limitSetting ? parseComposeBytes(limitSetting.value) : parseComposeBytes(STANDARD.resources.limits.memory);
+  // Without a limit, apply sizes one from shared_buffers itself (memoryLimitFor): nothing to report.
+  if (!limitSetting) return;
+  const limit = parseComposeBytes(limitSetting.value);
   if (bytes === undefined || limit === undefined) return;
   const share = STANDARD.postgres.sharedBuffersMaxShare;
   const max = Math.floor((limit * share) / 1024 ** 2) * 1024 ** 2;
   if (bytes <= max) return;
-  const limitText = limitSetting ? `the memory limit ${String(limitSetting.value)}` : `the standard memory limit ${STANDARD.resources.limits.memory} (none is set)`;
+  const limitText = `the memory limit ${String(limitSetting.value)}`;
   const valueAt = at + 'shared_buffers'.length + (m[1] as string).length;
   const fix = { title: `Set shared_buffers to ${max / 1024 ** 2}MB`, edits: [{ offset: valueAt, length: (m[2] as string).length, newText: `${max / 1024 ** 2}MB` }] };
   const msg = `PostgreSQL shared_buffers=${m[2]} is above ${share * 100}% of ${limitText}: queries and connections then push the container into the OOM killer`;
   report(ctx, 'postgres-shared-buffers', 'warning', msg, at, at + m[0].length, s.name, fix);
 }
 
-function checkTestOnly(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, full: Record<string, unknown>): void {
+function checkTestOnly(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, full: Record<string, unknown>, find: (key: string) => Resolved | undefined): void {
   const restart = full.restart;
+  // `deploy.restart_policy.condition: any` restarts whatever the exit, like `always`.
+  const condition = getPath(full, ['deploy', 'restart_policy', 'condition']);
+  const restartPair = find('restart');
   if (restart === 'always' || restart === 'unless-stopped') {
-    const own = mapGet(node, 'restart');
+    const own = restartPair?.pair.value;
     const fix = isScalar(own)
       ? fixOf('Set restart to "no"', replaceScalar(own, STANDARD.restart.test))
       : fixOf('Set restart to "no"', insertIntoMap(ctx.text, node, { restart: STANDARD.restart.test }));
     reportAt(ctx, 'restart-in-test', 'warning', `restart: ${restart} in a test file: the container comes back after the run (and after a daemon restart) and holds memory, ports and names`, own, s.pair.key, s.name, fix);
+  } else if (condition === 'any') {
+    const deploy = find('deploy')?.pair.value;
+    const own = isMap(deploy) ? nodeAt(deploy as YAMLMap<Scalar, Node>, ['restart_policy', 'condition']) : undefined;
+    const msg = 'deploy.restart_policy.condition: any in a test file: like restart: always, the container comes back after the run and holds memory, ports and names';
+    if (isScalar(own)) reportAt(ctx, 'restart-in-test', 'warning', msg, own, s.pair.key, s.name, fixOf('Set the condition to "none"', replaceScalar(own, 'none')));
+    else inherited(ctx, s, node, 'restart-in-test', `${msg} (inherited through extends)`);
   }
-  const namePair = mapPair(node, 'container_name');
-  if (namePair && isScalar(namePair.value) && !hasInterpolation(namePair.value.value)) {
-    const fix = fixOf('Remove container_name (compose names containers per project)', removePair(ctx.text, node, namePair));
-    reportAt(ctx, 'fixed-container-name', 'warning', `container_name "${String(namePair.value.value)}" is fixed: two test runs at once (or a leftover container) collide on it`, namePair.value, namePair.key, s.name, fix);
+  const name = find('container_name');
+  const namePair = name?.pair;
+  if (name && namePair && isScalar(namePair.value) && !hasInterpolation(namePair.value.value)) {
+    const fix = fixOf('Remove container_name (compose names containers per project)', removePair(ctx.text, name.map, namePair));
+    reportAt(ctx, 'fixed-container-name', 'warning', containerNameMessage(String(namePair.value.value)), namePair.value, namePair.key, s.name, fix);
+  } else if (!name && typeof full.container_name === 'string' && !hasInterpolation(full.container_name)) {
+    inherited(ctx, s, node, 'fixed-container-name', `${containerNameMessage(full.container_name)} (inherited through extends)`);
   }
-  const ports = mapGet(node, 'ports');
+  const ports = find('ports')?.pair.value;
+  if (!ports && Array.isArray(full.ports)) {
+    for (const p of full.ports.filter(fixedHostPort)) inherited(ctx, s, node, 'fixed-host-port', `${portMessage(isRecord(p) ? String(p.published) : String(p))} (inherited through extends)`);
+  }
   if (!isSeq(ports)) return;
   for (const item of (ports as YAMLSeq<Node>).items) {
     if (isScalar(item)) checkShortPort(ctx, s, item);
@@ -548,6 +628,19 @@ function checkTestOnly(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, f
       reportAt(ctx, 'fixed-host-port', 'warning', portMessage(String(value.value)), value, published.key, s.name, fix);
     }
   }
+}
+
+/** A plain port entry that names a host port (`8080:80`, `127.0.0.1:8080:80`, `{published: 8080}`). */
+function fixedHostPort(p: unknown): boolean {
+  if (isRecord(p)) return p.published !== undefined && p.published !== null && String(p.published) !== '' && String(p.published) !== '0' && !hasInterpolation(p.published);
+  if (typeof p !== 'string' || hasInterpolation(p)) return false;
+  const parts = p.replace(/^\[[^\]]*\]/, 'ip').split(':');
+  const host = parts.length >= 2 ? parts[parts.length - 2] : undefined;
+  return host !== undefined && host !== '' && host !== '0';
+}
+
+function containerNameMessage(name: string): string {
+  return `container_name "${name}" is fixed: two test runs at once (or a leftover container) collide on it`;
 }
 
 function portMessage(host: string): string {

@@ -37,39 +37,3 @@ export const STANDARD = {
 } as const;
 
 export type Variant = 'test' | 'dev';
-
-/**
- * Healthchecks for well-known images, used where a service has none. Only images whose
- * readiness command is certain are listed; every other image needs a user-written test.
- */
-const KNOWN_HEALTHCHECKS: Array<{ match: RegExp; test: string[] }> = [
-  // TCP, not the socket: during initdb the entrypoint's temporary server listens on the socket only.
-  { match: /postgres|postgis/, test: ['CMD', 'pg_isready', '-h', '127.0.0.1'] },
-  { match: /^mysql$/, test: ['CMD', 'mysqladmin', 'ping', '-h', '127.0.0.1'] },
-  { match: /^mariadb$/, test: ['CMD', 'healthcheck.sh', '--connect', '--innodb_initialized'] },
-  { match: /^redis(-stack)?(-server)?$/, test: ['CMD', 'redis-cli', 'ping'] },
-  { match: /^(mongo|mongodb)$/, test: ['CMD', 'mongosh', '--quiet', '--eval', "db.adminCommand('ping')"] },
-  { match: /^rabbitmq$/, test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'] },
-];
-
-/** The repository's last path segment of an image reference, or undefined if it holds a variable. */
-export function imageName(image: unknown): string | undefined {
-  if (typeof image !== 'string') return undefined;
-  const withoutDigest = image.split('@')[0] as string;
-  const slash = withoutDigest.lastIndexOf('/');
-  const last = withoutDigest.slice(slash + 1);
-  const name = last.split(':')[0] as string;
-  if (name.includes('$') || name === '') return undefined;
-  return name.toLowerCase();
-}
-
-export function knownHealthcheck(image: unknown): string[] | undefined {
-  const name = imageName(image);
-  if (name === undefined) return undefined;
-  return KNOWN_HEALTHCHECKS.find((k) => k.match.test(name))?.test;
-}
-
-export function isPostgresImage(image: unknown): boolean {
-  const name = imageName(image);
-  return name !== undefined && /postgres|postgis/.test(name);
-}

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { promises as fsp, statSync } from 'node:fs';
+import { dirname, join, basename, isAbsolute, win32, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export interface ComposeTool {
@@ -54,13 +54,56 @@ export function detectComposeTool(): Promise<ComposeTool | undefined> {
   return found;
 }
 
+export interface ResolveOptions {
+  platform?: NodeJS.Platform;
+  env?: NodeJS.ProcessEnv;
+  isFile?: (path: string) => boolean;
+}
+
+function regularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The absolute path of a program on PATH, or undefined. Only absolute PATH entries count: on
+ * Windows a program is otherwise looked for in the working directory first, which for compose
+ * is the project's folder, so a `docker.exe` committed to a repository would run.
+ */
+export function resolveExecutable(name: string, opts: ResolveOptions = {}): string | undefined {
+  const platform = opts.platform ?? process.platform;
+  const env = opts.env ?? process.env;
+  const isFile = opts.isFile ?? regularFile;
+  const path = platform === 'win32' ? win32 : posix;
+  const pathVar = platform === 'win32' ? (Object.entries(env).find(([k]) => k.toUpperCase() === 'PATH')?.[1] ?? '') : (env.PATH ?? '');
+  const exts = platform === 'win32' ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter((e) => e !== '') : [''];
+  for (const dir of pathVar.split(path.delimiter)) {
+    const d = dir.replace(/^"(.*)"$/, '$1');
+    if (d === '' || !(platform === 'win32' ? win32.isAbsolute(d) : isAbsolute(d))) continue;
+    for (const ext of exts) {
+      const candidate = path.join(d, name + ext);
+      if (isFile(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
 async function detect(): Promise<ComposeTool | undefined> {
-  const plugin = await run(['docker', 'compose', 'version', '--short'], { timeoutMs: DETECT_TIMEOUT_MS });
-  if (plugin.code === 0) return { kind: 'v2', command: ['docker', 'compose'], version: plugin.stdout.trim().replace(/^v/, '') };
-  const standalone = await run(['docker-compose', 'version', '--short'], { timeoutMs: DETECT_TIMEOUT_MS });
-  if (standalone.code === 0) {
-    const version = standalone.stdout.trim().replace(/^v/, '');
-    return { kind: version.startsWith('1.') ? 'v1' : 'v2', command: ['docker-compose'], version };
+  const docker = resolveExecutable('docker');
+  if (docker) {
+    const plugin = await run([docker, 'compose', 'version', '--short'], { timeoutMs: DETECT_TIMEOUT_MS });
+    if (plugin.code === 0) return { kind: 'v2', command: [docker, 'compose'], version: plugin.stdout.trim().replace(/^v/, '') };
+  }
+  const compose = resolveExecutable('docker-compose');
+  if (compose) {
+    const standalone = await run([compose, 'version', '--short'], { timeoutMs: DETECT_TIMEOUT_MS });
+    if (standalone.code === 0) {
+      const version = standalone.stdout.trim().replace(/^v/, '');
+      return { kind: version.startsWith('1.') ? 'v1' : 'v2', command: [compose], version };
+    }
   }
   return undefined;
 }
@@ -85,7 +128,8 @@ export async function validateWithCompose(files: string[], tool?: ComposeTool): 
 /** Validates a text as if it were `target` (same folder, so relative paths mean the same), without touching target. */
 export async function validateCandidate(target: string, text: string, before: string[], after: string[], tool?: ComposeTool): Promise<{ ok: boolean; error?: string }> {
   const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.candidate.yml`);
-  await fsp.writeFile(tmp, text, { mode: 0o600 });
+  // `wx`: never through something planted at that name.
+  await fsp.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
   try {
     return await validateWithCompose([...before, tmp, ...after], tool);
   } finally {
