@@ -143,8 +143,10 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     await after.release();
   });
 
-  it('exports a compose project name derived from the run id unless the caller set one', () => {
-    assert.equal(runEnvironment('abc', 'it', 'test', {}).COMPOSE_PROJECT_NAME, 'dstab-abc');
+  it('exports a compose project name from the category and the run id (unique per run) unless the caller set one', () => {
+    assert.equal(runEnvironment('abc', 'it', 'test', {}).COMPOSE_PROJECT_NAME, 'dstab-it-abc');
+    // As compose accepts a project name: lowercase letters, digits, - and _.
+    assert.equal(runEnvironment('abc', 'E2E Suite/Fast!', 'test', {}).COMPOSE_PROJECT_NAME, 'dstab-e2e-suite-fast-abc');
     assert.equal(runEnvironment('abc', 'it', 'test', { COMPOSE_PROJECT_NAME: 'mine' }).COMPOSE_PROJECT_NAME, 'mine');
     assert.deepEqual(runEnvironment('abc', 'it', 'test', {}, 'unix:///tmp/p/docker.sock'), {
       ...runEnvironment('abc', 'it', 'test', {}),
