@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CLI, Child, STALE_MS, holder, killGroups, runProcess, sleep, tempDir, type Finished } from './helpers';
+import { CLI, Child, STALE_MS, holder, killGroups, runProcess, sleep, tempDir, until, type Finished } from './helpers';
 import { overlaps, sections } from './overlap';
 
 /**
@@ -23,15 +23,6 @@ function has(cmd: string, args: string[]): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Polls until cond holds, failing after timeoutMs with what was seen. */
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await sleep(20);
   }
 }
 

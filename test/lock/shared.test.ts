@@ -2,18 +2,10 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LockManager, LockTimeoutError, type LockHandle } from '../../src/core/lock';
-import { CLI, Child, STALE_MS, killGroups, sleep, tempDir } from './helpers';
+import { CLI, Child, STALE_MS, killGroups, sleep, tempDir, until } from './helpers';
 import { exclusiveOverlaps, sections, sharedRanTogether } from './overlap';
 
 const CRITICAL = resolve(__dirname, 'fixtures/critical.js');
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('shared and exclusive holders (a reader/writer lock across processes)', function () {
   this.timeout(90_000);

@@ -26,7 +26,7 @@ export type Generation =
    * by a process that died in between, or holding stray files. Its heartbeat is the directory's
    * mtime; `entries` are what to remove when it is stale.
    */
-  | { state: 'unowned'; heartbeatMs: number; entries: string[]; owners: string[] };
+  | { state: 'unowned'; heartbeatMs: number; entries: string[]; owners: string[]; dirMtimeMs: number; ino: number };
 
 function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -42,7 +42,7 @@ export async function readGeneration(lockDir: string): Promise<Generation> {
     throw err;
   }
   // Never list (or remove from) what a planted symlink points to.
-  if (!dirSt.isDirectory()) return { state: 'unowned', heartbeatMs: dirSt.mtimeMs, entries: [], owners: [] };
+  if (!dirSt.isDirectory()) return { state: 'unowned', heartbeatMs: dirSt.mtimeMs, entries: [], owners: [], dirMtimeMs: dirSt.mtimeMs, ino: dirSt.ino };
   let entries: string[];
   try {
     entries = await fsp.readdir(lockDir);
@@ -71,7 +71,7 @@ export async function readGeneration(lockDir: string): Promise<Generation> {
     const ost = await fsp.lstat(join(lockDir, o)).catch(() => undefined);
     if (ost) heartbeatMs = Math.max(heartbeatMs, ost.mtimeMs);
   }
-  return { state: 'unowned', heartbeatMs, entries, owners };
+  return { state: 'unowned', heartbeatMs, entries, owners, dirMtimeMs: st.mtimeMs, ino: st.ino };
 }
 
 /**
@@ -121,6 +121,9 @@ async function removeEmptyDir(lockDir: string): Promise<void> {
 export async function removeUnowned(lockDir: string, seen: Extract<Generation, { state: 'unowned' }>): Promise<void> {
   const st = await fsp.lstat(lockDir).catch(() => undefined);
   if (!st) return;
+  // Not the directory judged: a new creator's, not yet holding its owner file. (Its mtime is
+  // fresh where the judged one's was stale, whatever the inode numbers say.)
+  if (st.mtimeMs !== seen.dirMtimeMs || st.ino !== seen.ino) return;
   if (!st.isDirectory()) {
     await fsp.unlink(lockDir).catch((err: unknown) => {
       if (code(err) !== 'ENOENT') throw err;

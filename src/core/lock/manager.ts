@@ -394,35 +394,16 @@ export class LockManager {
     const token = randomUUID();
     const mp = memberPaths(paths, token);
     const handle = new Handle(name, token, mp, this.staleMs, () => undefined, this.logger);
-    if (opts.onCompromised) handle.onCompromised(opts.onCompromised);
-    own(mp.lockDir, token);
     try {
-      handle.unlock = await lockfile.lock(mp.target, {
-        stale: this.staleMs,
-        realpath: false,
-        retries: 0,
-        lockfilePath: mp.lockDir,
-        fs: lockfileFs,
-        onCompromised: (err) => handle.compromise(err),
-      });
+      await this.lockGeneration(mp, handle, opts);
     } catch (err) {
-      disown(mp.lockDir, token);
       throw this.dirError(err);
     }
-    const me = currentIdentity();
-    const now = new Date().toISOString();
-    const pidStart = processStartTime(me.pid);
-    handle.holder = {
-      ...me,
-      why: opts.why ?? '',
-      acquiredAt: now,
-      heartbeatAt: now,
-      token,
+    handle.holder = newHolder(token, opts.why, {
       mode: 'shared',
-      ...(pidStart !== undefined ? { pidStart } : {}),
       ...(opts.needs ? { needs: opts.needs } : {}),
       ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
-    };
+    });
     await writeHolder(mp, name, this.staleMs, handle.holder, this.logger);
     return handle;
   }
@@ -503,24 +484,35 @@ export class LockManager {
     return out;
   }
 
+  /**
+   * Creates a new generation at `paths.lockDir` for the handle's token through proper-lockfile
+   * (mkdir, owner file, heartbeat), or rejects (ELOCKED when it is held) having forgotten the token.
+   */
+  private async lockGeneration(paths: LockPaths, handle: Handle, opts: AcquireOptions): Promise<void> {
+    if (opts.onCompromised) handle.onCompromised(opts.onCompromised);
+    own(paths.lockDir, handle.token);
+    try {
+      handle.unlock = await lockfile.lock(paths.target, {
+        stale: this.staleMs,
+        realpath: false,
+        retries: 0,
+        lockfilePath: paths.lockDir,
+        fs: lockfileFs,
+        onCompromised: (err) => handle.compromise(err),
+      });
+    } catch (err) {
+      disown(paths.lockDir, handle.token);
+      throw err;
+    }
+  }
+
   private async attempt(name: string, paths: LockPaths, opts: AcquireOptions, endTurn: () => void): Promise<Attempt> {
     let takeover: LockTakeover | undefined;
     for (let tries = 0; ; tries++) {
-      const token = randomUUID();
-      const handle = new Handle(name, token, paths, this.staleMs, endTurn, this.logger);
-      if (opts.onCompromised) handle.onCompromised(opts.onCompromised);
-      own(paths.lockDir, token);
+      const handle = new Handle(name, randomUUID(), paths, this.staleMs, endTurn, this.logger);
       try {
-        handle.unlock = await lockfile.lock(paths.target, {
-          stale: this.staleMs,
-          realpath: false,
-          retries: 0,
-          lockfilePath: paths.lockDir,
-          fs: lockfileFs,
-          onCompromised: (err) => handle.compromise(err),
-        });
+        await this.lockGeneration(paths, handle, opts);
       } catch (err) {
-        disown(paths.lockDir, token);
         if (errCode(err) !== 'ELOCKED') throw this.dirError(err);
         if (tries > 0) return { kind: 'busy' };
         takeover = await this.reclaimIfStale(paths);
@@ -539,19 +531,10 @@ export class LockManager {
     opts: AcquireOptions,
     takeover: LockTakeover | undefined,
   ): Promise<Attempt> {
-    const me = currentIdentity();
-    const now = new Date().toISOString();
-    const pidStart = processStartTime(me.pid);
-    handle.holder = {
-      ...me,
-      why: opts.why ?? '',
-      acquiredAt: now,
-      heartbeatAt: now,
-      token: handle.token,
-      ...(pidStart !== undefined ? { pidStart } : {}),
+    handle.holder = newHolder(handle.token, opts.why, {
       ...(takeover ? { takeover } : {}),
       ...(opts.keeper ? { keeper: true } : {}),
-    };
+    });
     await writeHolder(paths, name, this.staleMs, handle.holder, this.logger);
     const gen = await readGeneration(paths.lockDir).catch(() => undefined);
     if (gen?.state !== 'held' || gen.token !== handle.token) {
@@ -619,4 +602,12 @@ export class LockManager {
     }
     return err as Error;
   }
+}
+
+/** This process as the holder of generation `token`. */
+function newHolder(token: string, why: string | undefined, extra: Partial<LockHolder>): LockHolder {
+  const me = currentIdentity();
+  const now = new Date().toISOString();
+  const pidStart = processStartTime(me.pid);
+  return { ...me, why: why ?? '', acquiredAt: now, heartbeatAt: now, token, ...(pidStart !== undefined ? { pidStart } : {}), ...extra };
 }
