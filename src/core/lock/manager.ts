@@ -170,9 +170,8 @@ export class LockManager {
 
   /** Removes stale shared holders, or with `staleOnly: false` every one (ending their command groups here first). */
   private async releaseShared(paths: LockPaths, name: string, staleOnly: boolean, why: string | undefined): Promise<number> {
-    const before = (await this.sharedHolders(paths, false)).length;
-    const live = await this.sharedHolders(paths, true);
-    let removed = before - live.length;
+    const { holders: live, reclaimed } = await this.sharedHolders(paths, true);
+    let removed = reclaimed;
     if (staleOnly) return removed;
     for (const m of live) {
       if (!m.holder) continue;
@@ -284,7 +283,7 @@ export class LockManager {
     const [[gen, read], forced, shared] = await Promise.all([
       this.inspect(paths),
       lastEvent(paths.events, 'forced-release'),
-      this.sharedHolders(paths, false),
+      this.sharedHolders(paths, false).then((r) => r.holders),
     ]);
     const base: LockStatus = { name, held: false, stale: false, ...(forced ? { lastForcedRelease: forced } : {}), ...(shared.length ? { shared } : {}) };
     if (gen.state === 'free') return base;
@@ -358,7 +357,7 @@ export class LockManager {
         const gate = await this.take(name, { why: `admitting a shared holder${opts.why ? `: ${opts.why}` : ''}`, timeoutMs: Math.max(0, deadline - Date.now()), signal: opts.signal });
         let waitReason: string | undefined;
         try {
-          const live = await this.sharedHolders(paths, true);
+          const { holders: live } = await this.sharedHolders(paths, true);
           waitReason = await opts.admit?.(live.flatMap((m) => (m.holder ? [m.holder] : [])));
           if (waitReason === undefined) {
             const member = await this.join(name, paths, opts);
@@ -415,7 +414,7 @@ export class LockManager {
     const started = Date.now();
     try {
       for (let attempt = 0; ; attempt++) {
-        const live = await this.sharedHolders(paths, true);
+        const { holders: live } = await this.sharedHolders(paths, true);
         if (live.length === 0) return;
         const left = deadline - Date.now();
         if (left <= 0 || opts.timeoutMs === 0) {
@@ -436,20 +435,21 @@ export class LockManager {
    * The shared holders, each judged like an exclusive holder. With `reclaim`, stale ones are
    * removed (fenced, recorded) and only live ones returned; leftover metadata of released ones goes too.
    */
-  private async sharedHolders(paths: LockPaths, reclaim: boolean): Promise<SharedHolderStatus[]> {
+  private async sharedHolders(paths: LockPaths, reclaim: boolean): Promise<{ holders: SharedHolderStatus[]; reclaimed: number }> {
     let entries: string[];
     try {
       entries = await fsp.readdir(paths.shared);
     } catch (err) {
-      if (errCode(err) === 'ENOENT') return [];
+      if (errCode(err) === 'ENOENT') return { holders: [], reclaimed: 0 };
       if (errCode(err) === 'ENOTDIR') {
         // Something planted where the folder belongs: a lock is always a directory.
         if (reclaim) await fsp.rm(paths.shared, { force: true });
-        return [];
+        return { holders: [], reclaimed: 0 };
       }
       throw new LockDirError(`cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
     }
     const out: SharedHolderStatus[] = [];
+    let reclaimed = 0;
     const now = Date.now();
     for (const e of entries) {
       const token = /^([A-Za-z0-9-]{1,64})\.lock$/.exec(e)?.[1];
@@ -463,6 +463,7 @@ export class LockManager {
         if (gen.state === 'held') await removeGeneration(mp.lockDir, gen.token);
         else await removeUnowned(mp.lockDir, gen);
         await fsp.rm(mp.metadata, { recursive: true, force: true });
+        reclaimed++;
         await this.record(paths, { type: 'takeover', at: new Date().toISOString(), by: currentIdentity(), reason: `shared holder: ${staleReason}`, previous: meta && summarize(meta.holder) });
         continue;
       }
@@ -481,7 +482,7 @@ export class LockManager {
         if (st && now - st.mtimeMs > this.staleMs) await fsp.rm(join(paths.shared, e), { recursive: true, force: true });
       }
     }
-    return out;
+    return { holders: out, reclaimed };
   }
 
   /**
