@@ -26,7 +26,23 @@ const CLI = resolve(__dirname, '../../dist/cli.js');
 /** One suite: its container fills SUITE_MIB of tmpfs (memory charged to the budget), holds it, exits 0. */
 function suiteArgs(): string[] {
   const body = `dd if=/dev/zero of=/data/fill bs=1M count=${SUITE_MIB} 2>/dev/null && sleep ${HOLD_S}`;
-  return ['docker', 'run', '--rm', '--network', 'none', '--cgroup-parent', `/${CGROUP}`, '--label', LABEL, '--tmpfs', `/data:rw,size=${SUITE_MIB + 50}m`, TEST_IMAGE, 'sh', '-c', body];
+  return [
+    'docker',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--cgroup-parent',
+    `/${CGROUP}`,
+    '--label',
+    LABEL,
+    '--tmpfs',
+    `/data:rw,size=${SUITE_MIB + 50}m`,
+    TEST_IMAGE,
+    'sh',
+    '-c',
+    body,
+  ];
 }
 
 interface Outcome {
@@ -42,7 +58,8 @@ function launch(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
     c.stderr.on('data', (d: Buffer) => (err += d.toString()));
     c.once('error', rej);
     c.once('exit', (code) => {
-      if (code !== 0 && process.env.ADMISSION_BENCH_VERBOSE) console.error(`exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
+      if (code !== 0 && process.env.ADMISSION_BENCH_VERBOSE)
+        console.error(`exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
       res({ code, ms: performance.now() - t });
     });
   });
@@ -53,7 +70,14 @@ const readNum = (file: string): number => Number(readFileSync(join(CGROUP_DIR, f
 async function removeOurs(): Promise<void> {
   const api = testClient().api;
   const ours = await api.listContainers({ all: true, filters: { label: [LABEL] } });
-  await Promise.all(ours.map((c) => api.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    ours.map((c) =>
+      api
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 interface LaunchResult {
@@ -70,13 +94,21 @@ async function measure(name: string, each: () => string[], env: NodeJS.ProcessEn
   const outcomes = await Promise.all(Array.from({ length: SUITES }, () => launch(each(), env)));
   const wallS = (performance.now() - t) / 1000;
   await removeOurs();
-  const r = { ok: outcomes.filter((o) => o.code === 0).length, wallS, peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20, ooms: outcomes.filter((o) => o.code === 137).length };
-  console.error(`admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`);
+  const r = {
+    ok: outcomes.filter((o) => o.code === 0).length,
+    wallS,
+    peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20,
+    ooms: outcomes.filter((o) => o.code === 137).length,
+  };
+  console.error(
+    `admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`,
+  );
   return r;
 }
 
 async function main(): Promise<void> {
-  if (!existsSync('/sys/fs/cgroup/memory')) throw new Error('needs the cgroup v1 memory controller at /sys/fs/cgroup/memory');
+  if (!existsSync('/sys/fs/cgroup/memory'))
+    throw new Error('needs the cgroup v1 memory controller at /sys/fs/cgroup/memory');
   mkdirSync(CGROUP_DIR);
   const state = mkdtempSync(join(tmpdir(), 'ds-admission-'));
   try {
@@ -85,7 +117,18 @@ async function main(): Promise<void> {
     // The monitor's memory capacity is the budget; its refuse level (EMERGENCY, over 90%) applies to it.
     writeFileSync(config, JSON.stringify({ monitor: { capacities: { memoryBytes: BUDGET_MIB * 2 ** 20 } } }));
     const env = { ...process.env, DOCKER_STABILITY_HOME: state, DOCKER_STABILITY_CONFIG: config };
-    const underRun = (mode: string) => (): string[] => [process.execPath, CLI, 'run', '--category', 'admission-bench', `--${mode}`, '--timeout', '10m', '--', ...suiteArgs()];
+    const underRun = (mode: string) => (): string[] => [
+      process.execPath,
+      CLI,
+      'run',
+      '--category',
+      'admission-bench',
+      `--${mode}`,
+      '--timeout',
+      '10m',
+      '--',
+      ...suiteArgs(),
+    ];
 
     // One suite alone: its duration, and (under `run`) the history its prediction comes from.
     const alone = await launch(suiteArgs(), env);
@@ -105,7 +148,9 @@ async function main(): Promise<void> {
       [
         '## Parallel runs under a memory budget',
         '',
-        `Run ${date} with \`npm run bench -- admission\`. Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+        `Run ${date} with \`npm run bench -- admission\`. Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; load average at start ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}.`,
         '',
         `${SUITES} suites launched at once, each a container that writes ${SUITE_MIB} MiB into a tmpfs and holds it ${HOLD_S} s, all under one cgroup with a ${BUDGET_MIB} MiB memory limit (the kernel OOM-kills past it). The monitor's memory capacity is set to the budget. One suite alone takes ${single.toFixed(1)} s; the best packing that fits the budget runs ${perRound} at a time: ${best.toFixed(1)} s for all ${SUITES}.`,
         '',

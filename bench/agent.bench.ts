@@ -24,7 +24,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** VmRSS and VmHWM (peak) of one process, in MB. */
 function rssMB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  const kb = (key: string): number =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
@@ -48,10 +49,11 @@ function dockerStatsLoop(seconds: number): Promise<{ cpuS: number; samples: numb
     c.once('exit', () => {
       const lines = out.trim().split('\n');
       // `times`: the shell's user/sys, then its children's, as e.g. "0m1.234s 0m0.567s"
-      const secs = (t: string): number => t.split(' ').reduce((a, x) => {
-        const m = /(\d+)m([\d.]+)s/.exec(x);
-        return a + (m ? Number(m[1]) * 60 + Number(m[2]) : 0);
-      }, 0);
+      const secs = (t: string): number =>
+        t.split(' ').reduce((a, x) => {
+          const m = /(\d+)m([\d.]+)s/.exec(x);
+          return a + (m ? Number(m[1]) * 60 + Number(m[2]) : 0);
+        }, 0);
       done({ cpuS: secs(lines[2] ?? '') + secs(lines[1] ?? ''), samples: Number(lines[0]) });
     });
   });
@@ -68,17 +70,41 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   try {
     console.error(`agent bench: starting ${CONTAINERS} containers`);
-    await mapLimit(Array.from({ length: CONTAINERS }, (_, i) => i), 4, () => fx.container({ cmd: ['sleep', '3600'] }));
+    await mapLimit(
+      Array.from({ length: CONTAINERS }, (_, i) => i),
+      4,
+      () => fx.container({ cmd: ['sleep', '3600'] }),
+    );
     const port = await freePort();
     agent = spawn(
       'node',
-      [CLI, 'agent', '--interval', '2', '--metrics', `127.0.0.1:${port}`, '--no-scheduled-cleanup', '--no-auto-cleanup', '--label', `docker-stability.test-fixture=${fx.id}-none`],
-      { env: { ...process.env, DOCKER_STABILITY_HOME: home, DOCKER_STABILITY_LOCK_DIR: join(home, 'locks') }, stdio: ['ignore', 'ignore', 'inherit'] },
+      [
+        CLI,
+        'agent',
+        '--interval',
+        '2',
+        '--metrics',
+        `127.0.0.1:${port}`,
+        '--no-scheduled-cleanup',
+        '--no-auto-cleanup',
+        '--label',
+        `docker-stability.test-fixture=${fx.id}-none`,
+      ],
+      {
+        env: { ...process.env, DOCKER_STABILITY_HOME: home, DOCKER_STABILITY_LOCK_DIR: join(home, 'locks') },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
     );
     const pid = agent.pid as number;
     const url = `http://127.0.0.1:${port}/metrics`;
     for (let i = 0; i < 100; i++) {
-      if (await fetch(url).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await sleep(200);
     }
     await sleep(10_000); // warm: first samples, events stream, JIT
@@ -120,7 +146,7 @@ async function main(): Promise<void> {
       `| idle \`node\` with nothing loaded (the floor) | | ${bare.toFixed(0)} MB | |`,
       '',
       `Ratio: the agent uses ${agentCpu <= loopCpu ? `1/${(loopCpu / agentCpu).toFixed(1)}` : `${(agentCpu / loopCpu).toFixed(1)}x`} of the loop's CPU, ` +
-        `taking ${((samples / (WINDOW_S + 10)) / (loop.samples / WINDOW_S)).toFixed(1)}x as many samples per second and serving metrics; its RSS is ${(mem.rss - bare).toFixed(0)} MB above an idle node.`,
+        `taking ${(samples / (WINDOW_S + 10) / (loop.samples / WINDOW_S)).toFixed(1)}x as many samples per second and serving metrics; its RSS is ${(mem.rss - bare).toFixed(0)} MB above an idle node.`,
       '',
       `Scrape of /metrics (${SCRAPES} in a row): median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms, ` +
         `${(Buffer.byteLength(body) / 1024).toFixed(1)} KiB, ${scrapeCpuMs.toFixed(2)} ms of agent CPU each ` +

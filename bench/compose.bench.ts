@@ -20,7 +20,10 @@ const WORKER = resolve(__dirname, '../../dist/compose-worker.js');
 /** N services in about 130 bytes each: 40k services make a 5 MB file. */
 export function generated(n: number): string {
   const parts = ['services:'];
-  for (let i = 0; i < n; i++) parts.push(`  svc${i}:\n    image: postgres:16\n    command: postgres -c fsync=off\n    ports: ["${5000 + (i % 1000)}:5432"]\n    environment: {A: "1", B: "two"}`);
+  for (let i = 0; i < n; i++)
+    parts.push(
+      `  svc${i}:\n    image: postgres:16\n    command: postgres -c fsync=off\n    ports: ["${5000 + (i % 1000)}:5432"]\n    environment: {A: "1", B: "two"}`,
+    );
   return parts.join('\n') + '\n';
 }
 
@@ -29,7 +32,14 @@ function one(n: number): void {
   const t = process.hrtime.bigint();
   const findings = checkCompose(text, '/bench/docker-compose.test.yml');
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  process.stdout.write(JSON.stringify({ bytes: text.length, findings: findings.length, ms, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+  process.stdout.write(
+    JSON.stringify({
+      bytes: text.length,
+      findings: findings.length,
+      ms,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
 }
 
 /**
@@ -37,7 +47,10 @@ function one(n: number): void {
  * compose worker, at most 1000 findings come back and become ranges. Returns the longest
  * main-thread block per edit (event-loop delay, 1 ms resolution) and the time to diagnostics.
  */
-async function editorBlock(services: number, edits: number): Promise<{ bytes: number; maxBlockMs: number[]; latencyMs: number[] }> {
+async function editorBlock(
+  services: number,
+  edits: number,
+): Promise<{ bytes: number; maxBlockMs: number[]; latencyMs: number[] }> {
   const worker = new Worker(WORKER);
   let text = generated(services);
   const maxBlockMs: number[] = [];
@@ -52,7 +65,10 @@ async function editorBlock(services: number, edits: number): Promise<{ bytes: nu
         worker.once('message', done);
         worker.postMessage({ id: i, text, fileName: '/bench/docker-compose.test.yml', max: 1000 });
       });
-      const ranges = 'findings' in reply ? reply.findings.map((f) => [f.line - 1, f.column - 1, f.endLine - 1, f.endColumn - 1]) : [];
+      const ranges =
+        'findings' in reply
+          ? reply.findings.map((f) => [f.line - 1, f.column - 1, f.endLine - 1, f.endColumn - 1])
+          : [];
       latencyMs.push(Number(process.hrtime.bigint() - t) / 1e6);
       h.disable();
       if (ranges.length === 0) throw new Error('the worker found nothing');
@@ -69,14 +85,27 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ds-compose-bench-'));
   try {
     for (const n of [4000, 8000, 40000]) {
-      const r = spawnSync(process.execPath, [__filename, 'one', String(n)], { encoding: 'utf8', timeout: 600_000 });
+      const r = spawnSync(process.execPath, [__filename, 'one', String(n)], {
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
       const res = JSON.parse(r.stdout) as { bytes: number; findings: number; ms: number; maxRssMB: number };
       const file = join(dir, `docker-compose.${n}.yml`);
       writeFileSync(file, generated(n));
       const t = Date.now();
-      const c = spawnSync('docker-compose', ['-f', file, 'config', '-q'], { cwd: dir, timeout: COMPOSE_TIMEOUT_MS });
-      const composeS = c.status === 0 ? ((Date.now() - t) / 1000).toFixed(1) : c.signal ? `> ${COMPOSE_TIMEOUT_MS / 1000}` : `failed (${c.status})`;
-      rows.push(`| ${n} | ${(res.bytes / 1024 / 1024).toFixed(1)} MB | ${res.findings} | ${(res.ms / 1000).toFixed(1)} s | ${res.maxRssMB.toFixed(0)} MB | ${composeS} s |`);
+      const c = spawnSync('docker-compose', ['-f', file, 'config', '-q'], {
+        cwd: dir,
+        timeout: COMPOSE_TIMEOUT_MS,
+      });
+      const composeS =
+        c.status === 0
+          ? ((Date.now() - t) / 1000).toFixed(1)
+          : c.signal
+            ? `> ${COMPOSE_TIMEOUT_MS / 1000}`
+            : `failed (${c.status})`;
+      rows.push(
+        `| ${n} | ${(res.bytes / 1024 / 1024).toFixed(1)} MB | ${res.findings} | ${(res.ms / 1000).toFixed(1)} s | ${res.maxRssMB.toFixed(0)} MB | ${composeS} s |`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,5 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 const repoRoot = resolve(__dirname, '../..');
-const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/bench-extension.mjs'), ...process.argv.slice(2)], { cwd: repoRoot, stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  [join(repoRoot, 'scripts/bench-extension.mjs'), ...process.argv.slice(2)],
+  { cwd: repoRoot, stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);

@@ -15,12 +15,15 @@ import { sections } from '../test/lock/overlap';
 /** The build measured: LOCK_BENCH_DIST=<an older dist/> measures a previous version in the same run's conditions. */
 const DIST = resolve(process.env.LOCK_BENCH_DIST ?? resolve(__dirname, '../../dist'));
 const CLI = join(DIST, 'cli.js');
-const { LockManager } = createRequire(__filename)(join(DIST, 'lib.js')) as { LockManager: typeof LockManagerType };
+const { LockManager } = createRequire(__filename)(join(DIST, 'lib.js')) as {
+  LockManager: typeof LockManagerType;
+};
 /** The self-timing critical section of the lock tests. */
 const SECTION = resolve(__dirname, '../test/lock/fixtures/critical.js');
 const SCALE = Number(process.env.LOCK_BENCH_SCALE ?? 1);
 /** The critical section every contender runs: exclusive marker create (overlap check), 10 ms, remove. */
-const CRITICAL = 'if ( set -C; echo $$ > "$MARK" ) 2>/dev/null; then sleep 0.01; rm -f "$MARK"; echo ok >> "$DONE"; else echo overlap >> "$OVERLAP"; fi';
+const CRITICAL =
+  'if ( set -C; echo $$ > "$MARK" ) 2>/dev/null; then sleep 0.01; rm -f "$MARK"; echo ok >> "$DONE"; else echo overlap >> "$OVERLAP"; fi';
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number | null> {
   return new Promise((res, rej) => {
@@ -58,7 +61,11 @@ function lines(file: string): number {
 type Contender = 'lock run' | 'library' | 'flock(1)';
 
 /** P processes x R rounds of the critical section under one contender; returns rounds/s and overlaps. */
-async function contend(kind: Contender, procs: number, rounds: number): Promise<{ perSec: number; done: number; overlaps: number }> {
+async function contend(
+  kind: Contender,
+  procs: number,
+  rounds: number,
+): Promise<{ perSec: number; done: number; overlaps: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ds-lock-bench-'));
   const env = { MARK: join(dir, 'mark'), DONE: join(dir, 'done'), OVERLAP: join(dir, 'overlap'), CRITICAL };
   const round =
@@ -91,14 +98,29 @@ async function worker(dir: string, rounds: number): Promise<void> {
  * Hand-over: P waiters queued behind one another, each a whole process running a 50 ms section;
  * the gap is from one section's end to the next one's start, as the sections timed themselves.
  */
-async function handover(kind: 'lock run' | 'flock(1)', procs: number): Promise<{ median: number; p95: number; n: number }> {
+async function handover(
+  kind: 'lock run' | 'flock(1)',
+  procs: number,
+): Promise<{ median: number; p95: number; n: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ds-lock-bench-'));
   const log = join(dir, 'sections.log');
   const section = (i: number): string[] => [process.execPath, SECTION, log, `S${i}`, '50'];
   await Promise.all(
     Array.from({ length: procs }, (_, i) =>
       kind === 'lock run'
-        ? run(process.execPath, [CLI, 'lock', 'run', '--dir', join(dir, 'locks'), '--name', 'bench', '--timeout', '5m', '--', ...section(i)])
+        ? run(process.execPath, [
+            CLI,
+            'lock',
+            'run',
+            '--dir',
+            join(dir, 'locks'),
+            '--name',
+            'bench',
+            '--timeout',
+            '5m',
+            '--',
+            ...section(i),
+          ])
         : run('flock', [join(dir, 'flock'), ...section(i)]),
     ),
   );
@@ -110,17 +132,25 @@ async function handover(kind: 'lock run' | 'flock(1)', procs: number): Promise<{
 
 async function main(): Promise<void> {
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   const flockVersion = spawnSync('flock', ['--version'], { encoding: 'utf8' }).stdout.trim();
 
   // Uncontended, in process: the library's own cost per acquire+release.
   const dir = mkdtempSync(join(tmpdir(), 'ds-lock-bench-'));
   const m = new LockManager({ dir });
   await timeEach(20, async () => (await m.acquire('warm')).release());
-  const lib = stats(await timeEach(Math.round(300 * SCALE), async () => (await m.acquire('bench')).release()));
+  const lib = stats(
+    await timeEach(Math.round(300 * SCALE), async () => (await m.acquire('bench')).release()),
+  );
   // Uncontended, whole command: what a test script pays per `lock run -- true` vs `flock f true`.
   const n = Math.round(15 * SCALE);
-  const cliRun = stats(await timeEach(n, () => run(process.execPath, [CLI, 'lock', 'run', '--dir', dir, '--name', 'bench', '--', 'true'])));
+  const cliRun = stats(
+    await timeEach(n, () =>
+      run(process.execPath, [CLI, 'lock', 'run', '--dir', dir, '--name', 'bench', '--', 'true']),
+    ),
+  );
   const flockRun = stats(await timeEach(n, () => run('flock', [join(dir, 'flock'), 'true'])));
   const bare = stats(await timeEach(n, () => run(process.execPath, [CLI, '--version'])));
   rmSync(dir, { recursive: true, force: true });
@@ -170,7 +200,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|',
     ...rows,
     '',
-    'Hand-over between queued waiters (milliseconds from one 50 ms section\'s end to the next one\'s start, as the sections timed themselves; 8 processes queued at once):',
+    "Hand-over between queued waiters (milliseconds from one 50 ms section's end to the next one's start, as the sections timed themselves; 8 processes queued at once):",
     '',
     '| who waits | median gap | p95 | gaps |',
     '|---|---|---|---|',

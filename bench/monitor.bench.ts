@@ -27,7 +27,8 @@ const median = (xs: number[]): number => {
 };
 const ms = (n: number): string => (n < 10 ? n.toFixed(1) : n.toFixed(0));
 /** Our time as a fraction of docker stats' time: 1/34, or 2.1x when slower. */
-const ratio = (docker: number, ours: number): string => (ours <= docker ? `1/${(docker / ours).toFixed(1)}` : `${(ours / docker).toFixed(1)}x`);
+const ratio = (docker: number, ours: number): string =>
+  ours <= docker ? `1/${(docker / ours).toFixed(1)}` : `${(ours / docker).toFixed(1)}x`;
 
 function runQuiet(cmd: string, args: string[]): Promise<number | null> {
   return new Promise((resolve, reject) => {
@@ -119,7 +120,9 @@ async function main(): Promise<void> {
   // Generous call timeouts: on a loaded shared daemon starting a container can take over 10 s.
   const fx = new DockerFixture(testClient(120_000));
   const cleanup = async (): Promise<void> => {
-    await retry(() => fx.cleanup(), 5).catch((err: Error) => console.error(`bench cleanup failed: ${err.message}`));
+    await retry(() => fx.cleanup(), 5).catch((err: Error) =>
+      console.error(`bench cleanup failed: ${err.message}`),
+    );
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   const load0 = loadavg();
@@ -144,7 +147,8 @@ async function main(): Promise<void> {
       const api = await sampleTimes({ statsPath: 'api' }, undefined, 5, fx);
       const api8 = await sampleTimes({ statsPath: 'api', statsConcurrency: 8 }, undefined, 3, fx);
       const docker: number[] = [];
-      for (let i = 0; i < 3; i++) docker.push(await timed(() => runQuiet('docker', ['stats', '--no-stream'])));
+      for (let i = 0; i < 3; i++)
+        docker.push(await timed(() => runQuiet('docker', ['stats', '--no-stream'])));
       const d = median(docker);
       const running = warm.sample.running;
       rows.push(
@@ -164,10 +168,14 @@ async function main(): Promise<void> {
       cgroup: new ResourceMonitor(fx.client, { intervalMs: 2000, statsPath: 'auto' }),
       api: new ResourceMonitor(fx.client, { intervalMs: 2000, statsPath: 'api' }),
     };
-    const deltas = { cgroup: { daemon: [] as number[], self: [] as number[] }, api: { daemon: [] as number[], self: [] as number[] } };
+    const deltas = {
+      cgroup: { daemon: [] as number[], self: [] as number[] },
+      api: { daemon: [] as number[], self: [] as number[] },
+    };
     const idleAll = { daemon: [] as number[], self: [] as number[] };
     const samplesSeen = { cgroup: 0, api: 0 };
-    const listCalls = (m: ResourceMonitor): number => Object.values(m.inventoryListCalls).reduce((a, b) => a + b, 0);
+    const listCalls = (m: ResourceMonitor): number =>
+      Object.values(m.inventoryListCalls).reduce((a, b) => a + b, 0);
     const listed = { cgroup: 0, api: 0 };
     try {
       for (const [mode, m] of Object.entries(monitors) as Array<['cgroup' | 'api', ResourceMonitor]>) {
@@ -188,14 +196,17 @@ async function main(): Promise<void> {
           listed[mode] += listCalls(m) - calls0;
           deltas[mode].daemon.push(r.daemon - idle.daemon);
           deltas[mode].self.push(r.self - idle.self);
-          console.error(`monitor bench: round ${round + 1} ${mode}: daemon ${r.daemon.toFixed(2)}% (idle ${idle.daemon.toFixed(2)}%), self ${r.self.toFixed(2)}% (idle ${idle.self.toFixed(2)}%)`);
+          console.error(
+            `monitor bench: round ${round + 1} ${mode}: daemon ${r.daemon.toFixed(2)}% (idle ${idle.daemon.toFixed(2)}%), self ${r.self.toFixed(2)}% (idle ${idle.self.toFixed(2)}%)`,
+          );
           await sleep(300); // let a paused monitor's last sample finish outside the next window
         }
       }
     } finally {
       await Promise.all(Object.values(monitors).map((m) => m.dispose()));
     }
-    const pct = (xs: number[]): string => `${median(xs).toFixed(2)}% (${Math.min(...xs).toFixed(1)} to ${Math.max(...xs).toFixed(1)})`;
+    const pct = (xs: number[]): string =>
+      `${median(xs).toFixed(2)}% (${Math.min(...xs).toFixed(1)} to ${Math.max(...xs).toFixed(1)})`;
     const line = (label: string, mode: 'cgroup' | 'api'): string => {
       const d = deltas[mode];
       const total = d.daemon.map((x, i) => x + (d.self[i] as number));

@@ -30,7 +30,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 function cli(args: string[], dockerHost: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const c = spawn(DOCKER, args, { stdio: 'ignore', env: { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '' } });
+    const c = spawn(DOCKER, args, {
+      stdio: 'ignore',
+      env: { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '' },
+    });
     const timer = setTimeout(() => c.kill('SIGKILL'), 60_000);
     c.once('error', reject);
     c.once('exit', (code) => {
@@ -68,7 +71,12 @@ async function main(): Promise<void> {
   try {
     await both('API ping (`GET /_ping`), 200x', 200, (api) => api.ping());
     await both('container create + remove (labels stamped), 30x', 30, async (api) => {
-      const c = await api.createContainer({ Image: IMAGE, Cmd: ['true'], Labels: { [LABEL]: fixture }, HostConfig: { NetworkMode: 'none' } });
+      const c = await api.createContainer({
+        Image: IMAGE,
+        Cmd: ['true'],
+        Labels: { [LABEL]: fixture },
+        HostConfig: { NetworkMode: 'none' },
+      });
       await c.remove();
     });
     await both('`docker ps -q` (CLI), 15x', 15, (_api, host) => cli(['ps', '-q'], host));
@@ -85,7 +93,11 @@ async function main(): Promise<void> {
     await logger.wait();
     let bytes = 0;
     await both(`logs of ${LOG_BYTES / 1024 / 1024} MiB (stream), 5x`, 5, async (api) => {
-      bytes = await drain((await api.getContainer(logger.id).logs({ stdout: true, follow: false })) as unknown as NodeJS.ReadableStream);
+      bytes = await drain(
+        (await api
+          .getContainer(logger.id)
+          .logs({ stdout: true, follow: false })) as unknown as NodeJS.ReadableStream,
+      );
     });
     await logger.remove();
     if (bytes < LOG_BYTES) throw new Error(`log stream delivered ${bytes} bytes`);
@@ -100,11 +112,15 @@ async function main(): Promise<void> {
   console.log(
     `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), load average ${loadavg()
       .map((l) => l.toFixed(1))
-      .join(' ')} (a machine shared with other test suites), Docker Engine on ${realHost}. \`node out/bench/ownershipProxy.bench.js\`.`,
+      .join(
+        ' ',
+      )} (a machine shared with other test suites), Docker Engine on ${realHost}. \`node out/bench/ownershipProxy.bench.js\`.`,
   );
-  console.log('A run\'s own DOCKER_HOST against the real socket the same tools would otherwise use; medians of interleaved rounds.');
+  console.log(
+    "A run's own DOCKER_HOST against the real socket the same tools would otherwise use; medians of interleaved rounds.",
+  );
   console.log('');
-  console.log('| Operation | Real socket (ms) | Run\'s DOCKER_HOST (ms) | Ratio |');
+  console.log("| Operation | Real socket (ms) | Run's DOCKER_HOST (ms) | Ratio |");
   console.log('| --- | ---: | ---: | ---: |');
   for (const [what, a, b] of rows) console.log(`| ${what} | ${fmt(a)} | ${fmt(b)} | ${(b / a).toFixed(2)} |`);
 }

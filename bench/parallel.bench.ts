@@ -43,7 +43,8 @@ function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ou
     c.stderr.on('data', (d: Buffer) => (err += d.toString()));
     c.once('error', rej);
     c.once('exit', (code) => {
-      if (code !== 0 && code !== 1) console.error(`parallel bench: exit ${code}: ${err.trim().split('\n').slice(-2).join(' | ')}`);
+      if (code !== 0 && code !== 1)
+        console.error(`parallel bench: exit ${code}: ${err.trim().split('\n').slice(-2).join(' | ')}`);
       res({ code, ms: performance.now() - t });
     });
   });
@@ -54,13 +55,24 @@ async function removeFixtures(): Promise<void> {
   const api = testClient().api;
   const ours = await api.listContainers({ all: true, filters: { label: [BENCH_LABEL] } });
   const stale = (await api.listContainers({ all: true, filters: { name: [FIXTURE_NAME] } })).filter(
-    (c) => c.Names.includes(`/${FIXTURE_NAME}`) && c.Labels[BENCH_LABEL.split('=')[0] as string] !== undefined,
+    (c) =>
+      c.Names.includes(`/${FIXTURE_NAME}`) && c.Labels[BENCH_LABEL.split('=')[0] as string] !== undefined,
   );
   const left = [...ours, ...stale];
-  await Promise.all(left.map((c) => api.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    left.map((c) =>
+      api
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
-async function round(label: string, start: () => Promise<Outcome>): Promise<{ ok: number; wallS: number; outcomes: Outcome[] }> {
+async function round(
+  label: string,
+  start: () => Promise<Outcome>,
+): Promise<{ ok: number; wallS: number; outcomes: Outcome[] }> {
   await removeFixtures();
   const t = performance.now();
   const outcomes = await Promise.all(Array.from({ length: COPIES }, start));
@@ -88,10 +100,16 @@ async function main(): Promise<void> {
   try {
     const bare = await round('bare', () => launch('sh', ['-c', SUITE], env));
     const controlled = await round('under run', () =>
-      launch(process.execPath, [CLI, 'run', '--category', 'parallel-bench', '--timeout', '20m', '--', 'sh', '-c', SUITE], env),
+      launch(
+        process.execPath,
+        [CLI, 'run', '--category', 'parallel-bench', '--timeout', '20m', '--', 'sh', '-c', SUITE],
+        env,
+      ),
     );
     const load1 = loadavg();
-    const dockerVersion = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).stdout.trim();
+    const dockerVersion = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     const perRun = controlled.wallS / COPIES;
     const lines = [
       '## Parallel test runs',

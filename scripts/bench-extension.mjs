@@ -18,7 +18,16 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { codeServerCli, ensureTools, killGroup, launchBrowser, loadPlaywright, repoRoot, scratchLayout, startCodeServer } from './lib/codeServer.mjs';
+import {
+  codeServerCli,
+  ensureTools,
+  killGroup,
+  launchBrowser,
+  loadPlaywright,
+  repoRoot,
+  scratchLayout,
+  startCodeServer,
+} from './lib/codeServer.mjs';
 import { extensionBundles, listZip } from './lib/vsix.mjs';
 import { linePixels } from '../test/e2e/session.mjs';
 
@@ -29,7 +38,10 @@ const RELOADS = 6;
 
 function packageVsix() {
   if (opts.vsix) return resolve(opts.vsix);
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) throw new Error('packaging failed');
   return r.stdout.trim().split('\n').pop();
 }
@@ -52,8 +64,20 @@ function seedHistory(stateHome) {
       networks: fig(5, 31),
       volumes: fig(12, 200),
     };
-    const worst = ['EMERGENCY', 'CRITICAL', 'WARNING', 'SAFE'].find((l) => Object.values(resources).some((r) => r.level === l));
-    lines.push(JSON.stringify({ endpoint: ENDPOINT, sampledAt: new Date(now - (HISTORY - i) * 2000).toISOString(), level: worst, resources, running: 10, source: { cgroup: 10, api: 0, failed: 0 }, durationMs: 12 }));
+    const worst = ['EMERGENCY', 'CRITICAL', 'WARNING', 'SAFE'].find((l) =>
+      Object.values(resources).some((r) => r.level === l),
+    );
+    lines.push(
+      JSON.stringify({
+        endpoint: ENDPOINT,
+        sampledAt: new Date(now - (HISTORY - i) * 2000).toISOString(),
+        level: worst,
+        resources,
+        running: 10,
+        source: { cgroup: 10, api: 0, failed: 0 },
+        durationMs: 12,
+      }),
+    );
   }
   const dir = join(stateHome, 'history');
   mkdirSync(dir, { recursive: true });
@@ -93,14 +117,21 @@ function controlVsix() {
   writeFileSync(join(dir, 'README.md'), '# Activation Control\n\nAn empty extension for benchmarks.\n');
   writeFileSync(join(dir, 'LICENSE'), 'MIT\n');
   const out = join(dir, 'control.vsix');
-  const r = spawnSync(join(repoRoot, 'node_modules/.bin/vsce'), ['package', '--allow-missing-repository', '--out', out], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(
+    join(repoRoot, 'node_modules/.bin/vsce'),
+    ['package', '--allow-missing-repository', '--out', out],
+    { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   if (r.status !== 0) throw new Error(`packaging the control extension failed:\n${r.stdout}\n${r.stderr}`);
   return out;
 }
 
 async function session(tools, vsix, withExtension, measure) {
   const scratch = mkdtempSync(join(tmpdir(), 'dstab-bench-'));
-  const dirs = scratchLayout(scratch, { 'dockerStability.sampleIntervalSeconds': 1, 'window.commandCenter': false });
+  const dirs = scratchLayout(scratch, {
+    'dockerStability.sampleIntervalSeconds': 1,
+    'window.commandCenter': false,
+  });
   seedHistory(dirs.stateHome);
   if (withExtension) {
     codeServerCli(tools, dirs, ['--install-extension', vsix, '--force']);
@@ -111,7 +142,10 @@ async function session(tools, vsix, withExtension, measure) {
   try {
     const page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(90_000);
-    await page.goto(`${server.url}?folder=${encodeURIComponent(dirs.workspace)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    await page.goto(`${server.url}?folder=${encodeURIComponent(dirs.workspace)}`, {
+      waitUntil: 'domcontentloaded',
+      timeout: 120_000,
+    });
     await page.locator('.monaco-workbench').waitFor();
     await page.locator('.part.statusbar').waitFor();
     return await measure({ page, server, dirs });
@@ -124,10 +158,17 @@ async function session(tools, vsix, withExtension, measure) {
 
 /** The extension's "activated in" log lines (one per extension host) from the logs under userData. */
 function activationLogLines(userData) {
-  const walk = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  const walk = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+    );
   return walk(join(userData, 'logs'))
     .filter((f) => f.endsWith('Docker Stability.log'))
-    .flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.includes('activated in')));
+    .flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('activated in')),
+    );
 }
 
 async function runCommand(page, title) {
@@ -170,14 +211,19 @@ const vsix = packageVsix();
 const entries = listZip(vsix);
 const entryBytes = entries.find((e) => e.name === 'extension/dist/extension.js').size;
 const mainBytes = entries.find((e) => e.name === 'extension/dist/extension-main.js')?.size ?? 0;
-const bundleBytes = entries.filter((e) => extensionBundles.includes(e.name)).reduce((sum, e) => sum + e.size, 0);
+const bundleBytes = entries
+  .filter((e) => extensionBundles.includes(e.name))
+  .reduce((sum, e) => sum + e.size, 0);
 const webviewBytes = entries.find((e) => e.name === 'extension/dist/webview/main.js').size;
 const vsixBytes = statSync(vsix).size;
 
 const baseline = await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
 
 const measured = await session(tools, vsix, controlVsix(), async ({ page, server, dirs }) => {
-  const item = page.locator('.statusbar-item').filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b/ }).first();
+  const item = page
+    .locator('.statusbar-item')
+    .filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b/ })
+    .first();
   await item.waitFor();
   const rss = await settledRss(server);
 
@@ -203,15 +249,22 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
   const controls = controlRows.map(figure).filter(Number.isFinite);
   const overControl = rows.map((r, i) => figure(r) - figure(controlRows[i])).filter(Number.isFinite);
   const logLines = activationLogLines(dirs.userData);
-  const readies = logLines.map((l) => l.match(/ready (\d+) ms after activate was called \(bundle loaded in (\d+) ms\)/)).filter(Boolean);
-  const entryLoads = logLines.map((l) => l.match(/VS Code loaded the entry point in (\d+) ms/)).filter(Boolean);
+  const readies = logLines
+    .map((l) => l.match(/ready (\d+) ms after activate was called \(bundle loaded in (\d+) ms\)/))
+    .filter(Boolean);
+  const entryLoads = logLines
+    .map((l) => l.match(/VS Code loaded the entry point in (\d+) ms/))
+    .filter(Boolean);
 
   // Dashboard: click to all five charts drawn with the 1000-sample history.
   const t0 = Date.now();
   await item.click();
   const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   await frame.locator('canvas').nth(4).waitFor();
-  await frame.getByLabel('Time range').selectOption({ label: 'All' }).catch(() => {});
+  await frame
+    .getByLabel('Time range')
+    .selectOption({ label: 'All' })
+    .catch(() => {});
   let firstChartMs;
   for (;;) {
     const px = await linePixels(frame, '--vscode-charts-blue');

@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const wanted = process.argv.slice(2);
-const all = readdirSync('out/bench').filter((f) => f.endsWith('.bench.js')).sort();
+const all = readdirSync('out/bench')
+  .filter((f) => f.endsWith('.bench.js'))
+  .sort();
 const chosen = wanted.length ? all.filter((f) => wanted.some((w) => f.startsWith(`${w}.`))) : all;
 if (chosen.length === 0) {
   console.error(`bench: nothing matches ${wanted.join(', ')} (have ${all.join(', ')})`);

@@ -33,7 +33,10 @@ const trimDockerode = {
 module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' || typeof key === 'symbol' ? undefined : fail()) });`,
       loader: 'js',
     }));
-    build.onResolve({ filter: nativeOptional }, (args) => ({ path: args.path, namespace: 'native-optional' }));
+    build.onResolve({ filter: nativeOptional }, (args) => ({
+      path: args.path,
+      namespace: 'native-optional',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'native-optional' }, (args) => ({
       contents: `throw Object.assign(new Error(${JSON.stringify(`native module ${args.path} is not bundled; the pure-JS fallback is used`)}), { code: 'MODULE_NOT_FOUND' });`,
       loader: 'js',
@@ -47,7 +50,11 @@ module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' || typeo
 const lazySsh = {
   name: 'lazy-ssh',
   setup(build) {
-    build.onResolve({ filter: /^\.\/ssh$/ }, (args) => (/docker-modem[\\/]lib[\\/]modem\.js$/.test(args.importer) ? { path: 'docker-ssh', namespace: 'lazy-ssh' } : undefined));
+    build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
+      /docker-modem[\\/]lib[\\/]modem\.js$/.test(args.importer)
+        ? { path: 'docker-ssh', namespace: 'lazy-ssh' }
+        : undefined,
+    );
     build.onLoad({ filter: /.*/, namespace: 'lazy-ssh' }, () => ({
       contents: `module.exports = function sshAgent(options) { return require('./docker-ssh.js')(options); };`,
       loader: 'js',
@@ -60,7 +67,10 @@ const lazySsh = {
 const siblingBundles = {
   name: 'sibling-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(extension-main|docker-ssh)\.js$/ }, (args) => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^\.\/(extension-main|docker-ssh)\.js$/ }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
   },
 };
 /** A CommonJS bundle for Node 20 (vscode is provided by the extension host, never bundled). */
@@ -82,7 +92,9 @@ const builds = [
   // The compose rules run in a worker thread so that checking never blocks the extension host.
   nodeBundle('src/extension/composeWorker.ts', 'dist/compose-worker.js', []),
   nodeBundle('node_modules/docker-modem/lib/ssh.js', 'dist/docker-ssh.js', [trimDockerode]),
-  nodeBundle('src/cli/main.ts', 'dist/cli.js', [trimDockerode, lazySsh], { banner: { js: '#!/usr/bin/env node' } }),
+  nodeBundle('src/cli/main.ts', 'dist/cli.js', [trimDockerode, lazySsh], {
+    banner: { js: '#!/usr/bin/env node' },
+  }),
   nodeBundle('src/lib.ts', 'dist/lib.js', [trimDockerode, lazySsh]),
   {
     ...common,

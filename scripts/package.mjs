@@ -10,15 +10,21 @@ import { checkVsix, listZip } from './lib/vsix.mjs';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const { name, version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-const { values: opts } = parseArgs({ options: { out: { type: 'string', default: join(repoRoot, `${name}-${version}.vsix`) } } });
+const { values: opts } = parseArgs({
+  options: { out: { type: 'string', default: join(repoRoot, `${name}-${version}.vsix`) } },
+});
 const out = resolve(opts.out);
 
 // --no-dependencies: the bundles are self-contained, node_modules must not ship. stdin is
 // closed so that a vsce question (a missing field) fails the run instead of hanging it.
-const r = spawnSync(join(repoRoot, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--out', out], {
-  cwd: repoRoot,
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const r = spawnSync(
+  join(repoRoot, 'node_modules/.bin/vsce'),
+  ['package', '--no-dependencies', '--out', out],
+  {
+    cwd: repoRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  },
+);
 if (r.status !== 0) {
   console.error(`package: vsce failed (exit ${r.status ?? r.signal})`);
   process.exit(1);

@@ -30,8 +30,7 @@ function findTests(dir) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) {
       if (!exclude.has(name)) out = out.concat(findTests(p));
-    }
-    else if (name.endsWith('.test.js') && !exclude.has(name)) out.push(resolve(p));
+    } else if (name.endsWith('.test.js') && !exclude.has(name)) out.push(resolve(p));
   }
   return out;
 }

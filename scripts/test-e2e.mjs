@@ -29,7 +29,10 @@ function finish(summary) {
 
 let vsix = opts.vsix && resolve(opts.vsix);
 if (!vsix) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) {
     process.stdout.write(r.stdout ?? '');
     console.error('test-e2e: packaging failed');
@@ -43,15 +46,21 @@ console.log(`test-e2e: testing ${vsix}`);
 
 const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', grep: opts.grep });
 const dir = join(repoRoot, 'test/e2e');
-for (const f of readdirSync(dir).filter((n) => n.endsWith('.e2e.test.mjs')).sort()) mocha.addFile(join(dir, f));
+for (const f of readdirSync(dir)
+  .filter((n) => n.endsWith('.e2e.test.mjs'))
+  .sort())
+  mocha.addFile(join(dir, f));
 await mocha.loadFilesAsync();
 
 const summary = { passed: 0, failed: 0 };
 // The session's after() hook kills code-server and the browser; this is the last resort.
-const hard = setTimeout(() => {
-  console.error(`test-e2e: no result after ${opts.timeout} s, giving up`);
-  finish({ passed: summary.passed, failed: summary.failed + 1 });
-}, Number(opts.timeout) * 1000);
+const hard = setTimeout(
+  () => {
+    console.error(`test-e2e: no result after ${opts.timeout} s, giving up`);
+    finish({ passed: summary.passed, failed: summary.failed + 1 });
+  },
+  Number(opts.timeout) * 1000,
+);
 hard.unref();
 const runner = mocha.run(() => finish(summary));
 runner.on('pass', () => summary.passed++);

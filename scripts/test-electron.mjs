@@ -35,7 +35,13 @@ try {
     version: opts['vscode-version'],
     extensionDevelopmentPath: repoRoot,
     extensionTestsPath: testsEntry,
-    launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--user-data-dir', join(scratch, 'user-data')],
+    launchArgs: [
+      workspace,
+      '--disable-extensions',
+      '--disable-workspace-trust',
+      '--user-data-dir',
+      join(scratch, 'user-data'),
+    ],
     extensionTestsEnv: {
       DOCKER_STABILITY_HOME: stateHome,
       DOCKER_STABILITY_TEST_SUMMARY: inHostSummary,
@@ -50,7 +56,9 @@ let summary = { passed: 0, failed: 1 };
 try {
   summary = JSON.parse(readFileSync(inHostSummary, 'utf8'));
 } catch {
-  console.error('test-electron: the extension host wrote no summary (VS Code did not start or the runner crashed)');
+  console.error(
+    'test-electron: the extension host wrote no summary (VS Code did not start or the runner crashed)',
+  );
 }
 rmSync(scratch, { recursive: true, force: true });
 if (opts['summary-file']) writeFileSync(opts['summary-file'], JSON.stringify(summary));

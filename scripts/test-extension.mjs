@@ -75,9 +75,11 @@ async function cleanup() {
 // The page's own console, kept to explain a run that failed before or outside the tests.
 const pageConsole = [];
 function printDiagnostics() {
-  if (pageConsole.length) console.error(`\n--- browser console (last ${pageConsole.length} lines) ---\n${pageConsole.join('\n')}`);
+  if (pageConsole.length)
+    console.error(`\n--- browser console (last ${pageConsole.length} lines) ---\n${pageConsole.join('\n')}`);
   if (server) console.error(`\n--- code-server log (tail) ---\n${tail(server.logFile, 40)}`);
-  for (const f of extensionLogs(dirs)) console.error(`\n--- ${f.slice(dirs.userData.length + 1)} (tail) ---\n${tail(f, 40)}`);
+  for (const f of extensionLogs(dirs))
+    console.error(`\n--- ${f.slice(dirs.userData.length + 1)} (tail) ---\n${tail(f, 40)}`);
 }
 
 // Whatever happens (a hung workbench, a test that never ends), the run ends and kills its processes.
@@ -130,7 +132,10 @@ try {
       el.setAttribute('data-settings', JSON.stringify(settings));
       observer.disconnect();
     };
-    new MutationObserver((_, observer) => patch(observer)).observe(document, { childList: true, subtree: true });
+    new MutationObserver((_, observer) => patch(observer)).observe(document, {
+      childList: true,
+      subtree: true,
+    });
   });
   const done = new Promise((res) => {
     page.exposeFunction('codeAutomationExit', (code) => res(Number(code))).catch(() => {});
@@ -155,7 +160,10 @@ try {
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 120_000 });
   const code = await done;
   const summary = readSummary() ?? { passed: 0, failed: 1 };
-  if (!readSummary()) console.error(`test-extension: the workbench exited with code ${code} and the tests wrote no summary (they did not run)`);
+  if (!readSummary())
+    console.error(
+      `test-extension: the workbench exited with code ${code} and the tests wrote no summary (they did not run)`,
+    );
   exitCode = code === 0 && summary.failed === 0 && summary.passed > 0 ? 0 : 1;
   if (exitCode !== 0) printDiagnostics();
   await cleanup();

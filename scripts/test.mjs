@@ -21,14 +21,35 @@ if (!process.env.DOCKER_STABILITY_SKIP_ENGINE_SETUP) {
   }
 }
 
-const suites = [{ name: 'core', cmd: 'node', args: ['scripts/run-mocha.mjs', 'out/test', '--exclude', 'extension', '--exclude', 'e2e', '--exclude', 'helpers', '--exclude', 'fixtures'] }];
+const suites = [
+  {
+    name: 'core',
+    cmd: 'node',
+    args: [
+      'scripts/run-mocha.mjs',
+      'out/test',
+      '--exclude',
+      'extension',
+      '--exclude',
+      'e2e',
+      '--exclude',
+      'helpers',
+      '--exclude',
+      'fixtures',
+    ],
+  },
+];
 if (existsSync('scripts/test-extension.mjs') && !process.env.DOCKER_STABILITY_SKIP_EXTENSION_TESTS) {
   suites.push({ name: 'extension-host', cmd: 'node', args: ['scripts/test-extension.mjs'] });
 }
 // Last: it packages the .vsix (a production build of dist/) and drives it in a browser; its
 // screenshots go to test-results/ here (`npm run test:e2e` refreshes docs/images/).
 if (existsSync('scripts/test-e2e.mjs') && !process.env.DOCKER_STABILITY_SKIP_E2E_TESTS) {
-  suites.push({ name: 'browser-e2e', cmd: 'node', args: ['scripts/test-e2e.mjs', '--images', 'test-results/e2e'] });
+  suites.push({
+    name: 'browser-e2e',
+    cmd: 'node',
+    args: ['scripts/test-e2e.mjs', '--images', 'test-results/e2e'],
+  });
 }
 
 let passed = 0;

@@ -8,7 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { codeServerCli, ensureTools, killGroup, repoRoot, scratchLayout, startCodeServer } from './lib/codeServer.mjs';
+import {
+  codeServerCli,
+  ensureTools,
+  killGroup,
+  repoRoot,
+  scratchLayout,
+  startCodeServer,
+} from './lib/codeServer.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -26,7 +33,10 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 const tools = ensureTools();
 let vsix = opts.vsix && resolve(opts.vsix);
 if (!vsix) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) {
     process.stdout.write(r.stdout ?? '');
     process.exit(1);
@@ -38,7 +48,12 @@ const scratch = mkdtempSync(join(tmpdir(), 'dstab-try-'));
 const dirs = { ...scratchLayout(scratch), workspace: resolve(opts.folder) };
 codeServerCli(tools, dirs, ['--install-extension', vsix, '--force']);
 // The user's own state folder (history, locks), not the scratch one the tests use.
-const server = await startCodeServer({ tools, dirs, port, env: { DOCKER_STABILITY_HOME: process.env.DOCKER_STABILITY_HOME } });
+const server = await startCodeServer({
+  tools,
+  dirs,
+  port,
+  env: { DOCKER_STABILITY_HOME: process.env.DOCKER_STABILITY_HOME },
+});
 const stop = () => {
   killGroup(server.pid);
   rmSync(scratch, { recursive: true, force: true });

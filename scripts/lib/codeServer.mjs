@@ -3,7 +3,16 @@
 // every folder it writes pointed into a scratch folder, and open its workbench in Debian's
 // Chromium with playwright-core. Facts behind each step: shared/TESTING.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -16,7 +25,10 @@ export const extensionId = 'docker-stability.docker-stability';
 
 /** Installs code-server and playwright-core when missing (idempotent) and returns the tool folder. */
 export function ensureTools() {
-  const r = spawnSync('bash', [join(repoRoot, 'scripts/install-code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync('bash', [join(repoRoot, 'scripts/install-code-server.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = (r.stdout ?? '').trim().split('\n');
   if (r.status !== 0) {
     process.stderr.write(r.stdout ?? '');
@@ -92,7 +104,10 @@ export function scratchLayout(scratch, settings = {}) {
   };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   mkdirSync(join(dirs.userData, 'User'), { recursive: true });
-  writeFileSync(join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...settings }, null, 2));
+  writeFileSync(
+    join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify({ ...quietSettings, ...settings }, null, 2),
+  );
   // code-server windows are remote windows: VS Code takes settings of machine and
   // machine-overridable scope (dockerStability.lock.folder, lock.staleSeconds) from the
   // machine's settings (<user data>/Machine/settings.json) and ignores them in the user's,
@@ -107,7 +122,10 @@ export function scratchLayout(scratch, settings = {}) {
 
 /** This extension's settings that VS Code reads from machine settings in a remote window. */
 const machineScoped = new Set(
-  Object.entries(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).contributes.configuration.properties ?? {})
+  Object.entries(
+    JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).contributes.configuration.properties ??
+      {},
+  )
     .filter(([, spec]) => spec.scope === 'machine' || spec.scope === 'machine-overridable')
     .map(([key]) => key),
 );
@@ -129,12 +147,17 @@ export function codeServerEnv(dirs, extra = {}) {
 
 /** Runs code-server's own CLI once (e.g. --install-extension) against the scratch folders. */
 export function codeServerCli(tools, dirs, args) {
-  const r = spawnSync(process.execPath, [codeServerBin(tools), '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, ...args], {
-    env: codeServerEnv(dirs),
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (r.status !== 0) throw new Error(`code-server ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync(
+    process.execPath,
+    [codeServerBin(tools), '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, ...args],
+    {
+      env: codeServerEnv(dirs),
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(`code-server ${args.join(' ')} failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -142,7 +165,14 @@ export function codeServerCli(tools, dirs, args) {
  * Starts code-server in a new session (its own process group, so the extension host and
  * every helper it forks die with it) and waits for /healthz. Returns { url, port, pid, logFile, stop }.
  */
-export async function startCodeServer({ tools, dirs, env = {}, port, host = '127.0.0.1', readyTimeoutMs = 60_000 }) {
+export async function startCodeServer({
+  tools,
+  dirs,
+  env = {},
+  port,
+  host = '127.0.0.1',
+  readyTimeoutMs = 60_000,
+}) {
   port ??= await freePort();
   const config = join(dirs.xdgConfig, 'code-server.yaml');
   writeFileSync(config, `bind-addr: ${host}:${port}\nauth: none\ncert: false\n`);
@@ -150,11 +180,16 @@ export async function startCodeServer({ tools, dirs, env = {}, port, host = '127
   const out = openSync(logFile, 'a');
   const args = [
     codeServerBin(tools),
-    '--config', config,
-    '--bind-addr', `${host}:${port}`,
-    '--auth', 'none',
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
+    '--config',
+    config,
+    '--bind-addr',
+    `${host}:${port}`,
+    '--auth',
+    'none',
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -163,14 +198,21 @@ export async function startCodeServer({ tools, dirs, env = {}, port, host = '127
     dirs.workspace,
   ];
   // detached = setsid(): a new session and process group, killed as one in stop().
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: codeServerEnv(dirs, env) });
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: codeServerEnv(dirs, env),
+  });
   closeSync(out);
   let exited = null;
   child.on('exit', (code, signal) => (exited = { code, signal }));
   const stop = () => killGroup(child.pid);
   const deadline = Date.now() + readyTimeoutMs;
   while (!(await healthy(port))) {
-    if (exited) throw new Error(`code-server exited before it was ready (${JSON.stringify(exited)}):\n${tail(logFile)}`);
+    if (exited)
+      throw new Error(
+        `code-server exited before it was ready (${JSON.stringify(exited)}):\n${tail(logFile)}`,
+      );
     if (Date.now() > deadline) {
       stop();
       throw new Error(`code-server did not answer /healthz within ${readyTimeoutMs} ms:\n${tail(logFile)}`);
@@ -206,8 +248,13 @@ export const chromiumArgs = [
 ];
 
 /** Debian's Chromium through playwright-core, with a fresh profile. Never a downloaded browser. */
-export async function launchBrowser(playwright, dirs, { colorScheme = 'light', viewport = { width: 1400, height: 900 } } = {}) {
-  if (!existsSync('/usr/bin/chromium')) throw new Error('/usr/bin/chromium is missing: run scripts/install-code-server.sh');
+export async function launchBrowser(
+  playwright,
+  dirs,
+  { colorScheme = 'light', viewport = { width: 1400, height: 900 } } = {},
+) {
+  if (!existsSync('/usr/bin/chromium'))
+    throw new Error('/usr/bin/chromium is missing: run scripts/install-code-server.sh');
   return playwright.chromium.launchPersistentContext(dirs.browser, {
     executablePath: '/usr/bin/chromium',
     headless: true,

@@ -40,17 +40,33 @@ export const required = [
   'extension/media/icon.png',
 ];
 /** The extension's JavaScript on the host side: the entry point, what it loads, the ssh agent loaded on demand. */
-export const extensionBundles = ['extension/dist/extension.js', 'extension/dist/extension-main.js', 'extension/dist/docker-ssh.js'];
-export const forbidden = [/node_modules\//, /^extension\/(src|test|out|bench|scripts|docs|compose)\//, /\.ts$/, /\.map$/, /\/dist\/(cli|lib)\.js$/, /\.vsix$/];
+export const extensionBundles = [
+  'extension/dist/extension.js',
+  'extension/dist/extension-main.js',
+  'extension/dist/docker-ssh.js',
+];
+export const forbidden = [
+  /node_modules\//,
+  /^extension\/(src|test|out|bench|scripts|docs|compose)\//,
+  /\.ts$/,
+  /\.map$/,
+  /\/dist\/(cli|lib)\.js$/,
+  /\.vsix$/,
+];
 
 /** The problems with a listing, as sentences; empty when the package is as intended. */
 export function checkVsix(entries, { maxBundle = 1024 * 1024, maxVsix = 2 * 1024 * 1024, vsixSize } = {}) {
   const problems = [];
   const names = new Set(entries.map((e) => e.name));
   for (const r of required) if (!names.has(r)) problems.push(`missing ${r}`);
-  for (const e of entries) if (forbidden.some((f) => f.test(e.name))) problems.push(`ships ${e.name}, which it must not`);
-  const bundleBytes = entries.filter((e) => extensionBundles.includes(e.name)).reduce((sum, e) => sum + e.size, 0);
-  if (bundleBytes > maxBundle) problems.push(`extension bundles are ${bundleBytes} bytes together, over the ${maxBundle} budget`);
-  if (vsixSize !== undefined && vsixSize > maxVsix) problems.push(`.vsix is ${vsixSize} bytes, over the ${maxVsix} budget`);
+  for (const e of entries)
+    if (forbidden.some((f) => f.test(e.name))) problems.push(`ships ${e.name}, which it must not`);
+  const bundleBytes = entries
+    .filter((e) => extensionBundles.includes(e.name))
+    .reduce((sum, e) => sum + e.size, 0);
+  if (bundleBytes > maxBundle)
+    problems.push(`extension bundles are ${bundleBytes} bytes together, over the ${maxBundle} budget`);
+  if (vsixSize !== undefined && vsixSize > maxVsix)
+    problems.push(`.vsix is ${vsixSize} bytes, over the ${maxVsix} budget`);
   return problems;
 }

@@ -29,7 +29,15 @@ const SPARKS = '▁▂▃▄▅▆▇█';
 export function sparkline(values: number[], width: number): string {
   return values
     .slice(-width)
-    .map((v) => SPARKS[Math.max(0, Math.min(SPARKS.length - 1, Math.floor((Math.min(100, Math.max(0, v)) / 100) * SPARKS.length)))] ?? ' ')
+    .map(
+      (v) =>
+        SPARKS[
+          Math.max(
+            0,
+            Math.min(SPARKS.length - 1, Math.floor((Math.min(100, Math.max(0, v)) / 100) * SPARKS.length)),
+          )
+        ] ?? ' ',
+    )
     .join('');
 }
 
@@ -40,7 +48,10 @@ export function headline(s: Sample, color: boolean): string {
 }
 
 /** The table `status` prints: one line per resource. */
-export function renderSample(s: Sample, opts: { color: boolean; bars?: boolean; history?: Sample[] } = { color: false }): string {
+export function renderSample(
+  s: Sample,
+  opts: { color: boolean; bars?: boolean; history?: Sample[] } = { color: false },
+): string {
   const lines = [headline(s, opts.color)];
   for (const k of RESOURCE_KINDS) {
     const f = s.resources[k];
@@ -51,7 +62,13 @@ export function renderSample(s: Sample, opts: { color: boolean; bars?: boolean; 
       paint(f.level.padEnd(9), f.level, opts.color),
     ];
     if (opts.bars) parts.push(bar(f.percent, 20));
-    if (opts.history && opts.history.length > 1) parts.push(sparkline(opts.history.map((h) => h.resources[k].percent), 30));
+    if (opts.history && opts.history.length > 1)
+      parts.push(
+        sparkline(
+          opts.history.map((h) => h.resources[k].percent),
+          30,
+        ),
+      );
     lines.push(parts.join(' '));
   }
   lines.push(
@@ -70,18 +87,27 @@ export function renderConsumers(s: Sample, top: number): string {
     const clean = stripControlChars(text);
     return (clean.length > width ? clean.slice(0, width - 1) + '…' : clean).padEnd(width);
   };
-  const figures = (memoryBytes: number, cpuPercent: number): string => `${formatBytes(memoryBytes).padStart(10)} ${`${cpuPercent.toFixed(1)}%`.padStart(8)}`;
+  const figures = (memoryBytes: number, cpuPercent: number): string =>
+    `${formatBytes(memoryBytes).padStart(10)} ${`${cpuPercent.toFixed(1)}%`.padStart(8)}`;
   const lines: string[] = [];
   const shown = s.consumers.slice(0, top);
   if (shown.length === 0) lines.push('  no running containers');
   else {
-    lines.push(`  top ${shown.length} by memory:`, `    ${'CONTAINER'.padEnd(28)} ${'OWNER'.padEnd(30)} ${'MEMORY'.padStart(10)} ${'CPU'.padStart(8)}`);
-    for (const c of shown) lines.push(`    ${t(c.name, 28)} ${t(ownerLabel(c.owner), 30)} ${figures(c.memoryBytes, c.cpuPercent)}`);
+    lines.push(
+      `  top ${shown.length} by memory:`,
+      `    ${'CONTAINER'.padEnd(28)} ${'OWNER'.padEnd(30)} ${'MEMORY'.padStart(10)} ${'CPU'.padStart(8)}`,
+    );
+    for (const c of shown)
+      lines.push(
+        `    ${t(c.name, 28)} ${t(ownerLabel(c.owner), 30)} ${figures(c.memoryBytes, c.cpuPercent)}`,
+      );
   }
   if (s.owners.length > 0) {
     lines.push('  by owner:');
     for (const g of s.owners) {
-      lines.push(`    ${t(ownerLabel(g.owner), 44)} ${`${g.containers} running`.padStart(13)} ${figures(g.memoryBytes, g.cpuPercent)}`);
+      lines.push(
+        `    ${t(ownerLabel(g.owner), 44)} ${`${g.containers} running`.padStart(13)} ${figures(g.memoryBytes, g.cpuPercent)}`,
+      );
     }
   }
   return lines.join('\n');
@@ -90,12 +116,23 @@ export function renderConsumers(s: Sample, top: number): string {
 /** The trend: `memory WARNING in about 4m 00s at this rate`, or honestly steady / too little data. */
 export function renderForecast(all: readonly Forecast[]): string {
   const c = upcomingCrossings(all);
-  if (c === 'too-little-data') return '  trend: too little data yet (run `docker-stability watch` for a few minutes)';
-  if (c === 'none') return `  trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate`;
-  return c.map((x) => `  trend: ${x.kind} ${x.level} in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute)`).join('\n');
+  if (c === 'too-little-data')
+    return '  trend: too little data yet (run `docker-stability watch` for a few minutes)';
+  if (c === 'none')
+    return `  trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate`;
+  return c
+    .map(
+      (x) =>
+        `  trend: ${x.kind} ${x.level} in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute)`,
+    )
+    .join('\n');
 }
 
 /** One line per sample, for non-TTY output (logs, CI). */
 export function sampleLine(s: Sample): string {
-  return [stripControlChars(s.sampledAt), s.level, ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`)].join(' ');
+  return [
+    stripControlChars(s.sampledAt),
+    s.level,
+    ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`),
+  ].join(' ');
 }

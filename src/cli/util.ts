@@ -41,7 +41,11 @@ export const dockerOptions = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** parseArgs with usage errors turned into CliError(usage). */
-export function parse<T extends ParseArgsConfig>(argv: string[], config: T, usage: string): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
+export function parse<T extends ParseArgsConfig>(
+  argv: string[],
+  config: T,
+  usage: string,
+): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
   try {
     return parseArgs({ ...config, args: argv, strict: true });
   } catch (err) {
@@ -49,10 +53,16 @@ export function parse<T extends ParseArgsConfig>(argv: string[], config: T, usag
   }
 }
 
-export function parseNumber(value: string | undefined, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function parseNumber(
+  value: string | undefined,
+  name: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new CliError(`--${name} must be a number from ${min} to ${max} (got "${value}")`, ExitCode.usage);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new CliError(`--${name} must be a number from ${min} to ${max} (got "${value}")`, ExitCode.usage);
   return n;
 }
 

@@ -88,14 +88,22 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
             },
       );
     } catch (err) {
-      checks.push({ name: 'engine', status: 'fail', detail: `version query failed: ${(err as Error).message}` });
+      checks.push({
+        name: 'engine',
+        status: 'fail',
+        detail: `version query failed: ${(err as Error).message}`,
+      });
     }
   }
 
   const tool = await detectComposeTool().catch(() => undefined);
   checks.push(
     tool
-      ? { name: 'compose tool', status: 'pass', detail: `${tool.command.join(' ')} ${tool.version} (${tool.kind})` }
+      ? {
+          name: 'compose tool',
+          status: 'pass',
+          detail: `${tool.command.join(' ')} ${tool.version} (${tool.kind})`,
+        }
       : {
           name: 'compose tool',
           status: 'warn',
@@ -117,7 +125,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
     const rules = [...new Set(findings.filter((f) => f.severity !== 'info').map((f) => f.rule))].join(', ');
     checks.push(
       errors + warnings === 0
-        ? { name: `compose ${file}`, status: 'pass', detail: `no findings${findings.length ? ` (${findings.length} info)` : ''}` }
+        ? {
+            name: `compose ${file}`,
+            status: 'pass',
+            detail: `no findings${findings.length ? ` (${findings.length} info)` : ''}`,
+          }
         : {
             name: `compose ${file}`,
             status: errors ? 'fail' : 'warn',
@@ -177,7 +189,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
             },
       );
     } catch (err) {
-      checks.push({ name: 'orphans', status: 'warn', detail: `could not plan a cleanup: ${(err as Error).message}` });
+      checks.push({
+        name: 'orphans',
+        status: 'warn',
+        detail: `could not plan a cleanup: ${(err as Error).message}`,
+      });
     }
 
     const monitor = new ResourceMonitor(client, opts.monitor ?? {});
@@ -191,7 +207,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
         name: 'level',
         status: idx >= 3 ? 'fail' : idx === 2 ? 'warn' : 'pass',
         detail: `${s.level}: ${worst}`,
-        fix: idx >= 2 ? 'docker-stability cleanup; stop what you do not need; see docker-stability status' : undefined,
+        fix:
+          idx >= 2
+            ? 'docker-stability cleanup; stop what you do not need; see docker-stability status'
+            : undefined,
       });
     } catch (err) {
       checks.push({ name: 'level', status: 'fail', detail: `sampling failed: ${(err as Error).message}` });

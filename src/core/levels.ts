@@ -2,7 +2,16 @@
 // without the core; it is re-exported here so the core's users see one module.
 import { DEFAULT_THRESHOLDS, LEVELS, type Level, type Thresholds } from '../shared/levels';
 
-export { LEVELS, RESOURCE_KINDS, DEFAULT_THRESHOLDS, thresholdsFor, type Level, type ResourceKind, type Thresholds, type ThresholdSettings } from '../shared/levels';
+export {
+  LEVELS,
+  RESOURCE_KINDS,
+  DEFAULT_THRESHOLDS,
+  thresholdsFor,
+  type Level,
+  type ResourceKind,
+  type Thresholds,
+  type ThresholdSettings,
+} from '../shared/levels';
 
 /**
  * Rates a percentage: SAFE below `warning`, WARNING from `warning` up to `critical`, CRITICAL
@@ -42,7 +51,8 @@ export function parseLevel(text: string): Level {
  * increasing. Returns the problems found (empty when valid).
  */
 export function thresholdProblems(t: unknown, where = 'thresholds'): string[] {
-  if (typeof t !== 'object' || t === null) return [`${where} must be an object with warning, critical and emergency`];
+  if (typeof t !== 'object' || t === null)
+    return [`${where} must be an object with warning, critical and emergency`];
   const o = t as Record<string, unknown>;
   const problems: string[] = [];
   for (const k of ['warning', 'critical', 'emergency'] as const) {
@@ -54,7 +64,9 @@ export function thresholdProblems(t: unknown, where = 'thresholds'): string[] {
   if (problems.length === 0) {
     const { warning, critical, emergency } = o as unknown as Thresholds;
     if (!(warning < critical && critical < emergency)) {
-      problems.push(`${where} must be ordered warning < critical < emergency (got ${warning}, ${critical}, ${emergency})`);
+      problems.push(
+        `${where} must be ordered warning < critical < emergency (got ${warning}, ${critical}, ${emergency})`,
+      );
     }
   }
   return problems;

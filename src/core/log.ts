@@ -16,7 +16,8 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
  * messages quote daemons, lock holders and file names, so their control characters go.
  */
 export function stderrLogger(verbose = false): Logger {
-  const write = (tag: string, m: string): void => void process.stderr.write(`[${tag}] ${stripControlChars(m)}\n`);
+  const write = (tag: string, m: string): void =>
+    void process.stderr.write(`[${tag}] ${stripControlChars(m)}\n`);
   return {
     debug: (m) => verbose && write('debug', m),
     info: (m) => verbose && write('info', m),

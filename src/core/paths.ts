@@ -9,7 +9,8 @@ import { join } from 'node:path';
 export function stateDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (env.DOCKER_STABILITY_HOME) return env.DOCKER_STABILITY_HOME;
   const home = env.HOME || env.USERPROFILE || homedir();
-  if (platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'docker-stability');
+  if (platform === 'win32')
+    return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'docker-stability');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'docker-stability');
   return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'docker-stability');
 }

@@ -22,7 +22,10 @@ const MAX_DIAGNOSTICS = 1000;
 class CheckWorker {
   private worker?: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: CheckResponse) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: CheckResponse) => void; timer: NodeJS.Timeout }
+  >();
 
   check(text: string, fileName: string): Promise<CheckResponse> {
     const worker = this.ensure();
@@ -102,14 +105,20 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     this.enabled = enabled;
     this.selector = globs.map((pattern) => ({ pattern }));
     this.actionsRegistration?.dispose();
-    this.actionsRegistration = vscode.languages.registerCodeActionsProvider(this.selector, this, { providedCodeActionKinds: ComposeDiagnostics.providedCodeActionKinds });
+    this.actionsRegistration = vscode.languages.registerCodeActionsProvider(this.selector, this, {
+      providedCodeActionKinds: ComposeDiagnostics.providedCodeActionKinds,
+    });
     this.collection.clear();
     this.checked.clear();
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
 
   matches(doc: vscode.TextDocument): boolean {
-    return this.enabled && (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled') && vscode.languages.match(this.selector, doc) > 0;
+    return (
+      this.enabled &&
+      (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled') &&
+      vscode.languages.match(this.selector, doc) > 0
+    );
   }
 
   /** The findings last published for a document (the test API reads them). */
@@ -142,12 +151,15 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     else {
       const r = await this.worker.check(text, doc.uri.fsPath);
       findings = 'findings' in r ? r.findings : [notice(`the compose check failed: ${r.error}`)];
-      if ('total' in r && r.total > r.findings.length) findings.push(notice(`${r.total - r.findings.length} more findings not shown: run compose check`));
+      if ('total' in r && r.total > r.findings.length)
+        findings.push(notice(`${r.total - r.findings.length} more findings not shown: run compose check`));
     }
     if (doc.isClosed || doc.version !== version) return findings; // a newer edit is scheduled
     this.checked.set(doc.uri.toString(), { version, findings });
     this.collection.set(doc.uri, findings.map(toDiagnostic));
-    this.log.debug(`compose: ${findings.length} finding(s) in ${doc.uri.fsPath} (${Math.round(performance.now() - started)} ms)`);
+    this.log.debug(
+      `compose: ${findings.length} finding(s) in ${doc.uri.fsPath} (${Math.round(performance.now() - started)} ms)`,
+    );
     return findings;
   }
 
@@ -159,7 +171,11 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     this.collection.delete(uri);
   }
 
-  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    _range: vscode.Range,
+    context: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const checked = this.checked.get(doc.uri.toString());
     if (!checked || checked.version !== doc.version) return []; // offsets would point at stale text
     const actions: vscode.CodeAction[] = [];
@@ -171,7 +187,12 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
       action.diagnostics = [diag];
       action.isPreferred = f.fix.edits.length > 0;
       const edit = new vscode.WorkspaceEdit();
-      for (const e of f.fix.edits) edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)), e.newText);
+      for (const e of f.fix.edits)
+        edit.replace(
+          doc.uri,
+          new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)),
+          e.newText,
+        );
       action.edit = edit;
       actions.push(action);
     }
@@ -185,7 +206,6 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     for (const d of this.disposables) d.dispose();
   }
 }
-
 
 function codeOf(d: vscode.Diagnostic): string | undefined {
   const c = d.code;
@@ -218,7 +238,17 @@ function toDiagnostic(f: Finding): vscode.Diagnostic {
 
 /** An information at the top of the file: why it was not (fully) checked. */
 function notice(message: string): Finding {
-  return { rule: 'compose-structure', severity: 'info', message, line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, endOffset: 0 };
+  return {
+    rule: 'compose-structure',
+    severity: 'info',
+    message,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 1,
+    offset: 0,
+    endOffset: 0,
+  };
 }
 
 /** Why a document is not checked as you type: too large, or its file is not a regular one (a FIFO, a device). */
@@ -229,6 +259,7 @@ async function refuse(doc: vscode.TextDocument, text: string): Promise<string | 
   }
   // Characters, not bytes: close enough for a cap, and free (no encoding pass over the text).
   const size = text.length;
-  if (size > MAX_EDITOR_BYTES) return `not checked as you type: ${(size / 1024 / 1024).toFixed(1)} MB is above the ${MAX_EDITOR_BYTES / 1024 / 1024} MB editor cap (run compose check on it)`;
+  if (size > MAX_EDITOR_BYTES)
+    return `not checked as you type: ${(size / 1024 / 1024).toFixed(1)} MB is above the ${MAX_EDITOR_BYTES / 1024 / 1024} MB editor cap (run compose check on it)`;
   return undefined;
 }

@@ -11,7 +11,8 @@ export interface CheckRequest {
   max: number;
 }
 
-export type CheckResponse = { id: number; findings: Finding[]; total: number } | { id: number; error: string };
+export type CheckResponse =
+  { id: number; findings: Finding[]; total: number } | { id: number; error: string };
 
 parentPort?.on('message', (m: CheckRequest) => {
   let reply: CheckResponse;

@@ -14,7 +14,9 @@ export function readConfig(log: vscode.LogOutputChannel, warn = true): Extension
   const section = vscode.workspace.getConfiguration(SECTION);
   // VS Code already ignores a workspace's value of a machine-scoped setting; reading the user
   // layer alone keeps that true whatever the scope a given VS Code version applies.
-  const { config, problems } = parseConfig((key: SettingKey) => (MACHINE_SETTINGS.has(key) ? section.inspect(key)?.globalValue : section.get(key)));
+  const { config, problems } = parseConfig((key: SettingKey) =>
+    MACHINE_SETTINGS.has(key) ? section.inspect(key)?.globalValue : section.get(key),
+  );
   lastProblems = problems;
   for (const p of problems) log.warn(`settings: ${p}`);
   if (warn && problems.length > 0) {
@@ -27,7 +29,10 @@ export function readConfig(log: vscode.LogOutputChannel, warn = true): Extension
 }
 
 /** The one configuration listener: fires with the fresh config when any of our settings change. */
-export function onConfigChange(log: vscode.LogOutputChannel, cb: (config: ExtensionConfig) => void): vscode.Disposable {
+export function onConfigChange(
+  log: vscode.LogOutputChannel,
+  cb: (config: ExtensionConfig) => void,
+): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration(SECTION)) cb(readConfig(log));
   });

@@ -57,7 +57,12 @@ export class Dashboard implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Docker Stability', vscode.ViewColumn.Active, this.options());
+    const panel = vscode.window.createWebviewPanel(
+      DASHBOARD_VIEW_TYPE,
+      'Docker Stability',
+      vscode.ViewColumn.Active,
+      this.options(),
+    );
     this.attach(panel);
   }
 

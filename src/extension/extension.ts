@@ -20,8 +20,12 @@ let stopped = false;
  */
 function vscodeLoadMs(extensionId: string): number | undefined {
   try {
-    const marks = (globalThis as { MonacoPerformanceMarks?: { getMarks?: () => { name: string; startTime: number }[] } }).MonacoPerformanceMarks?.getMarks?.() ?? [];
-    const at = (what: string) => marks.find((m) => m.name === `code/extHost/${what}ExtensionCode/${extensionId}`)?.startTime;
+    const marks =
+      (
+        globalThis as { MonacoPerformanceMarks?: { getMarks?: () => { name: string; startTime: number }[] } }
+      ).MonacoPerformanceMarks?.getMarks?.() ?? [];
+    const at = (what: string) =>
+      marks.find((m) => m.name === `code/extHost/${what}ExtensionCode/${extensionId}`)?.startTime;
     const will = at('willLoad');
     const did = at('didLoad');
     return will !== undefined && did !== undefined ? did - will : undefined;

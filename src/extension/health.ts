@@ -60,7 +60,13 @@ export function healthTargets(h: HealthInput): HealthTarget[] {
     met: runs === 0 ? undefined : ok === runs,
   });
   if (h.runs.length === 0) {
-    out.push({ id: 'duration', label: 'Run duration per category', value: 'no runs recorded yet', target: '< 5m', met: undefined });
+    out.push({
+      id: 'duration',
+      label: 'Run duration per category',
+      value: 'no runs recorded yet',
+      target: '< 5m',
+      met: undefined,
+    });
   }
   for (const r of h.runs) {
     out.push({

@@ -8,7 +8,12 @@ import type { Finding } from '../core/compose';
 import { errorMessage, type CommandContext } from './commands/context';
 import { registerCommands } from './commands';
 import { cleanUpNow, type CleanUpArgs } from './commands/cleanup';
-import { forceReleaseFromDashboard, forceReleaseLocks, type ForceReleaseArgs, type ForceReleaseResult } from './commands/locks';
+import {
+  forceReleaseFromDashboard,
+  forceReleaseLocks,
+  type ForceReleaseArgs,
+  type ForceReleaseResult,
+} from './commands/locks';
 import { ComposeDiagnostics } from './composeDiagnostics';
 import { configProblems, onConfigChange, readConfig } from './config';
 import { Dashboard } from './dashboard';
@@ -57,15 +62,33 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
   const log = vscode.window.createOutputChannel('Docker Stability', { log: true });
   const logger = channelLogger(log);
   const config = readConfig(log);
-  const model = new DashboardModel(dashboardSettings(config), vscode.workspace.isTrusted, (err) => log.error(`view update failed: ${errorMessage(err)}`));
+  const model = new DashboardModel(dashboardSettings(config), vscode.workspace.isTrusted, (err) =>
+    log.error(`view update failed: ${errorMessage(err)}`),
+  );
   const svc = new Services(config, model, logger, () => vscode.workspace.isTrusted);
   services = svc;
   const statusBar = new StatusBar();
-  const render = (): void => statusBar.update({ state: model.state, sample: model.latest, locks: model.locks, following: model.following, agent: model.agent, incidents: model.incidents, forecasts: model.forecasts });
+  const render = (): void =>
+    statusBar.update({
+      state: model.state,
+      sample: model.latest,
+      locks: model.locks,
+      following: model.following,
+      agent: model.agent,
+      incidents: model.incidents,
+      forecasts: model.forecasts,
+    });
   const stopRender = model.onMessage(render);
   render();
 
-  const ctx: CommandContext = { services: svc, model, log, logger, extensionUri: context.extensionUri, dashboard: undefined as unknown as Dashboard };
+  const ctx: CommandContext = {
+    services: svc,
+    model,
+    log,
+    logger,
+    extensionUri: context.extensionUri,
+    dashboard: undefined as unknown as Dashboard,
+  };
   ctx.dashboard = new Dashboard(
     context.extensionUri,
     model,
@@ -85,13 +108,17 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
     diagnostics,
     ...registerCommands(ctx),
     onConfigChange(log, (next) => {
-      svc.applyConfig(next).catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
+      svc
+        .applyConfig(next)
+        .catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
       diagnostics.configure(next.compose.diagnostics, next.compose.globs);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       model.setTrusted(true);
       // Starts the automatic and scheduled cleanups the settings ask for.
-      svc.applyConfig(svc.config).catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
+      svc
+        .applyConfig(svc.config)
+        .catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
     }),
     { dispose: stopRender },
   );

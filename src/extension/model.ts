@@ -3,7 +3,15 @@
 import type { Incident } from '../core/incidents/types';
 import { forecast, type Forecast } from '../core/monitor/forecast';
 import type { MonitorState, Sample } from '../core/monitor/types';
-import type { CleanupReportView, DashboardSettings, HealthTarget, HostMessage, LockView, PredictionView, Snapshot } from '../shared/protocol';
+import type {
+  CleanupReportView,
+  DashboardSettings,
+  HealthTarget,
+  HostMessage,
+  LockView,
+  PredictionView,
+  Snapshot,
+} from '../shared/protocol';
 import { healthTargets, UnreachableTracker, type RunStats } from './health';
 import type { AgentView } from './statusText';
 
@@ -74,7 +82,8 @@ export class DashboardModel {
     const last = this.latest;
     if (last && last.sampledAt === sample.sampledAt) return;
     this.samples.push(sample);
-    if (this.samples.length > this.historySize) this.samples.splice(0, this.samples.length - this.historySize);
+    if (this.samples.length > this.historySize)
+      this.samples.splice(0, this.samples.length - this.historySize);
     this.emit({ type: 'sample', sample, health: this.health() });
   }
 

@@ -6,7 +6,9 @@ import type { MonitorSettings } from '../core/monitor/settings';
 import type { Sample } from '../core/monitor/types';
 import { RESOURCE_ORDER } from '../shared/protocol';
 
-export type RatingSettings = Pick<MonitorSettings, 'thresholds'> & { capacities: Partial<MonitorSettings['capacities']> };
+export type RatingSettings = Pick<MonitorSettings, 'thresholds'> & {
+  capacities: Partial<MonitorSettings['capacities']>;
+};
 
 /** Recomputes percent and level of every figure with these thresholds and capacities (unset ones keep the sample's). */
 export function rerate(s: Sample, settings: RatingSettings): Sample {

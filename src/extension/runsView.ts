@@ -14,13 +14,22 @@ function median(values: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-export function runsView(records: readonly RunRecord[], latest: Sample | undefined, thresholds: ThresholdSettings): { predictions: PredictionView[]; runs: RunStats[] } {
+export function runsView(
+  records: readonly RunRecord[],
+  latest: Sample | undefined,
+  thresholds: ThresholdSettings,
+): { predictions: PredictionView[]; runs: RunStats[] } {
   const byCategory = new Map<string, RunRecord[]>();
   for (const r of records) byCategory.set(r.category, [...(byCategory.get(r.category) ?? []), r]);
   const predictions: PredictionView[] = [];
   const runs: RunStats[] = [];
   for (const [category, list] of [...byCategory].sort(([a], [b]) => a.localeCompare(b))) {
-    runs.push({ category, runs: list.length, succeeded: list.filter((r) => r.exitCode === 0).length, medianDurationMs: median(list.map((r) => r.durationMs)) });
+    runs.push({
+      category,
+      runs: list.length,
+      succeeded: list.filter((r) => r.exitCode === 0).length,
+      medianDurationMs: median(list.map((r) => r.durationMs)),
+    });
     const p = predict(category, list);
     const a = p.added;
     const needs = `+${formatBytes(a.memoryBytes)} memory, +${(a.cpuPercent / 100).toFixed(2)} cores, +${a.containers} containers, +${a.networks} networks, +${a.volumes} volumes`;

@@ -42,7 +42,11 @@ export function cleanupOptions(c: ExtensionConfig, extra: Partial<CleanupOptions
 }
 
 export function reportView(r: CleanupReport, trigger: string, dryRun = false): CleanupReportView {
-  const entry = (e: { type: string; name: string; reason: string }): { kind: string; name: string; reason: string } => ({ kind: e.type, name: e.name, reason: e.reason });
+  const entry = (e: {
+    type: string;
+    name: string;
+    reason: string;
+  }): { kind: string; name: string; reason: string } => ({ kind: e.type, name: e.name, reason: e.reason });
   return {
     finishedAt: new Date().toISOString(),
     trigger,
@@ -87,7 +91,11 @@ export class Services implements vscode.Disposable {
   }
 
   private newLockManager(): LockManager {
-    return new LockManager({ dir: this.config.locks.dir, staleMs: this.config.locks.staleMs, logger: this.logger });
+    return new LockManager({
+      dir: this.config.locks.dir,
+      staleMs: this.config.locks.staleMs,
+      logger: this.logger,
+    });
   }
 
   private startMonitor(): void {
@@ -101,7 +109,10 @@ export class Services implements vscode.Disposable {
       // No client at all (a bad docker context): show it the way an unreachable daemon shows.
       const reason = (err as Error).message;
       this.logger.error(`cannot resolve the Docker endpoint: ${reason}`);
-      this.model.setState({ status: 'down', endpoint: endpointHost, since: new Date().toISOString(), reason, retryInMs: 0 }, false);
+      this.model.setState(
+        { status: 'down', endpoint: endpointHost, since: new Date().toISOString(), reason, retryInMs: 0 },
+        false,
+      );
       return;
     }
     const monitor = new SharedMonitor(this.client, this.monitorSettings(), {
@@ -138,15 +149,29 @@ export class Services implements vscode.Disposable {
     const p = await readAgentPresence(host).catch(() => undefined);
     const agent = p?.running ? { pid: p.pid ?? 0, since: p.since ?? '' } : undefined;
     if (agent?.pid !== this.model.agent?.pid) {
-      this.logger.info(agent ? `the docker-stability agent (pid ${agent.pid}) samples ${host}: following it` : `the agent for ${host} stopped: windows sample again`);
+      this.logger.info(
+        agent
+          ? `the docker-stability agent (pid ${agent.pid}) samples ${host}: following it`
+          : `the agent for ${host} stopped: windows sample again`,
+      );
       this.model.setAgent(agent);
     }
     return agent !== undefined;
   }
 
-  private monitorSettings(): { intervalMs: number; thresholds: RatingSettings['thresholds']; capacities: ExtensionConfig['monitor']['capacities']; historySize: number } {
+  private monitorSettings(): {
+    intervalMs: number;
+    thresholds: RatingSettings['thresholds'];
+    capacities: ExtensionConfig['monitor']['capacities'];
+    historySize: number;
+  } {
     const m = this.config.monitor;
-    return { intervalMs: m.intervalMs, thresholds: m.thresholds, capacities: m.capacities, historySize: m.historySize };
+    return {
+      intervalMs: m.intervalMs,
+      thresholds: m.thresholds,
+      capacities: m.capacities,
+      historySize: m.historySize,
+    };
   }
 
   private rating(): RatingSettings {
@@ -171,7 +196,8 @@ export class Services implements vscode.Disposable {
     if (!m) return;
     m.resume();
     // A window that resumes as follower may see no state event until the leader's next change.
-    if (m.state.status === 'paused') this.model.setState({ status: 'starting', endpoint: m.client.endpoint.host }, m.role === 'follower');
+    if (m.state.status === 'paused')
+      this.model.setState({ status: 'starting', endpoint: m.client.endpoint.host }, m.role === 'follower');
   }
 
   private async stopMonitor(): Promise<void> {
@@ -199,7 +225,10 @@ export class Services implements vscode.Disposable {
     const monitor = this.monitor;
     if (c.autoCleanup.enabled && monitor) {
       // Only the leading window reacts to levels: every window sees the same samples.
-      const leaderSamples = { onSample: (cb: (s: Sample) => void) => monitor.onSample((s) => monitor.role === 'leader' && cb(rerate(s, this.rating()))) };
+      const leaderSamples = {
+        onSample: (cb: (s: Sample) => void) =>
+          monitor.onSample((s) => monitor.role === 'leader' && cb(rerate(s, this.rating()))),
+      };
       this.background.push(
         new AutoCleanup(leaderSamples, client, {
           ...common,
@@ -211,7 +240,11 @@ export class Services implements vscode.Disposable {
     }
     if (c.scheduledCleanup.everyMs > 0) {
       this.background.push(
-        new ScheduledCleanup(client, { ...common, everyMs: c.scheduledCleanup.everyMs, onReport: (r) => this.model.setCleanup(reportView(r, 'scheduled')) }),
+        new ScheduledCleanup(client, {
+          ...common,
+          everyMs: c.scheduledCleanup.everyMs,
+          onReport: (r) => this.model.setCleanup(reportView(r, 'scheduled')),
+        }),
       );
     }
   }
@@ -221,7 +254,9 @@ export class Services implements vscode.Disposable {
     const prev = this.config;
     this.config = next;
     const t = next.monitor.thresholds;
-    this.logger.info(`settings applied: thresholds ${t.warning}/${t.critical}/${t.emergency}, interval ${next.monitor.intervalMs} ms`);
+    this.logger.info(
+      `settings applied: thresholds ${t.warning}/${t.critical}/${t.emergency}, interval ${next.monitor.intervalMs} ms`,
+    );
     this.model.setSettings(dashboardSettings(next));
     if (prev.locks.dir !== next.locks.dir || prev.locks.staleMs !== next.locks.staleMs) {
       this.locks = this.newLockManager();
@@ -234,7 +269,8 @@ export class Services implements vscode.Disposable {
       this.startMonitor();
       if (this.paused) this.monitor?.pause();
     } else {
-      for (const p of this.monitor.updateSettings(this.monitorSettings())) this.logger.warn(`monitor settings: ${p}`);
+      for (const p of this.monitor.updateSettings(this.monitorSettings()))
+        this.logger.warn(`monitor settings: ${p}`);
       // New thresholds or capacities apply to what is already on screen, not only to the next sample.
       this.reloadHistory();
     }
@@ -249,16 +285,23 @@ export class Services implements vscode.Disposable {
   refreshLocks(): Promise<void> {
     const inFlight = this.lockRefresh;
     if (inFlight && Date.now() - inFlight.startedAt < LOCK_REFRESH_STUCK_MS) return inFlight.done;
-    if (inFlight) this.logger.warn(`lock status: reading ${this.locks.dir} has not finished after ${Math.round((Date.now() - inFlight.startedAt) / 1000)} s; reading it again`);
+    if (inFlight)
+      this.logger.warn(
+        `lock status: reading ${this.locks.dir} has not finished after ${Math.round((Date.now() - inFlight.startedAt) / 1000)} s; reading it again`,
+      );
     const locks = this.locks;
-    const refresh: { startedAt: number; done: Promise<void> } = { startedAt: Date.now(), done: Promise.resolve() };
+    const refresh: { startedAt: number; done: Promise<void> } = {
+      startedAt: Date.now(),
+      done: Promise.resolve(),
+    };
     refresh.done = (async () => {
       try {
         const status = await locks.status();
         if (this.lockProblem !== undefined) this.logger.info(`lock status: ${locks.dir} reads again`);
         this.lockProblem = undefined;
         // A read from a lock folder the settings have since replaced is no news.
-        if (!this.disposed && locks === this.locks) this.model.setLocks(status.map((st) => this.lockView(st)));
+        if (!this.disposed && locks === this.locks)
+          this.model.setLocks(status.map((st) => this.lockView(st)));
       } catch (err) {
         const problem = (err as Error).message;
         if (problem !== this.lockProblem) this.logger.warn(`lock status: ${problem}`);
@@ -277,7 +320,13 @@ export class Services implements vscode.Disposable {
       name: s.name,
       held: s.held,
       stale: s.stale,
-      holder: s.holder && { user: s.holder.user, host: s.holder.host, pid: s.holder.pid, why: s.holder.why, acquiredAt: s.holder.acquiredAt },
+      holder: s.holder && {
+        user: s.holder.user,
+        host: s.holder.host,
+        pid: s.holder.pid,
+        why: s.holder.why,
+        acquiredAt: s.holder.acquiredAt,
+      },
       ageMs: s.ageMs,
       mine,
     };

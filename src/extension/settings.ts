@@ -1,6 +1,15 @@
 // The extension's settings as one typed, validated plain object. Kept free of `vscode` so the
 // validation is tested directly; config.ts feeds it from `workspace.getConfiguration`.
-import { DEFAULT_THRESHOLDS, LEVELS, RESOURCE_KINDS, thresholdProblems, type Level, type ResourceKind, type Thresholds, type ThresholdSettings } from '../core/levels';
+import {
+  DEFAULT_THRESHOLDS,
+  LEVELS,
+  RESOURCE_KINDS,
+  thresholdProblems,
+  type Level,
+  type ResourceKind,
+  type Thresholds,
+  type ThresholdSettings,
+} from '../core/levels';
 import { LABEL_KEY_PATTERN } from '../core/labels';
 
 export const SECTION = 'dockerStability';
@@ -13,13 +22,24 @@ export interface ExtensionConfig {
   monitor: {
     intervalMs: number;
     thresholds: ThresholdSettings;
-    capacities: { memoryBytes?: number; cpuPercent?: number; containers: number; networks: number; volumes: number };
+    capacities: {
+      memoryBytes?: number;
+      cpuPercent?: number;
+      containers: number;
+      networks: number;
+      volumes: number;
+    };
     historySize: number;
   };
   autoCleanup: { enabled: boolean; level: Level; cooldownMs: number };
   /** 0: no scheduled cleanup. */
   scheduledCleanup: { everyMs: number };
-  cleanup: { olderThanMs: number; includeImages: boolean; testProjectPatterns: string[]; protectLabel: string };
+  cleanup: {
+    olderThanMs: number;
+    includeImages: boolean;
+    testProjectPatterns: string[];
+    protectLabel: string;
+  };
   locks: { dir?: string; staleMs: number; defaultName: string };
   compose: { diagnostics: boolean; globs: string[] };
   health: { memoryBudgetBytes: number };
@@ -45,7 +65,12 @@ type Spec =
   | { kind: 'perResource'; def: Record<string, never> };
 
 export const SETTINGS = {
-  endpoint: { kind: 'string', def: '', pattern: /^$|^(unix|npipe|tcp|http|https|ssh):\/\//, patternText: 'unix://, npipe://, tcp:// or ssh:// URL' },
+  endpoint: {
+    kind: 'string',
+    def: '',
+    pattern: /^$|^(unix|npipe|tcp|http|https|ssh):\/\//,
+    patternText: 'unix://, npipe://, tcp:// or ssh:// URL',
+  },
   sampleIntervalSeconds: { kind: 'number', def: 2, min: 0.25, max: 3600 },
   'thresholds.warning': { kind: 'number', def: DEFAULT_THRESHOLDS.warning, min: 0, max: 100 },
   'thresholds.critical': { kind: 'number', def: DEFAULT_THRESHOLDS.critical, min: 0, max: 100 },
@@ -64,10 +89,20 @@ export const SETTINGS = {
   'cleanup.olderThanMinutes': { kind: 'number', def: 10, min: 0, max: 525600 },
   'cleanup.includeImages': { kind: 'boolean', def: false },
   'cleanup.testProjectPatterns': { kind: 'stringArray', def: ['*-test', '*_test'] },
-  'cleanup.protectLabel': { kind: 'string', def: 'docker-stability.protect', pattern: LABEL_KEY_PATTERN, patternText: 'a Docker label key' },
+  'cleanup.protectLabel': {
+    kind: 'string',
+    def: 'docker-stability.protect',
+    pattern: LABEL_KEY_PATTERN,
+    patternText: 'a Docker label key',
+  },
   'lock.folder': { kind: 'string', def: '' },
   'lock.staleSeconds': { kind: 'number', def: 10, min: 2, max: 86400 },
-  'lock.defaultName': { kind: 'string', def: 'test', pattern: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/, patternText: 'a lock name (letters, digits, ".", "-", "_")' },
+  'lock.defaultName': {
+    kind: 'string',
+    def: 'test',
+    pattern: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/,
+    patternText: 'a lock name (letters, digits, ".", "-", "_")',
+  },
   'compose.diagnostics': { kind: 'boolean', def: true },
   'compose.globs': { kind: 'stringArray', def: ['**/docker-compose*.{yml,yaml}', '**/compose*.{yml,yaml}'] },
   'health.memoryBudgetMiB': { kind: 'number', def: 4096, min: 1, max: 16 * 1024 * 1024, integer: true },
@@ -110,8 +145,18 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
     if (raw === undefined || raw === null) return spec.def as (typeof SETTINGS)[K]['def'];
     switch (spec.kind) {
       case 'number':
-        if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < spec.min || raw > spec.max || (spec.integer && !Number.isInteger(raw))) {
-          bad(key, `must be ${spec.integer ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max} (got ${JSON.stringify(raw)})`, spec.def);
+        if (
+          typeof raw !== 'number' ||
+          !Number.isFinite(raw) ||
+          raw < spec.min ||
+          raw > spec.max ||
+          (spec.integer && !Number.isInteger(raw))
+        ) {
+          bad(
+            key,
+            `must be ${spec.integer ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max} (got ${JSON.stringify(raw)})`,
+            spec.def,
+          );
           return spec.def as never;
         }
         return raw as never;
@@ -151,7 +196,9 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
   };
   const order = thresholdProblems(thresholds, `${SECTION}.thresholds`);
   if (order.length > 0) {
-    problems.push(`${order.join('; ')}; using the defaults ${DEFAULT_THRESHOLDS.warning}/${DEFAULT_THRESHOLDS.critical}/${DEFAULT_THRESHOLDS.emergency}`);
+    problems.push(
+      `${order.join('; ')}; using the defaults ${DEFAULT_THRESHOLDS.warning}/${DEFAULT_THRESHOLDS.critical}/${DEFAULT_THRESHOLDS.emergency}`,
+    );
     thresholds = { ...DEFAULT_THRESHOLDS };
   }
   const perResource = parsePerResource(read('thresholds.perResource'), thresholds, problems);
@@ -187,7 +234,11 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
       testProjectPatterns: [...read('cleanup.testProjectPatterns')],
       protectLabel: read('cleanup.protectLabel'),
     },
-    locks: { dir: lockFolder || undefined, staleMs: Math.round(read('lock.staleSeconds') * 1000), defaultName: read('lock.defaultName') },
+    locks: {
+      dir: lockFolder || undefined,
+      staleMs: Math.round(read('lock.staleSeconds') * 1000),
+      defaultName: read('lock.defaultName'),
+    },
     compose: { diagnostics: read('compose.diagnostics'), globs: [...read('compose.globs')] },
     health: { memoryBudgetBytes: read('health.memoryBudgetMiB') * MIB },
   };
@@ -195,7 +246,11 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
 }
 
 /** `{ "memory": { "warning": 60 } }`: per-resource overrides, each checked against the merged order. */
-function parsePerResource(raw: unknown, global: Thresholds, problems: string[]): ThresholdSettings['perResource'] {
+function parsePerResource(
+  raw: unknown,
+  global: Thresholds,
+  problems: string[],
+): ThresholdSettings['perResource'] {
   const key = `${SECTION}.thresholds.perResource`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     problems.push(`${key} must be an object keyed by resource; using the default {}`);
@@ -214,7 +269,10 @@ function parsePerResource(raw: unknown, global: Thresholds, problems: string[]):
     const v = value as Record<string, unknown>;
     const unknownKeys = Object.keys(v).filter((k) => !['warning', 'critical', 'emergency'].includes(k));
     const merged = { ...global, ...v };
-    const found = [...thresholdProblems(merged, `${key}.${kind}`), ...unknownKeys.map((k) => `${key}.${kind}.${k} is not a threshold`)];
+    const found = [
+      ...thresholdProblems(merged, `${key}.${kind}`),
+      ...unknownKeys.map((k) => `${key}.${kind}.${k} is not a threshold`),
+    ];
     if (found.length > 0) {
       problems.push(`${found.join('; ')}; ignored`);
       continue;

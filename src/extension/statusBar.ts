@@ -8,7 +8,11 @@ export class StatusBar implements vscode.Disposable {
   private current: StatusView;
 
   constructor() {
-    this.item = vscode.window.createStatusBarItem('dockerStability.status', vscode.StatusBarAlignment.Left, 50);
+    this.item = vscode.window.createStatusBarItem(
+      'dockerStability.status',
+      vscode.StatusBarAlignment.Left,
+      50,
+    );
     this.item.name = 'Docker Stability';
     this.item.command = CommandId.openDashboard;
     this.current = renderStatus({ locks: [] });
@@ -29,7 +33,10 @@ export class StatusBar implements vscode.Disposable {
   private apply(): void {
     const v = this.current;
     this.item.text = v.text;
-    this.item.accessibilityInformation = { label: `Docker Stability: ${v.text.replace(/\$\([^)]*\)\s*/g, '')}`, role: 'button' };
+    this.item.accessibilityInformation = {
+      label: `Docker Stability: ${v.text.replace(/\$\([^)]*\)\s*/g, '')}`,
+      role: 'button',
+    };
     this.item.backgroundColor =
       v.background === 'error'
         ? new vscode.ThemeColor('statusBarItem.errorBackground')

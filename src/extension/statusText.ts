@@ -1,7 +1,13 @@
 // What the status bar item says, as a pure function of the monitor's state (tested directly;
 // statusBar.ts only copies the result onto the VS Code item).
 import type { Level, ResourceKind } from '../core/levels';
-import { countByKind, incidentsSince, INCIDENT_KINDS, INCIDENT_TITLES, type Incident } from '../core/incidents/types';
+import {
+  countByKind,
+  incidentsSince,
+  INCIDENT_KINDS,
+  INCIDENT_TITLES,
+  type Incident,
+} from '../core/incidents/types';
 import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
 import { drivingResource } from '../core/monitor/formulas';
 import { ownerLabel } from '../core/monitor/owners';
@@ -42,9 +48,20 @@ export interface StatusView {
   tooltipCommands: string[];
 }
 
-const ICON: Record<Level, string> = { SAFE: '$(pulse)', WARNING: '$(pulse)', CRITICAL: '$(warning)', EMERGENCY: '$(flame)' };
+const ICON: Record<Level, string> = {
+  SAFE: '$(pulse)',
+  WARNING: '$(pulse)',
+  CRITICAL: '$(warning)',
+  EMERGENCY: '$(flame)',
+};
 
-const LABEL: Record<ResourceKind, string> = { memory: 'memory', cpu: 'CPU', containers: 'containers', networks: 'networks', volumes: 'volumes' };
+const LABEL: Record<ResourceKind, string> = {
+  memory: 'memory',
+  cpu: 'CPU',
+  containers: 'containers',
+  networks: 'networks',
+  volumes: 'volumes',
+};
 
 export function formatUsed(kind: ResourceKind, value: number): string {
   if (kind === 'memory') return formatBytes(value);
@@ -59,7 +76,8 @@ function pct(p: number): string {
 export function renderStatus(input: StatusInput): StatusView {
   const now = input.now ?? Date.now();
   const held = input.locks.filter((l) => l.held);
-  const lockText = held.length > 0 ? ` $(lock) ${held.map((l) => stripControlChars(l.holder?.user ?? '?')).join(', ')}` : '';
+  const lockText =
+    held.length > 0 ? ` $(lock) ${held.map((l) => stripControlChars(l.holder?.user ?? '?')).join(', ')}` : '';
   const tooltipCommands = [CommandId.openDashboard, CommandId.cleanUpNow, CommandId.resumeMonitoring];
   const lines: string[] = [];
   const endpoint = input.state?.endpoint ?? input.sample?.endpoint ?? '?';
@@ -76,7 +94,10 @@ export function renderStatus(input: StatusInput): StatusView {
   } else if (state?.status === 'paused') {
     level = 'PAUSED';
     text = `$(debug-pause) Docker paused`;
-    lines.push(`**Monitoring paused** (\`${endpoint}\`). [Resume](command:${CommandId.resumeMonitoring})`, '');
+    lines.push(
+      `**Monitoring paused** (\`${endpoint}\`). [Resume](command:${CommandId.resumeMonitoring})`,
+      '',
+    );
   } else if (!input.sample) {
     level = 'STARTING';
     text = `$(sync~spin) Docker`;
@@ -96,25 +117,39 @@ export function renderStatus(input: StatusInput): StatusView {
     lines.push('| Resource | Used | Capacity | % | Level |', '|---|--:|--:|--:|---|');
     for (const kind of RESOURCE_ORDER) {
       const f: ResourceFigure = s.resources[kind];
-      lines.push(`| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`);
+      lines.push(
+        `| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`,
+      );
     }
     lines.push(...topLines(s), ...forecastLines(input.forecasts ?? []));
     const age = now - Date.parse(s.sampledAt);
-    lines.push('', `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`);
+    lines.push(
+      '',
+      `Last sample ${s.sampledAt} (${formatDuration(age)} ago, took ${formatDuration(s.durationMs)}), ${s.running} running.`,
+    );
   }
   lines.push(...incidentLines(input.incidents ?? [], now));
   if (input.agent) {
-    lines.push('', `Following the docker-stability **agent** on this host (pid ${input.agent.pid}, since ${input.agent.since}): it samples, this window reads its history.`);
-  } else if (input.following) lines.push('', 'Following the sampler of another window (one sampler per machine).');
+    lines.push(
+      '',
+      `Following the docker-stability **agent** on this host (pid ${input.agent.pid}, since ${input.agent.since}): it samples, this window reads its history.`,
+    );
+  } else if (input.following)
+    lines.push('', 'Following the sampler of another window (one sampler per machine).');
   lines.push('');
   if (held.length === 0) lines.push('No environment lock held.');
   for (const l of held) {
     const h = l.holder;
     const who = h ? `${escapeMd(h.user)}@${escapeMd(h.host)} (pid ${h.pid})` : 'unknown holder';
     const why = h?.why ? ` — ${escapeMd(h.why)}` : '';
-    lines.push(`$(lock) **${escapeMd(l.name)}**: ${who}${why}${l.stale ? ' — **stale**' : ''}${l.mine ? ' (this window)' : ''}  `);
+    lines.push(
+      `$(lock) **${escapeMd(l.name)}**: ${who}${why}${l.stale ? ' — **stale**' : ''}${l.mine ? ' (this window)' : ''}  `,
+    );
   }
-  lines.push('', `[Open dashboard](command:${CommandId.openDashboard}) · [Clean up now](command:${CommandId.cleanUpNow})`);
+  lines.push(
+    '',
+    `[Open dashboard](command:${CommandId.openDashboard}) · [Clean up now](command:${CommandId.cleanUpNow})`,
+  );
   return { text: text + lockText, level, background, tooltip: lines.join('\n'), tooltipCommands };
 }
 
@@ -127,8 +162,13 @@ function incidentLines(all: readonly Incident[], now: number): string[] {
   const counts = countByKind(recent);
   const byKind = INCIDENT_KINDS.filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${INCIDENT_TITLES[k]}`);
   const last = recent[recent.length - 1] as Incident;
-  const what = last.container ? `${INCIDENT_TITLES[last.kind]} of ${escapeMd(last.container.name)} (${escapeMd(ownerLabel(last.container.owner))})` : INCIDENT_TITLES[last.kind];
-  return ['', `**${recent.length} incident${recent.length === 1 ? '' : 's'}** in the last hour: ${byKind.join(', ')}. Last: ${what}, ${formatDuration(Math.max(0, now - Date.parse(last.at)))} ago.`];
+  const what = last.container
+    ? `${INCIDENT_TITLES[last.kind]} of ${escapeMd(last.container.name)} (${escapeMd(ownerLabel(last.container.owner))})`
+    : INCIDENT_TITLES[last.kind];
+  return [
+    '',
+    `**${recent.length} incident${recent.length === 1 ? '' : 's'}** in the last hour: ${byKind.join(', ')}. Last: ${what}, ${formatDuration(Math.max(0, now - Date.parse(last.at)))} ago.`,
+  ];
 }
 
 /** "memory WARNING in about 4m 00s at this rate", or honestly steady / too little data. */
@@ -136,8 +176,15 @@ function forecastLines(all: readonly Forecast[]): string[] {
   if (all.length === 0) return [];
   const c = upcomingCrossings(all);
   if (c === 'too-little-data') return ['', 'Trend: too little data yet.'];
-  if (c === 'none') return ['', `Trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate.`];
-  return ['', ...c.map((x) => `**${LABEL[x.kind]} ${x.level}** in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute).  `)];
+  if (c === 'none')
+    return ['', `Trend: no level change within ${formatDuration(DEFAULT_FORECAST.horizonMs)} at this rate.`];
+  return [
+    '',
+    ...c.map(
+      (x) =>
+        `**${LABEL[x.kind]} ${x.level}** in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute).  `,
+    ),
+  ];
 }
 
 /** The tooltip names this many of the heaviest containers: enough to answer "what is eating it". */
@@ -147,9 +194,17 @@ const TOOLTIP_TOP = 3;
 function topLines(s: Sample): string[] {
   const top = s.consumers?.slice(0, TOOLTIP_TOP) ?? [];
   if (top.length === 0) return [];
-  const lines = ['', `Top ${top.length} by memory:`, '', '| Container | Owner | Memory | CPU |', '|---|---|--:|--:|'];
+  const lines = [
+    '',
+    `Top ${top.length} by memory:`,
+    '',
+    '| Container | Owner | Memory | CPU |',
+    '|---|---|--:|--:|',
+  ];
   for (const c of top) {
-    lines.push(`| ${escapeMd(c.name)} | ${escapeMd(ownerLabel(c.owner))} | ${formatBytes(c.memoryBytes)} | ${c.cpuPercent.toFixed(1)}% |`);
+    lines.push(
+      `| ${escapeMd(c.name)} | ${escapeMd(ownerLabel(c.owner))} | ${formatBytes(c.memoryBytes)} | ${c.cpuPercent.toFixed(1)}% |`,
+    );
   }
   return lines;
 }

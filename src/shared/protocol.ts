@@ -75,7 +75,13 @@ export type HostMessage =
   | { type: 'error'; message: string };
 
 /** Commands the webview may ask the host to run (a closed set: nothing else is accepted). */
-export const WEBVIEW_COMMANDS = ['cleanUpNow', 'pauseMonitoring', 'resumeMonitoring', 'showLog', 'sampleNow'] as const;
+export const WEBVIEW_COMMANDS = [
+  'cleanUpNow',
+  'pauseMonitoring',
+  'resumeMonitoring',
+  'showLog',
+  'sampleNow',
+] as const;
 export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
 
 export type WebviewMessage =
@@ -101,7 +107,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | string {
     case 'ready':
       return { type: 'ready' };
     case 'forceRelease':
-      if (typeof m.name !== 'string' || !LOCK_NAME.test(m.name)) return `forceRelease: invalid lock name ${JSON.stringify(m.name)}`;
+      if (typeof m.name !== 'string' || !LOCK_NAME.test(m.name))
+        return `forceRelease: invalid lock name ${JSON.stringify(m.name)}`;
       return { type: 'forceRelease', name: m.name };
     case 'command':
       if (typeof m.command !== 'string' || !(WEBVIEW_COMMANDS as readonly string[]).includes(m.command)) {

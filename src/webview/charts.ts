@@ -1,6 +1,15 @@
 // History charts (chart.js, bundled): one per resource, thresholds drawn as dashed lines,
 // fed point by point as samples arrive.
-import { Chart, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartType, type Plugin } from 'chart.js';
+import {
+  Chart,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartType,
+  type Plugin,
+} from 'chart.js';
 import { formatBytes } from '../shared/format.js';
 import { thresholdsFor, type ResourceKind, type ThresholdSettings } from '../shared/levels.js';
 import type { Sample } from '../shared/monitor.js';
@@ -106,9 +115,18 @@ export class HistoryCharts {
   ) {
     this.element = h('div', { class: 'charts' });
     for (const kind of RESOURCE_ORDER) {
-      const canvas = h('canvas', { role: 'img', 'aria-label': `${TITLES[kind]} history: no samples yet`, tabindex: 0 });
+      const canvas = h('canvas', {
+        role: 'img',
+        'aria-label': `${TITLES[kind]} history: no samples yet`,
+        tabindex: 0,
+      });
       this.canvases.set(kind, canvas);
-      const figure = h('figure', { class: 'chart' }, h('figcaption', {}, `${TITLES[kind]}${PERCENT.has(kind) ? ' (%)' : ' (count)'}`), h('div', { class: 'chart-box' }, canvas));
+      const figure = h(
+        'figure',
+        { class: 'chart' },
+        h('figcaption', {}, `${TITLES[kind]}${PERCENT.has(kind) ? ' (%)' : ' (count)'}`),
+        h('div', { class: 'chart-box' }, canvas),
+      );
       this.element.append(figure);
       this.charts.set(kind, this.create(kind, canvas));
     }
@@ -118,7 +136,18 @@ export class HistoryCharts {
     const c = this.colors;
     return new Chart(canvas, {
       type: 'line',
-      data: { datasets: [{ data: [], borderColor: c.line, backgroundColor: c.line, borderWidth: 2, pointRadius: 0, tension: 0.2 }] },
+      data: {
+        datasets: [
+          {
+            data: [],
+            borderColor: c.line,
+            backgroundColor: c.line,
+            borderWidth: 2,
+            pointRadius: 0,
+            tension: 0.2,
+          },
+        ],
+      },
       options: {
         animation: false,
         responsive: true,
@@ -132,9 +161,14 @@ export class HistoryCharts {
             // Five evenly spaced time labels: chart.js's "nice" numbers in ms land at odd places.
             afterBuildTicks: (axis) => {
               const { min, max } = axis;
-              axis.ticks = max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
+              axis.ticks =
+                max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
             },
-            ticks: { color: c.text, maxRotation: 0, callback: (v) => new Date(Number(v)).toLocaleTimeString() },
+            ticks: {
+              color: c.text,
+              maxRotation: 0,
+              callback: (v) => new Date(Number(v)).toLocaleTimeString(),
+            },
             grid: { color: c.grid },
           },
           y: { beginAtZero: true, ticks: { color: c.text }, grid: { color: c.grid } },
@@ -171,7 +205,10 @@ export class HistoryCharts {
   setAll(samples: Sample[]): void {
     this.samples = [...samples];
     for (const [kind, chart] of this.charts) {
-      chart.data.datasets[0]!.data = this.samples.map((s) => ({ x: Date.parse(s.sampledAt), y: valueOf(kind, s) }));
+      chart.data.datasets[0]!.data = this.samples.map((s) => ({
+        x: Date.parse(s.sampledAt),
+        y: valueOf(kind, s),
+      }));
     }
     this.refresh();
   }

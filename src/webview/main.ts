@@ -5,7 +5,15 @@ import type { Sample } from '../shared/monitor.js';
 import type { HostMessage, Snapshot, WebviewMessage } from '../shared/protocol.js';
 import { HistoryCharts } from './charts.js';
 import { h, replaceChildren } from './dom.js';
-import { cleanupPanel, currentLevels, figuresTable, healthPanel, locksPanel, predictionsPanel, statusLine } from './panels.js';
+import {
+  cleanupPanel,
+  currentLevels,
+  figuresTable,
+  healthPanel,
+  locksPanel,
+  predictionsPanel,
+  statusLine,
+} from './panels.js';
 
 interface VsCodeApi {
   postMessage(m: WebviewMessage): void;
@@ -32,7 +40,8 @@ const vscode = acquireVsCodeApi();
 function loadUi(): UiState {
   const s = (vscode.getState() ?? {}) as { rangeMs?: unknown; view?: unknown };
   // JSON turns Infinity ("All") into null.
-  const rangeMs = s.rangeMs === null ? Number.POSITIVE_INFINITY : typeof s.rangeMs === 'number' ? s.rangeMs : 15 * 60_000;
+  const rangeMs =
+    s.rangeMs === null ? Number.POSITIVE_INFINITY : typeof s.rangeMs === 'number' ? s.rangeMs : 15 * 60_000;
   return { rangeMs, view: s.view === 'table' ? 'table' : 'charts' };
 }
 
@@ -77,27 +86,39 @@ function inRange(samples: Sample[]): Sample[] {
 function renderToolbar(): void {
   if (!snap) return;
   const paused = snap.state.status === 'paused';
-  const range = h('select', { id: 'range', 'aria-label': 'Time range' }, ...RANGES.map((r) => h('option', { value: String(r.ms), selected: r.ms === ui.rangeMs }, r.label)));
+  const range = h(
+    'select',
+    { id: 'range', 'aria-label': 'Time range' },
+    ...RANGES.map((r) => h('option', { value: String(r.ms), selected: r.ms === ui.rangeMs }, r.label)),
+  );
   range.addEventListener('change', () => {
     ui.rangeMs = Number(range.value);
     saveUi();
     charts?.setRange(ui.rangeMs);
     renderHistory();
   });
-  const view = button(ui.view === 'charts' ? 'Show table' : 'Show charts', () => {
-    ui.view = ui.view === 'charts' ? 'table' : 'charts';
-    saveUi();
-    renderToolbar();
-    renderHistory();
-  }, { 'aria-pressed': String(ui.view === 'table') });
+  const view = button(
+    ui.view === 'charts' ? 'Show table' : 'Show charts',
+    () => {
+      ui.view = ui.view === 'charts' ? 'table' : 'charts';
+      saveUi();
+      renderToolbar();
+      renderHistory();
+    },
+    { 'aria-pressed': String(ui.view === 'table') },
+  );
   replaceChildren(
     els.toolbar,
     h('label', { for: 'range' }, 'Range '),
     range,
     view,
     button('Sample now', () => post({ type: 'command', command: 'sampleNow' })),
-    button(paused ? 'Resume monitoring' : 'Pause monitoring', () => post({ type: 'command', command: paused ? 'resumeMonitoring' : 'pauseMonitoring' })),
-    snap.trusted ? button('Clean up now…', () => post({ type: 'command', command: 'cleanUpNow' })) : h('span', { class: 'muted' }, 'Restricted mode: cleanup and force-release are disabled.'),
+    button(paused ? 'Resume monitoring' : 'Pause monitoring', () =>
+      post({ type: 'command', command: paused ? 'resumeMonitoring' : 'pauseMonitoring' }),
+    ),
+    snap.trusted
+      ? button('Clean up now…', () => post({ type: 'command', command: 'cleanUpNow' }))
+      : h('span', { class: 'muted' }, 'Restricted mode: cleanup and force-release are disabled.'),
     button('Show log', () => post({ type: 'command', command: 'showLog' }), { class: 'secondary' }),
   );
 }
@@ -122,17 +143,29 @@ function renderAll(): void {
   replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
   renderLocks();
   replaceChildren(els.cleanup, h('h2', { id: 'h-cleanup' }, 'Last cleanup'), cleanupPanel(snap.cleanup));
-  replaceChildren(els.predictions, h('h2', { id: 'h-predictions' }, 'Predictions'), predictionsPanel(snap.predictions));
+  replaceChildren(
+    els.predictions,
+    h('h2', { id: 'h-predictions' }, 'Predictions'),
+    predictionsPanel(snap.predictions),
+  );
 }
 
 function renderLocks(): void {
   if (!snap) return;
-  replaceChildren(els.locks, h('h2', { id: 'h-locks' }, 'Environment locks'), locksPanel(snap.locks, snap.trusted, (name) => post({ type: 'forceRelease', name })));
+  replaceChildren(
+    els.locks,
+    h('h2', { id: 'h-locks' }, 'Environment locks'),
+    locksPanel(snap.locks, snap.trusted, (name) => post({ type: 'forceRelease', name })),
+  );
 }
 
 function ack(): void {
   if (!snap) return;
-  post({ type: 'rendered', samples: snap.samples.length, latest: snap.samples[snap.samples.length - 1]?.sampledAt });
+  post({
+    type: 'rendered',
+    samples: snap.samples.length,
+    latest: snap.samples[snap.samples.length - 1]?.sampledAt,
+  });
 }
 
 function onMessage(m: HostMessage): void {
@@ -148,7 +181,8 @@ function onMessage(m: HostMessage): void {
   switch (m.type) {
     case 'sample':
       snap.samples.push(m.sample);
-      if (snap.samples.length > snap.settings.historySize) snap.samples.splice(0, snap.samples.length - snap.settings.historySize);
+      if (snap.samples.length > snap.settings.historySize)
+        snap.samples.splice(0, snap.samples.length - snap.settings.historySize);
       snap.health = m.health;
       charts?.add(m.sample, snap.settings.historySize);
       replaceChildren(els.status, statusLine(snap.state, m.sample, snap.following));
@@ -160,7 +194,10 @@ function onMessage(m: HostMessage): void {
     case 'state':
       snap.state = m.state;
       snap.following = m.following;
-      replaceChildren(els.status, statusLine(snap.state, snap.samples[snap.samples.length - 1], snap.following));
+      replaceChildren(
+        els.status,
+        statusLine(snap.state, snap.samples[snap.samples.length - 1], snap.following),
+      );
       renderToolbar();
       break;
     case 'settings':
@@ -178,7 +215,11 @@ function onMessage(m: HostMessage): void {
     case 'predictions':
       snap.predictions = m.predictions;
       snap.health = m.health;
-      replaceChildren(els.predictions, h('h2', { id: 'h-predictions' }, 'Predictions'), predictionsPanel(m.predictions));
+      replaceChildren(
+        els.predictions,
+        h('h2', { id: 'h-predictions' }, 'Predictions'),
+        predictionsPanel(m.predictions),
+      );
       replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
       break;
     case 'error':
@@ -196,7 +237,12 @@ replaceChildren(
   els.toolbar,
   els.error,
   els.levels,
-  h('section', { 'aria-labelledby': 'h-history', class: 'history' }, h('h2', { id: 'h-history' }, 'History'), els.historyBody),
+  h(
+    'section',
+    { 'aria-labelledby': 'h-history', class: 'history' },
+    h('h2', { id: 'h-history' }, 'History'),
+    els.historyBody,
+  ),
   els.health,
   els.locks,
   els.cleanup,
@@ -205,5 +251,8 @@ replaceChildren(
 
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => onMessage(e.data));
 // VS Code swaps the body's theme class (vscode-light, vscode-dark, vscode-high-contrast...).
-new MutationObserver(() => charts?.retheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => charts?.retheme()).observe(document.body, {
+  attributes: true,
+  attributeFilter: ['class'],
+});
 post({ type: 'ready' });

@@ -3,7 +3,13 @@
 import { formatBytes, formatDuration } from '../shared/format.js';
 import type { ResourceKind } from '../shared/levels.js';
 import type { MonitorState, Sample } from '../shared/monitor.js';
-import { RESOURCE_ORDER, type CleanupReportView, type HealthTarget, type LockView, type PredictionView } from '../shared/protocol.js';
+import {
+  RESOURCE_ORDER,
+  type CleanupReportView,
+  type HealthTarget,
+  type LockView,
+  type PredictionView,
+} from '../shared/protocol.js';
 import { TITLES } from './charts.js';
 import { h, table } from './dom.js';
 
@@ -19,9 +25,19 @@ function levelBadge(level: string): HTMLElement {
 
 export function statusLine(state: MonitorState, latest: Sample | undefined, following: boolean): HTMLElement {
   const parts: (HTMLElement | string)[] = [];
-  if (state.status === 'down') parts.push(h('strong', { class: 'down' }, 'Docker unreachable'), ` at ${state.endpoint}: ${state.reason}`);
-  else if (state.status === 'paused') parts.push(h('strong', {}, 'Monitoring paused'), ` (${state.endpoint})`);
-  else if (latest) parts.push('Overall ', levelBadge(latest.level), ` at ${latest.endpoint}, last sample ${new Date(latest.sampledAt).toLocaleTimeString()}`);
+  if (state.status === 'down')
+    parts.push(
+      h('strong', { class: 'down' }, 'Docker unreachable'),
+      ` at ${state.endpoint}: ${state.reason}`,
+    );
+  else if (state.status === 'paused')
+    parts.push(h('strong', {}, 'Monitoring paused'), ` (${state.endpoint})`);
+  else if (latest)
+    parts.push(
+      'Overall ',
+      levelBadge(latest.level),
+      ` at ${latest.endpoint}, last sample ${new Date(latest.sampledAt).toLocaleTimeString()}`,
+    );
   else parts.push(`Waiting for the first sample of ${state.endpoint}…`);
   if (following) parts.push(' · following another window’s sampler');
   return h('p', { class: 'status', role: 'status' }, ...parts);
@@ -54,10 +70,19 @@ export function figuresTable(samples: Sample[], limit = 200): HTMLElement {
       String(s.resources.networks.used),
       String(s.resources.volumes.used),
     ]);
-  return table(`Samples in range (${rows.length}, newest first)`, ['Time', 'Level', 'Memory', 'CPU', 'Containers', 'Networks', 'Volumes'], rows, 'figures');
+  return table(
+    `Samples in range (${rows.length}, newest first)`,
+    ['Time', 'Level', 'Memory', 'CPU', 'Containers', 'Networks', 'Volumes'],
+    rows,
+    'figures',
+  );
 }
 
-export function locksPanel(locks: LockView[], trusted: boolean, onForce: (name: string) => void): HTMLElement {
+export function locksPanel(
+  locks: LockView[],
+  trusted: boolean,
+  onForce: (name: string) => void,
+): HTMLElement {
   if (locks.length === 0) return h('p', {}, 'No environment locks.');
   return table(
     'Environment locks',
@@ -67,11 +92,22 @@ export function locksPanel(locks: LockView[], trusted: boolean, onForce: (name: 
       const state = !l.held ? 'free' : l.stale ? 'stale' : l.mine ? 'held by this window' : 'held';
       let action: HTMLElement | string = '';
       if (trusted && l.held) {
-        const b = h('button', { type: 'button', class: l.stale ? '' : 'secondary', 'aria-label': `Force-release lock ${l.name}` }, 'Force release…');
+        const b = h(
+          'button',
+          { type: 'button', class: l.stale ? '' : 'secondary', 'aria-label': `Force-release lock ${l.name}` },
+          'Force release…',
+        );
         b.addEventListener('click', () => onForce(l.name));
         action = b;
       }
-      return [l.name, holder, l.holder?.why ?? '', l.ageMs === undefined ? '' : formatDuration(l.ageMs), state, action];
+      return [
+        l.name,
+        holder,
+        l.holder?.why ?? '',
+        l.ageMs === undefined ? '' : formatDuration(l.ageMs),
+        state,
+        action,
+      ];
     }),
     'locks',
   );
@@ -87,11 +123,21 @@ export function cleanupPanel(report: CleanupReportView | undefined): HTMLElement
     ...report.failed.map((r) => ['failed', r.kind, r.name, r.error]),
     ...report.kept.slice(0, 50).map((r) => ['kept', r.kind, r.name, r.reason]),
   ];
-  return h('div', {}, h('p', {}, summary), rows.length > 0 ? table('Last cleanup', ['Outcome', 'Kind', 'Name', 'Why'], rows, 'cleanup') : '');
+  return h(
+    'div',
+    {},
+    h('p', {}, summary),
+    rows.length > 0 ? table('Last cleanup', ['Outcome', 'Kind', 'Name', 'Why'], rows, 'cleanup') : '',
+  );
 }
 
 export function predictionsPanel(predictions: PredictionView[]): HTMLElement {
-  if (predictions.length === 0) return h('p', {}, 'No runs recorded yet: predictions appear after `docker-stability run` has recorded test runs.');
+  if (predictions.length === 0)
+    return h(
+      'p',
+      {},
+      'No runs recorded yet: predictions appear after `docker-stability run` has recorded test runs.',
+    );
   return table(
     'Predicted load per test category',
     ['Category', 'Prediction', 'Level', 'Runs'],
@@ -104,7 +150,16 @@ export function healthPanel(targets: HealthTarget[]): HTMLElement {
   return table(
     'Stability targets',
     ['Target', 'Now', 'Goal', 'Met'],
-    targets.map((t) => [t.label, t.value, t.target, h('span', { class: t.met === undefined ? 'met-unknown' : t.met ? 'met-yes' : 'met-no' }, t.met === undefined ? 'no data' : t.met ? 'yes' : 'no')]),
+    targets.map((t) => [
+      t.label,
+      t.value,
+      t.target,
+      h(
+        'span',
+        { class: t.met === undefined ? 'met-unknown' : t.met ? 'met-yes' : 'met-no' },
+        t.met === undefined ? 'no data' : t.met ? 'yes' : 'no',
+      ),
+    ]),
     'health',
   );
 }

@@ -14,7 +14,12 @@ import { AgentWorld, CLI, freePort, httpGet, seriesValue } from './helpers';
 const SOCKET = '/var/run/docker.sock';
 const ENDPOINT = `unix://${SOCKET}`;
 /** Scope for every cleanup these agents could run: a label nothing on the daemon carries. */
-const NOTHING = ['--label', 'docker-stability.test-fixture=agent-lifecycle-none', '--no-scheduled-cleanup', '--no-auto-cleanup'];
+const NOTHING = [
+  '--label',
+  'docker-stability.test-fixture=agent-lifecycle-none',
+  '--no-scheduled-cleanup',
+  '--no-auto-cleanup',
+];
 
 /** A unix socket that forwards to the real daemon and can go away and come back: a daemon restart, without restarting the shared daemon. */
 class DaemonProxy {
@@ -66,19 +71,30 @@ describe('docker-stability agent (real engine)', function () {
     assert.equal(p.running, true);
     assert.equal(p.pid, agent.child.pid);
     assert.equal(p.metricsUrl, started.metricsUrl);
-    assert.ok(Math.abs(Date.parse(p.since as string) - Date.parse(started.time)) < 5000, `since ${String(p.since)}`);
+    assert.ok(
+      Math.abs(Date.parse(p.since as string) - Date.parse(started.time)) < 5000,
+      `since ${String(p.since)}`,
+    );
 
     // A window on this host: same history file and leader folder. It must follow, not sample.
     const client = new DockerClient(parseHost(ENDPOINT, 'test'));
-    const window = new SharedMonitor(client, { intervalMs: 500 }, {
-      historyFile: defaultHistoryFile(ENDPOINT, world.env),
-      leaderDir: join(world.home, 'leaders'),
-    });
+    const window = new SharedMonitor(
+      client,
+      { intervalMs: 500 },
+      {
+        historyFile: defaultHistoryFile(ENDPOINT, world.env),
+        leaderDir: join(world.home, 'leaders'),
+      },
+    );
     const seen: Sample[] = [];
     window.onSample((s) => seen.push(s));
     window.start();
     try {
-      await waitFor('two samples followed from the agent', () => (seen.length >= 2 ? true : undefined), 15_000);
+      await waitFor(
+        'two samples followed from the agent',
+        () => (seen.length >= 2 ? true : undefined),
+        15_000,
+      );
       assert.equal(window.role, 'follower');
     } finally {
       await window.dispose();
@@ -109,11 +125,17 @@ describe('docker-stability agent (real engine)', function () {
     await first.exited;
     const gone = await world.cli(['agent', 'status', '--json']);
     assert.equal(gone.code, 1);
-    assert.match((JSON.parse(gone.stdout) as { staleReason: string }).staleReason, new RegExp(`holder pid ${first.child.pid} is no longer running`));
+    assert.match(
+      (JSON.parse(gone.stdout) as { staleReason: string }).staleReason,
+      new RegExp(`holder pid ${first.child.pid} is no longer running`),
+    );
     const second = world.start(['--interval', '1', ...NOTHING]);
     await second.waitFor('started', 20_000);
     const leader = await second.waitFor('role', 20_000, (l) => l.role === 'leader');
-    assert.ok(Date.parse(leader.time) - Date.parse(second.lines[0]?.time ?? '') < 5000, 'the dead agent\'s locks did not hold the new one back');
+    assert.ok(
+      Date.parse(leader.time) - Date.parse(second.lines[0]?.time ?? '') < 5000,
+      "the dead agent's locks did not hold the new one back",
+    );
     assert.equal(await second.terminate(), 0, second.stderr);
   });
 
@@ -121,7 +143,17 @@ describe('docker-stability agent (real engine)', function () {
     const proxy = new DaemonProxy(join(world.home, 'docker.sock'));
     await proxy.up();
     const port = await freePort();
-    const agent = world.start(['--host', `unix://${proxy.path}`, '--interval', '0.5', '--call-timeout', '1000', '--metrics', String(port), ...NOTHING]);
+    const agent = world.start([
+      '--host',
+      `unix://${proxy.path}`,
+      '--interval',
+      '0.5',
+      '--call-timeout',
+      '1000',
+      '--metrics',
+      String(port),
+      ...NOTHING,
+    ]);
     try {
       await agent.waitFor('daemon-up', 20_000);
       await proxy.down();
@@ -132,17 +164,44 @@ describe('docker-stability agent (real engine)', function () {
       await new Promise((r) => setTimeout(r, 6000));
       const cpu = cpuSeconds(pid) - cpu0;
       assert.ok(cpu < 0.6, `agent used ${cpu.toFixed(2)} s of CPU in 6 s while the daemon was down`);
-      const retries = agent.events('daemon-down').slice(-3).map((l) => l.retryInMs as number);
-      assert.ok(retries.length >= 2 && (retries[retries.length - 1] as number) > (retries[0] as number), `back-off grows: ${retries.join(', ')}`);
+      const retries = agent
+        .events('daemon-down')
+        .slice(-3)
+        .map((l) => l.retryInMs as number);
+      assert.ok(
+        retries.length >= 2 && (retries[retries.length - 1] as number) > (retries[0] as number),
+        `back-off grows: ${retries.join(', ')}`,
+      );
       const down = await httpGet(`http://127.0.0.1:${port}/metrics`);
       assert.equal(seriesValue(down.body, 'docker_stability_daemon_reachable'), 0);
 
       const back = agent.lines.length;
       await proxy.up();
       await agent.waitFor('daemon-up', 40_000, () => true, back);
-      const samples = seriesValue((await httpGet(`http://127.0.0.1:${port}/metrics`)).body, 'docker_stability_samples_total') ?? 0;
-      await waitFor('samples again', async () => ((seriesValue((await httpGet(`http://127.0.0.1:${port}/metrics`)).body, 'docker_stability_samples_total') ?? 0) > samples ? true : undefined), 10_000, 200);
-      assert.equal(seriesValue((await httpGet(`http://127.0.0.1:${port}/metrics`)).body, 'docker_stability_daemon_reachable'), 1);
+      const samples =
+        seriesValue(
+          (await httpGet(`http://127.0.0.1:${port}/metrics`)).body,
+          'docker_stability_samples_total',
+        ) ?? 0;
+      await waitFor(
+        'samples again',
+        async () =>
+          (seriesValue(
+            (await httpGet(`http://127.0.0.1:${port}/metrics`)).body,
+            'docker_stability_samples_total',
+          ) ?? 0) > samples
+            ? true
+            : undefined,
+        10_000,
+        200,
+      );
+      assert.equal(
+        seriesValue(
+          (await httpGet(`http://127.0.0.1:${port}/metrics`)).body,
+          'docker_stability_daemon_reachable',
+        ),
+        1,
+      );
       assert.equal(await agent.terminate(), 0, agent.stderr);
     } finally {
       await agent.kill();
@@ -155,8 +214,14 @@ describe('docker-stability agent (real engine)', function () {
       [['--metrics', '127.0.0.1:99999'], /not a listen address/],
       [['--auto-cleanup-level', 'LOUD'], /unknown level "LOUD"/],
       [['--cleanup-every', '10ms'], /--cleanup-every must be at least 1s/],
-      [['--config', world.config({ agent: { scheduledCleanupMinutes: 5 } })], /agent\.scheduledCleanupMinutes is not a setting/],
-      [['--config', world.config({ agent: { autoCleanup: { level: 'LOUD' } } })], /agent\.autoCleanup\.level must be one of SAFE/],
+      [
+        ['--config', world.config({ agent: { scheduledCleanupMinutes: 5 } })],
+        /agent\.scheduledCleanupMinutes is not a setting/,
+      ],
+      [
+        ['--config', world.config({ agent: { autoCleanup: { level: 'LOUD' } } })],
+        /agent\.autoCleanup\.level must be one of SAFE/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await world.cli(['agent', ...args]);
@@ -170,7 +235,13 @@ describe('docker-stability agent (real engine)', function () {
   it('--print-systemd-unit prints the unit shipped in contrib/', async () => {
     const r = await world.cli(['agent', '--print-systemd-unit']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, readFileSync(join(__dirname, '../../../contrib/systemd/docker-stability-agent@.service'), 'utf8'));
-    assert.match(r.stdout, /^ExecStart=\/usr\/bin\/env docker-stability agent \$DOCKER_STABILITY_AGENT_ARGS$/m);
+    assert.equal(
+      r.stdout,
+      readFileSync(join(__dirname, '../../../contrib/systemd/docker-stability-agent@.service'), 'utf8'),
+    );
+    assert.match(
+      r.stdout,
+      /^ExecStart=\/usr\/bin\/env docker-stability agent \$DOCKER_STABILITY_AGENT_ARGS$/m,
+    );
   });
 });

@@ -32,7 +32,9 @@ describe('agent cleanup: scheduled, automatic, interrupted (real engine)', funct
    * second before the pass, since creation times have a one-second resolution.
    */
   async function fixture(orphans = 1): Promise<{ orphans: string[]; keep: string[] }> {
-    const made = await Promise.all(Array.from({ length: orphans }, () => f.container({ labels: run, start: false })));
+    const made = await Promise.all(
+      Array.from({ length: orphans }, () => f.container({ labels: run, start: false })),
+    );
     const keep = await Promise.all([
       f.container({ labels: run }),
       f.container({ start: false }),
@@ -50,18 +52,34 @@ describe('agent cleanup: scheduled, automatic, interrupted (real engine)', funct
 
   it('a scheduled pass removes the labelled orphan on time and nothing outside the rules', async () => {
     const fx = await fixture();
-    const agent = world.start(['--cleanup-every', '3s', '--no-auto-cleanup', '--orphan-scan-every', '1s', '--interval', '1', ...scope]);
+    const agent = world.start([
+      '--cleanup-every',
+      '3s',
+      '--no-auto-cleanup',
+      '--orphan-scan-every',
+      '1s',
+      '--interval',
+      '1',
+      ...scope,
+    ]);
     try {
       const started = await agent.waitFor('started', 20_000);
       await agent.waitFor('orphans', 10_000, (l) => l.count === 1);
       const done = await agent.waitFor('cleanup-done', 20_000, (l) => l.trigger === 'scheduled');
       const after = Date.parse(done.time) - Date.parse(started.time);
-      assert.ok(after >= 2500 && after < 12_000, `the first scheduled pass ran ${after} ms after start (every 3 s)`);
+      assert.ok(
+        after >= 2500 && after < 12_000,
+        `the first scheduled pass ran ${after} ms after start (every 3 s)`,
+      );
       assert.equal(done.removed, 1, agent.dump());
       assert.equal(done.failed, 0);
       await assertOutcome(fx);
       await agent.waitFor('orphans', 10_000, (l) => l.count === 0);
-      assert.equal(agent.events('cleanup-started').filter((l) => l.trigger === 'auto').length, 0, 'no automatic pass');
+      assert.equal(
+        agent.events('cleanup-started').filter((l) => l.trigger === 'auto').length,
+        0,
+        'no automatic pass',
+      );
     } finally {
       assert.equal(await agent.terminate(), 0, agent.stderr);
     }
@@ -70,7 +88,10 @@ describe('agent cleanup: scheduled, automatic, interrupted (real engine)', funct
   it('an automatic pass runs once when the level reaches CRITICAL, then waits for the cooldown', async () => {
     const fx = await fixture();
     // One container counts as 100%: the level is EMERGENCY from the first sample on.
-    const config = world.config({ monitor: { capacities: { containers: 1 } }, agent: { autoCleanup: { level: 'CRITICAL', cooldownMs: 600_000 } } });
+    const config = world.config({
+      monitor: { capacities: { containers: 1 } },
+      agent: { autoCleanup: { level: 'CRITICAL', cooldownMs: 600_000 } },
+    });
     const agent = world.start(['--config', config, '--no-scheduled-cleanup', '--interval', '0.5', ...scope]);
     try {
       const started = await agent.waitFor('cleanup-started', 20_000);
@@ -91,8 +112,14 @@ describe('agent cleanup: scheduled, automatic, interrupted (real engine)', funct
     const agent = world.start(['--cleanup-every', '1s', '--no-auto-cleanup', '--interval', '1', ...scope]);
     await agent.waitFor('cleanup-started', 20_000);
     assert.equal(await agent.terminate(), 0, agent.stderr);
-    const order = agent.lines.map((l) => l.event).filter((e) => ['stopping', 'cleanup-done', 'stopped'].includes(e));
-    assert.deepEqual(order, ['stopping', 'cleanup-done', 'stopped'], `the signal came during the pass, which finished first:${agent.dump()}`);
+    const order = agent.lines
+      .map((l) => l.event)
+      .filter((e) => ['stopping', 'cleanup-done', 'stopped'].includes(e));
+    assert.deepEqual(
+      order,
+      ['stopping', 'cleanup-done', 'stopped'],
+      `the signal came during the pass, which finished first:${agent.dump()}`,
+    );
     assert.equal(agent.events('cleanup-done')[0]?.removed, 24, agent.dump());
     await assertOutcome(fx);
     const journal = agentFile(ENDPOINT, 'cleanup', world.env);
@@ -101,7 +128,10 @@ describe('agent cleanup: scheduled, automatic, interrupted (real engine)', funct
     // What a SIGKILL mid-pass leaves: the journal, and orphans not yet removed.
     const left = await fixture();
     mkdirSync(dirname(journal), { recursive: true });
-    writeFileSync(journal, JSON.stringify({ trigger: 'scheduled', startedAt: '2026-01-01T00:00:00.000Z', pid: 1 }));
+    writeFileSync(
+      journal,
+      JSON.stringify({ trigger: 'scheduled', startedAt: '2026-01-01T00:00:00.000Z', pid: 1 }),
+    );
     const next = world.start(['--no-scheduled-cleanup', '--no-auto-cleanup', '--interval', '1', ...scope]);
     try {
       const interrupted = await next.waitFor('cleanup-interrupted', 20_000);

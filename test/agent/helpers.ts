@@ -51,7 +51,9 @@ export class AgentWorld {
 
   /** Starts `docker-stability agent --json ARGS` in this world. */
   start(args: string[]): AgentProcess {
-    const a = new AgentProcess(spawn('node', [CLI, 'agent', '--json', ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const a = new AgentProcess(
+      spawn('node', [CLI, 'agent', '--json', ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     this.agents.push(a);
     return a;
   }
@@ -85,12 +87,20 @@ export class AgentProcess {
   }
 
   /** The first line (after `from` lines) of this event that passes `match`, within `timeoutMs`. */
-  async waitFor(name: string, timeoutMs: number, match: (l: AgentLine) => boolean = () => true, from = 0): Promise<AgentLine> {
+  async waitFor(
+    name: string,
+    timeoutMs: number,
+    match: (l: AgentLine) => boolean = () => true,
+    from = 0,
+  ): Promise<AgentLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.lines.slice(from).find((l) => l.event === name && match(l));
       if (hit) return hit;
-      if (this.child.exitCode !== null) throw new Error(`agent exited (${this.child.exitCode}) before "${name}": ${this.stderr}${this.dump()}`);
+      if (this.child.exitCode !== null)
+        throw new Error(
+          `agent exited (${this.child.exitCode}) before "${name}": ${this.stderr}${this.dump()}`,
+        );
       if (Date.now() > deadline) throw new Error(`no "${name}" within ${timeoutMs} ms:${this.dump()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -125,7 +135,11 @@ export async function httpGet(url: string, timeoutMs = 5000): Promise<{ status: 
 }
 
 /** The value of one series in exposition text: `name{labels}` matched by name and label subset. */
-export function seriesValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function seriesValue(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;

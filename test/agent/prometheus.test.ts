@@ -42,12 +42,24 @@ class Prometheus {
     this.url = `http://127.0.0.1:${port}`;
     this.child = spawn(
       'prometheus',
-      [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`],
+      [
+        `--config.file=${config}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
     this.child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
-    await waitFor(`prometheus ready at ${this.url}${this.tail()}`, async () => ((await httpGet(`${this.url}/-/ready`, 1000).catch(() => undefined))?.status === 200 ? true : undefined), 30_000, 200);
+    await waitFor(
+      `prometheus ready at ${this.url}${this.tail()}`,
+      async () =>
+        (await httpGet(`${this.url}/-/ready`, 1000).catch(() => undefined))?.status === 200
+          ? true
+          : undefined,
+      30_000,
+      200,
+    );
   }
 
   tail(): string {
@@ -80,7 +92,9 @@ class Prometheus {
 
 /** Every PromQL expression of the shipped Grafana dashboard, with its variable set to match all. */
 function dashboardExprs(): string[] {
-  const dash = JSON.parse(readFileSync(join(CONTRIB, 'grafana/docker-stability.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+  const dash = JSON.parse(readFileSync(join(CONTRIB, 'grafana/docker-stability.json'), 'utf8')) as {
+    panels: { targets: { expr: string }[] }[];
+  };
   return dash.panels.flatMap((p) => p.targets.map((t) => t.expr.replace(/\$instance/g, '.*')));
 }
 
@@ -92,7 +106,10 @@ describe('agent metrics in a real Prometheus', function () {
 
   before(function () {
     for (const cmd of ['prometheus', 'promtool']) {
-      assert.ok(onPath(cmd), `${cmd} is missing: bash scripts/setup-docker.sh installs Debian's prometheus package`);
+      assert.ok(
+        onPath(cmd),
+        `${cmd} is missing: bash scripts/setup-docker.sh installs Debian's prometheus package`,
+      );
     }
   });
   after(async () => {
@@ -102,8 +119,15 @@ describe('agent metrics in a real Prometheus', function () {
   });
 
   it('shipped alert rules pass promtool check rules and their unit tests', () => {
-    for (const args of [['check', 'rules', 'alerts.yml'], ['test', 'rules', 'alerts.test.yml']]) {
-      const r = spawnSync('promtool', args, { cwd: join(CONTRIB, 'prometheus'), encoding: 'utf8', timeout: 60_000 });
+    for (const args of [
+      ['check', 'rules', 'alerts.yml'],
+      ['test', 'rules', 'alerts.test.yml'],
+    ]) {
+      const r = spawnSync('promtool', args, {
+        cwd: join(CONTRIB, 'prometheus'),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(r.status, 0, `promtool ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
     }
   });
@@ -111,17 +135,47 @@ describe('agent metrics in a real Prometheus', function () {
   it('Prometheus scrapes the agent; its series agree with status --json, count a run, pass promtool check metrics; dashboard and rules evaluate', async () => {
     await fx.container({ start: false }); // at least one container on the daemon
     const port = await freePort();
-    const agent = world.start(['--interval', '1', '--metrics', `127.0.0.1:${port}`, '--label', `docker-stability.test-fixture=${fx.id}-none`, '--no-scheduled-cleanup', '--no-auto-cleanup']);
+    const agent = world.start([
+      '--interval',
+      '1',
+      '--metrics',
+      `127.0.0.1:${port}`,
+      '--label',
+      `docker-stability.test-fixture=${fx.id}-none`,
+      '--no-scheduled-cleanup',
+      '--no-auto-cleanup',
+    ]);
     try {
       await agent.waitFor('daemon-up', 30_000);
       await prom.start(world.home, `127.0.0.1:${port}`);
-      await waitFor(`the agent scraped${prom.tail()}`, async () => ((await prom.value('up{job="docker-stability"}')) === 1 ? true : undefined), 30_000, 500);
-      assert.equal(await prom.value('docker_stability_runs_total{category="agent-prom"}'), undefined, 'no run yet');
+      await waitFor(
+        `the agent scraped${prom.tail()}`,
+        async () => ((await prom.value('up{job="docker-stability"}')) === 1 ? true : undefined),
+        30_000,
+        500,
+      );
+      assert.equal(
+        await prom.value('docker_stability_runs_total{category="agent-prom"}'),
+        undefined,
+        'no run yet',
+      );
 
       const ran = await world.cli(['run', '--category', 'agent-prom', '--', 'true'], 120_000);
       assert.equal(ran.code, 0, ran.stderr);
-      await waitFor('the run counted in Prometheus', async () => ((await prom.value('sum(docker_stability_runs_total{category="agent-prom",outcome="success"})')) === 1 ? true : undefined), 30_000, 500);
-      assert.equal(await prom.value('sum(docker_stability_run_duration_seconds_count{category="agent-prom"})'), 1);
+      await waitFor(
+        'the run counted in Prometheus',
+        async () =>
+          (await prom.value('sum(docker_stability_runs_total{category="agent-prom",outcome="success"})')) ===
+          1
+            ? true
+            : undefined,
+        30_000,
+        500,
+      );
+      assert.equal(
+        await prom.value('sum(docker_stability_run_duration_seconds_count{category="agent-prom"})'),
+        1,
+      );
 
       // Other suites share the daemon: compare until one status and one scrape see the same daemon.
       let last = '';
@@ -136,8 +190,12 @@ describe('agent metrics in a real Prometheus', function () {
           const level = await prom.value('docker_stability_level');
           const want = s.resources;
           last = `status: ${want.containers?.used} containers, ${want.memory?.used} B, ${s.level}; prometheus: ${containers}, ${memory}, ${level}`;
-          const memOk = memory !== undefined && Math.abs(memory - (want.memory?.used ?? 0)) <= Math.max(64 * MiB, 0.1 * (want.memory?.used ?? 0));
-          return containers === want.containers?.used && LEVELS[level ?? -1] === s.level && memOk ? true : undefined;
+          const memOk =
+            memory !== undefined &&
+            Math.abs(memory - (want.memory?.used ?? 0)) <= Math.max(64 * MiB, 0.1 * (want.memory?.used ?? 0));
+          return containers === want.containers?.used && LEVELS[level ?? -1] === s.level && memOk
+            ? true
+            : undefined;
         },
         45_000,
         1000,
@@ -146,12 +204,18 @@ describe('agent metrics in a real Prometheus', function () {
 
       const scraped = await httpGet(`http://127.0.0.1:${port}/metrics`);
       assert.ok(seriesValue(scraped.body, 'process_resident_memory_bytes') !== undefined, 'process metrics');
-      const lint = spawnSync('promtool', ['check', 'metrics'], { input: scraped.body, encoding: 'utf8', timeout: 30_000 });
+      const lint = spawnSync('promtool', ['check', 'metrics'], {
+        input: scraped.body,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
 
       for (const expr of dashboardExprs()) await prom.query(expr); // throws on a PromQL error
       await sleep(2000); // two rule evaluations
-      const rules = JSON.parse((await httpGet(`${prom.url}/api/v1/rules`)).body) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+      const rules = JSON.parse((await httpGet(`${prom.url}/api/v1/rules`)).body) as {
+        data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+      };
       const all = rules.data.groups.flatMap((g) => g.rules);
       assert.equal(all.length, 9, 'every shipped rule loaded');
       for (const r of all) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError ?? r.health}`);

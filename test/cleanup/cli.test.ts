@@ -100,10 +100,16 @@ describe('docker-stability cleanup (CLI, real engine)', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Cleanup plan for .* \(older than 0ms\):$/m);
     assert.match(r.stdout, /^ {2}remove 5:$/m);
-    assert.match(r.stdout, new RegExp(`^ {4}container +\\S+ +created container of run run-${f.id} \\(its own run label\\)$`, 'm'));
     assert.match(
       r.stdout,
-      new RegExp(`^ {4}network +dstab-${f.id}-\\S+ +unused network of run run-${f.id} \\(its own run label\\)$`, 'm'),
+      new RegExp(`^ {4}container +\\S+ +created container of run run-${f.id} \\(its own run label\\)$`, 'm'),
+    );
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^ {4}network +dstab-${f.id}-\\S+ +unused network of run run-${f.id} \\(its own run label\\)$`,
+        'm',
+      ),
     );
     assert.match(r.stdout, /^ {4}not owned by a test run \(1\): container \S+$/m);
     assert.match(r.stdout, /^Dry run: nothing was removed \(5 would be\)\.$/m);
@@ -111,16 +117,25 @@ describe('docker-stability cleanup (CLI, real engine)', function () {
 
   it('takes its defaults from the config file\'s "cleanup" section, and a flag wins over it', async () => {
     const config = join(lockDir, 'config.json');
-    writeFileSync(config, JSON.stringify({ cleanup: { olderThanMs: 10 * 365 * 24 * 3600_000, testProjectPatterns: ['*-test'] } }));
+    writeFileSync(
+      config,
+      JSON.stringify({ cleanup: { olderThanMs: 10 * 365 * 24 * 3600_000, testProjectPatterns: ['*-test'] } }),
+    );
     const scope = ['--label', `${TEST_LABEL}=${f.id}`, '--lock-dir', lockDir, '--config', config];
     const young = await cli(['cleanup', '--dry-run', '--json', ...scope]);
     assert.equal(young.code, 0, young.stderr);
     const fromConfig = JSON.parse(young.stdout) as { removed: JsonEntry[]; kept: JsonEntry[] };
-    assert.deepEqual(fromConfig.removed, [], 'the config\'s ten-year age floor keeps everything');
-    assert.ok(fromConfig.kept.some((e) => owned.includes(e.id) && /younger than/.test(e.reason)), JSON.stringify(fromConfig.kept));
+    assert.deepEqual(fromConfig.removed, [], "the config's ten-year age floor keeps everything");
+    assert.ok(
+      fromConfig.kept.some((e) => owned.includes(e.id) && /younger than/.test(e.reason)),
+      JSON.stringify(fromConfig.kept),
+    );
     const flag = await cli(['cleanup', '--dry-run', '--json', ...scope, '--older-than', '0s']);
     assert.equal(flag.code, 0, flag.stderr);
-    assert.deepEqual((JSON.parse(flag.stdout) as { removed: JsonEntry[] }).removed.map((e) => e.id).sort(), [...owned].sort());
+    assert.deepEqual(
+      (JSON.parse(flag.stdout) as { removed: JsonEntry[] }).removed.map((e) => e.id).sort(),
+      [...owned].sort(),
+    );
   });
 
   it('refuses a config whose cleanup section it cannot use, with exit 64, naming the key', async () => {
@@ -128,11 +143,17 @@ describe('docker-stability cleanup (CLI, real engine)', function () {
     writeFileSync(config, JSON.stringify({ cleanup: { olderThan: 5 } }));
     const unknown = await cli(['cleanup', '--dry-run', '--config', config]);
     assert.equal(unknown.code, 64);
-    assert.match(unknown.stderr, /config cleanup\.olderThan is not a setting \(use olderThanMs, includeImages, testProjectPatterns, protectLabel\)/);
+    assert.match(
+      unknown.stderr,
+      /config cleanup\.olderThan is not a setting \(use olderThanMs, includeImages, testProjectPatterns, protectLabel\)/,
+    );
     writeFileSync(config, JSON.stringify({ cleanup: { olderThanMs: '10m' } }));
     const wrong = await cli(['cleanup', '--dry-run', '--config', config]);
     assert.equal(wrong.code, 64);
-    assert.match(wrong.stderr, /config cleanup\.olderThanMs must be a number of milliseconds >= 0 \(got "10m"\)/);
+    assert.match(
+      wrong.stderr,
+      /config cleanup\.olderThanMs must be a number of milliseconds >= 0 \(got "10m"\)/,
+    );
   });
 
   it('waits for a cleanup another process holds, and exits 3 when it holds on too long', async () => {

@@ -80,7 +80,11 @@ describe('cleanup on the real engine: mixed and trap fixture of 100+ resources',
     assert.deepEqual(plan.remove, []);
     // An anonymous volume is considered only through a container the pass removes: none here.
     const anonymousGoing = [...fx.anonymous.values()].filter((goes) => goes).length;
-    assert.equal(plan.keep.length, fx.size - anonymousGoing, 'every fixture resource is listed as kept, nothing else');
+    assert.equal(
+      plan.keep.length,
+      fx.size - anonymousGoing,
+      'every fixture resource is listed as kept, nothing else',
+    );
     const young = plan.keep.filter((e) => fx.remove.has(keyOf(e)));
     assert.equal(young.length, fx.remove.size - anonymousGoing);
     for (const e of young) assert.match(e.reason, /^younger than 1h 00m/, `${e.type} ${e.name}`);
@@ -97,7 +101,11 @@ describe('cleanup on the real engine: mixed and trap fixture of 100+ resources',
     }
     const removing = new Map(dryRun.removed.map((e) => [keyOf(e), e.reason]));
     for (const [key, re] of fx.removeReasons) assert.match(removing.get(key) ?? '', re, key);
-    sameKeys(await existing(fx), [...fx.remove, ...fx.keep, ...untouchedAnonymous(fx)], 'a dry run removes nothing');
+    sameKeys(
+      await existing(fx),
+      [...fx.remove, ...fx.keep, ...untouchedAnonymous(fx)],
+      'a dry run removes nothing',
+    );
   });
 
   it('real run: removes exactly what the dry run listed, in order, and keeps what is created while it runs', async () => {

@@ -33,14 +33,28 @@ describe('hostile names and messages reach the terminal stripped (CLI)', functio
   this.timeout(120_000);
   const f = new DockerFixture(testClient(60_000));
   const dir = mkdtempSync(join(tmpdir(), 'dstab-hostile-'));
-  const scopeArgs = ['--label', `${TEST_LABEL}=${f.id}`, '--older-than', '0s', '--lock-dir', join(dir, 'locks')];
+  const scopeArgs = [
+    '--label',
+    `${TEST_LABEL}=${f.id}`,
+    '--older-than',
+    '0s',
+    '--lock-dir',
+    join(dir, 'locks'),
+  ];
   const runId = `run${ERASE}-${f.id}`;
   const project = `evil${TITLE}${RED}-test`;
 
   before(async () => {
     await f.network(`dstab-${f.id}-${LINK}net${ERASE}`, { [Labels.runId]: runId });
     // A working folder whose name is not the project's: the name was chosen (-p, name:), as a test project's is.
-    await f.container({ start: false, labels: { [Labels.composeProject]: project, 'com.docker.compose.service': `svc${TITLE}`, 'com.docker.compose.project.working_dir': '/srv/shop' } });
+    await f.container({
+      start: false,
+      labels: {
+        [Labels.composeProject]: project,
+        'com.docker.compose.service': `svc${TITLE}`,
+        'com.docker.compose.project.working_dir': '/srv/shop',
+      },
+    });
     await new Promise((r) => setTimeout(r, 1100));
   });
   after(async () => {
@@ -50,7 +64,10 @@ describe('hostile names and messages reach the terminal stripped (CLI)', functio
 
   it('the daemon accepts these names and labels (the vectors are real)', async () => {
     const nets = await f.client.listNetworks({ label: [`${TEST_LABEL}=${f.id}`] });
-    assert.ok(nets.some((n) => n.Name.includes('\x1b]8;;')), nets.map((n) => n.Name).join(', '));
+    assert.ok(
+      nets.some((n) => n.Name.includes('\x1b]8;;')),
+      nets.map((n) => n.Name).join(', '),
+    );
     const containers = await f.client.listContainers({ label: [`${TEST_LABEL}=${f.id}`] });
     assert.equal(containers[0]?.Labels[Labels.composeProject], project);
   });
@@ -64,7 +81,11 @@ describe('hostile names and messages reach the terminal stripped (CLI)', functio
     const real = await cli(['cleanup', ...scopeArgs]);
     assert.equal(real.code, 0, real.stderr);
     assertClean(real.stdout + real.stderr, 'the cleanup');
-    assert.deepEqual(await f.client.listNetworks({ label: [`${TEST_LABEL}=${f.id}`] }), [], 'removed all the same');
+    assert.deepEqual(
+      await f.client.listNetworks({ label: [`${TEST_LABEL}=${f.id}`] }),
+      [],
+      'removed all the same',
+    );
   });
 
   it("a daemon's error text is printed without its escape sequences", async () => {
@@ -72,7 +93,14 @@ describe('hostile names and messages reach the terminal stripped (CLI)', functio
     daemon.failures.set('/containers/json', `no such thing${TITLE}${ERASE}\nforged line`);
     const addr = await daemon.listen();
     try {
-      const r = await cli(['cleanup', '--dry-run', '--host', `tcp://${addr}`, '--lock-dir', join(dir, 'locks')]);
+      const r = await cli([
+        'cleanup',
+        '--dry-run',
+        '--host',
+        `tcp://${addr}`,
+        '--lock-dir',
+        join(dir, 'locks'),
+      ]);
       assert.equal(r.code, 1, r.stderr);
       assertClean(r.stderr, 'the error');
       assert.match(r.stderr, /no such thingforged line/);
@@ -84,7 +112,10 @@ describe('hostile names and messages reach the terminal stripped (CLI)', functio
 
   it('compose check prints hostile service and file names stripped', async () => {
     const file = join(dir, `docker-compose${ERASE}.test.yml`);
-    writeFileSync(file, `services:\n  "web\\e]0;pwned\\a\\e[2J":\n    image: postgres:16\n    tmpfs: [/var/lib/postgresql/data]\n`);
+    writeFileSync(
+      file,
+      `services:\n  "web\\e]0;pwned\\a\\e[2J":\n    image: postgres:16\n    tmpfs: [/var/lib/postgresql/data]\n`,
+    );
     const r = await cli(['compose', 'check', file]);
     assertClean(r.stdout + r.stderr, 'compose check');
     assert.match(r.stdout, /docker-compose\.test\.yml:\d+:\d+/);

@@ -74,7 +74,10 @@ describe('cleanup of dangling test images (real engine, opt-in)', function () {
     const removed = images(report.removed);
     const kept = images(report.kept);
     assert.deepEqual([...removed.keys()], [owned]);
-    assert.match(removed.get(owned)?.reason ?? '', new RegExp(`^dangling image of run run-${f.id} \\(its own run label\\)$`));
+    assert.match(
+      removed.get(owned)?.reason ?? '',
+      new RegExp(`^dangling image of run run-${f.id} \\(its own run label\\)$`),
+    );
     assert.equal(
       report.kept.find((e) => e.id === user.id)?.reason,
       `docker-stability.run-id=run-${f.id} comes from its image's LABEL, which owns nothing`,

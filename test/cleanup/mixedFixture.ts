@@ -195,9 +195,14 @@ export class MixedFixture {
     const id = this.f.id;
     // A pid that was alive a moment ago and is dead now, as a killed run's is.
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
-    const killed = { [Labels.runId]: `killed-${id}`, [Labels.runPid]: String(deadPid), [Labels.runHost]: hostId() };
+    const killed = {
+      [Labels.runId]: `killed-${id}`,
+      [Labels.runPid]: String(deadPid),
+      [Labels.runHost]: hostId(),
+    };
     const deadSession = { 'org.testcontainers.session-id': `tc-dead-${id}` };
-    const gone = /^(running|paused) container of run killed-\S+ \(its own run label\), whose process is gone \(its process, pid \d+ on this host \(label\), is dead\): stopped, then removed$/;
+    const gone =
+      /^(running|paused) container of run killed-\S+ \(its own run label\), whose process is gone \(its process, pid \d+ on this host \(label\), is dead\): stopped, then removed$/;
 
     // A run's volumes through its own endpoint, and a colleague's on the real socket, at once.
     const proxy = await startOwnershipProxy({ endpoint: this.f.client.endpoint, runId: `trap-${id}` });
@@ -219,31 +224,79 @@ export class MixedFixture {
     const [killedNet, killedVol] = await Promise.all([this.network(killed, true), this.volume(killed, true)]);
     const jobs: Array<() => Promise<unknown>> = [
       // labels inherited from the image own nothing; a run label set on the container does
-      ...times(6, () => () => this.container('exited', { image }, false, /comes from its image's LABEL, which owns nothing$/)),
+      ...times(
+        6,
+        () => () =>
+          this.container('exited', { image }, false, /comes from its image's LABEL, which owns nothing$/),
+      ),
       ...times(2, () => () => this.container('created', { image, labels: this.run }, true)),
       // anonymous volumes: of removed containers they go, of kept ones they are never touched
       ...times(4, () => () => this.container('exited', { labels: this.run, anonymousVolume: true }, true)),
-      ...times(4, () => () => this.container('exited', { anonymousVolume: true }, false, /^not owned by a test run$/)),
-      ...times(2, () => () => this.container('running', { labels: this.run, anonymousVolume: true }, false, /^running$/)),
+      ...times(
+        4,
+        () => () => this.container('exited', { anonymousVolume: true }, false, /^not owned by a test run$/),
+      ),
+      ...times(
+        2,
+        () => () =>
+          this.container('running', { labels: this.run, anonymousVolume: true }, false, /^running$/),
+      ),
       // a killed run's running (and paused) containers are orphans; its protected ones stay
       ...times(5, () => () => this.container('running', { labels: killed }, true, gone)),
-      () => this.container('running', { labels: killed, network: killedNet, binds: [`${killedVol}:/data`] }, true, gone),
+      () =>
+        this.container(
+          'running',
+          { labels: killed, network: killedNet, binds: [`${killedVol}:/data`] },
+          true,
+          gone,
+        ),
       () => this.container('paused', { labels: killed }, true, gone),
-      ...times(2, () => () =>
-        this.container('running', { labels: { ...killed, 'docker-stability.protect': 'true' } }, false, /^protected by/),
+      ...times(
+        2,
+        () => () =>
+          this.container(
+            'running',
+            { labels: { ...killed, 'docker-stability.protect': 'true' } },
+            false,
+            /^protected by/,
+          ),
       ),
       // a dead pid recorded in another pid space proves nothing here; a live pid, nothing either
-      ...times(2, () => () =>
-        this.container('running', { labels: { ...killed, [Labels.runHost]: 'elsewhere/boot/4026531836' } }, false, /^running$/),
+      ...times(
+        2,
+        () => () =>
+          this.container(
+            'running',
+            { labels: { ...killed, [Labels.runHost]: 'elsewhere/boot/4026531836' } },
+            false,
+            /^running$/,
+          ),
       ),
-      ...times(2, () => () =>
-        this.container('running', { labels: { ...killed, [Labels.runId]: `alive-${id}`, [Labels.runPid]: String(process.pid) } }, false, /^running$/),
+      ...times(
+        2,
+        () => () =>
+          this.container(
+            'running',
+            { labels: { ...killed, [Labels.runId]: `alive-${id}`, [Labels.runPid]: String(process.pid) } },
+            false,
+            /^running$/,
+          ),
       ),
       // a dead testcontainers session: inside the killed run its containers go; outside any
       // run nothing says its process is gone, so running ones stay
-      ...times(4, () => () => this.container('running', { labels: { ...killed, ...deadSession } }, true, gone)),
-      ...times(3, () => () =>
-        this.container('running', { labels: { 'org.testcontainers.session-id': `tc-norun-${id}` } }, false, /^running$/),
+      ...times(
+        4,
+        () => () => this.container('running', { labels: { ...killed, ...deadSession } }, true, gone),
+      ),
+      ...times(
+        3,
+        () => () =>
+          this.container(
+            'running',
+            { labels: { 'org.testcontainers.session-id': `tc-norun-${id}` } },
+            false,
+            /^running$/,
+          ),
       ),
     ];
     await Promise.all([mapLimit(jobs, BUILD_CONCURRENCY, (job) => job()), this.folderTestProject()]);
@@ -324,10 +377,14 @@ export class MixedFixture {
         '',
       ].join('\n'),
     );
-    const r = spawnSync('docker-compose', [...(project ? ['-p', project] : []), '-f', file, 'up', '--no-start'], {
-      encoding: 'utf8',
-      cwd: dir,
-    });
+    const r = spawnSync(
+      'docker-compose',
+      [...(project ? ['-p', project] : []), '-f', file, 'up', '--no-start'],
+      {
+        encoding: 'utf8',
+        cwd: dir,
+      },
+    );
     if (r.status !== 0) throw new Error(`docker-compose up --no-start failed: ${r.stderr}`);
     const name = project ?? `d${this.f.id}-test`;
     const filters = { label: [`com.docker.compose.project=${name}`] };
@@ -356,8 +413,18 @@ export class MixedFixture {
     for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
     await this.f.cleanup();
     await Promise.all([
-      ...[...this.anonymous.keys()].map((v) => this.f.api.getVolume(v).remove().catch(() => undefined)),
-      ...this.images.map((i) => this.f.api.getImage(i).remove({ force: true }).catch(() => undefined)),
+      ...[...this.anonymous.keys()].map((v) =>
+        this.f.api
+          .getVolume(v)
+          .remove()
+          .catch(() => undefined),
+      ),
+      ...this.images.map((i) =>
+        this.f.api
+          .getImage(i)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
     ]);
   }
 }

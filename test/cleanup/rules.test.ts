@@ -270,7 +270,8 @@ describe('cleanup rules (pure)', () => {
       { runId: 'r1' },
     );
     assert.deepEqual([...r.removed.keys()], ['mine']);
-    for (const id of ['colleague', 'pgdata', 'colleague-net']) assert.equal(r.kept.get(id), 'not part of run r1', id);
+    for (const id of ['colleague', 'pgdata', 'colleague-net'])
+      assert.equal(r.kept.get(id), 'not part of run r1', id);
   });
 
   it('an ownership label inherited from the image’s LABEL owns nothing; one set on the container does', () => {
@@ -280,16 +281,28 @@ describe('cleanup rules (pure)', () => {
       containers: [
         container('inherited-run', { labels: { ...RUN, a: '1' }, imageLabels: RUN }),
         container('inherited-session', { labels: session, imageLabels: session }),
-        container('inherited-project', { labels: project, imageLabels: { 'com.docker.compose.project': 'x-test' } }),
+        container('inherited-project', {
+          labels: project,
+          imageLabels: { 'com.docker.compose.project': 'x-test' },
+        }),
         // the image says one run, the container was labelled with another at creation
         container('overridden', { labels: RUN, imageLabels: { 'docker-stability.run-id': 'image-build' } }),
         container('image-unknown', { labels: RUN, imageLabels: undefined }),
       ],
     });
     assert.deepEqual([...r.removed.keys()], ['overridden']);
-    assert.equal(r.kept.get('inherited-run'), "docker-stability.run-id=r1 comes from its image's LABEL, which owns nothing");
-    assert.match(r.kept.get('inherited-session') ?? '', /org\.testcontainers\.session-id=s1 comes from its image's LABEL/);
-    assert.match(r.kept.get('inherited-project') ?? '', /com\.docker\.compose\.project=x-test comes from its image's LABEL/);
+    assert.equal(
+      r.kept.get('inherited-run'),
+      "docker-stability.run-id=r1 comes from its image's LABEL, which owns nothing",
+    );
+    assert.match(
+      r.kept.get('inherited-session') ?? '',
+      /org\.testcontainers\.session-id=s1 comes from its image's LABEL/,
+    );
+    assert.match(
+      r.kept.get('inherited-project') ?? '',
+      /com\.docker\.compose\.project=x-test comes from its image's LABEL/,
+    );
     assert.match(r.kept.get('image-unknown') ?? '', /its image cannot be read/);
   });
 
@@ -298,45 +311,72 @@ describe('cleanup rules (pure)', () => {
       'com.docker.compose.project': name,
       ...(dir ? { [WORKING_DIR]: dir } : {}),
     });
-    const r = run({
-      containers: [
-        container('folder', { labels: proj('shop-test', '/home/ann/shop-test') }),
-        container('folder-v1', { labels: proj('mytest', '/home/ann/My Test') }),
-        container('chosen', { labels: proj('it-test', '/ci/checkout') }),
-      ],
-      volumes: [
-        volume('shop-test_pgdata', { labels: proj('shop-test') }),
-        volume('it-test_data', { labels: proj('it-test') }),
-        volume('gone-test_data', { labels: proj('gone-test') }),
-      ],
-    }, { testProjectPatterns: ['*-test', '*test'] });
+    const r = run(
+      {
+        containers: [
+          container('folder', { labels: proj('shop-test', '/home/ann/shop-test') }),
+          container('folder-v1', { labels: proj('mytest', '/home/ann/My Test') }),
+          container('chosen', { labels: proj('it-test', '/ci/checkout') }),
+        ],
+        volumes: [
+          volume('shop-test_pgdata', { labels: proj('shop-test') }),
+          volume('it-test_data', { labels: proj('it-test') }),
+          volume('gone-test_data', { labels: proj('gone-test') }),
+        ],
+      },
+      { testProjectPatterns: ['*-test', '*test'] },
+    );
     assert.deepEqual([...r.removed.keys()].sort(), ['chosen', 'it-test_data']);
-    assert.equal(r.removed.get('chosen'), "exited container of compose test project it-test (name chosen, not its folder's)");
-    assert.equal(r.kept.get('folder'), 'compose project shop-test is named after its folder /home/ann/shop-test, which is no proof of a test project');
+    assert.equal(
+      r.removed.get('chosen'),
+      "exited container of compose test project it-test (name chosen, not its folder's)",
+    );
+    assert.equal(
+      r.kept.get('folder'),
+      'compose project shop-test is named after its folder /home/ann/shop-test, which is no proof of a test project',
+    );
     assert.match(r.kept.get('folder-v1') ?? '', /named after its folder \/home\/ann\/My Test/);
     assert.match(r.kept.get('shop-test_pgdata') ?? '', /named after its folder/);
-    assert.equal(r.kept.get('gone-test_data'), "compose project gone-test: no container of it says whether its name was chosen or is its folder's");
+    assert.equal(
+      r.kept.get('gone-test_data'),
+      "compose project gone-test: no container of it says whether its name was chosen or is its folder's",
+    );
   });
 
   it('removes the anonymous volumes of removed containers as volumes of their own, after their own checks', () => {
     const anon = [1, 2, 3, 4, 5].map(ANON);
-    const r = run({
-      containers: [
-        container('gone', { labels: RUN, volumeNames: anon.slice(0, 4), anonymousVolumes: anon.slice(0, 4) }),
-        // mounts the second one by name: another user
-        container('other-user', { volumeNames: [anon[1] as string] }),
-        container('kept-running', { labels: RUN, state: 'running', volumeNames: [anon[4] as string], anonymousVolumes: [anon[4] as string] }),
-      ],
-      volumes: [
-        volume(anon[0] as string),
-        volume(anon[1] as string),
-        volume(anon[2] as string, { labels: { 'docker-stability.protect': 'true' } }),
-        volume(anon[3] as string, { createdMs: T0 - 60_000 }),
-        volume(anon[4] as string),
-      ],
-    }, { olderThanMs: 10 * 60_000 });
+    const r = run(
+      {
+        containers: [
+          container('gone', {
+            labels: RUN,
+            volumeNames: anon.slice(0, 4),
+            anonymousVolumes: anon.slice(0, 4),
+          }),
+          // mounts the second one by name: another user
+          container('other-user', { volumeNames: [anon[1] as string] }),
+          container('kept-running', {
+            labels: RUN,
+            state: 'running',
+            volumeNames: [anon[4] as string],
+            anonymousVolumes: [anon[4] as string],
+          }),
+        ],
+        volumes: [
+          volume(anon[0] as string),
+          volume(anon[1] as string),
+          volume(anon[2] as string, { labels: { 'docker-stability.protect': 'true' } }),
+          volume(anon[3] as string, { createdMs: T0 - 60_000 }),
+          volume(anon[4] as string),
+        ],
+      },
+      { olderThanMs: 10 * 60_000 },
+    );
     assert.deepEqual([...r.removed.keys()].sort(), ['gone', anon[0]].sort());
-    assert.equal(r.removed.get(anon[0] as string), 'unmounted volume of container gone, which this pass removes (anonymous volume)');
+    assert.equal(
+      r.removed.get(anon[0] as string),
+      'unmounted volume of container gone, which this pass removes (anonymous volume)',
+    );
     assert.equal(r.kept.get(anon[1] as string), 'mounted by other-user (exited)');
     assert.equal(r.kept.get(anon[2] as string), 'protected by docker-stability.protect=true');
     assert.match(r.kept.get(anon[3] as string) ?? '', /^younger than/);
@@ -345,21 +385,35 @@ describe('cleanup rules (pure)', () => {
 
   it('a running container of a run whose process is gone is an orphan to stop and remove; never a protected or unowned one', () => {
     const gone = 'its process, pid 4242 on this host (label), is dead';
-    const r = run({
-      containers: [
-        container('orphan', { labels: RUN, state: 'running', ownerGone: gone }),
-        container('orphan-paused', { labels: RUN, state: 'paused', ownerGone: gone }),
-        container('alive', { labels: RUN, state: 'running' }),
-        container('protected', { labels: { ...RUN, 'docker-stability.protect': 'true' }, state: 'running', ownerGone: gone }),
-        container('inherited', { labels: RUN, imageLabels: RUN, state: 'running', ownerGone: gone }),
-        container('removing', { labels: RUN, state: 'removing', ownerGone: gone }),
-        container('young', { labels: RUN, state: 'running', ownerGone: gone, createdMs: T0 - 1000 }),
-      ],
-    }, { olderThanMs: 60_000 });
-    const d = decide(snap({ containers: [container('orphan', { labels: RUN, state: 'running', ownerGone: gone })] }), resolveOptions(), T0);
+    const r = run(
+      {
+        containers: [
+          container('orphan', { labels: RUN, state: 'running', ownerGone: gone }),
+          container('orphan-paused', { labels: RUN, state: 'paused', ownerGone: gone }),
+          container('alive', { labels: RUN, state: 'running' }),
+          container('protected', {
+            labels: { ...RUN, 'docker-stability.protect': 'true' },
+            state: 'running',
+            ownerGone: gone,
+          }),
+          container('inherited', { labels: RUN, imageLabels: RUN, state: 'running', ownerGone: gone }),
+          container('removing', { labels: RUN, state: 'removing', ownerGone: gone }),
+          container('young', { labels: RUN, state: 'running', ownerGone: gone, createdMs: T0 - 1000 }),
+        ],
+      },
+      { olderThanMs: 60_000 },
+    );
+    const d = decide(
+      snap({ containers: [container('orphan', { labels: RUN, state: 'running', ownerGone: gone })] }),
+      resolveOptions(),
+      T0,
+    );
     assert.equal(d.remove[0]?.stopFirst, true);
     assert.deepEqual([...r.removed.keys()].sort(), ['orphan', 'orphan-paused']);
-    assert.equal(r.removed.get('orphan'), `running container of run r1 (its own run label), whose process is gone (${gone}): stopped, then removed`);
+    assert.equal(
+      r.removed.get('orphan'),
+      `running container of run r1 (its own run label), whose process is gone (${gone}): stopped, then removed`,
+    );
     assert.equal(r.kept.get('alive'), 'running');
     assert.match(r.kept.get('protected') ?? '', /^protected by/);
     assert.match(r.kept.get('inherited') ?? '', /comes from its image's LABEL/);

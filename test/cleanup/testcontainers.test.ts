@@ -44,7 +44,11 @@ describe('cleanup after a real testcontainers session killed mid-suite (real eng
     children.push(child);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitUntil(() => existsSync(ready) || child.exitCode !== null, 90_000, `testcontainers session ${name}`).catch((err: Error) => {
+    await waitUntil(
+      () => existsSync(ready) || child.exitCode !== null,
+      90_000,
+      `testcontainers session ${name}`,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${stderr}`);
     });
     assert.ok(existsSync(ready), `session ${name} failed:\n${stderr}`);
@@ -62,37 +66,72 @@ describe('cleanup after a real testcontainers session killed mid-suite (real eng
     for (const c of children) await killGroup(c).catch(() => undefined);
     const filters = { label: [`${TEST_LABEL}=${world.id}`] };
     for (const c of await client.api.listContainers({ all: true, filters }))
-      await client.api.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+      await client.api
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
     await world.dispose(client.api);
   });
 
   it('removes the killed session’s running containers, keeps a live session’s and everyone else’s; the dry run said so', async () => {
     const [killed, live] = await Promise.all([session('killed', true), session('live', true)]);
     const bare = await session('bare', false);
-    const other = await client.api.createContainer({ Image: TEST_IMAGE, Cmd: ['true'], Labels: scope, HostConfig: { NetworkMode: 'none' } });
+    const other = await client.api.createContainer({
+      Image: TEST_IMAGE,
+      Cmd: ['true'],
+      Labels: scope,
+      HostConfig: { NetworkMode: 'none' },
+    });
 
     for (const id of killed.ids) {
       const info = await client.api.getContainer(id).inspect();
       assert.equal(info.State.Status, 'running');
       assert.match(info.Config.Labels['org.testcontainers.session-id'] ?? '', /\S/);
-      assert.match(info.Config.Labels[Labels.runId] ?? '', /\S/, 'testcontainers went through the run’s own DOCKER_HOST');
+      assert.match(
+        info.Config.Labels[Labels.runId] ?? '',
+        /\S/,
+        'testcontainers went through the run’s own DOCKER_HOST',
+      );
     }
     await killGroup(killed.child);
 
     const cleanup = async (...extra: string[]) => {
-      const r = await startCli(world, ['cleanup', '--json', '--older-than', '0', '--label', `${TEST_LABEL}=${world.id}`, '--lock-dir', world.lockDir, ...extra]).done;
+      const r = await startCli(world, [
+        'cleanup',
+        '--json',
+        '--older-than',
+        '0',
+        '--label',
+        `${TEST_LABEL}=${world.id}`,
+        '--lock-dir',
+        world.lockDir,
+        ...extra,
+      ]).done;
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout) as { removed: { id: string; type: string; reason: string }[]; kept: { id: string; reason: string }[] };
+      return JSON.parse(r.stdout) as {
+        removed: { id: string; type: string; reason: string }[];
+        kept: { id: string; reason: string }[];
+      };
     };
     const dry = await cleanup('--dry-run');
     assert.deepEqual(dry.removed.map((e) => e.id).sort(), [...killed.ids].sort());
-    for (const e of dry.removed) assert.match(e.reason, /^running container of run \S+ \(its own run label\), whose process is gone/);
+    for (const e of dry.removed)
+      assert.match(e.reason, /^running container of run \S+ \(its own run label\), whose process is gone/);
     const done = await cleanup();
-    assert.deepEqual(done.removed.map((e) => e.id).sort(), dry.removed.map((e) => e.id).sort(), 'actual == dry run');
+    assert.deepEqual(
+      done.removed.map((e) => e.id).sort(),
+      dry.removed.map((e) => e.id).sort(),
+      'actual == dry run',
+    );
 
-    const left = new Map((await client.api.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${world.id}`] } })).map((c) => [c.Id, c.State]));
+    const left = new Map(
+      (await client.api.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${world.id}`] } })).map(
+        (c) => [c.Id, c.State],
+      ),
+    );
     for (const id of killed.ids) assert.equal(left.has(id), false);
-    for (const id of [...live.ids, ...bare.ids]) assert.equal(left.get(id), 'running', 'a live session is never touched');
+    for (const id of [...live.ids, ...bare.ids])
+      assert.equal(left.get(id), 'running', 'a live session is never touched');
     assert.equal(left.get(other.id), 'created');
     // A session outside any run has no owner process to judge: running, it stays.
     for (const id of bare.ids) assert.equal(done.kept.find((e) => e.id === id)?.reason, 'running');

@@ -31,13 +31,20 @@ describe('compose apply', function () {
     assert.equal(plan.targetFile, overridePath(file));
     assert.equal(plan.variant, 'test');
     assert.equal(plan.before, '');
-    assert.match(plan.diff, /^--- \/dev\/null\n\+\+\+ .*docker-compose\.test\.stability\.yml\n@@ -0,0 \+1,\d+ @@\n/);
+    assert.match(
+      plan.diff,
+      /^--- \/dev\/null\n\+\+\+ .*docker-compose\.test\.stability\.yml\n@@ -0,0 \+1,\d+ @@\n/,
+    );
     const result = await writeApply(plan);
     assert.equal(result.written, plan.targetFile);
     assert.equal(result.backup, undefined);
     assert.equal(readFileSync(file, 'utf8'), original);
     assert.equal(readFileSync(plan.targetFile, 'utf8'), plan.after);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('candidate') || f.endsWith('.tmp')), [], 'no temporary file left');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('candidate') || f.endsWith('.tmp')),
+      [],
+      'no temporary file left',
+    );
   });
 
   it('override: compose keeps every value the user set and adds the standard only where missing', async () => {
@@ -46,14 +53,21 @@ describe('compose apply', function () {
     await writeApply(plan);
     const [userOnly, withOverride] = [await merged([file]), await merged([file, plan.targetFile])];
     for (const [name, service] of Object.entries(userOnly)) {
-      for (const [path, value] of leaves(service)) assert.deepEqual(at(withOverride[name], path), value, `${name}.${path} kept`);
+      for (const [path, value] of leaves(service))
+        assert.deepEqual(at(withOverride[name], path), value, `${name}.${path} kept`);
     }
     const redis = withOverride.redis as Record<string, unknown>;
-    assert.deepEqual(at(redis, 'deploy.resources'), { limits: { memory: '512M', cpus: 0.25 }, reservations: { memory: '256M' } });
+    assert.deepEqual(at(redis, 'deploy.resources'), {
+      limits: { memory: '512M', cpus: 0.25 },
+      reservations: { memory: '256M' },
+    });
     assert.equal(redis.init, true);
     assert.equal(redis.restart, 'no');
     assert.deepEqual(at(redis, 'healthcheck.test'), ['CMD', 'redis-cli', 'ping']);
-    assert.deepEqual(at(redis, 'logging'), { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } });
+    assert.deepEqual(at(redis, 'logging'), {
+      driver: 'json-file',
+      options: { 'max-size': '10m', 'max-file': '3' },
+    });
     const db = withOverride.db as Record<string, unknown>;
     assert.equal(at(db, 'healthcheck.interval'), '2s', 'the user interval wins');
     assert.equal(at(db, 'healthcheck.timeout'), '5s');
@@ -70,7 +84,11 @@ describe('compose apply', function () {
     await writeApply(await planApply(file));
     const r = await runCompose([file, overridePath(file)], ['config']);
     const rules = checkCompose(r.stdout, 'merged.yml').map((f) => `${f.rule}:${f.service}`);
-    assert.deepEqual(rules, ['healthcheck:wordpress'], 'only what apply cannot know: a probe for an unknown image');
+    assert.deepEqual(
+      rules,
+      ['healthcheck:wordpress'],
+      'only what apply cannot know: a probe for an unknown image',
+    );
   });
 
   it('override: regenerated from the user file alone, so applying twice changes nothing', async () => {
@@ -90,7 +108,11 @@ describe('compose apply', function () {
     assert.equal(result.backup, `${overridePath(file)}.bak`);
     assert.equal(readFileSync(result.backup as string, 'utf8'), 'services: {es: {mem_limit: 2g}}\n');
     const services = await merged([file, overridePath(file)]);
-    assert.equal(at(services.es, 'mem_limit'), '512m', 'a 2.4-format file merges with the version-less override');
+    assert.equal(
+      at(services.es, 'mem_limit'),
+      '512m',
+      'a 2.4-format file merges with the version-less override',
+    );
     assert.equal(at(services.kibana, 'deploy.resources.limits.memory'), '512M');
   });
 
@@ -119,8 +141,14 @@ describe('compose apply', function () {
     const result = await writeApply(plan);
     assert.equal(result.backup, `${file}.bak`);
     assert.equal(readFileSync(`${file}.bak`, 'utf8'), original);
-    const left = checkCompose(readFileSync(file, 'utf8'), file).filter((f) => ['resource-limits', 'log-rotation', 'healthcheck'].includes(f.rule));
-    assert.deepEqual(left.map((f) => `${f.rule}:${f.service}`), ['healthcheck:app'], 'only a probe apply cannot know (app is built locally)');
+    const left = checkCompose(readFileSync(file, 'utf8'), file).filter((f) =>
+      ['resource-limits', 'log-rotation', 'healthcheck'].includes(f.rule),
+    );
+    assert.deepEqual(
+      left.map((f) => `${f.rule}:${f.service}`),
+      ['healthcheck:app'],
+      'only a probe apply cannot know (app is built locally)',
+    );
     assert.equal((await planApply(file, { inPlace: true })).diff, '', 'idempotent');
   });
 
@@ -130,14 +158,21 @@ describe('compose apply', function () {
       const plan = await planApply(file, { inPlace: true });
       await writeApply(plan);
       const services = await merged([file]);
-      for (const [svc, cfg] of Object.entries(services)) assert.ok(at(cfg, 'deploy.resources.limits.cpus') ?? at(cfg, 'cpus'), `${name} ${svc} has a CPU limit`);
+      for (const [svc, cfg] of Object.entries(services))
+        assert.ok(
+          at(cfg, 'deploy.resources.limits.cpus') ?? at(cfg, 'cpus'),
+          `${name} ${svc} has a CPU limit`,
+        );
     }
   });
 
   it('extends: what a service inherits counts as set (extends-base gives the memory limit, apply adds cpus and the reservation)', async () => {
     const plan = await planApply(join(dir, 'extends-user.test.yml'));
     const override = parse(plan.after) as { services: Record<string, unknown> };
-    assert.deepEqual(at(override.services.api, 'deploy.resources'), { limits: { cpus: '0.25' }, reservations: { memory: '256M' } });
+    assert.deepEqual(at(override.services.api, 'deploy.resources'), {
+      limits: { cpus: '0.25' },
+      reservations: { memory: '256M' },
+    });
     assert.equal(at(override.services.api, 'healthcheck.timeout'), '5s');
     assert.equal(at(override.services['local-child'], 'logging'), undefined, 'inherits the local driver');
   });
@@ -145,10 +180,22 @@ describe('compose apply', function () {
   it('variants: test gives restart "no" and durable PostgreSQL; dev gives on-failure:3 and leaves the command alone', async () => {
     const file = join(dir, 'pg.yml');
     writeFileSync(file, 'services:\n  db:\n    image: postgres:16\n');
-    const test = parse((await planApply(file, { variant: 'test' })).after) as { services: { db: Record<string, unknown> } };
+    const test = parse((await planApply(file, { variant: 'test' })).after) as {
+      services: { db: Record<string, unknown> };
+    };
     assert.equal(test.services.db.restart, 'no');
-    assert.deepEqual(test.services.db.command, ['postgres', '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'shared_buffers=128MB']);
-    const dev = parse((await planApply(file, { variant: 'dev' })).after) as { services: { db: Record<string, unknown> } };
+    assert.deepEqual(test.services.db.command, [
+      'postgres',
+      '-c',
+      'fsync=on',
+      '-c',
+      'synchronous_commit=on',
+      '-c',
+      'shared_buffers=128MB',
+    ]);
+    const dev = parse((await planApply(file, { variant: 'dev' })).after) as {
+      services: { db: Record<string, unknown> };
+    };
     assert.equal(dev.services.db.restart, 'on-failure:3');
     assert.equal(dev.services.db.command, undefined);
     assert.equal((await planApply(file)).variant, 'dev', 'auto: no "test" in the name');
@@ -157,7 +204,10 @@ describe('compose apply', function () {
   it('an invalid result writes nothing and says why', async () => {
     const file = join(dir, 'wordpress.yml');
     const plan = await planApply(file);
-    await assert.rejects(writeApply({ ...plan, after: 'services:\n  wordpress:\n    mem_limit: [oops]\n' }), /the result does not validate, nothing was written: .*mem_limit/s);
+    await assert.rejects(
+      writeApply({ ...plan, after: 'services:\n  wordpress:\n    mem_limit: [oops]\n' }),
+      /the result does not validate, nothing was written: .*mem_limit/s,
+    );
     assert.ok(!existsSync(plan.targetFile));
   });
 

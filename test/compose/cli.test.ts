@@ -9,9 +9,14 @@ const CLI = resolve(__dirname, '../../../dist/cli.js');
 
 function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => {
+        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -34,7 +39,8 @@ describe('docker-stability compose (CLI)', function () {
       { rule: tmpfs?.rule, line: tmpfs?.line, column: tmpfs?.column, file: tmpfs?.file },
       { rule: 'tmpfs', line: 13, column: 9, file: 'docker-compose.test.yml' },
     );
-    for (const f of findings) for (const k of ['rule', 'severity', 'message', 'line', 'column']) assert.ok(k in f, k);
+    for (const f of findings)
+      for (const k of ['rule', 'severity', 'message', 'line', 'column']) assert.ok(k in f, k);
   });
 
   it('--fail-on sets the threshold: warnings pass by default and fail with --fail-on warning', async () => {
@@ -45,16 +51,30 @@ describe('docker-stability compose (CLI)', function () {
 
   it('check prints file:line:column lines and a summary for several files', async () => {
     const r = await cli(['compose', 'check', 'wordpress.yml', 'compliant.test.yml'], dir);
-    assert.match(r.stdout, /^wordpress\.yml:5:3 {2}warning {2}resource-limits {2}service "db" has no memory or CPU limit/m);
+    assert.match(
+      r.stdout,
+      /^wordpress\.yml:5:3 {2}warning {2}resource-limits {2}service "db" has no memory or CPU limit/m,
+    );
     assert.match(r.stdout, /^2 file\(s\): 0 error\(s\), 5 warning\(s\), 0 info$/m);
   });
 
   it('bad input gets a clear error and the right exit code', async () => {
     const missing = await cli(['compose', 'check', 'wordpress.yml', 'nope.yml', '--json'], dir);
     assert.equal(missing.code, 1);
-    const byFile = JSON.parse(missing.stdout) as Array<{ file: string; rule: string; severity: string; message: string }>;
-    assert.ok(byFile.some((f) => f.file === 'wordpress.yml'), 'the readable file is still checked');
-    assert.deepEqual(byFile.filter((f) => f.file === 'nope.yml').map((f) => [f.rule, f.severity, f.message]), [['compose-structure', 'error', 'cannot read the file: no such file']]);
+    const byFile = JSON.parse(missing.stdout) as Array<{
+      file: string;
+      rule: string;
+      severity: string;
+      message: string;
+    }>;
+    assert.ok(
+      byFile.some((f) => f.file === 'wordpress.yml'),
+      'the readable file is still checked',
+    );
+    assert.deepEqual(
+      byFile.filter((f) => f.file === 'nope.yml').map((f) => [f.rule, f.severity, f.message]),
+      [['compose-structure', 'error', 'cannot read the file: no such file']],
+    );
     const fifo = join(dir, 'pipe.yml');
     execFileSync('mkfifo', [fifo]);
     const special = await cli(['compose', 'check', 'pipe.yml'], dir);
@@ -73,7 +93,10 @@ describe('docker-stability compose (CLI)', function () {
   it('apply --dry-run prints the changes and the diff and writes nothing', async () => {
     const r = await cli(['compose', 'apply', 'legacy-v2.yml', '--dry-run'], dir);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^ {2}kibana: adds init: true, restart: "on-failure:3", memory limit 512M, cpus 0\.25, memory reservation 256M; no healthcheck: write one for this image by hand$/m);
+    assert.match(
+      r.stdout,
+      /^ {2}kibana: adds init: true, restart: "on-failure:3", memory limit 512M, cpus 0\.25, memory reservation 256M; no healthcheck: write one for this image by hand$/m,
+    );
     assert.match(r.stdout, /^\+\+\+ .*legacy-v2\.stability\.yml$/m);
     assert.match(r.stdout, /dry run: legacy-v2\.stability\.yml not written/);
     assert.ok(!existsSync(join(dir, 'legacy-v2.stability.yml')));

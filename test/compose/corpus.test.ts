@@ -7,7 +7,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { checkCompose, planApply, readComposeText, runCompose, validateWithCompose, writeApply } from '../../src/core/compose/index';
+import {
+  checkCompose,
+  planApply,
+  readComposeText,
+  runCompose,
+  validateWithCompose,
+  writeApply,
+} from '../../src/core/compose/index';
 import { at, FIXTURES, fixtureNames, leaves } from './fixtures';
 
 /** 1-based line and column of an offset, counted here independently of the parser. */
@@ -47,7 +54,11 @@ describe('compose corpus (every fixture)', function () {
         plan = await planApply(file, { env: {} });
       } catch (err) {
         // The refusals are their own tests (legacy format, several documents, ...): they must say why.
-        assert.match((err as Error).message, /legacy version 1 format|YAML documents|not a mapping|services/, name);
+        assert.match(
+          (err as Error).message,
+          /legacy version 1 format|YAML documents|not a mapping|services/,
+          name,
+        );
         continue;
       }
       await writeApply(plan);
@@ -59,7 +70,8 @@ describe('compose corpus (every fixture)', function () {
       const user = await config(plan.files.filter((f) => f !== plan.targetFile));
       const merged = await config(plan.files);
       for (const [svc, value] of Object.entries(user)) {
-        for (const [path, v] of leaves(value)) assert.deepEqual(at(merged[svc], path), v, `${name}: ${svc}.${path} kept`);
+        for (const [path, v] of leaves(value))
+          assert.deepEqual(at(merged[svc], path), v, `${name}: ${svc}.${path} kept`);
       }
       applied.push(name);
     }

@@ -38,7 +38,10 @@ describe('unified diff', () => {
 
   it('is applied exactly by GNU patch: insertions, removals, replacements, far apart', () => {
     const before = Array.from({ length: 60 }, (_, i) => `line ${i}`).join('\n') + '\n';
-    const after = before.replace('line 2\n', '').replace('line 30\n', 'line 30\n  added: 1\n').replace('line 58\n', 'changed\n');
+    const after = before
+      .replace('line 2\n', '')
+      .replace('line 30\n', 'line 30\n  added: 1\n')
+      .replace('line 58\n', 'changed\n');
     const d = unifiedDiff(before, after, 'f.yml', 'f.yml');
     assert.equal(d.split('\n').filter((l) => l.startsWith('@@')).length, 3);
     assert.equal(patched(before, d), after);

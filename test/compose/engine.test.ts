@@ -54,17 +54,23 @@ describe('compose apply + up on the real engine', function () {
 
   after(async () => {
     // Whatever a failed assertion left: only this project's resources, selected by its label.
-    await run('docker-compose', ['-p', project, '-f', file, 'down', '-v', '-t', '1'], { cwd: dir }).catch(() => undefined);
-    for (const c of await api.listContainers({ all: true, filters: filter })) await api.getContainer(c.Id).remove({ force: true, v: true });
+    await run('docker-compose', ['-p', project, '-f', file, 'down', '-v', '-t', '1'], { cwd: dir }).catch(
+      () => undefined,
+    );
+    for (const c of await api.listContainers({ all: true, filters: filter }))
+      await api.getContainer(c.Id).remove({ force: true, v: true });
     for (const n of await api.listNetworks({ filters: filter })) await api.getNetwork(n.Id).remove();
-    for (const v of (await api.listVolumes({ filters: filter })).Volumes ?? []) await api.getVolume(v.Name).remove();
+    for (const v of (await api.listVolumes({ filters: filter })).Volumes ?? [])
+      await api.getVolume(v.Name).remove();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('after apply, containers run with the standard limits, reservation, CPUs, healthcheck, logs, init and restart', async () => {
     const plan = await planApply(file, { variant: 'test' });
     await writeApply(plan);
-    const up = await run(process.execPath, [CLI, 'compose', 'up', file, '--project-name', project], { cwd: dir });
+    const up = await run(process.execPath, [CLI, 'compose', 'up', file, '--project-name', project], {
+      cwd: dir,
+    });
     assert.doesNotMatch(up.stderr, /no override/);
     const containers = await api.listContainers({ all: true, filters: filter });
     assert.equal(containers.length, 2);
@@ -81,21 +87,42 @@ describe('compose apply + up on the real engine', function () {
     assert.equal(app.HostConfig.NanoCpus, 250_000_000);
     assert.equal(app.HostConfig.Init, true);
     assert.equal(app.HostConfig.RestartPolicy?.Name, 'no');
-    assert.deepEqual(app.HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
-    const hc = app.Config.Healthcheck as { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
-    assert.deepEqual(hc, { Test: ['CMD', 'true'], Interval: 10e9, Timeout: 5e9, Retries: 5, StartPeriod: 30e9 });
+    assert.deepEqual(app.HostConfig.LogConfig, {
+      Type: 'json-file',
+      Config: { 'max-size': '10m', 'max-file': '3' },
+    });
+    const hc = app.Config.Healthcheck as {
+      Test: string[];
+      Interval: number;
+      Timeout: number;
+      Retries: number;
+      StartPeriod: number;
+    };
+    assert.deepEqual(hc, {
+      Test: ['CMD', 'true'],
+      Interval: 10e9,
+      Timeout: 5e9,
+      Retries: 5,
+      StartPeriod: 30e9,
+    });
     assert.ok(app.State.Health, 'the engine runs the healthcheck');
 
     const worker = byService.get('worker') as Docker.ContainerInspectInfo;
     assert.equal(worker.HostConfig.Memory, 128 * 1024 ** 2, "the user's limit wins");
-    assert.equal(worker.HostConfig.MemoryReservation, 128 * 1024 ** 2, 'reservation capped at the user limit');
+    assert.equal(
+      worker.HostConfig.MemoryReservation,
+      128 * 1024 ** 2,
+      'reservation capped at the user limit',
+    );
     assert.equal(worker.HostConfig.NanoCpus, 250_000_000);
     assert.equal(worker.Config.Healthcheck, undefined, 'no probe invented for an unknown image');
   });
 
   it('compose down --volumes (with the override) leaves no container, network or volume of the project', async () => {
     const t0 = Date.now();
-    await run(process.execPath, [CLI, 'compose', 'down', file, '--volumes', '--project-name', project], { cwd: dir });
+    await run(process.execPath, [CLI, 'compose', 'down', file, '--volumes', '--project-name', project], {
+      cwd: dir,
+    });
     const seconds = (Date.now() - t0) / 1000;
     assert.deepEqual(await api.listContainers({ all: true, filters: filter }), []);
     assert.deepEqual(await api.listNetworks({ filters: filter }), []);
@@ -121,13 +148,20 @@ describe('compose apply keeps a working stack working (real engine)', function (
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
     for (const tag of lookalikes) {
       await new Promise<void>((done, fail) => {
-        const child = execFile('docker', ['build', '-q', '-t', tag, '-'], (err) => (err ? fail(err) : done()));
+        const child = execFile('docker', ['build', '-q', '-t', tag, '-'], (err) =>
+          err ? fail(err) : done(),
+        );
         child.stdin?.end(`FROM ${TEST_IMAGE}\nLABEL ${TEST_LABEL}=${id}\nCMD ["sleep", "3600"]\n`);
       });
     }
     dir = mkdtempSync(join(tmpdir(), 'dstab-compose-stack-'));
     file = join(dir, 'docker-compose.yml');
-    const svc = (extra: string[]): string[] => [`    image: ${TEST_IMAGE}`, '    command: ["sleep", "3600"]', '    network_mode: none', ...extra];
+    const svc = (extra: string[]): string[] => [
+      `    image: ${TEST_IMAGE}`,
+      '    command: ["sleep", "3600"]',
+      '    network_mode: none',
+      ...extra,
+    ];
     writeFileSync(
       file,
       [
@@ -148,21 +182,34 @@ describe('compose apply keeps a working stack working (real engine)', function (
       ].join('\n'),
     );
     // The user's own override: compose loads it by itself; apply must keep it in the stack.
-    writeFileSync(join(dir, 'docker-compose.override.yml'), 'services:\n  web:\n    mem_limit: 300m\n    environment:\n      FROM_OVERRIDE: "yes"\n');
+    writeFileSync(
+      join(dir, 'docker-compose.override.yml'),
+      'services:\n  web:\n    mem_limit: 300m\n    environment:\n      FROM_OVERRIDE: "yes"\n',
+    );
   });
 
   after(async () => {
-    await run('docker-compose', ['-p', project, '-f', file, 'down', '-v', '-t', '1'], { cwd: dir }).catch(() => undefined);
-    for (const c of await api.listContainers({ all: true, filters: filter })) await api.getContainer(c.Id).remove({ force: true, v: true });
+    await run('docker-compose', ['-p', project, '-f', file, 'down', '-v', '-t', '1'], { cwd: dir }).catch(
+      () => undefined,
+    );
+    for (const c of await api.listContainers({ all: true, filters: filter }))
+      await api.getContainer(c.Id).remove({ force: true, v: true });
     for (const n of await api.listNetworks({ filters: filter })) await api.getNetwork(n.Id).remove();
-    for (const tag of lookalikes) await api.getImage(tag).remove().catch(() => undefined);
+    for (const tag of lookalikes)
+      await api
+        .getImage(tag)
+        .remove()
+        .catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('every container runs its own command, reaches healthy where it has a probe, and the user override stays in effect', async () => {
     const plan = await planApply(file, { variant: 'test', env: {} });
     await writeApply(plan);
-    const up = await run(process.execPath, [CLI, 'compose', 'up', file, '--project-name', project], { cwd: dir, env: { ...process.env, COMPOSE_FILE: '' } });
+    const up = await run(process.execPath, [CLI, 'compose', 'up', file, '--project-name', project], {
+      cwd: dir,
+      env: { ...process.env, COMPOSE_FILE: '' },
+    });
     assert.doesNotMatch(up.stderr, /no override/);
     const byService = new Map<string, Docker.ContainerInspectInfo>();
     for (const c of await api.listContainers({ all: true, filters: filter })) {

@@ -11,7 +11,9 @@ const readFile = (p: string): string | undefined => (existsSync(p) ? readFileSyn
 function groups(findings: Finding[]): Finding[][] {
   const out: Finding[][] = [];
   const overlaps = (a: Finding, b: Finding): boolean =>
-    (a.fix?.edits ?? []).some((x) => (b.fix?.edits ?? []).some((y) => x.offset <= y.offset + y.length && y.offset <= x.offset + x.length));
+    (a.fix?.edits ?? []).some((x) =>
+      (b.fix?.edits ?? []).some((y) => x.offset <= y.offset + y.length && y.offset <= x.offset + x.length),
+    );
   for (const f of findings) {
     const home = out.find((g) => g.every((o) => !overlaps(o, f)));
     if (home) home.push(f);
@@ -21,9 +23,16 @@ function groups(findings: Finding[]): Finding[][] {
 }
 
 /** Rules whose findings mean compose refuses the file as it is (the fixtures check that claim below). */
-const REJECTED_BY_COMPOSE = ['yaml-syntax', 'compose-structure', 'multi-document', 'unknown-key', 'interpolation-syntax'];
+const REJECTED_BY_COMPOSE = [
+  'yaml-syntax',
+  'compose-structure',
+  'multi-document',
+  'unknown-key',
+  'interpolation-syntax',
+];
 
-const same = (a: Finding, b: Finding): boolean => a.rule === b.rule && a.service === b.service && a.message === b.message;
+const same = (a: Finding, b: Finding): boolean =>
+  a.rule === b.rule && a.service === b.service && a.message === b.message;
 
 describe('compose rule fixes', function () {
   this.timeout(120_000);
@@ -35,7 +44,9 @@ describe('compose rule fixes', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const withFixes = fixtureNames().filter((n) => checkCompose(readFixture(n), join(FIXTURES, n), { readFile }).some((f) => f.fix));
+  const withFixes = fixtureNames().filter((n) =>
+    checkCompose(readFixture(n), join(FIXTURES, n), { readFile }).some((f) => f.fix),
+  );
   for (const name of withFixes) {
     it(`${name}: each fix removes its finding, adds none, keeps the YAML valid and (when the file was valid) passes compose config`, async () => {
       const path = join(dir, name);
@@ -46,9 +57,14 @@ describe('compose rule fixes', function () {
       for (const f of withFix) {
         const fixed = applyFix(text, f.fix as NonNullable<Finding['fix']>);
         const parsed = parseCompose(fixed);
-        assert.deepEqual(parsed.documents.flatMap((d) => d.doc.errors.map((e) => e.message)), [], `${f.rule} fix keeps valid YAML`);
+        assert.deepEqual(
+          parsed.documents.flatMap((d) => d.doc.errors.map((e) => e.message)),
+          [],
+          `${f.rule} fix keeps valid YAML`,
+        );
         const after = checkCompose(fixed, path, { readFile });
-        if (after.some((a) => same(a, f))) failures.push(`${f.rule} (${f.message}) still reported after its fix`);
+        if (after.some((a) => same(a, f)))
+          failures.push(`${f.rule} (${f.message}) still reported after its fix`);
         const added = after.filter((a) => !findings.some((b) => same(a, b)));
         if (added.length > 0) failures.push(`${f.rule} fix added ${added.map((a) => a.rule).join(', ')}`);
       }
@@ -59,7 +75,8 @@ describe('compose rule fixes', function () {
           const candidate = join(dir, `.fixed-${i}-${name}`);
           writeFileSync(candidate, applyFix(text, { edits: group.flatMap((f) => f.fix?.edits ?? []) }));
           const v = await validateWithCompose([candidate]);
-          if (!v.ok) failures.push(`fixes ${group.map((f) => f.rule).join(', ')} do not validate: ${v.error}`);
+          if (!v.ok)
+            failures.push(`fixes ${group.map((f) => f.rule).join(', ')} do not validate: ${v.error}`);
         }
       }
       assert.deepEqual(failures, []);
@@ -67,9 +84,30 @@ describe('compose rule fixes', function () {
   }
 
   it('the fixtures exercise fixes of every fixable rule', () => {
-    const rules = new Set(fixtureNames().flatMap((n) => checkCompose(readFixture(n), join(FIXTURES, n), { readFile }).filter((f) => f.fix).map((f) => f.rule)));
-    const fixable = ['unknown-key', 'tmpfs', 'resource-limits', 'limits-below-reservations', 'healthcheck', 'log-rotation', 'restart-in-test', 'postgres-durability', 'postgres-shared-buffers', 'fixed-container-name', 'fixed-host-port'];
-    assert.deepEqual(fixable.filter((r) => !rules.has(r)), []);
+    const rules = new Set(
+      fixtureNames().flatMap((n) =>
+        checkCompose(readFixture(n), join(FIXTURES, n), { readFile })
+          .filter((f) => f.fix)
+          .map((f) => f.rule),
+      ),
+    );
+    const fixable = [
+      'unknown-key',
+      'tmpfs',
+      'resource-limits',
+      'limits-below-reservations',
+      'healthcheck',
+      'log-rotation',
+      'restart-in-test',
+      'postgres-durability',
+      'postgres-shared-buffers',
+      'fixed-container-name',
+      'fixed-host-port',
+    ];
+    assert.deepEqual(
+      fixable.filter((r) => !rules.has(r)),
+      [],
+    );
   });
 
   it('compose refuses exactly the fixtures whose findings say it will', async () => {
@@ -90,7 +128,9 @@ describe('compose rule fixes', function () {
 
   it('a fix keeps comments and every untouched byte', () => {
     const text = readFixture('wordpress.yml');
-    const f = checkCompose(text, 'wordpress.yml').find((x) => x.rule === 'resource-limits' && x.service === 'db') as Finding;
+    const f = checkCompose(text, 'wordpress.yml').find(
+      (x) => x.rule === 'resource-limits' && x.service === 'db',
+    ) as Finding;
     const fixed = applyFix(text, f.fix as NonNullable<Finding['fix']>);
     const edit = f.fix?.edits[0];
     assert.ok(edit && edit.length === 0);
@@ -98,6 +138,15 @@ describe('compose rule fixes', function () {
   });
 
   it('applyFix refuses overlapping edits', () => {
-    assert.throws(() => applyFix('abcdef', { edits: [{ offset: 1, length: 3, newText: 'x' }, { offset: 2, length: 1, newText: 'y' }] }), /overlapping/);
+    assert.throws(
+      () =>
+        applyFix('abcdef', {
+          edits: [
+            { offset: 1, length: 3, newText: 'x' },
+            { offset: 2, length: 1, newText: 'y' },
+          ],
+        }),
+      /overlapping/,
+    );
   });
 });

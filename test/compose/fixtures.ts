@@ -2,7 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** test/fixtures/compose, from the compiled test folder (out/test/compose) or the source one. */
-export const FIXTURES = [resolve(__dirname, '../../../test/fixtures/compose'), resolve(__dirname, '../fixtures/compose')].find((d) => existsSync(d)) as string;
+export const FIXTURES = [
+  resolve(__dirname, '../../../test/fixtures/compose'),
+  resolve(__dirname, '../fixtures/compose'),
+].find((d) => existsSync(d)) as string;
 
 export function fixturePath(name: string): string {
   return join(FIXTURES, name);
@@ -13,7 +16,9 @@ export function readFixture(name: string): string {
 }
 
 export function fixtureNames(): string[] {
-  return readdirSync(FIXTURES).filter((f) => f.endsWith('.yml')).sort();
+  return readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.yml'))
+    .sort();
 }
 
 export interface Expected {
@@ -37,7 +42,13 @@ export function expectedFindings(text: string): Expected[] {
     for (const m of line.slice(at + '# expect:'.length).matchAll(/([a-z-]+)\[([^\]]+)\]/g)) {
       const col = code.indexOf(m[2] as string);
       if (col < 0) throw new Error(`fixture line ${i + 1}: "${m[2]}" is not on the line`);
-      out.push({ rule: m[1] as string, line: i + 1, column: col + 1, endLine: i + 1, endColumn: col + 1 + (m[2] as string).length });
+      out.push({
+        rule: m[1] as string,
+        line: i + 1,
+        column: col + 1,
+        endLine: i + 1,
+        endColumn: col + 1 + (m[2] as string).length,
+      });
     }
   });
   return out;
@@ -53,5 +64,10 @@ export function leaves(value: unknown, path: string[] = []): Array<[string, unkn
 
 /** The value at a dotted path, or undefined. */
 export function at(value: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      value,
+    );
 }

@@ -4,11 +4,19 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { checkCompose, overridePath, planApply, servicePatch, writeApply } from '../../src/core/compose/index';
+import {
+  checkCompose,
+  overridePath,
+  planApply,
+  servicePatch,
+  writeApply,
+} from '../../src/core/compose/index';
 import { getPath } from '../../src/core/compose/model';
 
-const hc = (image: string, extra: Record<string, unknown> = {}): unknown => getPath(servicePatch({ image, ...extra }, 'test'), ['healthcheck', 'test']);
-const memory = (svc: Record<string, unknown>): unknown => getPath(servicePatch(svc, 'dev'), ['deploy', 'resources', 'limits', 'memory']);
+const hc = (image: string, extra: Record<string, unknown> = {}): unknown =>
+  getPath(servicePatch({ image, ...extra }, 'test'), ['healthcheck', 'test']);
+const memory = (svc: Record<string, unknown>): unknown =>
+  getPath(servicePatch(svc, 'dev'), ['deploy', 'resources', 'limits', 'memory']);
 const cpus = (svc: Record<string, unknown>): unknown => {
   const p = servicePatch(svc, 'dev');
   return getPath(p, ['deploy', 'resources', 'limits', 'cpus']) ?? p.cpus;
@@ -17,7 +25,12 @@ const cpus = (svc: Record<string, unknown>): unknown => {
 describe('compose apply on real stacks', () => {
   describe('image identity is the repository, not a substring', () => {
     it('PostgREST, postgres-exporter and a PostgreSQL backup image get no pg_isready and keep their own program', () => {
-      for (const image of ['postgrest/postgrest:v12.0.2', 'prometheuscommunity/postgres-exporter:v0.15.0', 'prodrigestivill/postgres-backup-local:16', 'quay.io/prometheuscommunity/postgres-exporter']) {
+      for (const image of [
+        'postgrest/postgrest:v12.0.2',
+        'prometheuscommunity/postgres-exporter:v0.15.0',
+        'prodrigestivill/postgres-backup-local:16',
+        'quay.io/prometheuscommunity/postgres-exporter',
+      ]) {
         const patch = servicePatch({ image }, 'test');
         assert.equal(patch.healthcheck, undefined, image);
         assert.equal(patch.command, undefined, image);
@@ -25,15 +38,33 @@ describe('compose apply on real stacks', () => {
     });
 
     it('official, registry-qualified, postgis and bitnami PostgreSQL get pg_isready; only images with the official entrypoint get the durable command', () => {
-      for (const image of ['postgres:16', 'docker.io/library/postgres:16-alpine', 'registry.example.com:5000/postgres:15', 'postgis/postgis:16-3.4', 'bitnami/postgresql:16']) {
+      for (const image of [
+        'postgres:16',
+        'docker.io/library/postgres:16-alpine',
+        'registry.example.com:5000/postgres:15',
+        'postgis/postgis:16-3.4',
+        'bitnami/postgresql:16',
+      ]) {
         assert.deepEqual(hc(image), ['CMD', 'pg_isready', '-h', '127.0.0.1'], image);
       }
       assert.ok(servicePatch({ image: 'postgis/postgis:16-3.4' }, 'test').command);
-      assert.equal(servicePatch({ image: 'bitnami/postgresql:16' }, 'test').command, undefined, "bitnami's entrypoint does not take `postgres -c`");
+      assert.equal(
+        servicePatch({ image: 'bitnami/postgresql:16' }, 'test').command,
+        undefined,
+        "bitnami's entrypoint does not take `postgres -c`",
+      );
     });
 
     it('tools named after a database get no database probe', () => {
-      for (const image of ['rediscommander/redis-commander', 'mongo-express:1', 'prom/mysqld-exporter', 'oliver006/redis_exporter', 'bitnami/redis:7', 'myorg/postgres-tools', 'kbudde/rabbitmq-exporter']) {
+      for (const image of [
+        'rediscommander/redis-commander',
+        'mongo-express:1',
+        'prom/mysqld-exporter',
+        'oliver006/redis_exporter',
+        'bitnami/redis:7',
+        'myorg/postgres-tools',
+        'kbudde/rabbitmq-exporter',
+      ]) {
         assert.equal(hc(image), undefined, image);
       }
     });
@@ -53,25 +84,63 @@ describe('compose apply on real stacks', () => {
     });
 
     it("redis is probed on the service's port, and not at all when a config file or password decides", () => {
-      assert.deepEqual(hc('redis:7', { command: 'redis-server --port 6380' }), ['CMD', 'redis-cli', '-p', '6380', 'ping']);
-      assert.deepEqual(hc('redis:7', { command: ['redis-server', '--port', '${REDIS_PORT:-6390}'] }), ['CMD', 'redis-cli', '-p', '6390', 'ping']);
+      assert.deepEqual(hc('redis:7', { command: 'redis-server --port 6380' }), [
+        'CMD',
+        'redis-cli',
+        '-p',
+        '6380',
+        'ping',
+      ]);
+      assert.deepEqual(hc('redis:7', { command: ['redis-server', '--port', '${REDIS_PORT:-6390}'] }), [
+        'CMD',
+        'redis-cli',
+        '-p',
+        '6390',
+        'ping',
+      ]);
       assert.equal(hc('redis:7', { command: 'redis-server /usr/local/etc/redis/redis.conf' }), undefined);
       assert.equal(hc('redis:7', { command: 'redis-server --requirepass secret' }), undefined);
       assert.equal(hc('redis:7', { command: 'redis-server --port ${PORT}' }), undefined);
     });
 
     it('postgres on another port is probed there', () => {
-      assert.deepEqual(hc('postgres:16', { command: 'postgres -p 5433' }), ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', '5433']);
+      assert.deepEqual(hc('postgres:16', { command: 'postgres -p 5433' }), [
+        'CMD',
+        'pg_isready',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        '5433',
+      ]);
     });
   });
 
   describe("limits fit what the service's own settings demand", () => {
     it('a JVM heap gets twice its size (JAVA_OPTS, ES_JAVA_OPTS lists, KAFKA_HEAP_OPTS, a command)', () => {
       assert.equal(memory({ image: 'acme/api', environment: { JAVA_OPTS: '-Xms256m -Xmx1g' } }), '2G');
-      assert.equal(memory({ image: 'elasticsearch:8.13.0', environment: ['discovery.type=single-node', 'ES_JAVA_OPTS=-Xms2g -Xmx2g'] }), '4G');
-      assert.equal(memory({ image: 'confluentinc/cp-kafka:7.6.0', environment: { KAFKA_HEAP_OPTS: '-Xmx${KAFKA_HEAP:-1536m}' } }), '3G');
-      assert.equal(memory({ image: 'eclipse-temurin:21', command: ['java', '-Xmx768m', '-jar', 'app.jar'] }), '1536M');
-      assert.equal(memory({ image: 'acme/api', environment: { JAVA_OPTS: '-Xmx128m' } }), '512M', 'never below the standard');
+      assert.equal(
+        memory({
+          image: 'elasticsearch:8.13.0',
+          environment: ['discovery.type=single-node', 'ES_JAVA_OPTS=-Xms2g -Xmx2g'],
+        }),
+        '4G',
+      );
+      assert.equal(
+        memory({
+          image: 'confluentinc/cp-kafka:7.6.0',
+          environment: { KAFKA_HEAP_OPTS: '-Xmx${KAFKA_HEAP:-1536m}' },
+        }),
+        '3G',
+      );
+      assert.equal(
+        memory({ image: 'eclipse-temurin:21', command: ['java', '-Xmx768m', '-jar', 'app.jar'] }),
+        '1536M',
+      );
+      assert.equal(
+        memory({ image: 'acme/api', environment: { JAVA_OPTS: '-Xmx128m' } }),
+        '512M',
+        'never below the standard',
+      );
     });
 
     it('PostgreSQL shared_buffers and InnoDB buffer pools size the limit', () => {
@@ -84,13 +153,19 @@ describe('compose apply on real stacks', () => {
       assert.equal(memory({ image: 'docker.elastic.co/elasticsearch/elasticsearch:8.13.0' }), undefined);
       assert.equal(memory({ image: 'sonarqube:community' }), undefined);
       assert.equal(memory({ image: 'mcr.microsoft.com/mssql/server:2022-latest' }), undefined);
-      assert.equal(memory({ image: 'acme/api', environment: { JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=75' } }), undefined);
+      assert.equal(
+        memory({ image: 'acme/api', environment: { JAVA_TOOL_OPTIONS: '-XX:MaxRAMPercentage=75' } }),
+        undefined,
+      );
       assert.equal(cpus({ image: 'sonarqube:community' }), '0.25', 'the CPU limit is still added');
       const dir = mkdtempSync(join(tmpdir(), 'dstab-compose-heavy-'));
       try {
         writeFileSync(join(dir, 'compose.yaml'), 'services:\n  search:\n    image: elasticsearch:8.13.0\n');
         const plan = await planApply(join(dir, 'compose.yaml'));
-        assert.match(plan.changes.join('\n'), /search: .*no memory limit added: elasticsearch is known to need more/);
+        assert.match(
+          plan.changes.join('\n'),
+          /search: .*no memory limit added: elasticsearch is known to need more/,
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -109,16 +184,30 @@ describe('compose apply on real stacks', () => {
       dir = mkdtempSync(join(tmpdir(), 'dstab-compose-files-'));
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
-    const useLine = (text: string): string => (/^# Use: (.*?) {3}\(or/m.exec(text)?.[1] ?? '');
+    const useLine = (text: string): string => /^# Use: (.*?) {3}\(or/m.exec(text)?.[1] ?? '';
 
     it('a default-named file: the override file beside it is loaded before ours, and what it sets is not added again', async () => {
       writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  app:\n    image: acme/app\n');
-      writeFileSync(join(dir, 'docker-compose.override.yml'), 'services:\n  app:\n    mem_limit: 1g\n    environment: {FROM_OVERRIDE: "1"}\n');
+      writeFileSync(
+        join(dir, 'docker-compose.override.yml'),
+        'services:\n  app:\n    mem_limit: 1g\n    environment: {FROM_OVERRIDE: "1"}\n',
+      );
       const plan = await planApply(join(dir, 'docker-compose.yml'), { env: {} });
-      assert.deepEqual(plan.files, [join(dir, 'docker-compose.yml'), join(dir, 'docker-compose.override.yml'), join(dir, 'docker-compose.stability.yml')]);
-      assert.equal(useLine(plan.after), 'docker-compose -f docker-compose.yml -f docker-compose.override.yml -f docker-compose.stability.yml up -d');
+      assert.deepEqual(plan.files, [
+        join(dir, 'docker-compose.yml'),
+        join(dir, 'docker-compose.override.yml'),
+        join(dir, 'docker-compose.stability.yml'),
+      ]);
+      assert.equal(
+        useLine(plan.after),
+        'docker-compose -f docker-compose.yml -f docker-compose.override.yml -f docker-compose.stability.yml up -d',
+      );
       const app = (parse(plan.after) as { services: { app: Record<string, unknown> } }).services.app;
-      assert.equal(app.deploy, undefined, 'mem_limit set in the override: no deploy.resources (v1 would drop mem_limit)');
+      assert.equal(
+        app.deploy,
+        undefined,
+        'mem_limit set in the override: no deploy.resources (v1 would drop mem_limit)',
+      );
       assert.equal(app.mem_limit, undefined);
       assert.equal(app.cpus, '0.25', 'the legacy style of the merged service');
     });
@@ -126,14 +215,31 @@ describe('compose apply on real stacks', () => {
     it('COMPOSE_FILE (with COMPOSE_PATH_SEPARATOR) and COMPOSE_PROFILES, from the environment or .env, in order', async () => {
       writeFileSync(join(dir, 'base.yml'), 'services:\n  app:\n    image: acme/app\n');
       writeFileSync(join(dir, 'extra.yml'), 'services:\n  app:\n    healthcheck: {test: ["CMD", "true"]}\n');
-      const plan = await planApply(join(dir, 'base.yml'), { env: { COMPOSE_FILE: 'base.yml;extra.yml', COMPOSE_PATH_SEPARATOR: ';', COMPOSE_PROFILES: 'debug,tools' } });
-      assert.equal(useLine(plan.after), 'docker-compose -f base.yml -f extra.yml -f base.stability.yml --profile debug --profile tools up -d');
+      const plan = await planApply(join(dir, 'base.yml'), {
+        env: {
+          COMPOSE_FILE: 'base.yml;extra.yml',
+          COMPOSE_PATH_SEPARATOR: ';',
+          COMPOSE_PROFILES: 'debug,tools',
+        },
+      });
+      assert.equal(
+        useLine(plan.after),
+        'docker-compose -f base.yml -f extra.yml -f base.stability.yml --profile debug --profile tools up -d',
+      );
       assert.deepEqual(plan.profiles, ['debug', 'tools']);
       const app = (parse(plan.after) as { services: { app: Record<string, unknown> } }).services.app;
-      assert.deepEqual(app.healthcheck, { interval: '10s', timeout: '5s', retries: 5, start_period: '30s' }, 'the probe from extra.yml is kept, only timings added');
+      assert.deepEqual(
+        app.healthcheck,
+        { interval: '10s', timeout: '5s', retries: 5, start_period: '30s' },
+        'the probe from extra.yml is kept, only timings added',
+      );
       writeFileSync(join(dir, '.env'), '# project settings\nCOMPOSE_FILE=base.yml:extra.yml\n');
       const fromDotEnv = await planApply(join(dir, 'base.yml'), { env: {} });
-      assert.deepEqual(fromDotEnv.files, [join(dir, 'base.yml'), join(dir, 'extra.yml'), join(dir, 'base.stability.yml')]);
+      assert.deepEqual(fromDotEnv.files, [
+        join(dir, 'base.yml'),
+        join(dir, 'extra.yml'),
+        join(dir, 'base.stability.yml'),
+      ]);
     });
   });
 
@@ -149,7 +255,10 @@ describe('compose apply on real stacks', () => {
       const victim = join(dir, 'victim.txt');
       writeFileSync(victim, 'precious\n');
       symlinkSync(victim, overridePath(join(dir, 'compose.yaml')));
-      await assert.rejects(planApply(join(dir, 'compose.yaml')), /symbolic link: apply never writes through it/);
+      await assert.rejects(
+        planApply(join(dir, 'compose.yaml')),
+        /symbolic link: apply never writes through it/,
+      );
       assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
     });
 
@@ -159,7 +268,10 @@ describe('compose apply on real stacks', () => {
       const victim = join(dir, 'victim.txt');
       writeFileSync(victim, 'precious\n');
       symlinkSync(victim, `${overridePath(file)}.bak`);
-      await assert.rejects(writeApply(await planApply(file), { validate: false }), /\.bak is a symbolic link/);
+      await assert.rejects(
+        writeApply(await planApply(file), { validate: false }),
+        /\.bak is a symbolic link/,
+      );
       assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
       assert.equal(readFileSync(overridePath(file), 'utf8'), 'services: {app: {init: true}}\n');
     });
@@ -177,7 +289,10 @@ describe('compose apply on real stacks', () => {
       execFileSync('mkfifo', [join(dir, 'fifo.yml')]);
       symlinkSync('/dev/zero', join(dir, 'zero.yml'));
       const file = join(dir, 'compose.yaml');
-      writeFileSync(file, 'services:\n  a:\n    extends: {file: fifo.yml, service: x}\n    image: acme/a\n  b:\n    extends: {file: zero.yml, service: x}\n    image: acme/b\n');
+      writeFileSync(
+        file,
+        'services:\n  a:\n    extends: {file: fifo.yml, service: x}\n    image: acme/a\n  b:\n    extends: {file: zero.yml, service: x}\n    image: acme/b\n',
+      );
       const plan = await planApply(file);
       assert.match(plan.changes.join('\n'), /^a: adds /m);
       const findings = checkCompose(readFileSync(file, 'utf8'), file);

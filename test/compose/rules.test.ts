@@ -24,27 +24,48 @@ describe('compose rules', () => {
 
   it('every rule fires in at least one fixture (no rule goes untested)', () => {
     const fired = new Set(fixtureNames().flatMap((n) => check(n).map((f) => f.rule)));
-    assert.deepEqual(Object.keys(RULES).filter((r) => !fired.has(r)), []);
+    assert.deepEqual(
+      Object.keys(RULES).filter((r) => !fired.has(r)),
+      [],
+    );
   });
 
   it('a top level that is not a mapping is one compose-structure error spanning the document', () => {
     const findings = check('not-a-mapping.yml');
-    assert.deepEqual(findings.map((f) => [f.rule, f.severity, f.line, f.column, f.endLine]), [['compose-structure', 'error', 1, 1, 3]]);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.severity, f.line, f.column, f.endLine]),
+      [['compose-structure', 'error', 1, 1, 3]],
+    );
   });
 
   it('severity: tmpfs without a size is an error in a test file, a warning elsewhere, info when sized', () => {
     const test = check('docker-compose.test.yml').filter((f) => f.rule === 'tmpfs');
-    assert.deepEqual(test.map((f) => f.severity), ['error', 'info']);
+    assert.deepEqual(
+      test.map((f) => f.severity),
+      ['error', 'info'],
+    );
     const dev = check('tmpfs-volumes.yml').filter((f) => f.rule === 'tmpfs');
-    assert.deepEqual(dev.map((f) => f.severity), ['warning', 'info', 'warning', 'info']);
+    assert.deepEqual(
+      dev.map((f) => f.severity),
+      ['warning', 'info', 'warning', 'info'],
+    );
   });
 
   it('fileKind overrides the file name: the test-only rules stay silent for dev and fire for test', () => {
     const testOnly = ['restart-in-test', 'fixed-container-name', 'fixed-host-port'];
-    const asDev = check('docker-compose.test.yml', undefined, { fileKind: 'dev' }).filter((f) => testOnly.includes(f.rule));
+    const asDev = check('docker-compose.test.yml', undefined, { fileKind: 'dev' }).filter((f) =>
+      testOnly.includes(f.rule),
+    );
     assert.equal(asDev.length, 0);
-    const asTest = check('wordpress.yml', undefined, { fileKind: 'test' }).filter((f) => testOnly.includes(f.rule));
-    assert.deepEqual(asTest.map((f) => f.rule).sort(), ['fixed-container-name', 'fixed-host-port', 'restart-in-test', 'restart-in-test']);
+    const asTest = check('wordpress.yml', undefined, { fileKind: 'test' }).filter((f) =>
+      testOnly.includes(f.rule),
+    );
+    assert.deepEqual(asTest.map((f) => f.rule).sort(), [
+      'fixed-container-name',
+      'fixed-host-port',
+      'restart-in-test',
+      'restart-in-test',
+    ]);
   });
 
   it('on a private daemon PostgreSQL durability shortcuts are not reported', () => {
@@ -87,7 +108,10 @@ describe('compose rules', () => {
       ['a self-extending service', 'services:\n  web:\n    extends: web\n    image: x\n'],
       ['numbers as keys', 'services:\n  1: {image: x}\n  2: [a]\n'],
       ['a binary blob', '\u0000\u0001\u0002'],
-      ['a huge alias expansion', 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nservices: {}\n'],
+      [
+        'a huge alias expansion',
+        'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nservices: {}\n',
+      ],
     ];
     for (const [what, text] of nasty) {
       it(`${what}: findings, not an exception`, () => {
@@ -98,12 +122,18 @@ describe('compose rules', () => {
     }
 
     it('an empty file is one compose-structure error', () => {
-      assert.deepEqual(checkCompose('', 'x.yml').map((f) => f.rule), ['compose-structure']);
+      assert.deepEqual(
+        checkCompose('', 'x.yml').map((f) => f.rule),
+        ['compose-structure'],
+      );
     });
 
     it('a null service is a compose-structure error on its key', () => {
       const f = checkCompose('services:\n  web:\n', 'x.yml');
-      assert.deepEqual(f.map((x) => [x.rule, x.line, x.column]), [['compose-structure', 2, 3]]);
+      assert.deepEqual(
+        f.map((x) => [x.rule, x.line, x.column]),
+        [['compose-structure', 2, 3]],
+      );
     });
   });
 });

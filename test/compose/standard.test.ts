@@ -7,14 +7,18 @@ import { checkCompose, STANDARD, validateWithCompose } from '../../src/core/comp
 
 const COMPOSE_DIR = resolve(__dirname, '../../../compose');
 const file = (name: string): string => join(COMPOSE_DIR, name);
-const load = (name: string): { services: Record<string, Record<string, unknown>> } => parse(readFileSync(file(name), 'utf8'), { merge: true });
+const load = (name: string): { services: Record<string, Record<string, unknown>> } =>
+  parse(readFileSync(file(name), 'utf8'), { merge: true });
 const readFile = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
 
 describe('compose standard files', function () {
   this.timeout(120_000);
 
   it('docker-compose.base.yml holds exactly the numbers of STANDARD (one source of truth)', () => {
-    const doc = parse(readFileSync(file('docker-compose.base.yml'), 'utf8'), { merge: true }) as Record<string, unknown>;
+    const doc = parse(readFileSync(file('docker-compose.base.yml'), 'utf8'), { merge: true }) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(doc['x-stability-healthcheck'], STANDARD.healthcheck);
     assert.deepEqual(doc['x-stability-resources'], STANDARD.resources);
     assert.deepEqual(doc['x-stability-logging'], STANDARD.logging);
@@ -33,7 +37,10 @@ describe('compose standard files', function () {
     for (const s of Object.values(test)) assert.equal(s.restart, STANDARD.restart.test);
     const pg = test['stability-test-postgres'] as Record<string, unknown>;
     const settings = Object.entries(STANDARD.postgres.settings).map(([k, v]) => `${k}=${v}`);
-    assert.deepEqual((pg.command as string[]).filter((a) => a !== '-c' && a !== 'postgres'), settings);
+    assert.deepEqual(
+      (pg.command as string[]).filter((a) => a !== '-c' && a !== 'postgres'),
+      settings,
+    );
     assert.deepEqual(pg.volumes, [{ type: 'volume', target: '/var/lib/postgresql/data' }]);
     const text = readFileSync(file('docker-compose.test.yml'), 'utf8');
     assert.doesNotMatch(text.replace(/#.*$/gm, ''), /tmpfs|container_name/);

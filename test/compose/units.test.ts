@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { overridePath, servicePatch, variantFor } from '../../src/core/compose/apply';
 import { resourcesPatch } from '../../src/core/compose/rules';
 import { knownHealthcheck, parseImageRef } from '../../src/core/compose/images';
-import { formatComposeBytes, hasInterpolation, parseComposeBytes, parseCpus, parsePostgresBytes, unclosedInterpolation } from '../../src/core/compose/units';
+import {
+  formatComposeBytes,
+  hasInterpolation,
+  parseComposeBytes,
+  parseCpus,
+  parsePostgresBytes,
+  unclosedInterpolation,
+} from '../../src/core/compose/units';
 
 describe('compose values', () => {
   it('parses compose byte sizes with binary units, any case, optional b', () => {
@@ -15,7 +22,8 @@ describe('compose values', () => {
   });
 
   it('gives undefined for sizes it cannot judge: variables, garbage, negatives', () => {
-    for (const v of ['${MEM}', '${MEM:-1g}', 'lots', '-1', '', null, undefined, {}, -5]) assert.equal(parseComposeBytes(v), undefined, String(v));
+    for (const v of ['${MEM}', '${MEM:-1g}', 'lots', '-1', '', null, undefined, {}, -5])
+      assert.equal(parseComposeBytes(v), undefined, String(v));
   });
 
   it('parses CPUs as numbers or numeric strings only', () => {
@@ -57,19 +65,29 @@ describe('compose values', () => {
 
   it('reads the repository behind registries, library/, tags and digests; a variable repository is unknown', () => {
     assert.deepEqual(parseImageRef('postgres:16'), { repository: 'postgres', tag: '16' });
-    assert.deepEqual(parseImageRef('registry.example.com:5000/team/redis:7@sha256:abc'), { repository: 'team/redis', tag: '7' });
+    assert.deepEqual(parseImageRef('registry.example.com:5000/team/redis:7@sha256:abc'), {
+      repository: 'team/redis',
+      tag: '7',
+    });
     assert.deepEqual(parseImageRef('docker.io/library/redis'), { repository: 'redis', tag: undefined });
     assert.deepEqual(parseImageRef('localhost/acme/app:${TAG}'), { repository: 'acme/app', tag: '${TAG}' });
     assert.equal(parseImageRef('${IMAGE}'), undefined);
     assert.equal(parseImageRef('ghcr.io/acme/${NAME}:1'), undefined);
-    assert.deepEqual(knownHealthcheck({ image: 'bitnami/postgresql:15' }), ['CMD', 'pg_isready', '-h', '127.0.0.1']);
+    assert.deepEqual(knownHealthcheck({ image: 'bitnami/postgresql:15' }), [
+      'CMD',
+      'pg_isready',
+      '-h',
+      '127.0.0.1',
+    ]);
     assert.equal(knownHealthcheck({ image: 'nginx' }), undefined);
   });
 });
 
 describe('compose apply patches', () => {
   it('a service with nothing gets deploy.resources', () => {
-    assert.deepEqual(resourcesPatch({}), { deploy: { resources: { limits: { memory: '512M', cpus: '0.25' }, reservations: { memory: '256M' } } } });
+    assert.deepEqual(resourcesPatch({}), {
+      deploy: { resources: { limits: { memory: '512M', cpus: '0.25' }, reservations: { memory: '256M' } } },
+    });
   });
 
   it('a service using mem_limit/cpus gets the same style (compose v1 would drop mem_limit next to deploy.resources.limits)', () => {
@@ -78,16 +96,29 @@ describe('compose apply patches', () => {
   });
 
   it('an existing deploy.resources.limits mapping receives the missing limits', () => {
-    assert.deepEqual(resourcesPatch({ mem_limit: '1g', deploy: { resources: { limits: { memory: '1g' } } } }), { mem_reservation: '256M', deploy: { resources: { limits: { cpus: '0.25' } } } });
+    assert.deepEqual(
+      resourcesPatch({ mem_limit: '1g', deploy: { resources: { limits: { memory: '1g' } } } }),
+      { mem_reservation: '256M', deploy: { resources: { limits: { cpus: '0.25' } } } },
+    );
   });
 
   it('a limit below the standard reservation caps the reservation; a variable limit gets none', () => {
-    assert.deepEqual(resourcesPatch({ deploy: { resources: { limits: { memory: '128M', cpus: 1 } } } }), { deploy: { resources: { reservations: { memory: '128M' } } } });
+    assert.deepEqual(resourcesPatch({ deploy: { resources: { limits: { memory: '128M', cpus: 1 } } } }), {
+      deploy: { resources: { reservations: { memory: '128M' } } },
+    });
     assert.deepEqual(resourcesPatch({ deploy: { resources: { limits: { memory: '${M}', cpus: 1 } } } }), {});
   });
 
   it('servicePatch never replaces a value the service has, and respects a disabled healthcheck', () => {
-    const full = { init: false, restart: 'always', healthcheck: { disable: true }, mem_limit: '1g', mem_reservation: '1g', cpus: 1, logging: { driver: 'syslog' } };
+    const full = {
+      init: false,
+      restart: 'always',
+      healthcheck: { disable: true },
+      mem_limit: '1g',
+      mem_reservation: '1g',
+      cpus: 1,
+      logging: { driver: 'syslog' },
+    };
     assert.deepEqual(servicePatch(full, 'test'), {});
   });
 

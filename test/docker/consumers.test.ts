@@ -26,9 +26,18 @@ describe('who uses what, against the real engine', function () {
     heavy = await fx.api.createContainer({
       Image: TEST_IMAGE,
       name: fx.name('heavy'),
-      Cmd: ['sh', '-c', `dd if=/dev/zero of=/hold/held bs=1M count=${HELD_MIB} 2>/dev/null; while true; do sleep 3600; done`],
+      Cmd: [
+        'sh',
+        '-c',
+        `dd if=/dev/zero of=/hold/held bs=1M count=${HELD_MIB} 2>/dev/null; while true; do sleep 3600; done`,
+      ],
       Labels: { ...fx.labels, 'com.docker.compose.project': project, 'com.docker.compose.service': 'heavy' },
-      HostConfig: { NetworkMode: 'none', Init: true, Memory: 512 * MiB, Tmpfs: { '/hold': `size=${HELD_MIB + 64}m` } },
+      HostConfig: {
+        NetworkMode: 'none',
+        Init: true,
+        Memory: 512 * MiB,
+        Tmpfs: { '/hold': `size=${HELD_MIB + 64}m` },
+      },
       StopTimeout: 1,
     });
     await heavy.start();
@@ -57,12 +66,18 @@ describe('who uses what, against the real engine', function () {
       assert.ok(mine, 'the heavy container is listed');
       assert.equal(mine.name, fx.name('heavy'));
       assert.deepEqual(mine.owner, { kind: 'compose', id: project });
-      assert.ok(mine.memoryBytes < (HELD_MIB + 16) * MiB, `about 300 MiB, not more: ${mine.memoryBytes / MiB} MiB`);
+      assert.ok(
+        mine.memoryBytes < (HELD_MIB + 16) * MiB,
+        `about 300 MiB, not more: ${mine.memoryBytes / MiB} MiB`,
+      );
       for (let i = 1; i < consumers.length; i++) {
         assert.ok((consumers[i - 1]?.memoryBytes ?? 0) >= (consumers[i]?.memoryBytes ?? 0), 'heaviest first');
       }
       const lighter = consumers.filter((x) => x.memoryBytes < mine.memoryBytes).length;
-      assert.ok(consumers.indexOf(mine) === consumers.length - lighter - 1, 'ranked above every lighter container');
+      assert.ok(
+        consumers.indexOf(mine) === consumers.length - lighter - 1,
+        'ranked above every lighter container',
+      );
 
       const groups = sample.owners ?? [];
       const compose = groups.find((g) => ownerKey(g.owner) === `compose:${project}`);
@@ -80,7 +95,10 @@ describe('who uses what, against the real engine', function () {
       // The breakdown comes from the container list and cgroup files the sample reads anyway.
       const listsBefore = monitor.inventoryListCalls.containers ?? 0;
       await monitor.sampleNow();
-      assert.ok((monitor.inventoryListCalls.containers ?? 0) - listsBefore <= 1, 'no list call beyond the usual one');
+      assert.ok(
+        (monitor.inventoryListCalls.containers ?? 0) - listsBefore <= 1,
+        'no list call beyond the usual one',
+      );
     } finally {
       await monitor.dispose();
     }
@@ -101,11 +119,14 @@ describe('who uses what, against the real engine', function () {
     assert.equal(json.code, 0, json.stderr);
     const s = JSON.parse(json.stdout) as Sample;
     assert.ok((s.consumers?.length ?? 0) <= 2, '--top bounds the list');
-    assert.ok(s.consumers?.some((c) => c.name === fx.name('heavy')), 'the heavy container is in the JSON');
+    assert.ok(
+      s.consumers?.some((c) => c.name === fx.name('heavy')),
+      'the heavy container is in the JSON',
+    );
     assert.ok(s.owners?.some((g) => ownerKey(g.owner) === `compose:${project}`));
 
     const bad = await run('node', [CLI, 'status', '--top', 'lots'], { env });
-    assert.equal(bad.code, 64, "a usage error");
+    assert.equal(bad.code, 64, 'a usage error');
     assert.match(bad.stderr, /--top must be a number/);
   });
 });

@@ -64,11 +64,18 @@ describe('daemon identity: the daemon by its own ID, not by the name it was reac
       // A cleanup through one name waits for the cleanup that holds the daemon through the other.
       const held = await locks.acquire(cleanupLockName(a.id), { why: 'cleanup through the direct socket' });
       try {
-        await assert.rejects(runCleanup(viaAlias, { scope, olderThanMs: 0, lock: { manager: locks, timeoutMs: 300 } }), LockTimeoutError);
+        await assert.rejects(
+          runCleanup(viaAlias, { scope, olderThanMs: 0, lock: { manager: locks, timeoutMs: 300 } }),
+          LockTimeoutError,
+        );
       } finally {
         await held.release();
       }
-      const report = await runCleanup(viaAlias, { scope, olderThanMs: 0, lock: { manager: locks, timeoutMs: 5000 } });
+      const report = await runCleanup(viaAlias, {
+        scope,
+        olderThanMs: 0,
+        lock: { manager: locks, timeoutMs: 5000 },
+      });
       assert.deepEqual([report.daemon.id, report.removed], [a.id, []]);
     } finally {
       await alias.close();
@@ -92,7 +99,11 @@ describe('daemon identity: the daemon by its own ID, not by the name it was reac
     await second.listen(path);
     const held = await locks.acquire(cleanupLockName('DAEMON-A'), { why: 'cleanup of the first daemon' });
     try {
-      const report = await runCleanup(client, { scope, olderThanMs: 0, lock: { manager: locks, timeoutMs: 300 } });
+      const report = await runCleanup(client, {
+        scope,
+        olderThanMs: 0,
+        lock: { manager: locks, timeoutMs: 300 },
+      });
       assert.deepEqual([planA.endpoint, planA.daemon.id], [host, 'DAEMON-A']);
       assert.deepEqual([report.daemon.endpoint, report.daemon.id], [host, 'DAEMON-B']);
       assert.notEqual(cleanupLockName('DAEMON-A'), cleanupLockName('DAEMON-B'));

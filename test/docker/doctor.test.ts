@@ -18,27 +18,40 @@ describe('doctor', function () {
   it('passes the endpoint, engine, lock folder and level checks on a healthy local engine', async () => {
     const checks = await runDoctor({ client: testClient(), lockDir: join(dir, 'locks'), workspaceDirs: [] });
     const byName = new Map(checks.map((c) => [c.name, c]));
-    for (const name of ['endpoint', 'engine', 'lock folder', 'locks']) assert.equal(byName.get(name)?.status, 'pass', `${name}: ${byName.get(name)?.detail}`);
+    for (const name of ['endpoint', 'engine', 'lock folder', 'locks'])
+      assert.equal(byName.get(name)?.status, 'pass', `${name}: ${byName.get(name)?.detail}`);
     assert.match(byName.get('engine')?.detail ?? '', /API 1\.\d+/);
     assert.ok(byName.has('level') && byName.has('orphans') && byName.has('compose tool'));
   });
 
   it('fails with the reason and a fix when the daemon is not reachable, and skips daemon checks', async () => {
-    const client = new DockerClient(parseHost(`unix://${join(dir, 'nope.sock')}`, 'test'), { timeoutMs: 1000 });
+    const client = new DockerClient(parseHost(`unix://${join(dir, 'nope.sock')}`, 'test'), {
+      timeoutMs: 1000,
+    });
     const checks = await runDoctor({ client, lockDir: join(dir, 'locks') });
     const ep = checks.find((c) => c.name === 'endpoint');
     assert.equal(ep?.status, 'fail');
     assert.match(ep?.detail ?? '', /not reachable at unix:\/\/.*nope\.sock.*socket not found/);
     assert.ok(ep?.fix);
-    assert.equal(checks.find((c) => c.name === 'level'), undefined);
+    assert.equal(
+      checks.find((c) => c.name === 'level'),
+      undefined,
+    );
   });
 
   it('flags a workspace compose file with a tmpfs mount, and ignores generated overrides', async () => {
-    writeFileSync(join(dir, 'docker-compose.test.yml'), 'services:\n  db:\n    image: postgres:16\n    tmpfs: /var/lib/postgresql/data\n');
+    writeFileSync(
+      join(dir, 'docker-compose.test.yml'),
+      'services:\n  db:\n    image: postgres:16\n    tmpfs: /var/lib/postgresql/data\n',
+    );
     writeFileSync(join(dir, 'docker-compose.test.stability.yml'), 'services: {}\n');
     writeFileSync(join(dir, 'notes.yml'), 'a: 1\n');
     assert.deepEqual(await findComposeFiles([dir]), [join(dir, 'docker-compose.test.yml')]);
-    const checks = await runDoctor({ client: testClient(), lockDir: join(dir, 'locks'), workspaceDirs: [dir] });
+    const checks = await runDoctor({
+      client: testClient(),
+      lockDir: join(dir, 'locks'),
+      workspaceDirs: [dir],
+    });
     const c = checks.find((x) => x.name.startsWith('compose ') && x.name.endsWith('docker-compose.test.yml'));
     assert.equal(c?.status, 'fail');
     assert.match(c?.detail ?? '', /tmpfs/);

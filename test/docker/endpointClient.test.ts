@@ -10,7 +10,14 @@ import { testClient } from '../helpers/docker';
 import { cli } from '../lock/helpers';
 
 const REAL_SOCKET = 'unix:///var/run/docker.sock';
-const DOCKER_ENV = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_PATH_PREFIX', 'DOCKER_CLIENT_TIMEOUT', 'SSH_AUTH_SOCK'];
+const DOCKER_ENV = [
+  'DOCKER_HOST',
+  'DOCKER_TLS_VERIFY',
+  'DOCKER_CERT_PATH',
+  'DOCKER_PATH_PREFIX',
+  'DOCKER_CLIENT_TIMEOUT',
+  'SSH_AUTH_SOCK',
+];
 
 /** Sets the Docker variables of this process for one test and puts the old values back. */
 function useEnv(vars: Record<string, string>): () => void {
@@ -66,7 +73,10 @@ describe('the daemon acted on is the daemon named, whatever the environment says
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function fake(id: string, opts: { socket?: string; tls?: { cert: string; key: string } } = {}): Promise<[FakeDaemon, string]> {
+  async function fake(
+    id: string,
+    opts: { socket?: string; tls?: { cert: string; key: string } } = {},
+  ): Promise<[FakeDaemon, string]> {
     const f = new FakeDaemon(id, opts.tls);
     fakes.push(f);
     return [f, await f.listen(opts.socket)];
@@ -74,7 +84,11 @@ describe('the daemon acted on is the daemon named, whatever the environment says
 
   it('unix: a named socket is used even with DOCKER_HOST=tcp://… of another daemon in the environment', async () => {
     const [intruder, addr] = await fake('INTRUDER');
-    restoreEnv = useEnv({ DOCKER_HOST: `tcp://${addr}`, DOCKER_PATH_PREFIX: '/evil', DOCKER_CLIENT_TIMEOUT: '1' });
+    restoreEnv = useEnv({
+      DOCKER_HOST: `tcp://${addr}`,
+      DOCKER_PATH_PREFIX: '/evil',
+      DOCKER_CLIENT_TIMEOUT: '1',
+    });
     const client = new DockerClient(parseHost(REAL_SOCKET, 'override'), { timeoutMs: 5000 });
     assert.equal((await client.info()).ID, realId);
     assert.deepEqual(intruder.requests, []);
@@ -85,7 +99,11 @@ describe('the daemon acted on is the daemon named, whatever the environment says
     try {
       const [intruder, sock] = await fake('INTRUDER', { socket: join(dir, 'intruder.sock') });
       const [named, addr] = await fake('NAMED');
-      restoreEnv = useEnv({ DOCKER_HOST: `unix://${sock}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: tls.dir });
+      restoreEnv = useEnv({
+        DOCKER_HOST: `unix://${sock}`,
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: tls.dir,
+      });
       const client = new DockerClient(parseHost(`tcp://${addr}`, 'override'), { timeoutMs: 5000 });
       assert.equal((await client.info()).ID, 'NAMED');
       assert.deepEqual(named.requests, ['/info']);
@@ -102,8 +120,15 @@ describe('the daemon acted on is the daemon named, whatever the environment says
     try {
       const [tlsFake, addr] = await fake('NAMED-TLS', { tls: { cert: named.cert, key: named.key } });
       const [intruder, intruderAddr] = await fake('INTRUDER');
-      restoreEnv = useEnv({ DOCKER_HOST: `tcp://${intruderAddr}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: other.dir });
-      const client = new DockerClient(parseHost(`tcp://${addr}`, 'override', { ca: named.ca, verify: true }), { timeoutMs: 5000 });
+      restoreEnv = useEnv({
+        DOCKER_HOST: `tcp://${intruderAddr}`,
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: other.dir,
+      });
+      const client = new DockerClient(
+        parseHost(`tcp://${addr}`, 'override', { ca: named.ca, verify: true }),
+        { timeoutMs: 5000 },
+      );
       assert.equal((await client.info()).ID, 'NAMED-TLS');
       assert.deepEqual(tlsFake.requests, ['/info']);
       assert.deepEqual(intruder.requests, []);
@@ -119,14 +144,32 @@ describe('the daemon acted on is the daemon named, whatever the environment says
     const intruderSsh = new BannerRecorder();
     const [namedPort, intruderPort] = await Promise.all([namedSsh.listen(), intruderSsh.listen()]);
     try {
-      const endpoint = resolveEndpoint({ env: { SSH_AUTH_SOCK: '/named/agent.sock' }, override: `ssh://127.0.0.1:${namedPort}` });
+      const endpoint = resolveEndpoint({
+        env: { SSH_AUTH_SOCK: '/named/agent.sock' },
+        override: `ssh://127.0.0.1:${namedPort}`,
+      });
       assert.equal(endpoint.sshAgent, '/named/agent.sock');
-      restoreEnv = useEnv({ DOCKER_HOST: `ssh://intruder@127.0.0.1:${intruderPort}`, SSH_AUTH_SOCK: '/intruder/agent.sock' });
+      restoreEnv = useEnv({
+        DOCKER_HOST: `ssh://intruder@127.0.0.1:${intruderPort}`,
+        SSH_AUTH_SOCK: '/intruder/agent.sock',
+      });
       const client = new DockerClient(endpoint, { timeoutMs: 2000 });
       const modem = modemOf(client);
       assert.deepEqual(
-        { host: modem.host, port: modem.port, protocol: modem.protocol, username: modem.username, sshOptions: modem.sshOptions },
-        { host: '127.0.0.1', port: namedPort, protocol: 'ssh', username: userInfo().username, sshOptions: { agent: '/named/agent.sock', agentForward: false } },
+        {
+          host: modem.host,
+          port: modem.port,
+          protocol: modem.protocol,
+          username: modem.username,
+          sshOptions: modem.sshOptions,
+        },
+        {
+          host: '127.0.0.1',
+          port: namedPort,
+          protocol: 'ssh',
+          username: userInfo().username,
+          sshOptions: { agent: '/named/agent.sock', agentForward: false },
+        },
       );
       await assert.rejects(client.ping());
       assert.equal(namedSsh.banners.length, 1, 'the ssh client connected to the named port');
@@ -141,17 +184,42 @@ describe('the daemon acted on is the daemon named, whatever the environment says
     restoreEnv = useEnv({ DOCKER_HOST: 'ssh://intruder@127.0.0.1:1', SSH_AUTH_SOCK: '/intruder/agent.sock' });
     const modem = modemOf(new DockerClient(parseHost(REAL_SOCKET, 'override')));
     assert.deepEqual(
-      { host: modem.host, socketPath: modem.socketPath, protocol: modem.protocol, username: modem.username, sshOptions: modem.sshOptions },
-      { host: undefined, socketPath: '/var/run/docker.sock', protocol: 'http', username: undefined, sshOptions: { agentForward: false } },
+      {
+        host: modem.host,
+        socketPath: modem.socketPath,
+        protocol: modem.protocol,
+        username: modem.username,
+        sshOptions: modem.sshOptions,
+      },
+      {
+        host: undefined,
+        socketPath: '/var/run/docker.sock',
+        protocol: 'http',
+        username: undefined,
+        sshOptions: { agentForward: false },
+      },
     );
     restoreEnv();
     restoreEnv = useEnv({ DOCKER_HOST: 'tcp://[not an address' });
-    assert.equal((await new DockerClient(parseHost(REAL_SOCKET, 'override'), { timeoutMs: 5000 }).info()).ID, realId);
+    assert.equal(
+      (await new DockerClient(parseHost(REAL_SOCKET, 'override'), { timeoutMs: 5000 }).info()).ID,
+      realId,
+    );
   });
 
   it('the CLI: `cleanup --host unix://…` plans on the named socket, never on the DOCKER_HOST of its environment', async () => {
     const [intruder, addr] = await fake('INTRUDER');
-    const args = ['cleanup', '--dry-run', '--json', '--host', REAL_SOCKET, '--label', 'docker-stability.test-fixture=none-such', '--lock-dir', join(dir, 'locks')];
+    const args = [
+      'cleanup',
+      '--dry-run',
+      '--json',
+      '--host',
+      REAL_SOCKET,
+      '--label',
+      'docker-stability.test-fixture=none-such',
+      '--lock-dir',
+      join(dir, 'locks'),
+    ];
     const r = await cli(args, { DOCKER_HOST: `tcp://${addr}` });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(intruder.requests, [], 'the fake daemon named by DOCKER_HOST was asked nothing');

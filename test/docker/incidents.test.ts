@@ -18,7 +18,12 @@ describe('incidents against the real engine', function () {
   let monitor: ResourceMonitor;
 
   /** A labelled container with no network; the caller gives what else it needs. */
-  async function container(suffix: string, cmd: string[], host: Docker.HostConfig = {}, extra: Partial<Docker.ContainerCreateOptions> = {}): Promise<Docker.Container> {
+  async function container(
+    suffix: string,
+    cmd: string[],
+    host: Docker.HostConfig = {},
+    extra: Partial<Docker.ContainerCreateOptions> = {},
+  ): Promise<Docker.Container> {
     const c = await fx.api.createContainer({
       Image: TEST_IMAGE,
       name: fx.name(suffix),
@@ -33,7 +38,9 @@ describe('incidents against the real engine', function () {
   }
 
   function mine(kind: Incident['kind'], c: Docker.Container): Incident[] {
-    return monitor.incidents.toArray().filter((i) => i.kind === kind && i.container?.id === c.id.slice(0, 12));
+    return monitor.incidents
+      .toArray()
+      .filter((i) => i.kind === kind && i.container?.id === c.id.slice(0, 12));
   }
 
   before(async () => {
@@ -50,12 +57,21 @@ describe('incidents against the real engine', function () {
   });
 
   it('a --memory 32m container writing 64 MB into a tmpfs gives one OOM incident with its owner, persisted', async () => {
-    const c = await container('oom', ['sh', '-c', 'dd if=/dev/zero of=/hold/big bs=1M count=64; sleep 3600'], {
-      Memory: 32 * MiB,
-      MemorySwap: 32 * MiB,
-      Tmpfs: { '/hold': 'size=128m' },
-    });
-    const found = await waitFor('an OOM incident', () => (mine('oom', c).length > 0 ? mine('oom', c) : undefined), 15_000, 100);
+    const c = await container(
+      'oom',
+      ['sh', '-c', 'dd if=/dev/zero of=/hold/big bs=1M count=64; sleep 3600'],
+      {
+        Memory: 32 * MiB,
+        MemorySwap: 32 * MiB,
+        Tmpfs: { '/hold': 'size=128m' },
+      },
+    );
+    const found = await waitFor(
+      'an OOM incident',
+      () => (mine('oom', c).length > 0 ? mine('oom', c) : undefined),
+      15_000,
+      100,
+    );
     await sleep(1500); // an oom event's die (or a second oom of the same squeeze) must not add one
     assert.equal(mine('oom', c).length, 1, JSON.stringify(monitor.incidents.toArray()));
     const i = found[0] as Incident;
@@ -64,8 +80,14 @@ describe('incidents against the real engine', function () {
     assert.ok(Math.abs(Date.parse(i.at) - Date.now()) < 20_000, 'at the daemon event time');
     assert.ok(i.figures, 'with the figures of the last sample');
     await monitor.incidents.flush();
-    const persisted = readFileSync(incidentsFileFor(historyFile), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Incident);
-    assert.ok(persisted.some((p) => p.kind === 'oom' && p.container?.id === c.id.slice(0, 12)), 'written next to the history');
+    const persisted = readFileSync(incidentsFileFor(historyFile), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Incident);
+    assert.ok(
+      persisted.some((p) => p.kind === 'oom' && p.container?.id === c.id.slice(0, 12)),
+      'written next to the history',
+    );
 
     // the CLI reads the same file
     const env = { PATH: process.env.PATH, HOME: dir, DOCKER_STABILITY_HOME: dir };
@@ -81,10 +103,26 @@ describe('incidents against the real engine', function () {
   });
 
   it('a failing healthcheck gives one unhealthy incident', async () => {
-    const c = await container('sick', ['sleep', '3600'], {}, {
-      Healthcheck: { Test: ['CMD', 'false'], Interval: 300_000_000, Timeout: 1_000_000_000, Retries: 1, StartPeriod: 0 },
-    });
-    await waitFor('an unhealthy incident', () => (mine('unhealthy', c).length > 0 ? true : undefined), 15_000, 100);
+    const c = await container(
+      'sick',
+      ['sleep', '3600'],
+      {},
+      {
+        Healthcheck: {
+          Test: ['CMD', 'false'],
+          Interval: 300_000_000,
+          Timeout: 1_000_000_000,
+          Retries: 1,
+          StartPeriod: 0,
+        },
+      },
+    );
+    await waitFor(
+      'an unhealthy incident',
+      () => (mine('unhealthy', c).length > 0 ? true : undefined),
+      15_000,
+      100,
+    );
     await sleep(1000); // further failing checks keep it unhealthy: no new incident
     assert.equal(mine('unhealthy', c).length, 1);
     assert.equal(mine('unhealthy', c)[0]?.container?.name, fx.name('sick'));

@@ -54,7 +54,11 @@ describe('daemon incidents (the daemon socket paused and back)', function () {
     const sock = new PausableSocket();
     await sock.listen();
     const client = new DockerClient(parseHost(`unix://${sock.path}`, 'test'), { timeoutMs: 1000 });
-    const monitor = new ResourceMonitor(client, { intervalMs: 250, statsPath: 'cgroup' }, { maxBackoffMs: 500 });
+    const monitor = new ResourceMonitor(
+      client,
+      { intervalMs: 250, statsPath: 'cgroup' },
+      { maxBackoffMs: 500 },
+    );
     const seen: Incident[] = [];
     monitor.onIncident((i) => seen.push(i));
     try {
@@ -65,7 +69,11 @@ describe('daemon incidents (the daemon socket paused and back)', function () {
       await new Promise((r) => setTimeout(r, 800)); // several failed retries: still one incident
       await sock.listen();
       await waitFor('the monitor up again', () => (monitor.state.status === 'up' ? true : undefined), 10_000);
-      assert.deepEqual(seen.map((i) => i.kind), ['daemon-unreachable', 'daemon-recovered'], JSON.stringify(seen));
+      assert.deepEqual(
+        seen.map((i) => i.kind),
+        ['daemon-unreachable', 'daemon-recovered'],
+        JSON.stringify(seen),
+      );
       assert.equal(seen[0]?.reason, 'socket not found');
       assert.ok(seen[0]?.figures, 'with the figures of the last sample before it');
       assert.ok((seen[1]?.downMs ?? 0) >= 800, `down for ${seen[1]?.downMs} ms`);

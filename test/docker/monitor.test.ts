@@ -12,7 +12,9 @@ describe('ResourceMonitor against the real engine', function () {
   const fx = new DockerFixture();
   const dir = mkdtempSync(join(tmpdir(), 'dstab-monitor-'));
   const monitors: ResourceMonitor[] = [];
-  const make = (...args: ConstructorParameters<typeof ResourceMonitor> extends [unknown, ...infer R] ? R : never): ResourceMonitor => {
+  const make = (
+    ...args: ConstructorParameters<typeof ResourceMonitor> extends [unknown, ...infer R] ? R : never
+  ): ResourceMonitor => {
     const m = new ResourceMonitor(fx.client, ...args);
     monitors.push(m);
     return m;
@@ -57,8 +59,16 @@ describe('ResourceMonitor against the real engine', function () {
     m.start();
     await waitFor('four samples', () => (got.length >= 4 ? true : undefined), 10_000);
     const times = got.map((s) => Date.parse(s.sampledAt));
-    assert.deepEqual(times, [...times].sort((x, y) => x - y), 'in order');
-    assert.deepEqual(got, m.history.toArray().slice(-got.length), 'subscribers saw exactly what history kept');
+    assert.deepEqual(
+      times,
+      [...times].sort((x, y) => x - y),
+      'in order',
+    );
+    assert.deepEqual(
+      got,
+      m.history.toArray().slice(-got.length),
+      'subscribers saw exactly what history kept',
+    );
     assert.equal(states[0], 'up');
 
     m.pause();
@@ -126,9 +136,16 @@ describe('ResourceMonitor against the real engine', function () {
 
     const reloaded = make({ statsPath: 'cgroup' }, { historyFile });
     reloaded.start();
-    await waitFor('the reloaded monitor to sample', () => (reloaded.history.size > atDispose ? true : undefined), 10_000);
+    await waitFor(
+      'the reloaded monitor to sample',
+      () => (reloaded.history.size > atDispose ? true : undefined),
+      10_000,
+    );
     assert.deepEqual(
-      reloaded.history.toArray().slice(0, atDispose).map((s) => s.sampledAt),
+      reloaded.history
+        .toArray()
+        .slice(0, atDispose)
+        .map((s) => s.sampledAt),
       m.history.toArray().map((s) => s.sampledAt),
       'the history survived the reload, newer samples appended after it',
     );

@@ -9,7 +9,8 @@ type Counted = 'containers' | 'networks' | 'volumes';
 /** What the daemon lists right now, counted as the monitor counts (predefined networks excluded). */
 async function direct(client: DockerClient, kind: Counted): Promise<number> {
   if (kind === 'containers') return (await client.listContainers()).length;
-  if (kind === 'networks') return (await client.listNetworks()).filter((n) => !['bridge', 'host', 'none'].includes(n.Name)).length;
+  if (kind === 'networks')
+    return (await client.listNetworks()).filter((n) => !['bridge', 'host', 'none'].includes(n.Name)).length;
   return (await client.listVolumes()).length;
 }
 
@@ -33,14 +34,19 @@ describe('monitor counts follow the daemon through /events', function () {
       await monitor.sampleNow();
       return (monitor.inventoryListCalls[kind] ?? 0) > callsBefore ? true : undefined;
     });
-    await waitFor(`the ${kind} count to match a direct listing`, async () => {
-      const before = await direct(fx.client, kind);
-      // A later event may still be in flight: let it land before sampling.
-      await new Promise((r) => setTimeout(r, 100));
-      const s = await monitor.sampleNow();
-      const after = await direct(fx.client, kind);
-      return before === after && s.resources[kind].used === after ? true : undefined;
-    }, 10_000, 200);
+    await waitFor(
+      `the ${kind} count to match a direct listing`,
+      async () => {
+        const before = await direct(fx.client, kind);
+        // A later event may still be in flight: let it land before sampling.
+        await new Promise((r) => setTimeout(r, 100));
+        const s = await monitor.sampleNow();
+        const after = await direct(fx.client, kind);
+        return before === after && s.resources[kind].used === after ? true : undefined;
+      },
+      10_000,
+      200,
+    );
   }
 
   before(() => monitor.sampleNow());

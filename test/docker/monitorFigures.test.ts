@@ -43,10 +43,16 @@ describe('monitor figures against the real engine', function () {
     const waitPct = ((s1.waitNs - s0.waitNs) / wallNs) * 100;
     const detail = `ours ${ours.cpuPercent.toFixed(1)}%, docker stats ${theirs.cpuPercent}%, ran ${runPct.toFixed(1)}%, queued ${waitPct.toFixed(1)}%`;
     assert.ok(Math.abs(ours.cpuPercent - runPct) <= 10, `matches the time the burner ran: ${detail}`);
-    assert.ok(Math.abs(ours.cpuPercent + waitPct - 100) <= 15, `a burner runs or queues for a full core: ${detail}`);
+    assert.ok(
+      Math.abs(ours.cpuPercent + waitPct - 100) <= 15,
+      `a burner runs or queues for a full core: ${detail}`,
+    );
     if (waitPct < 10) assert.ok(ours.cpuPercent >= 85, `uncontended, it reads about 100%: ${detail}`);
     assert.ok(ours.cpuPercent < 110, detail);
-    assert.ok(Math.abs(ours.cpuPercent - theirs.cpuPercent) <= 20, `within tolerance of docker stats: ${detail}`);
+    assert.ok(
+      Math.abs(ours.cpuPercent - theirs.cpuPercent) <= 20,
+      `within tolerance of docker stats: ${detail}`,
+    );
   });
 
   it('counts held anonymous memory within tolerance and leaves a 100 MiB page cache out', async () => {
@@ -58,10 +64,21 @@ describe('monitor figures against the real engine', function () {
       const f = await one(reader, c.id);
       return f.memoryBytes >= held * MiB ? f : undefined;
     });
-    assert.ok(before.memoryBytes < (held + 8) * MiB, `held ${held} MiB, read ${(before.memoryBytes / MiB).toFixed(1)} MiB`);
+    assert.ok(
+      before.memoryBytes < (held + 8) * MiB,
+      `held ${held} MiB, read ${(before.memoryBytes / MiB).toFixed(1)} MiB`,
+    );
 
     // ~100 MiB of page cache: a file written inside the container (overlay on disk)
-    const dd = await run('docker', ['exec', c.id, 'dd', 'if=/dev/zero', 'of=/tmp/cache', 'bs=1M', 'count=100']);
+    const dd = await run('docker', [
+      'exec',
+      c.id,
+      'dd',
+      'if=/dev/zero',
+      'of=/tmp/cache',
+      'bs=1M',
+      'count=100',
+    ]);
     assert.equal(dd.code, 0, dd.stderr);
     const raw = await rawUsage(c.id);
     assert.ok(raw >= (held + 95) * MiB, `raw usage should include the cache: ${(raw / MiB).toFixed(1)} MiB`);
@@ -81,7 +98,10 @@ describe('monitor figures against the real engine', function () {
     // docker stats reads about a second later, while the kernel is still moving the pages dd just
     // wrote between the active and inactive file lists (only inactive ones are subtracted): a few
     // MiB of drift between the two readings is the kernel's, not the formula's (seen: 3 MiB).
-    assert.ok(Math.abs(after.memoryBytes - theirs.memoryBytes) < 4 * MiB, `ours ${after.memoryBytes} vs docker stats ${theirs.memoryBytes}`);
+    assert.ok(
+      Math.abs(after.memoryBytes - theirs.memoryBytes) < 4 * MiB,
+      `ours ${after.memoryBytes} vs docker stats ${theirs.memoryBytes}`,
+    );
   });
 
   it('the direct-cgroup and API paths agree on the same running containers', async () => {
@@ -93,7 +113,9 @@ describe('monitor figures against the real engine', function () {
     const ids = [burner.id, holder.id, idle.id];
     const cgroup = new ContainerStatsReader(fx.client, { path: 'cgroup' });
     const api = new ContainerStatsReader(fx.client, { path: 'api' });
-    await waitFor('the held memory', async () => ((await one(cgroup, holder.id)).memoryBytes >= 32 * MiB ? true : undefined));
+    await waitFor('the held memory', async () =>
+      (await one(cgroup, holder.id)).memoryBytes >= 32 * MiB ? true : undefined,
+    );
 
     await Promise.all([cgroup.read(ids), api.read(ids)]);
     // one-shot frames change once a second (the daemon's stats collector tick)
@@ -111,13 +133,22 @@ describe('monitor figures against the real engine', function () {
       assert.equal(y.via, 'api');
       assert.ok(x.hasCpu && y.hasCpu);
       const tolerance = Math.max(0.03 * Math.max(x.memoryBytes, y.memoryBytes), 1 * MiB);
-      assert.ok(Math.abs(x.memoryBytes - y.memoryBytes) <= tolerance, `memory of ${id}: cgroup ${x.memoryBytes} vs api ${y.memoryBytes}`);
+      assert.ok(
+        Math.abs(x.memoryBytes - y.memoryBytes) <= tolerance,
+        `memory of ${id}: cgroup ${x.memoryBytes} vs api ${y.memoryBytes}`,
+      );
     }
     const cpuA = ca.get(burner.id)?.cpuPercent ?? 0;
     const cpuB = cb.get(burner.id)?.cpuPercent ?? 0;
     assert.ok(cpuA > 5, `the burner reads ${cpuA.toFixed(1)}%`);
-    assert.ok(Math.abs(cpuA - cpuB) <= 15, `burner CPU: cgroup ${cpuA.toFixed(1)}% vs api ${cpuB.toFixed(1)}%`);
-    assert.ok((ca.get(idle.id)?.cpuPercent ?? 99) < 5 && (cb.get(idle.id)?.cpuPercent ?? 99) < 5, 'an idle container reads near 0% on both paths');
+    assert.ok(
+      Math.abs(cpuA - cpuB) <= 15,
+      `burner CPU: cgroup ${cpuA.toFixed(1)}% vs api ${cpuB.toFixed(1)}%`,
+    );
+    assert.ok(
+      (ca.get(idle.id)?.cpuPercent ?? 99) < 5 && (cb.get(idle.id)?.cpuPercent ?? 99) < 5,
+      'an idle container reads near 0% on both paths',
+    );
   });
 
   it('reports a container that vanished since listing as failed instead of throwing, on both paths', async () => {

@@ -9,7 +9,11 @@ export interface Spawned {
 }
 
 /** Runs a program with an argument array (never a shell string) and collects its output. */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Spawned> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Spawned> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,7 +38,13 @@ export async function dockerStats(id: string): Promise<{ cpuPercent: number; mem
   return { cpuPercent: Number.parseFloat(cpu), memoryBytes: parseSize(mem.split('/')[0]?.trim() ?? '') };
 }
 
-const SIZE_UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+};
 
 /** Parses docker's human sizes: `48.75MiB`, `932KiB`, `0B`. */
 export function parseSize(text: string): number {
@@ -44,7 +54,12 @@ export function parseSize(text: string): number {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 5000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -67,7 +82,11 @@ export const MiB = 1024 * 1024;
  * ash builds it through temporaries (a 64 MiB variable read 44-93 MiB) and takes seconds.
  */
 export function holdMemoryCmd(mib: number): string[] {
-  return ['sh', '-c', `dd if=/dev/zero of=/dev/shm/held bs=1M count=${mib} 2>/dev/null; while true; do sleep 3600; done`];
+  return [
+    'sh',
+    '-c',
+    `dd if=/dev/zero of=/dev/shm/held bs=1M count=${mib} 2>/dev/null; while true; do sleep 3600; done`,
+  ];
 }
 
 /** Burns one core until killed. */
@@ -78,7 +97,9 @@ export const BURN_CMD = ['sh', '-c', 'yes > /dev/null'];
  * from /proc/<pid>/schedstat: an independent account of what a burner got and what it wanted.
  */
 export async function schedstat(id: string): Promise<{ runNs: number; waitNs: number; atNs: bigint }> {
-  const procs = (await readFile(`/sys/fs/cgroup/cpuacct/docker/${id}/cgroup.procs`, 'utf8')).split('\n').filter(Boolean);
+  const procs = (await readFile(`/sys/fs/cgroup/cpuacct/docker/${id}/cgroup.procs`, 'utf8'))
+    .split('\n')
+    .filter(Boolean);
   let runNs = 0;
   let waitNs = 0;
   for (const pid of procs) {

@@ -85,7 +85,10 @@ describe('an unreachable daemon', function () {
     try {
       monitor.start();
       const down = await waitFor('the down state', () => states.find((s) => s.status === 'down'), 1000, 10);
-      assert.deepEqual({ ...down, since: '', retryInMs: 0 }, { status: 'down', endpoint: host, since: '', reason: 'socket not found', retryInMs: 0 });
+      assert.deepEqual(
+        { ...down, since: '', retryInMs: 0 },
+        { status: 'down', endpoint: host, since: '', reason: 'socket not found', retryInMs: 0 },
+      );
       await assert.rejects(monitor.sampleNow(), DockerUnreachableError);
     } finally {
       await monitor.dispose();
@@ -95,7 +98,9 @@ describe('an unreachable daemon', function () {
 
   it('backs off exponentially while down, up to the maximum', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dstab-nosock-'));
-    const client = new DockerClient(parseHost(`unix://${join(dir, 'docker.sock')}`, 'test'), { timeoutMs: 500 });
+    const client = new DockerClient(parseHost(`unix://${join(dir, 'docker.sock')}`, 'test'), {
+      timeoutMs: 500,
+    });
     const monitor = new ResourceMonitor(client, { intervalMs: 250 }, { maxBackoffMs: 1000 });
     const states = recordStates(monitor);
     try {
@@ -104,7 +109,10 @@ describe('an unreachable daemon', function () {
       const retries = states.flatMap((s) => (s.status === 'down' ? [s.retryInMs] : []));
       const distinct = retries.filter((v, i) => v !== retries[i - 1]);
       assert.deepEqual(distinct, [250, 500, 1000], `retry delays ${retries.join(', ')}`);
-      assert.ok(retries.filter((v) => v === 1000).length >= 2, `capped at the maximum: ${retries.join(', ')}`);
+      assert.ok(
+        retries.filter((v) => v === 1000).length >= 2,
+        `capped at the maximum: ${retries.join(', ')}`,
+      );
     } finally {
       await monitor.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -124,7 +132,10 @@ describe('an unreachable daemon', function () {
       const t0 = Date.now();
       await assert.rejects(client.ping(), (err: unknown) => {
         assert.ok(err instanceof DockerUnreachableError, String(err));
-        assert.equal(err.message, `Docker is not reachable at unix://${daemon.path}: ping timed out after 500 ms`);
+        assert.equal(
+          err.message,
+          `Docker is not reachable at unix://${daemon.path}: ping timed out after 500 ms`,
+        );
         return true;
       });
       const took = Date.now() - t0;
@@ -134,7 +145,11 @@ describe('an unreachable daemon', function () {
     it('turns the monitor down with the reason, then back up by itself when the daemon answers', async () => {
       const host = `unix://${daemon.path}`;
       const client = new DockerClient(parseHost(host, 'test'), { timeoutMs: 500 });
-      const monitor = new ResourceMonitor(client, { intervalMs: 250, statsPath: 'cgroup' }, { maxBackoffMs: 500 });
+      const monitor = new ResourceMonitor(
+        client,
+        { intervalMs: 250, statsPath: 'cgroup' },
+        { maxBackoffMs: 500 },
+      );
       const states = recordStates(monitor);
       const samples: string[] = [];
       monitor.onSample((s) => samples.push(s.sampledAt));
@@ -153,7 +168,12 @@ describe('an unreachable daemon', function () {
         assert.equal(monitor.state.status, 'down');
 
         daemon.recover();
-        const up = await waitFor('the monitor to recover', () => (monitor.state.status === 'up' ? monitor.state : undefined), 5000, 20);
+        const up = await waitFor(
+          'the monitor to recover',
+          () => (monitor.state.status === 'up' ? monitor.state : undefined),
+          5000,
+          20,
+        );
         assert.equal(up.endpoint, host);
         await waitFor('a sample after recovery', () => (samples.length > 0 ? true : undefined), 3000);
         const order = states.map((s) => s.status);
@@ -163,8 +183,15 @@ describe('an unreachable daemon', function () {
         const calls = (): number => Object.values(monitor.inventoryListCalls).reduce((a, b) => a + b, 0);
         await waitFor('two more samples', () => (samples.length >= 3 ? true : undefined), 5000);
         const [calls0, samples0] = [calls(), samples.length];
-        await waitFor('eight more samples', () => (samples.length >= samples0 + 8 ? true : undefined), 10_000);
-        assert.ok(calls() - calls0 < 8, `${calls() - calls0} list calls over ${samples.length - samples0} samples after recovery`);
+        await waitFor(
+          'eight more samples',
+          () => (samples.length >= samples0 + 8 ? true : undefined),
+          10_000,
+        );
+        assert.ok(
+          calls() - calls0 < 8,
+          `${calls() - calls0} list calls over ${samples.length - samples0} samples after recovery`,
+        );
       } finally {
         await monitor.dispose();
       }

@@ -35,7 +35,11 @@ describe('SharedMonitor (one sampler per daemon across processes)', function () 
   });
 
   function make(): SharedMonitor {
-    const m = new SharedMonitor(testClient(), { intervalMs: 300 }, { historyFile: join(dir, 'history.jsonl'), leaderDir: join(dir, 'leaders') });
+    const m = new SharedMonitor(
+      testClient(),
+      { intervalMs: 300 },
+      { historyFile: join(dir, 'history.jsonl'), leaderDir: join(dir, 'leaders') },
+    );
     monitors.push(m);
     return m;
   }
@@ -55,7 +59,8 @@ describe('SharedMonitor (one sampler per daemon across processes)', function () 
     assert.equal(b.role, 'follower');
     // Every sample B saw is one A took (same timestamps): B took none of its own.
     const taken = new Set([...a.history.toArray(), ...seenByA].map((s) => s.sampledAt));
-    for (const s of seenByB) assert.ok(taken.has(s.sampledAt), `follower emitted a sample the leader never took: ${s.sampledAt}`);
+    for (const s of seenByB)
+      assert.ok(taken.has(s.sampledAt), `follower emitted a sample the leader never took: ${s.sampledAt}`);
     assert.equal(b.state.status, 'up');
   });
 
@@ -75,12 +80,19 @@ describe('SharedMonitor (one sampler per daemon across processes)', function () 
 
   it('a follower whose leader is quiet samples for itself but leaves the shared history file to the leader', async () => {
     // A leader that holds the lock and samples nothing: this process, so never stale.
-    const quiet = await new LockManager({ dir: join(dir, 'leaders') }).acquire(`monitor-${endpointId(testClient().endpoint.host)}`, { why: 'a quiet leader' });
+    const quiet = await new LockManager({ dir: join(dir, 'leaders') }).acquire(
+      `monitor-${endpointId(testClient().endpoint.host)}`,
+      { why: 'a quiet leader' },
+    );
     try {
       const b = make();
       const own = await b.sampleNow();
       assert.equal(b.role, 'follower');
-      assert.equal(b.history.latest()?.sampledAt, own.sampledAt, 'the follower keeps its own sample in memory');
+      assert.equal(
+        b.history.latest()?.sampledAt,
+        own.sampledAt,
+        'the follower keeps its own sample in memory',
+      );
       await b.dispose(); // waits for any history write
       const file = join(dir, 'history.jsonl');
       const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];

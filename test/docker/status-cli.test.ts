@@ -16,7 +16,8 @@ describe('docker-stability status (CLI)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'dstab-status-'));
   // A clean environment: the machine's DOCKER_* or config must not pick the endpoint.
   const env = { PATH: process.env.PATH, HOME: dir, DOCKER_STABILITY_HOME: dir };
-  const status = (args: string[], extraEnv: Record<string, string> = {}) => run('node', [CLI, 'status', ...args], { env: { ...env, ...extraEnv } });
+  const status = (args: string[], extraEnv: Record<string, string> = {}) =>
+    run('node', [CLI, 'status', ...args], { env: { ...env, ...extraEnv } });
   const config = (name: string, monitor: unknown): string => {
     const f = join(dir, name);
     writeFileSync(f, JSON.stringify({ monitor }));
@@ -35,18 +36,28 @@ describe('docker-stability status (CLI)', function () {
   it('--json prints one sample with endpoint, level, sampledAt and every resource figure', async () => {
     const r = await status(['--json']);
     assert.equal(r.code, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as Record<string, unknown> & { resources: Record<string, Record<string, unknown>> };
+    const s = JSON.parse(r.stdout) as Record<string, unknown> & {
+      resources: Record<string, Record<string, unknown>>;
+    };
     assert.equal(s.endpoint, 'unix:///var/run/docker.sock');
     assert.ok(LEVEL_NAMES.includes(s.level as string), `level ${String(s.level)}`);
-    assert.ok(Math.abs(Date.parse(s.sampledAt as string) - Date.now()) < 30_000, 'sampledAt is an ISO time of now');
+    assert.ok(
+      Math.abs(Date.parse(s.sampledAt as string) - Date.now()) < 30_000,
+      'sampledAt is an ISO time of now',
+    );
     for (const k of KINDS) {
       const f = s.resources[k];
       assert.ok(f, `resources.${k}`);
-      for (const n of ['used', 'capacity', 'percent']) assert.equal(typeof f[n], 'number', `resources.${k}.${n}`);
+      for (const n of ['used', 'capacity', 'percent'])
+        assert.equal(typeof f[n], 'number', `resources.${k}.${n}`);
       assert.ok(LEVEL_NAMES.includes(f.level as string), `resources.${k}.level`);
     }
     assert.ok((s.resources.containers?.used as number) >= 1, 'our container is counted');
-    assert.equal(s.resources.networks?.capacity, 31, 'networks are measured against the ~31 default address pools');
+    assert.equal(
+      s.resources.networks?.capacity,
+      31,
+      'networks are measured against the ~31 default address pools',
+    );
     assert.ok((s.resources.memory?.capacity as number) > 0 && (s.resources.cpu?.capacity as number) >= 100);
   });
 
@@ -57,11 +68,21 @@ describe('docker-stability status (CLI)', function () {
     assert.equal(hit.code, 1, hit.stderr);
     assert.equal(JSON.parse(hit.stdout).level, 'EMERGENCY');
     assert.match(hit.stderr, /level EMERGENCY is at or above EMERGENCY/);
-    assert.equal((await status(['--config', full, '--fail-on', 'WARNING'])).code, 1, 'above the level fails too');
+    assert.equal(
+      (await status(['--config', full, '--fail-on', 'WARNING'])).code,
+      1,
+      'above the level fails too',
+    );
 
     // capacities no machine here reaches: everything SAFE
     const roomy = config('roomy.json', {
-      capacities: { containers: 1_000_000, networks: 1_000_000, volumes: 1_000_000, memoryBytes: 1e18, cpuPercent: 1e9 },
+      capacities: {
+        containers: 1_000_000,
+        networks: 1_000_000,
+        volumes: 1_000_000,
+        memoryBytes: 1e18,
+        cpuPercent: 1e9,
+      },
     });
     const pass = await status(['--config', roomy, '--fail-on', 'WARNING']);
     assert.equal(pass.code, 0, pass.stderr);
@@ -71,7 +92,13 @@ describe('docker-stability status (CLI)', function () {
   it('applies thresholds from --config (a low warning turns an idle daemon WARNING)', async () => {
     const low = config('low.json', {
       thresholds: { warning: 0, critical: 99, emergency: 99.5 },
-      capacities: { containers: 1_000_000, networks: 1_000_000, volumes: 1_000_000, memoryBytes: 1e18, cpuPercent: 1e9 },
+      capacities: {
+        containers: 1_000_000,
+        networks: 1_000_000,
+        volumes: 1_000_000,
+        memoryBytes: 1e18,
+        cpuPercent: 1e9,
+      },
     });
     const r = await status(['--config', low, '--json', '--fail-on', 'CRITICAL']);
     assert.equal(r.code, 0, r.stderr);
@@ -82,8 +109,14 @@ describe('docker-stability status (CLI)', function () {
     const bad = config('bad.json', { intervalMs: 1, thresholds: { warning: 'high' } });
     const r = await status(['--config', bad, '--json']);
     assert.equal(r.code, 0);
-    assert.match(r.stderr, /warning: monitor\.intervalMs must be a number from 250 to 3600000 \(got 1\); using 2000/);
-    assert.match(r.stderr, /warning: monitor\.thresholds\.warning must be a number from 0 to 100 \(got "high"\)/);
+    assert.match(
+      r.stderr,
+      /warning: monitor\.intervalMs must be a number from 250 to 3600000 \(got 1\); using 2000/,
+    );
+    assert.match(
+      r.stderr,
+      /warning: monitor\.thresholds\.warning must be a number from 0 to 100 \(got "high"\)/,
+    );
   });
 
   it('rejects an unknown --fail-on level and a malformed config with usage exit 64', async () => {
@@ -116,7 +149,12 @@ describe('docker-stability status (CLI)', function () {
     try {
       const r = await status(['--host', `unix://${sock}`, '--call-timeout', '500']);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, new RegExp(`^docker-stability: Docker is not reachable at unix://${sock}: \\w+ timed out after 500 ms\\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^docker-stability: Docker is not reachable at unix://${sock}: \\w+ timed out after 500 ms\\n$`,
+        ),
+      );
       assert.ok(r.ms < 5000, `took ${r.ms} ms`);
     } finally {
       held.forEach((c) => c.destroy());

@@ -26,7 +26,9 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && s) {
-      await s.screenshot(`failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => {});
+      await s
+        .screenshot(`failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 40)}`)
+        .catch(() => {});
       console.error(s.diagnostics());
     }
   });
@@ -39,21 +41,32 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     const root = join(s.dirs.extensions, s.installedDir);
     const top = readdirSync(root).sort();
     assert.ok(top.includes('dist') && top.includes('package.json'), `installed: ${top.join(', ')}`);
-    for (const banned of ['src', 'node_modules', 'test', 'out', 'tsconfig.json']) assert.ok(!top.includes(banned), `the installed extension ships ${banned}`);
+    for (const banned of ['src', 'node_modules', 'test', 'out', 'tsconfig.json'])
+      assert.ok(!top.includes(banned), `the installed extension ships ${banned}`);
   });
 
   it('shows a level in the status bar once the first sample arrives', async () => {
     s.load();
     const item = s.statusItem();
     await item.waitFor({ timeout: 90_000 });
-    await assert.doesNotReject(() => item.filter({ hasText: LEVEL }).waitFor({ timeout: 60_000 }), 'no level in the status bar');
+    await assert.doesNotReject(
+      () => item.filter({ hasText: LEVEL }).waitFor({ timeout: 60_000 }),
+      'no level in the status bar',
+    );
     const text = (await item.innerText()).trim();
     assert.match(text, LEVEL);
     assert.match(text, /\d+%/, `the driving figure is missing from "${text}"`);
     await item.hover();
-    await s.page.locator('.monaco-hover').filter({ hasText: /memory/i }).first().waitFor({ timeout: 15_000 });
+    await s.page
+      .locator('.monaco-hover')
+      .filter({ hasText: /memory/i })
+      .first()
+      .waitFor({ timeout: 15_000 });
     const box = await s.page.locator('.part.statusbar').boundingBox();
-    await s.page.screenshot({ path: join(imagesDir, 'status-bar.png'), clip: { x: 0, y: Math.max(0, box.y - 360), width: 760, height: 360 + box.height } });
+    await s.page.screenshot({
+      path: join(imagesDir, 'status-bar.png'),
+      clip: { x: 0, y: Math.max(0, box.y - 360), width: 760, height: 360 + box.height },
+    });
     await s.page.mouse.move(700, 300);
   });
 
@@ -65,14 +78,20 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
       if (pixels.length === 5 && pixels.every((n) => n >= min)) return pixels;
       await s.page.waitForTimeout(500);
     }
-    assert.fail(`every chart should have plotted its data line; pixels of the line colour per canvas: ${pixels}`);
+    assert.fail(
+      `every chart should have plotted its data line; pixels of the line colour per canvas: ${pixels}`,
+    );
   }
 
   it('opens the dashboard when the status bar item is clicked, and its charts draw real samples', async () => {
     await s.statusItem().click();
     const dash = s.dashboard();
     await dash.locator('canvas').first().waitFor({ timeout: 60_000 });
-    assert.equal(await dash.locator('canvas').count(), 5, 'one chart per resource: memory, CPU, containers, networks, volumes');
+    assert.equal(
+      await dash.locator('canvas').count(),
+      5,
+      'one chart per resource: memory, CPU, containers, networks, volumes',
+    );
     // The whole history (it started with this session) across the full width of each chart.
     await dash.getByLabel('Time range').selectOption({ label: 'All' });
     await s.page.waitForTimeout(12_000);
@@ -95,7 +114,11 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     const orphan = s.orphan();
     await s.palette('Docker Stability: Clean Up Now');
     const pick = s.page.locator('.quick-input-widget');
-    await pick.locator('.quick-input-list .monaco-list-row').filter({ hasText: orphan }).first().waitFor({ timeout: 60_000 });
+    await pick
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ hasText: orphan })
+      .first()
+      .waitFor({ timeout: 60_000 });
     // Other engineers' leftovers may be on this daemon too: untick everything, then tick ours.
     const toggleAll = pick.getByRole('checkbox', { name: 'Toggle all checkboxes' });
     if ((await toggleAll.getAttribute('aria-checked')) === 'true') await toggleAll.click();
@@ -107,11 +130,19 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     const dialog = s.dialog();
     await dialog.waitFor({ timeout: 30_000 });
     const dialogText = await dialog.innerText();
-    assert.match(dialogText, /Remove 1 Docker resource\?/, `the confirmation should name exactly one resource: ${dialogText}`);
+    assert.match(
+      dialogText,
+      /Remove 1 Docker resource\?/,
+      `the confirmation should name exactly one resource: ${dialogText}`,
+    );
     assert.ok(dialogText.includes(orphan), `the confirmation lists our orphan: ${dialogText}`);
     await s.screenshot('cleanup-confirm');
     await dialog.getByRole('button', { name: 'Remove' }).click();
-    await s.page.locator('.notifications-toasts').filter({ hasText: /removed 1/i }).first().waitFor({ timeout: 60_000 });
+    await s.page
+      .locator('.notifications-toasts')
+      .filter({ hasText: /removed 1/i })
+      .first()
+      .waitFor({ timeout: 60_000 });
     await s.screenshot('cleanup-done');
     assert.equal(s.containerExists(orphan), false, `${orphan} should have been removed`);
   });
@@ -129,12 +160,18 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     try {
       await button.waitFor({ timeout: 45_000 });
     } catch (err) {
-      const panel = await dash.locator('body').innerText({ timeout: 5_000 }).catch((e) => `(unreadable: ${e.message})`);
+      const panel = await dash
+        .locator('body')
+        .innerText({ timeout: 5_000 })
+        .catch((e) => `(unreadable: ${e.message})`);
       // The whole panel: the status line says whether samples were still arriving (a hidden
       // panel gets no messages), the locks section what the extension last sent.
       console.error(`--- dashboard text while waiting for lock ${name} ---\n${panel.slice(0, 3000)}`);
       const shot = join(tmpdir(), `dstab-e2e-stale-lock-failed-${Date.now()}.png`);
-      await s.page.screenshot({ path: shot }).then(() => console.error(`--- screenshot: ${shot} ---`), () => undefined);
+      await s.page.screenshot({ path: shot }).then(
+        () => console.error(`--- screenshot: ${shot} ---`),
+        () => undefined,
+      );
       console.error(`--- lock status ---\n${s.cli(['lock', 'status', '--json', '--dir', s.lockDir])}`);
       throw err;
     }

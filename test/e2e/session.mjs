@@ -63,7 +63,10 @@ export class E2eSession {
       if (this.console.length > 200) this.console.shift();
     });
     this.page.on('pageerror', (err) => this.console.push(`[pageerror] ${err.message}`));
-    await this.page.goto(`${this.server.url}?folder=${encodeURIComponent(this.dirs.workspace)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    await this.page.goto(`${this.server.url}?folder=${encodeURIComponent(this.dirs.workspace)}`, {
+      waitUntil: 'domcontentloaded',
+      timeout: 120_000,
+    });
     await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   }
 
@@ -78,7 +81,10 @@ export class E2eSession {
 
   /** The status bar item of the extension. */
   statusItem() {
-    return this.page.locator('.statusbar-item').filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b|Docker/ }).first();
+    return this.page
+      .locator('.statusbar-item')
+      .filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b|Docker/ })
+      .first();
   }
 
   /** The dashboard's content document (two iframes deep). */
@@ -113,7 +119,17 @@ export class E2eSession {
   /** A stopped container that a test run left behind: ours to clean up, labelled with our tag. */
   orphan() {
     const name = `dstab-${this.tag}-orphan`;
-    execFileSync('docker', ['run', '--name', name, '--network', 'none', '--label', `docker-stability.run-id=${this.tag}`, TEST_IMAGE, 'true']);
+    execFileSync('docker', [
+      'run',
+      '--name',
+      name,
+      '--network',
+      'none',
+      '--label',
+      `docker-stability.run-id=${this.tag}`,
+      TEST_IMAGE,
+      'true',
+    ]);
     this.containers.push(name);
     return name;
   }
@@ -128,7 +144,15 @@ export class E2eSession {
       execFileSync('docker', ['run', '-d', '--name', name, '--network', 'none', ...label, ...args]);
       this.containers.push(name);
     };
-    run(`dstab-${this.tag}-memory`, '--tmpfs', '/t:size=256m', TEST_IMAGE, 'sh', '-c', 'dd if=/dev/zero of=/t/fill bs=1M count=200 && sleep 600');
+    run(
+      `dstab-${this.tag}-memory`,
+      '--tmpfs',
+      '/t:size=256m',
+      TEST_IMAGE,
+      'sh',
+      '-c',
+      'dd if=/dev/zero of=/t/fill bs=1M count=200 && sleep 600',
+    );
     run(`dstab-${this.tag}-cpu`, '--cpus', '0.25', TEST_IMAGE, 'sh', '-c', 'yes > /dev/null');
     execFileSync('docker', ['network', 'create', ...label, `dstab-${this.tag}-net`]);
     this.networks = [`dstab-${this.tag}-net`];
@@ -151,13 +175,30 @@ export class E2eSession {
 
   /** A lock whose holder was SIGKILLed: the CLI keeper takes it, then dies without releasing. */
   async staleLock(name) {
-    this.cli(['lock', 'acquire', '--name', name, '--why', 'e2e: a test run that crashed', '--dir', this.lockDir, '--stale', '2', '--timeout', '5']);
-    const [status] = JSON.parse(this.cli(['lock', 'status', '--json', '--name', name, '--dir', this.lockDir, '--stale', '2']));
+    this.cli([
+      'lock',
+      'acquire',
+      '--name',
+      name,
+      '--why',
+      'e2e: a test run that crashed',
+      '--dir',
+      this.lockDir,
+      '--stale',
+      '2',
+      '--timeout',
+      '5',
+    ]);
+    const [status] = JSON.parse(
+      this.cli(['lock', 'status', '--json', '--name', name, '--dir', this.lockDir, '--stale', '2']),
+    );
     const pid = status?.holder?.pid;
     if (!pid) throw new Error(`lock ${name} has no holder pid: ${JSON.stringify(status)}`);
     process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 50; i++) {
-      const [s] = JSON.parse(this.cli(['lock', 'status', '--json', '--name', name, '--dir', this.lockDir, '--stale', '2']));
+      const [s] = JSON.parse(
+        this.cli(['lock', 'status', '--json', '--name', name, '--dir', this.lockDir, '--stale', '2']),
+      );
       if (s?.stale) return s;
       await sleep(200);
     }
@@ -165,14 +206,17 @@ export class E2eSession {
   }
 
   lockHeld(name) {
-    const [s] = JSON.parse(this.cli(['lock', 'status', '--json', '--name', name, '--dir', this.lockDir, '--stale', '2']));
+    const [s] = JSON.parse(
+      this.cli(['lock', 'status', '--json', '--name', name, '--dir', this.lockDir, '--stale', '2']),
+    );
     return Boolean(s?.held);
   }
 
   /** What a failed step prints: the browser console and the extension's log. */
   diagnostics() {
     const out = [`--- browser console (last ${this.console.length} lines) ---`, ...this.console];
-    for (const f of extensionLogs(this.dirs)) out.push(`--- ${f.slice(this.dirs.userData.length + 1)} ---`, tail(f, 80));
+    for (const f of extensionLogs(this.dirs))
+      out.push(`--- ${f.slice(this.dirs.userData.length + 1)} ---`, tail(f, 80));
     if (this.server) out.push('--- code-server log ---', tail(this.server.logFile, 30));
     return out.join('\n');
   }
@@ -202,7 +246,13 @@ export async function linePixels(frame, cssVariable) {
       const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3] > 200 && Math.abs(data[i] - r) < 24 && Math.abs(data[i + 1] - g) < 24 && Math.abs(data[i + 2] - b) < 24) n++;
+        if (
+          data[i + 3] > 200 &&
+          Math.abs(data[i] - r) < 24 &&
+          Math.abs(data[i + 1] - g) < 24 &&
+          Math.abs(data[i + 2] - b) < 24
+        )
+          n++;
       }
       return n;
     });

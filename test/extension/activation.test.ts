@@ -6,7 +6,10 @@ import { api, extensionId, waitFor } from './extensionApi';
 
 interface Pkg {
   activationEvents: string[];
-  contributes: { commands: { command: string; category: string; title: string }[]; configuration: { properties: Record<string, unknown> } };
+  contributes: {
+    commands: { command: string; category: string; title: string }[];
+    configuration: { properties: Record<string, unknown> };
+  };
   capabilities: { untrustedWorkspaces: { supported: string | boolean; restrictedConfigurations?: string[] } };
 }
 
@@ -14,7 +17,10 @@ describe('extension activation and contributions', () => {
   const pkg = (): Pkg => vscode.extensions.getExtension(extensionId)!.packageJSON as Pkg;
 
   it('activates on startup or compose files, never on "*", and returns its API', async () => {
-    assert.deepEqual(pkg().activationEvents.filter((e) => e === '*'), []);
+    assert.deepEqual(
+      pkg().activationEvents.filter((e) => e === '*'),
+      [],
+    );
     assert.ok(pkg().activationEvents.some((e) => e.startsWith('workspaceContains:')));
     const a = await api();
     assert.ok(a.services.client, 'a Docker client for the resolved endpoint');
@@ -35,19 +41,26 @@ describe('extension activation and contributions', () => {
   it('declares limited support for untrusted workspaces that restricts the endpoint and lock folder', () => {
     const u = pkg().capabilities.untrustedWorkspaces;
     assert.equal(u.supported, 'limited');
-    for (const key of ['dockerStability.endpoint', 'dockerStability.lock.folder']) assert.ok(u.restrictedConfigurations?.includes(key), key);
+    for (const key of ['dockerStability.endpoint', 'dockerStability.lock.folder'])
+      assert.ok(u.restrictedConfigurations?.includes(key), key);
   });
 
   it('warns about an invalid setting by name and keeps running on the default', async () => {
     const a = await api();
-    await vscode.workspace.getConfiguration('dockerStability').update('sampleIntervalSeconds', -1, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('dockerStability')
+      .update('sampleIntervalSeconds', -1, vscode.ConfigurationTarget.Global);
     try {
       // VS Code itself stores the value; readConfig names it and uses the default.
-      const problem = await waitFor('the problem to be reported', () => a.configProblems().find((p) => p.startsWith('dockerStability.sampleIntervalSeconds ')));
+      const problem = await waitFor('the problem to be reported', () =>
+        a.configProblems().find((p) => p.startsWith('dockerStability.sampleIntervalSeconds ')),
+      );
       assert.match(problem, /from 0\.25 to 3600 \(got -1\); using the default 2/);
       assert.equal(a.config().monitor.intervalMs, 2000);
     } finally {
-      await vscode.workspace.getConfiguration('dockerStability').update('sampleIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration('dockerStability')
+        .update('sampleIntervalSeconds', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 });

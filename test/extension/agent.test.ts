@@ -19,14 +19,30 @@ describe('a running agent', function () {
     const a = await api();
     await waitFor('a first sample', () => a.model.latest);
     // The extension host's environment: its scratch DOCKER_STABILITY_HOME, so the same state folder.
-    agent = spawn(process.execPath, [CLI, 'agent', '--interval', '1', '--no-scheduled-cleanup', '--no-auto-cleanup', '--label', 'docker-stability.test-fixture=ext-agent-none'], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: 'ignore',
-    });
+    agent = spawn(
+      process.execPath,
+      [
+        CLI,
+        'agent',
+        '--interval',
+        '1',
+        '--no-scheduled-cleanup',
+        '--no-auto-cleanup',
+        '--label',
+        'docker-stability.test-fixture=ext-agent-none',
+      ],
+      {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        stdio: 'ignore',
+      },
+    );
     const pid = agent.pid;
     await waitFor('the window to see the agent', () => a.model.agent?.pid === pid, 30_000);
     await waitFor('the window to follow', () => a.services.monitor?.role === 'follower', 30_000);
-    assert.match(a.statusBar().tooltip, new RegExp(`Following the docker-stability \\*\\*agent\\*\\* on this host \\(pid ${pid},`));
+    assert.match(
+      a.statusBar().tooltip,
+      new RegExp(`Following the docker-stability \\*\\*agent\\*\\* on this host \\(pid ${pid},`),
+    );
     const before = a.model.sampleCount;
     await waitFor("the agent's samples in the window", () => a.model.sampleCount > before + 1, 30_000);
 

@@ -20,22 +20,49 @@ describe('command: Clean Up Now', function () {
     // The daemon reports creation times to the second: let the pass start strictly later.
     await new Promise((r) => setTimeout(r, 1100));
 
-    const dry = (await unattended().cleanUpNow({ confirm: false, dryRun: true, olderThanMs: 0, scope: { [TEST_LABEL]: fx.id } })) as CleanupReport;
-    assert.deepEqual(dry.removed.map((e) => e.id), [orphan.id], 'the dry run plans exactly the orphan');
+    const dry = (await unattended().cleanUpNow({
+      confirm: false,
+      dryRun: true,
+      olderThanMs: 0,
+      scope: { [TEST_LABEL]: fx.id },
+    })) as CleanupReport;
+    assert.deepEqual(
+      dry.removed.map((e) => e.id),
+      [orphan.id],
+      'the dry run plans exactly the orphan',
+    );
     assert.ok((await orphan.inspect()).Id, 'a dry run removes nothing');
 
-    const report = (await unattended().cleanUpNow({ confirm: false, olderThanMs: 0, scope: { [TEST_LABEL]: fx.id } })) as CleanupReport;
-    assert.deepEqual(report.removed.map((e) => e.id), [orphan.id]);
-    assert.ok(report.kept.some((e) => e.id === unowned.id && /not owned/.test(e.reason)), JSON.stringify(report.kept));
+    const report = (await unattended().cleanUpNow({
+      confirm: false,
+      olderThanMs: 0,
+      scope: { [TEST_LABEL]: fx.id },
+    })) as CleanupReport;
+    assert.deepEqual(
+      report.removed.map((e) => e.id),
+      [orphan.id],
+    );
+    assert.ok(
+      report.kept.some((e) => e.id === unowned.id && /not owned/.test(e.reason)),
+      JSON.stringify(report.kept),
+    );
     await assert.rejects(orphan.inspect(), (err: { statusCode?: number }) => err.statusCode === 404);
     assert.ok((await unowned.inspect()).Id, 'the unowned container is still there');
-    const shown = await waitFor('the report on the dashboard model', () => a.model.cleanup?.dryRun === false && a.model.cleanup);
-    assert.deepEqual(shown.removed.map((e) => e.kind), ['container']);
+    const shown = await waitFor(
+      'the report on the dashboard model',
+      () => a.model.cleanup?.dryRun === false && a.model.cleanup,
+    );
+    assert.deepEqual(
+      shown.removed.map((e) => e.kind),
+      ['container'],
+    );
   });
 
   it('rejects a malformed argument with a clear error instead of cleaning anything', async () => {
     await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('dockerStability.cleanUpNow', { scope: { [TEST_LABEL]: 42 } })),
+      Promise.resolve(
+        vscode.commands.executeCommand('dockerStability.cleanUpNow', { scope: { [TEST_LABEL]: 42 } }),
+      ),
       /scope must map label names to string values/,
     );
   });

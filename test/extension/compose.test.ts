@@ -41,27 +41,41 @@ describe('compose diagnostics and quick fixes', function () {
     writeFileSync(file, tmpfsFixture);
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc);
-    const tmpfs = await waitFor('a tmpfs diagnostic', () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === 'tmpfs'));
+    const tmpfs = await waitFor('a tmpfs diagnostic', () =>
+      vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === 'tmpfs'),
+    );
     assert.equal(tmpfs.source, 'docker-stability');
     assert.equal(doc.getText(tmpfs.range), '/var/lib/data');
 
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, tmpfs.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      tmpfs.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const fix = actions.find((a) => /tmpfs/i.test(a.title));
     assert.ok(fix?.edit, `no quick fix for tmpfs among ${actions.map((a) => a.title).join(', ')}`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
     assert.doesNotMatch(doc.getText(), /tmpfs/);
-    await waitFor('the tmpfs diagnostic to vanish', () => !vscode.languages.getDiagnostics(doc.uri).some((d) => d.code === 'tmpfs'));
+    await waitFor(
+      'the tmpfs diagnostic to vanish',
+      () => !vscode.languages.getDiagnostics(doc.uri).some((d) => d.code === 'tmpfs'),
+    );
     await doc.save();
   });
 
   it('checks in a worker: a file above the editor cap gets one message instead of a check', async () => {
     const a = await api();
     const file = join(dir, 'docker-compose.huge.yml');
-    const service = (i: number): string => `  s${i}:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    network_mode: none\n`;
+    const service = (i: number): string =>
+      `  s${i}:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    network_mode: none\n`;
     writeFileSync(file, 'services:\n' + Array.from({ length: 50_000 }, (_, i) => service(i)).join(''));
     const doc = await vscode.workspace.openTextDocument(file);
     const findings = await a.checkCompose(doc);
-    assert.deepEqual(findings.map((f) => [f.severity, f.line]), [['info', 1]]);
+    assert.deepEqual(
+      findings.map((f) => [f.severity, f.line]),
+      [['info', 1]],
+    );
     assert.match(findings[0]?.message ?? '', /not checked as you type: .* MB is above the 4 MB editor cap/);
   });
 
@@ -84,14 +98,24 @@ describe('command: Apply Base Compose Config', function () {
   it('writes the .stability override next to the file, and compose accepts the pair', async () => {
     await api();
     const file = join(dir, 'docker-compose.yml');
-    writeFileSync(file, `services:\n  app:\n    image: ${TEST_IMAGE}\n    network_mode: none\n    command: ["sleep", "60"]\n`);
-    const result = (await vscode.commands.executeCommand('dockerStability.applyBaseCompose', { file, confirm: false })) as { written: string };
+    writeFileSync(
+      file,
+      `services:\n  app:\n    image: ${TEST_IMAGE}\n    network_mode: none\n    command: ["sleep", "60"]\n`,
+    );
+    const result = (await vscode.commands.executeCommand('dockerStability.applyBaseCompose', {
+      file,
+      confirm: false,
+    })) as { written: string };
     assert.equal(result.written, join(dir, 'docker-compose.stability.yml'));
     assert.ok(existsSync(result.written));
     const override = readFileSync(result.written, 'utf8');
     assert.match(override, /app:/);
     assert.match(override, /healthcheck|mem_limit|resources/);
-    assert.equal(readFileSync(file, 'utf8').includes('healthcheck'), false, 'the compose file itself is untouched');
+    assert.equal(
+      readFileSync(file, 'utf8').includes('healthcheck'),
+      false,
+      'the compose file itself is untouched',
+    );
 
     const tool = await detectComposeTool();
     assert.ok(tool, 'a compose tool is installed');

@@ -13,10 +13,23 @@ describe('dashboard webview', function () {
     await waitFor('a first sample', () => a.model.latest);
     await vscode.commands.executeCommand('dockerStability.openDashboard');
     assert.ok(a.dashboard.isOpen);
-    const first = await waitFor('the webview to render samples', () => a.dashboard.rendered.samples > 0 && { ...a.dashboard.rendered }, 60_000);
+    const first = await waitFor(
+      'the webview to render samples',
+      () => a.dashboard.rendered.samples > 0 && { ...a.dashboard.rendered },
+      60_000,
+    );
     assert.ok(first.latest, 'the webview names the newest sample it rendered');
-    const next = await waitFor('a newer sample rendered', () => a.dashboard.rendered.latest !== first.latest && a.dashboard.rendered.latest! > first.latest! && { ...a.dashboard.rendered }, 30_000);
-    assert.ok(a.model.snapshot().samples.some((x) => x.sampledAt === next.latest), 'the webview rendered a sample the host sent');
+    const next = await waitFor(
+      'a newer sample rendered',
+      () =>
+        a.dashboard.rendered.latest !== first.latest &&
+        a.dashboard.rendered.latest! > first.latest! && { ...a.dashboard.rendered },
+      30_000,
+    );
+    assert.ok(
+      a.model.snapshot().samples.some((x) => x.sampledAt === next.latest),
+      'the webview rendered a sample the host sent',
+    );
     assert.deepEqual(a.dashboard.rejected, [], 'the webview sent nothing the host refused');
   });
 });
@@ -40,7 +53,11 @@ describe('commands: pause and resume monitoring, show log', function () {
     } finally {
       await vscode.commands.executeCommand('dockerStability.resumeMonitoring');
     }
-    await waitFor('sampling again', () => a.model.sampleCount > before && a.statusBar().level !== 'PAUSED', 30_000);
+    await waitFor(
+      'sampling again',
+      () => a.model.sampleCount > before && a.statusBar().level !== 'PAUSED',
+      30_000,
+    );
   });
 
   it('shows the log channel', async () => {

@@ -11,7 +11,9 @@ describe('Run Doctor command', function () {
 
   it('checks the endpoint, engine, lock folder and level of this window and returns the checks', async () => {
     await api();
-    const checks = (await vscode.commands.executeCommand(CommandId.runDoctor, { show: false })) as DoctorCheck[];
+    const checks = (await vscode.commands.executeCommand(CommandId.runDoctor, {
+      show: false,
+    })) as DoctorCheck[];
     const byName = new Map(checks.map((c) => [c.name, c]));
     assert.equal(byName.get('endpoint')?.status, 'pass', byName.get('endpoint')?.detail);
     assert.equal(byName.get('engine')?.status, 'pass', byName.get('engine')?.detail);
@@ -22,14 +24,27 @@ describe('Run Doctor command', function () {
   it('renders every check as a table row, with the fix only beside a problem, pipes escaped', () => {
     const md = doctorMarkdown(
       [
-        { name: 'endpoint', status: 'pass', detail: 'unix:///var/run/docker.sock answers', fix: 'never shown' },
-        { name: 'locks', status: 'warn', detail: 'stale: test | ci', fix: 'docker-stability lock force-release --name test' },
+        {
+          name: 'endpoint',
+          status: 'pass',
+          detail: 'unix:///var/run/docker.sock answers',
+          fix: 'never shown',
+        },
+        {
+          name: 'locks',
+          status: 'warn',
+          detail: 'stale: test | ci',
+          fix: 'docker-stability lock force-release --name test',
+        },
       ],
       new Date(0),
     );
     assert.match(md, /0 failed, 1 warning\(s\), 1 passed/);
     assert.match(md, /\| ✅ \| endpoint \| unix:\/\/\/var\/run\/docker\.sock answers \| {2}\|/);
-    assert.match(md, /\| ⚠️ \| locks \| stale: test \\\| ci \| docker-stability lock force-release --name test \|/);
+    assert.match(
+      md,
+      /\| ⚠️ \| locks \| stale: test \\\| ci \| docker-stability lock force-release --name test \|/,
+    );
     assert.doesNotMatch(md, /never shown/);
   });
 });

@@ -15,11 +15,18 @@ export async function api(): Promise<DockerStabilityApi> {
 export function unattended(): NonNullable<DockerStabilityApi['unattended']> {
   const ext = vscode.extensions.getExtension<DockerStabilityApi>(extensionId);
   const u = ext?.exports?.unattended;
-  if (!u) throw new Error(`${extensionId} offers no unattended API: not activated, or not in an extension test host`);
+  if (!u)
+    throw new Error(
+      `${extensionId} offers no unattended API: not activated, or not in an extension test host`,
+    );
   return u;
 }
 
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -31,7 +38,9 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 
 /** Sets `dockerStability.<key>` in the user settings (undefined removes it). */
 export async function setSetting(key: string, value: unknown): Promise<void> {
-  await vscode.workspace.getConfiguration('dockerStability').update(key, value, vscode.ConfigurationTarget.Global);
+  await vscode.workspace
+    .getConfiguration('dockerStability')
+    .update(key, value, vscode.ConfigurationTarget.Global);
 }
 
 /** Removes every setting a test changed, so the next test starts from the defaults. */

@@ -46,16 +46,25 @@ describe('extension-host harness', () => {
     const ext = vscode.extensions.getExtension(extensionId);
     assert.ok(ext);
     await ext.activate();
-    const contributed = ((ext.packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ?? []).map((c) => c.command);
+    const contributed = (
+      (ext.packageJSON as { contributes?: { commands?: { command: string }[] } }).contributes?.commands ?? []
+    ).map((c) => c.command);
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(contributed.filter((c) => !registered.has(c)), [], 'contributed commands without a handler');
+    assert.deepEqual(
+      contributed.filter((c) => !registered.has(c)),
+      [],
+      'contributed commands without a handler',
+    );
   });
 
   it('gives the extension host a scratch state folder, not the user real one', () => {
     const home = process.env.DOCKER_STABILITY_HOME;
     assert.ok(home, 'DOCKER_STABILITY_HOME is not set in the extension host');
     assert.ok(statSync(home).isDirectory());
-    assert.ok(!realpathSync(home).startsWith(join(homedir(), '.local')), `${home} is the user's own state folder`);
+    assert.ok(
+      !realpathSync(home).startsWith(join(homedir(), '.local')),
+      `${home} is the user's own state folder`,
+    );
   });
 
   it('opens a writable scratch workspace folder for tests to put fixtures in', () => {

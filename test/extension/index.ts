@@ -33,7 +33,10 @@ function findTests(dir: string): string[] {
     else if (name.endsWith('.test.js')) {
       const source = join(repoRoot, relative(join(repoRoot, 'out'), path)).replace(/\.js$/, '.ts');
       if (existsSync(source)) found.push(path);
-      else log(`skipping ${relative(repoRoot, path)}: its source ${relative(repoRoot, source)} no longer exists`);
+      else
+        log(
+          `skipping ${relative(repoRoot, path)}: its source ${relative(repoRoot, source)} no longer exists`,
+        );
     }
   }
   return found;
@@ -41,7 +44,13 @@ function findTests(dir: string): string[] {
 
 export async function run(): Promise<void> {
   Mocha.reporters.Base.consoleLog = log;
-  const mocha = new Mocha({ ui: 'bdd', reporter: 'spec', color: false, timeout: 60_000, grep: process.env[grepEnv] || undefined });
+  const mocha = new Mocha({
+    ui: 'bdd',
+    reporter: 'spec',
+    color: false,
+    timeout: 60_000,
+    grep: process.env[grepEnv] || undefined,
+  });
   const files = findTests(__dirname);
   if (files.length === 0) throw new Error(`no *.test.js under ${__dirname}`);
   for (const file of files) mocha.addFile(file);

@@ -19,11 +19,19 @@ function holdInChild(dir: string, name: string): Promise<{ pid: number; kill: ()
       .acquire(process.argv[3], { why: 'held by a test child', timeoutMs: 5000, onCompromised() {} })
       .then(() => process.stdout.write('acquired\\n'), (e) => { process.stderr.write(String(e)); process.exit(1); });
     setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['-e', script, lockModule, dir, name], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const child = spawn(process.execPath, ['-e', script, lockModule, dir, name], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
   return new Promise((ok, fail) => {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('acquired') && ok({ pid: child.pid as number, kill: () => child.kill('SIGKILL') }));
+    child.stdout.on(
+      'data',
+      (d: Buffer) =>
+        d.toString().includes('acquired') &&
+        ok({ pid: child.pid as number, kill: () => child.kill('SIGKILL') }),
+    );
     child.on('exit', (code) => fail(new Error(`lock child exited (${code}): ${err}`)));
   });
 }
@@ -37,7 +45,10 @@ describe('commands: environment locks', function () {
     const a = await api();
     await setSetting('lock.folder', dir);
     await setSetting('lock.staleSeconds', 2);
-    await waitFor('the new lock folder', () => a.services.locks.dir === dir && a.services.locks.staleMs === 2000);
+    await waitFor(
+      'the new lock folder',
+      () => a.services.locks.dir === dir && a.services.locks.staleMs === 2000,
+    );
   });
 
   after(async () => {
@@ -47,21 +58,33 @@ describe('commands: environment locks', function () {
 
   it('acquires a lock for this window, shows it in the status bar, and releases it', async () => {
     const a = await api();
-    const got = (await vscode.commands.executeCommand('dockerStability.acquireLock', { name: 'ext-acquire', why: 'extension test', timeoutMs: 5000 })) as { name: string };
+    const got = (await vscode.commands.executeCommand('dockerStability.acquireLock', {
+      name: 'ext-acquire',
+      why: 'extension test',
+      timeoutMs: 5000,
+    })) as { name: string };
     assert.equal(got.name, 'ext-acquire');
     const [held] = await a.services.locks.status('ext-acquire');
     assert.equal(held?.held, true);
     assert.equal(held?.holder?.why, 'extension test');
-    const view = await waitFor('the lock icon', () => a.model.locks.some((l) => l.name === 'ext-acquire' && l.mine) && a.statusBar());
+    const view = await waitFor(
+      'the lock icon',
+      () => a.model.locks.some((l) => l.name === 'ext-acquire' && l.mine) && a.statusBar(),
+    );
     assert.match(view.text, /\$\(lock\)/);
     assert.match(view.tooltip, /ext-acquire/);
 
     // A live lock is not force-released without `force`.
-    const refused = (await unattended().forceReleaseLocks({ names: ['ext-acquire'], confirm: false })) as ForceReleaseResult[];
+    const refused = (await unattended().forceReleaseLocks({
+      names: ['ext-acquire'],
+      confirm: false,
+    })) as ForceReleaseResult[];
     assert.equal(refused[0]?.released, false);
     assert.match(refused[0]?.reason ?? '', /not stale/);
 
-    const released = await vscode.commands.executeCommand('dockerStability.releaseLock', { name: 'ext-acquire' });
+    const released = await vscode.commands.executeCommand('dockerStability.releaseLock', {
+      name: 'ext-acquire',
+    });
     assert.deepEqual(released, ['ext-acquire']);
     const [after] = await a.services.locks.status('ext-acquire');
     assert.equal(after?.held ?? false, false);
@@ -81,12 +104,21 @@ describe('commands: environment locks', function () {
     });
     assert.equal(stale.held, true);
 
-    const results = (await unattended().forceReleaseLocks({ names: ['ext-stale'], confirm: false })) as ForceReleaseResult[];
-    assert.deepEqual(results.map((r) => [r.name, r.released]), [['ext-stale', true]]);
+    const results = (await unattended().forceReleaseLocks({
+      names: ['ext-stale'],
+      confirm: false,
+    })) as ForceReleaseResult[];
+    assert.deepEqual(
+      results.map((r) => [r.name, r.released]),
+      [['ext-stale', true]],
+    );
     const [gone] = await a.services.locks.status('ext-stale');
     assert.equal(gone?.held ?? false, false);
     // Free for the next taker at once.
-    const again = (await vscode.commands.executeCommand('dockerStability.acquireLock', { name: 'ext-stale', timeoutMs: 0 })) as { name: string };
+    const again = (await vscode.commands.executeCommand('dockerStability.acquireLock', {
+      name: 'ext-stale',
+      timeoutMs: 0,
+    })) as { name: string };
     assert.equal(again.name, 'ext-stale');
     await vscode.commands.executeCommand('dockerStability.releaseLock', { name: 'ext-stale' });
   });

@@ -7,7 +7,15 @@ import { DockerFixture } from '../helpers/docker';
 import { api, resetSettings, setSetting, waitFor } from './extensionApi';
 
 // Reset in this order so that every intermediate state keeps warning < critical < emergency.
-const keys = ['thresholds.emergency', 'thresholds.critical', 'thresholds.warning', 'capacity.containers', 'capacity.networks', 'capacity.volumes', 'endpoint'];
+const keys = [
+  'thresholds.emergency',
+  'thresholds.critical',
+  'thresholds.warning',
+  'capacity.containers',
+  'capacity.networks',
+  'capacity.volumes',
+  'endpoint',
+];
 
 describe('status bar', function () {
   this.timeout(60_000);
@@ -18,7 +26,10 @@ describe('status bar', function () {
   it('shows a level and its driving figure once the first sample arrives', async () => {
     const a = await api();
     const view = await waitFor('a first sample', () => a.model.latest && a.statusBar());
-    assert.match(view.text, /^\$\([a-z-]+\) (SAFE|WARNING|CRITICAL|EMERGENCY) (memory|CPU|containers|networks|volumes) \d+%/);
+    assert.match(
+      view.text,
+      /^\$\([a-z-]+\) (SAFE|WARNING|CRITICAL|EMERGENCY) (memory|CPU|containers|networks|volumes) \d+%/,
+    );
     assert.match(view.tooltip, /\| memory \|/);
     assert.match(view.tooltip, /command:dockerStability\.openDashboard/);
   });
@@ -44,8 +55,14 @@ describe('status bar', function () {
     assert.equal(warm.background, 'warning');
 
     await resetSettings(keys);
-    await waitFor('the defaults again', () => a.config().monitor.thresholds.warning === 50 && a.config().monitor.capacities.networks === 31);
-    const latest = await waitFor('a sample judged by the defaults', () => a.model.latest?.resources.networks.capacity === 31 && a.model.latest);
+    await waitFor(
+      'the defaults again',
+      () => a.config().monitor.thresholds.warning === 50 && a.config().monitor.capacities.networks === 31,
+    );
+    const latest = await waitFor(
+      'a sample judged by the defaults',
+      () => a.model.latest?.resources.networks.capacity === 31 && a.model.latest,
+    );
     assert.equal(latest.resources.networks.level, rate(latest.resources.networks.percent));
     if (a.model.state.status !== 'down') assert.equal(a.statusBar().level, latest.level);
   });
@@ -59,6 +76,10 @@ describe('status bar', function () {
     assert.match(down.tooltip, /Reason: /);
     await setSetting('endpoint', undefined);
     // A daemon loaded by other tests may time out a sample now and then: allow for a retry.
-    await waitFor('a level again', () => a.model.latest && !['UNREACHABLE', 'STARTING'].includes(a.statusBar().level) && a.statusBar(), 45_000);
+    await waitFor(
+      'a level again',
+      () => a.model.latest && !['UNREACHABLE', 'STARTING'].includes(a.statusBar().level) && a.statusBar(),
+      45_000,
+    );
   });
 });

@@ -36,14 +36,25 @@ describe('what a workspace must not control', function () {
     };
     writeFileSync(file, JSON.stringify(hostile, null, 2));
     try {
-      const config = await waitFor('the workspace settings to be read', () => a.config().health.memoryBudgetBytes === 1234 * 1024 * 1024 && a.config());
+      const config = await waitFor(
+        'the workspace settings to be read',
+        () => a.config().health.memoryBudgetBytes === 1234 * 1024 * 1024 && a.config(),
+      );
       assert.deepEqual(config.autoCleanup, { enabled: false, level: 'CRITICAL', cooldownMs: 600_000 });
       assert.deepEqual(config.scheduledCleanup, { everyMs: 0 });
-      assert.deepEqual(config.cleanup, { olderThanMs: 600_000, includeImages: false, testProjectPatterns: ['*-test', '*_test'], protectLabel: 'docker-stability.protect' });
+      assert.deepEqual(config.cleanup, {
+        olderThanMs: 600_000,
+        includeImages: false,
+        testProjectPatterns: ['*-test', '*_test'],
+        protectLabel: 'docker-stability.protect',
+      });
     } finally {
       if (before === undefined) rmSync(file, { force: true });
       else writeFileSync(file, before);
-      await waitFor('the workspace settings to be restored', () => a.config().health.memoryBudgetBytes === 4096 * 1024 * 1024);
+      await waitFor(
+        'the workspace settings to be restored',
+        () => a.config().health.memoryBudgetBytes === 4096 * 1024 * 1024,
+      );
     }
   });
 
@@ -51,7 +62,13 @@ describe('what a workspace must not control', function () {
     const orphan = await fx.container({ start: false, labels: { [Labels.runId]: `ext-${fx.id}` } });
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(
-      Promise.resolve(vscode.commands.executeCommand('dockerStability.cleanUpNow', { confirm: false, olderThanMs: 0, scope: { [TEST_LABEL]: fx.id } })),
+      Promise.resolve(
+        vscode.commands.executeCommand('dockerStability.cleanUpNow', {
+          confirm: false,
+          olderThanMs: 0,
+          scope: { [TEST_LABEL]: fx.id },
+        }),
+      ),
       /cleanUpNow: confirm: false is accepted only from the extension's test API/,
     );
     assert.ok((await orphan.inspect()).Id, 'the orphan is still there');
@@ -59,10 +76,20 @@ describe('what a workspace must not control', function () {
 
   it('refuses confirm: false from executeCommand for Force-Release Stale Locks, releasing nothing', async () => {
     const a = await api();
-    await vscode.commands.executeCommand('dockerStability.acquireLock', { name: 'ext-policy', why: 'policy test', timeoutMs: 5000 });
+    await vscode.commands.executeCommand('dockerStability.acquireLock', {
+      name: 'ext-policy',
+      why: 'policy test',
+      timeoutMs: 5000,
+    });
     try {
       await assert.rejects(
-        Promise.resolve(vscode.commands.executeCommand('dockerStability.forceReleaseLocks', { names: ['ext-policy'], confirm: false, force: true })),
+        Promise.resolve(
+          vscode.commands.executeCommand('dockerStability.forceReleaseLocks', {
+            names: ['ext-policy'],
+            confirm: false,
+            force: true,
+          }),
+        ),
         /forceReleaseLocks: confirm: false is accepted only from the extension's test API/,
       );
       const [s] = await a.services.locks.status('ext-policy');

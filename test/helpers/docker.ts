@@ -67,7 +67,10 @@ export class DockerFixture {
     return c;
   }
 
-  async network(name = this.name(`net-${randomBytes(2).toString('hex')}`), labels: Record<string, string> = {}): Promise<Docker.Network> {
+  async network(
+    name = this.name(`net-${randomBytes(2).toString('hex')}`),
+    labels: Record<string, string> = {},
+  ): Promise<Docker.Network> {
     return this.api.createNetwork({
       Name: name,
       Labels: { ...this.labels, ...labels },
@@ -76,7 +79,10 @@ export class DockerFixture {
     });
   }
 
-  async volume(name = this.name(`vol-${randomBytes(2).toString('hex')}`), labels: Record<string, string> = {}): Promise<string> {
+  async volume(
+    name = this.name(`vol-${randomBytes(2).toString('hex')}`),
+    labels: Record<string, string> = {},
+  ): Promise<string> {
     await this.api.createVolume({ Name: name, Labels: { ...this.labels, ...labels } });
     return name;
   }
@@ -86,7 +92,9 @@ export class DockerFixture {
     const filters = { label: [`${TEST_LABEL}=${this.id}`] };
     const containers = await this.api.listContainers({ all: true, filters });
     await Promise.all(
-      containers.map((c) => this.api.getContainer(c.Id).remove({ force: true, v: false }).catch(ignoreNotFound)),
+      containers.map((c) =>
+        this.api.getContainer(c.Id).remove({ force: true, v: false }).catch(ignoreNotFound),
+      ),
     );
     const networks = await this.api.listNetworks({ filters });
     await Promise.all(networks.map((n) => this.api.getNetwork(n.Id).remove().catch(ignoreNotFound)));

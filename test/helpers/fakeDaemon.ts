@@ -1,6 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +45,8 @@ export class FakeDaemon {
     } else if (path === '/_ping') {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Api-Version': '1.41' });
       res.end('OK');
-    } else if (path === '/info') json({ ID: this.id, Name: `fake-${this.id}`, NCPU: 1, MemTotal: 1 << 30, ServerVersion: '20.10.0' });
+    } else if (path === '/info')
+      json({ ID: this.id, Name: `fake-${this.id}`, NCPU: 1, MemTotal: 1 << 30, ServerVersion: '20.10.0' });
     else if (path === '/version') json({ Version: '20.10.0', ApiVersion: '1.41' });
     else if (path === '/volumes') json({ Volumes: [], Warnings: null });
     else if (path === '/containers/json' || path === '/networks' || path === '/images/json') json([]);
@@ -73,10 +79,57 @@ export function makeTlsFiles(): { dir: string; ca: string; cert: string; key: st
   const openssl = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'ignore', timeout: 30_000 });
   };
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=dstab test CA', '-keyout', f('ca-key.pem'), '-out', f('ca.pem'));
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('key.pem'), '-out', f('server.csr'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=dstab test CA',
+    '-keyout',
+    f('ca-key.pem'),
+    '-out',
+    f('ca.pem'),
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    f('key.pem'),
+    '-out',
+    f('server.csr'),
+  );
   writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-days', '1', '-extfile', f('san.ext'), '-out', f('cert.pem'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca-key.pem'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    f('san.ext'),
+    '-out',
+    f('cert.pem'),
+  );
   const read = (n: string): string => readFileSync(f(n), 'utf8');
-  return { dir, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    ca: read('ca.pem'),
+    cert: read('cert.pem'),
+    key: read('key.pem'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -1,9 +1,29 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CLI, Child, STALE_MS, holder, killGroups, runProcess, sleep, tempDir, until, type Finished } from './helpers';
+import {
+  CLI,
+  Child,
+  STALE_MS,
+  holder,
+  killGroups,
+  runProcess,
+  sleep,
+  tempDir,
+  until,
+  type Finished,
+} from './helpers';
 import { overlaps, sections } from './overlap';
 
 /**
@@ -50,32 +70,84 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
   const killSection = (label: string): void => {
     try {
       // Anchored: the wrapper's own command line contains the section's too.
-      execFileSync('pkill', ['-KILL', '-f', `^${process.execPath} ${CRITICAL} ${log} ${label} `], { stdio: 'ignore' });
+      execFileSync('pkill', ['-KILL', '-f', `^${process.execPath} ${CRITICAL} ${log} ${label} `], {
+        stdio: 'ignore',
+      });
     } catch {
       // not running
     }
   };
 
   /** `lock run` of a critical section labelled `label` lasting `ms`, as a child process (optionally wrapped, e.g. by unshare). */
-  const lockRun = (label: string, ms: number, extra: string[] = [], wrap: string[] = [], lockDir = locks()): Child => {
-    const args = [CLI_PATH, 'lock', 'run', '--dir', lockDir, '--name', 'test', '--stale', `${STALE_MS}ms`, ...extra, '--', process.execPath, CRITICAL, log, label, String(ms)];
-    const c = wrap.length ? new Child(wrap[0] as string, [...wrap.slice(1), process.execPath, ...args]) : new Child(process.execPath, args);
+  const lockRun = (
+    label: string,
+    ms: number,
+    extra: string[] = [],
+    wrap: string[] = [],
+    lockDir = locks(),
+  ): Child => {
+    const args = [
+      CLI_PATH,
+      'lock',
+      'run',
+      '--dir',
+      lockDir,
+      '--name',
+      'test',
+      '--stale',
+      `${STALE_MS}ms`,
+      ...extra,
+      '--',
+      process.execPath,
+      CRITICAL,
+      log,
+      label,
+      String(ms),
+    ];
+    const c = wrap.length
+      ? new Child(wrap[0] as string, [...wrap.slice(1), process.execPath, ...args])
+      : new Child(process.execPath, args);
     children.push(c);
     return c;
   };
   const started = (label: string): boolean => sections(log).some((s) => s.label === label);
   const ended = (label: string): boolean => sections(log).some((s) => s.label === label && s.ended);
   const status = async (): Promise<{ held: boolean; holder?: { why: string; pid: number } }> => {
-    const r = await runProcess(process.execPath, [CLI_PATH, 'lock', 'status', '--dir', locks(), '--name', 'test', '--json']);
-    return (JSON.parse(r.stdout) as Array<{ held: boolean; holder?: { why: string; pid: number } }>)[0] ?? { held: false };
+    const r = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'status',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--json',
+    ]);
+    return (
+      (JSON.parse(r.stdout) as Array<{ held: boolean; holder?: { why: string; pid: number } }>)[0] ?? {
+        held: false,
+      }
+    );
   };
-  const assertNoOverlap = (): void => assert.deepEqual(overlaps(sections(log)), [], readFileSync(log, 'utf8'));
+  const assertNoOverlap = (): void =>
+    assert.deepEqual(overlaps(sections(log)), [], readFileSync(log, 'utf8'));
 
-  it('a holder whose lock was force-released never removes the next holder\'s lock when its command ends (issue 12 #1)', async () => {
+  it("a holder whose lock was force-released never removes the next holder's lock when its command ends (issue 12 #1)", async () => {
     const a = lockRun('A', 3_000);
     await until(() => started('A'), 10_000, 'A to start');
     await sleep(1_000);
-    const forced = await runProcess(process.execPath, [CLI_PATH, 'lock', 'force-release', '--dir', locks(), '--name', 'test', '--force', '--why', 'test']);
+    const forced = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'force-release',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--force',
+      '--why',
+      'test',
+    ]);
     assert.equal(forced.code, 0, forced.stderr);
     const b = lockRun('B', 6_000, ['--timeout', '20s']);
     await until(() => started('B'), 15_000, 'B to start');
@@ -83,7 +155,23 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     await sleep(500);
     const s = await status();
     assert.equal(s.held, true, 'B still holds the lock after A ended');
-    const c = await runProcess(process.execPath, [CLI_PATH, 'lock', 'run', '--dir', locks(), '--name', 'test', '--timeout', '0', '--', process.execPath, CRITICAL, log, 'C', '10']);
+    const c = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'run',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--timeout',
+      '0',
+      '--',
+      process.execPath,
+      CRITICAL,
+      log,
+      'C',
+      '10',
+    ]);
     assert.equal(c.code, 3, `a third run must not get the lock while B holds it: ${c.stderr}`);
     assert.equal((await b.exited).code, 0);
     assertNoOverlap();
@@ -103,7 +191,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
         const aExit = await a.exited;
         assert.ok(aExit.code !== 0 || aExit.signal !== null, `A exited ${JSON.stringify(aExit)}`);
         const aSec = sections(log).find((s) => s.label === 'A');
-        assert.ok(aSec && aSec.end - aSec.start < 2_000, 'A\'s command was stopped, not left to run');
+        assert.ok(aSec && aSec.end - aSec.start < 2_000, "A's command was stopped, not left to run");
       }
       assertNoOverlap();
     });
@@ -114,7 +202,23 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     await until(() => started('A'), 10_000, 'A to start');
     killSection('A');
     assert.equal((await a.exited).code, 137);
-    const b = await runProcess(process.execPath, [CLI_PATH, 'lock', 'run', '--dir', locks(), '--name', 'test', '--timeout', '0', '--', process.execPath, CRITICAL, log, 'B', '10']);
+    const b = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'run',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--timeout',
+      '0',
+      '--',
+      process.execPath,
+      CRITICAL,
+      log,
+      'B',
+      '10',
+    ]);
     assert.equal(b.code, 0, b.stderr);
     assertNoOverlap();
   });
@@ -125,7 +229,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     a.kill('SIGSTOP');
     const b = lockRun('B', 100, ['--timeout', '30s']);
     await sleep(STALE_MS * 2 + 500);
-    assert.equal(started('B'), false, 'B must wait while A\'s command runs');
+    assert.equal(started('B'), false, "B must wait while A's command runs");
     a.kill('SIGCONT');
     assert.equal((await a.exited).code, 0, a.output);
     assert.equal((await b.exited).code, 0, b.output);
@@ -157,11 +261,19 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     assert.equal(aExit.code, LOST, a.output);
     assert.match(a.output, /was lost while "node" ran .*the run was not exclusive/);
     const aSec = sections(log).find((s) => s.label === 'A');
-    assert.ok(aSec && aSec.end - resumed < STALE_MS + 1_500, `A's command ran on ${(aSec?.end ?? 0) - resumed}ms after resuming`);
+    assert.ok(
+      aSec && aSec.end - resumed < STALE_MS + 1_500,
+      `A's command ran on ${(aSec?.end ?? 0) - resumed}ms after resuming`,
+    );
   });
 
   it('clock skew within the documented tolerance (stale/2) between a holder and a waiter judged by heartbeat: the waiter waits', async function () {
-    if (!isRoot || !has('unshare', ['--pid', '--fork', '--mount-proc', 'true']) || !has('faketime', ['-f', '+1s', 'true'])) return this.skip();
+    if (
+      !isRoot ||
+      !has('unshare', ['--pid', '--fork', '--mount-proc', 'true']) ||
+      !has('faketime', ['-f', '+1s', 'true'])
+    )
+      return this.skip();
     // The holder in another pid namespace, so the waiter judges it by its heartbeat alone, with a
     // clock 1.5 s ahead (stale 4 s: a live heartbeat is at most 2 s old).
     const a = lockRun('A', 6_000, ['--stale', '4s'], ['unshare', '--pid', '--fork', '--mount-proc']);
@@ -170,7 +282,9 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     assert.equal((await b.exited).code, 0, b.output);
     assert.equal((await a.exited).code, 0, a.output);
     // The waiter's own timestamps are 1.5 s ahead: compare in the holder's time.
-    const list = sections(log).map((x) => (x.label === 'B' ? { ...x, start: x.start - 1_500, end: x.end - 1_500 } : x));
+    const list = sections(log).map((x) =>
+      x.label === 'B' ? { ...x, start: x.start - 1_500, end: x.end - 1_500 } : x,
+    );
     assert.deepEqual(overlaps(list.sort((x, y) => x.start - y.start)), [], readFileSync(log, 'utf8'));
   });
 
@@ -193,12 +307,25 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
           await h.waitFor(/^acquired /m);
           h.kill('SIGKILL');
           await h.exited;
-          const waiters = Array.from({ length: 10 }, (_, i) => lockRun(`T${trial}W${i}`, 30, ['--timeout', '60s'], [], lockDir));
+          const waiters = Array.from({ length: 10 }, (_, i) =>
+            lockRun(`T${trial}W${i}`, 30, ['--timeout', '60s'], [], lockDir),
+          );
           const exits = await Promise.all(waiters.map((w) => w.exited));
-          assert.deepEqual(exits.map((e) => e.code), Array(10).fill(0), waiters.map((w) => w.output).join('\n'));
+          assert.deepEqual(
+            exits.map((e) => e.code),
+            Array(10).fill(0),
+            waiters.map((w) => w.output).join('\n'),
+          );
         }
-        const events = readFileSync(join(lockDir, 'test.events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-        assert.equal(events.filter((e) => e.type === 'takeover').length, 4, 'one takeover recorded per dead holder');
+        const events = readFileSync(join(lockDir, 'test.events.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { type: string });
+        assert.equal(
+          events.filter((e) => e.type === 'takeover').length,
+          4,
+          'one takeover recorded per dead holder',
+        );
         assertNoOverlap();
       } finally {
         execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
@@ -241,9 +368,30 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
 
   it('a directory planted at the metadata path costs only the who/why: the lock works and force-release --force clears it', async () => {
     mkdirSync(join(locks(), 'test.json'), { recursive: true });
-    const r = await runProcess(process.execPath, [CLI_PATH, 'lock', 'run', '--dir', locks(), '--name', 'test', '--timeout', '0', '--', 'true']);
+    const r = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'run',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--timeout',
+      '0',
+      '--',
+      'true',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    const f = await runProcess(process.execPath, [CLI_PATH, 'lock', 'force-release', '--dir', locks(), '--name', 'test', '--force']);
+    const f = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'force-release',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--force',
+    ]);
     assert.equal(existsSync(join(locks(), 'test.json')), false, f.stderr);
   });
 
@@ -265,7 +413,23 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       const a = lockRun('A', 4_000, ['--lost-grace', '1s'], [], mnt);
       await until(() => started('A'), 10_000, 'A to start');
       execFileSync('mount', ['-o', 'remount,ro', mnt]);
-      const b = await runProcess(process.execPath, [CLI_PATH, 'lock', 'run', '--dir', mnt, '--name', 'test', '--timeout', '2s', '--', process.execPath, CRITICAL, log, 'B', '10']);
+      const b = await runProcess(process.execPath, [
+        CLI_PATH,
+        'lock',
+        'run',
+        '--dir',
+        mnt,
+        '--name',
+        'test',
+        '--timeout',
+        '2s',
+        '--',
+        process.execPath,
+        CRITICAL,
+        log,
+        'B',
+        '10',
+      ]);
       assert.notEqual(b.code, 0);
       assert.match(b.stderr, /EROFS/);
       assert.doesNotMatch(b.stderr, /ENOENT/);
@@ -291,27 +455,65 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       else symlinkSync('/dev/zero', meta);
       mkdirSync(join(locks(), 'test.lock'), { recursive: true });
       writeFileSync(join(locks(), 'test.lock', 'owner-planted'), '');
-      const st = await runProcess('timeout', ['10', process.execPath, CLI_PATH, 'lock', 'status', '--dir', locks(), '--json']);
+      const st = await runProcess('timeout', [
+        '10',
+        process.execPath,
+        CLI_PATH,
+        'lock',
+        'status',
+        '--dir',
+        locks(),
+        '--json',
+      ]);
       assert.equal(st.code, 0, `${plant}: ${st.stderr}`);
       const [s] = JSON.parse(st.stdout) as Array<{ metadataProblem?: string }>;
       assert.match(s?.metadataProblem ?? '', /not a regular file|larger than|symbolic link/, plant);
-      const forced = await runProcess('timeout', ['10', process.execPath, CLI_PATH, 'lock', 'force-release', '--dir', locks(), '--name', 'test', '--force']);
+      const forced = await runProcess('timeout', [
+        '10',
+        process.execPath,
+        CLI_PATH,
+        'lock',
+        'force-release',
+        '--dir',
+        locks(),
+        '--name',
+        'test',
+        '--force',
+      ]);
       assert.equal(forced.code, 0, `${plant}: ${forced.stderr}`);
     }
-    assert.equal(readFileSync(outside, 'utf8'), 'keep me\n', 'the events log must not be written through a symlink');
+    assert.equal(
+      readFileSync(outside, 'utf8'),
+      'keep me\n',
+      'the events log must not be written through a symlink',
+    );
   });
 
   it('terminal escapes in a why or holder name written into the shared folder never reach the terminal (issue 13)', async () => {
-    const r = await runProcess(process.execPath, [CLI_PATH, 'lock', 'acquire', '--dir', locks(), '--name', 'test', '--why', 'ok\u001b]0;pwned\u0007\u001b[2J']);
+    const r = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'acquire',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--why',
+      'ok\u001b]0;pwned\u0007\u001b[2J',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    const meta = JSON.parse(readFileSync(join(locks(), 'test.json'), 'utf8')) as { holder: { user: string; pid: number } };
+    const meta = JSON.parse(readFileSync(join(locks(), 'test.json'), 'utf8')) as {
+      holder: { user: string; pid: number };
+    };
     meta.holder.user = 'eve\u001b[31m\u009b1m';
     writeFileSync(join(locks(), 'test.json'), JSON.stringify(meta));
     const st = await runProcess(process.execPath, [CLI_PATH, 'lock', 'status', '--dir', locks()]);
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, /held by eve@/);
     // Anything below a space but newline, DEL and C1: what a terminal acts on.
-    const controls = [...(st.stdout + st.stderr)].filter((c) => c !== '\n' && (c < ' ' || (c >= '\u007f' && c <= '\u009f')));
+    const controls = [...(st.stdout + st.stderr)].filter(
+      (c) => c !== '\n' && (c < ' ' || (c >= '\u007f' && c <= '\u009f')),
+    );
     assert.deepEqual(controls, []);
     process.kill(meta.holder.pid, 'SIGTERM');
   });
@@ -319,19 +521,51 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
   it('a lock folder writable by every user and not sticky is refused with a one-line error; a sticky one is accepted', async () => {
     mkdirSync(locks(), { recursive: true });
     chmodSync(locks(), 0o777);
-    const r = await runProcess(process.execPath, [CLI_PATH, 'lock', 'run', '--dir', locks(), '--name', 'test', '--timeout', '0', '--', 'true']);
+    const r = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'run',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--timeout',
+      '0',
+      '--',
+      'true',
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^docker-stability: lock folder .* is writable by every user and not sticky/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     chmodSync(locks(), 0o1777);
-    const ok = await runProcess(process.execPath, [CLI_PATH, 'lock', 'run', '--dir', locks(), '--name', 'test', '--timeout', '0', '--', 'true']);
+    const ok = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'run',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--timeout',
+      '0',
+      '--',
+      'true',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
   });
 
   it('lock release signals only a keeper it can prove is ours, never a pid planted in the metadata (issue 13)', async () => {
     const victim = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
-      const acquired = await runProcess(process.execPath, [CLI_PATH, 'lock', 'acquire', '--dir', locks(), '--name', 'test']);
+      const acquired = await runProcess(process.execPath, [
+        CLI_PATH,
+        'lock',
+        'acquire',
+        '--dir',
+        locks(),
+        '--name',
+        'test',
+      ]);
       assert.equal(acquired.code, 0, acquired.stderr);
       const token = acquired.stdout.trim();
       const metaPath = join(locks(), 'test.json');
@@ -339,7 +573,17 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       const keeperPid = meta.holder.pid;
       meta.holder.pid = victim.pid as number;
       writeFileSync(metaPath, JSON.stringify(meta));
-      const rel = await runProcess(process.execPath, [CLI_PATH, 'lock', 'release', '--dir', locks(), '--name', 'test', '--token', token]);
+      const rel = await runProcess(process.execPath, [
+        CLI_PATH,
+        'lock',
+        'release',
+        '--dir',
+        locks(),
+        '--name',
+        'test',
+        '--token',
+        token,
+      ]);
       assert.equal(rel.code, 1);
       assert.match(rel.stderr, /is not the keeper that took it/);
       assert.equal(victim.exitCode, null);
@@ -350,22 +594,61 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     }
   });
 
-  it('release with the token of a keeper that lost its lock says nothing was released and does not advise forcing someone else\'s', async () => {
-    const acquired = await runProcess(process.execPath, [CLI_PATH, 'lock', 'acquire', '--dir', locks(), '--name', 'test']);
+  it("release with the token of a keeper that lost its lock says nothing was released and does not advise forcing someone else's", async () => {
+    const acquired = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'acquire',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+    ]);
     const token = acquired.stdout.trim();
-    const forced = await runProcess(process.execPath, [CLI_PATH, 'lock', 'force-release', '--dir', locks(), '--name', 'test', '--force']);
+    const forced = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'force-release',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--force',
+    ]);
     assert.equal(forced.code, 0, forced.stderr);
     const next = lockRun('N', 3_000);
     await until(() => started('N'), 10_000, 'N to start');
-    const rel = await runProcess(process.execPath, [CLI_PATH, 'lock', 'release', '--dir', locks(), '--name', 'test', '--token', token]);
+    const rel = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'release',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--token',
+      token,
+    ]);
     assert.equal(rel.code, 1);
     assert.match(rel.stderr, /no longer held under that token/);
     assert.doesNotMatch(rel.stderr, /force-release/);
     await next.exited;
   });
 
-  it('lock run records the command\'s name as its why, never its arguments (issue 13); a bad --stale says --stale once', async () => {
-    const a = new Child(process.execPath, [CLI_PATH, 'lock', 'run', '--dir', locks(), '--name', 'test', '--', 'sh', '-c', 'sleep 2 # password=hunter2']);
+  it("lock run records the command's name as its why, never its arguments (issue 13); a bad --stale says --stale once", async () => {
+    const a = new Child(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'run',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+      '--',
+      'sh',
+      '-c',
+      'sleep 2 # password=hunter2',
+    ]);
     children.push(a);
     await until(() => existsSync(join(locks(), 'test.json')), 10_000, 'the holder metadata');
     await sleep(100);
@@ -373,7 +656,15 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     assert.equal(s.holder?.why, 'sh');
     assert.doesNotMatch(readFileSync(join(locks(), 'test.json'), 'utf8'), /hunter2/);
     await a.exited;
-    const bad: Finished = await runProcess(process.execPath, [CLI_PATH, 'lock', 'status', '--dir', locks(), '--stale', '1ms']);
+    const bad: Finished = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'status',
+      '--dir',
+      locks(),
+      '--stale',
+      '1ms',
+    ]);
     assert.equal(bad.code, 64);
     assert.equal(bad.stderr.match(/--stale/g)?.length, 1, bad.stderr);
   });

@@ -30,7 +30,11 @@ describe('lock generations (fencing tokens)', () => {
     const lockDir = join(dir, 'test.lock');
     mkdirSync(lockDir);
     writeFileSync(ownerFile(lockDir, 'x'), '');
-    const results = await Promise.all([removeGeneration(lockDir, 'x'), removeGeneration(lockDir, 'x'), removeGeneration(lockDir, 'x')]);
+    const results = await Promise.all([
+      removeGeneration(lockDir, 'x'),
+      removeGeneration(lockDir, 'x'),
+      removeGeneration(lockDir, 'x'),
+    ]);
     assert.deepEqual(results.filter(Boolean).length, 1);
     assert.equal(existsSync(lockDir), false);
   });

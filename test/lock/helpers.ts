@@ -41,9 +41,17 @@ export function killGroups(): void {
 }
 
 /** Runs a process to completion, collecting its output; `group` gives it its own process group. */
-export function runProcess(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; group?: boolean } = {}): Promise<Finished> {
+export function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; group?: boolean } = {},
+): Promise<Finished> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.group });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.group,
+    });
     const pid = child.pid;
     if (opts.group && pid) {
       groups.add(pid);

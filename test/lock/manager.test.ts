@@ -1,7 +1,21 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { InvalidLockNameError, LockDirError, LockManager, LockTimeoutError, type LockHandle } from '../../src/core/lock';
+import {
+  InvalidLockNameError,
+  LockDirError,
+  LockManager,
+  LockTimeoutError,
+  type LockHandle,
+} from '../../src/core/lock';
 import { STALE_MS, sleep, tempDir } from './helpers';
 
 describe('LockManager (in process)', function () {
@@ -20,7 +34,10 @@ describe('LockManager (in process)', function () {
     cleanup();
   });
 
-  const acquire = async (name = 'test', opts: Parameters<LockManager['acquire']>[1] = {}): Promise<LockHandle> => {
+  const acquire = async (
+    name = 'test',
+    opts: Parameters<LockManager['acquire']>[1] = {},
+  ): Promise<LockHandle> => {
     const h = await manager.acquire(name, opts);
     handles.push(h);
     return h;
@@ -56,7 +73,8 @@ describe('LockManager (in process)', function () {
     const [s] = await manager.status('test');
     assert.ok(s?.held && !s.stale);
     assert.equal(s.holder?.token, h.token);
-    for (const k of ['user', 'host', 'pid', 'why', 'acquiredAt', 'heartbeatAt'] as const) assert.ok(s.holder?.[k] !== undefined, k);
+    for (const k of ['user', 'host', 'pid', 'why', 'acquiredAt', 'heartbeatAt'] as const)
+      assert.ok(s.holder?.[k] !== undefined, k);
     await h.release();
     await h.release();
     assert.equal(existsSync(join(dir, 'test.lock')), false);
@@ -81,7 +99,10 @@ describe('LockManager (in process)', function () {
       assert.equal(err.holder?.pid, process.pid);
       assert.equal(err.holder?.why, 'first holder');
       assert.ok((err.heldForMs ?? 0) >= 50, `heldForMs ${err.heldForMs}`);
-      assert.match(err.message, /lock "test" is held by .*@.* \(pid \d+, "first holder"\) for \d+ms; (tried once|gave up)/);
+      assert.match(
+        err.message,
+        /lock "test" is held by .*@.* \(pid \d+, "first holder"\) for \d+ms; (tried once|gave up)/,
+      );
       return true;
     });
     assert.ok(Date.now() - started < 3_000, 'no waiting');
@@ -147,7 +168,10 @@ describe('LockManager (in process)', function () {
       assert.match(err.message, /cannot create lock folder .*file\/locks: ENOTDIR/);
       return true;
     });
-    await assert.rejects(new LockManager({ dir: join(dir, 'file') }).status(), /cannot read lock folder .*: ENOTDIR/);
+    await assert.rejects(
+      new LockManager({ dir: join(dir, 'file') }).status(),
+      /cannot read lock folder .*: ENOTDIR/,
+    );
   });
 
   it('takes over a lock whose heartbeat stopped, and records the takeover with the previous holder', async () => {
@@ -156,7 +180,15 @@ describe('LockManager (in process)', function () {
       name: 'test',
       lockId: 'gone',
       staleMs: STALE_MS,
-      holder: { user: 'ann', host: 'elsewhere', pid: 4242, why: 'previous', acquiredAt: new Date().toISOString(), heartbeatAt: '', token: 'old' },
+      holder: {
+        user: 'ann',
+        host: 'elsewhere',
+        pid: 4242,
+        why: 'previous',
+        acquiredAt: new Date().toISOString(),
+        heartbeatAt: '',
+        token: 'old',
+      },
     };
     crashedLock('test', STALE_MS + 1_000, JSON.stringify(previous));
     const h = await acquire('test', { timeoutMs: 0 });
@@ -164,10 +196,17 @@ describe('LockManager (in process)', function () {
     assert.equal(s?.holder?.token, h.token);
     assert.match(s?.holder?.takeover?.reason ?? '', /heartbeat stopped \d+s ago \(stale after 2s\)/);
     assert.deepEqual(
-      { host: s?.holder?.takeover?.previous?.host, pid: s?.holder?.takeover?.previous?.pid, why: s?.holder?.takeover?.previous?.why },
+      {
+        host: s?.holder?.takeover?.previous?.host,
+        pid: s?.holder?.takeover?.previous?.pid,
+        why: s?.holder?.takeover?.previous?.why,
+      },
       { host: 'elsewhere', pid: 4242, why: 'previous' },
     );
-    const events = readFileSync(join(dir, 'test.events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(join(dir, 'test.events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(events.at(-1).type, 'takeover');
     assert.equal(events.at(-1).previous.user, 'ann');
   });
@@ -178,7 +217,10 @@ describe('LockManager (in process)', function () {
     assert.ok(s?.held);
     assert.equal(s.holder, undefined);
     assert.match(s.metadataProblem ?? '', /metadata unreadable: not JSON/);
-    await assert.rejects(manager.acquire('test', { timeoutMs: 0 }), /held by an unknown holder \(no readable metadata\)/);
+    await assert.rejects(
+      manager.acquire('test', { timeoutMs: 0 }),
+      /held by an unknown holder \(no readable metadata\)/,
+    );
     const lastBeat = statSync(owner).mtimeMs;
     const h = await acquire('test', { timeoutMs: 10_000 });
     const late = Date.now() - (lastBeat + STALE_MS);
@@ -212,7 +254,15 @@ describe('LockManager (in process)', function () {
       name: 'test',
       lockId: 'x',
       staleMs: 60_000,
-      holder: { user: 'u', host: 'elsewhere', pid: 1, why: 'slow heartbeat', acquiredAt: new Date().toISOString(), heartbeatAt: '', token: 't' },
+      holder: {
+        user: 'u',
+        host: 'elsewhere',
+        pid: 1,
+        why: 'slow heartbeat',
+        acquiredAt: new Date().toISOString(),
+        heartbeatAt: '',
+        token: 't',
+      },
     };
     crashedLock('test', STALE_MS + 1_000, JSON.stringify(meta));
     await assert.rejects(manager.acquire('test', { timeoutMs: 0 }), LockTimeoutError);
@@ -237,7 +287,21 @@ describe('LockManager (in process)', function () {
     assert.equal(compromised.length, 1);
     assert.equal(h.compromised, true);
     // Someone else (another process) holds it now; the old holder's release must leave theirs alone.
-    const theirs = { version: 1, name: 'test', lockId: 'x', staleMs: STALE_MS, holder: { user: 'u', host: 'h', pid: 1, why: 'next', acquiredAt: new Date().toISOString(), heartbeatAt: '', token: 'theirs' } };
+    const theirs = {
+      version: 1,
+      name: 'test',
+      lockId: 'x',
+      staleMs: STALE_MS,
+      holder: {
+        user: 'u',
+        host: 'h',
+        pid: 1,
+        why: 'next',
+        acquiredAt: new Date().toISOString(),
+        heartbeatAt: '',
+        token: 'theirs',
+      },
+    };
     crashedLock('test', 0, JSON.stringify(theirs));
     await h.release();
     const [s] = await manager.status('test');

@@ -4,17 +4,34 @@ import { lockNameOfEntry } from '../../src/core/lock/names';
 
 describe('lock names', () => {
   it('accepts letters, digits, dot, dash and underscore up to 64 characters', () => {
-    for (const name of ['test', 'dev', 'ci', 'env-1', 'my_env.2', 'A', 'x'.repeat(64)]) assert.equal(validateLockName(name), name);
+    for (const name of ['test', 'dev', 'ci', 'env-1', 'my_env.2', 'A', 'x'.repeat(64)])
+      assert.equal(validateLockName(name), name);
   });
 
   it('rejects empty, too long, path-like, hidden, trailing-dot and Windows device names with a clear error', () => {
-    const bad = ['', 'x'.repeat(65), '../etc', 'a/b', 'a\\b', '.hidden', 'env.', 'con', 'NUL.txt', 'com1', 'with space', 'é'];
+    const bad = [
+      '',
+      'x'.repeat(65),
+      '../etc',
+      'a/b',
+      'a\\b',
+      '.hidden',
+      'env.',
+      'con',
+      'NUL.txt',
+      'com1',
+      'with space',
+      'é',
+    ];
     for (const name of bad) {
-      assert.throws(() => validateLockName(name), (err: unknown) => {
-        assert.ok(err instanceof InvalidLockNameError, `${name}: ${String(err)}`);
-        assert.match(err.message, /^invalid lock name /);
-        return true;
-      });
+      assert.throws(
+        () => validateLockName(name),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidLockNameError, `${name}: ${String(err)}`);
+          assert.match(err.message, /^invalid lock name /);
+          return true;
+        },
+      );
     }
   });
 

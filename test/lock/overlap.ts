@@ -37,7 +37,10 @@ export function overlaps(list: Section[]): string[] {
     for (let j = i + 1; j < list.length; j++) {
       const a = list[i] as Section;
       const b = list[j] as Section;
-      if (b.start < a.end) found.push(`${a.label} [${a.start.toFixed(0)}, ${a.end.toFixed(0)}] overlaps ${b.label} from ${b.start.toFixed(0)} (${(a.end - b.start).toFixed(0)} ms)`);
+      if (b.start < a.end)
+        found.push(
+          `${a.label} [${a.start.toFixed(0)}, ${a.end.toFixed(0)}] overlaps ${b.label} from ${b.start.toFixed(0)} (${(a.end - b.start).toFixed(0)} ms)`,
+        );
     }
   }
   return found;

@@ -19,7 +19,9 @@ describe('isPidAlive', () => {
     // The grandchild exits at once; its parent (exec'd sleep) never reaps it, so it stays a zombie.
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5']);
     try {
-      const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+      const pid = await new Promise<number>((resolve) =>
+        parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+      );
       await new Promise((r) => setTimeout(r, 300));
       let signalable = true;
       try {
@@ -27,7 +29,11 @@ describe('isPidAlive', () => {
       } catch {
         signalable = false;
       }
-      assert.equal(signalable, true, 'the zombie is still signalable, which is why kill(pid, 0) alone is not enough');
+      assert.equal(
+        signalable,
+        true,
+        'the zombie is still signalable, which is why kill(pid, 0) alone is not enough',
+      );
       assert.equal(isPidAlive(pid), false);
     } finally {
       parent.kill('SIGKILL');

@@ -17,17 +17,33 @@ const STRESS_PROCESSES = 20;
  * A critical section that detects overlap: it creates a marker file exclusively (noclobber is
  * O_EXCL), holds it briefly, removes it. A second process inside at the same time fails the create.
  */
-const CRITICAL = 'if ( set -C; echo $$ > "$MARK" ) 2>/dev/null; then sleep 0.02; rm -f "$MARK"; echo ok >> "$DONE"; else echo overlap >> "$OVERLAP"; fi';
+const CRITICAL =
+  'if ( set -C; echo $$ > "$MARK" ) 2>/dev/null; then sleep 0.02; rm -f "$MARK"; echo ok >> "$DONE"; else echo overlap >> "$OVERLAP"; fi';
 
 function countLines(file: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
 }
 
 /** Runs STRESS_PROCESSES shell loops, each doing `rounds` rounds of `round` (a shell command line). */
-async function stress(dir: string, rounds: number, round: string): Promise<{ done: number; overlaps: number; failures: string[] }> {
-  const env = { MARK: join(dir, 'marker'), DONE: join(dir, 'done'), OVERLAP: join(dir, 'overlap'), FAIL: join(dir, 'fail'), CRITICAL, CLI, LOCKS: join(dir, 'locks'), NODE: process.execPath };
+async function stress(
+  dir: string,
+  rounds: number,
+  round: string,
+): Promise<{ done: number; overlaps: number; failures: string[] }> {
+  const env = {
+    MARK: join(dir, 'marker'),
+    DONE: join(dir, 'done'),
+    OVERLAP: join(dir, 'overlap'),
+    FAIL: join(dir, 'fail'),
+    CRITICAL,
+    CLI,
+    LOCKS: join(dir, 'locks'),
+    NODE: process.execPath,
+  };
   const loop = `i=0; while [ $i -lt ${rounds} ]; do ${round} || echo "round failed: exit $?" >> "$FAIL"; i=$((i+1)); done`;
-  const procs = Array.from({ length: STRESS_PROCESSES }, () => runProcess('sh', ['-c', loop], { env, group: true }));
+  const procs = Array.from({ length: STRESS_PROCESSES }, () =>
+    runProcess('sh', ['-c', loop], { env, group: true }),
+  );
   const results = await Promise.all(procs);
   const failures = results.filter((r) => r.code !== 0).map((r) => r.stderr);
   if (existsSync(env.FAIL)) failures.push(readFileSync(env.FAIL, 'utf8'));
@@ -61,7 +77,11 @@ describe('environment lock across real processes', function () {
   it(`${STRESS_PROCESSES} processes x ${STRESS_ROUNDS} \`lock run\` rounds: zero overlaps, every round completes`, async function () {
     this.timeout(120_000 * STRESS_ROUNDS);
     const started = Date.now();
-    const r = await stress(dir, STRESS_ROUNDS, '"$NODE" "$CLI" lock run --dir "$LOCKS" --name stress --timeout 600 -- sh -c "$CRITICAL"');
+    const r = await stress(
+      dir,
+      STRESS_ROUNDS,
+      '"$NODE" "$CLI" lock run --dir "$LOCKS" --name stress --timeout 600 -- sh -c "$CRITICAL"',
+    );
     assert.deepEqual(r.failures, []);
     assert.equal(r.overlaps, 0);
     assert.equal(r.done, STRESS_PROCESSES * STRESS_ROUNDS);
@@ -83,7 +103,15 @@ describe('environment lock across real processes', function () {
       const startAt = String(Date.now() + 2_500);
       const releaseFile = join(dir, `${name}.release`);
       const racers = Array.from({ length: 8 }, () => {
-        const c = new Child(process.execPath, [join(__dirname, 'fixtures/holder.js'), 'race', dir, name, String(stale), startAt, releaseFile]);
+        const c = new Child(process.execPath, [
+          join(__dirname, 'fixtures/holder.js'),
+          'race',
+          dir,
+          name,
+          String(stale),
+          startAt,
+          releaseFile,
+        ]);
         children.push(c);
         return c;
       });
@@ -127,7 +155,10 @@ describe('environment lock across real processes', function () {
     const [s] = await manager.status('test');
     assert.equal(s?.stale, false);
     assert.equal(s?.holderStopped, true);
-    assert.match((await cli(['lock', 'status', '--dir', dir])).stdout, /held \(holder process stopped: resume or end it\)/);
+    assert.match(
+      (await cli(['lock', 'status', '--dir', dir])).stdout,
+      /held \(holder process stopped: resume or end it\)/,
+    );
     h.kill('SIGCONT');
     await sleep(STALE_MS);
     assert.doesNotMatch(h.output, /compromised/);
@@ -141,7 +172,17 @@ describe('environment lock across real processes', function () {
     const refused = await cli(['lock', 'force-release', '--dir', dir, '--name', 'test']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /is not stale .*pass --force/);
-    const forced = await cli(['lock', 'force-release', '--dir', dir, '--name', 'test', '--force', '--why', 'stuck job']);
+    const forced = await cli([
+      'lock',
+      'force-release',
+      '--dir',
+      dir,
+      '--name',
+      'test',
+      '--force',
+      '--why',
+      'stuck job',
+    ]);
     assert.equal(forced.code, 0, forced.stderr);
     await h.waitFor(/^compromised /m, STALE_MS + 1_000);
     await sleep(300);
@@ -162,7 +203,7 @@ describe('environment lock across real processes', function () {
     assert.equal(existsSync(join(dir, 'test.json')), false);
   });
 
-  it('lock run exits with the command\'s code, 128+signal when it is killed, 127 when it cannot start; the lock is released each time', async () => {
+  it("lock run exits with the command's code, 128+signal when it is killed, 127 when it cannot start; the lock is released each time", async () => {
     const seven = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--', 'sh', '-c', 'exit 7']);
     assert.equal(seven.code, 7);
     const killed = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--', 'sh', '-c', 'kill -9 $$']);
@@ -175,7 +216,19 @@ describe('environment lock across real processes', function () {
   });
 
   it('lock run forwards SIGTERM to the command and releases', async () => {
-    const run = new Child(process.execPath, [CLI, 'lock', 'run', '--dir', dir, '--name', 'test', '--', 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo started; while :; do sleep 0.05; done']);
+    const run = new Child(process.execPath, [
+      CLI,
+      'lock',
+      'run',
+      '--dir',
+      dir,
+      '--name',
+      'test',
+      '--',
+      'sh',
+      '-c',
+      'trap "echo got-term; exit 5" TERM; echo started; while :; do sleep 0.05; done',
+    ]);
     children.push(run);
     await run.waitFor(/^started$/m);
     run.kill('SIGTERM');
@@ -190,7 +243,12 @@ describe('environment lock across real processes', function () {
     await h.waitFor(/^acquired /m);
     const r = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '1', '--', 'true']);
     assert.equal(r.code, 3);
-    assert.match(r.stderr, new RegExp(`^docker-stability: lock "test" is held by .*\\(pid ${h.proc.pid}, "fixture pid \\d+"\\) for \\d+(ms|s); gave up after 1s`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^docker-stability: lock "test" is held by .*\\(pid ${h.proc.pid}, "fixture pid \\d+"\\) for \\d+(ms|s); gave up after 1s`,
+      ),
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
@@ -230,11 +288,19 @@ describe('environment lock across real processes', function () {
     const [s] = JSON.parse(r.stdout);
     assert.deepEqual(
       { name: s.name, held: s.held, stale: s.stale, holderKeys: Object.keys(s.holder).sort() },
-      { name: 'test', held: true, stale: false, holderKeys: ['acquiredAt', 'heartbeatAt', 'host', 'pid', 'user', 'why'] },
+      {
+        name: 'test',
+        held: true,
+        stale: false,
+        holderKeys: ['acquiredAt', 'heartbeatAt', 'host', 'pid', 'user', 'why'],
+      },
     );
     assert.ok(Date.parse(s.holder.acquiredAt) <= Date.parse(s.holder.heartbeatAt) + 1_000);
     const human = await cli(['lock', 'status', '--dir', dir]);
-    assert.match(human.stdout, new RegExp(`^test: held by .* pid ${h.proc.pid} for \\d+(ms|s), heartbeat \\d+(ms|s) ago: fixture pid`));
+    assert.match(
+      human.stdout,
+      new RegExp(`^test: held by .* pid ${h.proc.pid} for \\d+(ms|s), heartbeat \\d+(ms|s) ago: fixture pid`),
+    );
   });
 
   it('bad input gets a one-line error and an exit code: bad name (64), corrupt metadata (reported, recoverable), missing command (64)', async () => {
@@ -253,7 +319,10 @@ describe('environment lock across real processes', function () {
     assert.equal(refused.code, 1);
     const forced = await cli(['lock', 'force-release', '--dir', dir, '--name', 'test', '--force']);
     assert.equal(forced.code, 0, forced.stderr);
-    assert.equal((await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '0', '--', 'true'])).code, 0);
+    assert.equal(
+      (await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '0', '--', 'true'])).code,
+      0,
+    );
   });
 
   it('a lock folder the user cannot write or read gives a clear error (run as an unprivileged user via setpriv)', async function () {
@@ -267,8 +336,23 @@ describe('environment lock across real processes', function () {
     if (process.getuid?.() !== 0 || !setpriv) this.skip();
     chmodSync(dir, 0o755);
     const asNobody = (args: string[]): Promise<{ code: number | null; stderr: string }> =>
-      runProcess('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], { env: { HOME: '/tmp' } });
-    const run = await asNobody(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '0', '--', 'true']);
+      runProcess(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
+        { env: { HOME: '/tmp' } },
+      );
+    const run = await asNobody([
+      'lock',
+      'run',
+      '--dir',
+      dir,
+      '--name',
+      'test',
+      '--timeout',
+      '0',
+      '--',
+      'true',
+    ]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^docker-stability: lock folder .* is not writable: EACCES\n$/);
     chmodSync(dir, 0o700);

@@ -25,12 +25,33 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
 
   const run = (label: string, ms: number, extra: string[] = []): Child => {
     const shared = label.startsWith('S') ? ['--shared'] : [];
-    const c = new Child(process.execPath, [CLI, 'lock', 'run', '--dir', join(dir, 'locks'), '--name', 'test', '--stale', `${STALE_MS}ms`, '--timeout', '60s', ...shared, ...extra, '--', process.execPath, CRITICAL, log, label, String(ms)]);
+    const c = new Child(process.execPath, [
+      CLI,
+      'lock',
+      'run',
+      '--dir',
+      join(dir, 'locks'),
+      '--name',
+      'test',
+      '--stale',
+      `${STALE_MS}ms`,
+      '--timeout',
+      '60s',
+      ...shared,
+      ...extra,
+      '--',
+      process.execPath,
+      CRITICAL,
+      log,
+      label,
+      String(ms),
+    ]);
     children.push(c);
     return c;
   };
   const started = (label: string): boolean => sections(log).some((s) => s.label === label);
-  const check = (): void => assert.deepEqual(exclusiveOverlaps(sections(log)), [], existsSync(log) ? readFileSync(log, 'utf8') : '');
+  const check = (): void =>
+    assert.deepEqual(exclusiveOverlaps(sections(log)), [], existsSync(log) ? readFileSync(log, 'utf8') : '');
 
   it('shared runs run together; an exclusive one waits for them and, while it waits, lets no new shared run in', async () => {
     const first = [run('S1', 1_500), run('S2', 1_500), run('S3', 1_500)];
@@ -39,16 +60,23 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
     await sleep(300);
     const late = run('S4', 200);
     const exits = await Promise.all([...first, x, late].map((c) => c.exited));
-    assert.deepEqual(exits.map((e) => e.code), [0, 0, 0, 0, 0], children.map((c) => c.output).join('\n'));
+    assert.deepEqual(
+      exits.map((e) => e.code),
+      [0, 0, 0, 0, 0],
+      children.map((c) => c.output).join('\n'),
+    );
     const list = sections(log);
     assert.ok(sharedRanTogether(list), 'shared runs must overlap each other');
     const x1 = list.find((s) => s.label === 'X1');
     const s4 = list.find((s) => s.label === 'S4');
-    assert.ok(x1 && s4 && s4.start > x1.end, 'a shared run that came after the waiting exclusive one runs after it (writer preference)');
+    assert.ok(
+      x1 && s4 && s4.start > x1.end,
+      'a shared run that came after the waiting exclusive one runs after it (writer preference)',
+    );
     check();
   });
 
-  it('kill -9 of a shared run\'s wrapper: its command still counts; the exclusive run waits for it', async () => {
+  it("kill -9 of a shared run's wrapper: its command still counts; the exclusive run waits for it", async () => {
     const s = run('S1', 2_000);
     await until(() => started('S1'), 20_000, 'S1');
     s.kill('SIGKILL');
@@ -57,7 +85,7 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
     check();
   });
 
-  it('SIGSTOP of a shared run\'s wrapper while its command runs: the exclusive run waits, then goes', async () => {
+  it("SIGSTOP of a shared run's wrapper while its command runs: the exclusive run waits, then goes", async () => {
     const s = run('S1', 1_500);
     await until(() => started('S1'), 20_000, 'S1');
     s.kill('SIGSTOP');
@@ -71,7 +99,13 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
 
   it('a dead shared holder (process and command gone) is taken over by the exclusive one and the takeover recorded', async () => {
     const m = new LockManager({ dir: join(dir, 'locks'), staleMs: STALE_MS });
-    const holder = new Child(process.execPath, [resolve(__dirname, 'fixtures/holder.js'), 'hold-shared', join(dir, 'locks'), 'test', String(STALE_MS)]);
+    const holder = new Child(process.execPath, [
+      resolve(__dirname, 'fixtures/holder.js'),
+      'hold-shared',
+      join(dir, 'locks'),
+      'test',
+      String(STALE_MS),
+    ]);
     children.push(holder);
     await holder.waitFor(/^acquired /m);
     holder.kill('SIGKILL');
@@ -97,17 +131,38 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
   it('admission: a shared holder that does not fit waits until one leaves, then joins; status lists the shared holders', async () => {
     const m = new LockManager({ dir: join(dir, 'locks'), staleMs: STALE_MS });
     const budget = 100;
-    const admit = (need: number) => (holders: { needs?: Record<string, number> }[]): string | undefined => {
-      const used = holders.reduce((sum, h) => sum + (h.needs?.memory ?? 0), 0);
-      return used + need > budget ? `needs ${need} of ${budget - used} left` : undefined;
-    };
-    const a: LockHandle = await m.acquire('test', { mode: 'shared', needs: { memory: 60 }, admit: admit(60) });
-    await assert.rejects(m.acquire('test', { mode: 'shared', needs: { memory: 60 }, admit: admit(60), timeoutMs: 0 }), (err: Error) => err instanceof LockTimeoutError && /no room for another shared holder \(needs 60 of 40 left\)/.test(err.message));
-    const small = await m.acquire('test', { mode: 'shared', needs: { memory: 30 }, admit: admit(30), timeoutMs: 0 });
+    const admit =
+      (need: number) =>
+      (holders: { needs?: Record<string, number> }[]): string | undefined => {
+        const used = holders.reduce((sum, h) => sum + (h.needs?.memory ?? 0), 0);
+        return used + need > budget ? `needs ${need} of ${budget - used} left` : undefined;
+      };
+    const a: LockHandle = await m.acquire('test', {
+      mode: 'shared',
+      needs: { memory: 60 },
+      admit: admit(60),
+    });
+    await assert.rejects(
+      m.acquire('test', { mode: 'shared', needs: { memory: 60 }, admit: admit(60), timeoutMs: 0 }),
+      (err: Error) =>
+        err instanceof LockTimeoutError &&
+        /no room for another shared holder \(needs 60 of 40 left\)/.test(err.message),
+    );
+    const small = await m.acquire('test', {
+      mode: 'shared',
+      needs: { memory: 30 },
+      admit: admit(30),
+      timeoutMs: 0,
+    });
     const [st] = await m.status('test');
     assert.equal(st?.held, false);
     assert.equal(st?.shared?.length, 2);
-    const waiting = m.acquire('test', { mode: 'shared', needs: { memory: 60 }, admit: admit(60), timeoutMs: 10_000 });
+    const waiting = m.acquire('test', {
+      mode: 'shared',
+      needs: { memory: 60 },
+      admit: admit(60),
+      timeoutMs: 10_000,
+    });
     await sleep(300);
     await a.release();
     const b = await waiting;

@@ -25,19 +25,37 @@ describe('library type declarations (dist/types)', function () {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, module: 'Node16', moduleResolution: 'Node16', target: 'ES2022', noEmit: true, skipLibCheck: false, types: ['node'] },
+        compilerOptions: {
+          strict: true,
+          module: 'Node16',
+          moduleResolution: 'Node16',
+          target: 'ES2022',
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
         files: ['consumer.ts'],
       }),
     );
-    const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
+      { encoding: 'utf8' },
+    );
     return { code: r.status, output: `${r.stdout}${r.stderr}` };
   }
 
   it('package.json points "types" and exports["."].types at the built declarations', () => {
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { types: string; exports: { '.': { types: string } } };
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      types: string;
+      exports: { '.': { types: string } };
+    };
     assert.equal(pkg.types, './dist/types/lib.d.ts');
     assert.equal(pkg.exports['.'].types, './dist/types/lib.d.ts');
-    assert.ok(existsSync(join(repoRoot, pkg.types)), `${pkg.types} was not built (npm run build runs tsc -p tsconfig.lib.json)`);
+    assert.ok(
+      existsSync(join(repoRoot, pkg.types)),
+      `${pkg.types} was not built (npm run build runs tsc -p tsconfig.lib.json)`,
+    );
   });
 
   it('type-checks a consumer of the public API, with the real types (a wrong call fails)', () => {

@@ -29,9 +29,19 @@ describe('admission of shared runs (pure)', () => {
     assert.equal(coming.containers, 0 + 0 + 1);
   });
 
-  it('admits on the run\'s own prediction plus what is still to come, and says so', () => {
-    const mine: Prediction = { category: 'c', added: { ...emptyAmounts(), memoryBytes: 250 * MiB }, basis: 'history', runs: 3, explanation: 'p90 of 3 runs' } as unknown as Prediction;
-    const p = admissionPrediction(mine, [holder('a', 250)], new Map([['a', { ...emptyAmounts(), memoryBytes: 50 * MiB }]]));
+  it("admits on the run's own prediction plus what is still to come, and says so", () => {
+    const mine: Prediction = {
+      category: 'c',
+      added: { ...emptyAmounts(), memoryBytes: 250 * MiB },
+      basis: 'history',
+      runs: 3,
+      explanation: 'p90 of 3 runs',
+    } as unknown as Prediction;
+    const p = admissionPrediction(
+      mine,
+      [holder('a', 250)],
+      new Map([['a', { ...emptyAmounts(), memoryBytes: 50 * MiB }]]),
+    );
     assert.equal(p.added.memoryBytes, (250 + 200) * MiB);
     assert.match(p.explanation, /plus what the 1 shared run already running will still add/);
     assert.equal(admissionPrediction(mine, [], new Map()).explanation, 'p90 of 3 runs');

@@ -23,7 +23,8 @@ describe('runs: test framework global setup (engine)', function () {
   });
 
   const options = (category: string) => world.runOptions(category, client);
-  const lockHeld = async (): Promise<boolean> => !!(await new LockManager({ dir: world.lockDir }).status('test'))[0]?.held;
+  const lockHeld = async (): Promise<boolean> =>
+    !!(await new LockManager({ dir: world.lockDir }).status('test'))[0]?.held;
 
   it('holds the lock from setup to teardown, exports the run’s variables meanwhile, and cleans up at teardown', async () => {
     const before = process.env.DOCKER_STABILITY_RUN_ID;
@@ -39,7 +40,12 @@ describe('runs: test framework global setup (engine)', function () {
       assert.equal(process.env.DOCKER_HOST, env.env.DOCKER_HOST);
       const tests = new DockerClient(resolveEndpoint());
       assert.match(tests.endpoint.host, /dstab-proxy-/);
-      await tests.api.createContainer({ name: `${world.prefix}left`, Image: TEST_IMAGE, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
+      await tests.api.createContainer({
+        name: `${world.prefix}left`,
+        Image: TEST_IMAGE,
+        Cmd: ['true'],
+        HostConfig: { NetworkMode: 'none' },
+      });
     } finally {
       const report = await g.teardown();
       assert.equal(report?.runId, env.runId);
@@ -71,7 +77,10 @@ describe('runs: test framework global setup (engine)', function () {
     await jestGlobalTeardown()();
     assert.equal(await lockHeld(), false);
     const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category: 'jest' });
-    assert.deepEqual(records.map((r) => r.id), [runId]);
+    assert.deepEqual(
+      records.map((r) => r.id),
+      [runId],
+    );
   });
 
   it('rejects options without a category', () => {
@@ -82,10 +91,24 @@ describe('runs: test framework global setup (engine)', function () {
     const out = join(world.home, 'run-id');
     const fixtures = resolve(__dirname, 'fixtures');
     const r = await new Promise<Finished>((res, rej) => {
-      const child = spawn(process.execPath, [require.resolve('mocha/bin/mocha.js'), '--require', join(fixtures, 'mochaSetup.js'), join(fixtures, 'inner.spec.js')], {
-        env: world.env({ FIXTURE_CATEGORY: 'mocha', FIXTURE_PREFIX: world.prefix, FIXTURE_IMAGE: TEST_IMAGE, FIXTURE_OUT: out }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          require.resolve('mocha/bin/mocha.js'),
+          '--require',
+          join(fixtures, 'mochaSetup.js'),
+          join(fixtures, 'inner.spec.js'),
+        ],
+        {
+          env: world.env({
+            FIXTURE_CATEGORY: 'mocha',
+            FIXTURE_PREFIX: world.prefix,
+            FIXTURE_IMAGE: TEST_IMAGE,
+            FIXTURE_OUT: out,
+          }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -96,7 +119,10 @@ describe('runs: test framework global setup (engine)', function () {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const runId = readFileSync(out, 'utf8');
     const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category: 'mocha' });
-    assert.deepEqual(records.map((x) => x.id), [runId]);
+    assert.deepEqual(
+      records.map((x) => x.id),
+      [runId],
+    );
     assert.equal(records[0]?.cleanup?.removed, 1);
     assert.deepEqual(await world.containers(client.api), []);
     assert.equal(await lockHeld(), false);

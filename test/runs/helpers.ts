@@ -28,8 +28,16 @@ export class RunWorld {
   }
 
   /** Library options for a run of `category` kept inside this world (its lock folder and run records). */
-  runOptions(category: string, client: DockerClient): { category: string; client: DockerClient; lock: LockManager; store: RunStore } {
-    return { category, client, lock: new LockManager({ dir: this.lockDir }), store: new RunStore(join(this.home, 'runs.jsonl')) };
+  runOptions(
+    category: string,
+    client: DockerClient,
+  ): { category: string; client: DockerClient; lock: LockManager; store: RunStore } {
+    return {
+      category,
+      client,
+      lock: new LockManager({ dir: this.lockDir }),
+      store: new RunStore(join(this.home, 'runs.jsonl')),
+    };
   }
 
   /** Writes a `--config` file into the home and returns its path. */
@@ -72,7 +80,11 @@ export class RunWorld {
 
   /** Removes whatever this world left (only if a test failed midway) and its folder. */
   async dispose(api: Docker): Promise<void> {
-    for (const c of await this.containers(api)) await api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const c of await this.containers(api))
+      await api
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     if (existsSync(this.home)) rmSync(this.home, { recursive: true, force: true });
   }
 }
@@ -85,8 +97,15 @@ export interface Finished {
 }
 
 /** Starts `docker-stability <args>` in a world; `done` resolves when it exits. */
-export function startCli(world: RunWorld, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: world.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(
+  world: RunWorld,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<Finished> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: world.env(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -99,7 +118,12 @@ export function startCli(world: RunWorld, args: string[], env: NodeJS.ProcessEnv
 }
 
 /** `docker-stability run --dir <world locks> <runArgs> -- <command>` to completion. */
-export function run(world: RunWorld, runArgs: string[], command: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+export function run(
+  world: RunWorld,
+  runArgs: string[],
+  command: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Finished> {
   return startCli(world, ['run', '--dir', world.lockDir, ...runArgs, '--', ...command], env).done;
 }
 
@@ -117,7 +141,12 @@ export async function waitUntil(check: () => boolean, timeoutMs: number, what: s
  * with `prefix`). The run's figures are daemon-wide, so on a daemon shared with activity
  * outside the lock a measurement can only be exact when this is empty.
  */
-export async function othersActivity(api: Docker, prefix: string, since: Date, until: Date): Promise<string[]> {
+export async function othersActivity(
+  api: Docker,
+  prefix: string,
+  since: Date,
+  until: Date,
+): Promise<string[]> {
   const stream = (await api.getEvents({
     since: Math.floor(since.getTime() / 1000),
     until: Math.ceil(until.getTime() / 1000),
@@ -128,7 +157,9 @@ export async function othersActivity(api: Docker, prefix: string, since: Date, u
   return text
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { Action: string; Actor: { ID: string; Attributes?: Record<string, string> } })
+    .map(
+      (l) => JSON.parse(l) as { Action: string; Actor: { ID: string; Attributes?: Record<string, string> } },
+    )
     .filter((e) => !(e.Actor.Attributes?.name ?? '').startsWith(prefix))
     .map((e) => `${e.Action} ${e.Actor.Attributes?.name ?? e.Actor.ID.slice(0, 12)}`);
 }

@@ -312,7 +312,10 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
 
   it('refuses a malformed request, conflicting lengths and an oversized create body with a clear answer, creating nothing', async () => {
     const bad = await exchange(proxy.socketPath, ['NOT HTTP AT ALL\r\n\r\n'], /\}$/);
-    assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"message":"docker-stability proxy: malformed request"\}$/);
+    assert.match(
+      bad,
+      /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"message":"docker-stability proxy: malformed request"\}$/,
+    );
     const lengths = await exchange(
       proxy.socketPath,
       ['POST /volumes/create HTTP/1.1\r\nHost: d\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}'],
@@ -321,7 +324,9 @@ describe('runs: the ownership proxy (a run’s own DOCKER_HOST, real engine)', f
     assert.match(lengths, /^HTTP\/1\.1 400 Bad Request[\s\S]*malformed Content-Length/);
     const big = await exchange(
       proxy.socketPath,
-      ['POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n{'],
+      [
+        'POST /v1.41/containers/create HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: 99999999\r\n\r\n{',
+      ],
       /\}$/,
     );
     assert.match(big, /^HTTP\/1\.1 413 Payload Too Large[\s\S]*create body too large/);

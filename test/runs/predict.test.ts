@@ -70,7 +70,9 @@ describe('runs: weightedPercentile', () => {
 
 describe('runs: predict', () => {
   it('with no history uses the configured default for the category and says so', () => {
-    const p = predict('e2e', [record('unit', { containers: 1 })], { defaults: { e2e: { containers: 10, memoryBytes: 1e9 } } });
+    const p = predict('e2e', [record('unit', { containers: 1 })], {
+      defaults: { e2e: { containers: 10, memoryBytes: 1e9 } },
+    });
     assert.equal(p.basis, 'default');
     assert.equal(p.runs, 0);
     assert.equal(p.added.containers, 10);
@@ -87,7 +89,9 @@ describe('runs: predict', () => {
   });
 
   it('plans for the p90 of recent runs plus a 10% margin, counts rounded up', () => {
-    const runs = [3, 3, 3].map((n, i) => record('it', { containers: n, networks: 1, memoryBytes: 100_000_000, cpuPercent: 33 }, i));
+    const runs = [3, 3, 3].map((n, i) =>
+      record('it', { containers: n, networks: 1, memoryBytes: 100_000_000, cpuPercent: 33 }, i),
+    );
     const p = predict('it', runs);
     assert.equal(p.basis, 'history');
     assert.equal(p.runs, 3);
@@ -106,7 +110,10 @@ describe('runs: predict', () => {
 
   it('weighs recent runs more: an old outlier stops dominating once newer runs outweigh it', () => {
     // One big old run then 19 small ones: the big run keeps 0.5^1.9 = 27% weight, 2.4% of the total.
-    const runs = [record('it', { containers: 50 }, 0), ...Array.from({ length: 19 }, (_, i) => record('it', { containers: 2 }, i + 1))];
+    const runs = [
+      record('it', { containers: 50 }, 0),
+      ...Array.from({ length: 19 }, (_, i) => record('it', { containers: 2 }, i + 1)),
+    ];
     assert.equal(predict('it', runs).added.containers, 3); // p90 = 2, x1.1 -> 3
     // A percentile above 97.6 reaches it.
     assert.equal(predict('it', runs, { percentile: 99 }).added.containers, 55);
@@ -115,14 +122,21 @@ describe('runs: predict', () => {
   it('a recent big run dominates while an equally big old one has decayed away', () => {
     const small = (i: number) => record('it', { containers: 2 }, i);
     const recentBig = [...Array.from({ length: 9 }, (_, i) => small(i)), record('it', { containers: 20 }, 9)];
-    const oldBig = [record('it', { containers: 20 }, 0), ...Array.from({ length: 9 }, (_, i) => small(i + 1))];
+    const oldBig = [
+      record('it', { containers: 20 }, 0),
+      ...Array.from({ length: 9 }, (_, i) => small(i + 1)),
+    ];
     // Ten runs: the newest carries weight 1, the oldest 0.5^(9/10) = 0.54, total about 7.4.
     assert.equal(predict('it', recentBig).added.containers, 22);
     assert.equal(predict('it', oldBig).added.containers, 3);
   });
 
   it('only counts the last `window` runs of the category', () => {
-    const runs = [record('it', { containers: 40 }, 0), record('other', { containers: 99 }, 1), record('it', { containers: 1 }, 2)];
+    const runs = [
+      record('it', { containers: 40 }, 0),
+      record('other', { containers: 99 }, 1),
+      record('it', { containers: 1 }, 2),
+    ];
     assert.equal(predict('it', runs, { window: 1 }).added.containers, 2);
     assert.equal(predict('it', runs, { window: 1 }).runs, 1);
   });
@@ -137,7 +151,9 @@ describe('runs: predict', () => {
 
 describe('runs: predictLevel', () => {
   it('adds the prediction to the current sample and rates each resource', () => {
-    const p = predict('it', [], { defaults: { it: { containers: 10, memoryBytes: 0, cpuPercent: 0, networks: 0, volumes: 0 } } });
+    const p = predict('it', [], {
+      defaults: { it: { containers: 10, memoryBytes: 0, cpuPercent: 0, networks: 0, volumes: 0 } },
+    });
     const pl = predictLevel(sample({ containers: 0 }, { containers: 4 }), p, { ...DEFAULT_THRESHOLDS });
     assert.equal(pl.resources.containers.predicted, 10);
     assert.equal(pl.resources.containers.percent, 250);
@@ -159,18 +175,39 @@ describe('runs: predictLevel', () => {
 
 describe('runs: validatePredictionOptions', () => {
   it('accepts valid settings and returns them', () => {
-    const raw = { window: 10, percentile: 95, halfLifeRuns: 5, margin: 1.2, defaults: { e2e: { containers: 5, memoryBytes: 1e9 } } };
+    const raw = {
+      window: 10,
+      percentile: 95,
+      halfLifeRuns: 5,
+      margin: 1.2,
+      defaults: { e2e: { containers: 5, memoryBytes: 1e9 } },
+    };
     assert.deepEqual(validatePredictionOptions(raw), raw);
     assert.deepEqual(validatePredictionOptions(undefined), {});
   });
 
   it('names the bad value', () => {
-    assert.throws(() => validatePredictionOptions({ percentile: 120 }, 'runs.prediction'), /runs\.prediction\.percentile must be a number from 0 to 100 \(got 120\)/);
-    assert.throws(() => validatePredictionOptions({ window: 2.5 }), /prediction\.window must be an integer >= 1/);
+    assert.throws(
+      () => validatePredictionOptions({ percentile: 120 }, 'runs.prediction'),
+      /runs\.prediction\.percentile must be a number from 0 to 100 \(got 120\)/,
+    );
+    assert.throws(
+      () => validatePredictionOptions({ window: 2.5 }),
+      /prediction\.window must be an integer >= 1/,
+    );
     assert.throws(() => validatePredictionOptions({ margin: 0.5 }), /margin must be a number >= 1/);
-    assert.throws(() => validatePredictionOptions({ defaults: { e2e: { containers: 'five' } } }), /defaults\.e2e\.containers must be a number >= 0 \(got "five"\)/);
-    assert.throws(() => validatePredictionOptions({ defaults: { e2e: { container: 5 } } }), /defaults\.e2e\.container is not a need/);
-    assert.throws(() => validatePredictionOptions({ percentil: 90 }), /prediction\.percentil is not a setting/);
+    assert.throws(
+      () => validatePredictionOptions({ defaults: { e2e: { containers: 'five' } } }),
+      /defaults\.e2e\.containers must be a number >= 0 \(got "five"\)/,
+    );
+    assert.throws(
+      () => validatePredictionOptions({ defaults: { e2e: { container: 5 } } }),
+      /defaults\.e2e\.container is not a need/,
+    );
+    assert.throws(
+      () => validatePredictionOptions({ percentil: 90 }),
+      /prediction\.percentil is not a setting/,
+    );
     assert.throws(() => validatePredictionOptions([1]), /prediction must be an object/);
   });
 });

@@ -38,47 +38,82 @@ describe('runs: RunStore', () => {
     await store.append(record(1));
     await store.append(record(2, 'e2e'));
     await store.append(record(3));
-    assert.deepEqual((await store.list()).map((r) => r.id), ['r1', 'r2', 'r3']);
-    assert.deepEqual((await store.list({ category: 'it' })).map((r) => r.id), ['r1', 'r3']);
+    assert.deepEqual(
+      (await store.list()).map((r) => r.id),
+      ['r1', 'r2', 'r3'],
+    );
+    assert.deepEqual(
+      (await store.list({ category: 'it' })).map((r) => r.id),
+      ['r1', 'r3'],
+    );
   });
 
   it('skips corrupt lines with a warning and keeps the good ones', async () => {
     const file = join(dir, 'runs.jsonl');
     const warnings: string[] = [];
-    const store = new RunStore(file, { logger: { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} } });
+    const store = new RunStore(file, {
+      logger: { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} },
+    });
     await store.append(record(1));
     appendFileSync(file, '{"id": "half a line\n');
     appendFileSync(file, JSON.stringify({ ...record(2), added: { containers: -1 } }) + '\n');
     await store.append(record(3));
-    assert.deepEqual((await store.list()).map((r) => r.id), ['r1', 'r3']);
-    assert.ok(warnings.some((w) => /skipped 2 corrupt record/.test(w)), warnings.join('\n'));
+    assert.deepEqual(
+      (await store.list()).map((r) => r.id),
+      ['r1', 'r3'],
+    );
+    assert.ok(
+      warnings.some((w) => /skipped 2 corrupt record/.test(w)),
+      warnings.join('\n'),
+    );
   });
 
   it('compacts to the newest `keep` records once the file grows past half again as many', async () => {
     const file = join(dir, 'runs.jsonl');
     const store = new RunStore(file, { keep: 4 });
     for (let i = 1; i <= 7; i++) await store.append(record(i));
-    assert.deepEqual((await store.list()).map((r) => r.id), ['r4', 'r5', 'r6', 'r7']);
+    assert.deepEqual(
+      (await store.list()).map((r) => r.id),
+      ['r4', 'r5', 'r6', 'r7'],
+    );
     assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 4);
   });
 
   it('keeps start records apart from finished runs: states say who started a run and whether it ended; compaction keeps open starts only', async () => {
     const file = join(dir, 'runs.jsonl');
     const warnings: string[] = [];
-    const store = new RunStore(file, { keep: 2, logger: { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} } });
-    const start = (id: string, pid: number) => ({ kind: 'start' as const, id, category: 'it', env: 'test', command: ['npm'], startedAt: new Date(0).toISOString(), pid, hostId: 'h/b/1' });
+    const store = new RunStore(file, {
+      keep: 2,
+      logger: { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} },
+    });
+    const start = (id: string, pid: number) => ({
+      kind: 'start' as const,
+      id,
+      category: 'it',
+      env: 'test',
+      command: ['npm'],
+      startedAt: new Date(0).toISOString(),
+      pid,
+      hostId: 'h/b/1',
+    });
     await store.appendStart(start('killed', 4242));
     for (let i = 1; i <= 4; i++) {
       await store.appendStart(start(`r${i}`, 100 + i));
       await store.append({ ...record(i), pid: 100 + i, hostId: 'h/b/1' });
     }
-    assert.deepEqual((await store.list()).map((r) => r.id), ['r3', 'r4']);
+    assert.deepEqual(
+      (await store.list()).map((r) => r.id),
+      ['r3', 'r4'],
+    );
     const states = await store.states();
     assert.deepEqual(states.get('killed'), { pid: 4242, hostId: 'h/b/1' });
     assert.equal(states.get('r3')?.endedAt, record(3).endedAt);
     assert.equal(states.get('r3')?.pid, 103);
     // Compacted at the fourth record: the killed run's start stays, the finished runs' starts go.
-    const kinds = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; id: string });
+    const kinds = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind?: string; id: string });
     assert.ok(kinds.some((k) => k.kind === 'start' && k.id === 'killed'));
     assert.ok(!kinds.some((k) => k.kind === 'start' && k.id === 'r1'));
     assert.deepEqual(warnings, [], 'start records are not corrupt records');

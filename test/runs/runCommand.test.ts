@@ -40,20 +40,41 @@ describe('runs: docker-stability run (engine)', function () {
       for (let i = 1; i <= k; i++) {
         const r = await run(world, ['--category', category, '--json'], ['sh', '-c', script]);
         assert.equal(r.code, 0, r.stderr);
-        const report = JSON.parse(r.stdout) as { record: { startedAt: string; endedAt: string; added: { containers: number } }; cleanup: { removed: unknown[] } };
+        const report = JSON.parse(r.stdout) as {
+          record: { startedAt: string; endedAt: string; added: { containers: number } };
+          cleanup: { removed: unknown[] };
+        };
         assert.ok(report.cleanup.removed.length >= N, `run ${i} removed ${report.cleanup.removed.length}`);
         const left = await world.containers(client.api);
-        assert.deepEqual(left.map((c) => `${c.Names[0]} ${c.State}`), [], `run ${i} left containers behind`);
-        const others = await othersActivity(client.api, world.prefix, new Date(report.record.startedAt), new Date(Date.parse(report.record.endedAt) + 1000));
+        assert.deepEqual(
+          left.map((c) => `${c.Names[0]} ${c.State}`),
+          [],
+          `run ${i} left containers behind`,
+        );
+        const others = await othersActivity(
+          client.api,
+          world.prefix,
+          new Date(report.record.startedAt),
+          new Date(Date.parse(report.record.endedAt) + 1000),
+        );
         if (others.length > 0) {
           clean = false;
-          disturbed.push(`attempt ${attempt} run ${i}: measured ${report.record.added.containers} with ${others.length} foreign container events (${others.slice(0, 3).join(', ')}...)`);
+          disturbed.push(
+            `attempt ${attempt} run ${i}: measured ${report.record.added.containers} with ${others.length} foreign container events (${others.slice(0, 3).join(', ')}...)`,
+          );
           break;
         }
-        assert.equal(report.record.added.containers, N, `run ${i} measured ${report.record.added.containers} containers on an otherwise quiet daemon`);
+        assert.equal(
+          report.record.added.containers,
+          N,
+          `run ${i} measured ${report.record.added.containers} containers on an otherwise quiet daemon`,
+        );
       }
       if (!clean) {
-        assert.ok(Date.now() < budgetEnd, `the daemon was never quiet for ${k} runs in a row:\n${disturbed.join('\n')}`);
+        assert.ok(
+          Date.now() < budgetEnd,
+          `the daemon was never quiet for ${k} runs in a row:\n${disturbed.join('\n')}`,
+        );
         continue;
       }
       const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category });
@@ -69,9 +90,13 @@ describe('runs: docker-stability run (engine)', function () {
       assert.equal(p.runs, k);
       assert.equal(p.added.containers, Math.ceil(N * 1.1));
       // The other needs follow the measured peaks the same way: at most 10% above the largest.
-      const most = (key: 'memoryBytes' | 'cpuPercent' | 'networks' | 'volumes') => Math.max(...records.map((r) => r.added[key]));
+      const most = (key: 'memoryBytes' | 'cpuPercent' | 'networks' | 'volumes') =>
+        Math.max(...records.map((r) => r.added[key]));
       for (const key of ['memoryBytes', 'cpuPercent', 'networks', 'volumes'] as const) {
-        assert.ok(p.added[key] <= Math.ceil(most(key) * 1.1), `${key}: predicted ${p.added[key]}, largest measured ${most(key)}`);
+        assert.ok(
+          p.added[key] <= Math.ceil(most(key) * 1.1),
+          `${key}: predicted ${p.added[key]}, largest measured ${most(key)}`,
+        );
       }
       return;
     }
@@ -110,20 +135,32 @@ describe('runs: docker-stability run (engine)', function () {
     const ready = join(world.home, 'ready');
     const got = join(world.home, 'got');
     const script = `${world.leaveContainers(0, 1)}\ntrap 'echo TERM > "$GOT"; exit 7' TERM\ntouch "$READY"\nwhile :; do sleep 0.1; done`;
-    const { child, done } = startCli(world, ['run', '--dir', world.lockDir, '--category', 'signal', '--', 'sh', '-c', script], { READY: ready, GOT: got });
-    await waitUntil(() => {
-      try {
-        readFileSync(ready);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 20_000, 'the command to start');
+    const { child, done } = startCli(
+      world,
+      ['run', '--dir', world.lockDir, '--category', 'signal', '--', 'sh', '-c', script],
+      { READY: ready, GOT: got },
+    );
+    await waitUntil(
+      () => {
+        try {
+          readFileSync(ready);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      'the command to start',
+    );
     child.kill('SIGTERM');
     const r = await done;
     assert.equal(r.code, 7, r.stderr);
     assert.equal(readFileSync(got, 'utf8').trim(), 'TERM');
-    assert.deepEqual(await world.containers(client.api), [], 'the container made before the signal was cleaned up');
+    assert.deepEqual(
+      await world.containers(client.api),
+      [],
+      'the container made before the signal was cleaned up',
+    );
     const [status] = await new LockManager({ dir: world.lockDir }).status('test');
     assert.equal(status?.held, false);
   });
@@ -131,7 +168,8 @@ describe('runs: docker-stability run (engine)', function () {
   it('two runs of the same environment started together run one after the other, never overlapping, and both succeed', async () => {
     const log = join(world.home, 'intervals');
     writeFileSync(log, '');
-    const script = 'echo "start $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"; sleep 1; echo "end $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"';
+    const script =
+      'echo "start $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"; sleep 1; echo "end $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"';
     const [a, b] = await Promise.all([
       run(world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
       run(world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
@@ -146,7 +184,10 @@ describe('runs: docker-stability run (engine)', function () {
     const [x, y] = [...spans.values()].sort((p, q) => (p.start! < q.start! ? -1 : 1));
     assert.equal(spans.size, 2);
     assert.ok(x && y && x.end !== undefined && y.start !== undefined);
-    assert.ok(x.end < y.start, `run intervals overlap: ${JSON.stringify([...spans.entries()], (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    assert.ok(
+      x.end < y.start,
+      `run intervals overlap: ${JSON.stringify([...spans.entries()], (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+    );
   });
 
   it('refuses a run whose prediction exceeds the limit, explaining it, with exit 4; --force runs it anyway', async () => {
@@ -159,14 +200,27 @@ describe('runs: docker-stability run (engine)', function () {
         cleanup: { olderThanMs: 10 * 365 * 24 * 3600_000 },
       },
     });
-    const refused = await run(world, ['--category', category, '--config', config, '--timeout', '1s'], ['sh', '-c', 'echo RAN']);
+    const refused = await run(
+      world,
+      ['--category', category, '--config', config, '--timeout', '1s'],
+      ['sh', '-c', 'echo RAN'],
+    );
     assert.equal(refused.code, 4, refused.stderr);
     assert.doesNotMatch(refused.stdout, /RAN/);
-    assert.match(refused.stderr, new RegExp(`refusing to start "${category}": predicted level EMERGENCY \\(limit EMERGENCY\\): containers \\d+ now \\+ 10 predicted = \\d+ of 4`));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `refusing to start "${category}": predicted level EMERGENCY \\(limit EMERGENCY\\): containers \\d+ now \\+ 10 predicted = \\d+ of 4`,
+      ),
+    );
     assert.match(refused.stderr, /no runs of .* recorded yet: using the configured default for the category/);
     assert.match(refused.stderr, /Use --force to run anyway/);
 
-    const forced = await run(world, ['--category', category, '--config', config, '--force'], ['sh', '-c', 'echo RAN']);
+    const forced = await run(
+      world,
+      ['--category', category, '--config', config, '--force'],
+      ['sh', '-c', 'echo RAN'],
+    );
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /RAN/);
     assert.match(forced.stderr, /Running anyway \(forced\)/);
@@ -179,18 +233,37 @@ describe('runs: docker-stability run (engine)', function () {
       [
         'version: "2.4"',
         'services:',
-        ...['a', 'b'].flatMap((s) => [`  ${s}:`, `    image: ${TEST_IMAGE}`, '    command: ["true"]', '    network_mode: none', '    volumes: ["data:/data"]']),
+        ...['a', 'b'].flatMap((s) => [
+          `  ${s}:`,
+          `    image: ${TEST_IMAGE}`,
+          '    command: ["true"]',
+          '    network_mode: none',
+          '    volumes: ["data:/data"]',
+        ]),
         'volumes:',
         '  data: {}',
       ].join('\n'),
     );
-    const r = await run(world, ['--category', 'compose', '--json'], ['sh', '-c', `docker-compose -f "${file}" up --no-start >/dev/null 2>&1`]);
+    const r = await run(
+      world,
+      ['--category', 'compose', '--json'],
+      ['sh', '-c', `docker-compose -f "${file}" up --no-start >/dev/null 2>&1`],
+    );
     assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { runId: string; cleanup: { removed: { type: string; reason: string }[] } };
+    const report = JSON.parse(r.stdout) as {
+      runId: string;
+      cleanup: { removed: { type: string; reason: string }[] };
+    };
     const project = `dstab-${report.runId}`;
     // compose went through the run's own DOCKER_HOST: everything it made carries the run's label.
-    const removed = report.cleanup.removed.filter((e) => e.reason.includes(`run ${report.runId} (its own run label)`)).map((e) => e.type).sort();
-    assert.deepEqual(removed.filter((t) => t !== 'network'), ['container', 'container', 'volume']);
+    const removed = report.cleanup.removed
+      .filter((e) => e.reason.includes(`run ${report.runId} (its own run label)`))
+      .map((e) => e.type)
+      .sort();
+    assert.deepEqual(
+      removed.filter((t) => t !== 'network'),
+      ['container', 'container', 'volume'],
+    );
     const filters = { label: [`com.docker.compose.project=${project}`] };
     assert.deepEqual(await client.api.listContainers({ all: true, filters }), []);
     assert.deepEqual((await client.api.listVolumes({ filters })).Volumes ?? [], []);
@@ -205,32 +278,90 @@ describe('runs: docker-stability run (engine)', function () {
       `docker run -d --init --network none --label ${scope} --name ${world.prefix}${n} ${TEST_IMAGE} sleep 300 >/dev/null && touch "${ready(n)}" && while :; do sleep 0.2; done`;
     const exists = (f: string) => () => existsSync(f);
     // Two environments, so the runs go at once; the killed one in its own process group, as a CI job is.
-    const live = startCli(world, ['run', '--dir', world.lockDir, '--env', 'live', '--category', 'live', '--', 'sh', '-c', script('live')]);
-    const killed = spawn(process.execPath, [CLI, 'run', '--dir', world.lockDir, '--env', 'killed', '--category', 'killed', '--', 'sh', '-c', script('killed')], {
-      env: world.env(),
-      detached: true,
-      stdio: 'ignore',
-    });
+    const live = startCli(world, [
+      'run',
+      '--dir',
+      world.lockDir,
+      '--env',
+      'live',
+      '--category',
+      'live',
+      '--',
+      'sh',
+      '-c',
+      script('live'),
+    ]);
+    const killed = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--dir',
+        world.lockDir,
+        '--env',
+        'killed',
+        '--category',
+        'killed',
+        '--',
+        'sh',
+        '-c',
+        script('killed'),
+      ],
+      {
+        env: world.env(),
+        detached: true,
+        stdio: 'ignore',
+      },
+    );
     const killedExit = new Promise((r) => killed.once('exit', r));
     await waitUntil(exists(ready('live')), 30_000, 'the live run’s container');
     await waitUntil(exists(ready('killed')), 30_000, 'the killed run’s container');
     process.kill(-(killed.pid as number), 'SIGKILL');
     await killedExit;
-    const byName = async () => new Map((await world.containers(client.api)).map((c) => [c.Names[0]?.slice(1 + world.prefix.length), c]));
+    const byName = async () =>
+      new Map(
+        (await world.containers(client.api)).map((c) => [c.Names[0]?.slice(1 + world.prefix.length), c]),
+      );
     assert.equal((await byName()).get('killed')?.State, 'running');
 
     const cleanup = async (...extra: string[]) => {
-      const r = await startCli(world, ['cleanup', '--json', '--older-than', '0', '--label', scope, '--lock-dir', world.lockDir, ...extra]).done;
+      const r = await startCli(world, [
+        'cleanup',
+        '--json',
+        '--older-than',
+        '0',
+        '--label',
+        scope,
+        '--lock-dir',
+        world.lockDir,
+        ...extra,
+      ]).done;
       assert.equal(r.code, 0, r.stderr);
-      return JSON.parse(r.stdout) as { removed: { id: string; name: string; reason: string; stopFirst?: boolean }[]; kept: { name: string; reason: string }[] };
+      return JSON.parse(r.stdout) as {
+        removed: { id: string; name: string; reason: string; stopFirst?: boolean }[];
+        kept: { name: string; reason: string }[];
+      };
     };
     const dry = await cleanup('--dry-run');
     const real = await cleanup();
-    assert.deepEqual(dry.removed.map((e) => e.name), [`${world.prefix}killed`]);
-    assert.match(dry.removed[0]?.reason ?? '', /^running container of run \S+ \(its own run label\), whose process is gone \(its process, pid \d+ on this host \(run record\), is dead\): stopped, then removed$/);
+    assert.deepEqual(
+      dry.removed.map((e) => e.name),
+      [`${world.prefix}killed`],
+    );
+    assert.match(
+      dry.removed[0]?.reason ?? '',
+      /^running container of run \S+ \(its own run label\), whose process is gone \(its process, pid \d+ on this host \(run record\), is dead\): stopped, then removed$/,
+    );
     assert.equal(dry.removed[0]?.stopFirst, true);
-    assert.deepEqual(real.removed.map((e) => e.id), dry.removed.map((e) => e.id), 'actual == dry run');
-    assert.deepEqual(dry.kept.map((e) => `${e.name} ${e.reason}`), [`${world.prefix}live running`]);
+    assert.deepEqual(
+      real.removed.map((e) => e.id),
+      dry.removed.map((e) => e.id),
+      'actual == dry run',
+    );
+    assert.deepEqual(
+      dry.kept.map((e) => `${e.name} ${e.reason}`),
+      [`${world.prefix}live running`],
+    );
     const left = await byName();
     assert.deepEqual([...left.keys()], ['live']);
     assert.equal(left.get('live')?.State, 'running');
@@ -244,23 +375,42 @@ describe('runs: docker-stability run (engine)', function () {
 
   it('records the command’s name only, unless --record-argv; the lock’s default reason names no argument either', async () => {
     const secret = 'token=s3cr3t';
-    const quiet = await run(world, ['--category', 'argv', '--json'], ['sh', '-c', `echo ${secret} >/dev/null`]);
+    const quiet = await run(
+      world,
+      ['--category', 'argv', '--json'],
+      ['sh', '-c', `echo ${secret} >/dev/null`],
+    );
     assert.equal(quiet.code, 0, quiet.stderr);
-    const loud = await run(world, ['--category', 'argv', '--record-argv'], ['sh', '-c', `echo ${secret} >/dev/null`]);
+    const loud = await run(
+      world,
+      ['--category', 'argv', '--record-argv'],
+      ['sh', '-c', `echo ${secret} >/dev/null`],
+    );
     assert.equal(loud.code, 0, loud.stderr);
     const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category: 'argv' });
-    assert.deepEqual(records.map((x) => x.command), [['sh'], ['sh', '-c', `echo ${secret} >/dev/null`]]);
-    const starts = readFileSync(join(world.home, 'runs.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"start"'));
+    assert.deepEqual(
+      records.map((x) => x.command),
+      [['sh'], ['sh', '-c', `echo ${secret} >/dev/null`]],
+    );
+    const starts = readFileSync(join(world.home, 'runs.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"kind":"start"'));
     assert.equal(starts.length, 2);
     assert.ok(!starts[0]?.includes(secret), starts[0]);
-    const files = readdirSync(world.lockDir).map((f) => join(world.lockDir, f)).filter((f) => statSync(f).isFile());
+    const files = readdirSync(world.lockDir)
+      .map((f) => join(world.lockDir, f))
+      .filter((f) => statSync(f).isFile());
     const events = files.map((f) => readFileSync(f, 'utf8')).join('\n');
     assert.ok(!events.includes(secret), 'the lock folder holds no argument');
   });
 
   it('with Docker unreachable, fails with exit 2 and the reason after retrying the sample, without running the command', async () => {
     const t = Date.now();
-    const r = await run(world, ['--category', 'down', '--host', `unix://${join(world.home, 'no.sock')}`], ['sh', '-c', 'echo RAN']);
+    const r = await run(
+      world,
+      ['--category', 'down', '--host', `unix://${join(world.home, 'no.sock')}`],
+      ['sh', '-c', 'echo RAN'],
+    );
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /Docker is not reachable at unix:\/\/.*no\.sock/);
     assert.doesNotMatch(r.stdout, /RAN/);
@@ -273,8 +423,15 @@ describe('runs: docker-stability run (engine)', function () {
     const r = await run(world, ['--category', 'x', '--config', config], ['true']);
     assert.equal(r.code, 64);
     assert.match(r.stderr, /runs\.prediction\.percentile must be a number from 0 to 100/);
-    const cleanup = await run(world, ['--category', 'x', '--config', world.config({ runs: { cleanup: { includeImages: true } } })], ['true']);
+    const cleanup = await run(
+      world,
+      ['--category', 'x', '--config', world.config({ runs: { cleanup: { includeImages: true } } })],
+      ['true'],
+    );
     assert.equal(cleanup.code, 64, cleanup.stderr);
-    assert.match(cleanup.stderr, /config runs\.cleanup\.includeImages is not a setting \(use testProjectPatterns, protectLabel, olderThanMs\)/);
+    assert.match(
+      cleanup.stderr,
+      /config runs\.cleanup\.includeImages is not a setting \(use testProjectPatterns, protectLabel, olderThanMs\)/,
+    );
   });
 });

@@ -27,8 +27,19 @@ describe('runs: shared runs admitted by predicted resources (engine)', function 
     lock,
     mode: 'shared' as const,
     cleanupAfter: false,
-    prediction: { defaults: { [category]: { memoryBytes: needMiB * MiB, cpuPercent: 0, containers: 0, networks: 0, volumes: 0 } } },
-    monitor: { capacities: { containers: 1_000_000, networks: 1_000_000, volumes: 1_000_000, ...(capacityBytes ? { memoryBytes: capacityBytes } : {}) } },
+    prediction: {
+      defaults: {
+        [category]: { memoryBytes: needMiB * MiB, cpuPercent: 0, containers: 0, networks: 0, volumes: 0 },
+      },
+    },
+    monitor: {
+      capacities: {
+        containers: 1_000_000,
+        networks: 1_000_000,
+        volumes: 1_000_000,
+        ...(capacityBytes ? { memoryBytes: capacityBytes } : {}),
+      },
+    },
   });
 
   it('two shared runs hold the environment at once; an exclusive one waits for both, and runs once they end', async () => {
@@ -39,7 +50,10 @@ describe('runs: shared runs admitted by predicted resources (engine)', function 
     active.push(b);
     const [st] = await lock.status('test');
     assert.equal(st?.shared?.length, 2);
-    await assert.rejects(lock.acquire('test', { timeoutMs: 500 }), (err: Error) => err instanceof LockTimeoutError && /held in shared mode by/.test(err.message));
+    await assert.rejects(
+      lock.acquire('test', { timeoutMs: 500 }),
+      (err: Error) => err instanceof LockTimeoutError && /held in shared mode by/.test(err.message),
+    );
     await Promise.all(active.splice(0).map((r) => r.end({ exitCode: 0 })));
     const x = await lock.acquire('test', { timeoutMs: 5_000 });
     await x.release();
@@ -57,7 +71,11 @@ describe('runs: shared runs admitted by predicted resources (engine)', function 
     active.push(a);
     await assert.rejects(
       beginTestRun({ ...options(lock, 'big', 200, capacity), timeoutMs: 1_500 }),
-      (err: Error) => err instanceof LockTimeoutError && /no room for another shared holder \(predicted level EMERGENCY .*memory .* plus what the 1 shared run already running will still add/.test(err.message),
+      (err: Error) =>
+        err instanceof LockTimeoutError &&
+        /no room for another shared holder \(predicted level EMERGENCY .*memory .* plus what the 1 shared run already running will still add/.test(
+          err.message,
+        ),
     );
     const waiting = beginTestRun({ ...options(lock, 'big', 200, capacity), timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 500));

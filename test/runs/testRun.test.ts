@@ -7,7 +7,13 @@ import { parseHost } from '../../src/core/docker/endpoint';
 import { hostId } from '../../src/core/lock/process';
 import { LockManager } from '../../src/core/lock';
 import { RunStore } from '../../src/core/runs/records';
-import { beginTestRun, runEnvironment, RunRefusedError, withTestEnvironment, type RunReport } from '../../src/core/runs/testRun';
+import {
+  beginTestRun,
+  runEnvironment,
+  RunRefusedError,
+  withTestEnvironment,
+  type RunReport,
+} from '../../src/core/runs/testRun';
 import { TEST_IMAGE, testClient } from '../helpers/docker';
 import { RunWorld, waitUntil } from './helpers';
 
@@ -28,7 +34,13 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
 
   let made = 0;
   function fixtureContainer(labels: Record<string, string>, api: Docker = client.api) {
-    return api.createContainer({ name: `${world.prefix}${made++}`, Image: TEST_IMAGE, Cmd: ['true'], Labels: labels, HostConfig: { NetworkMode: 'none' } });
+    return api.createContainer({
+      name: `${world.prefix}${made++}`,
+      Image: TEST_IMAGE,
+      Cmd: ['true'],
+      Labels: labels,
+      HostConfig: { NetworkMode: 'none' },
+    });
   }
 
   it('holds the lock while fn runs, hands it its own DOCKER_HOST, then records the run and removes what was created through it or with its label, and nothing created unlabelled on the real socket', async () => {
@@ -49,9 +61,16 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     });
     assert.equal(result, 'done');
     assert.equal(report.record.exitCode, 0);
-    assert.deepEqual(report.record.daemon, { id: (await client.identity()).id, endpoint: client.endpoint.host }, 'the record names the daemon by its own ID');
+    assert.deepEqual(
+      report.record.daemon,
+      { id: (await client.identity()).id, endpoint: client.endpoint.host },
+      'the record names the daemon by its own ID',
+    );
     assert.equal(report.cleanup?.removed.filter((e) => e.type === 'container').length, 2);
-    assert.deepEqual((await world.containers(client.api)).map((c) => c.Id), [colleague]);
+    assert.deepEqual(
+      (await world.containers(client.api)).map((c) => c.Id),
+      [colleague],
+    );
     assert.equal((await lock.status('test'))[0]?.held, false);
     assert.equal((await new RunStore(join(world.home, 'runs.jsonl')).list()).length, 1);
   });
@@ -92,13 +111,21 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     await quiet.end({ exitCode: 0, command: secret });
     const loud = await beginTestRun({ ...options('argv'), store, command: secret, recordArgv: true });
     await loud.end({ exitCode: 0, command: secret });
-    const lines = readFileSync(store.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind?: string; id: string; command: string[]; pid: number; hostId: string });
-    assert.deepEqual(lines.map((l) => [l.kind ?? 'end', l.id, l.command]), [
-      ['start', quiet.runId, ['deploy']],
-      ['end', quiet.runId, ['deploy']],
-      ['start', loud.runId, secret],
-      ['end', loud.runId, secret],
-    ]);
+    const lines = readFileSync(store.file, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { kind?: string; id: string; command: string[]; pid: number; hostId: string },
+      );
+    assert.deepEqual(
+      lines.map((l) => [l.kind ?? 'end', l.id, l.command]),
+      [
+        ['start', quiet.runId, ['deploy']],
+        ['end', quiet.runId, ['deploy']],
+        ['start', loud.runId, secret],
+        ['end', loud.runId, secret],
+      ],
+    );
     for (const l of lines) {
       assert.equal(l.pid, process.pid);
       assert.equal(l.hostId, hostId());
@@ -113,7 +140,9 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     // before, exactly full once the holder has created `room` containers.
     const before = (await client.api.listContainers({ all: true })).length;
     const room = Math.ceil((before + 1) / 9) + 2;
-    const holder = await new LockManager({ dir: world.lockDir }).acquire('test', { why: 'filling the daemon' });
+    const holder = await new LockManager({ dir: world.lockDir }).acquire('test', {
+      why: 'filling the daemon',
+    });
     const progress: string[] = [];
     const started = beginTestRun({
       ...options(category),
@@ -126,11 +155,23 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     });
     const refused = assert.rejects(started, (err: Error) => {
       assert.ok(err instanceof RunRefusedError, String(err));
-      assert.match(err.message, new RegExp(`refusing to start "${category}": predicted level EMERGENCY \\(limit EMERGENCY\\): containers`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `refusing to start "${category}": predicted level EMERGENCY \\(limit EMERGENCY\\): containers`,
+        ),
+      );
       return true;
     });
-    await waitUntil(() => progress.some((m) => m.startsWith('waiting for the "test" lock')), 20_000, 'the run to wait for the lock');
-    assert.ok(!progress.some((m) => /Cleaning up orphans/.test(m)), `refused before the lock wait:\n${progress.join('\n')}`);
+    await waitUntil(
+      () => progress.some((m) => m.startsWith('waiting for the "test" lock')),
+      20_000,
+      'the run to wait for the lock',
+    );
+    assert.ok(
+      !progress.some((m) => /Cleaning up orphans/.test(m)),
+      `refused before the lock wait:\n${progress.join('\n')}`,
+    );
     await Promise.all(Array.from({ length: room }, () => fixtureContainer({})));
     await holder.release();
     await refused;
@@ -146,8 +187,14 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
   it('exports a compose project name from the category and the run id (unique per run) unless the caller set one', () => {
     assert.equal(runEnvironment('abc', 'it', 'test', {}).COMPOSE_PROJECT_NAME, 'dstab-it-abc');
     // As compose accepts a project name: lowercase letters, digits, - and _.
-    assert.equal(runEnvironment('abc', 'E2E Suite/Fast!', 'test', {}).COMPOSE_PROJECT_NAME, 'dstab-e2e-suite-fast-abc');
-    assert.equal(runEnvironment('abc', 'it', 'test', { COMPOSE_PROJECT_NAME: 'mine' }).COMPOSE_PROJECT_NAME, 'mine');
+    assert.equal(
+      runEnvironment('abc', 'E2E Suite/Fast!', 'test', {}).COMPOSE_PROJECT_NAME,
+      'dstab-e2e-suite-fast-abc',
+    );
+    assert.equal(
+      runEnvironment('abc', 'it', 'test', { COMPOSE_PROJECT_NAME: 'mine' }).COMPOSE_PROJECT_NAME,
+      'mine',
+    );
     assert.deepEqual(runEnvironment('abc', 'it', 'test', {}, 'unix:///tmp/p/docker.sock'), {
       ...runEnvironment('abc', 'it', 'test', {}),
       DOCKER_HOST: 'unix:///tmp/p/docker.sock',

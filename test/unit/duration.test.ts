@@ -23,7 +23,12 @@ describe('durations and sizes', () => {
 
   it('rejects empty, signed, unit-less compound, unknown-unit and spaced forms with a clear error', () => {
     for (const bad of ['', '   ', '-5s', '10x', 's', '1h 30m', '10 s', '5sec', 'ten', '1e3', '1h30']) {
-      assert.throws(() => parseDuration(bad), (err: Error) => err.message.startsWith(`invalid duration "${bad}": use a number of seconds or forms like`), JSON.stringify(bad));
+      assert.throws(
+        () => parseDuration(bad),
+        (err: Error) =>
+          err.message.startsWith(`invalid duration "${bad}": use a number of seconds or forms like`),
+        JSON.stringify(bad),
+      );
     }
   });
 

@@ -21,7 +21,11 @@ class DockerConfigDir {
     mkdirSync(metaDir, { recursive: true });
     writeFileSync(
       join(metaDir, 'meta.json'),
-      JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: !!opts.skipVerify } } }),
+      JSON.stringify({
+        Name: name,
+        Metadata: {},
+        Endpoints: { docker: { Host: host, SkipTLSVerify: !!opts.skipVerify } },
+      }),
     );
     if (opts.tls) {
       const tlsDir = join(this.dir, 'contexts', 'tls', id, 'docker');
@@ -51,7 +55,12 @@ describe('resolveEndpoint', () => {
 
   it('defaults to the unix socket on Linux and macOS and the named pipe on Windows', () => {
     const linux = resolveEndpoint({ env: {}, platform: 'linux', home });
-    assert.deepEqual(linux, { source: 'default', host: 'unix:///var/run/docker.sock', protocol: 'unix', socketPath: '/var/run/docker.sock' });
+    assert.deepEqual(linux, {
+      source: 'default',
+      host: 'unix:///var/run/docker.sock',
+      protocol: 'unix',
+      socketPath: '/var/run/docker.sock',
+    });
     assert.equal(resolveEndpoint({ env: {}, platform: 'darwin', home }).socketPath, '/var/run/docker.sock');
     const win = resolveEndpoint({ env: {}, platform: 'win32', home });
     assert.equal(win.protocol, 'npipe');
@@ -92,42 +101,74 @@ describe('resolveEndpoint', () => {
     assert.equal(ep.port, 2376);
     assert.deepEqual(ep.tls, { ca: 'env-ca.pem', cert: 'env-cert.pem', key: 'env-key.pem', verify: true });
 
-    const noVerify = resolveEndpoint({ env: { DOCKER_HOST: 'tcp://docker.example', DOCKER_CERT_PATH: certs.dir }, platform: 'linux', home });
+    const noVerify = resolveEndpoint({
+      env: { DOCKER_HOST: 'tcp://docker.example', DOCKER_CERT_PATH: certs.dir },
+      platform: 'linux',
+      home,
+    });
     assert.equal(noVerify.protocol, 'https');
     assert.equal(noVerify.port, 2376, 'TLS defaults to 2376');
-    assert.equal(noVerify.tls?.verify, false, 'DOCKER_TLS_VERIFY unset: certificates used, server not verified');
+    assert.equal(
+      noVerify.tls?.verify,
+      false,
+      'DOCKER_TLS_VERIFY unset: certificates used, server not verified',
+    );
   });
 
   it('takes DOCKER_TLS_VERIFY certificates from DOCKER_CONFIG when DOCKER_CERT_PATH is unset', () => {
     const c = cfg();
     writeFileSync(join(c.dir, 'ca.pem'), 'cfg-ca');
-    const ep = resolveEndpoint({ env: { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CONFIG: c.dir }, platform: 'linux', home });
+    const ep = resolveEndpoint({
+      env: { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CONFIG: c.dir },
+      platform: 'linux',
+      home,
+    });
     assert.equal(ep.protocol, 'https');
     assert.equal(ep.tls?.ca, 'cfg-ca');
   });
 
   it('finds the DOCKER_CONTEXT context in contexts/meta/<sha256(name)>/meta.json with its TLS files', () => {
     const c = cfg().context('remote-tls', 'tcp://builder.example:2376', { tls: true });
-    const ep = resolveEndpoint({ env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'remote-tls' }, platform: 'linux', home });
+    const ep = resolveEndpoint({
+      env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'remote-tls' },
+      platform: 'linux',
+      home,
+    });
     assert.equal(ep.source, 'context remote-tls');
     assert.equal(ep.protocol, 'https');
     assert.equal(ep.hostname, 'builder.example');
     assert.equal(ep.port, 2376);
-    assert.deepEqual(ep.tls, { ca: 'remote-tls-ca.pem', cert: 'remote-tls-cert.pem', key: 'remote-tls-key.pem', verify: true });
+    assert.deepEqual(ep.tls, {
+      ca: 'remote-tls-ca.pem',
+      cert: 'remote-tls-cert.pem',
+      key: 'remote-tls-key.pem',
+      verify: true,
+    });
   });
 
   it('honours SkipTLSVerify of a context', () => {
     const c = cfg().context('insecure', 'tcp://h:2376', { tls: true, skipVerify: true });
-    const ep = resolveEndpoint({ env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'insecure' }, platform: 'linux', home });
+    const ep = resolveEndpoint({
+      env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'insecure' },
+      platform: 'linux',
+      home,
+    });
     assert.equal(ep.tls?.verify, false);
   });
 
   it('uses currentContext from config.json when DOCKER_CONTEXT is unset, and DOCKER_CONTEXT over it', () => {
-    const c = cfg().context('colima', 'unix:///home/me/.colima/default/docker.sock').context('other', 'unix:///other.sock').currentContext('colima');
+    const c = cfg()
+      .context('colima', 'unix:///home/me/.colima/default/docker.sock')
+      .context('other', 'unix:///other.sock')
+      .currentContext('colima');
     const fromConfig = resolveEndpoint({ env: { DOCKER_CONFIG: c.dir }, platform: 'linux', home });
     assert.equal(fromConfig.source, 'context colima');
     assert.equal(fromConfig.socketPath, '/home/me/.colima/default/docker.sock');
-    const fromEnv = resolveEndpoint({ env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'other' }, platform: 'linux', home });
+    const fromEnv = resolveEndpoint({
+      env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'other' },
+      platform: 'linux',
+      home,
+    });
     assert.equal(fromEnv.socketPath, '/other.sock');
   });
 
@@ -136,15 +177,27 @@ describe('resolveEndpoint', () => {
     const dotDocker = join(h.dir, '.docker');
     mkdirSync(dotDocker);
     writeFileSync(join(dotDocker, 'config.json'), JSON.stringify({ currentContext: 'missing-one' }));
-    assert.throws(() => resolveEndpoint({ env: { HOME: h.dir }, platform: 'linux' }), /docker context "missing-one" not found/);
+    assert.throws(
+      () => resolveEndpoint({ env: { HOME: h.dir }, platform: 'linux' }),
+      /docker context "missing-one" not found/,
+    );
   });
 
   it('an ssh endpoint carries the agent socket of the environment it was resolved in; other kinds carry none', () => {
     const env = { SSH_AUTH_SOCK: '/run/agent.sock', DOCKER_HOST: 'ssh://me@h:2222' };
     const ssh = resolveEndpoint({ env, platform: 'linux', home });
-    assert.deepEqual([ssh.protocol, ssh.username, ssh.port, ssh.sshAgent], ['ssh', 'me', 2222, '/run/agent.sock']);
-    assert.equal(resolveEndpoint({ env, platform: 'linux', home, override: 'unix:///x.sock' }).sshAgent, undefined);
-    assert.equal(resolveEndpoint({ env: { DOCKER_HOST: 'ssh://h' }, platform: 'linux', home }).sshAgent, undefined);
+    assert.deepEqual(
+      [ssh.protocol, ssh.username, ssh.port, ssh.sshAgent],
+      ['ssh', 'me', 2222, '/run/agent.sock'],
+    );
+    assert.equal(
+      resolveEndpoint({ env, platform: 'linux', home, override: 'unix:///x.sock' }).sshAgent,
+      undefined,
+    );
+    assert.equal(
+      resolveEndpoint({ env: { DOCKER_HOST: 'ssh://h' }, platform: 'linux', home }).sshAgent,
+      undefined,
+    );
   });
 
   it('DOCKER_HOST wins over the context, and an override wins over both', () => {
@@ -158,27 +211,45 @@ describe('resolveEndpoint', () => {
 
   it('treats the `default` context as the platform default, even with no meta.json for it', () => {
     const c = cfg().currentContext('default');
-    assert.equal(resolveEndpoint({ env: { DOCKER_CONFIG: c.dir }, platform: 'linux', home }).source, 'default');
-    assert.equal(resolveEndpoint({ env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'default' }, platform: 'win32', home }).protocol, 'npipe');
+    assert.equal(
+      resolveEndpoint({ env: { DOCKER_CONFIG: c.dir }, platform: 'linux', home }).source,
+      'default',
+    );
+    assert.equal(
+      resolveEndpoint({ env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'default' }, platform: 'win32', home })
+        .protocol,
+      'npipe',
+    );
   });
 
   it('names a missing context and where it looked', () => {
     const c = cfg();
     assert.throws(
-      () => resolveEndpoint({ env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'nope' }, platform: 'linux', home }),
-      (err: Error) => err.message === `docker context "nope" not found under ${join(c.dir, 'contexts', 'meta')}`,
+      () =>
+        resolveEndpoint({ env: { DOCKER_CONFIG: c.dir, DOCKER_CONTEXT: 'nope' }, platform: 'linux', home }),
+      (err: Error) =>
+        err.message === `docker context "nope" not found under ${join(c.dir, 'contexts', 'meta')}`,
     );
   });
 
   it('ignores a malformed config.json and falls back to the default socket', () => {
     const c = cfg();
     writeFileSync(join(c.dir, 'config.json'), '{ not json');
-    assert.equal(resolveEndpoint({ env: { DOCKER_CONFIG: c.dir }, platform: 'linux', home }).source, 'default');
+    assert.equal(
+      resolveEndpoint({ env: { DOCKER_CONFIG: c.dir }, platform: 'linux', home }).source,
+      'default',
+    );
   });
 
   it('rejects unparseable and unsupported addresses with a clear error naming the source', () => {
-    assert.throws(() => resolveEndpoint({ env: { DOCKER_HOST: 'not a url' }, platform: 'linux', home }), /invalid Docker endpoint "not a url" \(from DOCKER_HOST\): expected unix:\/\/, tcp:\/\/, npipe:\/\/ or ssh:\/\//);
-    assert.throws(() => parseHost('fd://', 'override'), /unsupported Docker endpoint "fd:\/\/" \(from override\)/);
+    assert.throws(
+      () => resolveEndpoint({ env: { DOCKER_HOST: 'not a url' }, platform: 'linux', home }),
+      /invalid Docker endpoint "not a url" \(from DOCKER_HOST\): expected unix:\/\/, tcp:\/\/, npipe:\/\/ or ssh:\/\//,
+    );
+    assert.throws(
+      () => parseHost('fd://', 'override'),
+      /unsupported Docker endpoint "fd:\/\/" \(from override\)/,
+    );
   });
 
   it('calls only unix sockets and named pipes local', () => {

@@ -3,7 +3,12 @@ import { healthTargets, UnreachableTracker } from '../../src/extension/health';
 
 describe('dashboard health targets', () => {
   it('says "no runs recorded yet" and leaves run targets unjudged without run records', () => {
-    const t = healthTargets({ unreachableEpisodes: 0, windowMs: 86_400_000, memoryBudgetBytes: 4 << 30, runs: [] });
+    const t = healthTargets({
+      unreachableEpisodes: 0,
+      windowMs: 86_400_000,
+      memoryBudgetBytes: 4 << 30,
+      runs: [],
+    });
     const success = t.find((x) => x.id === 'successRate');
     assert.equal(success?.value, 'no runs recorded yet');
     assert.equal(success?.met, undefined);
@@ -27,7 +32,10 @@ describe('dashboard health targets', () => {
     assert.equal(by('unreachable')[0]?.met, true);
     assert.equal(by('successRate')[0]?.value, '80% of 5');
     assert.equal(by('successRate')[0]?.met, false);
-    assert.deepEqual(by('duration').map((d) => d.met), [true, false]);
+    assert.deepEqual(
+      by('duration').map((d) => d.met),
+      [true, false],
+    );
   });
 
   it('counts each transition into "down" once, within the window only', () => {

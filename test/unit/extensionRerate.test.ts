@@ -21,7 +21,10 @@ const leaderSample: Sample = {
 
 describe('a following window judges samples by its own settings', () => {
   it('re-rates every figure and the overall level with this window thresholds', () => {
-    const r = rerate(leaderSample, { thresholds: { warning: 10, critical: 20, emergency: 50 }, capacities: {} });
+    const r = rerate(leaderSample, {
+      thresholds: { warning: 10, critical: 20, emergency: 50 },
+      capacities: {},
+    });
     assert.equal(r.resources.memory.level, 'CRITICAL');
     assert.equal(r.resources.containers.level, 'EMERGENCY');
     assert.equal(r.level, 'EMERGENCY');
@@ -29,7 +32,10 @@ describe('a following window judges samples by its own settings', () => {
   });
 
   it('uses this window capacities where set and keeps the sample capacity elsewhere', () => {
-    const r = rerate(leaderSample, { thresholds: { warning: 50, critical: 75, emergency: 90 }, capacities: { containers: 1000, memoryBytes: 2048 } });
+    const r = rerate(leaderSample, {
+      thresholds: { warning: 50, critical: 75, emergency: 90 },
+      capacities: { containers: 1000, memoryBytes: 2048 },
+    });
     assert.equal(r.resources.containers.percent, 6);
     assert.equal(r.resources.containers.level, 'SAFE');
     assert.equal(r.resources.memory.percent, 50);

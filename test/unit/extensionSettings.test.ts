@@ -23,7 +23,13 @@ describe('extension settings: readConfig validation', () => {
 
   it('converts units: seconds, minutes and MiB become ms and bytes', () => {
     const { config } = parseConfig(
-      from({ sampleIntervalSeconds: 0.5, 'capacity.memoryMiB': 512, 'capacity.cpuCores': 2, 'autoCleanup.cooldownMinutes': 2, 'lock.staleSeconds': 3 }),
+      from({
+        sampleIntervalSeconds: 0.5,
+        'capacity.memoryMiB': 512,
+        'capacity.cpuCores': 2,
+        'autoCleanup.cooldownMinutes': 2,
+        'lock.staleSeconds': 3,
+      }),
     );
     assert.equal(config.monitor.intervalMs, 500);
     assert.equal(config.monitor.capacities.memoryBytes, 512 * 1024 * 1024);
@@ -34,15 +40,30 @@ describe('extension settings: readConfig validation', () => {
 
   it('names each bad setting and uses its default instead', () => {
     const { config, problems } = parseConfig(
-      from({ sampleIntervalSeconds: -3, 'capacity.networks': 2.5, 'autoCleanup.level': 'SAFE', 'compose.globs': ['', 3], endpoint: 'docker.sock' }),
+      from({
+        sampleIntervalSeconds: -3,
+        'capacity.networks': 2.5,
+        'autoCleanup.level': 'SAFE',
+        'compose.globs': ['', 3],
+        endpoint: 'docker.sock',
+      }),
     );
     assert.equal(config.monitor.intervalMs, 2000);
     assert.equal(config.monitor.capacities.networks, 31);
     assert.equal(config.autoCleanup.level, 'CRITICAL');
     assert.deepEqual(config.compose.globs, SETTINGS['compose.globs'].def);
     assert.equal(config.endpoint, undefined);
-    for (const key of ['sampleIntervalSeconds', 'capacity.networks', 'autoCleanup.level', 'compose.globs', 'endpoint']) {
-      assert.ok(problems.some((p) => p.startsWith(`dockerStability.${key} `) && p.includes('default')), `no problem named ${key}: ${problems.join(' | ')}`);
+    for (const key of [
+      'sampleIntervalSeconds',
+      'capacity.networks',
+      'autoCleanup.level',
+      'compose.globs',
+      'endpoint',
+    ]) {
+      assert.ok(
+        problems.some((p) => p.startsWith(`dockerStability.${key} `) && p.includes('default')),
+        `no problem named ${key}: ${problems.join(' | ')}`,
+      );
     }
   });
 
@@ -53,7 +74,11 @@ describe('extension settings: readConfig validation', () => {
   });
 
   it('keeps valid per-resource overrides and ignores invalid ones by name', () => {
-    const { config, problems } = parseConfig(from({ 'thresholds.perResource': { cpu: { warning: 70 }, memory: { critical: 20 }, disk: { warning: 1 } } }));
+    const { config, problems } = parseConfig(
+      from({
+        'thresholds.perResource': { cpu: { warning: 70 }, memory: { critical: 20 }, disk: { warning: 1 } },
+      }),
+    );
     assert.deepEqual(config.monitor.thresholds.perResource, { cpu: { warning: 70 } });
     assert.ok(problems.some((p) => p.includes('perResource.memory')));
     assert.ok(problems.some((p) => p.includes('perResource.disk')));
@@ -61,15 +86,23 @@ describe('extension settings: readConfig validation', () => {
 
   it('declares every setting in package.json with the same default, a scope and a markdownDescription', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    const props = pkg.contributes.configuration.properties as Record<string, { default: unknown; scope?: string; markdownDescription?: string; minimum?: number; maximum?: number }>;
+    const props = pkg.contributes.configuration.properties as Record<
+      string,
+      { default: unknown; scope?: string; markdownDescription?: string; minimum?: number; maximum?: number }
+    >;
     for (const [key, spec] of Object.entries(SETTINGS)) {
       const p = props[`dockerStability.${key}`];
       assert.ok(p, `package.json lacks dockerStability.${key}`);
       assert.deepEqual(p.default, spec.def, `default of ${key}`);
       assert.ok(p.scope && p.markdownDescription, `${key} lacks scope or markdownDescription`);
-      if (spec.kind === 'number') assert.deepEqual([p.minimum, p.maximum], [spec.min, spec.max], `range of ${key}`);
+      if (spec.kind === 'number')
+        assert.deepEqual([p.minimum, p.maximum], [spec.min, spec.max], `range of ${key}`);
     }
-    assert.equal(Object.keys(props).length, Object.keys(SETTINGS).length, 'package.json declares settings readConfig does not read');
+    assert.equal(
+      Object.keys(props).length,
+      Object.keys(SETTINGS).length,
+      'package.json declares settings readConfig does not read',
+    );
   });
 
   it('scopes the destructive policy (automatic and scheduled cleanup, what cleanup selects) to the machine, so no workspace sets it', () => {
@@ -77,7 +110,9 @@ describe('extension settings: readConfig validation', () => {
     const props = pkg.contributes.configuration.properties as Record<string, { scope?: string }>;
     const machine = Object.keys(SETTINGS).filter((k) => props[`dockerStability.${k}`]?.scope === 'machine');
     assert.deepEqual(machine.sort(), [...MACHINE_SETTINGS].sort());
-    for (const k of Object.keys(SETTINGS).filter((k) => /^(autoCleanup|scheduledCleanup|cleanup)\./.test(k))) {
+    for (const k of Object.keys(SETTINGS).filter((k) =>
+      /^(autoCleanup|scheduledCleanup|cleanup)\./.test(k),
+    )) {
       assert.ok(MACHINE_SETTINGS.has(k as SettingKey), `${k} is cleanup policy but not machine scoped`);
     }
   });

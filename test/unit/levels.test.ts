@@ -1,5 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { DEFAULT_THRESHOLDS, parseLevel, rate, thresholdProblems, thresholdsFor, worstLevel } from '../../src/core/levels';
+import {
+  DEFAULT_THRESHOLDS,
+  parseLevel,
+  rate,
+  thresholdProblems,
+  thresholdsFor,
+  worstLevel,
+} from '../../src/core/levels';
 
 describe('levels', () => {
   it('rates the default boundaries as documented (SAFE <50, WARNING 50-75, CRITICAL 75-90, EMERGENCY >90)', () => {
@@ -30,7 +37,10 @@ describe('levels', () => {
   it('reports unordered, out-of-range and non-numeric thresholds', () => {
     assert.deepEqual(thresholdProblems({ warning: 50, critical: 75, emergency: 90 }), []);
     assert.match(thresholdProblems({ warning: 80, critical: 75, emergency: 90 })[0] ?? '', /ordered/);
-    assert.match(thresholdProblems({ warning: -1, critical: 75, emergency: 90 })[0] ?? '', /warning must be a number from 0 to 100/);
+    assert.match(
+      thresholdProblems({ warning: -1, critical: 75, emergency: 90 })[0] ?? '',
+      /warning must be a number from 0 to 100/,
+    );
     assert.match(thresholdProblems({ warning: '50', critical: 75, emergency: 90 })[0] ?? '', /warning/);
     assert.equal(thresholdProblems(null).length, 1);
   });

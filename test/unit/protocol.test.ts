@@ -4,17 +4,33 @@ import { parseWebviewMessage } from '../../src/shared/protocol';
 describe('webview protocol validation (host side)', () => {
   it('accepts each known message and drops unknown fields', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready', extra: 1 }), { type: 'ready' });
-    assert.deepEqual(parseWebviewMessage({ type: 'forceRelease', name: 'test', evil: '<x>' }), { type: 'forceRelease', name: 'test' });
-    assert.deepEqual(parseWebviewMessage({ type: 'command', command: 'cleanUpNow' }), { type: 'command', command: 'cleanUpNow' });
-    assert.deepEqual(parseWebviewMessage({ type: 'rendered', samples: 3, latest: '2026-01-01T00:00:00.000Z' }), {
-      type: 'rendered',
-      samples: 3,
-      latest: '2026-01-01T00:00:00.000Z',
+    assert.deepEqual(parseWebviewMessage({ type: 'forceRelease', name: 'test', evil: '<x>' }), {
+      type: 'forceRelease',
+      name: 'test',
     });
+    assert.deepEqual(parseWebviewMessage({ type: 'command', command: 'cleanUpNow' }), {
+      type: 'command',
+      command: 'cleanUpNow',
+    });
+    assert.deepEqual(
+      parseWebviewMessage({ type: 'rendered', samples: 3, latest: '2026-01-01T00:00:00.000Z' }),
+      {
+        type: 'rendered',
+        samples: 3,
+        latest: '2026-01-01T00:00:00.000Z',
+      },
+    );
   });
 
   it('rejects non-objects, unknown types and commands outside the allowed set with a reason', () => {
-    for (const bad of [null, 'ready', 42, [], { type: 'nope' }, { type: 'command', command: 'workbench.action.terminal.new' }]) {
+    for (const bad of [
+      null,
+      'ready',
+      42,
+      [],
+      { type: 'nope' },
+      { type: 'command', command: 'workbench.action.terminal.new' },
+    ]) {
       const r = parseWebviewMessage(bad);
       assert.equal(typeof r, 'string', `accepted ${JSON.stringify(bad)}`);
     }
@@ -23,11 +39,16 @@ describe('webview protocol validation (host side)', () => {
 
   it('rejects lock names that could escape the lock folder', () => {
     for (const name of ['../etc', '/abs', '', 'a/b', 42, 'x'.repeat(65)]) {
-      assert.equal(typeof parseWebviewMessage({ type: 'forceRelease', name }), 'string', `accepted ${JSON.stringify(name)}`);
+      assert.equal(
+        typeof parseWebviewMessage({ type: 'forceRelease', name }),
+        'string',
+        `accepted ${JSON.stringify(name)}`,
+      );
     }
   });
 
   it('rejects a rendered count that is not a non-negative integer', () => {
-    for (const samples of [-1, 1.5, '3', NaN]) assert.equal(typeof parseWebviewMessage({ type: 'rendered', samples }), 'string');
+    for (const samples of [-1, 1.5, '3', NaN])
+      assert.equal(typeof parseWebviewMessage({ type: 'rendered', samples }), 'string');
   });
 });

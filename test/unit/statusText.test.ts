@@ -14,13 +14,28 @@ function sample(percents: Partial<Record<ResourceKind, number>>): Sample {
     volumes: fig(percents.volumes ?? 10),
   };
   const order: Level[] = ['SAFE', 'WARNING', 'CRITICAL', 'EMERGENCY'];
-  const level = Object.values(resources).reduce<Level>((w, f) => (order.indexOf(f.level) > order.indexOf(w) ? f.level : w), 'SAFE');
-  return { endpoint: 'unix:///var/run/docker.sock', sampledAt: '2026-11-27T17:00:00.000Z', level, resources, running: 1, source: { cgroup: 1, api: 0, failed: 0 }, durationMs: 12 };
+  const level = Object.values(resources).reduce<Level>(
+    (w, f) => (order.indexOf(f.level) > order.indexOf(w) ? f.level : w),
+    'SAFE',
+  );
+  return {
+    endpoint: 'unix:///var/run/docker.sock',
+    sampledAt: '2026-11-27T17:00:00.000Z',
+    level,
+    resources,
+    running: 1,
+    source: { cgroup: 1, api: 0, failed: 0 },
+    durationMs: 12,
+  };
 }
 
 describe('status bar text', () => {
   it('shows the overall level and the figure that drives it', () => {
-    const v = renderStatus({ sample: sample({ memory: 62, cpu: 40 }), locks: [], state: { status: 'up', endpoint: 'e', since: 'x' } });
+    const v = renderStatus({
+      sample: sample({ memory: 62, cpu: 40 }),
+      locks: [],
+      state: { status: 'up', endpoint: 'e', since: 'x' },
+    });
     assert.equal(v.text, '$(pulse) WARNING memory 62%');
     assert.equal(v.level, 'WARNING');
     assert.equal(v.background, undefined);
@@ -29,7 +44,10 @@ describe('status bar text', () => {
   it('uses the warning background at CRITICAL and the error background at EMERGENCY only', () => {
     assert.equal(renderStatus({ sample: sample({ cpu: 80 }), locks: [] }).background, 'warning');
     assert.equal(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).background, 'error');
-    assert.match(renderStatus({ sample: sample({ networks: 95 }), locks: [] }).text, /EMERGENCY networks 95%/);
+    assert.match(
+      renderStatus({ sample: sample({ networks: 95 }), locks: [] }).text,
+      /EMERGENCY networks 95%/,
+    );
     assert.equal(renderStatus({ sample: sample({}), locks: [] }).background, undefined);
   });
 
@@ -38,10 +56,34 @@ describe('status bar text', () => {
     const s: Sample = {
       ...sample({ memory: 80 }),
       consumers: [
-        { id: 'a'.repeat(12), name: 'db_1', owner: { kind: 'compose', id: 'shop-test' }, memoryBytes: 300 * MiB, cpuPercent: 12.5 },
-        { id: 'b'.repeat(12), name: 'worker', owner: { kind: 'run', id: 'r1', category: 'unit' }, memoryBytes: 100 * MiB, cpuPercent: 1 },
-        { id: 'c'.repeat(12), name: 'tc', owner: { kind: 'testcontainers', id: '9b1e0f2a-x' }, memoryBytes: 50 * MiB, cpuPercent: 0 },
-        { id: 'd'.repeat(12), name: 'fourth', owner: { kind: 'other', id: '' }, memoryBytes: 10 * MiB, cpuPercent: 0 },
+        {
+          id: 'a'.repeat(12),
+          name: 'db_1',
+          owner: { kind: 'compose', id: 'shop-test' },
+          memoryBytes: 300 * MiB,
+          cpuPercent: 12.5,
+        },
+        {
+          id: 'b'.repeat(12),
+          name: 'worker',
+          owner: { kind: 'run', id: 'r1', category: 'unit' },
+          memoryBytes: 100 * MiB,
+          cpuPercent: 1,
+        },
+        {
+          id: 'c'.repeat(12),
+          name: 'tc',
+          owner: { kind: 'testcontainers', id: '9b1e0f2a-x' },
+          memoryBytes: 50 * MiB,
+          cpuPercent: 0,
+        },
+        {
+          id: 'd'.repeat(12),
+          name: 'fourth',
+          owner: { kind: 'other', id: '' },
+          memoryBytes: 10 * MiB,
+          cpuPercent: 0,
+        },
       ],
     };
     const tip = renderStatus({ sample: s, locks: [] }).tooltip;
@@ -49,7 +91,11 @@ describe('status bar text', () => {
     assert.match(tip, /\| db\\_1 \| compose shop-test \| 300 MiB \| 12\.5% \|/);
     assert.match(tip, /\| worker \| run r1 \\\(unit\\\) \| 100 MiB/);
     assert.doesNotMatch(tip, /fourth/, 'only three');
-    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [] }).tooltip, /by memory/, 'no table without figures');
+    assert.doesNotMatch(
+      renderStatus({ sample: sample({}), locks: [] }).tooltip,
+      /by memory/,
+      'no table without figures',
+    );
   });
 
   it('counts the last hour of incidents by kind in the tooltip and names the latest', () => {
@@ -57,28 +103,69 @@ describe('status bar text', () => {
     const owner = { kind: 'compose' as const, id: 'shop_test' };
     const incidents = [
       { at: '2026-12-01T08:00:00.000Z', kind: 'oom' as const, endpoint: 'e' },
-      { at: '2026-12-01T09:30:00.000Z', kind: 'unhealthy' as const, endpoint: 'e', container: { id: 'a', name: 'web', owner } },
-      { at: '2026-12-01T09:55:00.000Z', kind: 'oom' as const, endpoint: 'e', container: { id: 'b', name: 'db*', owner } },
+      {
+        at: '2026-12-01T09:30:00.000Z',
+        kind: 'unhealthy' as const,
+        endpoint: 'e',
+        container: { id: 'a', name: 'web', owner },
+      },
+      {
+        at: '2026-12-01T09:55:00.000Z',
+        kind: 'oom' as const,
+        endpoint: 'e',
+        container: { id: 'b', name: 'db*', owner },
+      },
     ];
     const tip = renderStatus({ sample: sample({}), locks: [], incidents, now }).tooltip;
-    assert.match(tip, /\*\*2 incidents\*\* in the last hour: 1 OOM kill, 1 unhealthy\. Last: OOM kill of db\\\* \(compose shop\\_test\), 5m 00s ago\./);
-    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [], incidents: incidents.slice(0, 1), now }).tooltip, /incident/, 'older ones are not counted');
+    assert.match(
+      tip,
+      /\*\*2 incidents\*\* in the last hour: 1 OOM kill, 1 unhealthy\. Last: OOM kill of db\\\* \(compose shop\\_test\), 5m 00s ago\./,
+    );
+    assert.doesNotMatch(
+      renderStatus({ sample: sample({}), locks: [], incidents: incidents.slice(0, 1), now }).tooltip,
+      /incident/,
+      'older ones are not counted',
+    );
   });
 
   it('says when the trend reaches the next level, soonest first, or honestly that it does not or cannot tell', () => {
     const tip = (forecasts: Forecast[]) => renderStatus({ sample: sample({}), locks: [], forecasts }).tooltip;
     const rising = tip([
       { kind: 'cpu', trend: 'rising', perMinute: 2, percent: 60, next: { level: 'CRITICAL', inMs: 600_000 } },
-      { kind: 'memory', trend: 'rising', perMinute: 1.5, percent: 44, next: { level: 'WARNING', inMs: 240_000 } },
+      {
+        kind: 'memory',
+        trend: 'rising',
+        perMinute: 1.5,
+        percent: 44,
+        next: { level: 'WARNING', inMs: 240_000 },
+      },
       { kind: 'volumes', trend: 'steady', perMinute: 0, percent: 3 },
     ]);
-    assert.match(rising, /\*\*memory WARNING\*\* in about 4m 00s at this rate \(\+1\.5 points a minute\)\.\s+\n\*\*CPU CRITICAL\*\* in about 10m 00s/);
-    assert.match(tip([{ kind: 'memory', trend: 'steady', perMinute: 0, percent: 3 }]), /Trend: no level change within 30m 00s at this rate/);
-    assert.match(tip([{ kind: 'memory', trend: 'too-little-data', samples: 2 }]), /Trend: too little data yet/);
+    assert.match(
+      rising,
+      /\*\*memory WARNING\*\* in about 4m 00s at this rate \(\+1\.5 points a minute\)\.\s+\n\*\*CPU CRITICAL\*\* in about 10m 00s/,
+    );
+    assert.match(
+      tip([{ kind: 'memory', trend: 'steady', perMinute: 0, percent: 3 }]),
+      /Trend: no level change within 30m 00s at this rate/,
+    );
+    assert.match(
+      tip([{ kind: 'memory', trend: 'too-little-data', samples: 2 }]),
+      /Trend: too little data yet/,
+    );
   });
 
   it('says Docker unreachable with the reason in the tooltip', () => {
-    const v = renderStatus({ locks: [], state: { status: 'down', endpoint: 'unix:///nope.sock', since: 'now', reason: 'socket not found', retryInMs: 4000 } });
+    const v = renderStatus({
+      locks: [],
+      state: {
+        status: 'down',
+        endpoint: 'unix:///nope.sock',
+        since: 'now',
+        reason: 'socket not found',
+        retryInMs: 4000,
+      },
+    });
     assert.equal(v.level, 'UNREACHABLE');
     assert.match(v.text, /Docker unreachable/);
     assert.match(v.tooltip, /socket not found/);
@@ -88,14 +175,23 @@ describe('status bar text', () => {
   it('adds a lock icon and the holder while a lock is held, and lists it in the tooltip with command links', () => {
     const v = renderStatus({
       sample: sample({}),
-      locks: [{ name: 'test', held: true, stale: false, mine: false, holder: { user: 'alice', host: 'ci', pid: 7, why: 'e2e *run*', acquiredAt: 'x' } }],
+      locks: [
+        {
+          name: 'test',
+          held: true,
+          stale: false,
+          mine: false,
+          holder: { user: 'alice', host: 'ci', pid: 7, why: 'e2e *run*', acquiredAt: 'x' },
+        },
+      ],
     });
     assert.match(v.text, /\$\(lock\) alice$/);
     assert.match(v.tooltip, /alice@ci \(pid 7\)/);
     assert.match(v.tooltip, /e2e \\\*run\\\*/, 'holder text is escaped');
     assert.match(v.tooltip, /command:dockerStability\.openDashboard/);
     assert.match(v.tooltip, /command:dockerStability\.cleanUpNow/);
-    for (const kind of ['memory', 'CPU', 'containers', 'networks', 'volumes']) assert.match(v.tooltip, new RegExp(`\\| ${kind} \\|`));
+    for (const kind of ['memory', 'CPU', 'containers', 'networks', 'volumes'])
+      assert.match(v.tooltip, new RegExp(`\\| ${kind} \\|`));
   });
 
   it('escapes markdown and html from outside text', () => {
@@ -106,11 +202,20 @@ describe('status bar text', () => {
     const hostile = '\x1b]0;pwned\x07mallory\x1b[2J\n| forged |';
     const v = renderStatus({
       sample: sample({}),
-      locks: [{ name: 'test', held: true, stale: false, mine: false, holder: { user: hostile, host: `ci${'\x9b'}31m`, pid: 7, why: `why\x1b[31m`, acquiredAt: 'x' } }],
+      locks: [
+        {
+          name: 'test',
+          held: true,
+          stale: false,
+          mine: false,
+          holder: { user: hostile, host: `ci${'\x9b'}31m`, pid: 7, why: `why\x1b[31m`, acquiredAt: 'x' },
+        },
+      ],
     });
     assert.match(v.text, /\$\(lock\) mallory\| forged \|$/);
-    // eslint-disable-next-line no-control-regex -- the test looks for control characters
-    for (const text of [v.text, v.tooltip]) assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, JSON.stringify(text));
+    for (const text of [v.text, v.tooltip])
+      // eslint-disable-next-line no-control-regex -- the test looks for control characters
+      assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, JSON.stringify(text));
     assert.match(v.tooltip, /mallory\\\| forged \\\|@ci \(pid 7\) — why/);
   });
 });

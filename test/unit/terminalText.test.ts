@@ -4,7 +4,8 @@ import { stripControlChars } from '../../src/core/util/terminalText';
 
 describe('stripControlChars', () => {
   it('keeps printable text, Unicode included, unchanged', () => {
-    for (const s of ['web-test_db_1', 'ünïcødé ✓ 名前', 'a b/c:d@e', '']) assert.equal(stripControlChars(s), s);
+    for (const s of ['web-test_db_1', 'ünïcødé ✓ 名前', 'a b/c:d@e', ''])
+      assert.equal(stripControlChars(s), s);
   });
 
   it('removes colour, cursor and erase sequences (CSI) whole, in 7-bit and 8-bit form', () => {

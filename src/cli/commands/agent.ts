@@ -1,14 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveOptions, type CleanupOptions } from '../../core/cleanup';
-import { Agent, AgentAlreadyRunningError, parseListenAddress, readAgentPresence, validateAgentSettings, type AgentEvent } from '../../core/agent';
+import {
+  Agent,
+  AgentAlreadyRunningError,
+  parseListenAddress,
+  readAgentPresence,
+  validateAgentSettings,
+  type AgentEvent,
+} from '../../core/agent';
 import { parseLevel } from '../../core/levels';
 import { LockManager } from '../../core/lock';
 import type { Logger } from '../../core/log';
 import { defaultLockDir } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
 import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../config';
-import { CliError, createClient, dockerOptions, ExitCode, parse, parseDurationOption, parseNumber, printJson, type Command } from '../util';
+import {
+  CliError,
+  createClient,
+  dockerOptions,
+  ExitCode,
+  parse,
+  parseDurationOption,
+  parseNumber,
+  printJson,
+  type Command,
+} from '../util';
 import { parseLabels } from './cleanup';
 
 const VERSION = '0.1.0';
@@ -67,7 +84,8 @@ function lineWriter(json: boolean): { event(e: AgentEvent): void; logger: (verbo
   return {
     event: (e) => write(e, describe(e)),
     logger: (verbose) => {
-      const log = (level: string) => (message: string) => write({ event: 'log', level, message }, `[${level}] ${message}`);
+      const log = (level: string) => (message: string) =>
+        write({ event: 'log', level, message }, `[${level}] ${message}`);
       return {
         debug: verbose ? log('debug') : () => undefined,
         info: verbose ? log('info') : () => undefined,
@@ -85,9 +103,13 @@ async function statusCommand(argv: string[]): Promise<number> {
   const p = await readAgentPresence(client.endpoint.host);
   if (values.json) printJson(p);
   else if (p.running) {
-    process.stdout.write(`an agent runs for ${p.endpoint} since ${p.since} (pid ${p.pid} on ${p.host})${p.metricsUrl ? `, metrics at ${p.metricsUrl}` : ''}\n`);
+    process.stdout.write(
+      `an agent runs for ${p.endpoint} since ${p.since} (pid ${p.pid} on ${p.host})${p.metricsUrl ? `, metrics at ${p.metricsUrl}` : ''}\n`,
+    );
   } else {
-    process.stdout.write(`no agent runs for ${p.endpoint}${p.staleReason ? ` (the last one is gone: ${p.staleReason})` : ''}\n`);
+    process.stdout.write(
+      `no agent runs for ${p.endpoint}${p.staleReason ? ` (the last one is gone: ${p.staleReason})` : ''}\n`,
+    );
   }
   return p.running ? ExitCode.ok : ExitCode.failure;
 }
@@ -107,7 +129,8 @@ function printUnit(): number {
 
 export const agentCommand: Command = {
   name: 'agent',
-  summary: 'Run headless on a host: shared sampling, automatic and scheduled cleanup, Prometheus metrics (`agent status`: is one running).',
+  summary:
+    'Run headless on a host: shared sampling, automatic and scheduled cleanup, Prometheus metrics (`agent status`: is one running).',
   usage,
   async run(argv) {
     if (argv[0] === 'status') return statusCommand(argv.slice(1));
@@ -142,17 +165,25 @@ export const agentCommand: Command = {
     if (problems.length) throw new CliError(`config agent.${problems.join('; agent.')}`, ExitCode.usage);
     try {
       if (values.metrics !== undefined) settings.metrics = parseListenAddress(values.metrics);
-      if (values['auto-cleanup-level'] !== undefined) settings.autoCleanup.level = parseLevel(values['auto-cleanup-level']);
+      if (values['auto-cleanup-level'] !== undefined)
+        settings.autoCleanup.level = parseLevel(values['auto-cleanup-level']);
     } catch (err) {
       throw new CliError((err as Error).message, ExitCode.usage);
     }
     if (values['no-auto-cleanup']) settings.autoCleanup.enabled = false;
-    settings.autoCleanup.cooldownMs = parseDurationOption(values['auto-cleanup-cooldown'], 'auto-cleanup-cooldown') ?? settings.autoCleanup.cooldownMs;
+    settings.autoCleanup.cooldownMs =
+      parseDurationOption(values['auto-cleanup-cooldown'], 'auto-cleanup-cooldown') ??
+      settings.autoCleanup.cooldownMs;
     const every = parseDurationOption(values['cleanup-every'], 'cleanup-every');
-    if (every !== undefined && every < 1000) throw new CliError('--cleanup-every must be at least 1s (use --no-scheduled-cleanup to turn it off)', ExitCode.usage);
+    if (every !== undefined && every < 1000)
+      throw new CliError(
+        '--cleanup-every must be at least 1s (use --no-scheduled-cleanup to turn it off)',
+        ExitCode.usage,
+      );
     settings.scheduledCleanupMs = values['no-scheduled-cleanup'] ? 0 : (every ?? settings.scheduledCleanupMs);
     const scan = parseDurationOption(values['orphan-scan-every'], 'orphan-scan-every');
-    if (scan !== undefined && scan < 1000) throw new CliError('--orphan-scan-every must be at least 1s', ExitCode.usage);
+    if (scan !== undefined && scan < 1000)
+      throw new CliError('--orphan-scan-every must be at least 1s', ExitCode.usage);
     settings.orphanScanMs = scan ?? settings.orphanScanMs;
 
     const monitor = monitorSettingsFrom(config);

@@ -1,6 +1,17 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { checkCompose, loadedFiles, overridePath, planApply, readComposeFile, readComposeText, runCompose, writeApply, type Finding, type Severity } from '../../core/compose/index';
+import {
+  checkCompose,
+  loadedFiles,
+  overridePath,
+  planApply,
+  readComposeFile,
+  readComposeText,
+  runCompose,
+  writeApply,
+  type Finding,
+  type Severity,
+} from '../../core/compose/index';
 import { stripControlChars } from '../../core/util/terminalText';
 import { CliError, ExitCode, parse, printJson, useColor, type Command } from '../util';
 
@@ -13,26 +24,48 @@ const USAGE = [
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  name: string,
+): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${name} must be one of ${allowed.join(', ')} (got "${value}")`, ExitCode.usage);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new CliError(`--${name} must be one of ${allowed.join(', ')} (got "${value}")`, ExitCode.usage);
   return value as T;
 }
 
 function unreadable(error: string): Finding {
-  return { rule: 'compose-structure', severity: 'error', message: `cannot read the file: ${error}`, line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, endOffset: 0 };
+  return {
+    rule: 'compose-structure',
+    severity: 'error',
+    message: `cannot read the file: ${error}`,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 1,
+    offset: 0,
+    endOffset: 0,
+  };
 }
 
 async function check(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
-      options: { json: { type: 'boolean' }, 'fail-on': { type: 'string' }, kind: { type: 'string' }, 'private-daemon': { type: 'boolean' }, 'test-glob': { type: 'string', multiple: true } },
+      options: {
+        json: { type: 'boolean' },
+        'fail-on': { type: 'string' },
+        kind: { type: 'string' },
+        'private-daemon': { type: 'boolean' },
+        'test-glob': { type: 'string', multiple: true },
+      },
       allowPositionals: true,
     },
     USAGE,
   );
-  if (positionals.length === 0) throw new CliError(`compose check needs at least one file\nusage: ${USAGE}`, ExitCode.usage);
+  if (positionals.length === 0)
+    throw new CliError(`compose check needs at least one file\nusage: ${USAGE}`, ExitCode.usage);
   const failOn = oneOf(values['fail-on'], ['error', 'warning', 'info'] as const, 'fail-on') ?? 'error';
   const fileKind = oneOf(values.kind, ['auto', 'test', 'dev', 'base'] as const, 'kind') ?? 'auto';
   const testGlobs = values['test-glob'];
@@ -41,23 +74,36 @@ async function check(argv: string[]): Promise<number> {
   const results = positionals.map((file) => {
     const read = readComposeFile(file);
     if (!('text' in read)) return { file, findings: [unreadable(read.error)] };
-    return { file, findings: checkCompose(read.text, resolve(file), { fileKind, sharedEnvironment: !values['private-daemon'], readFile, testGlobs }) };
+    return {
+      file,
+      findings: checkCompose(read.text, resolve(file), {
+        fileKind,
+        sharedEnvironment: !values['private-daemon'],
+        readFile,
+        testGlobs,
+      }),
+    };
   });
   if (values.json) {
     printJson(results.flatMap(({ file, findings }) => findings.map((f) => ({ file, ...f }))));
   } else {
     const color = useColor();
-    const paint = (s: Severity, text: string): string => (!color ? text : `\x1b[${s === 'error' ? 31 : s === 'warning' ? 33 : 36}m${text}\x1b[0m`);
+    const paint = (s: Severity, text: string): string =>
+      !color ? text : `\x1b[${s === 'error' ? 31 : s === 'warning' ? 33 : 36}m${text}\x1b[0m`;
     for (const { file, findings } of results) {
       for (const f of findings) {
         const fix = f.fix ? `  (fix: ${f.fix.title})` : '';
         // File and service names are the repository's: printed stripped.
-        process.stdout.write(`${stripControlChars(file)}:${f.line}:${f.column}  ${paint(f.severity, f.severity.padEnd(7))}  ${f.rule}  ${stripControlChars(f.message + fix)}\n`);
+        process.stdout.write(
+          `${stripControlChars(file)}:${f.line}:${f.column}  ${paint(f.severity, f.severity.padEnd(7))}  ${f.rule}  ${stripControlChars(f.message + fix)}\n`,
+        );
       }
     }
     const all = results.flatMap((r) => r.findings);
     const count = (s: Severity): number => all.filter((f) => f.severity === s).length;
-    process.stdout.write(`${results.length} file(s): ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`);
+    process.stdout.write(
+      `${results.length} file(s): ${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info\n`,
+    );
   }
   const failing = results.some((r) => r.findings.some((f: Finding) => RANK[f.severity] >= RANK[failOn]));
   return failing ? ExitCode.failure : ExitCode.ok;
@@ -68,7 +114,15 @@ function colorDiff(diff: string): string {
   const lines = diff.split('\n').map(stripControlChars);
   if (!useColor()) return lines.join('\n');
   return lines
-    .map((l) => (l.startsWith('+') && !l.startsWith('+++') ? `\x1b[32m${l}\x1b[0m` : l.startsWith('-') && !l.startsWith('---') ? `\x1b[31m${l}\x1b[0m` : l.startsWith('@@') ? `\x1b[36m${l}\x1b[0m` : l))
+    .map((l) =>
+      l.startsWith('+') && !l.startsWith('+++')
+        ? `\x1b[32m${l}\x1b[0m`
+        : l.startsWith('-') && !l.startsWith('---')
+          ? `\x1b[31m${l}\x1b[0m`
+          : l.startsWith('@@')
+            ? `\x1b[36m${l}\x1b[0m`
+            : l,
+    )
     .join('\n');
 }
 
@@ -76,12 +130,18 @@ async function apply(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
-      options: { 'in-place': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, variant: { type: 'string' }, 'no-validate': { type: 'boolean' } },
+      options: {
+        'in-place': { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        variant: { type: 'string' },
+        'no-validate': { type: 'boolean' },
+      },
       allowPositionals: true,
     },
     USAGE,
   );
-  if (positionals.length !== 1) throw new CliError(`compose apply takes exactly one file\nusage: ${USAGE}`, ExitCode.usage);
+  if (positionals.length !== 1)
+    throw new CliError(`compose apply takes exactly one file\nusage: ${USAGE}`, ExitCode.usage);
   const variant = oneOf(values.variant, ['test', 'dev'] as const, 'variant');
   let plan;
   try {
@@ -96,13 +156,17 @@ async function apply(argv: string[]): Promise<number> {
   }
   process.stdout.write(colorDiff(plan.diff));
   if (values['dry-run']) {
-    process.stdout.write(`dry run: ${stripControlChars(relative(process.cwd(), plan.targetFile))} not written\n`);
+    process.stdout.write(
+      `dry run: ${stripControlChars(relative(process.cwd(), plan.targetFile))} not written\n`,
+    );
     return ExitCode.ok;
   }
   try {
     const result = await writeApply(plan, { validate: !values['no-validate'] });
     const backup = result.backup ? ` (previous version in ${relative(process.cwd(), result.backup)})` : '';
-    process.stdout.write(stripControlChars(`wrote ${relative(process.cwd(), result.written)}${backup}`) + '\n');
+    process.stdout.write(
+      stripControlChars(`wrote ${relative(process.cwd(), result.written)}${backup}`) + '\n',
+    );
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -113,7 +177,10 @@ async function apply(argv: string[]): Promise<number> {
 function filesFor(file: string): string[] {
   const abs = resolve(file);
   const read = readComposeFile(abs);
-  if (!('text' in read)) throw new CliError(read.missing ? `compose file not found: ${file}` : `cannot read ${file}: ${read.error}`);
+  if (!('text' in read))
+    throw new CliError(
+      read.missing ? `compose file not found: ${file}` : `cannot read ${file}: ${read.error}`,
+    );
   const override = overridePath(abs);
   const files = loadedFiles(abs).files.filter((f) => f !== override);
   return existsSync(override) ? [...files, override] : files;
@@ -125,10 +192,15 @@ async function upOrDown(verb: 'up' | 'down', argv: string[]): Promise<number> {
     { options: { 'project-name': { type: 'string' }, volumes: { type: 'boolean' } }, allowPositionals: true },
     USAGE,
   );
-  if (positionals.length !== 1) throw new CliError(`compose ${verb} takes exactly one file\nusage: ${USAGE}`, ExitCode.usage);
-  if (verb === 'up' && values.volumes) throw new CliError('--volumes is an option of compose down', ExitCode.usage);
+  if (positionals.length !== 1)
+    throw new CliError(`compose ${verb} takes exactly one file\nusage: ${USAGE}`, ExitCode.usage);
+  if (verb === 'up' && values.volumes)
+    throw new CliError('--volumes is an option of compose down', ExitCode.usage);
   const files = filesFor(positionals[0] as string);
-  if (verb === 'up' && !files.includes(overridePath(resolve(positionals[0] as string)))) process.stderr.write('docker-stability: no override next to this file (run `compose apply` first): starting it as it is\n');
+  if (verb === 'up' && !files.includes(overridePath(resolve(positionals[0] as string))))
+    process.stderr.write(
+      'docker-stability: no override next to this file (run `compose apply` first): starting it as it is\n',
+    );
   const args = verb === 'up' ? ['up', '-d'] : ['down', ...(values.volumes ? ['-v'] : [])];
   const r = await runCompose(files, args, { projectName: values['project-name'], stdio: 'inherit' });
   return r.code === 0 ? ExitCode.ok : ExitCode.failure;
@@ -149,7 +221,10 @@ export const composeCommand: Command = {
       case 'down':
         return upOrDown(sub, rest);
       default:
-        throw new CliError(`${sub ? `unknown compose subcommand "${sub}"` : 'compose needs a subcommand'}\nusage: ${USAGE}`, ExitCode.usage);
+        throw new CliError(
+          `${sub ? `unknown compose subcommand "${sub}"` : 'compose needs a subcommand'}\nusage: ${USAGE}`,
+          ExitCode.usage,
+        );
     }
   },
 };

@@ -6,11 +6,16 @@ import { createClient, dockerOptions, ExitCode, parse, printJson, useColor, type
 
 const usage = 'docker-stability doctor [--json] [--workspace DIR...] [--dir LOCKDIR] [--config F] [--host H]';
 
-const MARK: Record<CheckStatus, [string, string]> = { pass: ['PASS', '32'], warn: ['WARN', '33'], fail: ['FAIL', '31'] };
+const MARK: Record<CheckStatus, [string, string]> = {
+  pass: ['PASS', '32'],
+  warn: ['WARN', '33'],
+  fail: ['FAIL', '31'],
+};
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'Check the whole setup (endpoint, engine, compose, locks, orphans, level); non-zero exit on a failure.',
+  summary:
+    'Check the whole setup (endpoint, engine, compose, locks, orphans, level); non-zero exit on a failure.',
   usage,
   async run(argv) {
     const { values } = parse(

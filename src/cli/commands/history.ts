@@ -14,7 +14,14 @@ export const historyCommand: Command = {
   async run(argv) {
     const { values } = parse(
       argv,
-      { options: { json: { type: 'boolean' }, limit: { type: 'string' }, file: { type: 'string' }, host: { type: 'string' } } },
+      {
+        options: {
+          json: { type: 'boolean' },
+          limit: { type: 'string' },
+          file: { type: 'string' },
+          host: { type: 'string' },
+        },
+      },
       usage,
     );
     const limit = parseNumber(values.limit, 'limit', 1, 100_000) ?? 20;
@@ -23,7 +30,11 @@ export const historyCommand: Command = {
     const { loaded } = await history.load();
     const samples = history.toArray().slice(-limit);
     if (values.json) printJson(samples);
-    else if (loaded === 0) throw new CliError(`no samples recorded yet in ${file} (run \`docker-stability watch\`)`, ExitCode.failure);
+    else if (loaded === 0)
+      throw new CliError(
+        `no samples recorded yet in ${file} (run \`docker-stability watch\`)`,
+        ExitCode.failure,
+      );
     else for (const s of samples) process.stdout.write(sampleLine(s) + '\n');
     return ExitCode.ok;
   },

@@ -14,32 +14,47 @@ const usage = 'docker-stability incidents [--json] [--since DURATION] [--file F]
 export function incidentLine(i: Incident): string {
   const parts = [i.at, INCIDENT_TITLES[i.kind].padEnd(18)];
   if (i.container) parts.push(`${i.container.name} (${ownerLabel(i.container.owner)})`);
-  if (i.kind === 'oom') parts.push(i.mainProcessKilled ? 'main process killed' : 'a process was killed for memory');
-  if (i.kind === 'restart-loop') parts.push(`${i.restarts ?? '?'} restarts in ${formatDuration(i.windowMs ?? 0)}`);
+  if (i.kind === 'oom')
+    parts.push(i.mainProcessKilled ? 'main process killed' : 'a process was killed for memory');
+  if (i.kind === 'restart-loop')
+    parts.push(`${i.restarts ?? '?'} restarts in ${formatDuration(i.windowMs ?? 0)}`);
   if (i.reason) parts.push(i.reason);
   if (i.downMs !== undefined) parts.push(`after ${formatDuration(i.downMs)}`);
-  if (i.figures) parts.push(`[${i.figures.level}, memory ${i.figures.memoryPercent}%, cpu ${i.figures.cpuPercent}%]`);
+  if (i.figures)
+    parts.push(`[${i.figures.level}, memory ${i.figures.memoryPercent}%, cpu ${i.figures.cpuPercent}%]`);
   return stripControlChars(parts.join('  '));
 }
 
 export const incidentsCommand: Command = {
   name: 'incidents',
-  summary: 'List what went wrong: OOM kills, restart loops, unhealthy containers, daemon outages (recorded while a monitor watches).',
+  summary:
+    'List what went wrong: OOM kills, restart loops, unhealthy containers, daemon outages (recorded while a monitor watches).',
   usage,
   async run(argv) {
     const { values } = parse(
       argv,
-      { options: { json: { type: 'boolean' }, since: { type: 'string' }, file: { type: 'string' }, host: { type: 'string' } } },
+      {
+        options: {
+          json: { type: 'boolean' },
+          since: { type: 'string' },
+          file: { type: 'string' },
+          host: { type: 'string' },
+        },
+      },
       usage,
     );
     const sinceMs = parseDurationOption(values.since, 'since');
-    const file = values.file ?? incidentsFileFor(defaultHistoryFile(resolveEndpoint({ override: values.host }).host));
+    const file =
+      values.file ?? incidentsFileFor(defaultHistoryFile(resolveEndpoint({ override: values.host }).host));
     const log = openIncidentLog(file, stderrLogger());
     await log.load();
     const all = log.toArray();
     const shown = sinceMs === undefined ? all : incidentsSince(all, Date.now() - sinceMs);
     if (values.json) printJson(shown);
-    else if (shown.length === 0) process.stdout.write(`no incidents${sinceMs === undefined ? '' : ` in the last ${formatDuration(sinceMs)}`} (${stripControlChars(file)})\n`);
+    else if (shown.length === 0)
+      process.stdout.write(
+        `no incidents${sinceMs === undefined ? '' : ` in the last ${formatDuration(sinceMs)}`} (${stripControlChars(file)})\n`,
+      );
     else for (const i of shown) process.stdout.write(incidentLine(i) + '\n');
     return ExitCode.ok;
   },

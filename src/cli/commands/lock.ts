@@ -20,7 +20,15 @@ import { stderrLogger } from '../../core/log';
 import { defaultLockDir } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
-import { CliError, ExitCode, messageLine, parse, parseDurationOption, printJson, type Command } from '../util';
+import {
+  CliError,
+  ExitCode,
+  messageLine,
+  parse,
+  parseDurationOption,
+  printJson,
+  type Command,
+} from '../util';
 
 const USAGE = `docker-stability lock <subcommand> [options]
 
@@ -44,7 +52,8 @@ const common = {
 } as const;
 
 /** Signals a child should see too; SIGHUP does not exist on Windows. */
-const FORWARDED: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const FORWARDED: NodeJS.Signals[] =
+  process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function manager(values: { dir?: string; stale?: string }): LockManager {
   const staleMs = parseDurationOption(values.stale, 'stale');
@@ -89,13 +98,25 @@ function statusJson(s: LockStatus): Record<string, unknown> {
 
 function holderJson(h: LockHolder): Record<string, unknown> {
   const { user, host, pid, why, acquiredAt, heartbeatAt, takeover, keeper, needs } = h;
-  return { user, host, pid, why, acquiredAt, heartbeatAt, ...(takeover ? { takeover } : {}), ...(keeper ? { keeper } : {}), ...(needs ? { needs } : {}) };
+  return {
+    user,
+    host,
+    pid,
+    why,
+    acquiredAt,
+    heartbeatAt,
+    ...(takeover ? { takeover } : {}),
+    ...(keeper ? { keeper } : {}),
+    ...(needs ? { needs } : {}),
+  };
 }
 
 function statusLine(s: LockStatus): string {
   const shared = (s.shared ?? []).map((m) => {
     const h = m.holder;
-    const who = h ? `${h.user}@${h.host} pid ${h.pid}${h.why ? `: ${h.why}` : ''}` : `an unknown holder (${m.metadataProblem})`;
+    const who = h
+      ? `${h.user}@${h.host} pid ${h.pid}${h.why ? `: ${h.why}` : ''}`
+      : `an unknown holder (${m.metadataProblem})`;
     return `\n  shared by ${who}, heartbeat ${formatDuration(m.heartbeatAgeMs)} ago${m.stale ? ` STALE (${m.staleReason})` : ''}`;
   });
   if (!s.held) {
@@ -103,18 +124,28 @@ function statusLine(s: LockStatus): string {
     const head = shared.length ? `${s.name}: shared by ${shared.length}` : `${s.name}: free`;
     return `${head}${f ? ` (last forced release ${f.at} by ${f.by.user}@${f.by.host}: ${f.reason})` : ''}${shared.join('')}`;
   }
-  const state = s.stale ? `STALE (${s.staleReason})` : s.holderStopped ? 'held (holder process stopped: resume or end it)' : 'held';
+  const state = s.stale
+    ? `STALE (${s.staleReason})`
+    : s.holderStopped
+      ? 'held (holder process stopped: resume or end it)'
+      : 'held';
   const h = s.holder;
   const who = h
     ? `by ${h.user}@${h.host} pid ${h.pid}${h.keeper ? ' (keeper)' : ''} for ${formatDuration(s.ageMs ?? 0)}, heartbeat ${formatDuration(s.heartbeatAgeMs ?? 0)} ago${h.why ? `: ${h.why}` : ''}`
     : `by an unknown holder (${s.metadataProblem}), heartbeat ${formatDuration(s.heartbeatAgeMs ?? 0)} ago`;
   const takeover = h?.takeover ? `\n  took over at ${h.takeover.at}: ${h.takeover.reason}` : '';
-  const draining = shared.length ? `\n  waiting for ${shared.length} shared holder${shared.length === 1 ? '' : 's'} to finish:` : '';
+  const draining = shared.length
+    ? `\n  waiting for ${shared.length} shared holder${shared.length === 1 ? '' : 's'} to finish:`
+    : '';
   return `${s.name}: ${state} ${who}${takeover}${draining}${shared.join('')}`;
 }
 
 async function status(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { options: { ...common, json: { type: 'boolean' }, name: { type: 'string' } } }, USAGE);
+  const { values } = parse(
+    argv,
+    { options: { ...common, json: { type: 'boolean' }, name: { type: 'string' } } },
+    USAGE,
+  );
   const m = manager(values);
   const list = await m.status(values.name).catch((err: unknown) => {
     throw cliError(err);
@@ -122,7 +153,10 @@ async function status(argv: string[]): Promise<number> {
   if (values.json) printJson(list.map(statusJson));
   else if (list.length === 0) process.stdout.write(`no locks in ${m.dir}\n`);
   // Every field of a status comes from a folder others may write: no terminal escapes get through.
-  else process.stdout.write(list.map((l) => statusLine(l).split('\n').map(stripControlChars).join('\n')).join('\n') + '\n');
+  else
+    process.stdout.write(
+      list.map((l) => statusLine(l).split('\n').map(stripControlChars).join('\n')).join('\n') + '\n',
+    );
   return ExitCode.ok;
 }
 
@@ -136,7 +170,8 @@ async function acquireInterruptibly(
   mode: LockMode = 'exclusive',
 ): Promise<LockHandle> {
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new CliError(`gave up waiting for lock "${name}" (interrupted)`, 130));
+  const onSignal = (): void =>
+    abort.abort(new CliError(`gave up waiting for lock "${name}" (interrupted)`, 130));
   for (const s of FORWARDED) process.on(s, onSignal);
   try {
     return await m.acquire(name, { why, timeoutMs, signal: abort.signal, keeper, mode });
@@ -149,7 +184,9 @@ async function acquireInterruptibly(
 
 /** Signals that end `lock run`: the command's process group gets them first, then the lock is released. */
 const ENDING: NodeJS.Signals[] =
-  process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGABRT', 'SIGUSR2'];
+  process.platform === 'win32'
+    ? ['SIGINT', 'SIGTERM']
+    : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGABRT', 'SIGUSR2'];
 /** Passed on to the command as they are; the others (a crash of this process) end it with SIGTERM. */
 const PASSED_ON = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP']);
 const DEFAULT_LOST_GRACE_MS = 5_000;
@@ -164,7 +201,8 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 
 async function run(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
-  if (sep < 0 || sep === argv.length - 1) throw new CliError(`lock run needs a command after --\nusage: ${USAGE}`, ExitCode.usage);
+  if (sep < 0 || sep === argv.length - 1)
+    throw new CliError(`lock run needs a command after --\nusage: ${USAGE}`, ExitCode.usage);
   const { values } = parse(
     argv.slice(0, sep),
     {
@@ -185,7 +223,14 @@ async function run(argv: string[]): Promise<number> {
   const graceMs = parseDurationOption(values['lost-grace'], 'lost-grace') ?? DEFAULT_LOST_GRACE_MS;
   // The command's name, not its argv: arguments can carry secrets into a shared folder.
   const why = values.why ?? basename(cmd);
-  const handle = await acquireInterruptibly(m, name, why, parseDurationOption(values.timeout, 'timeout'), false, values.shared ? 'shared' : 'exclusive');
+  const handle = await acquireInterruptibly(
+    m,
+    name,
+    why,
+    parseDurationOption(values.timeout, 'timeout'),
+    false,
+    values.shared ? 'shared' : 'exclusive',
+  );
   let lost: Error | undefined;
   let ending: NodeJS.Signals | undefined;
   let child: ReturnType<typeof spawn> | undefined;
@@ -198,7 +243,9 @@ async function run(argv: string[]): Promise<number> {
   handle.onCompromised((err) => {
     lost = err;
     process.stderr.write(
-      messageLine(`lock "${name}" was lost while "${basename(cmd)}" ran (${err.message}); stopping it (exit ${ExitCode.lockLost}: the run was not exclusive)`),
+      messageLine(
+        `lock "${name}" was lost while "${basename(cmd)}" ran (${err.message}); stopping it (exit ${ExitCode.lockLost}: the run was not exclusive)`,
+      ),
     );
     stopGroup('SIGTERM');
   });
@@ -217,7 +264,9 @@ async function run(argv: string[]): Promise<number> {
     });
     if (child.pid !== undefined && process.platform !== 'win32') {
       await handle.setProcessGroup(child.pid).catch((err: unknown) => {
-        process.stderr.write(messageLine(`warning: could not record the command's process group: ${(err as Error).message}`));
+        process.stderr.write(
+          messageLine(`warning: could not record the command's process group: ${(err as Error).message}`),
+        );
       });
     }
     let code: number;
@@ -226,7 +275,10 @@ async function run(argv: string[]): Promise<number> {
       code = sig ? 128 + (osConstants.signals[sig] ?? 0) : (c ?? ExitCode.failure);
     } catch (err) {
       const errno = (err as NodeJS.ErrnoException).code;
-      throw new CliError(`cannot run ${cmd}: ${errno ?? (err as Error).message}`, errno === 'ENOENT' ? 127 : 126);
+      throw new CliError(
+        `cannot run ${cmd}: ${errno ?? (err as Error).message}`,
+        errno === 'ENOENT' ? 127 : 126,
+      );
     }
     if (lost) return ExitCode.lockLost;
     if (ending && !PASSED_ON.has(ending)) return 128 + (osConstants.signals[ending] ?? 0);
@@ -235,14 +287,22 @@ async function run(argv: string[]): Promise<number> {
     for (const s of ENDING) process.removeListener(s, onSignal);
     // A lock that cannot be removed (a read-only or vanished folder) is reported, not turned into the command's failure.
     await handle.release().catch((err: unknown) => {
-      process.stderr.write(messageLine(`warning: could not release lock "${name}": ${(err as Error).message}`));
+      process.stderr.write(
+        messageLine(`warning: could not release lock "${name}": ${(err as Error).message}`),
+      );
     });
   }
 }
 
 /** Hidden: the background keeper `lock acquire` starts; holds the lock until signalled, heartbeating. */
 async function keep(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' } } }, USAGE);
+  const { values } = parse(
+    argv,
+    {
+      options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' } },
+    },
+    USAGE,
+  );
   // Disconnect once the message is out, so the parent (and, on failure, this process) can exit.
   const send = (msg: unknown): Promise<void> =>
     new Promise((resolve) => {
@@ -261,7 +321,11 @@ async function keep(argv: string[]): Promise<number> {
     });
   } catch (err) {
     const e = cliError(err);
-    await send({ ok: false, message: (e as Error).message, exitCode: e instanceof CliError ? e.exitCode : ExitCode.failure });
+    await send({
+      ok: false,
+      message: (e as Error).message,
+      exitCode: e instanceof CliError ? e.exitCode : ExitCode.failure,
+    });
     return ExitCode.failure;
   }
   await send({ ok: true, token: handle.token, pid: process.pid });
@@ -280,24 +344,54 @@ async function keep(argv: string[]): Promise<number> {
 }
 
 async function acquire(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' } } }, USAGE);
+  const { values } = parse(
+    argv,
+    {
+      options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' } },
+    },
+    USAGE,
+  );
   const name = lockName(values.name);
   const m = manager(values);
-  const args = [process.argv[1] as string, 'lock', 'keep', '--name', name, '--dir', m.dir, '--why', values.why ?? 'lock acquire'];
+  const args = [
+    process.argv[1] as string,
+    'lock',
+    'keep',
+    '--name',
+    name,
+    '--dir',
+    m.dir,
+    '--why',
+    values.why ?? 'lock acquire',
+  ];
   if (values.stale !== undefined) args.push('--stale', values.stale);
   if (values.timeout !== undefined) args.push('--timeout', values.timeout);
   // Detached with its own session, so closing this shell or Ctrl-C in it does not end the keeper.
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'ipc'], windowsHide: true });
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    windowsHide: true,
+  });
   const onSignal = (): void => void child.kill('SIGTERM');
   for (const s of FORWARDED) process.on(s, onSignal);
   try {
-    const msg = await new Promise<{ ok: boolean; token?: string; pid?: number; message?: string; exitCode?: number }>((resolve, reject) => {
+    const msg = await new Promise<{
+      ok: boolean;
+      token?: string;
+      pid?: number;
+      message?: string;
+      exitCode?: number;
+    }>((resolve, reject) => {
       child.once('message', (m) => resolve(m as never));
       child.once('error', reject);
-      child.once('exit', (code) => reject(new CliError(`lock keeper exited (${code}) before acquiring lock "${name}"`)));
+      child.once('exit', (code) =>
+        reject(new CliError(`lock keeper exited (${code}) before acquiring lock "${name}"`)),
+      );
     });
     if (!msg.ok) throw new CliError(msg.message ?? 'lock keeper failed', msg.exitCode ?? ExitCode.failure);
-    process.stderr.write(`lock "${name}" acquired; held by keeper pid ${msg.pid} until \`docker-stability lock release --name ${name}\`\n`);
+    process.stderr.write(
+      `lock "${name}" acquired; held by keeper pid ${msg.pid} until \`docker-stability lock release --name ${name}\`\n`,
+    );
     process.stdout.write(`${msg.token}\n`);
     return ExitCode.ok;
   } finally {
@@ -308,7 +402,11 @@ async function acquire(argv: string[]): Promise<number> {
 }
 
 async function release(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { options: { ...common, name: { type: 'string' }, token: { type: 'string' } } }, USAGE);
+  const { values } = parse(
+    argv,
+    { options: { ...common, name: { type: 'string' }, token: { type: 'string' } } },
+    USAGE,
+  );
   const name = lockName(values.name);
   const m = manager(values);
   const [s] = await m.status(name).catch((err: unknown) => {
@@ -318,13 +416,24 @@ async function release(argv: string[]): Promise<number> {
   if (!s?.held) throw new CliError(`lock "${name}" is not held`);
   if (values.token !== undefined && values.token !== h?.token) {
     // Our keeper lost it (stopped, killed, forced): whoever holds it now is not ours to release.
-    throw new CliError(`lock "${name}" is no longer held under that token (its keeper lost it); nothing was released`);
+    throw new CliError(
+      `lock "${name}" is no longer held under that token (its keeper lost it); nothing was released`,
+    );
   }
-  if (!h) throw new CliError(`lock "${name}" has no readable holder (${s.metadataProblem}); use force-release`);
-  if (!h.keeper) throw new CliError(`lock "${name}" is held by ${h.user}@${h.host} pid ${h.pid}, not by a keeper from \`lock acquire\`; use force-release`);
-  if (h.hostId !== hostId()) throw new CliError(`lock "${name}" is kept on host ${h.host} (another host or pid namespace): run release there, or force-release`);
+  if (!h)
+    throw new CliError(`lock "${name}" has no readable holder (${s.metadataProblem}); use force-release`);
+  if (!h.keeper)
+    throw new CliError(
+      `lock "${name}" is held by ${h.user}@${h.host} pid ${h.pid}, not by a keeper from \`lock acquire\`; use force-release`,
+    );
+  if (h.hostId !== hostId())
+    throw new CliError(
+      `lock "${name}" is kept on host ${h.host} (another host or pid namespace): run release there, or force-release`,
+    );
   if (!isOurKeeper(h.pid, h.pidStart)) {
-    throw new CliError(`lock "${name}": pid ${h.pid} is not the keeper that took it (it ended, or the metadata names another process); nothing was signalled`);
+    throw new CliError(
+      `lock "${name}": pid ${h.pid} is not the keeper that took it (it ended, or the metadata names another process); nothing was signalled`,
+    );
   }
   // POSIX: the keeper releases on SIGTERM. Windows: this ends it at once, and the dead pid makes the lock stale.
   try {
@@ -370,11 +479,21 @@ function isOurKeeper(pid: number, pidStart: string | undefined): boolean {
 async function forceRelease(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
-    { options: { ...common, name: { type: 'string' }, why: { type: 'string' }, 'stale-only': { type: 'boolean' }, force: { type: 'boolean' } } },
+    {
+      options: {
+        ...common,
+        name: { type: 'string' },
+        why: { type: 'string' },
+        'stale-only': { type: 'boolean' },
+        force: { type: 'boolean' },
+      },
+    },
     USAGE,
   );
-  if (values.force && values['stale-only']) throw new CliError('--force and --stale-only contradict each other', ExitCode.usage);
-  if (values.name === undefined) throw new CliError(`force-release needs --name\nusage: ${USAGE}`, ExitCode.usage);
+  if (values.force && values['stale-only'])
+    throw new CliError('--force and --stale-only contradict each other', ExitCode.usage);
+  if (values.name === undefined)
+    throw new CliError(`force-release needs --name\nusage: ${USAGE}`, ExitCode.usage);
   const r = await manager(values)
     .forceRelease(values.name, { why: values.why, staleOnly: !values.force })
     .catch((err: unknown) => {
@@ -382,7 +501,11 @@ async function forceRelease(argv: string[]): Promise<number> {
     });
   if (!r.released) throw new CliError(`${r.reason}${r.previous ? '; pass --force to remove it anyway' : ''}`);
   const p = r.previous;
-  process.stderr.write(stripControlChars(`lock "${values.name}" force-released (${r.reason})${p ? `; was held by ${p.user}@${p.host} pid ${p.pid}` : ''}`) + '\n');
+  process.stderr.write(
+    stripControlChars(
+      `lock "${values.name}" force-released (${r.reason})${p ? `; was held by ${p.user}@${p.host} pid ${p.pid}` : ''}`,
+    ) + '\n',
+  );
   return ExitCode.ok;
 }
 
@@ -402,7 +525,11 @@ export const lockCommand: Command = {
   async run(argv) {
     const [sub, ...rest] = argv;
     const fn = sub ? SUBCOMMANDS[sub] : undefined;
-    if (!fn) throw new CliError(`${sub ? `unknown lock subcommand "${sub}"` : 'lock needs a subcommand'}\nusage: ${USAGE}`, ExitCode.usage);
+    if (!fn)
+      throw new CliError(
+        `${sub ? `unknown lock subcommand "${sub}"` : 'lock needs a subcommand'}\nusage: ${USAGE}`,
+        ExitCode.usage,
+      );
     try {
       return await fn(rest);
     } catch (err) {

@@ -13,7 +13,16 @@ import {
 } from '../../core/runs/testRun';
 import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
 import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../config';
-import { CliError, createClient, dockerOptions, ExitCode, messageLine, parse, printJson, type Command } from '../util';
+import {
+  CliError,
+  createClient,
+  dockerOptions,
+  ExitCode,
+  messageLine,
+  parse,
+  printJson,
+  type Command,
+} from '../util';
 
 const usage =
   'docker-stability run --category NAME [--env test] [--shared|--exclusive] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--record-argv] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
@@ -30,7 +39,9 @@ interface RunsConfig {
 function summaryLine(r: RunReport): string {
   const a = r.record.added;
   const status = r.record.exitCode !== null ? `exit ${r.record.exitCode}` : `signal ${r.record.signal}`;
-  const cleanup = r.cleanup ? `; cleaned up ${r.cleanup.removed.length} left behind (${r.cleanup.failed.length} failed)` : '';
+  const cleanup = r.cleanup
+    ? `; cleaned up ${r.cleanup.removed.length} left behind (${r.cleanup.failed.length} failed)`
+    : '';
   return (
     `run ${r.runId} (${r.category}, env ${r.env}): ${status} after ${formatDuration(r.record.durationMs)}; ` +
     `peak added memory ${formatBytes(a.memoryBytes)}, cpu ${a.cpuPercent}%, containers ${a.containers}, networks ${a.networks}, volumes ${a.volumes}${cleanup}`
@@ -38,23 +49,37 @@ function summaryLine(r: RunReport): string {
 }
 
 /** The flag, else the config's `runs.modes[category]`, else exclusive. */
-function runMode(values: { shared?: boolean; exclusive?: boolean }, runs: RunsConfig, category: string): LockMode {
+function runMode(
+  values: { shared?: boolean; exclusive?: boolean },
+  runs: RunsConfig,
+  category: string,
+): LockMode {
   if (values.shared) return 'shared';
   if (values.exclusive) return 'exclusive';
-  if (runs.modes !== undefined && (typeof runs.modes !== 'object' || runs.modes === null || Array.isArray(runs.modes))) {
-    throw new CliError(`config runs.modes must map categories to "shared" or "exclusive" (got ${JSON.stringify(runs.modes)})`, ExitCode.usage);
+  if (
+    runs.modes !== undefined &&
+    (typeof runs.modes !== 'object' || runs.modes === null || Array.isArray(runs.modes))
+  ) {
+    throw new CliError(
+      `config runs.modes must map categories to "shared" or "exclusive" (got ${JSON.stringify(runs.modes)})`,
+      ExitCode.usage,
+    );
   }
   const configured = runs.modes?.[category];
   if (configured === undefined) return 'exclusive';
   if (configured !== 'shared' && configured !== 'exclusive') {
-    throw new CliError(`config runs.modes.${category} must be "shared" or "exclusive" (got ${JSON.stringify(configured)})`, ExitCode.usage);
+    throw new CliError(
+      `config runs.modes.${category} must be "shared" or "exclusive" (got ${JSON.stringify(configured)})`,
+      ExitCode.usage,
+    );
   }
   return configured;
 }
 
 export const runCommandCli: Command = {
   name: 'run',
-  summary: 'Run a test command under the environment lock, with prediction, sampling and cleanup of what it leaves.',
+  summary:
+    'Run a test command under the environment lock, with prediction, sampling and cleanup of what it leaves.',
   usage,
   async run(argv) {
     const sep = argv.indexOf('--');
@@ -82,12 +107,18 @@ export const runCommandCli: Command = {
       },
       usage,
     );
-    if (values.shared && values.exclusive) throw new CliError('--shared and --exclusive contradict each other', ExitCode.usage);
+    if (values.shared && values.exclusive)
+      throw new CliError('--shared and --exclusive contradict each other', ExitCode.usage);
     if (!values.category) throw new CliError(`--category is required\nusage: ${usage}`, ExitCode.usage);
-    if (command.length === 0) throw new CliError(`no command given after --\nusage: ${usage}`, ExitCode.usage);
+    if (command.length === 0)
+      throw new CliError(`no command given after --\nusage: ${usage}`, ExitCode.usage);
     const config = loadCliConfig(values.config);
     const runs = (config.runs ?? {}) as RunsConfig;
-    const runCleanup = cleanupSettingsFrom(runs.cleanup, 'runs.cleanup', ['testProjectPatterns', 'protectLabel', 'olderThanMs']);
+    const runCleanup = cleanupSettingsFrom(runs.cleanup, 'runs.cleanup', [
+      'testProjectPatterns',
+      'protectLabel',
+      'olderThanMs',
+    ]);
     let refuseAt: Level;
     let timeoutMs: number;
     let prediction: PredictionOptions;
@@ -135,7 +166,12 @@ export const runCommandCli: Command = {
           return runCommand(command, env.env, {
             onError: (err) => process.stderr.write(messageLine(`cannot start ${command[0]}: ${err.message}`)),
             // On this host the lock then stays held while the command's group lives, even if this process is killed.
-            onStart: (pgid) => void env.lock.setProcessGroup(pgid).catch((err: Error) => logger.warn(`could not record the command's process group: ${err.message}`)),
+            onStart: (pgid) =>
+              void env.lock
+                .setProcessGroup(pgid)
+                .catch((err: Error) =>
+                  logger.warn(`could not record the command's process group: ${err.message}`),
+                ),
           });
         },
       );
@@ -144,7 +180,13 @@ export const runCommandCli: Command = {
       return exitStatus(result);
     } catch (err) {
       if (err instanceof RunRefusedError) {
-        if (values.json) printJson({ refused: true, reason: err.message, prediction: err.prediction, predicted: err.predicted });
+        if (values.json)
+          printJson({
+            refused: true,
+            reason: err.message,
+            prediction: err.prediction,
+            predicted: err.predicted,
+          });
         throw new CliError(err.message, ExitCode.refused);
       }
       if (err instanceof LockTimeoutError) throw new CliError(err.message, ExitCode.lockTimeout);

@@ -7,7 +7,17 @@ import type { Sample } from '../../core/monitor/types';
 import { defaultHistoryFile } from '../../core/paths';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
 import { renderConsumers, renderForecast, renderSample } from '../render';
-import { CliError, createClient, dockerOptions, ExitCode, parse, parseNumber, printJson, useColor, type Command } from '../util';
+import {
+  CliError,
+  createClient,
+  dockerOptions,
+  ExitCode,
+  parse,
+  parseNumber,
+  printJson,
+  useColor,
+  type Command,
+} from '../util';
 
 const usage = 'docker-stability status [--json] [--top N] [--fail-on LEVEL] [--config F] [--host H]';
 
@@ -27,7 +37,15 @@ export const statusCommand: Command = {
   async run(argv) {
     const { values } = parse(
       argv,
-      { options: { ...dockerOptions, json: { type: 'boolean' }, top: { type: 'string' }, 'fail-on': { type: 'string' }, config: { type: 'string' } } },
+      {
+        options: {
+          ...dockerOptions,
+          json: { type: 'boolean' },
+          top: { type: 'string' },
+          'fail-on': { type: 'string' },
+          config: { type: 'string' },
+        },
+      },
       usage,
     );
     let failOn;
@@ -46,7 +64,11 @@ export const statusCommand: Command = {
       const forecasts = await forecastWith(sample, settings, client.endpoint.host);
       if (values.json) printJson({ ...sample, forecast: forecasts });
       else {
-        const text = [renderSample(sample, { color: useColor() }), ...(top ? [renderConsumers(sample, top)] : []), renderForecast(forecasts)];
+        const text = [
+          renderSample(sample, { color: useColor() }),
+          ...(top ? [renderConsumers(sample, top)] : []),
+          renderForecast(forecasts),
+        ];
         process.stdout.write(text.join('\n') + '\n');
       }
       if (failOn && levelIndex(sample.level) >= levelIndex(failOn)) {

@@ -28,7 +28,8 @@ function rawStateLine(s: MonitorState): string {
 
 export const watchCommand: Command = {
   name: 'watch',
-  summary: 'Live view of the daemon: levels, bars and a sparkline of recent history (plain lines when not a TTY).',
+  summary:
+    'Live view of the daemon: levels, bars and a sparkline of recent history (plain lines when not a TTY).',
   usage,
   async run(argv) {
     const { values } = parse(
@@ -69,7 +70,8 @@ export const watchCommand: Command = {
       if (st.status !== 'up') lines.push(stateLine(st));
       if (sample) lines.push(renderSample(sample, { color, bars: true, history: monitor.history.toArray() }));
       if (sample && top) lines.push(renderConsumers(sample, top));
-      const role = monitor.role === 'leader' ? 'sampling' : 'following the sampler of another window or terminal';
+      const role =
+        monitor.role === 'leader' ? 'sampling' : 'following the sampler of another window or terminal';
       lines.push('', `${role}; Ctrl+C to stop`);
       // Home, clear to end of screen: redraw in place without scrolling.
       process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n`);

@@ -23,7 +23,15 @@ export type AgentEvent =
   | { event: 'daemon-up'; endpoint: string }
   | { event: 'daemon-down'; endpoint: string; reason: string; retryInMs: number }
   | { event: 'cleanup-started'; trigger: CleanupTrigger; level?: Level }
-  | { event: 'cleanup-done'; trigger: CleanupTrigger; removed: number; kept: number; failed: number; bytesReclaimed?: number; durationMs: number }
+  | {
+      event: 'cleanup-done';
+      trigger: CleanupTrigger;
+      removed: number;
+      kept: number;
+      failed: number;
+      bytesReclaimed?: number;
+      durationMs: number;
+    }
   | { event: 'cleanup-error'; trigger: CleanupTrigger; message: string }
   | { event: 'cleanup-interrupted'; trigger: CleanupTrigger; startedAt: string; pid: number }
   | { event: 'orphans'; count: number }
@@ -75,14 +83,20 @@ export class Agent {
       leaderDir: join(stateDir(this.env), 'leaders'),
       logger: this.logger,
     });
-    this.metrics = new AgentMetrics({ endpoint: host, version: opts.version, runsFile: defaultRunsFile(this.env), locks });
+    this.metrics = new AgentMetrics({
+      endpoint: host,
+      version: opts.version,
+      runsFile: defaultRunsFile(this.env),
+      locks,
+    });
     this.cleanups = new AgentCleanups(client, {
       settings: opts.settings,
       cleanup: opts.cleanup ?? {},
       locks,
       journalFile: agentFile(host, 'cleanup', this.env),
       logger: this.logger,
-      onStart: (trigger, level) => this.emit({ event: 'cleanup-started', trigger, ...(level ? { level } : {}) }),
+      onStart: (trigger, level) =>
+        this.emit({ event: 'cleanup-started', trigger, ...(level ? { level } : {}) }),
       onDone: (trigger, outcome) => this.cleanupDone(trigger, outcome),
       onInterrupted: (j: CleanupJournal) => this.emit({ event: 'cleanup-interrupted', ...j }),
     });
@@ -102,11 +116,19 @@ export class Agent {
     const metrics = this.opts.settings.metrics;
     const url = metrics ? metricsUrl(metrics) : undefined;
     this.handle = await claimAgent(
-      { endpoint: host, pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), version: this.opts.version, ...(url ? { metricsUrl: url } : {}) },
+      {
+        endpoint: host,
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        version: this.opts.version,
+        ...(url ? { metricsUrl: url } : {}),
+      },
       {
         env: this.env,
         logger: this.logger,
-        onLost: (err) => this.logger.warn(`agent lock lost (${err.message}): another agent may start for ${host}`),
+        onLost: (err) =>
+          this.logger.warn(`agent lock lost (${err.message}): another agent may start for ${host}`),
       },
     );
     try {
@@ -138,7 +160,10 @@ export class Agent {
     }
   }
 
-  private cleanupDone(trigger: CleanupTrigger, outcome: { report: CleanupReport } | { error: unknown }): void {
+  private cleanupDone(
+    trigger: CleanupTrigger,
+    outcome: { report: CleanupReport } | { error: unknown },
+  ): void {
     this.metrics.observeCleanup(trigger, outcome);
     if ('report' in outcome) {
       const r = outcome.report;
@@ -153,7 +178,11 @@ export class Agent {
       });
       this.scheduleScan(0);
     } else {
-      this.emit({ event: 'cleanup-error', trigger, message: (outcome.error as Error)?.message ?? String(outcome.error) });
+      this.emit({
+        event: 'cleanup-error',
+        trigger,
+        message: (outcome.error as Error)?.message ?? String(outcome.error),
+      });
     }
   }
 
@@ -196,7 +225,11 @@ export class Agent {
     });
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`cannot serve metrics on ${a.host}:${a.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
+        reject(
+          new Error(
+            `cannot serve metrics on ${a.host}:${a.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`,
+          ),
+        ),
       );
       server.listen(a.port, a.host, () => resolve(server));
     });

@@ -10,7 +10,11 @@ import { RunStore } from '../runs/records';
 export type CleanupTrigger = 'auto' | 'scheduled' | 'resume';
 
 const RESOURCE_TYPES: readonly ResourceType[] = ['container', 'network', 'volume', 'image'];
-const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export interface AgentMetricsOptions {
   endpoint: string;
@@ -71,37 +75,150 @@ export class AgentMetrics {
     this.registry.setDefaultLabels({ endpoint: opts.endpoint });
     this.runs = new RunStore(opts.runsFile);
     this.locks = opts.locks;
-    const info = new Gauge({ name: 'docker_stability_agent_info', help: 'The agent and its version (always 1).', labelNames: ['version'], registers: r });
+    const info = new Gauge({
+      name: 'docker_stability_agent_info',
+      help: 'The agent and its version (always 1).',
+      labelNames: ['version'],
+      registers: r,
+    });
     info.set({ version: opts.version }, 1);
-    new Gauge({ name: 'docker_stability_agent_start_time_seconds', help: 'When the agent started (Unix time).', registers: r }).set(Date.now() / 1000);
-    this.reachable = new Gauge({ name: 'docker_stability_daemon_reachable', help: '1 while the daemon answers, 0 while it is unreachable.', registers: r });
-    this.used = new Gauge({ name: 'docker_stability_resource_used', help: 'Used amount per resource: memory in bytes, cpu in percent of one core, counts in items.', labelNames: ['resource'], registers: r });
-    this.capacity = new Gauge({ name: 'docker_stability_resource_capacity', help: 'Capacity per resource, in the units of docker_stability_resource_used.', labelNames: ['resource'], registers: r });
-    this.percent = new Gauge({ name: 'docker_stability_resource_percent', help: 'Used / capacity x 100 per resource.', labelNames: ['resource'], registers: r });
-    this.resourceLevel = new Gauge({ name: 'docker_stability_resource_level', help: 'Level per resource: 0 SAFE, 1 WARNING, 2 CRITICAL, 3 EMERGENCY.', labelNames: ['resource'], registers: r });
-    this.level = new Gauge({ name: 'docker_stability_level', help: 'Overall level (the worst resource): 0 SAFE, 1 WARNING, 2 CRITICAL, 3 EMERGENCY.', registers: r });
-    this.running = new Gauge({ name: 'docker_stability_containers_running', help: 'Containers running at the last sample.', registers: r });
-    this.samples = new Counter({ name: 'docker_stability_samples_total', help: 'Samples seen (taken by this agent or by the sampler it follows).', registers: r });
+    new Gauge({
+      name: 'docker_stability_agent_start_time_seconds',
+      help: 'When the agent started (Unix time).',
+      registers: r,
+    }).set(Date.now() / 1000);
+    this.reachable = new Gauge({
+      name: 'docker_stability_daemon_reachable',
+      help: '1 while the daemon answers, 0 while it is unreachable.',
+      registers: r,
+    });
+    this.used = new Gauge({
+      name: 'docker_stability_resource_used',
+      help: 'Used amount per resource: memory in bytes, cpu in percent of one core, counts in items.',
+      labelNames: ['resource'],
+      registers: r,
+    });
+    this.capacity = new Gauge({
+      name: 'docker_stability_resource_capacity',
+      help: 'Capacity per resource, in the units of docker_stability_resource_used.',
+      labelNames: ['resource'],
+      registers: r,
+    });
+    this.percent = new Gauge({
+      name: 'docker_stability_resource_percent',
+      help: 'Used / capacity x 100 per resource.',
+      labelNames: ['resource'],
+      registers: r,
+    });
+    this.resourceLevel = new Gauge({
+      name: 'docker_stability_resource_level',
+      help: 'Level per resource: 0 SAFE, 1 WARNING, 2 CRITICAL, 3 EMERGENCY.',
+      labelNames: ['resource'],
+      registers: r,
+    });
+    this.level = new Gauge({
+      name: 'docker_stability_level',
+      help: 'Overall level (the worst resource): 0 SAFE, 1 WARNING, 2 CRITICAL, 3 EMERGENCY.',
+      registers: r,
+    });
+    this.running = new Gauge({
+      name: 'docker_stability_containers_running',
+      help: 'Containers running at the last sample.',
+      registers: r,
+    });
+    this.samples = new Counter({
+      name: 'docker_stability_samples_total',
+      help: 'Samples seen (taken by this agent or by the sampler it follows).',
+      registers: r,
+    });
     this.sampleDuration = new Histogram({
       name: 'docker_stability_sample_duration_seconds',
       help: 'Wall time of one sample.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: r,
     });
-    this.sampleSource = new Gauge({ name: 'docker_stability_sample_containers', help: 'Containers of the last sample by how they were read: cgroup (free), api (costs the daemon), failed.', labelNames: ['via'], registers: r });
-    this.lastSample = new Gauge({ name: 'docker_stability_last_sample_timestamp_seconds', help: 'When the last sample was taken (Unix time).', registers: r });
-    this.orphans = new Gauge({ name: 'docker_stability_orphans', help: 'Resources a cleanup pass would remove now, by type (from the last orphan scan).', labelNames: ['type'], registers: r });
-    this.cleanups = new Counter({ name: 'docker_stability_cleanups_total', help: 'Cleanup passes by trigger (auto, scheduled, resume) and outcome (ok, failed removals, error).', labelNames: ['trigger', 'outcome'], registers: r });
-    this.cleanupRemoved = new Counter({ name: 'docker_stability_cleanup_removed_total', help: 'Resources removed by cleanup passes, by type.', labelNames: ['type'], registers: r });
-    this.cleanupFailed = new Counter({ name: 'docker_stability_cleanup_failed_total', help: 'Removals that failed in cleanup passes.', registers: r });
-    this.cleanupBytes = new Counter({ name: 'docker_stability_cleanup_reclaimed_bytes_total', help: 'Bytes reclaimed by cleanup passes (where the size is known).', registers: r });
-    this.cleanupDuration = new Histogram({ name: 'docker_stability_cleanup_duration_seconds', help: 'Duration of cleanup passes.', labelNames: ['trigger'], buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: r });
-    this.lockHeld = new Gauge({ name: 'docker_stability_lock_held', help: '1 while the environment lock is held (stale or not).', labelNames: ['lock'], registers: r });
-    this.lockStale = new Gauge({ name: 'docker_stability_lock_stale', help: '1 while the lock is held by a holder that stopped or died.', labelNames: ['lock'], registers: r });
-    this.lockAge = new Gauge({ name: 'docker_stability_lock_held_seconds', help: 'How long the current holder has held the lock.', labelNames: ['lock'], registers: r });
-    this.lockTakeovers = new Counter({ name: 'docker_stability_lock_takeovers_total', help: 'Takeovers of stale locks, each counted once when the agent first sees it on the holder.', labelNames: ['lock'], registers: r });
-    this.lockForced = new Counter({ name: 'docker_stability_lock_forced_releases_total', help: 'Forced releases, each counted once when the agent first sees its record.', labelNames: ['lock'], registers: r });
-    this.runsTotal = new Counter({ name: 'docker_stability_runs_total', help: 'Recorded test runs by category and outcome (success: exit code 0).', labelNames: ['category', 'outcome'], registers: r });
+    this.sampleSource = new Gauge({
+      name: 'docker_stability_sample_containers',
+      help: 'Containers of the last sample by how they were read: cgroup (free), api (costs the daemon), failed.',
+      labelNames: ['via'],
+      registers: r,
+    });
+    this.lastSample = new Gauge({
+      name: 'docker_stability_last_sample_timestamp_seconds',
+      help: 'When the last sample was taken (Unix time).',
+      registers: r,
+    });
+    this.orphans = new Gauge({
+      name: 'docker_stability_orphans',
+      help: 'Resources a cleanup pass would remove now, by type (from the last orphan scan).',
+      labelNames: ['type'],
+      registers: r,
+    });
+    this.cleanups = new Counter({
+      name: 'docker_stability_cleanups_total',
+      help: 'Cleanup passes by trigger (auto, scheduled, resume) and outcome (ok, failed removals, error).',
+      labelNames: ['trigger', 'outcome'],
+      registers: r,
+    });
+    this.cleanupRemoved = new Counter({
+      name: 'docker_stability_cleanup_removed_total',
+      help: 'Resources removed by cleanup passes, by type.',
+      labelNames: ['type'],
+      registers: r,
+    });
+    this.cleanupFailed = new Counter({
+      name: 'docker_stability_cleanup_failed_total',
+      help: 'Removals that failed in cleanup passes.',
+      registers: r,
+    });
+    this.cleanupBytes = new Counter({
+      name: 'docker_stability_cleanup_reclaimed_bytes_total',
+      help: 'Bytes reclaimed by cleanup passes (where the size is known).',
+      registers: r,
+    });
+    this.cleanupDuration = new Histogram({
+      name: 'docker_stability_cleanup_duration_seconds',
+      help: 'Duration of cleanup passes.',
+      labelNames: ['trigger'],
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: r,
+    });
+    this.lockHeld = new Gauge({
+      name: 'docker_stability_lock_held',
+      help: '1 while the environment lock is held (stale or not).',
+      labelNames: ['lock'],
+      registers: r,
+    });
+    this.lockStale = new Gauge({
+      name: 'docker_stability_lock_stale',
+      help: '1 while the lock is held by a holder that stopped or died.',
+      labelNames: ['lock'],
+      registers: r,
+    });
+    this.lockAge = new Gauge({
+      name: 'docker_stability_lock_held_seconds',
+      help: 'How long the current holder has held the lock.',
+      labelNames: ['lock'],
+      registers: r,
+    });
+    this.lockTakeovers = new Counter({
+      name: 'docker_stability_lock_takeovers_total',
+      help: 'Takeovers of stale locks, each counted once when the agent first sees it on the holder.',
+      labelNames: ['lock'],
+      registers: r,
+    });
+    this.lockForced = new Counter({
+      name: 'docker_stability_lock_forced_releases_total',
+      help: 'Forced releases, each counted once when the agent first sees its record.',
+      labelNames: ['lock'],
+      registers: r,
+    });
+    this.runsTotal = new Counter({
+      name: 'docker_stability_runs_total',
+      help: 'Recorded test runs by category and outcome (success: exit code 0).',
+      labelNames: ['category', 'outcome'],
+      registers: r,
+    });
     this.runDuration = new Histogram({
       name: 'docker_stability_run_duration_seconds',
       help: 'Duration of recorded test runs by category.',
@@ -110,10 +227,30 @@ export class AgentMetrics {
       registers: r,
     });
     const ownerLabels = ['kind', 'owner'] as const;
-    this.ownerMemory = new Gauge({ name: 'docker_stability_owner_memory_bytes', help: 'Working-set memory of running containers by owner (kind: run, compose, testcontainers, other).', labelNames: ownerLabels, registers: r });
-    this.ownerCpu = new Gauge({ name: 'docker_stability_owner_cpu_percent', help: 'CPU of running containers by owner, in percent of one core.', labelNames: ownerLabels, registers: r });
-    this.ownerContainers = new Gauge({ name: 'docker_stability_owner_containers_running', help: 'Running containers by owner.', labelNames: ownerLabels, registers: r });
-    this.incidents = new Counter({ name: 'docker_stability_incidents_total', help: 'Incidents detected by kind: oom, restart-loop, unhealthy, daemon-unreachable, daemon-recovered.', labelNames: ['kind'], registers: r });
+    this.ownerMemory = new Gauge({
+      name: 'docker_stability_owner_memory_bytes',
+      help: 'Working-set memory of running containers by owner (kind: run, compose, testcontainers, other).',
+      labelNames: ownerLabels,
+      registers: r,
+    });
+    this.ownerCpu = new Gauge({
+      name: 'docker_stability_owner_cpu_percent',
+      help: 'CPU of running containers by owner, in percent of one core.',
+      labelNames: ownerLabels,
+      registers: r,
+    });
+    this.ownerContainers = new Gauge({
+      name: 'docker_stability_owner_containers_running',
+      help: 'Running containers by owner.',
+      labelNames: ownerLabels,
+      registers: r,
+    });
+    this.incidents = new Counter({
+      name: 'docker_stability_incidents_total',
+      help: 'Incidents detected by kind: oom, restart-loop, unhealthy, daemon-unreachable, daemon-recovered.',
+      labelNames: ['kind'],
+      registers: r,
+    });
     for (const kind of INCIDENT_KINDS) this.incidents.inc({ kind }, 0);
     if (opts.processMetrics ?? true) {
       // The event loop delay histogram samples every 10 ms by default, which alone costs the
@@ -164,7 +301,8 @@ export class AgentMetrics {
   }
 
   observeOrphans(plan: CleanupPlan): void {
-    for (const t of RESOURCE_TYPES) this.orphans.set({ type: t }, plan.remove.filter((e) => e.type === t).length);
+    for (const t of RESOURCE_TYPES)
+      this.orphans.set({ type: t }, plan.remove.filter((e) => e.type === t).length);
   }
 
   observeCleanup(trigger: CleanupTrigger, outcome: { report: CleanupReport } | { error: unknown }): void {

@@ -42,7 +42,11 @@ export function agentLockName(endpointHost: string): string {
 }
 
 /** The info file and the cleanup journal live beside the locks, not inside the lock folder. */
-export function agentFile(endpointHost: string, suffix: 'info' | 'cleanup', env: NodeJS.ProcessEnv = process.env): string {
+export function agentFile(
+  endpointHost: string,
+  suffix: 'info' | 'cleanup',
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   return join(stateDir(env), 'agent', `${endpointId(endpointHost)}.${suffix}.json`);
 }
 
@@ -52,7 +56,10 @@ export function metricsUrl(a: ListenAddress): string {
 }
 
 /** Whether an agent runs for this endpoint on this host (or shares this state folder). */
-export async function readAgentPresence(endpointHost: string, env: NodeJS.ProcessEnv = process.env): Promise<AgentPresence> {
+export async function readAgentPresence(
+  endpointHost: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AgentPresence> {
   const [status] = await new LockManager({ dir: agentLockDir(env) }).status(agentLockName(endpointHost));
   const base: AgentPresence = { running: false, endpoint: endpointHost };
   if (!status?.held) return base;
@@ -81,7 +88,9 @@ async function readInfo(endpointHost: string, env: NodeJS.ProcessEnv): Promise<A
 
 export class AgentAlreadyRunningError extends Error {
   constructor(readonly presence: AgentPresence) {
-    super(`an agent already runs for ${presence.endpoint} (pid ${presence.pid} on ${presence.host}, since ${presence.since})`);
+    super(
+      `an agent already runs for ${presence.endpoint} (pid ${presence.pid} on ${presence.host}, since ${presence.since})`,
+    );
     this.name = 'AgentAlreadyRunningError';
   }
 }

@@ -41,13 +41,16 @@ export function parseListenAddress(text: string): ListenAddress {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(t);
   const port = m ? Number(m[2]) : NaN;
   if (!m || !(port >= 1 && port <= 65535)) {
-    throw new Error(`"${text}" is not a listen address: use HOST:PORT (e.g. 127.0.0.1:${DEFAULT_METRICS_PORT}) or a port`);
+    throw new Error(
+      `"${text}" is not a listen address: use HOST:PORT (e.g. 127.0.0.1:${DEFAULT_METRICS_PORT}) or a port`,
+    );
   }
   const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : '127.0.0.1';
   return { host, port };
 }
 
-const isMs = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min;
+const isMs = (v: unknown, min: number): v is number =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min;
 
 /**
  * Validates the agent section (as a config file or the library gives it). The agent removes
@@ -69,11 +72,15 @@ export function validateAgentSettings(input: unknown): { settings: AgentSettings
         break;
       case 'scheduledCleanupMs':
         if (v === 0 || isMs(v, 1000)) settings.scheduledCleanupMs = v as number;
-        else problems.push(`scheduledCleanupMs must be 0 (off) or a number of milliseconds >= 1000 (got ${JSON.stringify(v)})`);
+        else
+          problems.push(
+            `scheduledCleanupMs must be 0 (off) or a number of milliseconds >= 1000 (got ${JSON.stringify(v)})`,
+          );
         break;
       case 'orphanScanMs':
         if (isMs(v, 1000)) settings.orphanScanMs = v;
-        else problems.push(`orphanScanMs must be a number of milliseconds >= 1000 (got ${JSON.stringify(v)})`);
+        else
+          problems.push(`orphanScanMs must be a number of milliseconds >= 1000 (got ${JSON.stringify(v)})`);
         break;
       case 'metrics':
         if (v === null || v === false) settings.metrics = undefined;
@@ -93,14 +100,20 @@ export function validateAgentSettings(input: unknown): { settings: AgentSettings
 }
 
 function autoCleanupProblems(v: unknown, settings: AgentSettings): string[] {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [`autoCleanup must be an object (got ${JSON.stringify(v)})`];
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return [`autoCleanup must be an object (got ${JSON.stringify(v)})`];
   const problems: string[] = [];
   for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
     if (key === 'enabled' && typeof value === 'boolean') settings.autoCleanup.enabled = value;
-    else if (key === 'level' && typeof value === 'string' && isLevel(value.toUpperCase())) settings.autoCleanup.level = value.toUpperCase() as Level;
+    else if (key === 'level' && typeof value === 'string' && isLevel(value.toUpperCase()))
+      settings.autoCleanup.level = value.toUpperCase() as Level;
     else if (key === 'cooldownMs' && isMs(value, 0)) settings.autoCleanup.cooldownMs = value;
     else if (key === 'enabled' || key === 'level' || key === 'cooldownMs') {
-      const expected = { enabled: 'true or false', level: `one of ${LEVELS.join(', ')}`, cooldownMs: 'a number of milliseconds >= 0' }[key];
+      const expected = {
+        enabled: 'true or false',
+        level: `one of ${LEVELS.join(', ')}`,
+        cooldownMs: 'a number of milliseconds >= 0',
+      }[key];
       problems.push(`autoCleanup.${key} must be ${expected} (got ${JSON.stringify(value)})`);
     } else problems.push(`autoCleanup.${key} is not a setting (use enabled, level, cooldownMs)`);
   }

@@ -26,7 +26,10 @@ export async function planCleanup(
   const options = resolveOptions(opts);
   const logger = opts.logger ?? silentLogger;
   const passStartedMs = startedAt.getTime();
-  const [daemon, snapshot] = await Promise.all([client.identity(), takeSnapshot(client, options.scope, options.includeImages, passStartedMs)]);
+  const [daemon, snapshot] = await Promise.all([
+    client.identity(),
+    takeSnapshot(client, options.scope, options.includeImages, passStartedMs),
+  ]);
   await addOwnershipFacts(client, snapshot, options, logger);
   const { remove, keep } = decide(snapshot, options, passStartedMs, Date.now());
   logger.info(`cleanup plan for ${client.endpoint.host}: ${remove.length} to remove, ${keep.length} kept`);

@@ -60,7 +60,10 @@ export async function runCleanup(client: DockerClient, opts: RunCleanupOptions =
     async () => {
       const plan = await planCleanup(client, opts, startedAt);
       // The lock holds for the daemon it names: another one behind the same address since is not covered by it.
-      if (plan.daemon.id !== daemon.id) throw new Error(`the daemon at ${client.endpoint.host} changed during the cleanup (${daemon.id}, now ${plan.daemon.id}): nothing removed`);
+      if (plan.daemon.id !== daemon.id)
+        throw new Error(
+          `the daemon at ${client.endpoint.host} changed during the cleanup (${daemon.id}, now ${plan.daemon.id}): nothing removed`,
+        );
       opts.onPlan?.(plan);
       return executeCleanup(client, plan, {
         concurrency: opts.concurrency,

@@ -5,7 +5,15 @@ import { unifiedDiff } from './diff';
 import { applyFix, eolOf, mergeMissing, renderYaml, type TextEdit } from './edits';
 import { loadedFiles } from './files';
 import { hasOfficialPostgresEntrypoint, knownProbe, memoryNeed } from './images';
-import { deepMerge, effectiveService, getPath, isRecord, parseCompose, servicesLoader, type ComposeDocument } from './model';
+import {
+  deepMerge,
+  effectiveService,
+  getPath,
+  isRecord,
+  parseCompose,
+  servicesLoader,
+  type ComposeDocument,
+} from './model';
 import { readComposeFile, readComposeText } from './read';
 import { healthcheckPatch, loggingPatch, memoryLimitFor, resourcesPatch } from './rules';
 import { STANDARD, type Variant } from './standard';
@@ -59,11 +67,20 @@ export function variantFor(file: string, variant?: Variant, testGlobs?: readonly
 export function servicePatch(eff: Record<string, unknown>, variant: Variant): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   if (eff.init === undefined) patch.init = STANDARD.init;
-  if (eff.restart === undefined && getPath(eff, ['deploy', 'restart_policy']) === undefined) patch.restart = STANDARD.restart[variant];
+  if (eff.restart === undefined && getPath(eff, ['deploy', 'restart_policy']) === undefined)
+    patch.restart = STANDARD.restart[variant];
   Object.assign(patch, healthcheckPatch(eff), resourcesPatch(eff), loggingPatch(eff));
   // Only where the official entrypoint reads `postgres -c ...`: elsewhere it replaces the program.
-  if (variant === 'test' && hasOfficialPostgresEntrypoint(eff.image) && eff.command === undefined && eff.entrypoint === undefined) {
-    patch.command = ['postgres', ...Object.entries(STANDARD.postgres.settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  if (
+    variant === 'test' &&
+    hasOfficialPostgresEntrypoint(eff.image) &&
+    eff.command === undefined &&
+    eff.entrypoint === undefined
+  ) {
+    patch.command = [
+      'postgres',
+      ...Object.entries(STANDARD.postgres.settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ];
   }
   return patch;
 }
@@ -73,13 +90,21 @@ function describe(name: string, eff: Record<string, unknown>, patch: Record<stri
   if ('init' in patch) parts.push('init: true');
   if ('restart' in patch) parts.push(`restart: "${String(patch.restart)}"`);
   const hc = patch.healthcheck;
-  if (isRecord(hc)) parts.push(hc.test ? `healthcheck (${(hc.test as string[]).slice(1).join(' ')})` : `healthcheck ${Object.keys(hc).join('/')}`);
+  if (isRecord(hc))
+    parts.push(
+      hc.test
+        ? `healthcheck (${(hc.test as string[]).slice(1).join(' ')})`
+        : `healthcheck ${Object.keys(hc).join('/')}`,
+    );
   const res = getPath(patch, ['deploy', 'resources']);
   const memory = getPath(res, ['limits', 'memory']) ?? patch.mem_limit;
   const cpus = getPath(res, ['limits', 'cpus']) ?? patch.cpus;
   const reservation = getPath(res, ['reservations', 'memory']) ?? patch.mem_reservation;
   const need = memoryNeed(eff, STANDARD.postgres.sharedBuffersMaxShare);
-  if (memory !== undefined) parts.push(`memory limit ${String(memory)}${need && 'bytes' in need && memory !== STANDARD.resources.limits.memory ? ` (${need.reason})` : ''}`);
+  if (memory !== undefined)
+    parts.push(
+      `memory limit ${String(memory)}${need && 'bytes' in need && memory !== STANDARD.resources.limits.memory ? ` (${need.reason})` : ''}`,
+    );
   if (cpus !== undefined) parts.push(`cpus ${String(cpus)}`);
   if (reservation !== undefined) parts.push(`memory reservation ${String(reservation)}`);
   if (patch.logging) parts.push('log rotation');
@@ -87,9 +112,18 @@ function describe(name: string, eff: Record<string, unknown>, patch: Record<stri
   const notes: string[] = [];
   if (eff.healthcheck === undefined && !isRecord(hc)) {
     const probe = knownProbe(eff);
-    notes.push(`no healthcheck: write one for this image by hand${probe && 'none' in probe ? ` (${probe.none})` : ''}`);
+    notes.push(
+      `no healthcheck: write one for this image by hand${probe && 'none' in probe ? ` (${probe.none})` : ''}`,
+    );
   }
-  if (need && 'unknown' in need && memory === undefined && memoryLimitFor(eff) === undefined && getPath(eff, ['deploy', 'resources', 'limits', 'memory']) === undefined && eff.mem_limit === undefined) {
+  if (
+    need &&
+    'unknown' in need &&
+    memory === undefined &&
+    memoryLimitFor(eff) === undefined &&
+    getPath(eff, ['deploy', 'resources', 'limits', 'memory']) === undefined &&
+    eff.mem_limit === undefined
+  ) {
     notes.push(`no memory limit added: ${need.unknown}; set one that fits`);
   }
   if (eff.tmpfs !== undefined) notes.push('tmpfs kept (set by you): see `compose check`');
@@ -119,7 +153,12 @@ function composeDocument(file: string, text: string): ComposeDocument {
   const parsed = parseCompose(text);
   const name = safeName(basename(file));
   const docs = parsed.documents.filter((d) => d.doc.contents !== null || d.doc.errors.length > 0);
-  if (docs.length !== 1) throw new Error(docs.length === 0 ? `${name} is empty` : `${name} holds ${docs.length} YAML documents: compose v1 refuses that; split it first`);
+  if (docs.length !== 1)
+    throw new Error(
+      docs.length === 0
+        ? `${name} is empty`
+        : `${name} holds ${docs.length} YAML documents: compose v1 refuses that; split it first`,
+    );
   const d = docs[0]!;
   const err = d.doc.errors[0];
   if (err) {
@@ -134,7 +173,11 @@ function composeDocument(file: string, text: string): ComposeDocument {
  * Every service of the project as compose merges it: each file's services with `extends`
  * resolved, merged in loading order (mappings merge, other values are replaced by later files).
  */
-function mergedServices(files: string[], main: string, mainDoc: ComposeDocument): Record<string, Record<string, unknown>> {
+function mergedServices(
+  files: string[],
+  main: string,
+  mainDoc: ComposeDocument,
+): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const f of files) {
     const d = f === main ? mainDoc : composeDocument(f, readOrThrow(f));
@@ -143,7 +186,8 @@ function mergedServices(files: string[], main: string, mainDoc: ComposeDocument)
     const loader = servicesLoader(f, (p) => readComposeText(p));
     for (const name of Object.keys(services)) {
       // A service whose extends cannot be resolved is judged as written: compose would fail on it anyway.
-      const eff = effectiveService(name, services, loader) ?? (isRecord(services[name]) ? services[name] : undefined);
+      const eff =
+        effectiveService(name, services, loader) ?? (isRecord(services[name]) ? services[name] : undefined);
       if (!eff) continue;
       const prev = out[name];
       out[name] = prev ? deepMerge(prev, eff) : eff;
@@ -171,13 +215,19 @@ export interface PlanOptions {
 export async function planApply(file: string, opts: PlanOptions = {}): Promise<ApplyPlan> {
   const abs = resolve(file);
   const name = safeName(basename(abs));
-  if (isOverrideFile(abs)) throw new Error(`${name} is a generated override: apply the standard to the compose file it belongs to`);
+  if (isOverrideFile(abs))
+    throw new Error(`${name} is a generated override: apply the standard to the compose file it belongs to`);
   const text = readOrThrow(abs);
   const d = composeDocument(abs, text);
-  if (d.legacy) throw new Error(`${name} uses the legacy version 1 format (services at the top level): it cannot be merged with an override; move its services under \`services:\` first`);
+  if (d.legacy)
+    throw new Error(
+      `${name} uses the legacy version 1 format (services at the top level): it cannot be merged with an override; move its services under \`services:\` first`,
+    );
   const servicesNode = getPath(d.plain, ['services']);
   if (!isRecord(servicesNode) || Object.keys(servicesNode).length === 0) {
-    throw new Error(`${name}: ${servicesNode === undefined || servicesNode === null ? 'no `services`' : isRecord(servicesNode) ? '`services` is empty' : '`services` is not a mapping'}: there is nothing to apply the standard to`);
+    throw new Error(
+      `${name}: ${servicesNode === undefined || servicesNode === null ? 'no `services`' : isRecord(servicesNode) ? '`services` is empty' : '`services` is not a mapping'}: there is nothing to apply the standard to`,
+    );
   }
   const variant = variantFor(abs, opts.variant, opts.testGlobs);
   const loaded = loadedFiles(abs, opts.env);
@@ -203,29 +253,64 @@ export async function planApply(file: string, opts: PlanOptions = {}): Promise<A
 
   if (opts.inPlace) {
     const after = applyFix(text, { edits });
-    return { file: abs, mode: 'in-place', targetFile: abs, before: text, after, diff: unifiedDiff(text, after, abs, abs), changes, variant, files: userFiles, profiles: loaded.profiles };
+    return {
+      file: abs,
+      mode: 'in-place',
+      targetFile: abs,
+      before: text,
+      after,
+      diff: unifiedDiff(text, after, abs, abs),
+      changes,
+      variant,
+      files: userFiles,
+      profiles: loaded.profiles,
+    };
   }
   await refuseLink(target);
   const beforeRead = readComposeFile(target);
-  if (!('text' in beforeRead) && !beforeRead.missing) throw new Error(`cannot read ${safeName(target)}: ${beforeRead.error}`);
+  if (!('text' in beforeRead) && !beforeRead.missing)
+    throw new Error(`cannot read ${safeName(target)}: ${beforeRead.error}`);
   const before = 'text' in beforeRead ? beforeRead.text : '';
   const eol = eolOf(text);
   const dir = dirname(abs);
   const files = [...userFiles, target];
-  const use = ['docker-compose', ...files.flatMap((f) => ['-f', shellWord(safeName(relative(dir, f)))]), ...loaded.profiles.flatMap((p) => ['--profile', shellWord(safeName(p))]), 'up', '-d'];
+  const use = [
+    'docker-compose',
+    ...files.flatMap((f) => ['-f', shellWord(safeName(relative(dir, f)))]),
+    ...loaded.profiles.flatMap((p) => ['--profile', shellWord(safeName(p))]),
+    'up',
+    '-d',
+  ];
   const header = [
     `# Generated by docker-stability compose apply (variant: ${variant}) for ${name}.`,
     '# It adds only what each service lacks; values set in the files before it always win. Regenerate, do not edit.',
     `# Use: ${use.join(' ')}   (or: docker-stability compose up ${shellWord(name)})`,
   ];
   let after = '';
-  if (Object.keys(patches).length > 0) after = [...header, renderYaml({ services: patches })].join('\n') + '\n';
+  if (Object.keys(patches).length > 0)
+    after = [...header, renderYaml({ services: patches })].join('\n') + '\n';
   // A stale override must not keep adding what the user has since set: keep a valid one that
   // adds nothing. It names the services (`svc: {}`): compose v1 reads a file with an empty or no
   // `services` mapping as the legacy version 1 format and refuses to merge it ("Version mismatch").
-  else if (before !== '') after = [...header, renderYaml({ services: Object.fromEntries(Object.keys(services).map((s) => [s, {}])) })].join('\n') + '\n';
+  else if (before !== '')
+    after =
+      [
+        ...header,
+        renderYaml({ services: Object.fromEntries(Object.keys(services).map((s) => [s, {}])) }),
+      ].join('\n') + '\n';
   after = after.replace(/\n/g, eol);
-  return { file: abs, mode: 'override', targetFile: target, before, after, diff: unifiedDiff(before, after, target, target), changes, variant, files: after === '' ? userFiles : files, profiles: loaded.profiles };
+  return {
+    file: abs,
+    mode: 'override',
+    targetFile: target,
+    before,
+    after,
+    diff: unifiedDiff(before, after, target, target),
+    changes,
+    variant,
+    files: after === '' ? userFiles : files,
+    profiles: loaded.profiles,
+  };
 }
 
 /** A symbolic link (or anything but a regular file) at a path apply writes would redirect the write: refuse it. */
@@ -234,7 +319,10 @@ async function refuseLink(path: string): Promise<void> {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
-  if (st && !st.isFile()) throw new Error(`${safeName(path)} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: apply never writes through it; remove it first`);
+  if (st && !st.isFile())
+    throw new Error(
+      `${safeName(path)} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: apply never writes through it; remove it first`,
+    );
 }
 
 /**
@@ -244,26 +332,50 @@ async function refuseLink(path: string): Promise<void> {
  * link, or when the target changed since the plan was made.
  * Returns `{ written: '' }` when the plan changes nothing.
  */
-export async function writeApply(plan: ApplyPlan, opts: { validate?: boolean; tool?: ComposeTool } = {}): Promise<{ written: string; backup?: string }> {
+export async function writeApply(
+  plan: ApplyPlan,
+  opts: { validate?: boolean; tool?: ComposeTool } = {},
+): Promise<{ written: string; backup?: string }> {
   if (plan.before === plan.after) return { written: '' };
   const backup = `${plan.targetFile}.bak`;
   await refuseLink(plan.targetFile);
   await refuseLink(backup);
   const currentRead = readComposeFile(plan.targetFile);
-  if (!('text' in currentRead) && !currentRead.missing) throw new Error(`cannot read ${safeName(plan.targetFile)}: ${currentRead.error}`);
+  if (!('text' in currentRead) && !currentRead.missing)
+    throw new Error(`cannot read ${safeName(plan.targetFile)}: ${currentRead.error}`);
   const current = 'text' in currentRead ? currentRead.text : '';
-  if (current !== plan.before) throw new Error(`${safeName(plan.targetFile)} changed since the plan was made: plan again`);
+  if (current !== plan.before)
+    throw new Error(`${safeName(plan.targetFile)} changed since the plan was made: plan again`);
   const userFiles = plan.mode === 'override' ? plan.files.filter((f) => f !== plan.targetFile) : [];
   if (opts.validate !== false) {
     const result =
       plan.mode === 'override'
-        ? await validateCandidate(plan.targetFile, plan.after, userFiles.length > 0 ? userFiles : [plan.file], [], opts.tool)
-        : await validateCandidate(plan.targetFile, plan.after, plan.files.slice(0, Math.max(0, plan.files.indexOf(plan.file))), plan.files.slice(plan.files.indexOf(plan.file) + 1), opts.tool);
+        ? await validateCandidate(
+            plan.targetFile,
+            plan.after,
+            userFiles.length > 0 ? userFiles : [plan.file],
+            [],
+            opts.tool,
+          )
+        : await validateCandidate(
+            plan.targetFile,
+            plan.after,
+            plan.files.slice(0, Math.max(0, plan.files.indexOf(plan.file))),
+            plan.files.slice(plan.files.indexOf(plan.file) + 1),
+            opts.tool,
+          );
     if (!result.ok) {
       // Say whose problem it is: a file that is already invalid (a missing env_file...) is not ours.
-      const original = await validateWithCompose(plan.mode === 'override' && userFiles.length > 0 ? userFiles : [plan.file], opts.tool);
-      const why = original.ok ? `the result does not validate` : `${safeName(basename(plan.file))} does not validate even as it is`;
-      throw new Error(`${why}, nothing was written: ${(original.ok ? result.error : original.error) ?? 'unknown error'}`);
+      const original = await validateWithCompose(
+        plan.mode === 'override' && userFiles.length > 0 ? userFiles : [plan.file],
+        opts.tool,
+      );
+      const why = original.ok
+        ? `the result does not validate`
+        : `${safeName(basename(plan.file))} does not validate even as it is`;
+      throw new Error(
+        `${why}, nothing was written: ${(original.ok ? result.error : original.error) ?? 'unknown error'}`,
+      );
     }
   }
   let wroteBackup = false;

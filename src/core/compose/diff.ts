@@ -17,13 +17,20 @@ function splitLines(text: string): string[] {
 function diffOps(a: string[], b: string[]): Op[] {
   const n = a.length;
   const m = b.length;
-  if (n * m > MAX_CELLS) return [...a.map((line) => ({ kind: '-' as const, line })), ...b.map((line) => ({ kind: '+' as const, line }))];
+  if (n * m > MAX_CELLS)
+    return [
+      ...a.map((line) => ({ kind: '-' as const, line })),
+      ...b.map((line) => ({ kind: '+' as const, line })),
+    ];
   // lcs[i][j] = LCS length of a[i..] and b[j..], stored flat.
   const w = m + 1;
   const lcs = new Uint32Array((n + 1) * w);
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      lcs[i * w + j] = a[i] === b[j] ? (lcs[(i + 1) * w + j + 1] as number) + 1 : Math.max(lcs[(i + 1) * w + j] as number, lcs[i * w + j + 1] as number);
+      lcs[i * w + j] =
+        a[i] === b[j]
+          ? (lcs[(i + 1) * w + j + 1] as number) + 1
+          : Math.max(lcs[(i + 1) * w + j] as number, lcs[i * w + j + 1] as number);
     }
   }
   const ops: Op[] = [];
@@ -34,7 +41,8 @@ function diffOps(a: string[], b: string[]): Op[] {
       ops.push({ kind: ' ', line: a[i] as string });
       i++;
       j++;
-    } else if ((lcs[(i + 1) * w + j] as number) >= (lcs[i * w + j + 1] as number)) ops.push({ kind: '-', line: a[i++] as string });
+    } else if ((lcs[(i + 1) * w + j] as number) >= (lcs[i * w + j + 1] as number))
+      ops.push({ kind: '-', line: a[i++] as string });
     else ops.push({ kind: '+', line: b[j++] as string });
   }
   while (i < n) ops.push({ kind: '-', line: a[i++] as string });
@@ -73,7 +81,9 @@ export function unifiedDiff(before: string, after: string, fromName: string, toN
     const hunk = ops.slice(start, end);
     const aLen = hunk.filter((o) => o.kind !== '+').length;
     const bLen = hunk.filter((o) => o.kind !== '-').length;
-    out.push(`@@ -${aLen === 0 ? aStart : aStart + 1},${aLen} +${bLen === 0 ? bStart : bStart + 1},${bLen} @@`);
+    out.push(
+      `@@ -${aLen === 0 ? aStart : aStart + 1},${aLen} +${bLen === 0 ? bStart : bStart + 1},${bLen} @@`,
+    );
     for (const o of hunk) out.push(o.kind + o.line.replace(/\r$/, ''));
     k = end;
   }

@@ -29,7 +29,10 @@ function onlySpaceBefore(text: string, offset: number): boolean {
 
 /** Renders values the way compose v1 (PyYAML, YAML 1.1) reads them back: `"no"`, `"on"`, `"0.25"` stay strings. */
 export function renderYaml(value: unknown, flow = false): string {
-  return stringify(value, { version: '1.1', lineWidth: 0, collectionStyle: flow ? 'flow' : 'block' }).replace(/\n$/, '');
+  return stringify(value, { version: '1.1', lineWidth: 0, collectionStyle: flow ? 'flow' : 'block' }).replace(
+    /\n$/,
+    '',
+  );
 }
 
 let lastIndent: { text: string; unit: number } | undefined;
@@ -71,13 +74,19 @@ function blockYaml(values: Record<string, unknown>, unit: number): string {
  * Inserts keys into an existing mapping without touching anything else: block mappings get new
  * lines after their last entry at the entries' indentation, flow mappings get `, key: value`.
  */
-export function insertIntoMap(text: string, map: YAMLMap<Scalar, Node>, values: Record<string, unknown>): TextEdit | undefined {
+export function insertIntoMap(
+  text: string,
+  map: YAMLMap<Scalar, Node>,
+  values: Record<string, unknown>,
+): TextEdit | undefined {
   if (Object.keys(values).length === 0 || !map.range) return undefined;
   const eol = eolOf(text);
   if (map.flow || map.items.length === 0) {
     const close = text.lastIndexOf('}', map.range[1] - 1);
     if (close < map.range[0]) return undefined;
-    const inner = renderYaml(values, true).replace(/^\{\s*/, '').replace(/\s*\}$/, '');
+    const inner = renderYaml(values, true)
+      .replace(/^\{\s*/, '')
+      .replace(/\s*\}$/, '');
     const sep = map.items.length > 0 ? ', ' : ' ';
     return { offset: close, length: 0, newText: `${sep}${inner} ` };
   }
@@ -106,7 +115,11 @@ export function replaceScalar(node: Node, value: unknown): TextEdit | undefined 
  * Removes one entry from a block mapping. Undefined (no safe edit) for flow mappings and for
  * the only entry of a mapping, which would leave its parent empty.
  */
-export function removePair(text: string, map: YAMLMap<Scalar, Node>, pair: Pair<Scalar, Node | null>): TextEdit | undefined {
+export function removePair(
+  text: string,
+  map: YAMLMap<Scalar, Node>,
+  pair: Pair<Scalar, Node | null>,
+): TextEdit | undefined {
   if (map.flow || map.items.length < 2) return undefined;
   const i = map.items.indexOf(pair as Pair<Scalar, Node>);
   const start = pair.key.range?.[0];
@@ -153,7 +166,9 @@ export function mergeMissing(
     const merged = plain[key];
     if (!pair) missing[key] = isRecord(merged) && isRecord(value) ? deepMerge(merged, value) : value;
     else if (isMap(pair.value) && isRecord(value)) {
-      edits.push(...mergeMissing(text, pair.value as YAMLMap<Scalar, Node>, value, isRecord(merged) ? merged : {}));
+      edits.push(
+        ...mergeMissing(text, pair.value as YAMLMap<Scalar, Node>, value, isRecord(merged) ? merged : {}),
+      );
     }
   }
   const insert = insertIntoMap(text, map, missing);

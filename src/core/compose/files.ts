@@ -9,9 +9,19 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { readComposeText } from './read';
 
 /** The names compose finds by itself in a folder. */
-export const DEFAULT_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
+export const DEFAULT_FILE_NAMES = [
+  'compose.yaml',
+  'compose.yml',
+  'docker-compose.yml',
+  'docker-compose.yaml',
+];
 /** Loaded next to a default-named file; compose refuses a folder that has two of them. */
-export const DEFAULT_OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yml', 'docker-compose.override.yaml'];
+export const DEFAULT_OVERRIDE_NAMES = [
+  'compose.override.yaml',
+  'compose.override.yml',
+  'docker-compose.override.yml',
+  'docker-compose.override.yaml',
+];
 
 export interface LoadedFiles {
   /** Absolute paths in the order compose merges them; the file itself is among them. */
@@ -45,17 +55,27 @@ const ENV_KEYS = ['COMPOSE_FILE', 'COMPOSE_PATH_SEPARATOR', 'COMPOSE_PROFILES'];
  * for a default-named file, the override file beside it; else the file alone. The environment
  * wins over the folder's `.env`, as in compose.
  */
-export function loadedFiles(file: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): LoadedFiles {
+export function loadedFiles(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): LoadedFiles {
   const abs = resolve(file);
   const dir = dirname(abs);
   const dotEnvText = readComposeText(join(dir, '.env'), 1024 * 1024);
   const dotEnv = dotEnvText === undefined ? {} : readDotEnv(dotEnvText, ENV_KEYS);
   const get = (k: string): string | undefined => (env[k] !== undefined && env[k] !== '' ? env[k] : dotEnv[k]);
-  const profiles = (get('COMPOSE_PROFILES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const profiles = (get('COMPOSE_PROFILES') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const list = get('COMPOSE_FILE');
   if (list) {
     const sep = get('COMPOSE_PATH_SEPARATOR') || (platform === 'win32' ? ';' : ':');
-    const files = list.split(sep).filter((f) => f !== '').map((f) => resolve(dir, f));
+    const files = list
+      .split(sep)
+      .filter((f) => f !== '')
+      .map((f) => resolve(dir, f));
     if (files.includes(abs)) return { files, profiles, source: 'COMPOSE_FILE' };
   }
   if (DEFAULT_FILE_NAMES.includes(basename(abs))) {

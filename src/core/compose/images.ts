@@ -18,8 +18,21 @@ interface ImageFamily {
 
 /** Add a repository here to give it the probe and rules of its kind. */
 const FAMILIES: ImageFamily[] = [
-  { kind: 'postgres', repositories: ['postgres', 'postgis/postgis', 'pgvector/pgvector', 'timescale/timescaledb', 'bitnami/postgresql'], officialEntrypoint: ['postgres', 'postgis/postgis', 'pgvector/pgvector', 'timescale/timescaledb'] },
-  { kind: 'mysql', repositories: ['mysql', 'mysql/mysql-server', 'bitnami/mysql', 'percona', 'percona/percona-server'] },
+  {
+    kind: 'postgres',
+    repositories: [
+      'postgres',
+      'postgis/postgis',
+      'pgvector/pgvector',
+      'timescale/timescaledb',
+      'bitnami/postgresql',
+    ],
+    officialEntrypoint: ['postgres', 'postgis/postgis', 'pgvector/pgvector', 'timescale/timescaledb'],
+  },
+  {
+    kind: 'mysql',
+    repositories: ['mysql', 'mysql/mysql-server', 'bitnami/mysql', 'percona', 'percona/percona-server'],
+  },
   { kind: 'mariadb', repositories: ['mariadb', 'bitnami/mariadb'] },
   // bitnami/redis is left out: it requires a password by default, so a bare ping cannot tell ready.
   { kind: 'redis', repositories: ['redis', 'redis/redis-stack', 'redis/redis-stack-server'] },
@@ -86,7 +99,10 @@ export function imageKind(image: unknown): ImageKind | undefined {
 /** PostgreSQL whose entrypoint takes `postgres -c ...` as its command (the durable test settings). */
 export function hasOfficialPostgresEntrypoint(image: unknown): boolean {
   const ref = parseImageRef(image);
-  return ref !== undefined && FAMILIES.some((f) => f.kind === 'postgres' && f.officialEntrypoint?.includes(ref.repository));
+  return (
+    ref !== undefined &&
+    FAMILIES.some((f) => f.kind === 'postgres' && f.officialEntrypoint?.includes(ref.repository))
+  );
 }
 
 export function isHeavyImage(image: unknown): boolean {
@@ -99,7 +115,9 @@ export function isHeavyImage(image: unknown): boolean {
  * unset); other variables stay as they are, so nothing is read into them.
  */
 export function withDefaults(value: string): string {
-  return value.replace(/\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}$]*)\}/g, (m, def: string | undefined) => (m === '$$' ? m : (def ?? '')));
+  return value.replace(/\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}$]*)\}/g, (m, def: string | undefined) =>
+    m === '$$' ? m : (def ?? ''),
+  );
 }
 
 /** The words of `command` and `entrypoint` (strings split on blanks, lists as they are). */
@@ -107,8 +125,15 @@ export function commandWords(service: Record<string, unknown>): string[] {
   const words: string[] = [];
   for (const key of ['entrypoint', 'command']) {
     const v = service[key];
-    if (typeof v === 'string') words.push(...withDefaults(v).split(/\s+/).filter((w) => w !== ''));
-    else if (Array.isArray(v)) for (const w of v) if (typeof w === 'string' || typeof w === 'number') words.push(withDefaults(String(w)));
+    if (typeof v === 'string')
+      words.push(
+        ...withDefaults(v)
+          .split(/\s+/)
+          .filter((w) => w !== ''),
+      );
+    else if (Array.isArray(v))
+      for (const w of v)
+        if (typeof w === 'string' || typeof w === 'number') words.push(withDefaults(String(w)));
   }
   return words;
 }
@@ -118,7 +143,8 @@ export function environmentValues(service: Record<string, unknown>): Map<string,
   const out = new Map<string, string>();
   const env = service.environment;
   if (isRecord(env)) {
-    for (const [k, v] of Object.entries(env)) if (typeof v === 'string' || typeof v === 'number') out.set(k, withDefaults(String(v)));
+    for (const [k, v] of Object.entries(env))
+      if (typeof v === 'string' || typeof v === 'number') out.set(k, withDefaults(String(v)));
   } else if (Array.isArray(env)) {
     for (const item of env) {
       if (typeof item !== 'string') continue;
@@ -167,7 +193,9 @@ export function knownProbe(service: Record<string, unknown>): Probe | undefined 
   const kind = imageKind(service.image);
   if (!kind) return undefined;
   const words = commandWords(service);
-  const unknownPort = (port: string): Probe => ({ none: `port "${port}" in the command is not a number known now` });
+  const unknownPort = (port: string): Probe => ({
+    none: `port "${port}" in the command is not a number known now`,
+  });
   switch (kind) {
     case 'postgres': {
       const port = optionValue(words, ['-p', '--port']) ?? settingValue(words, /port/);
@@ -181,13 +209,17 @@ export function knownProbe(service: Record<string, unknown>): Probe | undefined 
       return { test: ['CMD', 'mysqladmin', 'ping', '-h', '127.0.0.1', ...(port ? ['-P', port] : [])] };
     }
     case 'mariadb': {
-      if (optionValue(words, ['-P', '--port']) !== undefined) return { none: 'a port set in the command: healthcheck.sh would probe the default one' };
+      if (optionValue(words, ['-P', '--port']) !== undefined)
+        return { none: 'a port set in the command: healthcheck.sh would probe the default one' };
       // healthcheck.sh arrived in the images in 2022, and MariaDB 11 dropped the mysqladmin name.
-      return shell('if command -v healthcheck.sh >/dev/null 2>&1; then healthcheck.sh --connect --innodb_initialized; elif command -v mariadb-admin >/dev/null 2>&1; then mariadb-admin ping -h 127.0.0.1; else mysqladmin ping -h 127.0.0.1; fi');
+      return shell(
+        'if command -v healthcheck.sh >/dev/null 2>&1; then healthcheck.sh --connect --innodb_initialized; elif command -v mariadb-admin >/dev/null 2>&1; then mariadb-admin ping -h 127.0.0.1; else mysqladmin ping -h 127.0.0.1; fi',
+      );
     }
     case 'redis': {
       if (words.some((w) => /\.conf$/.test(w))) return { none: 'a redis.conf decides its port and password' };
-      if (optionValue(words, ['--requirepass']) !== undefined) return { none: 'a password is required (--requirepass)' };
+      if (optionValue(words, ['--requirepass']) !== undefined)
+        return { none: 'a password is required (--requirepass)' };
       if (optionValue(words, ['--tls-port']) !== undefined) return { none: 'TLS (--tls-port)' };
       const port = optionValue(words, ['--port']);
       if (port === '0') return { none: 'no TCP port (--port 0)' };
@@ -203,7 +235,9 @@ export function knownProbe(service: Record<string, unknown>): Probe | undefined 
     }
     case 'rabbitmq':
       // rabbitmq-diagnostics arrived in 3.7; older images only have rabbitmqctl.
-      return shell('if command -v rabbitmq-diagnostics >/dev/null 2>&1; then rabbitmq-diagnostics -q ping; else rabbitmqctl status; fi');
+      return shell(
+        'if command -v rabbitmq-diagnostics >/dev/null 2>&1; then rabbitmq-diagnostics -q ping; else rabbitmqctl status; fi',
+      );
   }
 }
 
@@ -213,7 +247,9 @@ export function knownHealthcheck(service: Record<string, unknown>): string[] | u
 }
 
 /** JVM heap flags in every environment value and command word: the largest -Xmx/-Xms. */
-function jvmHeap(service: Record<string, unknown>): { bytes: number; text: string } | { relative: string } | undefined {
+function jvmHeap(
+  service: Record<string, unknown>,
+): { bytes: number; text: string } | { relative: string } | undefined {
   const texts = [...environmentValues(service).values(), ...commandWords(service)];
   let best: { bytes: number; text: string } | undefined;
   let relative: string | undefined;
@@ -241,22 +277,40 @@ export const INNODB_POOL_FACTOR = 2;
  * PostgreSQL shared_buffers, an InnoDB buffer pool, or an image known to need more than the
  * standard (`unknown`: no figure, so no limit should be imposed).
  */
-export function memoryNeed(service: Record<string, unknown>, sharedBuffersMaxShare: number): MemoryNeed | undefined {
+export function memoryNeed(
+  service: Record<string, unknown>,
+  sharedBuffersMaxShare: number,
+): MemoryNeed | undefined {
   const words = commandWords(service);
   const kind = imageKind(service.image);
   if (kind === 'postgres') {
     const sb = settingValue(words, /shared_buffers/);
     const bytes = sb === undefined ? undefined : parsePostgresBytes(sb);
-    if (bytes !== undefined) return { bytes: Math.ceil(bytes / sharedBuffersMaxShare), reason: `shared_buffers=${sb} is at most ${sharedBuffersMaxShare * 100}% of it` };
+    if (bytes !== undefined)
+      return {
+        bytes: Math.ceil(bytes / sharedBuffersMaxShare),
+        reason: `shared_buffers=${sb} is at most ${sharedBuffersMaxShare * 100}% of it`,
+      };
   }
   if (kind === 'mysql' || kind === 'mariadb') {
-    const pool = settingValue(words, /innodb[-_]buffer[-_]pool[-_]size/) ?? environmentValues(service).get('MYSQL_INNODB_BUFFER_POOL_SIZE');
+    const pool =
+      settingValue(words, /innodb[-_]buffer[-_]pool[-_]size/) ??
+      environmentValues(service).get('MYSQL_INNODB_BUFFER_POOL_SIZE');
     const bytes = pool === undefined ? undefined : parseComposeBytes(pool);
-    if (bytes !== undefined) return { bytes: bytes * INNODB_POOL_FACTOR, reason: `innodb_buffer_pool_size=${pool} x ${INNODB_POOL_FACTOR}` };
+    if (bytes !== undefined)
+      return {
+        bytes: bytes * INNODB_POOL_FACTOR,
+        reason: `innodb_buffer_pool_size=${pool} x ${INNODB_POOL_FACTOR}`,
+      };
   }
   const heap = jvmHeap(service);
-  if (heap && 'bytes' in heap) return { bytes: heap.bytes * JVM_HEAP_FACTOR, reason: `JVM heap ${heap.text} x ${JVM_HEAP_FACTOR}` };
-  if (heap) return { unknown: `the JVM sizes its heap from the limit (${heap.relative}): a limit decides its heap` };
-  if (isHeavyImage(service.image)) return { unknown: `${parseImageRef(service.image)?.repository ?? 'this image'} is known to need more than the standard limit` };
+  if (heap && 'bytes' in heap)
+    return { bytes: heap.bytes * JVM_HEAP_FACTOR, reason: `JVM heap ${heap.text} x ${JVM_HEAP_FACTOR}` };
+  if (heap)
+    return { unknown: `the JVM sizes its heap from the limit (${heap.relative}): a limit decides its heap` };
+  if (isHeavyImage(service.image))
+    return {
+      unknown: `${parseImageRef(service.image)?.repository ?? 'this image'} is known to need more than the standard limit`,
+    };
   return undefined;
 }

@@ -4,7 +4,17 @@
  * 2.x-format keys docker-compose 1.29 still reads; a test checks them against the schemas that
  * docker-compose 1.29 ships. The legacy version 1 format has its own, smaller set.
  */
-export const TOP_LEVEL_KEYS = new Set(['version', 'name', 'include', 'services', 'models', 'networks', 'volumes', 'secrets', 'configs']);
+export const TOP_LEVEL_KEYS = new Set([
+  'version',
+  'name',
+  'include',
+  'services',
+  'models',
+  'networks',
+  'volumes',
+  'secrets',
+  'configs',
+]);
 
 export const SERVICE_KEYS = new Set(
   (

@@ -1,6 +1,25 @@
 import { dirname, resolve } from 'node:path';
 import { hasInterpolation } from './units';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit, YAMLParseError, type Alias, type Document, type DocumentOptions, type Node, type Pair, type ParseOptions, type Scalar, type SchemaOptions, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  parseDocument,
+  visit,
+  YAMLParseError,
+  type Alias,
+  type Document,
+  type DocumentOptions,
+  type Node,
+  type Pair,
+  type ParseOptions,
+  type Scalar,
+  type SchemaOptions,
+  type YAMLMap,
+} from 'yaml';
 
 /** One parsed YAML document of a compose file, with the node tree kept for exact positions. */
 export interface ComposeDocument {
@@ -46,7 +65,12 @@ const COMPOSE_TAGS: NonNullable<SchemaOptions['customTags']> = [
 // `uniqueKeys: false`: yaml compares each new key with every earlier one of its mapping, which is
 // quadratic in a mapping's size (a 40k-service file spent most of its time there); duplicateKeys
 // does the same check with a set per mapping.
-const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { merge: true, uniqueKeys: false, prettyErrors: false, customTags: COMPOSE_TAGS };
+const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+  merge: true,
+  uniqueKeys: false,
+  prettyErrors: false,
+  customTags: COMPOSE_TAGS,
+};
 
 /** Duplicate scalar keys of every mapping, as the parser's own DUPLICATE_KEY errors (compose refuses them too). */
 function duplicateKeys(doc: Document.Parsed): void {
@@ -58,7 +82,9 @@ function duplicateKeys(doc: Document.Parsed): void {
         if (!isScalar(key) || typeof key.value === 'symbol') continue;
         if (seen.has(key.value)) {
           const at = key.range?.[0] ?? 0;
-          doc.errors.push(new YAMLParseError([at, key.range?.[1] ?? at], 'DUPLICATE_KEY', 'Map keys must be unique'));
+          doc.errors.push(
+            new YAMLParseError([at, key.range?.[1] ?? at], 'DUPLICATE_KEY', 'Map keys must be unique'),
+          );
         } else seen.add(key.value);
       }
     },
@@ -97,8 +123,16 @@ export function plainServices(text: string): Record<string, unknown> | undefined
 export function isLegacyFormat(plain: unknown): boolean {
   if (!isRecord(plain) || Object.keys(plain).length === 0) return false;
   if (isRecord(plain.version)) return true;
-  const truthy = (v: unknown): boolean => v !== undefined && v !== null && v !== '' && v !== false && v !== 0 && !(isRecord(v) && Object.keys(v).length === 0);
-  return !truthy(plain.version) && !truthy(plain.services) && !truthy(plain.networks) && !truthy(plain.volumes);
+  const truthy = (v: unknown): boolean =>
+    v !== undefined &&
+    v !== null &&
+    v !== '' &&
+    v !== false &&
+    v !== 0 &&
+    !(isRecord(v) && Object.keys(v).length === 0);
+  return (
+    !truthy(plain.version) && !truthy(plain.services) && !truthy(plain.networks) && !truthy(plain.volumes)
+  );
 }
 
 function servicesOf(root: YAMLMap<Scalar, Node>, plain: unknown, legacy: boolean): ServiceEntry[] {
@@ -110,7 +144,9 @@ function servicesOf(root: YAMLMap<Scalar, Node>, plain: unknown, legacy: boolean
     const name = String(pair.key.value);
     const node = isMap(pair.value) ? (pair.value as YAMLMap<Scalar, Node>) : undefined;
     const value = isRecord(plainServices) ? plainServices[name] : undefined;
-    return [{ name, pair: pair as Pair<Scalar, Node | null>, node, own: node && isRecord(value) ? value : {} }];
+    return [
+      { name, pair: pair as Pair<Scalar, Node | null>, node, own: node && isRecord(value) ? value : {} },
+    ];
   });
 }
 
@@ -219,8 +255,12 @@ export function plainDocument(doc: Document.Parsed): unknown {
 }
 
 /** The pair under `key` in a mapping (only literal keys: merged `<<` keys have no own position). */
-export function mapPair(map: YAMLMap<Scalar, Node> | undefined, key: string): Pair<Scalar, Node | null> | undefined {
-  return map?.items.find((p) => isScalar(p.key) && p.key.value === key) as Pair<Scalar, Node | null> | undefined;
+export function mapPair(
+  map: YAMLMap<Scalar, Node> | undefined,
+  key: string,
+): Pair<Scalar, Node | null> | undefined {
+  return map?.items.find((p) => isScalar(p.key) && p.key.value === key) as
+    Pair<Scalar, Node | null> | undefined;
 }
 
 export function mapGet(map: YAMLMap<Scalar, Node> | undefined, key: string): Node | undefined {
@@ -252,7 +292,10 @@ export function getPath(value: unknown, path: string[]): unknown {
 }
 
 /** Deep merge for `extends`: mappings merge, everything else is replaced by the extending side. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
@@ -309,7 +352,10 @@ export function effectiveService(
  * A loader for `extends.file` over a synchronous file reader (absolute paths; undefined when
  * missing). Paths holding variables and files that do not parse give undefined.
  */
-export function servicesLoader(fromFile: string, readFile: (path: string) => string | undefined): ServicesLoader {
+export function servicesLoader(
+  fromFile: string,
+  readFile: (path: string) => string | undefined,
+): ServicesLoader {
   return (file) => {
     if (hasInterpolation(file)) return undefined;
     const text = readFile(resolve(dirname(fromFile), file));

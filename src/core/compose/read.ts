@@ -23,8 +23,12 @@ export function readComposeFile(path: string, maxBytes = MAX_COMPOSE_BYTES): Rea
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { error: `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a device' : st.isDirectory() ? 'a directory' : 'a special file'})` };
-    if (st.size > maxBytes) return { error: `${st.size} bytes: larger than the ${maxBytes}-byte cap for a compose file` };
+    if (!st.isFile())
+      return {
+        error: `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a device' : st.isDirectory() ? 'a directory' : 'a special file'})`,
+      };
+    if (st.size > maxBytes)
+      return { error: `${st.size} bytes: larger than the ${maxBytes}-byte cap for a compose file` };
     // Read what is there, up to the cap plus one byte: a file growing meanwhile is still bounded.
     const buf = Buffer.alloc(Math.min(maxBytes + 1, Math.max(st.size, 64 * 1024)));
     let len = 0;

@@ -1,4 +1,15 @@
-import { isMap, isScalar, isSeq, visit, type Alias, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  visit,
+  type Alias,
+  type Node,
+  type Pair,
+  type Scalar,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import { insertIntoMap, mergeMissing, removePair, removeSeqItem, replaceScalar } from './edits';
 import type { TextEdit } from './textEdit';
 import {
@@ -21,7 +32,14 @@ import { commandWords, imageKind, knownHealthcheck, knownProbe, memoryNeed } fro
 import { LEGACY_SERVICE_KEYS, SERVICE_KEYS, TOP_LEVEL_KEYS } from './keys';
 import { STANDARD } from './standard';
 import { isTestFile } from './testFiles';
-import { formatComposeBytes, hasInterpolation, parseComposeBytes, parseCpus, parsePostgresBytes, unclosedInterpolation } from './units';
+import {
+  formatComposeBytes,
+  hasInterpolation,
+  parseComposeBytes,
+  parseCpus,
+  parsePostgresBytes,
+  unclosedInterpolation,
+} from './units';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -58,22 +76,27 @@ export interface CheckOptions {
 /** Every rule, for documentation and for editors that list them. */
 export const RULES = {
   'yaml-syntax': 'The file is not valid YAML.',
-  'compose-structure': 'The document is not a compose file: top level, `services` or a service is not a mapping.',
+  'compose-structure':
+    'The document is not a compose file: top level, `services` or a service is not a mapping.',
   'multi-document': 'Several YAML documents in one file: compose v1 refuses them.',
   'unknown-key': 'A key compose does not know (often a typo); compose refuses the file.',
   'interpolation-syntax': 'A `${` without its closing `}`: compose refuses the file.',
   tmpfs: 'tmpfs mounts live in RAM: under load they exhaust memory, the classic cause of flaky tests.',
   'resource-limits': 'A service without a memory or CPU limit can starve every other container.',
-  'mixed-resource-keys': 'mem_limit/mem_reservation next to a deploy.resources section without memory: compose v1 drops them.',
+  'mixed-resource-keys':
+    'mem_limit/mem_reservation next to a deploy.resources section without memory: compose v1 drops them.',
   'limits-below-reservations': 'A limit below its reservation: the engine refuses to create the container.',
   healthcheck: 'No healthcheck: nothing can wait for readiness, so tests race the service start.',
   'log-rotation': 'json-file logs without max-size grow until the disk is full.',
-  'restart-in-test': '`restart: always`/`unless-stopped` in a test file brings containers back after the run.',
-  'postgres-durability': 'PostgreSQL with fsync, full_page_writes or synchronous_commit off on a shared daemon.',
+  'restart-in-test':
+    '`restart: always`/`unless-stopped` in a test file brings containers back after the run.',
+  'postgres-durability':
+    'PostgreSQL with fsync, full_page_writes or synchronous_commit off on a shared daemon.',
   'postgres-shared-buffers': 'PostgreSQL shared_buffers above a quarter of the memory limit.',
   'fixed-container-name': 'A fixed container_name in a test file: two runs at once collide.',
   'fixed-host-port': 'A fixed host port in a test file: two runs at once collide.',
-  'legacy-format': 'The legacy version 1 format (services at the top level): no healthcheck, deploy or logging keys exist in it.',
+  'legacy-format':
+    'The legacy version 1 format (services at the top level): no healthcheck, deploy or logging keys exist in it.',
 } as const;
 export type RuleId = keyof typeof RULES;
 
@@ -93,26 +116,69 @@ export function checkCompose(text: string, fileName: string, opts: CheckOptions 
   const kind = opts.fileKind ?? 'auto';
   const isTest = kind === 'test' || (kind === 'auto' && isTestFile(fileName, opts.testGlobs));
   const parsed = parseCompose(text);
-  const ctx: Ctx = { parsed, text, isTest, shared: opts.sharedEnvironment ?? true, loader: opts.readFile ? servicesLoader(fileName, opts.readFile) : undefined, target: () => undefined, out: [] };
+  const ctx: Ctx = {
+    parsed,
+    text,
+    isTest,
+    shared: opts.sharedEnvironment ?? true,
+    loader: opts.readFile ? servicesLoader(fileName, opts.readFile) : undefined,
+    target: () => undefined,
+    out: [],
+  };
   try {
     checkDocuments(ctx);
   } catch (err) {
     // A rule bug must not take the editor's diagnostics down with it: say so, at the top.
-    report(ctx, 'compose-structure', 'error', `internal error while checking: ${(err as Error).message}`, 0, 0);
+    report(
+      ctx,
+      'compose-structure',
+      'error',
+      `internal error while checking: ${(err as Error).message}`,
+      0,
+      0,
+    );
   }
   return ctx.out.sort((a, b) => a.offset - b.offset || a.rule.localeCompare(b.rule));
 }
 
-function report(ctx: Ctx, rule: RuleId, severity: Severity, message: string, offset: number, endOffset: number, service?: string, fix?: Finding['fix']): void {
+function report(
+  ctx: Ctx,
+  rule: RuleId,
+  severity: Severity,
+  message: string,
+  offset: number,
+  endOffset: number,
+  service?: string,
+  fix?: Finding['fix'],
+): void {
   const start = ctx.parsed.lineCounter.linePos(offset);
   const end = ctx.parsed.lineCounter.linePos(endOffset);
-  const f: Finding = { rule, severity, message, line: start.line, column: start.col, endLine: end.line, endColumn: end.col, offset, endOffset };
+  const f: Finding = {
+    rule,
+    severity,
+    message,
+    line: start.line,
+    column: start.col,
+    endLine: end.line,
+    endColumn: end.col,
+    offset,
+    endOffset,
+  };
   if (service !== undefined) f.service = service;
   if (fix && fix.edits.length > 0) f.fix = fix;
   ctx.out.push(f);
 }
 
-function reportAt(ctx: Ctx, rule: RuleId, severity: Severity, message: string, node: Node | null | undefined, fallback: Node, service?: string, fix?: Finding['fix']): void {
+function reportAt(
+  ctx: Ctx,
+  rule: RuleId,
+  severity: Severity,
+  message: string,
+  node: Node | null | undefined,
+  fallback: Node,
+  service?: string,
+  fix?: Finding['fix'],
+): void {
   const range = node?.range ?? fallback.range ?? [0, 0];
   report(ctx, rule, severity, message, range[0], range[1], service, fix);
 }
@@ -123,11 +189,25 @@ function checkDocuments(ctx: Ctx): void {
   if (real.length > 1) {
     for (const d of real.slice(1)) {
       const start = d.doc.range[0];
-      report(ctx, 'multi-document', 'warning', 'several YAML documents in one file: compose v1 refuses the file ("expected a single document"); use one document, or one file per document', start, start + 3);
+      report(
+        ctx,
+        'multi-document',
+        'warning',
+        'several YAML documents in one file: compose v1 refuses the file ("expected a single document"); use one document, or one file per document',
+        start,
+        start + 3,
+      );
     }
   }
   if (real.length === 0) {
-    report(ctx, 'compose-structure', 'error', 'the file is empty: a compose file needs a `services` mapping', 0, 0);
+    report(
+      ctx,
+      'compose-structure',
+      'error',
+      'the file is empty: a compose file needs a `services` mapping',
+      0,
+      0,
+    );
     return;
   }
   for (const d of real) checkDocument(ctx, d);
@@ -138,12 +218,20 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
     const [from, to] = e.pos;
     report(ctx, 'yaml-syntax', 'error', `YAML: ${firstLine(e.message)}`, from, Math.max(to, from));
   }
-  for (const w of d.doc.warnings) report(ctx, 'yaml-syntax', 'warning', `YAML: ${firstLine(w.message)}`, w.pos[0], w.pos[1]);
+  for (const w of d.doc.warnings)
+    report(ctx, 'yaml-syntax', 'warning', `YAML: ${firstLine(w.message)}`, w.pos[0], w.pos[1]);
   // On a broken document the recovered tree is a guess: rules on it would mislead.
   if (d.doc.errors.length > 0) return;
   if (!d.root) {
     const r = d.doc.contents?.range ?? [0, 0];
-    report(ctx, 'compose-structure', 'error', 'the top level of a compose file must be a mapping (services:, volumes:, ...)', r[0], r[1]);
+    report(
+      ctx,
+      'compose-structure',
+      'error',
+      'the top level of a compose file must be a mapping (services:, volumes:, ...)',
+      r[0],
+      r[1],
+    );
     return;
   }
   ctx.target = anchorResolver(d.doc);
@@ -151,31 +239,65 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
   // In the legacy format every top-level key is a service.
   for (const pair of d.legacy ? [] : d.root.items) {
     const key = pair.key;
-    if (!isScalar(key) || typeof key.value !== 'string' || key.value.startsWith('x-') || TOP_LEVEL_KEYS.has(key.value)) continue;
+    if (
+      !isScalar(key) ||
+      typeof key.value !== 'string' ||
+      key.value.startsWith('x-') ||
+      TOP_LEVEL_KEYS.has(key.value)
+    )
+      continue;
     unknownKey(ctx, d.root, key, TOP_LEVEL_KEYS, 'at the top level');
   }
   const servicesPair = mapPair(d.root, 'services');
   if (servicesPair && !isMap(servicesPair.value)) {
-    reportAt(ctx, 'compose-structure', 'error', '`services` must be a mapping of service names to their configuration', servicesPair.value, servicesPair.key);
+    reportAt(
+      ctx,
+      'compose-structure',
+      'error',
+      '`services` must be a mapping of service names to their configuration',
+      servicesPair.value,
+      servicesPair.key,
+    );
     return;
   }
   checkVolumesTmpfs(ctx, d);
   if (d.legacy) {
     const first = d.root.items[0]?.key;
-    report(ctx, 'legacy-format', 'info', 'the legacy version 1 format (services at the top level, as docker-compose 1.x reads a file without `version` or `services`): healthchecks, resource limits and log options need the services under `services:`', first?.range?.[0] ?? 0, first?.range?.[1] ?? 0);
+    report(
+      ctx,
+      'legacy-format',
+      'info',
+      'the legacy version 1 format (services at the top level, as docker-compose 1.x reads a file without `version` or `services`): healthchecks, resource limits and log options need the services under `services:`',
+      first?.range?.[0] ?? 0,
+      first?.range?.[1] ?? 0,
+    );
   }
   const plainServices = d.legacy ? d.plain : getPath(d.plain, ['services']);
   const services = isRecord(plainServices) ? plainServices : {};
   for (const s of d.services) {
     if (!s.node) {
       const empty = !s.pair.value || (isScalar(s.pair.value) && s.pair.value.value === null);
-      reportAt(ctx, 'compose-structure', 'error', `service "${s.name}" must be a mapping (image:, command:, ...)`, empty ? s.pair.key : s.pair.value, s.pair.key, s.name);
+      reportAt(
+        ctx,
+        'compose-structure',
+        'error',
+        `service "${s.name}" must be a mapping (image:, command:, ...)`,
+        empty ? s.pair.key : s.pair.value,
+        s.pair.key,
+        s.name,
+      );
       continue;
     }
     for (const pair of s.node.items) {
       const key = pair.key;
       const known = d.legacy ? LEGACY_SERVICE_KEYS : SERVICE_KEYS;
-      if (!isScalar(key) || typeof key.value !== 'string' || key.value.startsWith('x-') || known.has(key.value)) continue;
+      if (
+        !isScalar(key) ||
+        typeof key.value !== 'string' ||
+        key.value.startsWith('x-') ||
+        known.has(key.value)
+      )
+        continue;
       unknownKey(ctx, s.node, key, known, `in service "${s.name}"`, s.name);
     }
     const eff = effectiveService(s.name, services, ctx.loader);
@@ -188,13 +310,32 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-function unknownKey(ctx: Ctx, map: YAMLMap<Scalar, Node>, key: Scalar, known: Set<string>, where: string, service?: string): void {
+function unknownKey(
+  ctx: Ctx,
+  map: YAMLMap<Scalar, Node>,
+  key: Scalar,
+  known: Set<string>,
+  where: string,
+  service?: string,
+): void {
   const name = String(key.value);
   const guess = closest(name, known);
   // Renaming onto a key the mapping already has would make a duplicate: no fix then.
-  const fix = guess && !mapPair(map, guess) ? { title: `Rename to "${guess}"`, edits: [replaceScalar(key, guess)].filter(isEdit) } : undefined;
+  const fix =
+    guess && !mapPair(map, guess)
+      ? { title: `Rename to "${guess}"`, edits: [replaceScalar(key, guess)].filter(isEdit) }
+      : undefined;
   const hint = guess ? ` (did you mean "${guess}"?)` : '';
-  reportAt(ctx, 'unknown-key', 'warning', `unknown key "${name}" ${where}${hint}: compose refuses the file`, key, key, service, fix);
+  reportAt(
+    ctx,
+    'unknown-key',
+    'warning',
+    `unknown key "${name}" ${where}${hint}: compose refuses the file`,
+    key,
+    key,
+    service,
+    fix,
+  );
 }
 
 function closest(name: string, known: Set<string>): string | undefined {
@@ -239,7 +380,14 @@ function checkInterpolation(ctx: Ctx, d: ComposeDocument): void {
       if (typeof node.value !== 'string' || !node.range) return;
       const at = unclosedInterpolation(node.value);
       if (at === undefined) return;
-      report(ctx, 'interpolation-syntax', 'error', `"\${" without a closing "}" in "${node.value}": compose refuses the file (write "$$" for a literal dollar)`, node.range[0], node.range[1]);
+      report(
+        ctx,
+        'interpolation-syntax',
+        'error',
+        `"\${" without a closing "}" in "${node.value}": compose refuses the file (write "$$" for a literal dollar)`,
+        node.range[0],
+        node.range[1],
+      );
     },
   });
 }
@@ -252,15 +400,27 @@ function checkVolumesTmpfs(ctx: Ctx, d: ComposeDocument): void {
     const vol = pair.value;
     if (!isMap(vol)) continue;
     const optsPair = mapPair(vol as YAMLMap<Scalar, Node>, 'driver_opts');
-    const type = isMap(optsPair?.value) ? mapGet(optsPair?.value as YAMLMap<Scalar, Node>, 'type') : undefined;
+    const type = isMap(optsPair?.value)
+      ? mapGet(optsPair?.value as YAMLMap<Scalar, Node>, 'type')
+      : undefined;
     if (!isScalar(type) || type.value !== 'tmpfs' || !optsPair) continue;
     const sized = /size=/.test(String(getPath((optsPair.value as YAMLMap).toJSON(), ['o']) ?? ''));
-    const fix = fixOf('Remove the tmpfs driver options (a disk-backed volume)', removePair(ctx.text, vol as YAMLMap<Scalar, Node>, optsPair));
+    const fix = fixOf(
+      'Remove the tmpfs driver options (a disk-backed volume)',
+      removePair(ctx.text, vol as YAMLMap<Scalar, Node>, optsPair),
+    );
     tmpfsFinding(ctx, `volume "${String(pair.key?.toString())}" is a tmpfs`, sized, type, undefined, fix);
   }
 }
 
-function tmpfsFinding(ctx: Ctx, what: string, sized: boolean, node: Node, service: string | undefined, fix: Finding['fix']): void {
+function tmpfsFinding(
+  ctx: Ctx,
+  what: string,
+  sized: boolean,
+  node: Node,
+  service: string | undefined,
+  fix: Finding['fix'],
+): void {
   const severity: Severity = !sized ? (ctx.isTest ? 'error' : 'warning') : 'info';
   const why = sized
     ? 'its size is capped, but its pages still count against the memory of the container and the host'
@@ -279,7 +439,13 @@ function tmpfsSized(value: unknown): boolean {
 }
 
 /** `eff` drives the rules that add keys (undefined: skip them); `resolved` is what the service is, for the others. */
-function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown> | undefined, resolved = eff): void {
+function checkService(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  eff: Record<string, unknown> | undefined,
+  resolved = eff,
+): void {
   const { text } = ctx;
   const find = (key: string): Resolved | undefined => resolvedPair(node, key, ctx.target);
   // tmpfs: the service key (string or list) and long-syntax volumes.
@@ -290,15 +456,31 @@ function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, ef
       const seq = tmpfsPair.value as YAMLSeq<Node>;
       for (const item of seq.items) {
         if (!isScalar(item)) continue;
-        const fix = fixOf('Remove this tmpfs mount', seq.items.length > 1 ? removeSeqItem(text, seq, item) : removePair(text, tmpfs.map, tmpfsPair));
+        const fix = fixOf(
+          'Remove this tmpfs mount',
+          seq.items.length > 1 ? removeSeqItem(text, seq, item) : removePair(text, tmpfs.map, tmpfsPair),
+        );
         tmpfsFinding(ctx, `tmpfs mount "${String(item.value)}"`, tmpfsSized(item.value), item, s.name, fix);
       }
     } else if (isScalar(tmpfsPair.value)) {
       const fix = fixOf('Remove the tmpfs mount', removePair(text, tmpfs.map, tmpfsPair));
-      tmpfsFinding(ctx, `tmpfs mount "${String(tmpfsPair.value.value)}"`, tmpfsSized(tmpfsPair.value.value), tmpfsPair.value, s.name, fix);
+      tmpfsFinding(
+        ctx,
+        `tmpfs mount "${String(tmpfsPair.value.value)}"`,
+        tmpfsSized(tmpfsPair.value.value),
+        tmpfsPair.value,
+        s.name,
+        fix,
+      );
     }
   } else if (resolved && resolved.tmpfs !== undefined && resolved.tmpfs !== null) {
-    inherited(ctx, s, node, 'tmpfs', `tmpfs mount ${JSON.stringify(resolved.tmpfs)} (inherited through extends)`);
+    inherited(
+      ctx,
+      s,
+      node,
+      'tmpfs',
+      `tmpfs mount ${JSON.stringify(resolved.tmpfs)} (inherited through extends)`,
+    );
   }
   const vols = find('volumes');
   if (vols && isSeq(vols.pair.value)) {
@@ -309,8 +491,18 @@ function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, ef
       if (!isScalar(type) || type.value !== 'tmpfs') continue;
       const target = getPath((item as YAMLMap).toJSON(), ['target']);
       const size = getPath((item as YAMLMap).toJSON(), ['tmpfs', 'size']);
-      const fix = fixOf('Remove this tmpfs mount', seq.items.length > 1 ? removeSeqItem(text, seq, item) : removePair(text, vols.map, vols.pair));
-      tmpfsFinding(ctx, `tmpfs mount "${String(target ?? '')}"`, size !== undefined && parseComposeBytes(size) !== 0, type, s.name, fix);
+      const fix = fixOf(
+        'Remove this tmpfs mount',
+        seq.items.length > 1 ? removeSeqItem(text, seq, item) : removePair(text, vols.map, vols.pair),
+      );
+      tmpfsFinding(
+        ctx,
+        `tmpfs mount "${String(target ?? '')}"`,
+        size !== undefined && parseComposeBytes(size) !== 0,
+        type,
+        s.name,
+        fix,
+      );
     }
   }
 
@@ -326,7 +518,13 @@ function checkService(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, ef
 }
 
 /** A finding about a value that comes from another service through `extends`: reported at the `extends` key, with no fix here. */
-function inherited(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, rule: 'tmpfs' | 'postgres-durability' | 'fixed-container-name' | 'fixed-host-port' | 'restart-in-test', what: string): void {
+function inherited(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  rule: 'tmpfs' | 'postgres-durability' | 'fixed-container-name' | 'fixed-host-port' | 'restart-in-test',
+  what: string,
+): void {
   const ext = mapPair(node, 'extends');
   if (rule === 'tmpfs') tmpfsFinding(ctx, what, false, ext?.key ?? s.pair.key, s.name, undefined);
   else reportAt(ctx, rule, 'warning', what, ext?.key, s.pair.key, s.name);
@@ -339,10 +537,21 @@ const MEM_RESERVATION = [['deploy', 'resources', 'reservations', 'memory'], ['me
  * Any of these limits CPU. `cpus` next to `cpu_quota`/`cpu_period` makes the daemon refuse the
  * container ("Conflicting options: Nano CPUs and CPU Period cannot both be set").
  */
-const CPU_LIMIT = [['deploy', 'resources', 'limits', 'cpus'], ['cpus'], ['cpu_quota'], ['cpu_period'], ['cpuset'], ['cpu_count'], ['cpu_percent']];
+const CPU_LIMIT = [
+  ['deploy', 'resources', 'limits', 'cpus'],
+  ['cpus'],
+  ['cpu_quota'],
+  ['cpu_period'],
+  ['cpuset'],
+  ['cpu_count'],
+  ['cpu_percent'],
+];
 const CPU_RESERVATION = [['deploy', 'resources', 'reservations', 'cpus']];
 
-function firstSet(eff: Record<string, unknown>, paths: string[][]): { path: string[]; value: unknown } | undefined {
+function firstSet(
+  eff: Record<string, unknown>,
+  paths: string[][],
+): { path: string[]; value: unknown } | undefined {
   for (const path of paths) {
     const value = getPath(eff, path);
     if (value !== undefined && value !== null) return { path, value };
@@ -411,13 +620,23 @@ export function resourcesPatch(eff: Record<string, unknown>): Record<string, unk
 function resourcesTitle(patch: Record<string, unknown>): string {
   const memory = getPath(patch, ['deploy', 'resources', 'limits', 'memory']) ?? patch.mem_limit;
   const cpus = getPath(patch, ['deploy', 'resources', 'limits', 'cpus']) ?? patch.cpus;
-  const reservation = getPath(patch, ['deploy', 'resources', 'reservations', 'memory']) ?? patch.mem_reservation;
-  const parts = [memory !== undefined && `memory ${String(memory)}`, cpus !== undefined && `${String(cpus)} CPU`, reservation !== undefined && `reservation ${String(reservation)}`];
+  const reservation =
+    getPath(patch, ['deploy', 'resources', 'reservations', 'memory']) ?? patch.mem_reservation;
+  const parts = [
+    memory !== undefined && `memory ${String(memory)}`,
+    cpus !== undefined && `${String(cpus)} CPU`,
+    reservation !== undefined && `reservation ${String(reservation)}`,
+  ];
   return parts.filter((p): p is string => typeof p === 'string').join(', ');
 }
 
 /** The v1 trap resourcesPatch avoids, when the user's file already has it. */
-function checkMixedResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
+function checkMixedResources(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  eff: Record<string, unknown>,
+): void {
   const pairs: Array<[string, string, string]> = [
     ['mem_limit', 'limits', 'limit'],
     ['mem_reservation', 'reservations', 'reservation'],
@@ -425,22 +644,59 @@ function checkMixedResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, No
   for (const [legacyKey, section, what] of pairs) {
     const legacyValue = eff[legacyKey];
     const deploySection = getPath(eff, ['deploy', 'resources', section]);
-    if (legacyValue === undefined || legacyValue === null || !isRecord(deploySection) || deploySection.memory !== undefined) continue;
+    if (
+      legacyValue === undefined ||
+      legacyValue === null ||
+      !isRecord(deploySection) ||
+      deploySection.memory !== undefined
+    )
+      continue;
     const target = nodeAt(node, ['deploy', 'resources', section]);
-    const fix = isMap(target) ? fixOf(`Set deploy.resources.${section}.memory to ${String(legacyValue)}`, insertIntoMap(ctx.text, target as YAMLMap<Scalar, Node>, { memory: legacyValue })) : undefined;
+    const fix = isMap(target)
+      ? fixOf(
+          `Set deploy.resources.${section}.memory to ${String(legacyValue)}`,
+          insertIntoMap(ctx.text, target as YAMLMap<Scalar, Node>, { memory: legacyValue }),
+        )
+      : undefined;
     const pair = mapPair(node, legacyKey);
-    reportAt(ctx, 'mixed-resource-keys', 'warning', `${legacyKey} ${String(legacyValue)} is ignored by compose v1 because deploy.resources.${section} is set without memory: the container runs with no memory ${what}`, pair?.key, s.pair.key, s.name, fix);
+    reportAt(
+      ctx,
+      'mixed-resource-keys',
+      'warning',
+      `${legacyKey} ${String(legacyValue)} is ignored by compose v1 because deploy.resources.${section} is set without memory: the container runs with no memory ${what}`,
+      pair?.key,
+      s.pair.key,
+      s.name,
+      fix,
+    );
   }
 }
 
-function checkResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
+function checkResources(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  eff: Record<string, unknown>,
+): void {
   const missing: string[] = [];
   if (!firstSet(eff, MEM_LIMIT)) missing.push('memory');
   if (!firstSet(eff, CPU_LIMIT)) missing.push('CPU');
   if (missing.length > 0) {
     const patch = resourcesPatch(eff);
-    const fix = fixOf(`Add resource limits (${resourcesTitle(patch)})`, ...mergeMissing(ctx.text, node, patch, s.own));
-    reportAt(ctx, 'resource-limits', 'warning', `service "${s.name}" has no ${missing.join(' or ')} limit: one runaway container can starve every other one on the daemon`, s.pair.key, s.pair.key, s.name, fix);
+    const fix = fixOf(
+      `Add resource limits (${resourcesTitle(patch)})`,
+      ...mergeMissing(ctx.text, node, patch, s.own),
+    );
+    reportAt(
+      ctx,
+      'resource-limits',
+      'warning',
+      `service "${s.name}" has no ${missing.join(' or ')} limit: one runaway container can starve every other one on the daemon`,
+      s.pair.key,
+      s.pair.key,
+      s.name,
+      fix,
+    );
   }
   const pairs: Array<[string[][], string[][], 'memory' | 'CPU', (v: unknown) => number | undefined]> = [
     [MEM_LIMIT, MEM_RESERVATION, 'memory', parseComposeBytes],
@@ -454,8 +710,20 @@ function checkResources(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, 
     const r = parseValue(reservation.value);
     if (l === undefined || r === undefined || l >= r) continue;
     const resNode = nodeAt(node, reservation.path);
-    const fix = resNode && isScalar(resNode) ? fixOf('Lower the reservation to the limit', replaceScalar(resNode, limit.value)) : undefined;
-    reportAt(ctx, 'limits-below-reservations', 'error', `${what} limit ${String(limit.value)} is below the reservation ${String(reservation.value)}: the engine refuses to create the container`, resNode, s.pair.key, s.name, fix);
+    const fix =
+      resNode && isScalar(resNode)
+        ? fixOf('Lower the reservation to the limit', replaceScalar(resNode, limit.value))
+        : undefined;
+    reportAt(
+      ctx,
+      'limits-below-reservations',
+      'error',
+      `${what} limit ${String(limit.value)} is below the reservation ${String(reservation.value)}: the engine refuses to create the container`,
+      resNode,
+      s.pair.key,
+      s.name,
+      fix,
+    );
   }
 }
 
@@ -479,21 +747,41 @@ export function healthcheckPatch(eff: Record<string, unknown>): Record<string, u
   return Object.keys(add).length > 0 ? { healthcheck: add } : {};
 }
 
-function checkHealthcheck(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
+function checkHealthcheck(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  eff: Record<string, unknown>,
+): void {
   if (eff.healthcheck !== undefined && eff.healthcheck !== null) return;
   const probe = knownProbe(eff);
   const test = probe && 'test' in probe ? probe.test : undefined;
-  const fix = test ? fixOf('Add the standard healthcheck for this image', insertIntoMap(ctx.text, node, { healthcheck: { test, ...STANDARD.healthcheck } })) : undefined;
+  const fix = test
+    ? fixOf(
+        'Add the standard healthcheck for this image',
+        insertIntoMap(ctx.text, node, { healthcheck: { test, ...STANDARD.healthcheck } }),
+      )
+    : undefined;
   const why = probe && 'none' in probe ? `; no standard probe fits: ${probe.none}` : '';
   const hint = test ? '' : ` (add one: test, interval 10s, timeout 5s, retries 5${why})`;
-  reportAt(ctx, 'healthcheck', 'warning', `service "${s.name}" has no healthcheck: dependents and tests cannot wait for it to be ready${hint}`, s.pair.key, s.pair.key, s.name, fix);
+  reportAt(
+    ctx,
+    'healthcheck',
+    'warning',
+    `service "${s.name}" has no healthcheck: dependents and tests cannot wait for it to be ready${hint}`,
+    s.pair.key,
+    s.pair.key,
+    s.name,
+    fix,
+  );
 }
 
 /** What the standard adds to a service's logging (empty when it rotates or uses another driver). */
 export function loggingPatch(eff: Record<string, unknown>): Record<string, unknown> {
   if (eff.log_driver !== undefined || eff.log_opt !== undefined) return {};
   const logging = eff.logging;
-  if (logging === undefined || logging === null) return { logging: { driver: STANDARD.logging.driver, options: { ...STANDARD.logging.options } } };
+  if (logging === undefined || logging === null)
+    return { logging: { driver: STANDARD.logging.driver, options: { ...STANDARD.logging.options } } };
   if (!isRecord(logging)) return {};
   const driver = logging.driver;
   if (driver !== undefined && driver !== 'json-file') return {};
@@ -504,19 +792,37 @@ export function loggingPatch(eff: Record<string, unknown>): Record<string, unkno
   return { logging: { options: add } };
 }
 
-function checkLogging(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, eff: Record<string, unknown>): void {
+function checkLogging(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  eff: Record<string, unknown>,
+): void {
   const patch = loggingPatch(eff);
   if (Object.keys(patch).length === 0) return;
-  const fix = fixOf('Add json-file log rotation (max-size 10m, max-file 3)', ...mergeMissing(ctx.text, node, patch, s.own));
+  const fix = fixOf(
+    'Add json-file log rotation (max-size 10m, max-file 3)',
+    ...mergeMissing(ctx.text, node, patch, s.own),
+  );
   const logNode = mapGet(node, 'logging');
   const message = logNode
     ? `service "${s.name}" logs with json-file without max-size: its log grows until the disk is full`
     : `service "${s.name}" has no logging options: the default json-file log grows without limit unless the daemon sets log-opts`;
-  reportAt(ctx, 'log-rotation', 'warning', message, logNode ? mapPair(node, 'logging')?.key : s.pair.key, s.pair.key, s.name, fix);
+  reportAt(
+    ctx,
+    'log-rotation',
+    'warning',
+    message,
+    logNode ? mapPair(node, 'logging')?.key : s.pair.key,
+    s.pair.key,
+    s.name,
+    fix,
+  );
 }
 
 /** An unsafe value written literally or as the default of a variable (`${PG_FSYNC:-off}` is off unless set). */
-const UNSAFE_PG = /(fsync|full_page_writes|synchronous_commit)(\s*=\s*)(?:(off|false|no|0)|(\$\{[A-Za-z_][A-Za-z0-9_]*:?-)(off|false|no|0)\})(?![\w])/gi;
+const UNSAFE_PG =
+  /(fsync|full_page_writes|synchronous_commit)(\s*=\s*)(?:(off|false|no|0)|(\$\{[A-Za-z_][A-Za-z0-9_]*:?-)(off|false|no|0)\})(?![\w])/gi;
 const SHARED_BUFFERS = /shared_buffers(\s*=\s*)(\d+\s*(?:B|kB|MB|GB|TB)?)(?![\w])/g;
 
 /** Scalars of `command:` and `entrypoint:` (strings or lists), written in the service or merged into it. */
@@ -539,13 +845,27 @@ function durabilityMessage(setting: string, value: string): string {
   return `PostgreSQL ${setting}=${value} on a shared daemon: when the engine is killed or the host runs out of memory the database is corrupted, and the next run fails for reasons unrelated to its code`;
 }
 
-function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, full: Record<string, unknown>, find: (key: string) => Resolved | undefined): void {
+function checkPostgres(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  full: Record<string, unknown>,
+  find: (key: string) => Resolved | undefined,
+): void {
   if (imageKind(full.image) !== 'postgres') return;
   const scalars = commandScalars(find);
   if (scalars.length === 0 && ctx.shared) {
     // Only through extends: judge the inherited words, report at the extends key.
     for (const w of commandWords(full)) {
-      for (const m of w.matchAll(UNSAFE_PG)) if (startsSetting(w, m.index)) inherited(ctx, s, node, 'postgres-durability', `${durabilityMessage(m[1] as string, (m[3] ?? m[5]) as string)} (inherited through extends)`);
+      for (const m of w.matchAll(UNSAFE_PG))
+        if (startsSetting(w, m.index))
+          inherited(
+            ctx,
+            s,
+            node,
+            'postgres-durability',
+            `${durabilityMessage(m[1] as string, (m[3] ?? m[5]) as string)} (inherited through extends)`,
+          );
     }
   }
   for (const scalar of scalars) {
@@ -556,9 +876,22 @@ function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, f
       for (const m of source.matchAll(UNSAFE_PG)) {
         if (!startsSetting(source, m.index)) continue;
         const value = (m[3] ?? m[5]) as string;
-        const valueAt = start + m.index + (m[1] as string).length + (m[2] as string).length + (m[4]?.length ?? 0);
-        const fix = { title: `Set ${m[1]} to on`, edits: [{ offset: valueAt, length: value.length, newText: 'on' }] };
-        report(ctx, 'postgres-durability', 'warning', durabilityMessage(m[1] as string, value), start + m.index, start + m.index + m[0].length, s.name, fix);
+        const valueAt =
+          start + m.index + (m[1] as string).length + (m[2] as string).length + (m[4]?.length ?? 0);
+        const fix = {
+          title: `Set ${m[1]} to on`,
+          edits: [{ offset: valueAt, length: value.length, newText: 'on' }],
+        };
+        report(
+          ctx,
+          'postgres-durability',
+          'warning',
+          durabilityMessage(m[1] as string, value),
+          start + m.index,
+          start + m.index + m[0].length,
+          s.name,
+          fix,
+        );
       }
     }
     if (hasInterpolation(scalar.value)) continue;
@@ -569,7 +902,13 @@ function checkPostgres(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, f
   }
 }
 
-function checkSharedBuffers(ctx: Ctx, s: ServiceEntry, full: Record<string, unknown>, at: number, m: RegExpMatchArray): void {
+function checkSharedBuffers(
+  ctx: Ctx,
+  s: ServiceEntry,
+  full: Record<string, unknown>,
+  at: number,
+  m: RegExpMatchArray,
+): void {
   const bytes = parsePostgresBytes(m[2] as string);
   const limitSetting = firstSet(full, MEM_LIMIT);
   // Without a limit, apply sizes one from shared_buffers itself (memoryLimitFor): nothing to report.
@@ -581,12 +920,21 @@ function checkSharedBuffers(ctx: Ctx, s: ServiceEntry, full: Record<string, unkn
   if (bytes <= max) return;
   const limitText = `the memory limit ${String(limitSetting.value)}`;
   const valueAt = at + 'shared_buffers'.length + (m[1] as string).length;
-  const fix = { title: `Set shared_buffers to ${max / 1024 ** 2}MB`, edits: [{ offset: valueAt, length: (m[2] as string).length, newText: `${max / 1024 ** 2}MB` }] };
+  const fix = {
+    title: `Set shared_buffers to ${max / 1024 ** 2}MB`,
+    edits: [{ offset: valueAt, length: (m[2] as string).length, newText: `${max / 1024 ** 2}MB` }],
+  };
   const msg = `PostgreSQL shared_buffers=${m[2]} is above ${share * 100}% of ${limitText}: queries and connections then push the container into the OOM killer`;
   report(ctx, 'postgres-shared-buffers', 'warning', msg, at, at + m[0].length, s.name, fix);
 }
 
-function checkTestOnly(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, full: Record<string, unknown>, find: (key: string) => Resolved | undefined): void {
+function checkTestOnly(
+  ctx: Ctx,
+  s: ServiceEntry,
+  node: YAMLMap<Scalar, Node>,
+  full: Record<string, unknown>,
+  find: (key: string) => Resolved | undefined,
+): void {
   const restart = full.restart;
   // `deploy.restart_policy.condition: any` restarts whatever the exit, like `always`.
   const condition = getPath(full, ['deploy', 'restart_policy', 'condition']);
@@ -596,25 +944,72 @@ function checkTestOnly(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, f
     const fix = isScalar(own)
       ? fixOf('Set restart to "no"', replaceScalar(own, STANDARD.restart.test))
       : fixOf('Set restart to "no"', insertIntoMap(ctx.text, node, { restart: STANDARD.restart.test }));
-    reportAt(ctx, 'restart-in-test', 'warning', `restart: ${restart} in a test file: the container comes back after the run (and after a daemon restart) and holds memory, ports and names`, own, s.pair.key, s.name, fix);
+    reportAt(
+      ctx,
+      'restart-in-test',
+      'warning',
+      `restart: ${restart} in a test file: the container comes back after the run (and after a daemon restart) and holds memory, ports and names`,
+      own,
+      s.pair.key,
+      s.name,
+      fix,
+    );
   } else if (condition === 'any') {
     const deploy = find('deploy')?.pair.value;
-    const own = isMap(deploy) ? nodeAt(deploy as YAMLMap<Scalar, Node>, ['restart_policy', 'condition']) : undefined;
-    const msg = 'deploy.restart_policy.condition: any in a test file: like restart: always, the container comes back after the run and holds memory, ports and names';
-    if (isScalar(own)) reportAt(ctx, 'restart-in-test', 'warning', msg, own, s.pair.key, s.name, fixOf('Set the condition to "none"', replaceScalar(own, 'none')));
+    const own = isMap(deploy)
+      ? nodeAt(deploy as YAMLMap<Scalar, Node>, ['restart_policy', 'condition'])
+      : undefined;
+    const msg =
+      'deploy.restart_policy.condition: any in a test file: like restart: always, the container comes back after the run and holds memory, ports and names';
+    if (isScalar(own))
+      reportAt(
+        ctx,
+        'restart-in-test',
+        'warning',
+        msg,
+        own,
+        s.pair.key,
+        s.name,
+        fixOf('Set the condition to "none"', replaceScalar(own, 'none')),
+      );
     else inherited(ctx, s, node, 'restart-in-test', `${msg} (inherited through extends)`);
   }
   const name = find('container_name');
   const namePair = name?.pair;
   if (name && namePair && isScalar(namePair.value) && !hasInterpolation(namePair.value.value)) {
-    const fix = fixOf('Remove container_name (compose names containers per project)', removePair(ctx.text, name.map, namePair));
-    reportAt(ctx, 'fixed-container-name', 'warning', containerNameMessage(String(namePair.value.value)), namePair.value, namePair.key, s.name, fix);
+    const fix = fixOf(
+      'Remove container_name (compose names containers per project)',
+      removePair(ctx.text, name.map, namePair),
+    );
+    reportAt(
+      ctx,
+      'fixed-container-name',
+      'warning',
+      containerNameMessage(String(namePair.value.value)),
+      namePair.value,
+      namePair.key,
+      s.name,
+      fix,
+    );
   } else if (!name && typeof full.container_name === 'string' && !hasInterpolation(full.container_name)) {
-    inherited(ctx, s, node, 'fixed-container-name', `${containerNameMessage(full.container_name)} (inherited through extends)`);
+    inherited(
+      ctx,
+      s,
+      node,
+      'fixed-container-name',
+      `${containerNameMessage(full.container_name)} (inherited through extends)`,
+    );
   }
   const ports = find('ports')?.pair.value;
   if (!ports && Array.isArray(full.ports)) {
-    for (const p of full.ports.filter(fixedHostPort)) inherited(ctx, s, node, 'fixed-host-port', `${portMessage(isRecord(p) ? String(p.published) : String(p))} (inherited through extends)`);
+    for (const p of full.ports.filter(fixedHostPort))
+      inherited(
+        ctx,
+        s,
+        node,
+        'fixed-host-port',
+        `${portMessage(isRecord(p) ? String(p.published) : String(p))} (inherited through extends)`,
+      );
   }
   if (!isSeq(ports)) return;
   for (const item of (ports as YAMLSeq<Node>).items) {
@@ -623,16 +1018,40 @@ function checkTestOnly(ctx: Ctx, s: ServiceEntry, node: YAMLMap<Scalar, Node>, f
       const map = item as YAMLMap<Scalar, Node>;
       const published = mapPair(map, 'published');
       const value = published?.value;
-      if (!published || !isScalar(value) || value.value === null || hasInterpolation(value.value) || String(value.value) === '' || String(value.value) === '0') continue;
+      if (
+        !published ||
+        !isScalar(value) ||
+        value.value === null ||
+        hasInterpolation(value.value) ||
+        String(value.value) === '' ||
+        String(value.value) === '0'
+      )
+        continue;
       const fix = fixOf('Let Docker choose the host port', removePair(ctx.text, map, published));
-      reportAt(ctx, 'fixed-host-port', 'warning', portMessage(String(value.value)), value, published.key, s.name, fix);
+      reportAt(
+        ctx,
+        'fixed-host-port',
+        'warning',
+        portMessage(String(value.value)),
+        value,
+        published.key,
+        s.name,
+        fix,
+      );
     }
   }
 }
 
 /** A plain port entry that names a host port (`8080:80`, `127.0.0.1:8080:80`, `{published: 8080}`). */
 function fixedHostPort(p: unknown): boolean {
-  if (isRecord(p)) return p.published !== undefined && p.published !== null && String(p.published) !== '' && String(p.published) !== '0' && !hasInterpolation(p.published);
+  if (isRecord(p))
+    return (
+      p.published !== undefined &&
+      p.published !== null &&
+      String(p.published) !== '' &&
+      String(p.published) !== '0' &&
+      !hasInterpolation(p.published)
+    );
   if (typeof p !== 'string' || hasInterpolation(p)) return false;
   const parts = p.replace(/^\[[^\]]*\]/, 'ip').split(':');
   const host = parts.length >= 2 ? parts[parts.length - 2] : undefined;
@@ -666,5 +1085,14 @@ function checkShortPort(ctx: Ctx, s: ServiceEntry, item: Scalar): void {
   else return;
   if (host === undefined || host === '' || host === '0') return;
   const replacement = hostIp !== undefined ? `${hostIp}::${container}` : container;
-  reportAt(ctx, 'fixed-host-port', 'warning', portMessage(host), item, item, s.name, fixOf('Let Docker choose the host port', replaceScalar(item, replacement)));
+  reportAt(
+    ctx,
+    'fixed-host-port',
+    'warning',
+    portMessage(host),
+    item,
+    item,
+    s.name,
+    fixOf('Let Docker choose the host port', replaceScalar(item, replacement)),
+  );
 }

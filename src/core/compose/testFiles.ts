@@ -9,7 +9,10 @@ import { sep } from 'node:path';
 export const TEST_WORDS = ['test', 'tests', 'testing', 'ci', 'e2e', 'it', 'integration', 'acceptance'];
 
 function words(segment: string): string[] {
-  return segment.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+  return segment
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
 }
 
 /**
@@ -24,7 +27,10 @@ export function isTestFile(file: string, globs?: readonly string[]): boolean {
   // The two nearest folders only (`test/`, `tests/integration/docker/`): a checkout under
   // /home/ci/ or a fixture folder deep inside test/ says nothing about the file itself.
   const folders = segments.slice(-2);
-  return words(name).some((w) => TEST_WORDS.includes(w)) || folders.some((f) => TEST_WORDS.includes(f.toLowerCase()));
+  return (
+    words(name).some((w) => TEST_WORDS.includes(w)) ||
+    folders.some((f) => TEST_WORDS.includes(f.toLowerCase()))
+  );
 }
 
 const globCache = new Map<string, RegExp>();

@@ -17,7 +17,8 @@ export function applyFix(text: string, fix: { edits: TextEdit[] }): string {
   let out = '';
   let pos = 0;
   for (const e of edits) {
-    if (e.offset < pos || e.offset + e.length > text.length) throw new Error(`overlapping or out-of-range edit at offset ${e.offset}`);
+    if (e.offset < pos || e.offset + e.length > text.length)
+      throw new Error(`overlapping or out-of-range edit at offset ${e.offset}`);
     out += text.slice(pos, e.offset) + e.newText;
     pos = e.offset + e.length;
   }

@@ -20,20 +20,34 @@ const DETECT_TIMEOUT_MS = 10_000;
 const CONFIG_TIMEOUT_MS = 30_000;
 
 /** Runs a program with an argument array (never a shell), a hard timeout and captured output. */
-function run(command: string[], opts: { cwd?: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+function run(
+  command: string[],
+  opts: { cwd?: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<RunResult> {
   const [file, ...args] = command as [string, ...string[]];
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: opts.cwd, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, env: opts.env, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
-      let code = 0;
-      let errText = String(stderr);
-      if (e) {
-        code = typeof e.code === 'number' ? e.code : 127;
-        if (e.killed) errText = `${command.join(' ')} timed out after ${opts.timeoutMs} ms\n${errText}`;
-        else if (typeof e.code === 'string') errText = `${command.join(' ')}: ${e.message}`;
-      }
-      resolve({ code, stdout: String(stdout), stderr: errText });
-    });
+    execFile(
+      file,
+      args,
+      {
+        cwd: opts.cwd,
+        timeout: opts.timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+        env: opts.env,
+        killSignal: 'SIGKILL',
+      },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
+        let code = 0;
+        let errText = String(stderr);
+        if (e) {
+          code = typeof e.code === 'number' ? e.code : 127;
+          if (e.killed) errText = `${command.join(' ')} timed out after ${opts.timeoutMs} ms\n${errText}`;
+          else if (typeof e.code === 'string') errText = `${command.join(' ')}: ${e.message}`;
+        }
+        resolve({ code, stdout: String(stdout), stderr: errText });
+      },
+    );
   });
 }
 
@@ -78,8 +92,12 @@ export function resolveExecutable(name: string, opts: ResolveOptions = {}): stri
   const env = opts.env ?? process.env;
   const isFile = opts.isFile ?? regularFile;
   const path = platform === 'win32' ? win32 : posix;
-  const pathVar = platform === 'win32' ? (Object.entries(env).find(([k]) => k.toUpperCase() === 'PATH')?.[1] ?? '') : (env.PATH ?? '');
-  const exts = platform === 'win32' ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter((e) => e !== '') : [''];
+  const pathVar =
+    platform === 'win32'
+      ? (Object.entries(env).find(([k]) => k.toUpperCase() === 'PATH')?.[1] ?? '')
+      : (env.PATH ?? '');
+  const exts =
+    platform === 'win32' ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter((e) => e !== '') : [''];
   for (const dir of pathVar.split(path.delimiter)) {
     const d = dir.replace(/^"(.*)"$/, '$1');
     if (d === '' || !(platform === 'win32' ? win32.isAbsolute(d) : isAbsolute(d))) continue;
@@ -95,7 +113,8 @@ async function detect(): Promise<ComposeTool | undefined> {
   const docker = resolveExecutable('docker');
   if (docker) {
     const plugin = await run([docker, 'compose', 'version', '--short'], { timeoutMs: DETECT_TIMEOUT_MS });
-    if (plugin.code === 0) return { kind: 'v2', command: [docker, 'compose'], version: plugin.stdout.trim().replace(/^v/, '') };
+    if (plugin.code === 0)
+      return { kind: 'v2', command: [docker, 'compose'], version: plugin.stdout.trim().replace(/^v/, '') };
   }
   const compose = resolveExecutable('docker-compose');
   if (compose) {
@@ -116,17 +135,33 @@ function fileArgs(files: string[]): string[] {
  * Asks compose itself whether the files (merged in order) are a valid configuration
  * (`config -q`). Relative paths resolve from the first file's folder, as compose does.
  */
-export async function validateWithCompose(files: string[], tool?: ComposeTool): Promise<{ ok: boolean; error?: string }> {
+export async function validateWithCompose(
+  files: string[],
+  tool?: ComposeTool,
+): Promise<{ ok: boolean; error?: string }> {
   const t = tool ?? (await detectComposeTool());
-  if (!t) return { ok: false, error: 'no compose tool found: neither `docker compose` (v2) nor `docker-compose` (v1) runs here' };
+  if (!t)
+    return {
+      ok: false,
+      error: 'no compose tool found: neither `docker compose` (v2) nor `docker-compose` (v1) runs here',
+    };
   if (files.length === 0) return { ok: false, error: 'no compose file to validate' };
-  const r = await run([...t.command, ...fileArgs(files), 'config', '-q'], { cwd: dirname(files[0] as string), timeoutMs: CONFIG_TIMEOUT_MS });
+  const r = await run([...t.command, ...fileArgs(files), 'config', '-q'], {
+    cwd: dirname(files[0] as string),
+    timeoutMs: CONFIG_TIMEOUT_MS,
+  });
   if (r.code === 0) return { ok: true };
   return { ok: false, error: r.stderr.trim() || `${t.command.join(' ')} config exited with ${r.code}` };
 }
 
 /** Validates a text as if it were `target` (same folder, so relative paths mean the same), without touching target. */
-export async function validateCandidate(target: string, text: string, before: string[], after: string[], tool?: ComposeTool): Promise<{ ok: boolean; error?: string }> {
+export async function validateCandidate(
+  target: string,
+  text: string,
+  before: string[],
+  after: string[],
+  tool?: ComposeTool,
+): Promise<{ ok: boolean; error?: string }> {
   const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.candidate.yml`);
   // `wx`: never through something planted at that name.
   await fsp.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
@@ -146,15 +181,25 @@ export interface ComposeRunOptions {
 }
 
 /** Runs `compose -f ... [-p name] <args>` and resolves with its exit code and captured output. */
-export async function runCompose(files: string[], args: string[], opts: ComposeRunOptions = {}): Promise<RunResult> {
+export async function runCompose(
+  files: string[],
+  args: string[],
+  opts: ComposeRunOptions = {},
+): Promise<RunResult> {
   const t = opts.tool ?? (await detectComposeTool());
-  if (!t) throw new Error('no compose tool found: install Docker Compose (`docker compose` v2 or `docker-compose` v1)');
+  if (!t)
+    throw new Error(
+      'no compose tool found: install Docker Compose (`docker compose` v2 or `docker-compose` v1)',
+    );
   const project = opts.projectName ? ['-p', opts.projectName] : [];
   const argv = [...t.command, ...fileArgs(files), ...project, ...args];
   const [file, ...rest] = argv as [string, ...string[]];
   const timeoutMs = opts.timeoutMs ?? 300_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, rest, { cwd: dirname(files[0] ?? '.'), stdio: opts.stdio === 'inherit' ? 'inherit' : 'pipe' });
+    const child = spawn(file, rest, {
+      cwd: dirname(files[0] ?? '.'),
+      stdio: opts.stdio === 'inherit' ? 'inherit' : 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

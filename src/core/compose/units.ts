@@ -35,7 +35,8 @@ export function parseComposeBytes(value: unknown): number | undefined {
 
 export function parseCpus(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value !== 'string' || hasInterpolation(value) || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
+  if (typeof value !== 'string' || hasInterpolation(value) || !/^\s*\d+(\.\d+)?\s*$/.test(value))
+    return undefined;
   return Number(value);
 }
 
@@ -50,7 +51,11 @@ export function parsePostgresBytes(value: string): number | undefined {
 
 /** Bytes as a compose size string, in the largest binary unit that divides them evenly. */
 export function formatComposeBytes(bytes: number): string {
-  for (const [unit, size] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+  for (const [unit, size] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);

@@ -123,7 +123,11 @@ export class DockerClient {
    * Runs one API call under an AbortSignal and a timer. Connection failures and timeouts become
    * DockerUnreachableError; answers from the daemon (404, 409, 500) pass through unchanged.
    */
-  async call<T>(what: string, fn: (api: Docker, signal: AbortSignal) => Promise<T>, opts: CallOptions = {}): Promise<T> {
+  async call<T>(
+    what: string,
+    fn: (api: Docker, signal: AbortSignal) => Promise<T>,
+    opts: CallOptions = {},
+  ): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const ac = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -150,7 +154,11 @@ export class DockerClient {
   }
 
   info(opts?: CallOptions): Promise<DaemonInfo> {
-    return this.call('info', (api, abortSignal) => withSignal<DaemonInfo>(api.info.bind(api))(abortSignal), opts);
+    return this.call(
+      'info',
+      (api, abortSignal) => withSignal<DaemonInfo>(api.info.bind(api))(abortSignal),
+      opts,
+    );
   }
 
   /** Which daemon answers at this endpoint now (one `/info` call). */
@@ -159,7 +167,11 @@ export class DockerClient {
   }
 
   version(opts?: CallOptions): Promise<Docker.DockerVersion> {
-    return this.call('version', (api, abortSignal) => withSignal<Docker.DockerVersion>(api.version.bind(api))(abortSignal), opts);
+    return this.call(
+      'version',
+      (api, abortSignal) => withSignal<Docker.DockerVersion>(api.version.bind(api))(abortSignal),
+      opts,
+    );
   }
 
   /** All containers, never with sizes (`size=true` walks every layer: moby #33036). */
@@ -175,8 +187,15 @@ export class DockerClient {
     return this.call('list networks', (api, abortSignal) => api.listNetworks({ filters, abortSignal }), opts);
   }
 
-  async listVolumes(filters?: Record<string, string[]>, opts?: CallOptions): Promise<Docker.VolumeInspectInfo[]> {
-    const r = await this.call('list volumes', (api, abortSignal) => api.listVolumes({ filters, abortSignal }), opts);
+  async listVolumes(
+    filters?: Record<string, string[]>,
+    opts?: CallOptions,
+  ): Promise<Docker.VolumeInspectInfo[]> {
+    const r = await this.call(
+      'list volumes',
+      (api, abortSignal) => api.listVolumes({ filters, abortSignal }),
+      opts,
+    );
     return r.Volumes ?? [];
   }
 
@@ -216,7 +235,11 @@ export class DockerClient {
       if (buf.length > MAX_EVENT_LINE && buf.indexOf('\n') < 0) {
         // A daemon (or something posing as one) that never ends a line must not fill memory.
         stream.destroy?.();
-        end(new Error(`the daemon sent an event line longer than ${MAX_EVENT_LINE} bytes; events stream closed`));
+        end(
+          new Error(
+            `the daemon sent an event line longer than ${MAX_EVENT_LINE} bytes; events stream closed`,
+          ),
+        );
         buf = '';
         return;
       }

@@ -71,7 +71,9 @@ function findEndpoint(opts: ResolveOptions, env: NodeJS.ProcessEnv): Endpoint {
 
 function readCurrentContext(configDir: string): string | undefined {
   try {
-    const cfg = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as { currentContext?: unknown };
+    const cfg = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as {
+      currentContext?: unknown;
+    };
     return typeof cfg.currentContext === 'string' ? cfg.currentContext : undefined;
   } catch {
     return undefined;
@@ -118,7 +120,9 @@ export function parseHost(host: string, source: string, tls?: TlsMaterial): Endp
   try {
     url = new URL(host);
   } catch {
-    throw new Error(`invalid Docker endpoint "${host}" (from ${source}): expected unix://, tcp://, npipe:// or ssh://`);
+    throw new Error(
+      `invalid Docker endpoint "${host}" (from ${source}): expected unix://, tcp://, npipe:// or ssh://`,
+    );
   }
   switch (url.protocol) {
     case 'unix:':

@@ -84,9 +84,12 @@ export class IncidentDetector {
         recent.push(at);
         this.restarts.set(id, recent);
         const reported = this.loopReportedAt.get(id);
-        if (recent.length < this.loopCount || (reported !== undefined && at - reported <= this.loopWindowMs)) return [];
+        if (recent.length < this.loopCount || (reported !== undefined && at - reported <= this.loopWindowMs))
+          return [];
         this.loopReportedAt.set(id, at);
-        return [this.incident('restart-loop', at, e, { restarts: recent.length, windowMs: this.loopWindowMs })];
+        return [
+          this.incident('restart-loop', at, e, { restarts: recent.length, windowMs: this.loopWindowMs }),
+        ];
       }
       case 'health_status: unhealthy':
         if (this.unhealthy.has(id)) return [];
@@ -126,7 +129,16 @@ export class IncidentDetector {
       at: new Date(at).toISOString(),
       kind,
       endpoint: this.endpoint,
-      ...(s ? { figures: { sampledAt: s.sampledAt, level: s.level, memoryPercent: s.resources.memory.percent, cpuPercent: s.resources.cpu.percent } } : {}),
+      ...(s
+        ? {
+            figures: {
+              sampledAt: s.sampledAt,
+              level: s.level,
+              memoryPercent: s.resources.memory.percent,
+              cpuPercent: s.resources.cpu.percent,
+            },
+          }
+        : {}),
     };
   }
 

@@ -6,7 +6,13 @@ import type { Owner } from '../monitor/owners';
  * unhealthy, the daemon becoming unreachable and coming back.
  */
 export type IncidentKind = 'oom' | 'restart-loop' | 'unhealthy' | 'daemon-unreachable' | 'daemon-recovered';
-export const INCIDENT_KINDS: readonly IncidentKind[] = ['oom', 'restart-loop', 'unhealthy', 'daemon-unreachable', 'daemon-recovered'];
+export const INCIDENT_KINDS: readonly IncidentKind[] = [
+  'oom',
+  'restart-loop',
+  'unhealthy',
+  'daemon-unreachable',
+  'daemon-recovered',
+];
 
 /** Each kind in a few words, for any face (neither a CLI nor an editor word). */
 export const INCIDENT_TITLES: Readonly<Record<IncidentKind, string>> = {
@@ -47,10 +53,19 @@ export interface Incident {
 export function isIncident(x: unknown): x is Incident {
   if (typeof x !== 'object' || x === null) return false;
   const i = x as Record<string, unknown>;
-  if (typeof i.at !== 'string' || Number.isNaN(Date.parse(i.at)) || typeof i.endpoint !== 'string') return false;
+  if (typeof i.at !== 'string' || Number.isNaN(Date.parse(i.at)) || typeof i.endpoint !== 'string')
+    return false;
   if (!(INCIDENT_KINDS as readonly unknown[]).includes(i.kind)) return false;
   const c = i.container as Record<string, unknown> | undefined;
-  if (c !== undefined && (typeof c !== 'object' || c === null || typeof c.id !== 'string' || typeof c.name !== 'string' || typeof c.owner !== 'object')) return false;
+  if (
+    c !== undefined &&
+    (typeof c !== 'object' ||
+      c === null ||
+      typeof c.id !== 'string' ||
+      typeof c.name !== 'string' ||
+      typeof c.owner !== 'object')
+  )
+    return false;
   const f = i.figures as Record<string, unknown> | undefined;
   return f === undefined || (typeof f === 'object' && f !== null && isLevel(f.level));
 }

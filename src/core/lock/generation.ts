@@ -26,7 +26,14 @@ export type Generation =
    * by a process that died in between, or holding stray files. Its heartbeat is the directory's
    * mtime; `entries` are what to remove when it is stale.
    */
-  | { state: 'unowned'; heartbeatMs: number; entries: string[]; owners: string[]; dirMtimeMs: number; ino: number };
+  | {
+      state: 'unowned';
+      heartbeatMs: number;
+      entries: string[];
+      owners: string[];
+      dirMtimeMs: number;
+      ino: number;
+    };
 
 function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -42,7 +49,15 @@ export async function readGeneration(lockDir: string): Promise<Generation> {
     throw err;
   }
   // Never list (or remove from) what a planted symlink points to.
-  if (!dirSt.isDirectory()) return { state: 'unowned', heartbeatMs: dirSt.mtimeMs, entries: [], owners: [], dirMtimeMs: dirSt.mtimeMs, ino: dirSt.ino };
+  if (!dirSt.isDirectory())
+    return {
+      state: 'unowned',
+      heartbeatMs: dirSt.mtimeMs,
+      entries: [],
+      owners: [],
+      dirMtimeMs: dirSt.mtimeMs,
+      ino: dirSt.ino,
+    };
   let entries: string[];
   try {
     entries = await fsp.readdir(lockDir);
@@ -118,7 +133,10 @@ async function removeEmptyDir(lockDir: string): Promise<void> {
  * created since), then the directory if that left it empty. A planted file or symlink at the
  * lock path is unlinked (a lock is always a directory).
  */
-export async function removeUnowned(lockDir: string, seen: Extract<Generation, { state: 'unowned' }>): Promise<void> {
+export async function removeUnowned(
+  lockDir: string,
+  seen: Extract<Generation, { state: 'unowned' }>,
+): Promise<void> {
   const st = await fsp.lstat(lockDir).catch(() => undefined);
   if (!st) return;
   // Not the directory judged: a new creator's, not yet holding its owner file. (Its mtime is
@@ -175,7 +193,8 @@ export const lockfileFs = {
         // A creator that stalled between its mkdir and its owner file may have written into a
         // newer holder's directory: whoever sees another owner backs off, removing only its own file.
         fs.readdir(path, (rerr, entries) => {
-          if (!rerr && entries.every((e) => !e.startsWith(OWNER_PREFIX) || e === OWNER_PREFIX + token)) return cb(null);
+          if (!rerr && entries.every((e) => !e.startsWith(OWNER_PREFIX) || e === OWNER_PREFIX + token))
+            return cb(null);
           fs.unlink(mine, () => cb(rerr ?? held()));
         });
       });

@@ -68,7 +68,8 @@ export class Handle implements LockHandle {
       }
       // The metadata last: a lock that could not be removed keeps saying who holds it.
       const read = await readMetadata(this.paths.metadata);
-      if (read.state === 'ok' && read.meta.holder.token === this.token) await fsp.rm(this.paths.metadata, { force: true });
+      if (read.state === 'ok' && read.meta.holder.token === this.token)
+        await fsp.rm(this.paths.metadata, { force: true });
     } finally {
       disown(this.paths.lockDir, this.token);
       this.endTurn();
@@ -77,12 +78,20 @@ export class Handle implements LockHandle {
 }
 
 /** Writes the holder's metadata; a path others made unusable (a directory, a foreign file) costs only the who/why. */
-export async function writeHolder(paths: LockPaths, name: string, staleMs: number, holder: LockHolder, logger: Logger): Promise<boolean> {
+export async function writeHolder(
+  paths: LockPaths,
+  name: string,
+  staleMs: number,
+  holder: LockHolder,
+  logger: Logger,
+): Promise<boolean> {
   try {
     await writeMetadata(paths.metadata, { version: 1, name, lockId: holder.token, staleMs, holder });
     return true;
   } catch (err) {
-    logger.warn(`lock "${name}": could not write ${paths.metadata} (${errCode(err) ?? (err as Error).message}); others will see an unknown holder`);
+    logger.warn(
+      `lock "${name}": could not write ${paths.metadata} (${errCode(err) ?? (err as Error).message}); others will see an unknown holder`,
+    );
     return false;
   }
 }
@@ -101,5 +110,7 @@ const forgetFs = {
  */
 export async function abandon(paths: LockPaths, token: string): Promise<void> {
   disown(paths.lockDir, token);
-  await lockfile.unlock(paths.target, { realpath: false, lockfilePath: paths.lockDir, fs: forgetFs }).catch(() => undefined);
+  await lockfile
+    .unlock(paths.target, { realpath: false, lockfilePath: paths.lockDir, fs: forgetFs })
+    .catch(() => undefined);
 }

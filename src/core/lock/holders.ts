@@ -15,7 +15,9 @@ export function describeHolder(h: Pick<LockHolder, 'user' | 'host' | 'pid' | 'wh
 
 /** The metadata of the generation on disk, when it is that generation's (a dead holder's leftover is not). */
 export function metaOf(gen: Generation, read: MetadataRead): LockMetadata | undefined {
-  return gen.state === 'held' && read.state === 'ok' && read.meta.holder.token === gen.token ? read.meta : undefined;
+  return gen.state === 'held' && read.state === 'ok' && read.meta.holder.token === gen.token
+    ? read.meta
+    : undefined;
 }
 
 /**
@@ -40,8 +42,10 @@ export function unsafeFolder(st: Stats): string | undefined {
   if (process.platform === 'win32' || !st.isDirectory()) return undefined;
   const sticky = (st.mode & 0o1000) !== 0;
   const setgid = (st.mode & 0o2000) !== 0;
-  if (st.mode & 0o002 && !sticky) return 'is writable by every user and not sticky: run chmod o-w (or chmod +t) on it';
-  if (st.mode & 0o020 && !sticky && !setgid) return 'is group-writable but neither setgid nor sticky: run chmod g+s (a team folder) or g-w on it';
+  if (st.mode & 0o002 && !sticky)
+    return 'is writable by every user and not sticky: run chmod o-w (or chmod +t) on it';
+  if (st.mode & 0o020 && !sticky && !setgid)
+    return 'is group-writable but neither setgid nor sticky: run chmod g+s (a team folder) or g-w on it';
   return undefined;
 }
 

@@ -13,6 +13,12 @@ export {
   type SharedHolderStatus,
 } from './manager';
 export type { LockHolder, LockTakeover, HolderSummary, LockEvent, LockMetadata } from './metadata';
-export { DEFAULT_LOCK_NAME, InvalidLockNameError, validateLockName, lockPaths, type LockPaths } from './names';
+export {
+  DEFAULT_LOCK_NAME,
+  InvalidLockNameError,
+  validateLockName,
+  lockPaths,
+  type LockPaths,
+} from './names';
 export { isPidAlive, isSameProcessAlive, currentIdentity, hostId, type Identity } from './process';
 export type { Unsubscribe } from '../monitor/types';

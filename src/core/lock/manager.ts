@@ -7,7 +7,15 @@ import { silentLogger } from '../log';
 import { defaultLockDir } from '../paths';
 import { formatDuration } from '../util/duration';
 import { FifoTurns, TurnTimeout } from './fifo';
-import { disown, lockfileFs, own, readGeneration, removeGeneration, removeUnowned, type Generation } from './generation';
+import {
+  disown,
+  lockfileFs,
+  own,
+  readGeneration,
+  removeGeneration,
+  removeUnowned,
+  type Generation,
+} from './generation';
 import {
   appendEvent,
   lastEvent,
@@ -23,7 +31,15 @@ import { lockNameOfEntry, lockPaths, validateLockName, type LockPaths } from './
 import { currentIdentity, hostId, isGroupAlive, isPidAlive, processStartTime, processState } from './process';
 import { releaseOnSignal } from './signals';
 import { abandon, Handle, writeHolder } from './handle';
-import { describeHolder, errCode, holderAlive, isPlanted, memberPaths, metaOf, unsafeFolder } from './holders';
+import {
+  describeHolder,
+  errCode,
+  holderAlive,
+  isPlanted,
+  memberPaths,
+  metaOf,
+  unsafeFolder,
+} from './holders';
 import {
   DEFAULT_ACQUIRE_TIMEOUT_MS,
   DEFAULT_STALE_MS,
@@ -38,8 +54,21 @@ import {
 } from './types';
 import { ReleaseWaker } from './wake';
 
-export { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_STALE_MS, LockDirError, LockTimeoutError, MIN_STALE_MS } from './types';
-export type { AcquireOptions, LockHandle, LockMode, LockOptions, LockStatus, SharedHolderStatus } from './types';
+export {
+  DEFAULT_ACQUIRE_TIMEOUT_MS,
+  DEFAULT_STALE_MS,
+  LockDirError,
+  LockTimeoutError,
+  MIN_STALE_MS,
+} from './types';
+export type {
+  AcquireOptions,
+  LockHandle,
+  LockMode,
+  LockOptions,
+  LockStatus,
+  SharedHolderStatus,
+} from './types';
 
 /** First retry waits about this long; each further one up to twice as long, capped by maxRetryMs. */
 const FIRST_RETRY_MS = 25;
@@ -169,7 +198,12 @@ export class LockManager {
   }
 
   /** Removes stale shared holders, or with `staleOnly: false` every one (ending their command groups here first). */
-  private async releaseShared(paths: LockPaths, name: string, staleOnly: boolean, why: string | undefined): Promise<number> {
+  private async releaseShared(
+    paths: LockPaths,
+    name: string,
+    staleOnly: boolean,
+    why: string | undefined,
+  ): Promise<number> {
     const { holders: live, reclaimed } = await this.sharedHolders(paths, true);
     let removed = reclaimed;
     if (staleOnly) return removed;
@@ -180,7 +214,13 @@ export class LockManager {
       if (await removeGeneration(mp.lockDir, m.holder.token)) {
         removed++;
         await fsp.rm(mp.metadata, { recursive: true, force: true });
-        await this.record(paths, { type: 'forced-release', at: new Date().toISOString(), by: currentIdentity(), reason: why ?? 'forced while the shared holder was alive', previous: summarize(m.holder) });
+        await this.record(paths, {
+          type: 'forced-release',
+          at: new Date().toISOString(),
+          by: currentIdentity(),
+          reason: why ?? 'forced while the shared holder was alive',
+          previous: summarize(m.holder),
+        });
       }
     }
     this.logger.info(`force-released ${removed} shared holder(s) of lock "${name}"`);
@@ -197,14 +237,19 @@ export class LockManager {
     if (gen.state === 'free') {
       const leftover = read.state !== 'missing' || (await isPlanted(paths.metadata));
       if (leftover) await this.removeMetadata(paths);
-      return { released: false, reason: `lock "${name}" is not held${leftover ? ' (removed leftover metadata)' : ''}` };
+      return {
+        released: false,
+        reason: `lock "${name}" is not held${leftover ? ' (removed leftover metadata)' : ''}`,
+      };
     }
     const meta = metaOf(gen, read);
     const previous = meta?.holder;
     const staleReason = this.staleReason(gen, meta);
     if (staleOnly && !staleReason) {
       const status = await this.statusOf(name);
-      const who = previous ? `${describeHolder(previous)} for ${formatDuration(status.ageMs ?? 0)}` : 'an unknown holder';
+      const who = previous
+        ? `${describeHolder(previous)} for ${formatDuration(status.ageMs ?? 0)}`
+        : 'an unknown holder';
       return {
         released: false,
         previous,
@@ -260,7 +305,10 @@ export class LockManager {
       entries = await fsp.readdir(this.dir);
     } catch (err) {
       if (errCode(err) === 'ENOENT') return [];
-      throw new LockDirError(`cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
+      throw new LockDirError(
+        `cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`,
+        errCode(err),
+      );
     }
     const names = new Set<string>();
     for (const e of entries) {
@@ -274,7 +322,10 @@ export class LockManager {
     try {
       return await Promise.all([readGeneration(paths.lockDir), readMetadata(paths.metadata)]);
     } catch (err) {
-      throw new LockDirError(`cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
+      throw new LockDirError(
+        `cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`,
+        errCode(err),
+      );
     }
   }
 
@@ -285,7 +336,13 @@ export class LockManager {
       lastEvent(paths.events, 'forced-release'),
       this.sharedHolders(paths, false).then((r) => r.holders),
     ]);
-    const base: LockStatus = { name, held: false, stale: false, ...(forced ? { lastForcedRelease: forced } : {}), ...(shared.length ? { shared } : {}) };
+    const base: LockStatus = {
+      name,
+      held: false,
+      stale: false,
+      ...(forced ? { lastForcedRelease: forced } : {}),
+      ...(shared.length ? { shared } : {}),
+    };
     if (gen.state === 'free') return base;
     const now = Date.now();
     const status: LockStatus = { ...base, held: true };
@@ -301,7 +358,9 @@ export class LockManager {
       status.metadataProblem = 'no owner in the lock directory: being taken or released, or left by a crash';
     } else {
       status.metadataProblem =
-        read.state === 'missing' || read.state === 'ok' ? 'no metadata: holder unknown' : `metadata unreadable: ${read.error}`;
+        read.state === 'missing' || read.state === 'ok'
+          ? 'no metadata: holder unknown'
+          : `metadata unreadable: ${read.error}`;
     }
     const reason = this.staleReason(gen, meta);
     if (reason) {
@@ -312,18 +371,23 @@ export class LockManager {
   }
 
   /** Why a held lock is stale, or undefined when it is live. */
-  private staleReason(gen: Exclude<Generation, { state: 'free' }>, meta: LockMetadata | undefined): string | undefined {
+  private staleReason(
+    gen: Exclude<Generation, { state: 'free' }>,
+    meta: LockMetadata | undefined,
+  ): string | undefined {
     if (meta) {
       const alive = holderAlive(meta.holder);
       if (alive === true) return undefined;
       if (alive === false) {
-        const group = meta.holder.pgid !== undefined ? ` (nor its command's process group ${meta.holder.pgid})` : '';
+        const group =
+          meta.holder.pgid !== undefined ? ` (nor its command's process group ${meta.holder.pgid})` : '';
         return `holder pid ${meta.holder.pid} is no longer running on ${meta.holder.host}${group}`;
       }
     }
     const staleMs = Math.max(this.staleMs, meta?.staleMs ?? 0);
     const age = Date.now() - gen.heartbeatMs;
-    if (age > staleMs) return `heartbeat stopped ${formatDuration(age)} ago (stale after ${formatDuration(staleMs)})`;
+    if (age > staleMs)
+      return `heartbeat stopped ${formatDuration(age)} ago (stale after ${formatDuration(staleMs)})`;
     return undefined;
   }
 
@@ -333,7 +397,10 @@ export class LockManager {
       await fsp.mkdir(this.dir, { recursive: true });
       st = await fsp.stat(this.dir);
     } catch (err) {
-      throw new LockDirError(`cannot create lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
+      throw new LockDirError(
+        `cannot create lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`,
+        errCode(err),
+      );
     }
     const problem = unsafeFolder(st);
     if (problem) throw new LockDirError(`lock folder ${this.dir} ${problem}`, 'EUNSAFE');
@@ -354,7 +421,11 @@ export class LockManager {
     let waker: ReleaseWaker | undefined;
     try {
       for (let attempt = 0; ; attempt++) {
-        const gate = await this.take(name, { why: `admitting a shared holder${opts.why ? `: ${opts.why}` : ''}`, timeoutMs: Math.max(0, deadline - Date.now()), signal: opts.signal });
+        const gate = await this.take(name, {
+          why: `admitting a shared holder${opts.why ? `: ${opts.why}` : ''}`,
+          timeoutMs: Math.max(0, deadline - Date.now()),
+          signal: opts.signal,
+        });
         let waitReason: string | undefined;
         try {
           const { holders: live } = await this.sharedHolders(paths, true);
@@ -372,7 +443,10 @@ export class LockManager {
         }
         const left = deadline - Date.now();
         if (timeoutMs === 0 || left <= 0) {
-          throw new LockTimeoutError(`lock "${name}": no room for another shared holder (${waitReason}); ${timeoutMs === 0 ? 'tried once' : `gave up after ${formatDuration(Date.now() - started)}`} (folder ${this.dir})`, name);
+          throw new LockTimeoutError(
+            `lock "${name}": no room for another shared holder (${waitReason}); ${timeoutMs === 0 ? 'tried once' : `gave up after ${formatDuration(Date.now() - started)}`} (folder ${this.dir})`,
+            name,
+          );
         }
         waker ??= new ReleaseWaker(paths.shared);
         const cap = Math.min(this.maxRetryMs, FIRST_RETRY_MS * 2 ** Math.min(attempt + 3, 10));
@@ -408,7 +482,12 @@ export class LockManager {
   }
 
   /** Holding the exclusive lock, waits until no shared holder is left (stale ones are reclaimed). */
-  private async drainShared(name: string, handle: Handle, deadline: number, opts: AcquireOptions): Promise<void> {
+  private async drainShared(
+    name: string,
+    handle: Handle,
+    deadline: number,
+    opts: AcquireOptions,
+  ): Promise<void> {
     const paths = lockPaths(this.dir, name);
     let waker: ReleaseWaker | undefined;
     const started = Date.now();
@@ -419,9 +498,14 @@ export class LockManager {
         const left = deadline - Date.now();
         if (left <= 0 || opts.timeoutMs === 0) {
           const who = live.map((m) => (m.holder ? describeHolder(m.holder) : 'an unknown holder')).join(', ');
-          throw new LockTimeoutError(`lock "${name}" is held in shared mode by ${who}; ${opts.timeoutMs === 0 ? 'tried once' : `gave up after ${formatDuration(Date.now() - started)}`} (folder ${this.dir})`, name, live[0]?.holder);
+          throw new LockTimeoutError(
+            `lock "${name}" is held in shared mode by ${who}; ${opts.timeoutMs === 0 ? 'tried once' : `gave up after ${formatDuration(Date.now() - started)}`} (folder ${this.dir})`,
+            name,
+            live[0]?.holder,
+          );
         }
-        if (handle.compromised) throw new LockDirError(`lock "${name}" was lost while waiting for its shared holders to finish`);
+        if (handle.compromised)
+          throw new LockDirError(`lock "${name}" was lost while waiting for its shared holders to finish`);
         waker ??= new ReleaseWaker(paths.shared);
         const cap = Math.min(this.maxRetryMs, FIRST_RETRY_MS * 2 ** Math.min(attempt, 10));
         await waker.sleep(Math.min(left, cap / 2 + Math.random() * (cap / 2)), opts.signal);
@@ -435,7 +519,10 @@ export class LockManager {
    * The shared holders, each judged like an exclusive holder. With `reclaim`, stale ones are
    * removed (fenced, recorded) and only live ones returned; leftover metadata of released ones goes too.
    */
-  private async sharedHolders(paths: LockPaths, reclaim: boolean): Promise<{ holders: SharedHolderStatus[]; reclaimed: number }> {
+  private async sharedHolders(
+    paths: LockPaths,
+    reclaim: boolean,
+  ): Promise<{ holders: SharedHolderStatus[]; reclaimed: number }> {
     let entries: string[];
     try {
       entries = await fsp.readdir(paths.shared);
@@ -446,7 +533,10 @@ export class LockManager {
         if (reclaim) await fsp.rm(paths.shared, { force: true });
         return { holders: [], reclaimed: 0 };
       }
-      throw new LockDirError(`cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`, errCode(err));
+      throw new LockDirError(
+        `cannot read lock folder ${this.dir}: ${errCode(err) ?? (err as Error).message}`,
+        errCode(err),
+      );
     }
     const out: SharedHolderStatus[] = [];
     let reclaimed = 0;
@@ -464,11 +554,24 @@ export class LockManager {
         else await removeUnowned(mp.lockDir, gen);
         await fsp.rm(mp.metadata, { recursive: true, force: true });
         reclaimed++;
-        await this.record(paths, { type: 'takeover', at: new Date().toISOString(), by: currentIdentity(), reason: `shared holder: ${staleReason}`, previous: meta && summarize(meta.holder) });
+        await this.record(paths, {
+          type: 'takeover',
+          at: new Date().toISOString(),
+          by: currentIdentity(),
+          reason: `shared holder: ${staleReason}`,
+          previous: meta && summarize(meta.holder),
+        });
         continue;
       }
       out.push({
-        ...(meta ? { holder: meta.holder } : { metadataProblem: read.state === 'corrupt' ? `metadata unreadable: ${read.error}` : 'no metadata: holder unknown' }),
+        ...(meta
+          ? { holder: meta.holder }
+          : {
+              metadataProblem:
+                read.state === 'corrupt'
+                  ? `metadata unreadable: ${read.error}`
+                  : 'no metadata: holder unknown',
+            }),
         stale: !!staleReason,
         ...(staleReason ? { staleReason } : {}),
         heartbeatAgeMs: Math.max(0, now - gen.heartbeatMs),
@@ -479,7 +582,8 @@ export class LockManager {
         const token = /^([A-Za-z0-9-]{1,64})\.json$/.exec(e)?.[1];
         if (!token || entries.includes(`${token}.lock`)) continue;
         const st = await fsp.lstat(join(paths.shared, e)).catch(() => undefined);
-        if (st && now - st.mtimeMs > this.staleMs) await fsp.rm(join(paths.shared, e), { recursive: true, force: true });
+        if (st && now - st.mtimeMs > this.staleMs)
+          await fsp.rm(join(paths.shared, e), { recursive: true, force: true });
       }
     }
     return { holders: out, reclaimed };
@@ -507,7 +611,12 @@ export class LockManager {
     }
   }
 
-  private async attempt(name: string, paths: LockPaths, opts: AcquireOptions, endTurn: () => void): Promise<Attempt> {
+  private async attempt(
+    name: string,
+    paths: LockPaths,
+    opts: AcquireOptions,
+    endTurn: () => void,
+  ): Promise<Attempt> {
     let takeover: LockTakeover | undefined;
     for (let tries = 0; ; tries++) {
       const handle = new Handle(name, randomUUID(), paths, this.staleMs, endTurn, this.logger);
@@ -561,7 +670,12 @@ export class LockManager {
     const reason = this.staleReason(gen, meta);
     if (!reason) return undefined;
     if (gen.state === 'held') {
-      if (!(await removeGeneration(paths.lockDir, gen.token).catch((err: unknown) => Promise.reject(this.dirError(err))))) return undefined;
+      if (
+        !(await removeGeneration(paths.lockDir, gen.token).catch((err: unknown) =>
+          Promise.reject(this.dirError(err)),
+        ))
+      )
+        return undefined;
     } else {
       await removeUnowned(paths.lockDir, gen).catch((err: unknown) => Promise.reject(this.dirError(err)));
     }
@@ -570,7 +684,13 @@ export class LockManager {
       reason,
       ...(meta ? { previous: summarize(meta.holder) } : {}),
     };
-    await this.record(paths, { type: 'takeover', at: takeover.at, by: currentIdentity(), reason, previous: takeover.previous });
+    await this.record(paths, {
+      type: 'takeover',
+      at: takeover.at,
+      by: currentIdentity(),
+      reason,
+      previous: takeover.previous,
+    });
     return takeover;
   }
 
@@ -593,7 +713,12 @@ export class LockManager {
         ? 'held by an unknown holder (no readable metadata)'
         : 'held by another caller in this process';
     const tried = waited === '0ms' ? 'tried once' : `gave up after ${waited}`;
-    return new LockTimeoutError(`lock "${name}" is ${who}; ${tried} (folder ${this.dir})`, name, holder, heldFor);
+    return new LockTimeoutError(
+      `lock "${name}" is ${who}; ${tried} (folder ${this.dir})`,
+      name,
+      holder,
+      heldFor,
+    );
   }
 
   private dirError(err: unknown): Error {
@@ -610,5 +735,13 @@ function newHolder(token: string, why: string | undefined, extra: Partial<LockHo
   const me = currentIdentity();
   const now = new Date().toISOString();
   const pidStart = processStartTime(me.pid);
-  return { ...me, why: why ?? '', acquiredAt: now, heartbeatAt: now, token, ...(pidStart !== undefined ? { pidStart } : {}), ...extra };
+  return {
+    ...me,
+    why: why ?? '',
+    acquiredAt: now,
+    heartbeatAt: now,
+    token,
+    ...(pidStart !== undefined ? { pidStart } : {}),
+    ...extra,
+  };
 }

@@ -62,9 +62,7 @@ export interface LockMetadata {
 }
 
 export type MetadataRead =
-  | { state: 'ok'; meta: LockMetadata }
-  | { state: 'missing' }
-  | { state: 'corrupt'; error: string };
+  { state: 'ok'; meta: LockMetadata } | { state: 'missing' } | { state: 'corrupt'; error: string };
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 
@@ -92,11 +90,18 @@ export function parseMetadata(text: string): LockMetadata {
   if (!Number.isSafeInteger(h.pid)) throw new Error('holder.pid missing');
   if (h.hostId !== undefined && !isString(h.hostId)) throw new Error('holder.hostId is not a string');
   if (h.pidStart !== undefined && !isString(h.pidStart)) throw new Error('holder.pidStart is not a string');
-  if (h.pgid !== undefined && !(Number.isSafeInteger(h.pgid) && h.pgid > 1)) throw new Error('holder.pgid is not a process group');
-  if (h.pgidStart !== undefined && !isString(h.pgidStart)) throw new Error('holder.pgidStart is not a string');
+  if (h.pgid !== undefined && !(Number.isSafeInteger(h.pgid) && h.pgid > 1))
+    throw new Error('holder.pgid is not a process group');
+  if (h.pgidStart !== undefined && !isString(h.pgidStart))
+    throw new Error('holder.pgidStart is not a string');
   if (h.tag !== undefined && !isString(h.tag)) throw new Error('holder.tag is not a string');
   if (h.mode !== undefined && h.mode !== 'shared') throw new Error('holder.mode is not "shared"');
-  if (h.needs !== undefined && (typeof h.needs !== 'object' || h.needs === null || Object.values(h.needs).some((v) => typeof v !== 'number' || !Number.isFinite(v)))) {
+  if (
+    h.needs !== undefined &&
+    (typeof h.needs !== 'object' ||
+      h.needs === null ||
+      Object.values(h.needs).some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+  ) {
     throw new Error('holder.needs is not a map of numbers');
   }
   return m as LockMetadata;
@@ -109,7 +114,10 @@ export async function readMetadata(file: string): Promise<MetadataRead> {
     text = await readRegularFile(file, MAX_METADATA_BYTES);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return { state: 'corrupt', error: `unreadable (${e.code && !e.message.includes(' ') ? e.code : e.message})` };
+    return {
+      state: 'corrupt',
+      error: `unreadable (${e.code && !e.message.includes(' ') ? e.code : e.message})`,
+    };
   }
   if (text === undefined) return { state: 'missing' };
   try {
@@ -150,7 +158,9 @@ const KEEP_EVENTS = 100;
 export async function appendEvent(file: string, event: LockEvent): Promise<void> {
   await appendRegularFile(file, JSON.stringify(event) + '\n');
   // A log grown far past the cap (by hand, or by a hostile writer) is started afresh, not read.
-  const text = await readRegularFile(file, MAX_EVENTS_BYTES * 4).catch((err: NodeJS.ErrnoException) => (err.code === 'EFBIG' ? '' : undefined));
+  const text = await readRegularFile(file, MAX_EVENTS_BYTES * 4).catch((err: NodeJS.ErrnoException) =>
+    err.code === 'EFBIG' ? '' : undefined,
+  );
   if (text !== undefined && (text === '' || text.length > MAX_EVENTS_BYTES)) {
     const lines = text.split('\n').filter(Boolean);
     await writeFileAtomic(file, lines.slice(-KEEP_EVENTS).join('\n') + '\n');

@@ -9,7 +9,10 @@ const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/;
 const WINDOWS_RESERVED_RE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
 export class InvalidLockNameError extends Error {
-  constructor(readonly lockName: string, reason: string) {
+  constructor(
+    readonly lockName: string,
+    reason: string,
+  ) {
     super(`invalid lock name ${JSON.stringify(lockName)}: ${reason}`);
     this.name = 'InvalidLockNameError';
   }
@@ -17,10 +20,14 @@ export class InvalidLockNameError extends Error {
 
 /** Returns the name when it is a safe file name on every platform, else throws InvalidLockNameError. */
 export function validateLockName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidLockNameError(String(name ?? ''), 'a name is required');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new InvalidLockNameError(String(name ?? ''), 'a name is required');
   if (name.length > 64) throw new InvalidLockNameError(name, 'at most 64 characters');
   if (!NAME_RE.test(name)) {
-    throw new InvalidLockNameError(name, 'use letters, digits, ".", "-" and "_", starting with a letter or digit and not ending with "."');
+    throw new InvalidLockNameError(
+      name,
+      'use letters, digits, ".", "-" and "_", starting with a letter or digit and not ending with "."',
+    );
   }
   if (WINDOWS_RESERVED_RE.test(name)) throw new InvalidLockNameError(name, 'reserved device name on Windows');
   return name;

@@ -80,7 +80,10 @@ export class CgroupReader {
       for (const rel of [join('docker', id), join('system.slice', `docker-${id}.scope`)]) {
         const mem = join(this.root, 'memory', rel);
         const cpu = join(this.root, 'cpuacct', rel);
-        if ((await exists(join(mem, 'memory.usage_in_bytes'))) && (await exists(join(cpu, 'cpuacct.usage')))) {
+        if (
+          (await exists(join(mem, 'memory.usage_in_bytes'))) &&
+          (await exists(join(cpu, 'cpuacct.usage')))
+        ) {
           found = {
             cpuFile: join(cpu, 'cpuacct.usage'),
             cpuUnit: 'ns',

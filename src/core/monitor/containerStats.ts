@@ -62,7 +62,8 @@ export class ContainerStatsReader {
 
   async read(ids: readonly string[]): Promise<{ figures: ContainerFigure[]; failed: string[] }> {
     const live = new Set(ids);
-    for (const m of [this.prevCgroup, this.prevFrame]) for (const id of m.keys()) if (!live.has(id)) m.delete(id);
+    for (const m of [this.prevCgroup, this.prevFrame])
+      for (const id of m.keys()) if (!live.has(id)) m.delete(id);
     this.cgroup.retain(live);
 
     const useCgroup = await this.cgroupAllowed();
@@ -120,7 +121,8 @@ export class ContainerStatsReader {
   private async cgroupAllowed(): Promise<boolean> {
     if (this.path === 'api') return false;
     if (this.cgroupUsable === undefined) {
-      const local = this.path === 'cgroup' || (isLocalSocket(this.client.endpoint) && process.platform === 'linux');
+      const local =
+        this.path === 'cgroup' || (isLocalSocket(this.client.endpoint) && process.platform === 'linux');
       this.cgroupUsable = local && (await this.cgroup.available());
     }
     return this.cgroupUsable;

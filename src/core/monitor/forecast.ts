@@ -1,4 +1,11 @@
-import { LEVELS, RESOURCE_KINDS, thresholdsFor, type Level, type ResourceKind, type ThresholdSettings } from '../levels';
+import {
+  LEVELS,
+  RESOURCE_KINDS,
+  thresholdsFor,
+  type Level,
+  type ResourceKind,
+  type ThresholdSettings,
+} from '../levels';
 import type { Sample } from './types';
 
 export interface ForecastOptions {
@@ -43,23 +50,36 @@ export type Forecast =
  * outliers, cannot move, unlike a least-squares fit. Honest when there is no trend ("steady")
  * or too little data.
  */
-export function forecast(history: readonly Sample[], thresholds: ThresholdSettings, opts: ForecastOptions = {}): Forecast[] {
+export function forecast(
+  history: readonly Sample[],
+  thresholds: ThresholdSettings,
+  opts: ForecastOptions = {},
+): Forecast[] {
   const o = { ...DEFAULT_FORECAST, ...opts };
   const last = history[history.length - 1];
   if (!last) return RESOURCE_KINDS.map((kind) => ({ kind, trend: 'too-little-data', samples: 0 }));
   const end = Date.parse(last.sampledAt);
-  const recent = history.filter((s) => end - Date.parse(s.sampledAt) <= o.windowMs && s.endpoint === last.endpoint);
+  const recent = history.filter(
+    (s) => end - Date.parse(s.sampledAt) <= o.windowMs && s.endpoint === last.endpoint,
+  );
   const step = Math.max(1, Math.ceil(recent.length / MAX_POINTS));
   const points = recent.filter((_, i) => (recent.length - 1 - i) % step === 0);
   const span = points.length ? end - Date.parse((points[0] as Sample).sampledAt) : 0;
   return RESOURCE_KINDS.map((kind): Forecast => {
-    if (points.length < o.minSamples || span < o.minSpanMs) return { kind, trend: 'too-little-data', samples: recent.length };
+    if (points.length < o.minSamples || span < o.minSpanMs)
+      return { kind, trend: 'too-little-data', samples: recent.length };
     const xs = points.map((s) => (Date.parse(s.sampledAt) - end) / 60_000); // minutes, 0 = now
     const ys = points.map((s) => s.resources[kind].percent);
     const slope = theilSen(xs, ys);
     const percent = median(ys.map((y, i) => y - slope * (xs[i] as number)));
-    if (Math.abs(slope) < o.steadyPerMinute) return { kind, trend: 'steady', perMinute: round(slope), percent: round(percent) };
-    const out: Forecast = { kind, trend: slope > 0 ? 'rising' : 'falling', perMinute: round(slope), percent: round(percent) };
+    if (Math.abs(slope) < o.steadyPerMinute)
+      return { kind, trend: 'steady', perMinute: round(slope), percent: round(percent) };
+    const out: Forecast = {
+      kind,
+      trend: slope > 0 ? 'rising' : 'falling',
+      perMinute: round(slope),
+      percent: round(percent),
+    };
     if (slope > 0) {
       const t = thresholdsFor(kind, thresholds);
       const bounds: Array<[Level, number]> = [
@@ -105,7 +125,11 @@ export type Crossing = { kind: ResourceKind; level: Level; inMs: number; perMinu
  * within the horizon, `too-little-data` when no resource has enough samples.
  */
 export function upcomingCrossings(all: readonly Forecast[]): Crossing[] | 'none' | 'too-little-data' {
-  const out = all.flatMap((f) => (f.trend === 'rising' && f.next ? [{ kind: f.kind, level: f.next.level, inMs: f.next.inMs, perMinute: f.perMinute }] : []));
+  const out = all.flatMap((f) =>
+    f.trend === 'rising' && f.next
+      ? [{ kind: f.kind, level: f.next.level, inMs: f.next.inMs, perMinute: f.perMinute }]
+      : [],
+  );
   if (out.length > 0) return out.sort((a, b) => a.inMs - b.inMs);
   return all.every((f) => f.trend === 'too-little-data') ? 'too-little-data' : 'none';
 }

@@ -19,7 +19,8 @@ export interface StatsFrame {
  */
 export function cpuPercentFromFrames(prev: StatsFrame | undefined, cur: StatsFrame): number {
   if (!prev) return 0;
-  const cpuDelta = (cur.cpu_stats?.cpu_usage?.total_usage ?? 0) - (prev.cpu_stats?.cpu_usage?.total_usage ?? 0);
+  const cpuDelta =
+    (cur.cpu_stats?.cpu_usage?.total_usage ?? 0) - (prev.cpu_stats?.cpu_usage?.total_usage ?? 0);
   const systemDelta = (cur.cpu_stats?.system_cpu_usage ?? 0) - (prev.cpu_stats?.system_cpu_usage ?? 0);
   let online = cur.cpu_stats?.online_cpus ?? 0;
   if (!online) online = cur.cpu_stats?.cpu_usage?.percpu_usage?.length ?? 0;
@@ -48,7 +49,12 @@ export function workingSet(usage: number, inactiveFile: number): number {
  * the wall time between them: the same per-core figure as the API formula, whose system delta
  * is wall time x online CPUs.
  */
-export function cpuPercentFromCounters(prevNs: number, prevAtNs: bigint, curNs: number, curAtNs: bigint): number {
+export function cpuPercentFromCounters(
+  prevNs: number,
+  prevAtNs: bigint,
+  curNs: number,
+  curAtNs: bigint,
+): number {
   const used = curNs - prevNs;
   const wall = Number(curAtNs - prevAtNs);
   if (!(used > 0 && wall > 0)) return 0;
@@ -59,9 +65,19 @@ export function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-export function figure(kind: ResourceKind, used: number, capacity: number, thresholds: ThresholdSettings): ResourceFigure {
+export function figure(
+  kind: ResourceKind,
+  used: number,
+  capacity: number,
+  thresholds: ThresholdSettings,
+): ResourceFigure {
   const percent = capacity > 0 ? round2((used / capacity) * 100) : 0;
-  return { used: kind === 'cpu' ? round2(used) : used, capacity, percent, level: rate(percent, thresholdsFor(kind, thresholds)) };
+  return {
+    used: kind === 'cpu' ? round2(used) : used,
+    capacity,
+    percent,
+    level: rate(percent, thresholdsFor(kind, thresholds)),
+  };
 }
 
 export interface SampleInputs {

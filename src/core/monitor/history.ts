@@ -11,7 +11,8 @@ export const DEFAULT_HISTORY_SIZE = 1000;
 export function isSample(x: unknown): x is Sample {
   if (typeof x !== 'object' || x === null) return false;
   const s = x as Record<string, unknown>;
-  if (typeof s.sampledAt !== 'string' || Number.isNaN(Date.parse(s.sampledAt)) || !isLevel(s.level)) return false;
+  if (typeof s.sampledAt !== 'string' || Number.isNaN(Date.parse(s.sampledAt)) || !isLevel(s.level))
+    return false;
   if (typeof s.endpoint !== 'string' || typeof s.resources !== 'object' || s.resources === null) return false;
   const r = s.resources as Record<string, unknown>;
   return RESOURCE_KINDS.every((k) => {
@@ -60,7 +61,8 @@ export class BoundedLog<T> {
     opts: BoundedLogOptions<T>,
   ) {
     this.what = opts.what ?? 'history';
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`${this.what} size must be a positive integer (got ${capacity})`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`${this.what} size must be a positive integer (got ${capacity})`);
     this.file = opts.file;
     this.logger = opts.logger ?? silentLogger;
     this.isValid = opts.isValid;
@@ -80,7 +82,8 @@ export class BoundedLog<T> {
 
   /** Changes the capacity; the oldest records beyond it are dropped. */
   resize(capacity: number): void {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`${this.what} size must be a positive integer (got ${capacity})`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`${this.what} size must be a positive integer (got ${capacity})`);
     this.capacity = capacity;
     if (this.buf.length > capacity) this.buf = this.buf.slice(-capacity);
   }
@@ -118,7 +121,10 @@ export class BoundedLog<T> {
         skipped++;
       }
     }
-    if (skipped > 0) this.logger.warn(`${this.what} file ${this.file}: skipped ${skipped} corrupt record(s), kept ${samples.length}`);
+    if (skipped > 0)
+      this.logger.warn(
+        `${this.what} file ${this.file}: skipped ${skipped} corrupt record(s), kept ${samples.length}`,
+      );
     this.buf = samples.slice(-this.capacity);
     this.linesInFile = samples.length + skipped;
     // An append after a torn last line (no trailing newline) would be glued onto it and lost.
@@ -135,7 +141,8 @@ export class BoundedLog<T> {
     this.writes = this.writes.then(async () => {
       try {
         if (this.linesInFile === 0) await fsp.mkdir(dirname(file), { recursive: true });
-        if (this.rewriteNext || this.linesInFile + 1 > Math.ceil(this.capacity * 1.5)) await this.rewrite(file);
+        if (this.rewriteNext || this.linesInFile + 1 > Math.ceil(this.capacity * 1.5))
+          await this.rewrite(file);
         else {
           await fsp.appendFile(file, JSON.stringify(sample) + '\n');
           this.linesInFile++;
@@ -158,7 +165,9 @@ export class BoundedLog<T> {
     await this.writes;
     if (compact && this.file && this.buf.length > 0) {
       const file = this.file;
-      this.writes = this.rewrite(file).catch((err: Error) => this.logger.warn(`${this.what} file ${file}: ${err.message}`));
+      this.writes = this.rewrite(file).catch((err: Error) =>
+        this.logger.warn(`${this.what} file ${file}: ${err.message}`),
+      );
       await this.writes;
     }
   }

@@ -44,7 +44,13 @@ export interface InventoryOptions {
  */
 export class Inventory {
   private readonly dirty = new Set<Kind>(['containers', 'networks', 'volumes']);
-  private counts: InventoryCounts = { containers: 0, running: [], details: new Map(), networks: 0, volumes: 0 };
+  private counts: InventoryCounts = {
+    containers: 0,
+    running: [],
+    details: new Map(),
+    networks: 0,
+    volumes: 0,
+  };
   private lastFullListAt = 0;
   private closeEvents: (() => void) | undefined;
   private connecting = false;

@@ -42,7 +42,11 @@ const INFO_TTL_MS = 5 * 60_000;
  * Per-container figures joined with the names and labels the container list already gave:
  * who uses what costs no daemon call on either path.
  */
-function usageBreakdown(figures: readonly ContainerFigure[], counts: InventoryCounts, top: number): Pick<Sample, 'consumers' | 'owners'> {
+function usageBreakdown(
+  figures: readonly ContainerFigure[],
+  counts: InventoryCounts,
+  top: number,
+): Pick<Sample, 'consumers' | 'owners'> {
   const all: ContainerUsage[] = figures.map((f) => {
     const d = counts.details.get(f.id);
     return {
@@ -96,14 +100,20 @@ export class ResourceMonitor {
     for (const p of problems) this.logger.warn(`monitor settings: ${p}`);
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
-    this.stats = new ContainerStatsReader(client, { path: valid.statsPath, concurrency: valid.statsConcurrency });
-    const incidentsFile = opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
+    this.stats = new ContainerStatsReader(client, {
+      path: valid.statsPath,
+      concurrency: valid.statsConcurrency,
+    });
+    const incidentsFile =
+      opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
     this.incidents = openIncidentLog(incidentsFile, this.logger);
     this.incidentEvents = new Emitter('incident', this.logger);
     this.detector = new IncidentDetector({
       endpoint: client.endpoint.host,
       inspectOomKilled: async (id) => {
-        const c = await client.call('inspect container', (api, abortSignal) => api.getContainer(id).inspect({ abortSignal }));
+        const c = await client.call('inspect container', (api, abortSignal) =>
+          api.getContainer(id).inspect({ abortSignal }),
+        );
         return c.State.OOMKilled;
       },
     });
@@ -173,9 +183,15 @@ export class ResourceMonitor {
   /** Applies new settings live; a bad value is reported and the one in force is kept. */
   updateSettings(partial: Partial<MonitorSettings>): string[] {
     const { settings, problems } = validateMonitorSettings(partial, this.settings);
-    if (settings.statsPath !== this.settings.statsPath || settings.statsConcurrency !== this.settings.statsConcurrency) {
+    if (
+      settings.statsPath !== this.settings.statsPath ||
+      settings.statsConcurrency !== this.settings.statsConcurrency
+    ) {
       // the reader is built from these: a new one (and a fresh priming read for CPU) applies them
-      this.stats = new ContainerStatsReader(this.client, { path: settings.statsPath, concurrency: settings.statsConcurrency });
+      this.stats = new ContainerStatsReader(this.client, {
+        path: settings.statsPath,
+        concurrency: settings.statsConcurrency,
+      });
       this.primed = false;
     }
     this.settings = settings;
@@ -213,10 +229,16 @@ export class ResourceMonitor {
       }
       await this.sampleNow();
       // Keep the cadence, but leave the daemon a breather after a slow sample.
-      this.schedule(Math.max(this.settings.intervalMs / 4, this.settings.intervalMs - (Date.now() - started)));
+      this.schedule(
+        Math.max(this.settings.intervalMs / 4, this.settings.intervalMs - (Date.now() - started)),
+      );
     } catch (err) {
-      if (!(err instanceof DockerUnreachableError)) this.logger.error(`sample failed: ${(err as Error).message}`);
-      const backoff = Math.min(this.maxBackoffMs, this.settings.intervalMs * 2 ** Math.min(this.failures, 10));
+      if (!(err instanceof DockerUnreachableError))
+        this.logger.error(`sample failed: ${(err as Error).message}`);
+      const backoff = Math.min(
+        this.maxBackoffMs,
+        this.settings.intervalMs * 2 ** Math.min(this.failures, 10),
+      );
       if (this._state.status === 'down') this.setState({ ...this._state, retryInMs: backoff });
       this.schedule(backoff);
     }

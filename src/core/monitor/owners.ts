@@ -26,13 +26,18 @@ export function ownerKey(o: Owner): string {
 }
 
 /** Heaviest first: by memory, then CPU, then name (a stable order for equal figures). */
-function heavierFirst(a: { memoryBytes: number; cpuPercent: number }, b: { memoryBytes: number; cpuPercent: number }): number {
+function heavierFirst(
+  a: { memoryBytes: number; cpuPercent: number },
+  b: { memoryBytes: number; cpuPercent: number },
+): number {
   return b.memoryBytes - a.memoryBytes || b.cpuPercent - a.cpuPercent;
 }
 
 /** The `limit` heaviest containers, by working-set memory. */
 export function topConsumers(all: readonly ContainerUsage[], limit: number): ContainerUsage[] {
-  return [...all].sort((a, b) => heavierFirst(a, b) || a.name.localeCompare(b.name)).slice(0, Math.max(0, limit));
+  return [...all]
+    .sort((a, b) => heavierFirst(a, b) || a.name.localeCompare(b.name))
+    .slice(0, Math.max(0, limit));
 }
 
 /** Every owner's totals, heaviest first. */

@@ -1,4 +1,10 @@
-import { DEFAULT_THRESHOLDS, RESOURCE_KINDS, thresholdProblems, type ResourceKind, type ThresholdSettings } from '../levels';
+import {
+  DEFAULT_THRESHOLDS,
+  RESOURCE_KINDS,
+  thresholdProblems,
+  type ResourceKind,
+  type ThresholdSettings,
+} from '../levels';
 import { DEFAULT_STATS_CONCURRENCY } from './containerStats';
 import { DEFAULT_HISTORY_SIZE } from './history';
 
@@ -53,7 +59,10 @@ function num(v: unknown, min: number, max: number): number | undefined {
  * monitor is updated); an object it gives (`thresholds`, `capacities`) replaces base's. Every
  * bad value is reported by name and replaced by base's; nothing throws.
  */
-export function validateMonitorSettings(raw: unknown, base: Readonly<MonitorSettings> = DEFAULT_MONITOR_SETTINGS): { settings: MonitorSettings; problems: string[] } {
+export function validateMonitorSettings(
+  raw: unknown,
+  base: Readonly<MonitorSettings> = DEFAULT_MONITOR_SETTINGS,
+): { settings: MonitorSettings; problems: string[] } {
   const problems: string[] = [];
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const d = base;
@@ -70,36 +79,58 @@ export function validateMonitorSettings(raw: unknown, base: Readonly<MonitorSett
     const [min, max] = LIMITS[key];
     const v = num(r[key], min, max);
     if (v === undefined || (key !== 'intervalMs' && !Number.isInteger(v))) {
-      problems.push(`${key} must be ${key === 'intervalMs' ? 'a number' : 'an integer'} from ${min} to ${max} (got ${JSON.stringify(r[key])}); using ${d[key]}`);
+      problems.push(
+        `${key} must be ${key === 'intervalMs' ? 'a number' : 'an integer'} from ${min} to ${max} (got ${JSON.stringify(r[key])}); using ${d[key]}`,
+      );
     } else s[key] = v;
   }
 
   if (r.statsPath !== undefined) {
-    if (r.statsPath === 'auto' || r.statsPath === 'cgroup' || r.statsPath === 'api') s.statsPath = r.statsPath;
-    else problems.push(`statsPath must be auto, cgroup or api (got ${JSON.stringify(r.statsPath)}); using ${d.statsPath}`);
+    if (r.statsPath === 'auto' || r.statsPath === 'cgroup' || r.statsPath === 'api')
+      s.statsPath = r.statsPath;
+    else
+      problems.push(
+        `statsPath must be auto, cgroup or api (got ${JSON.stringify(r.statsPath)}); using ${d.statsPath}`,
+      );
   }
 
   if (r.thresholds !== undefined && (typeof r.thresholds !== 'object' || r.thresholds === null)) {
-    problems.push(`thresholds must be an object with warning, critical, emergency (got ${JSON.stringify(r.thresholds)}); using ${which} ${baseLevels}`);
+    problems.push(
+      `thresholds must be an object with warning, critical, emergency (got ${JSON.stringify(r.thresholds)}); using ${which} ${baseLevels}`,
+    );
   } else if (r.thresholds !== undefined) {
     const t = r.thresholds as Record<string, unknown>;
-    const merged = { warning: d.thresholds.warning, critical: d.thresholds.critical, emergency: d.thresholds.emergency, ...t };
+    const merged = {
+      warning: d.thresholds.warning,
+      critical: d.thresholds.critical,
+      emergency: d.thresholds.emergency,
+      ...t,
+    };
     const p = thresholdProblems(merged, 'thresholds');
     if (p.length) problems.push(...p.map((m) => `${m}; using ${which} ${baseLevels}`));
     else {
-      s.thresholds = { warning: merged.warning as number, critical: merged.critical as number, emergency: merged.emergency as number };
+      s.thresholds = {
+        warning: merged.warning as number,
+        critical: merged.critical as number,
+        emergency: merged.emergency as number,
+      };
       const per = (t as { perResource?: unknown }).perResource;
       if (per !== undefined) {
-        if (typeof per !== 'object' || per === null) problems.push('thresholds.perResource must be an object keyed by resource');
+        if (typeof per !== 'object' || per === null)
+          problems.push('thresholds.perResource must be an object keyed by resource');
         else {
           const out: NonNullable<ThresholdSettings['perResource']> = {};
           for (const [k, v] of Object.entries(per as Record<string, unknown>)) {
             if (!(RESOURCE_KINDS as readonly string[]).includes(k)) {
-              problems.push(`thresholds.perResource.${k} is not a resource (use ${RESOURCE_KINDS.join(', ')})`);
+              problems.push(
+                `thresholds.perResource.${k} is not a resource (use ${RESOURCE_KINDS.join(', ')})`,
+              );
               continue;
             }
             if (typeof v !== 'object' || v === null) {
-              problems.push(`thresholds.perResource.${k} must be an object with warning, critical and/or emergency (got ${JSON.stringify(v)}); ignoring this override`);
+              problems.push(
+                `thresholds.perResource.${k} must be an object with warning, critical and/or emergency (got ${JSON.stringify(v)}); ignoring this override`,
+              );
               continue;
             }
             const full = { ...s.thresholds, ...v };
@@ -118,11 +149,18 @@ export function validateMonitorSettings(raw: unknown, base: Readonly<MonitorSett
   } else if (r.capacities !== undefined) {
     const c = r.capacities as Record<string, unknown>;
     // A memory or CPU capacity left out means the daemon's figure, whatever base had.
-    s.capacities = { containers: d.capacities.containers, networks: d.capacities.networks, volumes: d.capacities.volumes };
+    s.capacities = {
+      containers: d.capacities.containers,
+      networks: d.capacities.networks,
+      volumes: d.capacities.volumes,
+    };
     for (const key of ['containers', 'networks', 'volumes'] as const) {
       if (c[key] === undefined) continue;
       const v = num(c[key], 1, 1_000_000);
-      if (v === undefined) problems.push(`capacities.${key} must be a number from 1 to 1000000 (got ${JSON.stringify(c[key])}); using ${d.capacities[key]}`);
+      if (v === undefined)
+        problems.push(
+          `capacities.${key} must be a number from 1 to 1000000 (got ${JSON.stringify(c[key])}); using ${d.capacities[key]}`,
+        );
       else s.capacities[key] = v;
     }
     for (const key of ['memoryBytes', 'cpuPercent'] as const) {
@@ -131,7 +169,9 @@ export function validateMonitorSettings(raw: unknown, base: Readonly<MonitorSett
       if (v === undefined) {
         const kept = d.capacities[key];
         if (kept !== undefined) s.capacities[key] = kept;
-        problems.push(`capacities.${key} must be a positive number (got ${JSON.stringify(c[key])}); using ${kept ?? "the daemon's figure"}`);
+        problems.push(
+          `capacities.${key} must be a positive number (got ${JSON.stringify(c[key])}); using ${kept ?? "the daemon's figure"}`,
+        );
       } else s.capacities[key] = v;
     }
   }

@@ -167,7 +167,8 @@ export class SharedMonitor {
   /** A fresh sample: the leader's latest if recent enough, else one taken now. */
   async sampleNow(): Promise<Sample> {
     const latest = this.inner.history.latest();
-    const fresh = latest && Date.now() - Date.parse(latest.sampledAt) < this.inner.currentSettings.intervalMs * 2;
+    const fresh =
+      latest && Date.now() - Date.parse(latest.sampledAt) < this.inner.currentSettings.intervalMs * 2;
     if (this._role === 'follower' && fresh && latest) return latest;
     return this.inner.sampleNow();
   }
@@ -249,7 +250,11 @@ export class SharedMonitor {
     if (stateText) {
       try {
         const st = JSON.parse(stateText) as MonitorState;
-        if (st && typeof st.status === 'string' && JSON.stringify(st) !== JSON.stringify(this.followerState)) {
+        if (
+          st &&
+          typeof st.status === 'string' &&
+          JSON.stringify(st) !== JSON.stringify(this.followerState)
+        ) {
           this.followerState = st;
           this.states.emit(st);
         }

@@ -26,7 +26,11 @@ export function stillToCome(holders: readonly LockHolder[], usage: UsageByRun): 
  * The prediction a shared run is admitted on: its own predicted addition plus what the shared
  * runs already in will still add, on top of the daemon as it is now.
  */
-export function admissionPrediction(mine: Prediction, holders: readonly LockHolder[], usage: UsageByRun): Prediction {
+export function admissionPrediction(
+  mine: Prediction,
+  holders: readonly LockHolder[],
+  usage: UsageByRun,
+): Prediction {
   const coming = stillToCome(holders, usage);
   const added = { ...mine.added };
   for (const k of AMOUNT_KEYS) added[k] += coming[k];
@@ -41,11 +45,17 @@ export function admissionPrediction(mine: Prediction, holders: readonly LockHold
 }
 
 /** Reads what each run's containers (by their run-id label) use now: memory and CPU of running ones, counts of all. */
-export async function usageByRun(client: DockerClient, reader: ContainerStatsReader, runIds: readonly string[]): Promise<UsageByRun> {
+export async function usageByRun(
+  client: DockerClient,
+  reader: ContainerStatsReader,
+  runIds: readonly string[],
+): Promise<UsageByRun> {
   const usage: UsageByRun = new Map();
   if (runIds.length === 0) return usage;
   const wanted = new Set(runIds);
-  const containers = (await client.listContainers({ label: [Labels.runId] })).filter((c) => wanted.has(c.Labels[Labels.runId] ?? ''));
+  const containers = (await client.listContainers({ label: [Labels.runId] })).filter((c) =>
+    wanted.has(c.Labels[Labels.runId] ?? ''),
+  );
   const runOf = new Map(containers.map((c) => [c.Id, c.Labels[Labels.runId] as string]));
   for (const c of containers) {
     const u = usage.get(runOf.get(c.Id) as string) ?? emptyAmounts();

@@ -20,7 +20,11 @@ export function runCommand(
   const [file, ...args] = command;
   if (!file) return Promise.resolve({ command, exitCode: 127 });
   return new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv }, detached: POSIX });
+    const child = spawn(file, args, {
+      stdio: 'inherit',
+      env: { ...process.env, ...extraEnv },
+      detached: POSIX,
+    });
     if (child.pid !== undefined && POSIX) opts.onStart?.(child.pid);
     const forward = (signal: NodeJS.Signals): void => {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,5 +1,12 @@
 import { DEFAULT_LOCK_NAME } from '../lock';
-import { beginTestRun, type ActiveTestRun, type RunOutcome, type RunReport, type TestEnvironment, type TestEnvironmentOptions } from './testRun';
+import {
+  beginTestRun,
+  type ActiveTestRun,
+  type RunOutcome,
+  type RunReport,
+  type TestEnvironment,
+  type TestEnvironmentOptions,
+} from './testRun';
 
 /**
  * Global setup/teardown for test frameworks. A framework calls setup and teardown as two
@@ -83,7 +90,9 @@ export function createGlobalSetup(opts: GlobalSetupOptions): GlobalSetup {
   return {
     async setup() {
       if (registry().has(envName)) {
-        throw new Error(`a test run already holds the "${envName}" environment in this process: call teardown() first`);
+        throw new Error(
+          `a test run already holds the "${envName}" environment in this process: call teardown() first`,
+        );
       }
       // Claimed before the wait: a second setup would otherwise queue for our own lock.
       const entry: Registered = { restoreEnv: () => undefined };

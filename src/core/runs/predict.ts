@@ -1,4 +1,12 @@
-import { levelIndex, rate, thresholdsFor, worstLevel, type Level, type ResourceKind, type ThresholdSettings } from '../levels';
+import {
+  levelIndex,
+  rate,
+  thresholdsFor,
+  worstLevel,
+  type Level,
+  type ResourceKind,
+  type ThresholdSettings,
+} from '../levels';
 import type { Sample } from '../monitor/types';
 import { AMOUNT_KEYS, type ResourceAmounts, type RunRecord } from './records';
 
@@ -83,7 +91,12 @@ export function predict(category: string, records: RunRecord[], opts: Prediction
   const weights = runs.map((_, i) => 0.5 ** ((runs.length - 1 - i) / o.halfLifeRuns));
   const added = {} as ResourceAmounts;
   for (const k of AMOUNT_KEYS) {
-    const v = weightedPercentile(runs.map((r) => r.added[k]), weights, o.percentile) * o.margin;
+    const v =
+      weightedPercentile(
+        runs.map((r) => r.added[k]),
+        weights,
+        o.percentile,
+      ) * o.margin;
     added[k] = k === 'memoryBytes' || k === 'cpuPercent' ? Math.round(v) : Math.max(0, Math.ceil(v - 1e-9));
   }
   return {
@@ -105,11 +118,18 @@ const KIND_OF: Record<keyof ResourceAmounts, ResourceKind> = {
 
 export interface PredictedLevel {
   level: Level;
-  resources: Record<ResourceKind, { now: number; added: number; predicted: number; capacity: number; percent: number; level: Level }>;
+  resources: Record<
+    ResourceKind,
+    { now: number; added: number; predicted: number; capacity: number; percent: number; level: Level }
+  >;
 }
 
 /** Adds a prediction to the current sample and rates each resource and the whole. */
-export function predictLevel(current: Sample, prediction: Prediction, thresholds: ThresholdSettings): PredictedLevel {
+export function predictLevel(
+  current: Sample,
+  prediction: Prediction,
+  thresholds: ThresholdSettings,
+): PredictedLevel {
   const resources = {} as PredictedLevel['resources'];
   for (const k of AMOUNT_KEYS) {
     const kind = KIND_OF[k];
@@ -139,13 +159,15 @@ export function exceeds(p: PredictedLevel, limit: Level): boolean {
  */
 export function validatePredictionOptions(raw: unknown, where = 'prediction'): PredictionOptions {
   if (raw === undefined) return {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${where} must be an object (got ${JSON.stringify(raw)})`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error(`${where} must be an object (got ${JSON.stringify(raw)})`);
   const r = raw as Record<string, unknown>;
   const out: PredictionOptions = {};
   const num = (key: keyof typeof DEFAULT_PREDICTION, ok: (v: number) => boolean, rule: string): void => {
     const v = r[key];
     if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new Error(`${where}.${key} must be ${rule} (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
+      throw new Error(`${where}.${key} must be ${rule} (got ${JSON.stringify(v)})`);
     out[key] = v;
   };
   num('window', (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1');
@@ -153,19 +175,25 @@ export function validatePredictionOptions(raw: unknown, where = 'prediction'): P
   num('halfLifeRuns', (v) => v > 0, 'a number > 0');
   num('margin', (v) => v >= 1, 'a number >= 1 (1.1 = +10%)');
   const known = new Set(['window', 'percentile', 'halfLifeRuns', 'margin', 'defaults']);
-  for (const k of Object.keys(r)) if (!known.has(k)) throw new Error(`${where}.${k} is not a setting (known: ${[...known].join(', ')})`);
+  for (const k of Object.keys(r))
+    if (!known.has(k)) throw new Error(`${where}.${k} is not a setting (known: ${[...known].join(', ')})`);
   if (r.defaults !== undefined) {
     if (typeof r.defaults !== 'object' || r.defaults === null || Array.isArray(r.defaults)) {
-      throw new Error(`${where}.defaults must map category names to needs (got ${JSON.stringify(r.defaults)})`);
+      throw new Error(
+        `${where}.defaults must map category names to needs (got ${JSON.stringify(r.defaults)})`,
+      );
     }
     out.defaults = {};
     for (const [category, needs] of Object.entries(r.defaults as Record<string, unknown>)) {
       const at = `${where}.defaults.${category}`;
-      if (typeof needs !== 'object' || needs === null || Array.isArray(needs)) throw new Error(`${at} must be an object like { "containers": 5 } (got ${JSON.stringify(needs)})`);
+      if (typeof needs !== 'object' || needs === null || Array.isArray(needs))
+        throw new Error(`${at} must be an object like { "containers": 5 } (got ${JSON.stringify(needs)})`);
       const amounts: Partial<ResourceAmounts> = {};
       for (const [k, v] of Object.entries(needs as Record<string, unknown>)) {
-        if (!(AMOUNT_KEYS as readonly string[]).includes(k)) throw new Error(`${at}.${k} is not a need (known: ${AMOUNT_KEYS.join(', ')})`);
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${at}.${k} must be a number >= 0 (got ${JSON.stringify(v)})`);
+        if (!(AMOUNT_KEYS as readonly string[]).includes(k))
+          throw new Error(`${at}.${k} is not a need (known: ${AMOUNT_KEYS.join(', ')})`);
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+          throw new Error(`${at}.${k} must be a number >= 0 (got ${JSON.stringify(v)})`);
         amounts[k as keyof ResourceAmounts] = v;
       }
       out.defaults[category] = amounts;

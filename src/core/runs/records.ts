@@ -14,7 +14,13 @@ export interface ResourceAmounts {
   volumes: number;
 }
 
-export const AMOUNT_KEYS: readonly (keyof ResourceAmounts)[] = ['memoryBytes', 'cpuPercent', 'containers', 'networks', 'volumes'];
+export const AMOUNT_KEYS: readonly (keyof ResourceAmounts)[] = [
+  'memoryBytes',
+  'cpuPercent',
+  'containers',
+  'networks',
+  'volumes',
+];
 
 export interface RunRecord {
   id: string;
@@ -134,7 +140,8 @@ export class RunStore {
     const { records, starts } = await this.read();
     const out = new Map<string, RunState>();
     for (const s of starts) out.set(s.id, { pid: s.pid, hostId: s.hostId });
-    for (const r of records) out.set(r.id, { pid: r.pid, hostId: r.hostId, ...out.get(r.id), endedAt: r.endedAt });
+    for (const r of records)
+      out.set(r.id, { pid: r.pid, hostId: r.hostId, ...out.get(r.id), endedAt: r.endedAt });
     return out;
   }
 

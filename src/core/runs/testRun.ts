@@ -15,7 +15,14 @@ import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import type { Sample } from '../monitor/types';
 import { formatBytes, formatDuration } from '../util/duration';
-import { exceeds, predict, predictLevel, type PredictedLevel, type Prediction, type PredictionOptions } from './predict';
+import {
+  exceeds,
+  predict,
+  predictLevel,
+  type PredictedLevel,
+  type Prediction,
+  type PredictionOptions,
+} from './predict';
 import { admissionPrediction, usageByRun } from './admission';
 import { AMOUNT_KEYS, emptyAmounts, RunStore, type ResourceAmounts, type RunRecord } from './records';
 
@@ -123,7 +130,9 @@ export function runEnvironment(
   dockerHost?: string,
 ): Record<string, string> {
   return {
-    ...(dockerHost ? { DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' } : {}),
+    ...(dockerHost
+      ? { DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' }
+      : {}),
     DOCKER_STABILITY_RUN_ID: runId,
     DOCKER_STABILITY_CATEGORY: category,
     DOCKER_STABILITY_ENV: envName,
@@ -135,7 +144,13 @@ export function runEnvironment(
 
 /** A category as compose accepts it in a project name: lowercase letters, digits, `-` and `_`. */
 function composeSlug(category: string): string {
-  return category.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|[-_]+$/g, '').slice(0, 40) || 'run';
+  return (
+    category
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^[-_]+|[-_]+$/g, '')
+      .slice(0, 40) || 'run'
+  );
 }
 
 function amountsOf(s: Sample): ResourceAmounts {
@@ -155,7 +170,8 @@ export function explainPrediction(p: Prediction, pl: PredictedLevel, limit: Leve
     .filter((k) => r[k].level === pl.level)
     .map((k) => {
       const f = r[k];
-      const show = (n: number): string => (k === 'memory' ? formatBytes(n) : k === 'cpu' ? `${Math.round(n)}%` : String(n));
+      const show = (n: number): string =>
+        k === 'memory' ? formatBytes(n) : k === 'cpu' ? `${Math.round(n)}%` : String(n);
       return `${k} ${show(f.now)} now + ${show(f.added)} predicted = ${show(f.predicted)} of ${show(f.capacity)} (${f.percent}%)`;
     });
   return `predicted level ${pl.level} (limit ${limit}): ${parts.join('; ')}. Basis: ${p.explanation}.`;
@@ -238,7 +254,11 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
   const client = opts.client ?? new DockerClient(resolveEndpoint());
   const store = opts.store ?? new RunStore(undefined, { logger });
   const lock = opts.lock ?? new LockManager({ logger });
-  const monitor = new ResourceMonitor(client, { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 }, { logger });
+  const monitor = new ResourceMonitor(
+    client,
+    { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 },
+    { logger },
+  );
   const thresholds = monitor.currentSettings.thresholds;
   const runId = newRunId();
   let handle: LockHandle | undefined;
@@ -248,7 +268,8 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     // 1. Predict, and make room or refuse.
     const history = await store.list({ category: opts.category });
     const prediction = predict(opts.category, history, opts.prediction);
-    const rate = async (): Promise<PredictedLevel> => predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
+    const rate = async (): Promise<PredictedLevel> =>
+      predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
     let preCleanup: CleanupReport | undefined;
     /** Over the limit: forced runs go on; others clean up orphans, wait for room, or refuse. */
     const makeRoom = async (first: PredictedLevel): Promise<PredictedLevel> => {
@@ -258,7 +279,12 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
         return first;
       }
       progress(`${explainPrediction(prediction, first, refuseAt)} Cleaning up orphans first.`);
-      preCleanup = await runCleanup(client, { ...opts.cleanup, runsFile: store.file, logger, lock: { manager: lock } });
+      preCleanup = await runCleanup(client, {
+        ...opts.cleanup,
+        runsFile: store.file,
+        logger,
+        lock: { manager: lock },
+      });
       progress(`orphan cleanup: ${summarize(preCleanup)}`);
       const waitUntil = Date.now() + timeoutMs;
       let predicted = await rate();
@@ -287,17 +313,25 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     const stats = new ContainerStatsReader(client);
     const admit = async (holders: LockHolder[]): Promise<string | undefined> => {
       const sample = await sampleForDecision(monitor, opts.signal);
-      const usage = await usageByRun(client, stats, holders.flatMap((h) => (h.tag !== undefined ? [h.tag] : [])));
+      const usage = await usageByRun(
+        client,
+        stats,
+        holders.flatMap((h) => (h.tag !== undefined ? [h.tag] : [])),
+      );
       const together = admissionPrediction(prediction, holders, usage);
       const level = predictLevel(sample, together, thresholds);
-      return exceeds(level, refuseAt) && !opts.force ? explainPrediction(together, level, refuseAt) : undefined;
+      return exceeds(level, refuseAt) && !opts.force
+        ? explainPrediction(together, level, refuseAt)
+        : undefined;
     };
     handle = await lock.acquire(envName, {
       why,
       timeoutMs,
       signal: opts.signal,
       onCompromised: (err) => logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
-      ...(opts.mode === 'shared' ? { mode: 'shared' as const, tag: runId, needs: { ...prediction.added }, admit } : {}),
+      ...(opts.mode === 'shared'
+        ? { mode: 'shared' as const, tag: runId, needs: { ...prediction.added }, admit }
+        : {}),
     });
     // Whoever held the lock may have filled the daemon while this run waited: the prediction is
     // checked again, now that no other run of this environment can change the picture.
@@ -305,7 +339,9 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     const lockedSample = await sampleForDecision(monitor, opts.signal);
     const again = predictLevel(lockedSample, prediction, thresholds);
     if (exceeds(again, refuseAt) && !exceeds(predicted, refuseAt)) {
-      progress(`the daemon filled up while this run waited ${formatDuration(waitedMs)} for the "${envName}" lock.`);
+      progress(
+        `the daemon filled up while this run waited ${formatDuration(waitedMs)} for the "${envName}" lock.`,
+      );
     }
     predicted = opts.force && exceeds(predicted, refuseAt) ? again : await makeRoom(again);
 
@@ -327,7 +363,9 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     try {
       proxy = await startOwnershipProxy({ endpoint: client.endpoint, runId, logger });
     } catch (err) {
-      progress(`the run cannot have its own DOCKER_HOST (${(err as Error).message}): what it creates will not be attributed to it`);
+      progress(
+        `the run cannot have its own DOCKER_HOST (${(err as Error).message}): what it creates will not be attributed to it`,
+      );
     }
     const startedAt = new Date();
     const environment = runEnvironment(runId, opts.category, envName, process.env, proxy?.dockerHost);
@@ -373,7 +411,9 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
           peak,
           added,
           samples,
-          ...(baselineSample.daemonId ? { daemon: { id: baselineSample.daemonId, endpoint: client.endpoint.host } } : {}),
+          ...(baselineSample.daemonId
+            ? { daemon: { id: baselineSample.daemonId, endpoint: client.endpoint.host } }
+            : {}),
           pid: process.pid,
           hostId: hostId(),
         };
@@ -389,12 +429,26 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
             logger,
           });
           if (cleanup) {
-            record.cleanup = { removed: cleanup.removed.length, failed: cleanup.failed.length, kept: cleanup.kept.length };
+            record.cleanup = {
+              removed: cleanup.removed.length,
+              failed: cleanup.failed.length,
+              kept: cleanup.kept.length,
+            };
             progress(`cleanup after run ${runId}: ${summarize(cleanup)}`);
           }
         }
         await store.append(record).catch((err: Error) => logger.warn(`run record not saved: ${err.message}`));
-        return { runId, category: opts.category, env: envName, prediction, predicted, preCleanup, record, cleanup, forced: !!opts.force };
+        return {
+          runId,
+          category: opts.category,
+          env: envName,
+          prediction,
+          predicted,
+          preCleanup,
+          record,
+          cleanup,
+          forced: !!opts.force,
+        };
       } finally {
         try {
           await lockHandle.release();
@@ -497,6 +551,7 @@ export interface CommandOutcome {
 /** A CommandOutcome returned by `fn` is the run's outcome; any other result counts as success. */
 function outcomeOf(value: unknown): RunOutcome {
   const v = value as Partial<CommandOutcome> | undefined;
-  if (v && Array.isArray(v.command) && 'exitCode' in v) return { command: v.command, exitCode: v.exitCode ?? null, signal: v.signal };
+  if (v && Array.isArray(v.command) && 'exitCode' in v)
+    return { command: v.command, exitCode: v.exitCode ?? null, signal: v.signal };
   return { exitCode: 0 };
 }

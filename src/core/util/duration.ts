@@ -19,7 +19,9 @@ export function parseDuration(text: string): number {
     matched += m[0].length;
   }
   if (trimmed.length === 0 || matched !== trimmed.length) {
-    throw new Error(`invalid duration "${text}": use a number of seconds or forms like 500ms, 30s, 10m, 1h30m`);
+    throw new Error(
+      `invalid duration "${text}": use a number of seconds or forms like 500ms, 30s, 10m, 1h30m`,
+    );
   }
   return Math.round(total);
 }

@@ -69,10 +69,12 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<s
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EFTYPE' });
-    if (st.size > maxBytes) throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+    if (st.size > maxBytes)
+      throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
     const buf = Buffer.alloc(maxBytes + 1);
     const { bytesRead } = await handle.read(buf, 0, maxBytes + 1, 0);
-    if (bytesRead > maxBytes) throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+    if (bytesRead > maxBytes)
+      throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
     return buf.subarray(0, bytesRead).toString('utf8');
   } finally {
     await handle.close();
@@ -81,9 +83,14 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<s
 
 /** Appends to a regular file (created if missing), refusing a symlink or anything else planted at the path. */
 export async function appendRegularFile(file: string, data: string): Promise<void> {
-  const handle = await fsp.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  const handle = await fsp.open(
+    file,
+    fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | O_NOFOLLOW | O_NONBLOCK,
+    0o644,
+  );
   try {
-    if (!(await handle.stat()).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'EFTYPE' });
+    if (!(await handle.stat()).isFile())
+      throw Object.assign(new Error(`${file} is not a regular file`), { code: 'EFTYPE' });
     await handle.appendFile(data);
   } finally {
     await handle.close();

@@ -4,7 +4,14 @@ import type { CleanupPlan, CleanupReport, PlanEntry } from '../../core/cleanup';
 import { formatBytes } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
 import { cleanupOptions, reportView } from '../services';
-import { Cancelled, confirm, refuseUnconfirmed, requireTrust, type Caller, type CommandContext } from './context';
+import {
+  Cancelled,
+  confirm,
+  refuseUnconfirmed,
+  requireTrust,
+  type Caller,
+  type CommandContext,
+} from './context';
 
 /** Arguments for `dockerStability.cleanUpNow` (tests and other extensions; the palette passes none). */
 export interface CleanUpArgs {
@@ -19,18 +26,26 @@ export interface CleanUpArgs {
 
 function parseArgs(raw: unknown, caller: Caller): CleanUpArgs {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object') throw new Error('cleanUpNow: the argument must be an object like { confirm, scope, olderThanMs, dryRun }');
+  if (typeof raw !== 'object')
+    throw new Error(
+      'cleanUpNow: the argument must be an object like { confirm, scope, olderThanMs, dryRun }',
+    );
   const a = raw as Record<string, unknown>;
   refuseUnconfirmed('cleanUpNow', a.confirm, caller);
   const out: CleanUpArgs = {};
   if (a.confirm !== undefined) out.confirm = a.confirm !== false;
   if (a.dryRun !== undefined) out.dryRun = a.dryRun === true;
   if (a.olderThanMs !== undefined) {
-    if (typeof a.olderThanMs !== 'number' || !(a.olderThanMs >= 0)) throw new Error('cleanUpNow: olderThanMs must be a number >= 0');
+    if (typeof a.olderThanMs !== 'number' || !(a.olderThanMs >= 0))
+      throw new Error('cleanUpNow: olderThanMs must be a number >= 0');
     out.olderThanMs = a.olderThanMs;
   }
   if (a.scope !== undefined) {
-    if (typeof a.scope !== 'object' || a.scope === null || Object.values(a.scope).some((v) => typeof v !== 'string')) {
+    if (
+      typeof a.scope !== 'object' ||
+      a.scope === null ||
+      Object.values(a.scope).some((v) => typeof v !== 'string')
+    ) {
       throw new Error('cleanUpNow: scope must map label names to string values');
     }
     out.scope = a.scope as Record<string, string>;
@@ -46,13 +61,21 @@ function describe(e: PlanEntry): string {
 /** Shows the plan; the user may untick entries. Returns what to remove, or throws Cancelled. */
 async function pickFromPlan(plan: CleanupPlan): Promise<PlanEntry[]> {
   if (plan.remove.length === 0) {
-    void vscode.window.showInformationMessage(`Docker Stability: nothing to clean up (${plan.keep.length} resources kept, see the log for why).`);
+    void vscode.window.showInformationMessage(
+      `Docker Stability: nothing to clean up (${plan.keep.length} resources kept, see the log for why).`,
+    );
     throw new Cancelled();
   }
   type Item = vscode.QuickPickItem & { entry?: PlanEntry };
   const items: Item[] = [
     { label: 'Remove', kind: vscode.QuickPickItemKind.Separator },
-    ...plan.remove.map((e) => ({ label: describe(e), description: stripControlChars(e.id.slice(0, 12)), detail: stripControlChars(e.reason), picked: true, entry: e })),
+    ...plan.remove.map((e) => ({
+      label: describe(e),
+      description: stripControlChars(e.id.slice(0, 12)),
+      detail: stripControlChars(e.reason),
+      picked: true,
+      entry: e,
+    })),
   ];
   const picked = await vscode.window.showQuickPick(items, {
     title: `Clean up ${plan.endpoint}: ${plan.remove.length} to remove, ${plan.keep.length} kept`,
@@ -65,7 +88,8 @@ async function pickFromPlan(plan: CleanupPlan): Promise<PlanEntry[]> {
   if (chosen.length === 0) throw new Cancelled();
   const ok = await confirm(
     `Remove ${chosen.length} Docker resource${chosen.length === 1 ? '' : 's'}?`,
-    chosen.slice(0, 15).map(describe).join('\n') + (chosen.length > 15 ? `\n… and ${chosen.length - 15} more` : ''),
+    chosen.slice(0, 15).map(describe).join('\n') +
+      (chosen.length > 15 ? `\n… and ${chosen.length - 15} more` : ''),
     'Remove',
   );
   if (!ok) throw new Cancelled();
@@ -76,7 +100,11 @@ async function pickFromPlan(plan: CleanupPlan): Promise<PlanEntry[]> {
  * Plans (dry run), lets the user review the plan, then removes what was confirmed under the
  * daemon's cleanup lock, with a progress notification and a summary.
  */
-export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Caller = 'command'): Promise<CleanupReport | undefined> {
+export async function cleanUpNow(
+  ctx: CommandContext,
+  raw?: unknown,
+  caller: Caller = 'command',
+): Promise<CleanupReport | undefined> {
   requireTrust('Clean Up Now');
   const args = parseArgs(raw, caller);
   const client = ctx.services.client;
@@ -94,7 +122,13 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Cal
   ctx.log.info(`cleanup plan: remove ${plan.remove.length}, keep ${plan.keep.length}`);
   for (const k of plan.keep) ctx.log.debug(`  keep ${describe(k)}: ${stripControlChars(k.reason)}`);
   if (args.dryRun) {
-    const report: CleanupReport = { daemon: plan.daemon, removed: plan.remove, kept: plan.keep, failed: [], durationMs: 0 };
+    const report: CleanupReport = {
+      daemon: plan.daemon,
+      removed: plan.remove,
+      kept: plan.keep,
+      failed: [],
+      durationMs: 0,
+    };
     ctx.model.setCleanup(reportView(report, 'manual', true));
     return report;
   }
@@ -107,22 +141,42 @@ export async function cleanUpNow(ctx: CommandContext, raw?: unknown, caller: Cal
       throw err;
     }
   }
-  const confirmed: CleanupPlan = { ...plan, remove, keep: [...plan.keep, ...plan.remove.filter((e) => !remove.includes(e)).map((e) => ({ ...e, reason: 'unticked by the user' }))] };
+  const confirmed: CleanupPlan = {
+    ...plan,
+    remove,
+    keep: [
+      ...plan.keep,
+      ...plan.remove
+        .filter((e) => !remove.includes(e))
+        .map((e) => ({ ...e, reason: 'unticked by the user' })),
+    ],
+  };
   const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Docker Stability: removing ${remove.length} resources…` },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Docker Stability: removing ${remove.length} resources…`,
+    },
     () =>
-      ctx.services.locks.withLock(cleanupLockName(plan.daemon.id), `VS Code cleanup of ${client.endpoint.host} (daemon ${plan.daemon.id})`, () => executeCleanup(client, confirmed, { logger: ctx.logger }), {
-        timeoutMs: 60_000,
-      }),
+      ctx.services.locks.withLock(
+        cleanupLockName(plan.daemon.id),
+        `VS Code cleanup of ${client.endpoint.host} (daemon ${plan.daemon.id})`,
+        () => executeCleanup(client, confirmed, { logger: ctx.logger }),
+        {
+          timeoutMs: 60_000,
+        },
+      ),
   );
   const summary = summarize(report);
   ctx.log.info(`cleanup: ${summary}`);
   for (const f of report.failed) ctx.log.warn(`  failed ${describe(f)}: ${stripControlChars(f.reason)}`);
   ctx.model.setCleanup(reportView(report, 'manual'));
   void ctx.services.countOrphansNow();
-  const show = report.failed.length > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  const show =
+    report.failed.length > 0 ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   if (args.confirm !== false) {
-    void show(`Docker Stability cleanup: ${summary}`, 'Open Dashboard').then((c) => c && ctx.dashboard.open());
+    void show(`Docker Stability cleanup: ${summary}`, 'Open Dashboard').then(
+      (c) => c && ctx.dashboard.open(),
+    );
   }
   return report;
 }

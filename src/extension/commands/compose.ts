@@ -39,16 +39,30 @@ async function pickComposeFile(ctx: CommandContext): Promise<string> {
   const { isOverrideFile } = await loadCompose();
   const globs = ctx.services.config.compose.globs;
   const found = new Map<string, vscode.Uri>();
-  for (const g of globs) for (const u of await vscode.workspace.findFiles(g, '**/node_modules/**', 200)) found.set(u.fsPath, u);
+  for (const g of globs)
+    for (const u of await vscode.workspace.findFiles(g, '**/node_modules/**', 200)) found.set(u.fsPath, u);
   const active = vscode.window.activeTextEditor?.document.uri;
-  if (active?.scheme === 'file' && vscode.languages.match(globs.map((pattern) => ({ pattern })), vscode.window.activeTextEditor!.document) > 0) found.set(active.fsPath, active);
-  const files = [...found.keys()].filter((f) => !isOverrideFile(f)).sort((a, b) => (a === active?.fsPath ? -1 : b === active?.fsPath ? 1 : a.localeCompare(b)));
+  if (
+    active?.scheme === 'file' &&
+    vscode.languages.match(
+      globs.map((pattern) => ({ pattern })),
+      vscode.window.activeTextEditor!.document,
+    ) > 0
+  )
+    found.set(active.fsPath, active);
+  const files = [...found.keys()]
+    .filter((f) => !isOverrideFile(f))
+    .sort((a, b) => (a === active?.fsPath ? -1 : b === active?.fsPath ? 1 : a.localeCompare(b)));
   if (files.length === 0) {
     void vscode.window.showInformationMessage('Docker Stability: no compose file found in this workspace.');
     throw new Cancelled();
   }
   const picked = await vscode.window.showQuickPick(
-    files.map((f) => ({ label: stripControlChars(path.basename(f)), description: stripControlChars(vscode.workspace.asRelativePath(path.dirname(f))), file: f })),
+    files.map((f) => ({
+      label: stripControlChars(path.basename(f)),
+      description: stripControlChars(vscode.workspace.asRelativePath(path.dirname(f))),
+      file: f,
+    })),
     { title: 'Apply the base compose config to…', ignoreFocusOut: true },
   );
   if (!picked) throw new Cancelled();
@@ -59,11 +73,16 @@ async function pickComposeFile(ctx: CommandContext): Promise<string> {
  * Plans the base config for a compose file, shows the change in the diff editor and writes it
  * (validated by compose) once confirmed. Returns the file written.
  */
-export async function applyBaseCompose(ctx: CommandContext, preview: PreviewContent, raw?: unknown): Promise<{ written: string; plan: ApplyPlan } | undefined> {
+export async function applyBaseCompose(
+  ctx: CommandContext,
+  preview: PreviewContent,
+  raw?: unknown,
+): Promise<{ written: string; plan: ApplyPlan } | undefined> {
   requireTrust('Apply Base Compose Config');
   // From the explorer's context menu the argument is the file's Uri.
   const a: ApplyArgs = raw instanceof vscode.Uri ? { file: raw.fsPath } : ((raw ?? {}) as ApplyArgs);
-  if (typeof a !== 'object' || (a.file !== undefined && typeof a.file !== 'string')) throw new Error('applyBaseCompose: the argument must be an object like { file, inPlace, confirm }');
+  if (typeof a !== 'object' || (a.file !== undefined && typeof a.file !== 'string'))
+    throw new Error('applyBaseCompose: the argument must be an object like { file, inPlace, confirm }');
   const interactive = a.confirm !== false;
   let file = a.file;
   try {
@@ -71,14 +90,23 @@ export async function applyBaseCompose(ctx: CommandContext, preview: PreviewCont
     const { planApply, writeApply } = await loadCompose();
     const plan = await planApply(file, { inPlace: a.inPlace === true });
     if (plan.before === plan.after) {
-      if (interactive) void vscode.window.showInformationMessage(`Docker Stability: ${stripControlChars(path.basename(file))} already follows the base config.`);
+      if (interactive)
+        void vscode.window.showInformationMessage(
+          `Docker Stability: ${stripControlChars(path.basename(file))} already follows the base config.`,
+        );
       return { written: '', plan };
     }
     if (interactive) {
       const key = Date.now().toString(36);
       const left = preview.put(`${key}a`, plan.before, plan.targetFile);
       const right = preview.put(`${key}b`, plan.after, plan.targetFile);
-      await vscode.commands.executeCommand('vscode.diff', left, right, `${path.basename(plan.targetFile)}: base compose config (${plan.mode})`, { preview: true });
+      await vscode.commands.executeCommand(
+        'vscode.diff',
+        left,
+        right,
+        `${path.basename(plan.targetFile)}: base compose config (${plan.mode})`,
+        { preview: true },
+      );
       const ok = await confirm(
         `Write ${path.basename(plan.targetFile)}?`,
         `${plan.mode === 'override' ? `An override next to ${path.basename(plan.file)}; run compose with both files.` : 'The compose file is edited in place.'}\n\n${plan.changes.join('\n')}`,
@@ -86,10 +114,16 @@ export async function applyBaseCompose(ctx: CommandContext, preview: PreviewCont
       );
       if (!ok) throw new Cancelled();
     }
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Docker Stability: validating with compose…' }, () => writeApply(plan));
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Docker Stability: validating with compose…' },
+      () => writeApply(plan),
+    );
     ctx.log.info(`apply: wrote ${result.written}${result.backup ? ` (backup ${result.backup})` : ''}`);
     if (interactive) {
-      const open = await vscode.window.showInformationMessage(`Docker Stability: wrote ${stripControlChars(path.basename(result.written))} (validated by compose).`, 'Open');
+      const open = await vscode.window.showInformationMessage(
+        `Docker Stability: wrote ${stripControlChars(path.basename(result.written))} (validated by compose).`,
+        'Open',
+      );
       if (open) await vscode.window.showTextDocument(vscode.Uri.file(result.written));
     }
     return { written: result.written, plan };

@@ -46,7 +46,9 @@ export type Caller = 'command' | 'testApi';
  */
 export function refuseUnconfirmed(command: string, confirmArg: unknown, caller: Caller): void {
   if (confirmArg === false && caller !== 'testApi') {
-    throw new Error(`${command}: confirm: false is accepted only from the extension's test API; leave it out to review and confirm`);
+    throw new Error(
+      `${command}: confirm: false is accepted only from the extension's test API; leave it out to review and confirm`,
+    );
   }
 }
 

@@ -18,7 +18,10 @@ export function doctorMarkdown(checks: DoctorCheck[], when: Date): string {
     '',
     '| | Check | Result | Fix |',
     '| --- | --- | --- | --- |',
-    ...checks.map((c) => `| ${ICON[c.status]} | ${cell(c.name)} | ${cell(c.detail)} | ${c.status === 'pass' ? '' : cell(c.fix ?? '')} |`),
+    ...checks.map(
+      (c) =>
+        `| ${ICON[c.status]} | ${cell(c.name)} | ${cell(c.detail)} | ${c.status === 'pass' ? '' : cell(c.fix ?? '')} |`,
+    ),
     '',
     'The same checks run in a terminal with `docker-stability doctor`.',
     '',
@@ -30,7 +33,10 @@ export function doctorMarkdown(checks: DoctorCheck[], when: Date): string {
  * result as a Markdown preview. Read-only, so it is allowed in Restricted Mode. Returns the
  * checks (for tests and other extensions).
  */
-export async function runDoctorCommand(ctx: CommandContext, arg?: unknown): Promise<DoctorCheck[] | undefined> {
+export async function runDoctorCommand(
+  ctx: CommandContext,
+  arg?: unknown,
+): Promise<DoctorCheck[] | undefined> {
   const client = ctx.services.client;
   if (!client) throw new Error('no Docker endpoint could be resolved: see the log');
   const { runDoctor } = await import('../../core/doctor.js');
@@ -40,7 +46,9 @@ export async function runDoctorCommand(ctx: CommandContext, arg?: unknown): Prom
       runDoctor({
         client,
         lockDir: ctx.services.locks.dir,
-        workspaceDirs: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+        workspaceDirs: (vscode.workspace.workspaceFolders ?? [])
+          .filter((f) => f.uri.scheme === 'file')
+          .map((f) => f.uri.fsPath),
         monitor: ctx.services.config.monitor,
         cleanup: {
           testProjectPatterns: ctx.services.config.cleanup.testProjectPatterns,
@@ -53,7 +61,10 @@ export async function runDoctorCommand(ctx: CommandContext, arg?: unknown): Prom
   const show = (arg as { show?: unknown } | undefined)?.show !== false;
   if (show) {
     try {
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: doctorMarkdown(checks, new Date()) });
+      const doc = await vscode.workspace.openTextDocument({
+        language: 'markdown',
+        content: doctorMarkdown(checks, new Date()),
+      });
       await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
     } catch (err) {
       ctx.log.warn(`doctor: preview failed (${errorMessage(err)}); the results are in this log`);

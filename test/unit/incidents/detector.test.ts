@@ -9,7 +9,13 @@ const ID = 'abcdef0123456789'.repeat(4);
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 
 function ev(action: string, atMs: number, attrs: Record<string, string> = {}, id = ID): DockerEvent {
-  return { Type: 'container', Action: action, Actor: { ID: id, Attributes: { name: 'db', 'com.docker.compose.project': 'shop-test', ...attrs } }, time: Math.floor(atMs / 1000), timeNano: atMs * 1e6 };
+  return {
+    Type: 'container',
+    Action: action,
+    Actor: { ID: id, Attributes: { name: 'db', 'com.docker.compose.project': 'shop-test', ...attrs } },
+    time: Math.floor(atMs / 1000),
+    timeNano: atMs * 1e6,
+  };
 }
 
 async function feed(d: IncidentDetector, events: DockerEvent[]): Promise<Incident[]> {
@@ -20,26 +26,48 @@ async function feed(d: IncidentDetector, events: DockerEvent[]): Promise<Inciden
 
 describe('incident detector', () => {
   it('makes one OOM incident of an oom event and the die it causes, with the owner and the last figures', async () => {
-    const d = new IncidentDetector({ endpoint: 'e', inspectOomKilled: () => Promise.reject(new Error('not asked')) });
+    const d = new IncidentDetector({
+      endpoint: 'e',
+      inspectOomKilled: () => Promise.reject(new Error('not asked')),
+    });
     d.observeSample(buildSample(sampleInputs()));
-    const found = await feed(d, [ev('oom', T0), ev('oom', T0 + 200), ev('die', T0 + 300, { exitCode: '137' })]);
+    const found = await feed(d, [
+      ev('oom', T0),
+      ev('oom', T0 + 200),
+      ev('die', T0 + 300, { exitCode: '137' }),
+    ]);
     assert.equal(found.length, 1);
     const i = found[0] as Incident;
     assert.equal(i.kind, 'oom');
     assert.equal(i.at, '2026-12-01T10:00:00.000Z');
-    assert.deepEqual(i.container, { id: ID.slice(0, 12), name: 'db', owner: { kind: 'compose', id: 'shop-test' } });
+    assert.deepEqual(i.container, {
+      id: ID.slice(0, 12),
+      name: 'db',
+      owner: { kind: 'compose', id: 'shop-test' },
+    });
     assert.equal(i.mainProcessKilled, false);
-    assert.deepEqual(i.figures, { sampledAt: '2026-01-02T03:04:05.000Z', level: 'SAFE', memoryPercent: 12.5, cpuPercent: 10 });
+    assert.deepEqual(i.figures, {
+      sampledAt: '2026-01-02T03:04:05.000Z',
+      level: 'SAFE',
+      memoryPercent: 12.5,
+      cpuPercent: 10,
+    });
     assert.ok(isIncident(JSON.parse(JSON.stringify(i))), 'survives a round trip through the file');
   });
 
   it('asks the daemon about a die with 137 and no oom event: OOMKilled is an incident, a plain SIGKILL is not', async () => {
     const asked: string[] = [];
     let killed = true;
-    const d = new IncidentDetector({ endpoint: 'e', inspectOomKilled: (id) => (asked.push(id), Promise.resolve(killed)) });
+    const d = new IncidentDetector({
+      endpoint: 'e',
+      inspectOomKilled: (id) => (asked.push(id), Promise.resolve(killed)),
+    });
     assert.equal((await feed(d, [ev('die', T0, { exitCode: '137' })]))[0]?.mainProcessKilled, true);
     killed = false;
-    assert.deepEqual(await feed(d, [ev('die', T0 + 60_000, { exitCode: '137' }), ev('die', T0 + 70_000, { exitCode: '1' })]), []);
+    assert.deepEqual(
+      await feed(d, [ev('die', T0 + 60_000, { exitCode: '137' }), ev('die', T0 + 70_000, { exitCode: '1' })]),
+      [],
+    );
     assert.equal(asked.length, 2, 'only for exit code 137');
   });
 
@@ -64,13 +92,22 @@ describe('incident detector', () => {
       ev('health_status: healthy', T0 + 2000),
       ev('health_status: unhealthy', T0 + 3000),
     ]);
-    assert.deepEqual(found.map((i) => i.kind), ['unhealthy', 'unhealthy']);
+    assert.deepEqual(
+      found.map((i) => i.kind),
+      ['unhealthy', 'unhealthy'],
+    );
   });
 
   it('reports a daemon that was up going unreachable (with the reason) and recovering (with the downtime), once each', () => {
     let now = T0;
     const d = new IncidentDetector({ endpoint: 'e', now: () => now });
-    const down = { status: 'down' as const, endpoint: 'e', since: 'x', reason: 'connection refused', retryInMs: 1000 };
+    const down = {
+      status: 'down' as const,
+      endpoint: 'e',
+      since: 'x',
+      reason: 'connection refused',
+      retryInMs: 1000,
+    };
     assert.deepEqual(d.onState(down), [], 'never up: not an incident of its own');
     assert.deepEqual(d.onState({ status: 'up', endpoint: 'e', since: 'x' }), []);
     const lost = d.onState(down);
@@ -85,12 +122,22 @@ describe('incident detector', () => {
 
   it('ignores other event types and actions, and filters and counts incidents', async () => {
     const d = new IncidentDetector({ endpoint: 'e' });
-    assert.deepEqual(await feed(d, [{ Type: 'network', Action: 'create', Actor: { ID: 'n' } }, ev('exec_start: sh', T0), ev('create', T0)]), []);
+    assert.deepEqual(
+      await feed(d, [
+        { Type: 'network', Action: 'create', Actor: { ID: 'n' } },
+        ev('exec_start: sh', T0),
+        ev('create', T0),
+      ]),
+      [],
+    );
     const all: Incident[] = [
       { at: '2026-12-01T09:00:00.000Z', kind: 'oom', endpoint: 'e' },
       { at: '2026-12-01T10:00:00.000Z', kind: 'unhealthy', endpoint: 'e' },
     ];
-    assert.deepEqual(incidentsSince(all, T0).map((i) => i.kind), ['unhealthy']);
+    assert.deepEqual(
+      incidentsSince(all, T0).map((i) => i.kind),
+      ['unhealthy'],
+    );
     assert.equal(countByKind(all).oom, 1);
     assert.equal(countByKind(all)['restart-loop'], 0);
     assert.equal(isIncident({ at: 'never', kind: 'oom', endpoint: 'e' }), false);

@@ -13,7 +13,13 @@ import {
 import { GiB, sampleInputs as inputs } from './sampleInputs';
 
 function frame(total: number, system: number, online: number, percpu?: number[] | null): StatsFrame {
-  return { cpu_stats: { cpu_usage: { total_usage: total, percpu_usage: percpu }, system_cpu_usage: system, online_cpus: online } };
+  return {
+    cpu_stats: {
+      cpu_usage: { total_usage: total, percpu_usage: percpu },
+      system_cpu_usage: system,
+      online_cpus: online,
+    },
+  };
 }
 
 describe('monitor formulas', () => {
@@ -38,16 +44,26 @@ describe('monitor formulas', () => {
       assert.equal(cpuPercentFromFrames(undefined, cur), 0);
       assert.equal(cpuPercentFromFrames(frame(2_000, 10_000, 2), cur), 0, 'container delta 0');
       assert.equal(cpuPercentFromFrames(frame(1_000, 20_000, 2), cur), 0, 'system delta 0');
-      assert.equal(cpuPercentFromFrames(frame(3_000, 10_000, 2), cur), 0, 'counter reset: negative container delta');
+      assert.equal(
+        cpuPercentFromFrames(frame(3_000, 10_000, 2), cur),
+        0,
+        'counter reset: negative container delta',
+      );
       assert.equal(cpuPercentFromFrames(frame(1_000, 30_000, 2), cur), 0, 'negative system delta');
-      assert.equal(cpuPercentFromFrames(frame(1_000, 10_000, 0, null), frame(2_000, 20_000, 0, null)), 0, 'no CPU count at all');
+      assert.equal(
+        cpuPercentFromFrames(frame(1_000, 10_000, 0, null), frame(2_000, 20_000, 0, null)),
+        0,
+        'no CPU count at all',
+      );
       assert.equal(cpuPercentFromFrames({}, {}), 0, 'empty frames');
     });
   });
 
   describe('memoryFromFrame', () => {
     it('subtracts total_inactive_file on cgroup v1 (page cache is not counted: lazydocker #560)', () => {
-      const f: StatsFrame = { memory_stats: { usage: 300, stats: { total_inactive_file: 120, cache: 200, inactive_file: 5 } } };
+      const f: StatsFrame = {
+        memory_stats: { usage: 300, stats: { total_inactive_file: 120, cache: 200, inactive_file: 5 } },
+      };
       assert.equal(memoryFromFrame(f), 180);
     });
 
@@ -57,7 +73,10 @@ describe('monitor formulas', () => {
     });
 
     it('is never negative and reads 0 on an empty frame', () => {
-      assert.equal(memoryFromFrame({ memory_stats: { usage: 100, stats: { total_inactive_file: 400 } } }), 100);
+      assert.equal(
+        memoryFromFrame({ memory_stats: { usage: 100, stats: { total_inactive_file: 400 } } }),
+        100,
+      );
       assert.equal(memoryFromFrame({}), 0);
       assert.equal(workingSet(100, 100), 100, 'inactive equal to usage is implausible: keep usage');
       assert.equal(workingSet(100, 30), 70);
@@ -74,7 +93,11 @@ describe('monitor formulas', () => {
 
     it('is zero unless both CPU time and wall time advanced', () => {
       assert.equal(cpuPercentFromCounters(10, 0n, 10, 100n), 0);
-      assert.equal(cpuPercentFromCounters(20, 0n, 10, 100n), 0, 'counter went backwards (container restarted)');
+      assert.equal(
+        cpuPercentFromCounters(20, 0n, 10, 100n),
+        0,
+        'counter went backwards (container restarted)',
+      );
       assert.equal(cpuPercentFromCounters(0, 100n, 10, 100n), 0, 'no wall time');
     });
   });
@@ -95,11 +118,19 @@ describe('monitor formulas', () => {
     });
 
     it('reads 0% (SAFE) against a zero capacity instead of dividing by zero', () => {
-      assert.deepEqual(figure('volumes', 5, 0, DEFAULT_THRESHOLDS), { used: 5, capacity: 0, percent: 0, level: 'SAFE' });
+      assert.deepEqual(figure('volumes', 5, 0, DEFAULT_THRESHOLDS), {
+        used: 5,
+        capacity: 0,
+        percent: 0,
+        level: 'SAFE',
+      });
     });
 
     it('uses a per-resource override for that resource only', () => {
-      const t: ThresholdSettings = { ...DEFAULT_THRESHOLDS, perResource: { networks: { warning: 10, critical: 20, emergency: 30 } } };
+      const t: ThresholdSettings = {
+        ...DEFAULT_THRESHOLDS,
+        perResource: { networks: { warning: 10, critical: 20, emergency: 30 } },
+      };
       assert.equal(figure('networks', 7, 31, t).level, 'CRITICAL'); // 22.58%
       assert.equal(figure('volumes', 7, 31, t).level, 'SAFE');
     });
@@ -137,7 +168,10 @@ describe('monitor formulas', () => {
 
     it('prefers a resource at a worse level over a higher percent at a lower level', () => {
       // containers 20% is EMERGENCY under its own low thresholds; memory 85% is only CRITICAL
-      const t: ThresholdSettings = { ...DEFAULT_THRESHOLDS, perResource: { containers: { warning: 5, critical: 10, emergency: 15 } } };
+      const t: ThresholdSettings = {
+        ...DEFAULT_THRESHOLDS,
+        perResource: { containers: { warning: 5, critical: 10, emergency: 15 } },
+      };
       const s = buildSample(inputs({ thresholds: t, containers: 20, memoryBytes: 0.85 * 8 * GiB }));
       assert.equal(s.resources.memory.level, 'CRITICAL');
       assert.equal(s.resources.containers.level, 'EMERGENCY');
@@ -145,7 +179,9 @@ describe('monitor formulas', () => {
     });
 
     it('names memory when everything is SAFE at 0%', () => {
-      const s = buildSample(inputs({ memoryBytes: 0, cpuPercent: 0, containers: 0, networks: 0, volumes: 0 }));
+      const s = buildSample(
+        inputs({ memoryBytes: 0, cpuPercent: 0, containers: 0, networks: 0, volumes: 0 }),
+      );
       assert.equal(drivingResource(s), 'memory');
     });
   });

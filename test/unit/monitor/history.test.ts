@@ -29,7 +29,13 @@ function counts(h: SampleHistory): number[] {
 function recordingLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
   const noop = (): void => undefined;
-  return { warnings, debug: noop, info: noop, error: noop, warn: (m: string) => void warnings.push(m) } as Logger & { warnings: string[] };
+  return {
+    warnings,
+    debug: noop,
+    info: noop,
+    error: noop,
+    warn: (m: string) => void warnings.push(m),
+  } as Logger & { warnings: string[] };
 }
 
 async function lines(file: string): Promise<string[]> {
@@ -188,7 +194,10 @@ describe('SampleHistory', () => {
     const s = sample(1);
     const noCpu = { ...s, resources: { ...s.resources, cpu: undefined } };
     assert.ok(!isSample(noCpu));
-    const nanPercent = { ...s, resources: { ...s.resources, memory: { ...s.resources.memory, percent: 'x' } } };
+    const nanPercent = {
+      ...s,
+      resources: { ...s.resources, memory: { ...s.resources.memory, percent: 'x' } },
+    };
     assert.ok(!isSample(nanPercent));
   });
 });

@@ -46,30 +46,49 @@ describe('monitor settings validation', () => {
       [/^capacities\.containers must be a number from 1 to 1000000 \(got 0\); using 100$/, 'containers'],
       [/^capacities\.networks .*\(got -3\); using 31$/, 'networks'],
       [/^capacities\.volumes .*\(got "many"\); using 200$/, 'volumes'],
-      [/^capacities\.memoryBytes must be a positive number \(got -1\); using the daemon's figure$/, 'memoryBytes'],
+      [
+        /^capacities\.memoryBytes must be a positive number \(got -1\); using the daemon's figure$/,
+        'memoryBytes',
+      ],
       [/^capacities\.cpuPercent must be a positive number/, 'cpuPercent'],
     ];
-    for (const [re, what] of expect) assert.ok(problems.some((p) => re.test(p)), `${what} not reported as expected in:\n${problems.join('\n')}`);
+    for (const [re, what] of expect)
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `${what} not reported as expected in:\n${problems.join('\n')}`,
+      );
     assert.equal(problems.length, expect.length);
     assert.deepEqual(settings, DEFAULT_MONITOR_SETTINGS);
   });
 
   it('treats a null or 0 memory/CPU capacity as "use the daemon figure" without complaint', () => {
-    const { settings, problems } = validateMonitorSettings({ capacities: { memoryBytes: 0, cpuPercent: null } });
+    const { settings, problems } = validateMonitorSettings({
+      capacities: { memoryBytes: 0, cpuPercent: null },
+    });
     assert.deepEqual(problems, []);
     assert.equal(settings.capacities.memoryBytes, undefined);
     assert.equal(settings.capacities.cpuPercent, undefined);
   });
 
   it('merges partial thresholds over the defaults and rejects unordered or out-of-range ones', () => {
-    assert.deepEqual(validateMonitorSettings({ thresholds: { warning: 30 } }).settings.thresholds, { warning: 30, critical: 75, emergency: 90 });
+    assert.deepEqual(validateMonitorSettings({ thresholds: { warning: 30 } }).settings.thresholds, {
+      warning: 30,
+      critical: 75,
+      emergency: 90,
+    });
 
     const unordered = validateMonitorSettings({ thresholds: { warning: 80, critical: 70 } });
-    assert.match(unordered.problems.join('\n'), /thresholds must be ordered warning < critical < emergency \(got 80, 70, 90\); using the defaults 50\/75\/90/);
+    assert.match(
+      unordered.problems.join('\n'),
+      /thresholds must be ordered warning < critical < emergency \(got 80, 70, 90\); using the defaults 50\/75\/90/,
+    );
     assert.deepEqual(unordered.settings.thresholds, DEFAULT_MONITOR_SETTINGS.thresholds);
 
     const range = validateMonitorSettings({ thresholds: { emergency: 101 } });
-    assert.match(range.problems.join('\n'), /thresholds\.emergency must be a number from 0 to 100 \(got 101\)/);
+    assert.match(
+      range.problems.join('\n'),
+      /thresholds\.emergency must be a number from 0 to 100 \(got 101\)/,
+    );
 
     const equal = validateMonitorSettings({ thresholds: { warning: 75, critical: 75 } });
     assert.match(equal.problems.join('\n'), /ordered/, 'equal boundaries are not strictly increasing');
@@ -86,8 +105,19 @@ describe('monitor settings validation', () => {
       },
     });
     assert.deepEqual(settings.thresholds.perResource, { memory: { warning: 70, critical: 80 } });
-    assert.ok(problems.some((p) => /^thresholds\.perResource\.cpu must be ordered .*; ignoring this override$/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /^thresholds\.perResource\.disks is not a resource \(use memory, cpu, containers, networks, volumes\)$/.test(p)));
+    assert.ok(
+      problems.some((p) =>
+        /^thresholds\.perResource\.cpu must be ordered .*; ignoring this override$/.test(p),
+      ),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) =>
+        /^thresholds\.perResource\.disks is not a resource \(use memory, cpu, containers, networks, volumes\)$/.test(
+          p,
+        ),
+      ),
+    );
     assert.equal(problems.length, 2);
   });
 
@@ -98,9 +128,18 @@ describe('monitor settings validation', () => {
   });
 
   it('reports thresholds, perResource or capacities that are not objects', () => {
-    assert.match(validateMonitorSettings({ thresholds: { perResource: 'cpu' } }).problems.join('\n'), /thresholds\.perResource must be an object keyed by resource/);
-    assert.match(validateMonitorSettings({ thresholds: 50 }).problems.join('\n'), /^thresholds must be an object .*\(got 50\); using the defaults 50\/75\/90$/);
-    assert.match(validateMonitorSettings({ capacities: 'big' }).problems.join('\n'), /^capacities must be an object \(got "big"\); using the defaults$/);
+    assert.match(
+      validateMonitorSettings({ thresholds: { perResource: 'cpu' } }).problems.join('\n'),
+      /thresholds\.perResource must be an object keyed by resource/,
+    );
+    assert.match(
+      validateMonitorSettings({ thresholds: 50 }).problems.join('\n'),
+      /^thresholds must be an object .*\(got 50\); using the defaults 50\/75\/90$/,
+    );
+    assert.match(
+      validateMonitorSettings({ capacities: 'big' }).problems.join('\n'),
+      /^capacities must be an object \(got "big"\); using the defaults$/,
+    );
   });
 
   describe('over the settings in force (a running monitor updated)', () => {
@@ -113,12 +152,21 @@ describe('monitor settings validation', () => {
 
     it('keeps the current value for each bad one and says so', () => {
       const { settings, problems } = validateMonitorSettings(
-        { intervalMs: 1, statsPath: 'proc', thresholds: { warning: 90 }, capacities: { containers: 0, memoryBytes: -1 } },
+        {
+          intervalMs: 1,
+          statsPath: 'proc',
+          thresholds: { warning: 90 },
+          capacities: { containers: 0, memoryBytes: -1 },
+        },
         current,
       );
       assert.equal(settings.intervalMs, 5000);
       assert.equal(settings.statsPath, 'api');
-      assert.deepEqual(settings.thresholds, current.thresholds, 'unordered thresholds keep the current ones, per-resource included');
+      assert.deepEqual(
+        settings.thresholds,
+        current.thresholds,
+        'unordered thresholds keep the current ones, per-resource included',
+      );
       assert.equal(settings.capacities.containers, 20);
       assert.equal(settings.capacities.memoryBytes, 4e9);
       const expect = [
@@ -128,17 +176,28 @@ describe('monitor settings validation', () => {
         /^capacities\.containers must be .*\(got 0\); using 20$/,
         /^capacities\.memoryBytes must be a positive number \(got -1\); using 4000000000$/,
       ];
-      for (const re of expect) assert.ok(problems.some((p) => re.test(p)), `${re} not in:\n${problems.join('\n')}`);
+      for (const re of expect)
+        assert.ok(
+          problems.some((p) => re.test(p)),
+          `${re} not in:\n${problems.join('\n')}`,
+        );
       assert.equal(problems.length, expect.length);
     });
 
     it('keeps what the update leaves out, and a capacities object replaces the current one', () => {
-      const { settings, problems } = validateMonitorSettings({ historySize: 50, capacities: { containers: 7, networks: 10, volumes: 30 } }, current);
+      const { settings, problems } = validateMonitorSettings(
+        { historySize: 50, capacities: { containers: 7, networks: 10, volumes: 30 } },
+        current,
+      );
       assert.deepEqual(problems, []);
       assert.equal(settings.historySize, 50);
       assert.equal(settings.intervalMs, 5000);
       assert.deepEqual(settings.thresholds, current.thresholds);
-      assert.deepEqual(settings.capacities, { containers: 7, networks: 10, volumes: 30 }, 'a memory capacity left out is the daemon figure again');
+      assert.deepEqual(
+        settings.capacities,
+        { containers: 7, networks: 10, volumes: 30 },
+        'a memory capacity left out is the daemon figure again',
+      );
     });
   });
 });
