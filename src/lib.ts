@@ -67,7 +67,14 @@ export {
   type StatsPath,
   type Unsubscribe,
 } from './core/monitor';
-export type { ContainerUsage, Owner, OwnerKind, OwnerUsage } from './shared/monitor';
+export type {
+  ContainerUsage,
+  DiskBreakdown,
+  DiskFigure,
+  Owner,
+  OwnerKind,
+  OwnerUsage,
+} from './shared/monitor';
 export type { Incident } from './core/incidents';
 
 // The environment lock

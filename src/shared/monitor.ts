@@ -45,6 +45,32 @@ export interface ResourceFigure {
   level: Level;
 }
 
+/** Where the bytes on Docker's disk go (the daemon's own accounting, `/system/df`, plus log files). */
+export interface DiskBreakdown {
+  images: number;
+  buildCache: number;
+  volumes: number;
+  /** Containers' writable layers. */
+  containers: number;
+  /** json-file container logs; known on the local engine only. */
+  logs?: number;
+}
+
+/**
+ * The sixth resource: the file system holding Docker's data root. Disk is read rarely on paths
+ * where it is expensive, so a figure carries the time it was measured, which may be older than
+ * the sample that carries it.
+ */
+export interface DiskFigure extends ResourceFigure {
+  /** statfs of the data root (local engine), or the daemon's `/system/df` (anywhere else). */
+  source: 'statfs' | 'system-df';
+  /** ISO 8601 time the figure was measured. */
+  measuredAt: string;
+  /** The daemon's `DockerRootDir`, where known. */
+  dataRoot?: string;
+  breakdown?: DiskBreakdown;
+}
+
 export interface Sample {
   /** The endpoint watched, as the user would write it (unix:///var/run/docker.sock). */
   endpoint: string;
@@ -68,6 +94,8 @@ export interface Sample {
   consumers?: ContainerUsage[];
   /** Every owner's totals over its running containers, heaviest first (absent in older history). */
   owners?: OwnerUsage[];
+  /** Docker's disk, when it could be measured (absent in older history and when unknown). */
+  disk?: DiskFigure;
 }
 
 /** The monitor's connection state; `reason` explains an unreachable daemon. */
