@@ -2,7 +2,8 @@ import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { isLevel, RESOURCE_KINDS } from '../levels';
 import { silentLogger, type Logger } from '../log';
-import { readFileIfExists, writeFileAtomic } from '../util/fs';
+import { writeFileAtomic } from '../util/fs';
+import { readJsonLines, type JsonLines } from '../util/jsonLines';
 import type { Sample } from './types';
 
 export const DEFAULT_HISTORY_SIZE = 1000;
@@ -96,31 +97,17 @@ export class BoundedLog<T> {
   async load(opts: { follower?: boolean } = {}): Promise<{ loaded: number; skipped: number }> {
     if (!this.file) return { loaded: 0, skipped: 0 };
     await this.writes;
-    let text: string | undefined;
+    let read: JsonLines<T> | undefined;
     try {
-      text = await readFileIfExists(this.file);
+      // A follower may read while the writer is mid-append: an unterminated last line is the
+      // writer's business, not damage to report or repair.
+      read = await readJsonLines(this.file, this.isValid, { dropPartialTail: opts.follower === true });
     } catch (err) {
       this.logger.warn(`${this.what} file ${this.file} could not be read: ${(err as Error).message}`);
       return { loaded: 0, skipped: 0 };
     }
-    if (text === undefined) return { loaded: 0, skipped: 0 };
-    const samples: T[] = [];
-    let skipped = 0;
-    const lines = text.split('\n');
-    // A follower may read while the writer is mid-append: an unterminated last line is the
-    // writer's business, not damage to report or repair.
-    const partialTail = opts.follower === true && !text.endsWith('\n');
-    if (partialTail) lines.pop();
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      try {
-        const v: unknown = JSON.parse(line);
-        if (this.isValid(v)) samples.push(v);
-        else skipped++;
-      } catch {
-        skipped++;
-      }
-    }
+    if (read === undefined) return { loaded: 0, skipped: 0 };
+    const { records: samples, skipped } = read;
     if (skipped > 0)
       this.logger.warn(
         `${this.what} file ${this.file}: skipped ${skipped} corrupt record(s), kept ${samples.length}`,
@@ -128,7 +115,7 @@ export class BoundedLog<T> {
     this.buf = samples.slice(-this.capacity);
     this.linesInFile = samples.length + skipped;
     // An append after a torn last line (no trailing newline) would be glued onto it and lost.
-    this.rewriteNext = !opts.follower && (skipped > 0 || (text.length > 0 && !text.endsWith('\n')));
+    this.rewriteNext = !opts.follower && (skipped > 0 || read.tornTail || read.truncated);
     return { loaded: this.buf.length, skipped };
   }
 

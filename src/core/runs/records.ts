@@ -2,7 +2,8 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '../log';
 import { stateDir } from '../paths';
-import { readFileIfExists, writeFileAtomic } from '../util/fs';
+import { writeFileAtomic } from '../util/fs';
+import { readJsonLines, type JsonLines } from '../util/jsonLines';
 
 /** What a run added on top of the daemon's load when it started (peaks minus baseline). */
 export interface ResourceAmounts {
@@ -148,24 +149,20 @@ export class RunStore {
   private async read(): Promise<{ records: RunRecord[]; starts: RunStart[] }> {
     const records: RunRecord[] = [];
     const starts: RunStart[] = [];
-    let text: string | undefined;
+    let read: JsonLines<RunStart | RunRecord> | undefined;
     try {
-      text = await readFileIfExists(this.file);
+      read = await readJsonLines(
+        this.file,
+        (v): v is RunStart | RunRecord => isRunStart(v) || isRunRecord(v),
+      );
     } catch (err) {
       this.logger.warn(`run records ${this.file} could not be read: ${(err as Error).message}`);
       return { records, starts };
     }
-    let skipped = 0;
-    for (const line of (text ?? '').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const v: unknown = JSON.parse(line);
-        if (isRunStart(v)) starts.push(v);
-        else if (isRunRecord(v)) records.push(v);
-        else skipped++;
-      } catch {
-        skipped++;
-      }
+    const skipped = read?.skipped ?? 0;
+    for (const v of read?.records ?? []) {
+      if (isRunStart(v)) starts.push(v);
+      else records.push(v);
     }
     if (skipped) this.logger.warn(`run records ${this.file}: skipped ${skipped} corrupt record(s)`);
     return { records, starts };

@@ -52,11 +52,13 @@ const O_NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
 
 /**
- * Reads a small file that others may have planted or replaced (a shared lock folder): never
- * follows a symlink, never blocks on a FIFO or device, refuses anything but a regular file and
- * anything over maxBytes. Undefined when it does not exist.
+ * Opens a file that others may have planted or replaced (a shared lock folder, a state file):
+ * never follows a symlink, never blocks on a FIFO or device, refuses anything but a regular
+ * file. Undefined when it does not exist; the caller closes the handle.
  */
-export async function readRegularFile(file: string, maxBytes: number): Promise<string | undefined> {
+export async function openRegularFile(
+  file: string,
+): Promise<{ handle: fsp.FileHandle; size: number } | undefined> {
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(file, fsConstants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -69,8 +71,20 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<s
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EFTYPE' });
-    if (st.size > maxBytes)
-      throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+    return { handle, size: st.size };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** Reads a small file as openRegularFile opens it, refusing anything over maxBytes. */
+export async function readRegularFile(file: string, maxBytes: number): Promise<string | undefined> {
+  const opened = await openRegularFile(file);
+  if (!opened) return undefined;
+  const { handle, size } = opened;
+  try {
+    if (size > maxBytes) throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
     const buf = Buffer.alloc(maxBytes + 1);
     const { bytesRead } = await handle.read(buf, 0, maxBytes + 1, 0);
     if (bytesRead > maxBytes)
