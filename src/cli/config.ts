@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CleanupOptions } from '../core/cleanup';
-import { LABEL_KEY_PATTERN } from '../core/labels';
+import { checkCleanupSection, type CleanupSettingKey, type CleanupSettings } from '../core/options/cleanup';
 import { validateMonitorSettings, type MonitorSettings } from '../core/monitor/settings';
 import { CliError, ExitCode, messageLine } from './util';
 
@@ -41,58 +40,17 @@ export function monitorSettingsFrom(config: CliConfig): MonitorSettings {
   return settings;
 }
 
-/** What a config file may set for cleanup (`cleanup`, and `runs.cleanup` without includeImages). */
-export type CleanupSettings = Pick<
-  CleanupOptions,
-  'olderThanMs' | 'includeImages' | 'testProjectPatterns' | 'protectLabel'
->;
-
-/** Each key a cleanup section may set: how its value is checked, and what the error says it must be. */
-const CLEANUP_KEYS: Record<keyof CleanupSettings, { ok: (v: unknown) => boolean; expected: string }> = {
-  olderThanMs: {
-    ok: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
-    expected: 'a number of milliseconds >= 0',
-  },
-  includeImages: { ok: (v) => typeof v === 'boolean', expected: 'true or false' },
-  testProjectPatterns: {
-    ok: (v) => Array.isArray(v) && v.every((p) => typeof p === 'string' && p.trim() !== ''),
-    expected: 'a list of non-empty globs',
-  },
-  protectLabel: {
-    ok: (v) => typeof v === 'string' && LABEL_KEY_PATTERN.test(v),
-    expected: 'a Docker label key',
-  },
-};
-
 /**
- * A cleanup section of the config file, checked key by key. Cleanup removes things, so a bad or
- * unknown key is a usage error (exit 64) rather than a warning: nothing runs on a half-read config.
+ * A cleanup section of the config file (`cleanup`, and `runs.cleanup` without includeImages),
+ * checked by the core's cleanup fields. Cleanup removes things, so a bad or unknown key is a
+ * usage error (exit 64) rather than a warning: nothing runs on a half-read config.
  */
 export function cleanupSettingsFrom(
   section: unknown,
   where: string,
-  allowed: (keyof CleanupSettings)[] = Object.keys(CLEANUP_KEYS) as (keyof CleanupSettings)[],
+  allowed?: readonly CleanupSettingKey[],
 ): CleanupSettings {
-  if (section === undefined) return {};
-  if (typeof section !== 'object' || section === null || Array.isArray(section)) {
-    throw new CliError(`config ${where} must be an object (got ${JSON.stringify(section)})`, ExitCode.usage);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(section)) {
-    if (!(allowed as string[]).includes(key)) {
-      throw new CliError(
-        `config ${where}.${key} is not a setting (use ${allowed.join(', ')})`,
-        ExitCode.usage,
-      );
-    }
-    const { ok, expected } = CLEANUP_KEYS[key as keyof CleanupSettings];
-    if (!ok(value)) {
-      throw new CliError(
-        `config ${where}.${key} must be ${expected} (got ${JSON.stringify(value)})`,
-        ExitCode.usage,
-      );
-    }
-    out[key] = value;
-  }
-  return out as CleanupSettings;
+  const { values, problems } = checkCleanupSection(section, where, allowed);
+  if (problems[0] !== undefined) throw new CliError(`config ${problems[0]}`, ExitCode.usage);
+  return values;
 }

@@ -2,7 +2,6 @@
 // validation is tested directly; config.ts feeds it from `workspace.getConfiguration`.
 import {
   DEFAULT_THRESHOLDS,
-  LEVELS,
   RESOURCE_KINDS,
   thresholdProblems,
   type Level,
@@ -10,7 +9,12 @@ import {
   type Thresholds,
   type ThresholdSettings,
 } from '../core/levels';
-import { LABEL_KEY_PATTERN } from '../core/labels';
+import { AUTO_CLEANUP_FIELDS } from '../core/options/autoCleanup';
+import { CLEANUP_FIELDS, OLDER_THAN_MINUTES_FIELD } from '../core/options/cleanup';
+import { COMPOSE_FIELDS } from '../core/options/compose';
+import { checkField, fieldProblem, type Field } from '../core/options/fields';
+import { LOCK_FIELDS } from '../core/options/lock';
+import { MONITOR_FIELDS } from '../core/options/monitor';
 
 export const SECTION = 'dockerStability';
 
@@ -46,65 +50,44 @@ export interface ExtensionConfig {
 }
 
 /**
- * Every setting: key under `dockerStability.`, default, and how to read it. The defaults mirror
- * package.json `contributes.configuration` (a test checks that they agree).
+ * Every setting: key under `dockerStability.`, and the core's field that declares its default,
+ * type and range (src/core/options). The defaults mirror package.json
+ * `contributes.configuration` (a test checks that they agree). A new setting is one line here
+ * (its core field), one in ExtensionConfig and parseConfig, and its package.json entry.
  */
-interface NumberSpec {
-  kind: 'number';
-  def: number;
-  min: number;
-  max: number;
-  integer?: boolean;
-}
-type Spec =
-  | NumberSpec
-  | { kind: 'boolean'; def: boolean }
-  | { kind: 'string'; def: string; pattern?: RegExp; patternText?: string }
-  | { kind: 'enum'; def: string; values: readonly string[] }
-  | { kind: 'stringArray'; def: string[] }
-  | { kind: 'perResource'; def: Record<string, never> };
+type Spec = Field | { kind: 'perResource'; def: Record<string, never> };
 
 export const SETTINGS = {
   endpoint: {
     kind: 'string',
     def: '',
     pattern: /^$|^(unix|npipe|tcp|http|https|ssh):\/\//,
-    patternText: 'unix://, npipe://, tcp:// or ssh:// URL',
+    expected: 'unix://, npipe://, tcp:// or ssh:// URL',
   },
-  sampleIntervalSeconds: { kind: 'number', def: 2, min: 0.25, max: 3600 },
-  'thresholds.warning': { kind: 'number', def: DEFAULT_THRESHOLDS.warning, min: 0, max: 100 },
-  'thresholds.critical': { kind: 'number', def: DEFAULT_THRESHOLDS.critical, min: 0, max: 100 },
-  'thresholds.emergency': { kind: 'number', def: DEFAULT_THRESHOLDS.emergency, min: 0, max: 100 },
+  sampleIntervalSeconds: MONITOR_FIELDS.intervalSeconds,
+  'thresholds.warning': MONITOR_FIELDS.warning,
+  'thresholds.critical': MONITOR_FIELDS.critical,
+  'thresholds.emergency': MONITOR_FIELDS.emergency,
   'thresholds.perResource': { kind: 'perResource', def: {} },
-  'capacity.memoryMiB': { kind: 'number', def: 0, min: 0, max: 16 * 1024 * 1024, integer: true },
-  'capacity.cpuCores': { kind: 'number', def: 0, min: 0, max: 4096 },
-  'capacity.containers': { kind: 'number', def: 100, min: 1, max: 100000, integer: true },
-  'capacity.networks': { kind: 'number', def: 31, min: 1, max: 10000, integer: true },
-  'capacity.volumes': { kind: 'number', def: 200, min: 1, max: 100000, integer: true },
-  historySize: { kind: 'number', def: 1000, min: 10, max: 100000, integer: true },
-  'autoCleanup.enabled': { kind: 'boolean', def: false },
-  'autoCleanup.level': { kind: 'enum', def: 'CRITICAL', values: LEVELS.filter((l) => l !== 'SAFE') },
-  'autoCleanup.cooldownMinutes': { kind: 'number', def: 10, min: 1, max: 1440 },
-  'scheduledCleanup.intervalMinutes': { kind: 'number', def: 0, min: 0, max: 10080 },
-  'cleanup.olderThanMinutes': { kind: 'number', def: 10, min: 0, max: 525600 },
-  'cleanup.includeImages': { kind: 'boolean', def: false },
-  'cleanup.testProjectPatterns': { kind: 'stringArray', def: ['*-test', '*_test'] },
-  'cleanup.protectLabel': {
-    kind: 'string',
-    def: 'docker-stability.protect',
-    pattern: LABEL_KEY_PATTERN,
-    patternText: 'a Docker label key',
-  },
-  'lock.folder': { kind: 'string', def: '' },
-  'lock.staleSeconds': { kind: 'number', def: 10, min: 2, max: 86400 },
-  'lock.defaultName': {
-    kind: 'string',
-    def: 'test',
-    pattern: /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/,
-    patternText: 'a lock name (letters, digits, ".", "-", "_")',
-  },
-  'compose.diagnostics': { kind: 'boolean', def: true },
-  'compose.globs': { kind: 'stringArray', def: ['**/docker-compose*.{yml,yaml}', '**/compose*.{yml,yaml}'] },
+  'capacity.memoryMiB': MONITOR_FIELDS.memoryMiB,
+  'capacity.cpuCores': MONITOR_FIELDS.cpuCores,
+  'capacity.containers': MONITOR_FIELDS.containers,
+  'capacity.networks': MONITOR_FIELDS.networks,
+  'capacity.volumes': MONITOR_FIELDS.volumes,
+  historySize: MONITOR_FIELDS.historySize,
+  'autoCleanup.enabled': AUTO_CLEANUP_FIELDS.enabled,
+  'autoCleanup.level': AUTO_CLEANUP_FIELDS.level,
+  'autoCleanup.cooldownMinutes': AUTO_CLEANUP_FIELDS.cooldownMinutes,
+  'scheduledCleanup.intervalMinutes': AUTO_CLEANUP_FIELDS.intervalMinutes,
+  'cleanup.olderThanMinutes': OLDER_THAN_MINUTES_FIELD,
+  'cleanup.includeImages': CLEANUP_FIELDS.includeImages,
+  'cleanup.testProjectPatterns': CLEANUP_FIELDS.testProjectPatterns,
+  'cleanup.protectLabel': CLEANUP_FIELDS.protectLabel,
+  'lock.folder': LOCK_FIELDS.folder,
+  'lock.staleSeconds': LOCK_FIELDS.staleSeconds,
+  'lock.defaultName': LOCK_FIELDS.defaultName,
+  'compose.diagnostics': COMPOSE_FIELDS.diagnostics,
+  'compose.globs': COMPOSE_FIELDS.globs,
   'health.memoryBudgetMiB': { kind: 'number', def: 4096, min: 1, max: 16 * 1024 * 1024, integer: true },
 } as const satisfies Record<string, Spec>;
 
@@ -135,58 +118,18 @@ export interface ParsedConfig {
 /** Reads every setting through `get`, replacing each invalid value by its default. */
 export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
   const problems: string[] = [];
-  const bad = (key: string, why: string, def: unknown): void => {
-    problems.push(`${SECTION}.${key} ${why}; using the default ${JSON.stringify(def)}`);
-  };
 
   function read<K extends SettingKey>(key: K): (typeof SETTINGS)[K]['def'] {
     const spec: Spec = SETTINGS[key];
     const raw = get(key);
     if (raw === undefined || raw === null) return spec.def as (typeof SETTINGS)[K]['def'];
-    switch (spec.kind) {
-      case 'number':
-        if (
-          typeof raw !== 'number' ||
-          !Number.isFinite(raw) ||
-          raw < spec.min ||
-          raw > spec.max ||
-          (spec.integer && !Number.isInteger(raw))
-        ) {
-          bad(
-            key,
-            `must be ${spec.integer ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max} (got ${JSON.stringify(raw)})`,
-            spec.def,
-          );
-          return spec.def as never;
-        }
-        return raw as never;
-      case 'boolean':
-        if (typeof raw !== 'boolean') {
-          bad(key, `must be true or false (got ${JSON.stringify(raw)})`, spec.def);
-          return spec.def as never;
-        }
-        return raw as never;
-      case 'string':
-        if (typeof raw !== 'string' || (spec.pattern && !spec.pattern.test(raw.trim()))) {
-          bad(key, `must be ${spec.patternText ?? 'a string'} (got ${JSON.stringify(raw)})`, spec.def);
-          return spec.def as never;
-        }
-        return raw.trim() as never;
-      case 'enum':
-        if (typeof raw !== 'string' || !spec.values.includes(raw.toUpperCase())) {
-          bad(key, `must be one of ${spec.values.join(', ')} (got ${JSON.stringify(raw)})`, spec.def);
-          return spec.def as never;
-        }
-        return raw.toUpperCase() as never;
-      case 'stringArray':
-        if (!Array.isArray(raw) || raw.some((s) => typeof s !== 'string' || s.trim() === '')) {
-          bad(key, `must be a list of non-empty strings (got ${JSON.stringify(raw)})`, spec.def);
-          return spec.def as never;
-        }
-        return raw.map((s: string) => s.trim()) as never;
-      case 'perResource':
-        return raw as never; // validated below, together with the global thresholds
-    }
+    if (spec.kind === 'perResource') return raw as never; // validated below, with the global thresholds
+    const checked = checkField(spec, raw);
+    if (checked.ok) return checked.value as never;
+    problems.push(
+      `${fieldProblem(`${SECTION}.${key}`, checked.expected, raw)}; using the default ${JSON.stringify(spec.def)}`,
+    );
+    return spec.def as never;
   }
 
   let thresholds: Thresholds = {

@@ -12,6 +12,7 @@ import {
   type RunReport,
 } from '../../core/runs/testRun';
 import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
+import { RUN_CLEANUP_KEYS } from '../../core/options/runs';
 import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../config';
 import {
   CliError,
@@ -114,11 +115,7 @@ export const runCommandCli: Command = {
       throw new CliError(`no command given after --\nusage: ${usage}`, ExitCode.usage);
     const config = loadCliConfig(values.config);
     const runs = (config.runs ?? {}) as RunsConfig;
-    const runCleanup = cleanupSettingsFrom(runs.cleanup, 'runs.cleanup', [
-      'testProjectPatterns',
-      'protectLabel',
-      'olderThanMs',
-    ]);
+    const runCleanup = cleanupSettingsFrom(runs.cleanup, 'runs.cleanup', RUN_CLEANUP_KEYS);
     let refuseAt: Level;
     let timeoutMs: number;
     let prediction: PredictionOptions;

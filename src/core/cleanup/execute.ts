@@ -6,8 +6,8 @@ import { silentLogger } from '../log';
 import { formatBytes } from '../util/duration';
 import { mapLimit } from '../util/pool';
 import { containerFact } from './plan';
-import type { ContainerFact } from './rules';
-import { BUSY_STATES, describeHolders } from './rules';
+import { BUSY_STATES, type ContainerFact } from './facts';
+import { describeHolders } from './rules';
 import type { CleanupPlan, CleanupReport, PlanEntry, ResourceType } from './types';
 import { DEFAULT_CONCURRENCY } from './types';
 

@@ -11,16 +11,7 @@ export {
   type AutoCleanupOptions,
   type ScheduledCleanupOptions,
 } from './auto';
-export {
-  decide,
-  resolveOptions,
-  globToRegExp,
-  reaperState,
-  projectEvidence,
-  folderProjectNames,
-  type Snapshot,
-  type ContainerFact,
-  type NetworkFact,
-  type VolumeFact,
-  type ImageFact,
-} from './rules';
+export { decide, globToRegExp } from './rules';
+export { reaperState, projectEvidence, folderProjectNames } from './ownership';
+export type { Snapshot, ContainerFact, NetworkFact, VolumeFact, ImageFact } from './facts';
+export { resolveOptions } from '../options/cleanup';

@@ -7,8 +7,17 @@ import { mapLimit } from '../util/pool';
 import { hostId, isPidAlive } from '../lock/process';
 import type { Logger } from '../log';
 import { defaultRunsFile, RunStore, type RunState } from '../runs/records';
-import type { ContainerFact, ImageFact, NetworkFact, Snapshot, VolumeFact } from './rules';
-import { BUSY_STATES, carriesOwnershipLabel, decide, inScope, resolveOptions } from './rules';
+import { resolveOptions } from '../options/cleanup';
+import {
+  BUSY_STATES,
+  type ContainerFact,
+  type ImageFact,
+  type NetworkFact,
+  type Snapshot,
+  type VolumeFact,
+} from './facts';
+import { carriesOwnershipLabel } from './ownership';
+import { decide, inScope } from './rules';
 import type { CleanupOptions, CleanupPlan, ResolvedCleanupOptions } from './types';
 import { DEFAULT_CONCURRENCY } from './types';
 

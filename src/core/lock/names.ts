@@ -4,7 +4,7 @@ import { join } from 'node:path';
 export const DEFAULT_LOCK_NAME = 'test';
 
 /** Letters, digits, `.`, `-`, `_`; starts with a letter or digit, never ends with `.` (Windows strips it). */
-const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/;
+export const LOCK_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/;
 /** Device names Windows refuses as file names, with or without an extension. */
 const WINDOWS_RESERVED_RE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
@@ -23,7 +23,7 @@ export function validateLockName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0)
     throw new InvalidLockNameError(String(name ?? ''), 'a name is required');
   if (name.length > 64) throw new InvalidLockNameError(name, 'at most 64 characters');
-  if (!NAME_RE.test(name)) {
+  if (!LOCK_NAME_PATTERN.test(name)) {
     throw new InvalidLockNameError(
       name,
       'use letters, digits, ".", "-" and "_", starting with a letter or digit and not ending with "."',
@@ -62,5 +62,5 @@ export function lockPaths(dir: string, name: string): LockPaths {
 export function lockNameOfEntry(entry: string): string | undefined {
   const m = /^(.+)\.(lock|json|shared)$/.exec(entry);
   if (!m || !m[1]) return undefined;
-  return NAME_RE.test(m[1]) && !WINDOWS_RESERVED_RE.test(m[1]) ? m[1] : undefined;
+  return LOCK_NAME_PATTERN.test(m[1]) && !WINDOWS_RESERVED_RE.test(m[1]) ? m[1] : undefined;
 }

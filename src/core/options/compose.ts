@@ -1,0 +1,5 @@
+// Compose diagnostics' options: which files are compose files, and whether they are checked.
+export const COMPOSE_FIELDS = {
+  diagnostics: { kind: 'boolean', def: true },
+  globs: { kind: 'stringArray', def: ['**/docker-compose*.{yml,yaml}', '**/compose*.{yml,yaml}'] },
+} as const;

@@ -1,0 +1,47 @@
+// The monitor's options in the units a person sets them (seconds, MiB, cores, percent): the
+// extension's `dockerStability.*` monitor settings. The CLI config file and the library give
+// MonitorSettings (milliseconds, bytes), checked by validateMonitorSettings; both start from
+// DEFAULT_MONITOR_SETTINGS.
+import { DEFAULT_THRESHOLDS } from '../levels';
+import { DEFAULT_MONITOR_SETTINGS } from '../monitor/settings';
+
+const percent = (def: number) => ({ kind: 'number', def, min: 0, max: 100 }) as const;
+
+export const MONITOR_FIELDS = {
+  intervalSeconds: { kind: 'number', def: DEFAULT_MONITOR_SETTINGS.intervalMs / 1000, min: 0.25, max: 3600 },
+  warning: percent(DEFAULT_THRESHOLDS.warning),
+  critical: percent(DEFAULT_THRESHOLDS.critical),
+  emergency: percent(DEFAULT_THRESHOLDS.emergency),
+  /** 0: the daemon's MemTotal. */
+  memoryMiB: { kind: 'number', def: 0, min: 0, max: 16 * 1024 * 1024, integer: true },
+  /** 0: the daemon's NCPU. */
+  cpuCores: { kind: 'number', def: 0, min: 0, max: 4096 },
+  containers: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.capacities.containers,
+    min: 1,
+    max: 100000,
+    integer: true,
+  },
+  networks: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.capacities.networks,
+    min: 1,
+    max: 10000,
+    integer: true,
+  },
+  volumes: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.capacities.volumes,
+    min: 1,
+    max: 100000,
+    integer: true,
+  },
+  historySize: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.historySize,
+    min: 10,
+    max: 100000,
+    integer: true,
+  },
+} as const;
