@@ -14,7 +14,7 @@ import type { MonitorState, Sample } from '../core/monitor/types';
 import { defaultHistoryFile } from '../core/paths';
 import type { CleanupReportView, DashboardSettings, LockView } from '../shared/protocol';
 import type { DashboardModel } from './model';
-import { rerate, type RatingSettings } from './rerate';
+import { rerate, type RatingSettings } from '../core/monitor/rerate';
 import { runsView } from './runsView';
 import type { ExtensionConfig } from './settings';
 

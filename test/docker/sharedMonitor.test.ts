@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { LockManager } from '../../src/core/lock';
 import { SharedMonitor } from '../../src/core/monitor/shared';
 import { endpointId } from '../../src/core/paths';
+import { RESOURCE_KINDS, rate } from '../../src/core/levels';
+import type { MonitorSettings } from '../../src/core/monitor/settings';
 import type { Sample } from '../../src/core/monitor/types';
 import { testClient } from '../helpers/docker';
 
@@ -34,10 +36,10 @@ describe('SharedMonitor (one sampler per daemon across processes)', function () 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function make(): SharedMonitor {
+  function make(settings: Partial<MonitorSettings> = {}): SharedMonitor {
     const m = new SharedMonitor(
       testClient(),
-      { intervalMs: 300 },
+      { intervalMs: 300, ...settings },
       { historyFile: join(dir, 'history.jsonl'), leaderDir: join(dir, 'leaders') },
     );
     monitors.push(m);
@@ -100,5 +102,30 @@ describe('SharedMonitor (one sampler per daemon across processes)', function () 
     } finally {
       await quiet.release();
     }
+  });
+
+  it('a follower judges the leader’s samples by its own thresholds (the library and `watch` alike)', async () => {
+    const a = make();
+    a.start();
+    await waitFor('a to lead', () => a.role === 'leader');
+    // Every figure is at least WARNING here; by the leader's defaults, anything under 50% is SAFE.
+    const own = { warning: 0, critical: 99, emergency: 99.5 };
+    const b = make({ thresholds: own });
+    const seenByB: Sample[] = [];
+    b.onSample((s) => seenByB.push(s));
+    b.start();
+    await waitFor('b to receive two samples', () => seenByB.length >= 2);
+    assert.equal(b.role, 'follower');
+    for (const s of seenByB) {
+      for (const k of RESOURCE_KINDS) {
+        const f = s.resources[k];
+        assert.equal(f.level, rate(f.percent, own), `${k} at ${f.percent}% in the sample of ${s.sampledAt}`);
+      }
+      assert.notEqual(s.level, 'SAFE');
+    }
+    const leaders = new Map(a.history.toArray().map((s) => [s.sampledAt, s]));
+    const some = seenByB.find((s) => leaders.has(s.sampledAt));
+    assert.ok(some, 'the follower emits the leader’s samples');
+    assert.equal(leaders.get(some.sampledAt)?.resources.networks.level, 'SAFE', 'the leader’s own rating');
   });
 });

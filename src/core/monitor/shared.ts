@@ -9,6 +9,7 @@ import { readFileIfExists, writeFileAtomic } from '../util/fs';
 import type { Incident } from '../incidents/types';
 import type { BoundedLog, SampleHistory } from './history';
 import { ResourceMonitor } from './monitor';
+import { rerate } from './rerate';
 import type { MonitorSettings } from './settings';
 import type { MonitorState, Sample, Unsubscribe } from './types';
 
@@ -236,7 +237,8 @@ export class SharedMonitor {
       for (const s of this.inner.history.toArray()) {
         if (s.sampledAt > this.lastSeen) {
           this.lastSeen = s.sampledAt;
-          this.samples.emit(s);
+          // The leader rated it by its own thresholds and capacities: judge it by ours.
+          this.samples.emit(rerate(s, this.inner.currentSettings));
         }
       }
     }

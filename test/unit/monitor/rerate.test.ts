@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import type { Sample } from '../../src/core/monitor/types';
-import { rerate } from '../../src/extension/rerate';
+import type { Sample } from '../../../src/core/monitor/types';
+import { rerate } from '../../../src/core/monitor/rerate';
 
 // As a leader with default settings rated it: 60 of 100 containers is WARNING, the rest SAFE.
 const leaderSample: Sample = {

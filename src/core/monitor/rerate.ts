@@ -1,10 +1,11 @@
-// A window judges samples by its own settings: a follower's samples were rated by the leading
-// process (another window, a terminal's `watch`), whose thresholds and capacities may differ.
-import { worstLevel, type ResourceKind } from '../core/levels';
-import { figure } from '../core/monitor/formulas';
-import type { MonitorSettings } from '../core/monitor/settings';
-import type { Sample } from '../core/monitor/types';
-import { RESOURCE_ORDER } from '../shared/protocol';
+// Each process judges samples by its own settings: a follower's samples were rated by the
+// leading process (another window, a terminal's `watch`, an agent), whose thresholds and
+// capacities may differ. SharedMonitor re-rates what it follows, so every user of the core
+// (the extension, `watch`, the library) sees its own levels.
+import { RESOURCE_KINDS, worstLevel, type ResourceKind } from '../levels';
+import { figure } from './formulas';
+import type { MonitorSettings } from './settings';
+import type { Sample } from './types';
 
 export type RatingSettings = Pick<MonitorSettings, 'thresholds'> & {
   capacities: Partial<MonitorSettings['capacities']>;
@@ -21,9 +22,9 @@ export function rerate(s: Sample, settings: RatingSettings): Sample {
     volumes: c.volumes,
   };
   const resources = { ...s.resources };
-  for (const kind of RESOURCE_ORDER) {
+  for (const kind of RESOURCE_KINDS) {
     const f = s.resources[kind];
     resources[kind] = figure(kind, f.used, capacity[kind] ?? f.capacity, settings.thresholds);
   }
-  return { ...s, resources, level: worstLevel(RESOURCE_ORDER.map((k) => resources[k].level)) };
+  return { ...s, resources, level: worstLevel(RESOURCE_KINDS.map((k) => resources[k].level)) };
 }
