@@ -69,14 +69,21 @@ const CLOSE_TIMEOUT_MS = 5000;
 /** Leaves room for `/dstab-proxy-XXXXXX/docker.sock` within a unix socket path's 107 bytes. */
 const MAX_SOCKET_DIR_LENGTH = 80;
 
+/**
+ * The folder the proxy's private socket folder goes into. A unix socket path holds at most 107
+ * bytes: a long TMPDIR (CI runners) falls back to /tmp. Windows has no such bound and no /tmp.
+ */
+export function proxySocketBase(tmp: string, platform: NodeJS.Platform = process.platform): string {
+  return platform !== 'win32' && tmp.length > MAX_SOCKET_DIR_LENGTH ? '/tmp' : tmp;
+}
+
 export async function startOwnershipProxy(opts: OwnershipProxyOptions): Promise<OwnershipProxy> {
   if (typeof opts.runId !== 'string' || opts.runId.trim() === '') throw new Error('runId must not be empty');
   const upstream = upstreamOf(opts.endpoint);
   const logger = opts.logger ?? silentLogger;
   const labels = { ...opts.labels, ...ownerLabels(opts.runId) };
   // mkdtemp creates the folder 0700: no other user can connect to the socket or replace it.
-  // A unix socket path holds at most 107 bytes: a long TMPDIR (CI runners) falls back to /tmp.
-  const base = process.platform !== 'win32' && tmpdir().length > MAX_SOCKET_DIR_LENGTH ? '/tmp' : tmpdir();
+  const base = proxySocketBase(tmpdir());
   const dir = await fsp.mkdtemp(join(base, 'dstab-proxy-'));
   await fsp.chmod(dir, 0o700);
   const socketPath = join(dir, 'docker.sock');

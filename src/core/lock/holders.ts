@@ -38,8 +38,9 @@ export function holderAlive(h: LockHolder): boolean | undefined {
  * A folder others can write into can be used against its users (planted files, removed locks)
  * unless it is sticky (others cannot remove or rename what is ours) or a setgid team folder.
  */
-export function unsafeFolder(st: Stats): string | undefined {
-  if (process.platform === 'win32' || !st.isDirectory()) return undefined;
+export function unsafeFolder(st: Stats, platform: NodeJS.Platform = process.platform): string | undefined {
+  // Windows has no POSIX mode bits to judge (its ACLs are not in st.mode).
+  if (platform === 'win32' || !st.isDirectory()) return undefined;
   const sticky = (st.mode & 0o1000) !== 0;
   const setgid = (st.mode & 0o2000) !== 0;
   if (st.mode & 0o002 && !sticky)

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { hasProcessGroups } from '../util/platform';
 import type { CommandOutcome } from './testRun';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const POSIX = process.platform !== 'win32';
+const POSIX = hasProcessGroups();
 
 /**
  * Runs a command (argument array, no shell) with inherited stdio and extra environment,

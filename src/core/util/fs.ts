@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { isTransientRenameError } from './platform';
 
 /**
  * Writes a file so that readers see the old content or the new, never a torn one: write a
@@ -32,7 +33,7 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (process.platform !== 'win32' || attempt >= 5 || (code !== 'EPERM' && code !== 'EACCES')) throw err;
+      if (!isTransientRenameError(code, attempt)) throw err;
       await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
     }
   }

@@ -1,0 +1,22 @@
+// Where Windows differs, said once with the platform as a parameter, so both branches are
+// unit-tested on any machine (CI's Linux runs the Windows branch too).
+
+/**
+ * Whether a child can be given a process group of its own (spawn `detached`) and signalled as
+ * one (`kill(-pgid)`). Windows has no process groups: `detached` there opens a new console.
+ */
+export function hasProcessGroups(platform: NodeJS.Platform = process.platform): boolean {
+  return platform !== 'win32';
+}
+
+/**
+ * Whether a failed rename is worth retrying: Windows refuses one while another process has the
+ * target open (EPERM, EACCES) and lets it through a moment later; elsewhere such an error is final.
+ */
+export function isTransientRenameError(
+  code: string | undefined,
+  attempt: number,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
+  return platform === 'win32' && attempt < 5 && (code === 'EPERM' || code === 'EACCES');
+}
