@@ -14,7 +14,8 @@ import { ownerLabel } from '../core/monitor/owners';
 import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
-import { RESOURCE_ORDER, type LockView } from '../shared/protocol';
+import { RESOURCE_KINDS } from '../shared/levels';
+import type { LockView } from '../shared/protocol';
 import { CommandId } from './commandIds';
 
 export interface StatusInput {
@@ -115,7 +116,7 @@ export function renderStatus(input: StatusInput): StatusView {
   if (input.sample) {
     const s = input.sample;
     lines.push('| Resource | Used | Capacity | % | Level |', '|---|--:|--:|--:|---|');
-    for (const kind of RESOURCE_ORDER) {
+    for (const kind of RESOURCE_KINDS) {
       const f: ResourceFigure = s.resources[kind];
       lines.push(
         `| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`,

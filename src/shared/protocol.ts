@@ -1,7 +1,8 @@
 // Messages between the extension host and the dashboard webview, in one place. The host sends
 // a full snapshot when the webview says `ready`, then deltas. Everything the webview sends is
 // untrusted input: the host runs it through `parseWebviewMessage` before acting on it.
-import { RESOURCE_KINDS, type Level, type ThresholdSettings } from './levels';
+import { LOCK_NAME_PATTERN } from './lockName';
+import type { Level, ThresholdSettings } from './levels';
 import type { MonitorState, Sample } from './monitor';
 
 /** One environment lock as the dashboard shows it. */
@@ -91,11 +92,6 @@ export type WebviewMessage =
   /** The webview rendered samples: lets tests (and the log) see that data arrived. */
   | { type: 'rendered'; samples: number; latest?: string };
 
-/** The order the views list resources in: the one order, `RESOURCE_KINDS`. */
-export const RESOURCE_ORDER = RESOURCE_KINDS;
-
-const LOCK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /**
  * Validates a message from the webview. Returns the typed message, or a string saying why it
  * was rejected; unknown fields are dropped so nothing unexpected reaches a handler.
@@ -107,7 +103,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | string {
     case 'ready':
       return { type: 'ready' };
     case 'forceRelease':
-      if (typeof m.name !== 'string' || !LOCK_NAME.test(m.name))
+      if (typeof m.name !== 'string' || !LOCK_NAME_PATTERN.test(m.name))
         return `forceRelease: invalid lock name ${JSON.stringify(m.name)}`;
       return { type: 'forceRelease', name: m.name };
     case 'command':

@@ -11,9 +11,13 @@ import {
   type Plugin,
 } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
-import { thresholdsFor, type ResourceKind, type ThresholdSettings } from '../shared/levels.js';
+import {
+  RESOURCE_KINDS,
+  thresholdsFor,
+  type ResourceKind,
+  type ThresholdSettings,
+} from '../shared/levels.js';
 import type { Sample } from '../shared/monitor.js';
-import { RESOURCE_ORDER } from '../shared/protocol.js';
 import { h } from './dom.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
@@ -114,7 +118,7 @@ export class HistoryCharts {
     private rangeMs: number,
   ) {
     this.element = h('div', { class: 'charts' });
-    for (const kind of RESOURCE_ORDER) {
+    for (const kind of RESOURCE_KINDS) {
       const canvas = h('canvas', {
         role: 'img',
         'aria-label': `${TITLES[kind]} history: no samples yet`,

@@ -1,10 +1,9 @@
 // The dashboard's panels other than the charts: current levels, figures table, locks, last
 // cleanup, predictions, health. Each renders from plain data with textContent only.
 import { formatBytes, formatDuration } from '../shared/format.js';
-import type { ResourceKind } from '../shared/levels.js';
+import { RESOURCE_KINDS, type ResourceKind } from '../shared/levels.js';
 import type { MonitorState, Sample } from '../shared/monitor.js';
 import {
-  RESOURCE_ORDER,
   type CleanupReportView,
   type HealthTarget,
   type LockView,
@@ -48,7 +47,7 @@ export function currentLevels(latest: Sample | undefined): HTMLElement {
   return table(
     'Current level per resource',
     ['Resource', 'Used', 'Capacity', 'Percent', 'Level'],
-    RESOURCE_ORDER.map((k) => {
+    RESOURCE_KINDS.map((k) => {
       const f = latest.resources[k];
       return [TITLES[k], used(k, f.used), used(k, f.capacity), `${f.percent}%`, levelBadge(f.level)];
     }),

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
+import { LOCK_NAME_PATTERN } from '../../shared/lockName';
+
+export { LOCK_NAME_PATTERN };
 
 /** The lock name used when the user names none. */
 export const DEFAULT_LOCK_NAME = 'test';
 
-/** Letters, digits, `.`, `-`, `_`; starts with a letter or digit, never ends with `.` (Windows strips it). */
-export const LOCK_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/;
 /** Device names Windows refuses as file names, with or without an extension. */
 const WINDOWS_RESERVED_RE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 
