@@ -8,6 +8,7 @@ import { COMPOSE_FIELDS } from '../../src/core/options/compose';
 import { checkField, fieldProblem, type Field } from '../../src/core/options/fields';
 import { LOCK_FIELDS } from '../../src/core/options/lock';
 import { MONITOR_FIELDS } from '../../src/core/options/monitor';
+import { validateMonitorSettings } from '../../src/core/monitor/settings';
 import { RUN_CLEANUP_KEYS } from '../../src/core/options/runs';
 import { parseConfig, type SettingKey } from '../../src/extension/settings';
 
@@ -143,6 +144,23 @@ describe('options: one validated schema per capability', () => {
       const tail = (line: string) =>
         line.slice(line.indexOf(' must be')).replace(/; using the default .*$/, '');
       if (cli[0] !== undefined) assert.equal(tail(problems[0] ?? ''), tail(cli[0]));
+    }
+  });
+
+  it('extension settings and the CLI config file accept and refuse the same thresholds alike', () => {
+    for (const [level, raw] of [
+      ['warning', 40],
+      ['warning', -1],
+      ['critical', 101],
+      ['emergency', '90'],
+      ['warning', 80],
+    ] as const) {
+      const ext = parseConfig((k) => (k === `thresholds.${level}` ? raw : undefined)).problems;
+      const cli = validateMonitorSettings({ thresholds: { [level]: raw } }).problems;
+      assert.equal(ext.length, cli.length, `${level}=${JSON.stringify(raw)}`);
+      const tail = (line: string) => /(must be [^;(]*)/.exec(line)?.[1];
+      if (cli[0] !== undefined)
+        assert.equal(tail(ext[0] ?? ''), tail(cli[0]), `${level}=${JSON.stringify(raw)}`);
     }
   });
 
