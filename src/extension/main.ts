@@ -19,7 +19,8 @@ import { configProblems, onConfigChange, readConfig } from './config';
 import { Dashboard } from './dashboard';
 import { channelLogger } from './log';
 import { DashboardModel } from './model';
-import { dashboardSettings, Services } from './services';
+import { dashboardSettings } from './serviceOptions';
+import { Services } from './services';
 import type { ExtensionConfig } from './settings';
 import { StatusBar } from './statusBar';
 import type { StatusView } from './statusText';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
   );
   const svc = new Services(config, model, logger, () => vscode.workspace.isTrusted);
   services = svc;
+  svc.start();
   const statusBar = new StatusBar();
   const render = (): void =>
     statusBar.update({

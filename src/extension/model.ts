@@ -100,6 +100,10 @@ export class DashboardModel {
     this.emit({ type: 'state', state, following });
   }
 
+  setIncidents(incidents: readonly Incident[]): void {
+    this.incidents = incidents;
+  }
+
   setAgent(agent: AgentView | undefined): void {
     this.agent = agent;
     this.emit({ type: 'state', state: this.state, following: this.following });
