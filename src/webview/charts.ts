@@ -2,21 +2,28 @@
 // fed point by point as samples arrive.
 import {
   Chart,
+  Decimation,
+  Filler,
   LinearScale,
   LineController,
   LineElement,
   PointElement,
   Tooltip,
+  type ChartOptions,
   type ChartType,
   type Plugin,
+  type TooltipItem,
 } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
 import { thresholdsFor, type ResourceKind, type ThresholdSettings } from '../shared/levels.js';
 import type { Sample } from '../shared/monitor.js';
 import { RESOURCE_ORDER } from '../shared/protocol.js';
 import { h } from './dom.js';
+import { markerPlugin, markersIn } from './markers.js';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Decimation, Filler);
+
+export type Point = { x: number; y: number };
 
 export const TITLES: Record<ResourceKind, string> = {
   memory: 'Memory',
@@ -29,7 +36,7 @@ export const TITLES: Record<ResourceKind, string> = {
 /** Memory and CPU plot percent of capacity; the counts plot the count itself. */
 const PERCENT: ReadonlySet<ResourceKind> = new Set(['memory', 'cpu']);
 
-interface Line {
+export interface Line {
   y: number;
   color: string;
 }
@@ -44,7 +51,7 @@ declare module 'chart.js' {
 }
 
 /** Draws the level thresholds as dashed horizontal lines across the chart area. */
-const thresholdPlugin: Plugin<'line', ThresholdOptions> = {
+export const thresholdPlugin: Plugin<'line', ThresholdOptions> = {
   id: 'thresholds',
   afterDatasetsDraw(chart, _args, opts) {
     const { ctx, chartArea, scales } = chart;
@@ -70,8 +77,9 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
-interface Colors {
+export interface Colors {
   line: string;
+  marker: string;
   text: string;
   grid: string;
   warning: string;
@@ -79,9 +87,10 @@ interface Colors {
   emergency: string;
 }
 
-function themeColors(): Colors {
+export function themeColors(): Colors {
   return {
     line: cssVar('--vscode-charts-blue', '#3794ff'),
+    marker: cssVar('--vscode-charts-red', '#f14c4c'),
     text: cssVar('--vscode-foreground', '#cccccc'),
     grid: cssVar('--vscode-editorWidget-border', '#454545'),
     warning: cssVar('--vscode-charts-yellow', '#cca700'),
@@ -102,10 +111,89 @@ function describe(kind: ResourceKind, s: Sample): string {
   return `${f.used} of ${f.capacity} (${f.percent}%)`;
 }
 
+/**
+ * What every time chart shares, chosen for speed: data arrives as `{x, y}` in Unix ms (no
+ * parsing), no animation, straight segments, and the decimation plugin (LTTB) so that a
+ * thousand samples draw as a few hundred points.
+ */
+export function timeChartOptions(
+  c: Colors,
+  label: (item: TooltipItem<'line'>) => string,
+  stacked = false,
+): ChartOptions<'line'> {
+  return {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    parsing: false,
+    normalized: true,
+    interaction: { mode: 'nearest', axis: 'x', intersect: false },
+    elements: { line: { tension: 0 }, point: { radius: 0 } },
+    scales: {
+      x: {
+        type: 'linear',
+        // Five evenly spaced time labels: chart.js's "nice" numbers in ms land at odd places.
+        afterBuildTicks: (axis) => {
+          const { min, max } = axis;
+          axis.ticks =
+            max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
+        },
+        ticks: {
+          color: c.text,
+          maxRotation: 0,
+          callback: (v) => new Date(Number(v)).toLocaleTimeString(),
+        },
+        grid: { color: c.grid },
+      },
+      y: { beginAtZero: true, stacked, ticks: { color: c.text }, grid: { color: c.grid } },
+    },
+    plugins: {
+      decimation: { enabled: true, algorithm: 'lttb', samples: 300, threshold: 400 },
+      tooltip: {
+        callbacks: {
+          title: (items) => new Date(items[0]?.parsed.x ?? 0).toLocaleTimeString(),
+          label,
+        },
+      },
+      markers: { times: [], color: c.marker },
+    },
+  };
+}
+
+/** Re-applies theme colours to a chart made with timeChartOptions. */
+export function rethemeChart(chart: Chart<'line', Point[]>, c: Colors): void {
+  for (const axis of ['x', 'y'] as const) {
+    const s = chart.options.scales?.[axis];
+    if (s?.ticks) s.ticks.color = c.text;
+    if (s?.grid) s.grid.color = c.grid;
+  }
+  if (chart.options.plugins?.markers) chart.options.plugins.markers.color = c.marker;
+}
+
+/** Index of the first time >= t in an ascending array (binary search). */
+export function firstAtOrAfter(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class HistoryCharts {
-  private readonly charts = new Map<ResourceKind, Chart<'line', { x: number; y: number }[]>>();
+  private readonly charts = new Map<ResourceKind, Chart<'line', Point[]>>();
   private readonly canvases = new Map<ResourceKind, HTMLCanvasElement>();
+  /**
+   * Each chart's data, built once from the snapshot and then appended to. Kept here because the
+   * decimation plugin replaces `dataset.data` with its decimated view: this is the source.
+   */
+  private readonly points = new Map<ResourceKind, Point[]>();
   private samples: Sample[] = [];
+  /** sampledAt of each sample in Unix ms, parsed once. */
+  private times: number[] = [];
+  private incidents: number[] = [];
   private colors = themeColors();
   readonly element: HTMLElement;
 
@@ -128,65 +216,30 @@ export class HistoryCharts {
         h('div', { class: 'chart-box' }, canvas),
       );
       this.element.append(figure);
-      this.charts.set(kind, this.create(kind, canvas));
+      const points: Point[] = [];
+      this.points.set(kind, points);
+      this.charts.set(kind, this.create(kind, canvas, points));
     }
   }
 
-  private create(kind: ResourceKind, canvas: HTMLCanvasElement): Chart<'line', { x: number; y: number }[]> {
+  private create(kind: ResourceKind, canvas: HTMLCanvasElement, points: Point[]): Chart<'line', Point[]> {
     const c = this.colors;
+    const options = timeChartOptions(c, (item) => {
+      const t = item.parsed.x ?? 0;
+      const i = firstAtOrAfter(this.times, t);
+      const s = this.times[i] === t ? this.samples[i] : undefined;
+      return s ? describe(kind, s) : String(item.parsed.y);
+    });
+    options.plugins!.thresholds = { lines: [] };
     return new Chart(canvas, {
       type: 'line',
       data: {
         datasets: [
-          {
-            data: [],
-            borderColor: c.line,
-            backgroundColor: c.line,
-            borderWidth: 2,
-            pointRadius: 0,
-            tension: 0.2,
-          },
+          { data: points, borderColor: c.line, backgroundColor: c.line, borderWidth: 2, indexAxis: 'x' },
         ],
       },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        normalized: true,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        scales: {
-          x: {
-            type: 'linear',
-            // Five evenly spaced time labels: chart.js's "nice" numbers in ms land at odd places.
-            afterBuildTicks: (axis) => {
-              const { min, max } = axis;
-              axis.ticks =
-                max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
-            },
-            ticks: {
-              color: c.text,
-              maxRotation: 0,
-              callback: (v) => new Date(Number(v)).toLocaleTimeString(),
-            },
-            grid: { color: c.grid },
-          },
-          y: { beginAtZero: true, ticks: { color: c.text }, grid: { color: c.grid } },
-        },
-        plugins: {
-          tooltip: {
-            callbacks: {
-              title: (items) => new Date(items[0]?.parsed.x ?? 0).toLocaleTimeString(),
-              label: (item) => {
-                const s = this.samples.find((x) => Date.parse(x.sampledAt) === item.parsed.x);
-                return s ? describe(kind, s) : String(item.parsed.y);
-              },
-            },
-          },
-          thresholds: { lines: [] },
-        },
-      },
-      plugins: [thresholdPlugin],
+      options,
+      plugins: [thresholdPlugin, markerPlugin],
     });
   }
 
@@ -204,25 +257,43 @@ export class HistoryCharts {
 
   setAll(samples: Sample[]): void {
     this.samples = [...samples];
-    for (const [kind, chart] of this.charts) {
-      chart.data.datasets[0]!.data = this.samples.map((s) => ({
-        x: Date.parse(s.sampledAt),
-        y: valueOf(kind, s),
-      }));
+    this.times = this.samples.map((s) => Date.parse(s.sampledAt));
+    for (const [kind, points] of this.points) {
+      points.length = 0;
+      for (let i = 0; i < this.samples.length; i++)
+        points.push({ x: this.times[i]!, y: valueOf(kind, this.samples[i]!) });
     }
     this.refresh();
   }
 
-  /** Appends one sample: a delta, not a redraw of the whole history from scratch. */
+  /** Appends one sample: one point per chart, not a rebuild of the history. */
   add(sample: Sample, maxPoints: number): void {
     this.samples.push(sample);
+    const t = Date.parse(sample.sampledAt);
+    this.times.push(t);
     const drop = Math.max(0, this.samples.length - maxPoints);
-    if (drop > 0) this.samples.splice(0, drop);
-    for (const [kind, chart] of this.charts) {
-      const data = chart.data.datasets[0]!.data;
-      data.push({ x: Date.parse(sample.sampledAt), y: valueOf(kind, sample) });
-      if (drop > 0) data.splice(0, drop);
+    if (drop > 0) {
+      this.samples.splice(0, drop);
+      this.times.splice(0, drop);
     }
+    for (const [kind, points] of this.points) {
+      points.push({ x: t, y: valueOf(kind, sample) });
+      if (drop > 0) points.splice(0, drop);
+    }
+    this.refresh();
+  }
+
+  /** How many incidents fall in the range shown (each is marked on every chart). */
+  get markedIncidents(): number {
+    const end = this.times[this.times.length - 1];
+    const min = Number.isFinite(this.rangeMs) && end !== undefined ? end - this.rangeMs : undefined;
+    return markersIn(this.incidents, min, end);
+  }
+
+  /** Incident times (Unix ms), marked on every chart. */
+  setIncidents(times: number[]): void {
+    this.incidents = times;
+    for (const chart of this.charts.values()) chart.options.plugins!.markers!.times = times;
     this.refresh();
   }
 
@@ -243,24 +314,20 @@ export class HistoryCharts {
       const ds = chart.data.datasets[0]!;
       ds.borderColor = this.colors.line;
       ds.backgroundColor = this.colors.line;
-      for (const axis of ['x', 'y'] as const) {
-        const s = chart.options.scales?.[axis];
-        if (s?.ticks) s.ticks.color = this.colors.text;
-        if (s?.grid) s.grid.color = this.colors.grid;
-      }
+      rethemeChart(chart, this.colors);
     }
     this.refresh();
   }
 
   private refresh(): void {
-    const last = this.samples[this.samples.length - 1];
-    const end = last ? Date.parse(last.sampledAt) : Date.now();
-    const min = Number.isFinite(this.rangeMs) ? end - this.rangeMs : undefined;
+    const end = this.times[this.times.length - 1];
+    const min = Number.isFinite(this.rangeMs) ? (end ?? Date.now()) - this.rangeMs : undefined;
+    const from = min === undefined ? 0 : firstAtOrAfter(this.times, min);
     for (const [kind, chart] of this.charts) {
       const x = chart.options.scales?.x;
       if (x) {
         x.min = min;
-        x.max = last ? end : undefined;
+        x.max = end;
       }
       const lines = this.lines(kind);
       if (chart.options.plugins) chart.options.plugins.thresholds = { lines };
@@ -268,19 +335,26 @@ export class HistoryCharts {
       const y = chart.options.scales?.y;
       if (y) y.suggestedMax = Math.max(...lines.map((l) => l.y)) * 1.05;
       chart.update('none');
-      const canvas = this.canvases.get(kind);
-      if (canvas) canvas.setAttribute('aria-label', this.label(kind, min));
+      this.canvases.get(kind)?.setAttribute('aria-label', this.label(kind, from, min, end));
     }
   }
 
   /** The canvas's accessible name: current figure and the range seen, since a canvas says nothing itself. */
-  private label(kind: ResourceKind, min: number | undefined): string {
-    const inRange = this.samples.filter((s) => min === undefined || Date.parse(s.sampledAt) >= min);
-    const last = inRange[inRange.length - 1];
-    if (!last) return `${TITLES[kind]} history: no samples in this range`;
-    const values = inRange.map((s) => valueOf(kind, s));
+  private label(kind: ResourceKind, from: number, min: number | undefined, end: number | undefined): string {
+    const last = this.samples[this.samples.length - 1];
+    if (!last || from >= this.samples.length) return `${TITLES[kind]} history: no samples in this range`;
+    const points = this.points.get(kind)!;
+    let low = Infinity;
+    let high = -Infinity;
+    for (let i = from; i < points.length; i++) {
+      const v = points[i]!.y;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
     const unit = PERCENT.has(kind) ? '%' : '';
-    return `${TITLES[kind]} history: now ${describe(kind, last)}, low ${Math.min(...values)}${unit}, high ${Math.max(...values)}${unit} over ${inRange.length} samples; level ${last.resources[kind].level}`;
+    const marked = markersIn(this.incidents, min, end);
+    const incidents = marked > 0 ? `; ${marked} incident${marked === 1 ? '' : 's'} marked` : '';
+    return `${TITLES[kind]} history: now ${describe(kind, last)}, low ${low}${unit}, high ${high}${unit} over ${points.length - from} samples; level ${last.resources[kind].level}${incidents}`;
   }
 
   dispose(): void {
