@@ -69,6 +69,23 @@ export interface DiskFigure extends ResourceFigure {
   /** The daemon's `DockerRootDir`, where known. */
   dataRoot?: string;
   breakdown?: DiskBreakdown;
+  /**
+   * Containers whose json-file log is over the log-size bound with no rotation (`max-size`)
+   * configured, largest first (local engine only): compose's log-rotation rule is the fix.
+   */
+  unrotatedLogs?: UnrotatedLog[];
+}
+
+/** One container log growing without rotation. */
+export interface UnrotatedLog {
+  /** Short id (12 hex digits). */
+  id: string;
+  name: string;
+  owner: Owner;
+  /** The compose service (`com.docker.compose.service`), when the container is one. */
+  service?: string;
+  /** Bytes of the log file. */
+  bytes: number;
 }
 
 /**

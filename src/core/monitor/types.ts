@@ -7,5 +7,6 @@ export type {
   DiskFigure,
   DiskBreakdown,
   StatsBudget,
+  UnrotatedLog,
 } from '../../shared/monitor';
 export type { Unsubscribe } from '../util/emitter';
