@@ -47,7 +47,8 @@ export interface HealthTarget {
 export interface IncidentView {
   /** ISO 8601. */
   at: string;
-  kind: 'oom' | 'restart-loop' | 'unhealthy' | 'daemon-unreachable' | 'daemon-recovered';
+  /** The core's incident kind ('oom', 'restart-loop', ...). */
+  kind: string;
   /** The kind in a few words ("OOM kill"). */
   title: string;
   /** The container's name and its owner in words, for container incidents. */

@@ -3,7 +3,7 @@
 // per live sample, decimated, incidents marked.
 import { Chart } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
-import type { ThresholdSettings } from '../shared/levels.js';
+import { thresholdsFor, type ThresholdSettings } from '../shared/levels.js';
 import type { OwnerUsage, Sample } from '../shared/monitor.js';
 import { ownerKey, ownerLabel } from '../shared/owner.js';
 import {
@@ -262,7 +262,7 @@ export class DiskChart extends TimeChart {
   }
 
   private lines(): { y: number; color: string }[] {
-    const t = this.thresholds;
+    const t = thresholdsFor('disk', this.thresholds);
     const c = this.colors;
     return [
       { y: t.warning, color: c.warning },

@@ -101,8 +101,16 @@ export function diskPanel(samples: readonly Sample[]): HTMLElement | undefined {
     {},
     `Disk: ${disk.percent}% used, ${formatBytes(disk.used)} of ${formatBytes(disk.capacity)}${where}, level ${disk.level}; ${how}, measured ${new Date(disk.measuredAt).toLocaleTimeString()}.`,
   );
+  const logs = (disk.unrotatedLogs ?? []).map((l) =>
+    h(
+      'li',
+      {},
+      `${l.service ? `service ${l.service} (${l.name})` : l.name}, ${ownerLabel(l.owner)}: log is ${formatBytes(l.bytes)} with no rotation (set logging max-size).`,
+    ),
+  );
+  const unrotated = logs.length > 0 ? h('ul', { class: 'unrotated' }, ...logs) : undefined;
   const b = disk.breakdown;
-  if (!b) return h('div', {}, summary);
+  if (!b) return h('div', {}, summary, unrotated);
   const parts: [string, number | undefined][] = [
     ['Images', b.images],
     ['Build cache', b.buildCache],

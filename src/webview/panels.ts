@@ -40,6 +40,8 @@ export function statusLine(state: MonitorState, latest: Sample | undefined, foll
     );
   else parts.push(`Waiting for the first sample of ${state.endpoint}…`);
   if (following) parts.push(' · following another window’s sampler');
+  // the monitor's stats cost budget, in its own words ("sampling containers every 6 s to stay under 5% CPU")
+  if (latest?.budget) parts.push(h('span', { class: 'budget' }, ` · ${latest.budget.reason}`));
   return h('p', { class: 'status', role: 'status' }, ...parts);
 }
 
