@@ -31,10 +31,15 @@ import {
 import { extensionBundles, listZip } from './lib/vsix.mjs';
 import { linePixels } from '../test/e2e/session.mjs';
 
-const { values: opts } = parseArgs({ options: { vsix: { type: 'string' } } });
+// --dashboard-only: just the dashboard figures (no RSS baseline, no reloads), e.g. to compare
+// two builds (--vsix) in one sitting.
+const { values: opts } = parseArgs({
+  options: { vsix: { type: 'string' }, 'dashboard-only': { type: 'boolean' } },
+});
+const dashboardOnly = opts['dashboard-only'] === true;
 const ENDPOINT = 'unix:///var/run/docker.sock';
 const HISTORY = 1000;
-const RELOADS = 6;
+const RELOADS = opts['dashboard-only'] ? 0 : 6;
 
 function packageVsix() {
   if (opts.vsix) return resolve(opts.vsix);
@@ -76,6 +81,31 @@ function seedHistory(stateHome) {
         running: 10,
         source: { cgroup: 10, api: 0, failed: 0 },
         durationMs: 12,
+        // what the diagnosis charts draw: per-owner memory, top consumers, the disk figure
+        owners: ['api-test', 'shop-test', 'web'].map((id, k) => ({
+          owner: { kind: 'compose', id },
+          containers: 3,
+          memoryBytes: Math.round((1 + k + wave) * 2 ** 30),
+          cpuPercent: 10 + k,
+        })),
+        consumers: [0, 1, 2, 3, 4].map((k) => ({
+          id: `c0000000000${k}`,
+          name: `svc-${k}`,
+          owner: { kind: 'compose', id: 'shop-test' },
+          memoryBytes: (5 - k) * 2 ** 28,
+          cpuPercent: k * 3,
+        })),
+        disk: {
+          ...fig(Math.round((40 + i / 100) * 2 ** 30), 100 * 2 ** 30),
+          source: 'statfs',
+          measuredAt: new Date(now - (HISTORY - i) * 2000).toISOString(),
+          breakdown: {
+            images: 20 * 2 ** 30,
+            buildCache: 5 * 2 ** 30,
+            volumes: 8 * 2 ** 30,
+            containers: 2 ** 30,
+          },
+        },
       }),
     );
   }
@@ -217,7 +247,9 @@ const bundleBytes = entries
 const webviewBytes = entries.find((e) => e.name === 'extension/dist/webview/main.js').size;
 const vsixBytes = statSync(vsix).size;
 
-const baseline = await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
+const baseline = dashboardOnly
+  ? { rss: 0 }
+  : await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
 
 const measured = await session(tools, vsix, controlVsix(), async ({ page, server, dirs }) => {
   const item = page
@@ -225,7 +257,7 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
     .filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b/ })
     .first();
   await item.waitFor();
-  const rss = await settledRss(server);
+  const rss = dashboardOnly ? 0 : await settledRss(server);
 
   // Activation time as VS Code measured it, in this window and after RELOADS reloads of it
   // (each one a new extension host that activates the extension again). VS Code's figure is
@@ -317,6 +349,12 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
   };
 });
 
+if (dashboardOnly) {
+  console.log(
+    `dashboard-only ${vsix}: click to charts ${measured.firstChartMs} ms; live update median ${median(measured.updates).toFixed(2)} ms, p95 ${p95(measured.updates).toFixed(2)} ms over ${measured.updates.length}; load ${loadavg()[0].toFixed(1)}`,
+  );
+  process.exit(0);
+}
 const spread = (xs) => (xs.length ? `${median(xs)} ms (${Math.min(...xs)}-${Math.max(...xs)})` : '?');
 const kib = (n) => `${(n / 1024).toFixed(0)} KB`;
 const mib = (kb) => `${(kb / 1024).toFixed(1)} MB`;
