@@ -18,8 +18,9 @@ import { formatBytes } from '../shared/format.js';
 import { thresholdsFor, type ResourceKind, type ThresholdSettings } from '../shared/levels.js';
 import type { Sample } from '../shared/monitor.js';
 import { RESOURCE_ORDER } from '../shared/protocol.js';
-import { h } from './dom.js';
+import { clockTime, h } from './dom.js';
 import { markerPlugin, markersIn } from './markers.js';
+import { drawWhenVisible, unwatch } from './visible.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Decimation, Filler);
 
@@ -111,6 +112,10 @@ function describe(kind: ResourceKind, s: Sample): string {
   return `${f.used} of ${f.capacity} (${f.percent}%)`;
 }
 
+/** Fixed axis sizes (px): room for "12:34:56 PM" below and "100 GB" beside. */
+const AXIS_HEIGHT = 24;
+const AXIS_WIDTH = 52;
+
 /**
  * What every time chart shares, chosen for speed: data arrives as `{x, y}` in Unix ms (no
  * parsing), no animation, straight segments, and the decimation plugin (LTTB) so that a
@@ -129,6 +134,8 @@ export function timeChartOptions(
     normalized: true,
     interaction: { mode: 'nearest', axis: 'x', intersect: false },
     elements: { line: { tension: 0 }, point: { radius: 0 } },
+    // room for the last time label, centred on the chart's right edge
+    layout: { padding: { right: 32 } },
     scales: {
       x: {
         type: 'linear',
@@ -138,20 +145,35 @@ export function timeChartOptions(
           axis.ticks =
             max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
         },
+        // Layout is most of a redraw: five labels of one width need no skipping, one measured
+        // label stands for all, and the axis keeps a fixed height.
         ticks: {
           color: c.text,
           maxRotation: 0,
-          callback: (v) => new Date(Number(v)).toLocaleTimeString(),
+          autoSkip: false,
+          sampleSize: 1,
+          callback: (v) => clockTime(Number(v)),
+        },
+        afterFit: (axis) => {
+          axis.height = AXIS_HEIGHT;
         },
         grid: { color: c.grid },
       },
-      y: { beginAtZero: true, stacked, ticks: { color: c.text }, grid: { color: c.grid } },
+      y: {
+        beginAtZero: true,
+        stacked,
+        ticks: { color: c.text, sampleSize: 4 },
+        afterFit: (axis) => {
+          axis.width = AXIS_WIDTH;
+        },
+        grid: { color: c.grid },
+      },
     },
     plugins: {
-      decimation: { enabled: true, algorithm: 'lttb', samples: 300, threshold: 400 },
+      decimation: { enabled: true, algorithm: 'lttb', samples: 200, threshold: 250 },
       tooltip: {
         callbacks: {
-          title: (items) => new Date(items[0]?.parsed.x ?? 0).toLocaleTimeString(),
+          title: (items) => clockTime(items[0]?.parsed.x ?? 0),
           label,
         },
       },
@@ -185,6 +207,7 @@ export function firstAtOrAfter(times: readonly number[], t: number): number {
 export class HistoryCharts {
   private readonly charts = new Map<ResourceKind, Chart<'line', Point[]>>();
   private readonly canvases = new Map<ResourceKind, HTMLCanvasElement>();
+  private readonly redraws = new Map<ResourceKind, (force?: boolean) => void>();
   /**
    * Each chart's data, built once from the snapshot and then appended to. Kept here because the
    * decimation plugin replaces `dataset.data` with its decimated view: this is the source.
@@ -219,6 +242,10 @@ export class HistoryCharts {
       const points: Point[] = [];
       this.points.set(kind, points);
       this.charts.set(kind, this.create(kind, canvas, points));
+      this.redraws.set(
+        kind,
+        drawWhenVisible(canvas, () => this.draw(kind)),
+      );
     }
   }
 
@@ -280,7 +307,7 @@ export class HistoryCharts {
       points.push({ x: t, y: valueOf(kind, sample) });
       if (drop > 0) points.splice(0, drop);
     }
-    this.refresh();
+    this.refresh(true);
   }
 
   /** How many incidents fall in the range shown (each is marked on every chart). */
@@ -319,10 +346,16 @@ export class HistoryCharts {
     this.refresh();
   }
 
-  private refresh(): void {
+  /** The range shown: from `min` (undefined: the first sample) to the newest sample. */
+  private window(): { end: number | undefined; min: number | undefined; from: number } {
     const end = this.times[this.times.length - 1];
     const min = Number.isFinite(this.rangeMs) ? (end ?? Date.now()) - this.rangeMs : undefined;
-    const from = min === undefined ? 0 : firstAtOrAfter(this.times, min);
+    return { end, min, from: min === undefined ? 0 : firstAtOrAfter(this.times, min) };
+  }
+
+  /** `live`: a sample arrived, so charts off screen wait until they are seen (see visible.ts). */
+  private refresh(live = false): void {
+    const { end, min } = this.window();
     for (const [kind, chart] of this.charts) {
       const x = chart.options.scales?.x;
       if (x) {
@@ -334,13 +367,18 @@ export class HistoryCharts {
       // Keep the thresholds in view even when the load is far below them.
       const y = chart.options.scales?.y;
       if (y) y.suggestedMax = Math.max(...lines.map((l) => l.y)) * 1.05;
-      chart.update('none');
-      this.canvases.get(kind)?.setAttribute('aria-label', this.label(kind, from, min, end));
+      this.redraws.get(kind)?.(!live);
     }
   }
 
+  private draw(kind: ResourceKind): void {
+    this.charts.get(kind)?.update('none');
+    this.canvases.get(kind)?.setAttribute('aria-label', this.label(kind));
+  }
+
   /** The canvas's accessible name: current figure and the range seen, since a canvas says nothing itself. */
-  private label(kind: ResourceKind, from: number, min: number | undefined, end: number | undefined): string {
+  private label(kind: ResourceKind): string {
+    const { from, min, end } = this.window();
     const last = this.samples[this.samples.length - 1];
     if (!last || from >= this.samples.length) return `${TITLES[kind]} history: no samples in this range`;
     const points = this.points.get(kind)!;
@@ -358,6 +396,7 @@ export class HistoryCharts {
   }
 
   dispose(): void {
+    for (const c of this.canvases.values()) unwatch(c);
     for (const c of this.charts.values()) c.destroy();
   }
 }

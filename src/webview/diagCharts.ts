@@ -16,6 +16,7 @@ import {
 } from './charts.js';
 import { h } from './dom.js';
 import { markerPlugin } from './markers.js';
+import { drawWhenVisible, unwatch } from './visible.js';
 
 /** Owner groups drawn on their own; the rest are summed into one band. */
 const MAX_GROUPS = 6;
@@ -62,7 +63,10 @@ abstract class TimeChart {
       tabindex: 0,
     });
     this.element = figure(caption, this.canvas);
+    this.redraw = drawWhenVisible(this.canvas, () => this.draw());
   }
+
+  private readonly redraw: (force?: boolean) => void;
 
   setIncidents(times: number[]): void {
     this.incidents = times;
@@ -76,14 +80,19 @@ abstract class TimeChart {
     this.update();
   }
 
-  protected update(): void {
+  /** `live`: a sample arrived, so a chart off screen waits until it is seen (see visible.ts). */
+  protected update(live = false): void {
     if (!this.chart) return;
     const x = this.chart.options.scales?.x;
     if (x) {
       x.min = this.range.min;
       x.max = this.range.max;
     }
-    this.chart.update('none');
+    this.redraw(!live);
+  }
+
+  private draw(): void {
+    this.chart?.update('none');
     this.canvas.setAttribute('aria-label', this.label());
     // the number of points drawn, for tests and the benchmark (a canvas says nothing itself)
     this.canvas.dataset.points = String(this.pointCount);
@@ -98,6 +107,7 @@ abstract class TimeChart {
   }
 
   dispose(): void {
+    unwatch(this.canvas);
     this.chart?.destroy();
   }
 }
@@ -144,7 +154,7 @@ export class OwnerMemoryChart extends TimeChart {
   /** Appends one point per group; a group first seen now joins the rest's band. */
   add(sample: Sample, maxPoints: number, range: TimeRange): void {
     this.range = range;
-    if (!sample.owners) return this.update();
+    if (!sample.owners) return this.update(true);
     const unknown = sample.owners.some((o) => !this.groups.some((g) => g.key === ownerKey(o.owner)));
     if (unknown && !this.groups.some((g) => g.key === REST)) {
       this.groups.push({ key: REST, label: REST, points: this.times.map((x) => ({ x, y: 0 })) });
@@ -156,7 +166,7 @@ export class OwnerMemoryChart extends TimeChart {
       this.times.splice(0, drop);
       for (const g of this.groups) g.points.splice(0, drop);
     }
-    this.update();
+    this.update(true);
   }
 
   private append(s: Sample): void {
@@ -240,7 +250,7 @@ export class DiskChart extends TimeChart {
     this.range = range;
     if (this.append(sample) && this.points.length > maxPoints)
       this.points.splice(0, this.points.length - maxPoints);
-    this.update();
+    this.update(true);
   }
 
   /** A disk figure is re-sent with samples until it is measured again: a point per measurement. */
@@ -316,5 +326,5 @@ export function timeRange(samples: readonly Sample[], rangeMs: number): TimeRang
   const last = samples[samples.length - 1];
   if (!last) return {};
   const max = Date.parse(last.sampledAt);
-  return { min: Number.isFinite(rangeMs) ? max - rangeMs : undefined, max };
+  return { min: Number.isFinite(rangeMs) ? max - rangeMs : Date.parse(samples[0]!.sampledAt), max };
 }

@@ -4,7 +4,7 @@ import { formatBytes } from '../shared/format.js';
 import type { ContainerUsage, Sample } from '../shared/monitor.js';
 import { ownerLabel } from '../shared/owner.js';
 import type { IncidentView } from '../shared/protocol.js';
-import { h, table } from './dom.js';
+import { clockTime, h, table } from './dom.js';
 
 export type ConsumerSort = 'memory' | 'cpu' | 'name' | 'owner';
 export const CONSUMER_SORTS: readonly ConsumerSort[] = ['memory', 'cpu', 'name', 'owner'];
@@ -57,7 +57,7 @@ export function consumersPanel(
   return h(
     'table',
     { class: 'consumers' },
-    h('caption', {}, `Top consumers at ${new Date(latest.sampledAt).toLocaleTimeString()}, by ${by}`),
+    h('caption', {}, `Top consumers at ${clockTime(latest.sampledAt)}, by ${by}`),
     h(
       'thead',
       {},
@@ -99,7 +99,7 @@ export function diskPanel(samples: readonly Sample[]): HTMLElement | undefined {
   const summary = h(
     'p',
     {},
-    `Disk: ${disk.percent}% used, ${formatBytes(disk.used)} of ${formatBytes(disk.capacity)}${where}, level ${disk.level}; ${how}, measured ${new Date(disk.measuredAt).toLocaleTimeString()}.`,
+    `Disk: ${disk.percent}% used, ${formatBytes(disk.used)} of ${formatBytes(disk.capacity)}${where}, level ${disk.level}; ${how}, measured ${clockTime(disk.measuredAt)}.`,
   );
   const logs = (disk.unrotatedLogs ?? []).map((l) =>
     h(

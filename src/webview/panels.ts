@@ -11,7 +11,7 @@ import {
   type PredictionView,
 } from '../shared/protocol.js';
 import { TITLES } from './charts.js';
-import { h, table } from './dom.js';
+import { clockTime, h, table } from './dom.js';
 
 function used(kind: ResourceKind, v: number): string {
   if (kind === 'memory') return formatBytes(v);
@@ -36,7 +36,7 @@ export function statusLine(state: MonitorState, latest: Sample | undefined, foll
     parts.push(
       'Overall ',
       levelBadge(latest.level),
-      ` at ${latest.endpoint}, last sample ${new Date(latest.sampledAt).toLocaleTimeString()}`,
+      ` at ${latest.endpoint}, last sample ${clockTime(latest.sampledAt)}`,
     );
   else parts.push(`Waiting for the first sample of ${state.endpoint}…`);
   if (following) parts.push(' · following another window’s sampler');
@@ -64,7 +64,7 @@ export function figuresTable(samples: Sample[], limit = 200): HTMLElement {
     .slice(-limit)
     .reverse()
     .map((s) => [
-      new Date(s.sampledAt).toLocaleTimeString(),
+      clockTime(s.sampledAt),
       s.level,
       `${s.resources.memory.percent}% (${formatBytes(s.resources.memory.used)})`,
       `${s.resources.cpu.percent}%`,
