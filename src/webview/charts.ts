@@ -112,9 +112,11 @@ function describe(kind: ResourceKind, s: Sample): string {
   return `${f.used} of ${f.capacity} (${f.percent}%)`;
 }
 
-/** Fixed axis sizes (px): room for "12:34:56 PM" below and "100 GB" beside. */
+/** Fixed axis sizes (px): room for "12:34:56 PM" below and "286 MiB" beside. */
 const AXIS_HEIGHT = 24;
-const AXIS_WIDTH = 52;
+const AXIS_WIDTH = 64;
+/** Room per time label ("12:34:56 PM" and a gap). */
+const TIME_LABEL_WIDTH = 110;
 
 /**
  * What every time chart shares, chosen for speed: data arrives as `{x, y}` in Unix ms (no
@@ -139,11 +141,15 @@ export function timeChartOptions(
     scales: {
       x: {
         type: 'linear',
-        // Five evenly spaced time labels: chart.js's "nice" numbers in ms land at odd places.
+        // Evenly spaced time labels, as many as fit (chart.js's "nice" numbers in ms land at
+        // odd places); fitting them here lets the axis skip its own label measuring.
         afterBuildTicks: (axis) => {
           const { min, max } = axis;
+          const n = Math.max(2, Math.min(5, Math.floor(axis.maxWidth / TIME_LABEL_WIDTH)));
           axis.ticks =
-            max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
+            max > min
+              ? Array.from({ length: n }, (_, i) => ({ value: min + ((max - min) * i) / (n - 1) }))
+              : axis.ticks;
         },
         // Layout is most of a redraw: five labels of one width need no skipping, one measured
         // label stands for all, and the axis keeps a fixed height.
@@ -312,8 +318,7 @@ export class HistoryCharts {
 
   /** How many incidents fall in the range shown (each is marked on every chart). */
   get markedIncidents(): number {
-    const end = this.times[this.times.length - 1];
-    const min = Number.isFinite(this.rangeMs) && end !== undefined ? end - this.rangeMs : undefined;
+    const { min, end } = this.window();
     return markersIn(this.incidents, min, end);
   }
 
@@ -349,7 +354,8 @@ export class HistoryCharts {
   /** The range shown: from `min` (undefined: the first sample) to the newest sample. */
   private window(): { end: number | undefined; min: number | undefined; from: number } {
     const end = this.times[this.times.length - 1];
-    const min = Number.isFinite(this.rangeMs) ? (end ?? Date.now()) - this.rangeMs : undefined;
+    // "All" starts at the first sample, not at a round number chart.js would pick
+    const min = Number.isFinite(this.rangeMs) ? (end ?? Date.now()) - this.rangeMs : this.times[0];
     return { end, min, from: min === undefined ? 0 : firstAtOrAfter(this.times, min) };
   }
 
