@@ -13,7 +13,7 @@ import {
   timeChartOptions,
   type Colors,
   type Point,
-} from './charts.js';
+} from './chartBase.js';
 import { h } from './dom.js';
 import { markerPlugin } from './markers.js';
 import { drawWhenVisible, unwatch } from './visible.js';

@@ -111,6 +111,8 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     await dash.locator('th[aria-sort="ascending"] button[data-sort="name"]').waitFor({ timeout: 10_000 });
     await dash.locator('.owner-chart').scrollIntoViewIfNeeded();
     await s.screenshot('dashboard-consumers');
+    // the next screenshots show the dashboard from its top
+    await dash.locator('h1').scrollIntoViewIfNeeded();
   });
 
   it('redraws the dashboard in the dark theme', async () => {
