@@ -1,7 +1,7 @@
 // The diagnosis charts: memory stacked by owner group (who uses it) and Docker's disk (when
 // samples carry it). Same rules as the resource charts: data built once, one point appended
 // per live sample, decimated, incidents marked.
-import { Chart } from 'chart.js';
+import { Chart, type ChartOptions } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
 import { thresholdsFor, type ThresholdSettings } from '../shared/levels.js';
 import type { OwnerUsage, Sample } from '../shared/monitor.js';
@@ -63,7 +63,8 @@ abstract class TimeChart {
       tabindex: 0,
     });
     this.element = figure(caption, this.canvas);
-    this.redraw = drawWhenVisible(this.canvas, () => this.draw());
+    // below the fold when the dashboard opens: drawn once it is seen, not with the first charts
+    this.redraw = drawWhenVisible(this.canvas, () => this.draw(), false);
   }
 
   private readonly redraw: (force?: boolean) => void;
@@ -80,15 +81,19 @@ abstract class TimeChart {
     this.update();
   }
 
-  /** `live`: a sample arrived, so a chart off screen waits until it is seen (see visible.ts). */
-  protected update(live = false): void {
+  /** Draws now if on screen, else once it is seen (see visible.ts). */
+  protected update(): void {
     if (!this.chart) return;
-    const x = this.chart.options.scales?.x;
+    this.applyRange(this.chart.options);
+    this.redraw();
+  }
+
+  protected applyRange(options: ChartOptions<'line'>): void {
+    const x = options.scales?.x;
     if (x) {
       x.min = this.range.min;
       x.max = this.range.max;
     }
-    this.redraw(!live);
   }
 
   private draw(): void {
@@ -154,7 +159,7 @@ export class OwnerMemoryChart extends TimeChart {
   /** Appends one point per group; a group first seen now joins the rest's band. */
   add(sample: Sample, maxPoints: number, range: TimeRange): void {
     this.range = range;
-    if (!sample.owners) return this.update(true);
+    if (!sample.owners) return this.update();
     const unknown = sample.owners.some((o) => !this.groups.some((g) => g.key === ownerKey(o.owner)));
     if (unknown && !this.groups.some((g) => g.key === REST)) {
       this.groups.push({ key: REST, label: REST, points: this.times.map((x) => ({ x, y: 0 })) });
@@ -166,7 +171,7 @@ export class OwnerMemoryChart extends TimeChart {
       this.times.splice(0, drop);
       for (const g of this.groups) g.points.splice(0, drop);
     }
-    this.update(true);
+    this.update();
   }
 
   private append(s: Sample): void {
@@ -193,6 +198,7 @@ export class OwnerMemoryChart extends TimeChart {
     );
     options.scales!.y!.ticks!.callback = (v) => formatBytes(Number(v));
     options.plugins!.markers!.times = this.incidents;
+    this.applyRange(options);
     this.chart = new Chart(this.canvas, {
       type: 'line',
       data: {
@@ -250,7 +256,7 @@ export class DiskChart extends TimeChart {
     this.range = range;
     if (this.append(sample) && this.points.length > maxPoints)
       this.points.splice(0, this.points.length - maxPoints);
-    this.update(true);
+    this.update();
   }
 
   /** A disk figure is re-sent with samples until it is measured again: a point per measurement. */
@@ -288,6 +294,7 @@ export class DiskChart extends TimeChart {
     options.scales!.y!.suggestedMax = 100;
     options.plugins!.thresholds = { lines: this.lines() };
     options.plugins!.markers!.times = this.incidents;
+    this.applyRange(options);
     this.chart = new Chart(this.canvas, {
       type: 'line',
       data: {

@@ -191,12 +191,13 @@ function renderDiagnosis(): void {
   diskChart = new DiskChart(snap.settings.thresholds);
   replaceChildren(els.ownerChart, ownerChart.element);
   replaceChildren(els.diskChart, diskChart.element);
-  ownerChart.setAll(snap.samples, range);
-  diskChart.setAll(snap.samples, range);
+  // markers first: chart.js draws a chart once when it is made (setAll), with what it has then
   const times = incidentTimes();
   charts?.setIncidents(times);
   ownerChart.setIncidents(times);
   diskChart.setIncidents(times);
+  ownerChart.setAll(snap.samples, range);
+  diskChart.setAll(snap.samples, range);
   renderConsumers(snap.samples[snap.samples.length - 1]);
   renderDisk();
   renderIncidents();

@@ -27,10 +27,15 @@ function io(): IntersectionObserver {
 
 /**
  * Returns `redraw(force)`: draws now when the element is on screen (or `force`), else once it
- * comes into view. Until the observer has reported, an element counts as on screen.
+ * comes into view. Until the observer has first reported (it does so right after the element is
+ * observed), an element counts as `initiallyVisible`.
  */
-export function drawWhenVisible(el: Element, draw: () => void): (force?: boolean) => void {
-  const w: Watch = { visible: true, stale: false, draw };
+export function drawWhenVisible(
+  el: Element,
+  draw: () => void,
+  initiallyVisible = true,
+): (force?: boolean) => void {
+  const w: Watch = { visible: initiallyVisible, stale: false, draw };
   watched.set(el, w);
   io().observe(el);
   return (force = false) => {
