@@ -83,9 +83,18 @@ abstract class TimeChart {
 
   /** Draws now if on screen, else once it is seen (see visible.ts). */
   protected update(): void {
-    if (!this.chart) return;
-    this.applyRange(this.chart.options);
-    this.redraw();
+    if (this.chart) this.applyRange(this.chart.options);
+    if (this.chart || this.make) this.redraw();
+  }
+
+  /** How to make the chart anew: made (chart.js draws it then) once it is on screen. */
+  private make?: () => Chart<'line', Point[]>;
+
+  protected rebuild(make: () => Chart<'line', Point[]>): void {
+    this.chart?.destroy();
+    this.chart = undefined;
+    this.make = make;
+    this.update();
   }
 
   protected applyRange(options: ChartOptions<'line'>): void {
@@ -97,7 +106,10 @@ abstract class TimeChart {
   }
 
   private draw(): void {
-    this.chart?.update('none');
+    if (this.make) {
+      this.chart = this.make();
+      this.make = undefined;
+    } else this.chart?.update('none');
     this.canvas.setAttribute('aria-label', this.label());
     // the number of points drawn, for tests and the benchmark (a canvas says nothing itself)
     this.canvas.dataset.points = String(this.pointCount);
@@ -189,36 +201,36 @@ export class OwnerMemoryChart extends TimeChart {
   }
 
   private build(): void {
-    this.chart?.destroy();
-    const colors = palette();
-    const options = timeChartOptions(
-      this.colors,
-      (item) => `${item.dataset.label ?? ''}: ${formatBytes(item.parsed.y ?? 0)}`,
-      true,
-    );
-    options.scales!.y!.ticks!.callback = (v) => formatBytes(Number(v));
-    options.plugins!.markers!.times = this.incidents;
-    this.applyRange(options);
-    this.chart = new Chart(this.canvas, {
-      type: 'line',
-      data: {
-        datasets: this.groups.map((g, i) => {
-          const color = colors[g.key === REST ? colors.length - 1 : i % (colors.length - 1)]!;
-          return {
-            label: g.label,
-            data: g.points,
-            borderColor: color,
-            backgroundColor: color,
-            borderWidth: 1,
-            fill: i === 0 ? 'origin' : '-1',
-            indexAxis: 'x' as const,
-          };
-        }),
-      },
-      options,
-      plugins: [markerPlugin],
+    this.rebuild(() => {
+      const colors = palette();
+      const options = timeChartOptions(
+        this.colors,
+        (item) => `${item.dataset.label ?? ''}: ${formatBytes(item.parsed.y ?? 0)}`,
+        true,
+      );
+      options.scales!.y!.ticks!.callback = (v) => formatBytes(Number(v));
+      options.plugins!.markers!.times = this.incidents;
+      this.applyRange(options);
+      return new Chart(this.canvas, {
+        type: 'line',
+        data: {
+          datasets: this.groups.map((g, i) => {
+            const color = colors[g.key === REST ? colors.length - 1 : i % (colors.length - 1)]!;
+            return {
+              label: g.label,
+              data: g.points,
+              borderColor: color,
+              backgroundColor: color,
+              borderWidth: 1,
+              fill: i === 0 ? 'origin' : '-1',
+              indexAxis: 'x' as const,
+            };
+          }),
+        },
+        options,
+        plugins: [markerPlugin],
+      });
     });
-    this.update();
   }
 
   get pointCount(): number {
@@ -288,24 +300,30 @@ export class DiskChart extends TimeChart {
   }
 
   private build(): void {
-    this.chart?.destroy();
-    const c = this.colors;
-    const options = timeChartOptions(c, (item) => `${item.parsed.y}%`);
-    options.scales!.y!.suggestedMax = 100;
-    options.plugins!.thresholds = { lines: this.lines() };
-    options.plugins!.markers!.times = this.incidents;
-    this.applyRange(options);
-    this.chart = new Chart(this.canvas, {
-      type: 'line',
-      data: {
-        datasets: [
-          { data: this.points, borderColor: c.line, backgroundColor: c.line, borderWidth: 2, indexAxis: 'x' },
-        ],
-      },
-      options,
-      plugins: [thresholdPlugin, markerPlugin],
+    this.rebuild(() => {
+      const c = this.colors;
+      const options = timeChartOptions(c, (item) => `${item.parsed.y}%`);
+      options.scales!.y!.suggestedMax = 100;
+      options.plugins!.thresholds = { lines: this.lines() };
+      options.plugins!.markers!.times = this.incidents;
+      this.applyRange(options);
+      return new Chart(this.canvas, {
+        type: 'line',
+        data: {
+          datasets: [
+            {
+              data: this.points,
+              borderColor: c.line,
+              backgroundColor: c.line,
+              borderWidth: 2,
+              indexAxis: 'x',
+            },
+          ],
+        },
+        options,
+        plugins: [thresholdPlugin, markerPlugin],
+      });
     });
-    this.update();
   }
 
   get hasData(): boolean {
