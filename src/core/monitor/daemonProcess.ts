@@ -80,21 +80,23 @@ async function listeningInodes(socketPath: string, proc: string): Promise<Set<st
   return out;
 }
 
-/** Pids holding one of `inodes` open (a readlink of every /proc/<pid>/fd/<n>: done once, not per sample). */
+/** Whether `pid` holds one of `inodes` open (a readlink of each /proc/<pid>/fd/<n>). */
+async function holds(proc: string, pid: number, inodes: Set<string>): Promise<boolean> {
+  if (inodes.size === 0) return false;
+  const fdDir = join(proc, String(pid), 'fd');
+  for (const fd of await fsp.readdir(fdDir).catch(() => [] as string[])) {
+    const m = /^socket:\[(\d+)\]$/.exec(await fsp.readlink(join(fdDir, fd)).catch(() => ''));
+    if (m?.[1] && inodes.has(m[1])) return true;
+  }
+  return false;
+}
+
+/** Pids holding one of `inodes` open: every process's descriptors, so done once, not per sample. */
 async function holders(inodes: Set<string>, proc: string): Promise<number[]> {
+  if (inodes.size === 0) return [];
   const pids = (await fsp.readdir(proc).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
   const out: number[] = [];
-  for (const pid of pids) {
-    const fdDir = join(proc, pid, 'fd');
-    const fds = await fsp.readdir(fdDir).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const m = /^socket:\[(\d+)\]$/.exec(await fsp.readlink(join(fdDir, fd)).catch(() => ''));
-      if (m?.[1] && inodes.has(m[1])) {
-        out.push(Number(pid));
-        break;
-      }
-    }
-  }
+  for (const pid of pids) if (await holds(proc, Number(pid), inodes)) out.push(Number(pid));
   return out;
 }
 
@@ -109,11 +111,19 @@ export async function findDaemonProcess(
   opts: { proc?: string; pidFile?: string } = {},
 ): Promise<DaemonProcess | undefined> {
   const proc = opts.proc ?? '/proc';
-  const candidates = await holders(await listeningInodes(socketPath, proc), proc);
-  // The default pidfile belongs to the default socket: another daemon's socket must not borrow it.
+  // The default pidfile belongs to the default socket: another daemon's socket must not borrow
+  // it. It is tried first because it is one read; the scan reads every process's descriptors.
   const pidFile = opts.pidFile ?? (DEFAULT_SOCKETS.has(socketPath) ? '/var/run/docker.pid' : undefined);
   const fromFile = pidFile ? Number((await fsp.readFile(pidFile, 'utf8').catch(() => '')).trim()) : 0;
-  if (Number.isInteger(fromFile) && fromFile > 0) candidates.push(fromFile);
+  const inodes = await listeningInodes(socketPath, proc);
+  const candidates =
+    Number.isInteger(fromFile) &&
+    fromFile > 0 &&
+    commOf(proc, fromFile) === 'dockerd' &&
+    (await holds(proc, fromFile, inodes))
+      ? [fromFile]
+      : await holders(inodes, proc);
+  if (candidates.length === 0 && Number.isInteger(fromFile) && fromFile > 0) candidates.push(fromFile);
   for (const pid of candidates) {
     if (commOf(proc, pid) !== 'dockerd') continue;
     const startedAtMs = processStartMs(pid, proc);
