@@ -138,7 +138,7 @@ export class IncidentDetector {
     }
   }
 
-  /** Whether a `starting` container is already being timed (so it is inspected only once). */
+  /** Whether a `starting` container is already being timed or was reported (so it is inspected only once). */
   isTimingHealth(id: string): boolean {
     return this.starting.has(id);
   }
@@ -155,9 +155,10 @@ export class IncidentDetector {
   checkHealthDeadlines(): Incident[] {
     const now = this.now();
     const out: Incident[] = [];
-    for (const [id, s] of this.starting) {
+    for (const s of this.starting.values()) {
       if (now < s.deadline) continue;
-      this.starting.delete(id);
+      // kept, never due again: the list still says `starting` until an event says otherwise
+      s.deadline = Number.POSITIVE_INFINITY;
       out.push({
         ...this.base('never-healthy', now),
         container: s.container,
