@@ -1,4 +1,4 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -132,13 +132,25 @@ export async function findDaemonProcess(
   return undefined;
 }
 
-/** The pids of dockerd's children named containerd (the daemon's half of every stats call). */
-export function containerdChildren(dockerdPid: number, proc = '/proc'): number[] {
-  const text = readText(join(proc, String(dockerdPid), 'task', String(dockerdPid), 'children')) ?? '';
-  return text
+/**
+ * The processes a stats call costs: the dockerd, the containerd it started (its child) and every
+ * containerd shim (each answers for its containers' cgroups; they are reparented, so found by
+ * name). One pass over /proc, made once per full per-container read, not per sample.
+ */
+export function daemonPids(dockerdPid: number, proc = '/proc'): number[] {
+  const children = (readText(join(proc, String(dockerdPid), 'task', String(dockerdPid), 'children')) ?? '')
     .trim()
     .split(/\s+/)
     .filter(Boolean)
-    .map(Number)
-    .filter((pid) => commOf(proc, pid) === 'containerd');
+    .map(Number);
+  const out = [dockerdPid, ...children.filter((pid) => commOf(proc, pid) === 'containerd')];
+  let names: string[] = [];
+  try {
+    names = readdirSync(proc);
+  } catch {
+    return out;
+  }
+  for (const n of names)
+    if (/^\d+$/.test(n) && commOf(proc, Number(n))?.startsWith('containerd-shim')) out.push(Number(n));
+  return out;
 }

@@ -1,10 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerClient, SystemDf } from '../docker/client';
-import type { ThresholdSettings } from '../levels';
+import { DEFAULT_THRESHOLDS, type ThresholdSettings } from '../levels';
 import { silentLogger, type Logger } from '../log';
 import { mapLimit } from '../util/pool';
-import { figure } from './formulas';
+import { findDaemonProcess } from './daemonProcess';
+import { figure, round2 } from './formulas';
 import { ownerOf } from './owners';
 import type { DiskBreakdown, DiskFigure, UnrotatedLog } from './types';
 
@@ -193,4 +194,35 @@ export class DiskReader {
     });
     return judged.filter((x): x is UnrotatedLog => x !== undefined);
   }
+}
+
+/**
+ * Docker's disk now, outside a monitor (one statfs locally, or one `/system/df`): what a cleanup
+ * reports its reclaimed bytes against.
+ */
+export async function measureDisk(
+  client: DockerClient,
+  opts: { thresholds?: ThresholdSettings; capacityBytes?: number } = {},
+): Promise<DiskFigure | undefined> {
+  const socket = client.endpoint.socketPath;
+  const local = socket && process.platform === 'linux' ? await findDaemonProcess(socket) : undefined;
+  const root = (await client.info()).DockerRootDir;
+  const reader = new DiskReader(client, { local: local !== undefined, capacityBytes: opts.capacityBytes });
+  await reader.refresh(root);
+  return reader.figure(root, opts.thresholds ?? DEFAULT_THRESHOLDS);
+}
+
+/** Bytes a cleanup reclaimed, set against the disk measured after it. */
+export interface ReclaimedOnDisk {
+  bytes: number;
+  /** The reclaimed bytes as points of the disk's capacity (0 when the capacity is unknown). */
+  points: number;
+  /** The disk's percent before the cleanup, estimated as now plus what was reclaimed. */
+  percentBefore: number;
+  disk: DiskFigure;
+}
+
+export function reclaimedOnDisk(bytes: number, disk: DiskFigure): ReclaimedOnDisk {
+  const points = disk.capacity > 0 ? round2((bytes / disk.capacity) * 100) : 0;
+  return { bytes, points, percentBefore: round2(disk.percent + points), disk };
 }

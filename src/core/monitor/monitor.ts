@@ -6,7 +6,7 @@ import { Emitter } from '../util/emitter';
 import { ESTIMATED_MS_PER_STATS_CALL, StatsBudgetController } from './budget';
 import { ContainerStatsReader, type ContainerFigure } from './containerStats';
 import {
-  containerdChildren,
+  daemonPids,
   findDaemonProcess,
   processCpuMs,
   processStartMs,
@@ -338,7 +338,7 @@ export class ResourceMonitor {
 
   /**
    * Per-container figures. Through the API the budget decides: a full read when due (its
-   * cost measured: the local dockerd's and containerd's CPU from /proc, else estimated per
+   * cost measured: the local dockerd's, containerd's and shims' CPU from /proc, else estimated per
    * call), otherwise the last full read's figures for the containers still running, plus a
    * read of only the containers it did not cover (events keep the list current).
    */
@@ -361,7 +361,7 @@ export class ResourceMonitor {
         budget: this.budget.state(new Date(carried.at).toISOString()),
       };
     }
-    const pids = local ? [local.pid, ...containerdChildren(local.pid)] : [];
+    const pids = local ? daemonPids(local.pid) : [];
     const cpu = (): number | undefined => {
       if (!pids.length) return undefined;
       let sum = 0;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  containerdChildren,
+  daemonPids,
   findDaemonProcess,
   processCpuMs,
   processStartMs,
@@ -52,6 +52,7 @@ function fakeProc(): string {
   pid(300, 'dockerd', 12_345, 150, 50, ['/dev/null', 'socket:[1180725]']);
   pid(310, 'containerd', 12_400, 10, 10, []);
   pid(400, 'sleep', 20_000, 0, 0, ['socket:[4242]']);
+  pid(500, 'containerd-shim', 20_100, 1, 1, []);
   writeFileSync(join(proc, '300', 'task', '300', 'children'), '310 400 ');
   return proc;
 }
@@ -66,7 +67,7 @@ describe('the local dockerd from /proc', () => {
     assert.deepEqual(d, { pid: 300, startedAtMs: 1764633600_000 + 123_450 });
     assert.equal(processStartMs(300, proc), 1764633600_000 + 123_450);
     assert.equal(processCpuMs(300, proc), 2000, '150 + 50 ticks of 10 ms');
-    assert.deepEqual(containerdChildren(300, proc), [310]);
+    assert.deepEqual(daemonPids(300, proc), [300, 310, 500], 'dockerd, its containerd, and every shim');
   });
 
   it('answers nothing for a socket no dockerd listens on, and a pidfile naming no dockerd', async () => {
