@@ -100,8 +100,8 @@ export interface StatsBudget {
   limitPercent: number;
   /** The measured cost of reading them once per sample interval, percent of one core. */
   costPercent: number;
-  /** What was measured: the daemon's CPU time (local engine, /proc), or the stats calls' wall time. */
-  measure: 'daemon-cpu' | 'wall-time';
+  /** The daemon's CPU time read from /proc (local engine), or an estimate from the number of stats calls (anywhere else). */
+  measure: 'daemon-cpu' | 'estimate';
   /** ISO 8601 time the carried per-container figures were read. */
   statsAt: string;
   /** One line for any face: "sampling containers every 6 s to stay under 5% CPU". */

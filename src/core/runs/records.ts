@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '../log';
 import { stateDir } from '../paths';
 import { readFileIfExists, writeFileAtomic } from '../util/fs';
+import type { RunCost } from './cost';
 
 /** What a run added on top of the daemon's load when it started (peaks minus baseline). */
 export interface ResourceAmounts {
@@ -40,6 +41,8 @@ export interface RunRecord {
   /** peak - baseline, floored at zero: what this run needed. */
   added: ResourceAmounts;
   samples: number;
+  /** Its own containers' memory and CPU (absent in records written before it was measured). */
+  cost?: RunCost;
   /** The daemon the run used, by its own ID (DaemonIdentity); absent in records written before it was recorded. */
   daemon?: { id: string; endpoint: string };
   cleanup?: { removed: number; failed: number; kept: number };
