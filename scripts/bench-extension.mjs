@@ -31,10 +31,20 @@ import {
 import { extensionBundles, listZip } from './lib/vsix.mjs';
 import { linePixels } from '../test/e2e/session.mjs';
 
-const { values: opts } = parseArgs({ options: { vsix: { type: 'string' } } });
+// --dashboard-only: just the dashboard figures (no RSS baseline, no reloads), e.g. to compare
+// two builds (--vsix) in one sitting. --webview DIR (repeatable): only the webview bundle in
+// DIR (main.js, main.css), see webviewOnly() below.
+const { values: opts } = parseArgs({
+  options: {
+    vsix: { type: 'string' },
+    'dashboard-only': { type: 'boolean' },
+    webview: { type: 'string', multiple: true },
+  },
+});
+const dashboardOnly = opts['dashboard-only'] === true;
 const ENDPOINT = 'unix:///var/run/docker.sock';
 const HISTORY = 1000;
-const RELOADS = 6;
+const RELOADS = opts['dashboard-only'] ? 0 : 6;
 
 function packageVsix() {
   if (opts.vsix) return resolve(opts.vsix);
@@ -46,15 +56,14 @@ function packageVsix() {
   return r.stdout.trim().split('\n').pop();
 }
 
-/** 1000 plausible samples, 2 s apart, ending now, in the history file the extension reads at start. */
-function seedHistory(stateHome) {
+/** 1000 plausible samples, 2 s apart, ending `now`. */
+function historySamples(now = Date.now()) {
   const levels = (p) => (p >= 90 ? 'EMERGENCY' : p >= 75 ? 'CRITICAL' : p >= 50 ? 'WARNING' : 'SAFE');
   const fig = (used, capacity) => {
     const percent = Math.round((used / capacity) * 10_000) / 100;
     return { used, capacity, percent, level: levels(percent) };
   };
-  const now = Date.now();
-  const lines = [];
+  const samples = [];
   for (let i = 0; i < HISTORY; i++) {
     const wave = Math.sin(i / 40);
     const resources = {
@@ -67,18 +76,47 @@ function seedHistory(stateHome) {
     const worst = ['EMERGENCY', 'CRITICAL', 'WARNING', 'SAFE'].find((l) =>
       Object.values(resources).some((r) => r.level === l),
     );
-    lines.push(
-      JSON.stringify({
-        endpoint: ENDPOINT,
-        sampledAt: new Date(now - (HISTORY - i) * 2000).toISOString(),
-        level: worst,
-        resources,
-        running: 10,
-        source: { cgroup: 10, api: 0, failed: 0 },
-        durationMs: 12,
-      }),
-    );
+    samples.push({
+      endpoint: ENDPOINT,
+      sampledAt: new Date(now - (HISTORY - i) * 2000).toISOString(),
+      level: worst,
+      resources,
+      running: 10,
+      source: { cgroup: 10, api: 0, failed: 0 },
+      durationMs: 12,
+      // what the diagnosis charts draw: per-owner memory, top consumers, the disk figure
+      owners: ['api-test', 'shop-test', 'web'].map((id, k) => ({
+        owner: { kind: 'compose', id },
+        containers: 3,
+        memoryBytes: Math.round((1 + k + wave) * 2 ** 30),
+        cpuPercent: 10 + k,
+      })),
+      consumers: [0, 1, 2, 3, 4].map((k) => ({
+        id: `c0000000000${k}`,
+        name: `svc-${k}`,
+        owner: { kind: 'compose', id: 'shop-test' },
+        memoryBytes: (5 - k) * 2 ** 28,
+        cpuPercent: k * 3,
+      })),
+      disk: {
+        ...fig(Math.round((40 + i / 100) * 2 ** 30), 100 * 2 ** 30),
+        source: 'statfs',
+        measuredAt: new Date(now - (HISTORY - i) * 2000).toISOString(),
+        breakdown: {
+          images: 20 * 2 ** 30,
+          buildCache: 5 * 2 ** 30,
+          volumes: 8 * 2 ** 30,
+          containers: 2 ** 30,
+        },
+      },
+    });
   }
+  return samples;
+}
+
+/** The samples, in the history file the extension reads at start. */
+function seedHistory(stateHome) {
+  const lines = historySamples().map((x) => JSON.stringify(x));
   const dir = join(stateHome, 'history');
   mkdirSync(dir, { recursive: true });
   const id = createHash('sha256').update(ENDPOINT).digest('hex').slice(0, 12);
@@ -205,6 +243,85 @@ async function settledRss(server) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 
+/**
+ * The webview's own work, without VS Code or the host (far less noise than the whole path):
+ * the bundle in headless Chromium with a stand-in `acquireVsCodeApi`, handed the 1000-sample
+ * snapshot (with owners, consumers, disk and one incident), then 30 live samples. Times the
+ * synchronous handling of the snapshot and of each sample. Several bundles (say before and
+ * after) run in turns, three rounds, in one sitting.
+ */
+async function webviewOnly(dirs) {
+  const playwright = loadPlaywright(ensureTools());
+  const browser = await playwright.chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const now = Date.now();
+  const samples = historySamples(now);
+  const snapshot = {
+    samples,
+    state: { status: 'up', endpoint: ENDPOINT, since: samples[0].sampledAt },
+    settings: {
+      thresholds: { warning: 50, critical: 75, emergency: 90 },
+      intervalMs: 2000,
+      historySize: HISTORY,
+      memoryBudgetBytes: 2 ** 32,
+    },
+    locks: [],
+    predictions: [],
+    health: [],
+    incidents: [{ at: samples[HISTORY / 2].sampledAt, kind: 'oom', title: 'OOM kill', container: 'svc-0' }],
+    trusted: true,
+    following: false,
+  };
+  const results = new Map(dirs.map((d) => [d, { snapshot: [], updates: [] }]));
+  try {
+    for (let round = 0; round < 3; round++)
+      for (const dir of dirs) {
+        const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+        const html = `<!DOCTYPE html><html><head><link rel="stylesheet" href="main.css"></head>
+<body class="vscode-light"><main id="app"></main><script>
+window.acquireVsCodeApi = () => ({ postMessage() {}, getState: () => ({ rangeMs: null }), setState() {} });
+</script><script src="main.js"></script></body></html>`;
+        writeFileSync(join(dir, 'bench.html'), html);
+        await page.goto(`file://${join(resolve(dir), 'bench.html')}`);
+        /* global window, performance, MessageEvent -- evaluated in the page */
+        const timed = (data) =>
+          page.evaluate((d) => {
+            const t0 = performance.now();
+            window.dispatchEvent(new MessageEvent('message', { data: d }));
+            return performance.now() - t0;
+          }, data);
+        const r = results.get(dir);
+        r.snapshot.push(await timed({ type: 'snapshot', snapshot }));
+        for (let i = 1; i <= 30; i++) {
+          const sampledAt = new Date(now + i * 2000).toISOString();
+          const last = samples[HISTORY - 1];
+          const sample = { ...last, sampledAt, disk: { ...last.disk, measuredAt: sampledAt } };
+          r.updates.push(await timed({ type: 'sample', sample, health: [] }));
+        }
+        await page.close();
+        rmSync(join(dir, 'bench.html'));
+      }
+  } finally {
+    await browser.close();
+  }
+  for (const [dir, r] of results)
+    console.log(
+      `${dir}: snapshot handled in ${median(r.snapshot).toFixed(1)} ms (median of ${r.snapshot.length}); one live update ${median(r.updates).toFixed(2)} ms median, ${p95(r.updates).toFixed(2)} ms p95 (of ${r.updates.length})`,
+    );
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end`,
+  );
+}
+
+if (opts.webview?.length) {
+  await webviewOnly(opts.webview);
+  process.exit(0);
+}
+
 const loadBefore = loadavg()[0];
 const tools = ensureTools();
 const vsix = packageVsix();
@@ -217,7 +334,9 @@ const bundleBytes = entries
 const webviewBytes = entries.find((e) => e.name === 'extension/dist/webview/main.js').size;
 const vsixBytes = statSync(vsix).size;
 
-const baseline = await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
+const baseline = dashboardOnly
+  ? { rss: 0 }
+  : await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
 
 const measured = await session(tools, vsix, controlVsix(), async ({ page, server, dirs }) => {
   const item = page
@@ -225,7 +344,7 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
     .filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b/ })
     .first();
   await item.waitFor();
-  const rss = await settledRss(server);
+  const rss = dashboardOnly ? 0 : await settledRss(server);
 
   // Activation time as VS Code measured it, in this window and after RELOADS reloads of it
   // (each one a new extension host that activates the extension again). VS Code's figure is
@@ -277,7 +396,6 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
   }
   const chartsRss = extensionHostRss(server.pid);
 
-  /* global window, performance -- evaluated in the webview */
   // One live update: from the first listener of the `sample` message (capture phase) to a
   // task queued behind it, i.e. the whole synchronous handling, chart redraws included.
   await frame.locator('body').evaluate(() => {
@@ -317,6 +435,12 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
   };
 });
 
+if (dashboardOnly) {
+  console.log(
+    `dashboard-only ${vsix}: click to charts ${measured.firstChartMs} ms; live update median ${median(measured.updates).toFixed(2)} ms, p95 ${p95(measured.updates).toFixed(2)} ms over ${measured.updates.length}; load ${loadavg()[0].toFixed(1)}`,
+  );
+  process.exit(0);
+}
 const spread = (xs) => (xs.length ? `${median(xs)} ms (${Math.min(...xs)}-${Math.max(...xs)})` : '?');
 const kib = (n) => `${(n / 1024).toFixed(0)} KB`;
 const mib = (kb) => `${(kb / 1024).toFixed(1)} MB`;

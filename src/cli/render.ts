@@ -1,4 +1,4 @@
-import { RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
+import { levelIndex, RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
 import { drivingResource } from '../core/monitor/formulas';
 import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
 import { ownerLabel } from '../core/monitor/owners';
@@ -43,8 +43,56 @@ export function sparkline(values: number[], width: number): string {
 
 export function headline(s: Sample, color: boolean): string {
   const k = drivingResource(s);
+  const r = s.resources[k];
+  // disk is levelled outside `resources`: it drives when it is the worse (or fuller) of the two
+  const d = s.disk;
+  const [name, percent] =
+    d && (levelIndex(d.level) > levelIndex(r.level) || (d.level === r.level && d.percent > r.percent))
+      ? ['disk', d.percent]
+      : [k, r.percent];
   // Samples may be read back from a history file: its endpoint text is printed stripped.
-  return `Docker at ${stripControlChars(s.endpoint)}: ${paint(s.level, s.level, color)} (${k} ${s.resources[k].percent}%)`;
+  return `Docker at ${stripControlChars(s.endpoint)}: ${paint(s.level, s.level, color)} (${name} ${percent}%)`;
+}
+
+/** Disk's line (its figure may be older than the sample), its breakdown, unrotated logs, and the stats budget. */
+function diskAndBudgetLines(
+  s: Sample,
+  opts: { color: boolean; bars?: boolean; history?: Sample[] },
+): string[] {
+  const lines: string[] = [];
+  const d = s.disk;
+  if (d) {
+    const parts = [
+      `  ${'disk'.padEnd(10)}`,
+      `${formatBytes(d.used)} / ${d.capacity ? formatBytes(d.capacity) : '?'}`.padEnd(30),
+      `${d.percent.toFixed(1).padStart(6)}%`,
+      paint(d.level.padEnd(9), d.level, opts.color),
+    ];
+    if (opts.bars) parts.push(bar(d.percent, 20));
+    if (opts.history && opts.history.length > 1)
+      parts.push(
+        sparkline(
+          opts.history.map((h) => h.disk?.percent ?? 0),
+          30,
+        ),
+      );
+    lines.push(parts.join(' '));
+    const b = d.breakdown;
+    const age = Date.parse(s.sampledAt) - Date.parse(d.measuredAt);
+    const when = age > 1000 ? `, measured ${formatDuration(age)} before` : '';
+    lines.push(
+      `    ${d.source === 'statfs' ? `statfs of ${stripControlChars(d.dataRoot ?? '?')}` : "the daemon's /system/df"}${when}` +
+        (b
+          ? `; images ${formatBytes(b.images)}, build cache ${formatBytes(b.buildCache)}, volumes ${formatBytes(b.volumes)}, containers ${formatBytes(b.containers)}${b.logs !== undefined ? `, logs ${formatBytes(b.logs)}` : ''}`
+          : ''),
+    );
+    for (const l of d.unrotatedLogs ?? [])
+      lines.push(
+        `    log of ${stripControlChars(l.service ? `service ${l.service} (${ownerLabel(l.owner)})` : l.name)} is ${formatBytes(l.bytes)} with no rotation: see the compose rule log-rotation`,
+      );
+  }
+  if (s.budget) lines.push(`  ${stripControlChars(s.budget.reason)}`);
+  return lines;
 }
 
 /** The table `status` prints: one line per resource. */
@@ -71,6 +119,7 @@ export function renderSample(
       );
     lines.push(parts.join(' '));
   }
+  lines.push(...diskAndBudgetLines(s, opts));
   lines.push(
     `  ${s.running} running; sampled ${stripControlChars(s.sampledAt)} in ${s.durationMs} ms (cgroup ${s.source.cgroup}, api ${s.source.api}${s.source.failed ? `, failed ${s.source.failed}` : ''})`,
   );
@@ -134,5 +183,6 @@ export function sampleLine(s: Sample): string {
     stripControlChars(s.sampledAt),
     s.level,
     ...RESOURCE_KINDS.map((k) => `${k}=${s.resources[k].percent}%`),
+    ...(s.disk ? [`disk=${s.disk.percent}%`] : []),
   ].join(' ');
 }

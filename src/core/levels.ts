@@ -5,10 +5,12 @@ import { DEFAULT_THRESHOLDS, LEVELS, type Level, type Thresholds } from '../shar
 export {
   LEVELS,
   RESOURCE_KINDS,
+  LEVELLED_KINDS,
   DEFAULT_THRESHOLDS,
   thresholdsFor,
   type Level,
   type ResourceKind,
+  type LevelledKind,
   type Thresholds,
   type ThresholdSettings,
 } from '../shared/levels';

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type HostMessage, type WebviewCommand } from '../shared/protocol';
+import {
+  parseWebviewMessage,
+  type HostMessage,
+  type RenderedParts,
+  type WebviewCommand,
+} from '../shared/protocol';
 import { CommandId } from './commandIds';
 import type { DashboardModel } from './model';
 
@@ -30,7 +35,12 @@ export class Dashboard implements vscode.Disposable {
   private panelDisposables: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   /** What the webview last said it rendered (the test API reads it). */
-  rendered = { samples: 0, latest: undefined as string | undefined, messages: 0 };
+  rendered = {
+    samples: 0,
+    latest: undefined as string | undefined,
+    messages: 0,
+    drawn: undefined as RenderedParts | undefined,
+  };
   rejected: string[] = [];
 
   constructor(
@@ -77,7 +87,7 @@ export class Dashboard implements vscode.Disposable {
   private attach(panel: vscode.WebviewPanel): void {
     this.panel?.dispose();
     this.panel = panel;
-    this.rendered = { samples: 0, latest: undefined, messages: 0 };
+    this.rendered = { samples: 0, latest: undefined, messages: 0, drawn: undefined };
     panel.webview.options = this.options();
     panel.webview.html = this.html(panel.webview);
     this.actions.openChanged(true);
@@ -113,7 +123,7 @@ export class Dashboard implements vscode.Disposable {
           this.post({ type: 'snapshot', snapshot: this.model.snapshot() });
           break;
         case 'rendered':
-          this.rendered = { ...this.rendered, samples: m.samples, latest: m.latest };
+          this.rendered = { ...this.rendered, samples: m.samples, latest: m.latest, drawn: m.drawn };
           break;
         case 'forceRelease':
           await this.actions.forceRelease(m.name);

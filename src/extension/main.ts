@@ -7,6 +7,7 @@ import type { CleanupReport } from '../core/cleanup';
 import type { Finding } from '../core/compose';
 import { errorMessage, type CommandContext } from './commands/context';
 import { registerCommands } from './commands';
+import { CommandId } from './commandIds';
 import { cleanUpNow, type CleanUpArgs } from './commands/cleanup';
 import {
   forceReleaseFromDashboard,
@@ -19,8 +20,10 @@ import { configProblems, onConfigChange, readConfig } from './config';
 import { Dashboard } from './dashboard';
 import { channelLogger } from './log';
 import { DashboardModel } from './model';
-import { dashboardSettings, Services } from './services';
+import { dashboardSettings } from './serviceOptions';
+import { Services } from './services';
 import type { ExtensionConfig } from './settings';
+import { composeProjectName, OomNotifier } from './oomNotifier';
 import { StatusBar } from './statusBar';
 import type { StatusView } from './statusText';
 
@@ -33,6 +36,8 @@ export interface DockerStabilityApi {
   configProblems(): string[];
   statusBar(): StatusView;
   dashboard: Dashboard;
+  /** OOM-kill notifications: what was shown. */
+  oomNotifier: OomNotifier;
   /** Compose findings last published for a document. */
   findings(uri: vscode.Uri): Finding[];
   /** Checks a document now (instead of waiting for the edit debounce). */
@@ -67,6 +72,19 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
   );
   const svc = new Services(config, model, logger, () => vscode.workspace.isTrusted);
   services = svc;
+  const oomNotifier = new OomNotifier({
+    enabled: () => svc.config.notifications.oomKills,
+    workspaceProjects: () => (vscode.workspace.workspaceFolders ?? []).map((f) => composeProjectName(f.name)),
+    show: (message) => {
+      log.warn(`notification: ${message}`);
+      void vscode.window
+        .showWarningMessage(message, 'Open Dashboard')
+        .then((pick) => pick && vscode.commands.executeCommand(CommandId.openDashboard));
+    },
+    suppressed: (message) => log.info(`notification rate limit: not shown: ${message}`),
+  });
+  const stopNotifier = svc.monitoring.onIncidents((i) => oomNotifier.consider(i));
+  svc.start();
   const statusBar = new StatusBar();
   const render = (): void =>
     statusBar.update({
@@ -121,6 +139,7 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
         .catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
     }),
     { dispose: stopRender },
+    { dispose: stopNotifier },
   );
   const ready = performance.now();
   const loading = timing
@@ -138,6 +157,7 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
     configProblems,
     statusBar: () => statusBar.view,
     dashboard: ctx.dashboard,
+    oomNotifier,
     findings: (uri) => diagnostics.findings(uri),
     checkCompose: (doc) => diagnostics.run(doc),
     ...(context.extensionMode === vscode.ExtensionMode.Test

@@ -1,6 +1,6 @@
 // What the status bar and the dashboard show, in one place: the monitor adapter and the command
 // handlers write here; views subscribe and receive deltas as HostMessages.
-import type { Incident } from '../core/incidents/types';
+import { INCIDENT_TITLES, type Incident } from '../core/incidents/types';
 import { forecast, type Forecast } from '../core/monitor/forecast';
 import type { MonitorState, Sample } from '../core/monitor/types';
 import type {
@@ -8,12 +8,24 @@ import type {
   DashboardSettings,
   HealthTarget,
   HostMessage,
+  IncidentView,
   LockView,
   PredictionView,
   Snapshot,
 } from '../shared/protocol';
 import { healthTargets, UnreachableTracker, type RunStats } from './health';
 import type { AgentView } from './statusText';
+import { ownerLabel } from '../shared/owner';
+
+function incidentView(i: Incident): IncidentView {
+  return {
+    at: i.at,
+    kind: i.kind,
+    title: INCIDENT_TITLES[i.kind],
+    container: i.container?.name,
+    owner: i.container && ownerLabel(i.container.owner),
+  };
+}
 
 type Listener = (m: HostMessage) => void;
 
@@ -100,6 +112,14 @@ export class DashboardModel {
     this.emit({ type: 'state', state, following });
   }
 
+  /** Tells the dashboard only when the list changed (it is re-read after every sample). */
+  setIncidents(incidents: readonly Incident[]): void {
+    const prev = this.incidents;
+    this.incidents = incidents;
+    if (prev.length === incidents.length && prev[prev.length - 1] === incidents[incidents.length - 1]) return;
+    this.emit({ type: 'incidents', incidents: incidents.map(incidentView) });
+  }
+
   setAgent(agent: AgentView | undefined): void {
     this.agent = agent;
     this.emit({ type: 'state', state: this.state, following: this.following });
@@ -151,6 +171,7 @@ export class DashboardModel {
       cleanup: this.cleanup,
       predictions: this.predictions,
       health: this.health(),
+      incidents: this.incidents.map(incidentView),
       trusted: this.trusted,
       following: this.following,
     };

@@ -47,6 +47,7 @@ export interface ExtensionConfig {
   locks: { dir?: string; staleMs: number; defaultName: string };
   compose: { diagnostics: boolean; globs: string[] };
   health: { memoryBudgetBytes: number };
+  notifications: { oomKills: boolean };
 }
 
 /**
@@ -89,6 +90,7 @@ export const SETTINGS = {
   'compose.diagnostics': COMPOSE_FIELDS.diagnostics,
   'compose.globs': COMPOSE_FIELDS.globs,
   'health.memoryBudgetMiB': { kind: 'number', def: 4096, min: 1, max: 16 * 1024 * 1024, integer: true },
+  'notifications.oomKills': { kind: 'boolean', def: true },
 } as const satisfies Record<string, Spec>;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -184,6 +186,7 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
     },
     compose: { diagnostics: read('compose.diagnostics'), globs: [...read('compose.globs')] },
     health: { memoryBudgetBytes: read('health.memoryBudgetMiB') * MIB },
+    notifications: { oomKills: read('notifications.oomKills') },
   };
   return { config, problems };
 }

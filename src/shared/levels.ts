@@ -9,6 +9,14 @@ export type ResourceKind = 'memory' | 'cpu' | 'containers' | 'networks' | 'volum
 /** The resources in the order every view lists them. */
 export const RESOURCE_KINDS: readonly ResourceKind[] = ['memory', 'cpu', 'containers', 'networks', 'volumes'];
 
+/**
+ * Every resource a level is computed for: the five plus disk. Disk stays out of RESOURCE_KINDS
+ * (and of `Sample.resources`) because it is measured rarely and carried in `Sample.disk`, so old
+ * and new history have the same five `resources` keys.
+ */
+export type LevelledKind = ResourceKind | 'disk';
+export const LEVELLED_KINDS: readonly LevelledKind[] = [...RESOURCE_KINDS, 'disk'];
+
 /** Lower bounds (percent) at which a level begins. */
 export interface Thresholds {
   warning: number;
@@ -23,11 +31,11 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
 });
 
 export type ThresholdSettings = Thresholds & {
-  perResource?: Partial<Record<ResourceKind, Partial<Thresholds>>>;
+  perResource?: Partial<Record<LevelledKind, Partial<Thresholds>>>;
 };
 
 /** Resolves the thresholds for one resource: the per-resource override merged over the global ones. */
-export function thresholdsFor(kind: ResourceKind, s: ThresholdSettings): Thresholds {
+export function thresholdsFor(kind: LevelledKind, s: ThresholdSettings): Thresholds {
   const o = s.perResource?.[kind];
   return {
     warning: o?.warning ?? s.warning,

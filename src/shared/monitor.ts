@@ -69,6 +69,43 @@ export interface DiskFigure extends ResourceFigure {
   /** The daemon's `DockerRootDir`, where known. */
   dataRoot?: string;
   breakdown?: DiskBreakdown;
+  /**
+   * Containers whose json-file log is over the log-size bound with no rotation (`max-size`)
+   * configured, largest first (local engine only): compose's log-rotation rule is the fix.
+   */
+  unrotatedLogs?: UnrotatedLog[];
+}
+
+/** One container log growing without rotation. */
+export interface UnrotatedLog {
+  /** Short id (12 hex digits). */
+  id: string;
+  name: string;
+  owner: Owner;
+  /** The compose service (`com.docker.compose.service`), when the container is one. */
+  service?: string;
+  /** Bytes of the log file. */
+  bytes: number;
+}
+
+/**
+ * The monitor's cost budget for per-container stats: when reading them costs the daemon more
+ * than `limitPercent` of one core at the sample interval, they are read less often (the counts
+ * still follow events) and the samples in between carry the last figures.
+ */
+export interface StatsBudget {
+  /** Per-container figures are read this often (the sample interval when within budget). */
+  statsEveryMs: number;
+  /** The budget, percent of one core. */
+  limitPercent: number;
+  /** The measured cost of reading them once per sample interval, percent of one core. */
+  costPercent: number;
+  /** The daemon's CPU time read from /proc (local engine), or an estimate from the number of stats calls (anywhere else). */
+  measure: 'daemon-cpu' | 'estimate';
+  /** ISO 8601 time the carried per-container figures were read. */
+  statsAt: string;
+  /** One line for any face: "sampling containers every 6 s to stay under 5% CPU". */
+  reason: string;
 }
 
 export interface Sample {
@@ -96,6 +133,8 @@ export interface Sample {
   owners?: OwnerUsage[];
   /** Docker's disk, when it could be measured (absent in older history and when unknown). */
   disk?: DiskFigure;
+  /** The stats cost budget in force (absent in older history, and on the cgroup path). */
+  budget?: StatsBudget;
 }
 
 /** The monitor's connection state; `reason` explains an unreachable daemon. */

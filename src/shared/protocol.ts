@@ -44,6 +44,19 @@ export interface HealthTarget {
   met?: boolean;
 }
 
+/** One recorded incident as the dashboard marks it on the charts and lists it. */
+export interface IncidentView {
+  /** ISO 8601. */
+  at: string;
+  /** The core's incident kind ('oom', 'restart-loop', ...). */
+  kind: string;
+  /** The kind in a few words ("OOM kill"). */
+  title: string;
+  /** The container's name and its owner in words, for container incidents. */
+  container?: string;
+  owner?: string;
+}
+
 export interface DashboardSettings {
   thresholds: ThresholdSettings;
   intervalMs: number;
@@ -59,6 +72,8 @@ export interface Snapshot {
   cleanup?: CleanupReportView;
   predictions: PredictionView[];
   health: HealthTarget[];
+  /** The endpoint's recorded incidents, oldest first. */
+  incidents: IncidentView[];
   /** False in an untrusted workspace: destructive actions are hidden. */
   trusted: boolean;
   /** True when this window follows another window's sampler instead of sampling itself. */
@@ -73,6 +88,7 @@ export type HostMessage =
   | { type: 'locks'; locks: LockView[] }
   | { type: 'cleanup'; report: CleanupReportView }
   | { type: 'predictions'; predictions: PredictionView[]; health: HealthTarget[] }
+  | { type: 'incidents'; incidents: IncidentView[] }
   | { type: 'error'; message: string };
 
 /** Commands the webview may ask the host to run (a closed set: nothing else is accepted). */
@@ -90,7 +106,14 @@ export type WebviewMessage =
   | { type: 'forceRelease'; name: string }
   | { type: 'command'; command: WebviewCommand }
   /** The webview rendered samples: lets tests (and the log) see that data arrived. */
-  | { type: 'rendered'; samples: number; latest?: string };
+  | { type: 'rendered'; samples: number; latest?: string; drawn?: RenderedParts };
+
+/** What the diagnosis panels drew, counted: consumer rows, disk points, incident markers. */
+export interface RenderedParts {
+  consumers: number;
+  diskPoints: number;
+  incidents: number;
+}
 
 /**
  * Validates a message from the webview. Returns the typed message, or a string saying why it
@@ -116,7 +139,20 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | string {
         return 'rendered: samples must be a non-negative integer';
       }
       const latest = typeof m.latest === 'string' && m.latest.length <= 40 ? m.latest : undefined;
-      return { type: 'rendered', samples: m.samples, latest };
+      const d = m.drawn as Record<string, unknown> | undefined;
+      const count = (v: unknown): v is number =>
+        typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1e7;
+      if (
+        d !== undefined &&
+        (typeof d !== 'object' || d === null || ![d.consumers, d.diskPoints, d.incidents].every(count))
+      )
+        return 'rendered: drawn must hold three non-negative integer counts';
+      const drawn = d && {
+        consumers: d.consumers as number,
+        diskPoints: d.diskPoints as number,
+        incidents: d.incidents as number,
+      };
+      return { type: 'rendered', samples: m.samples, latest, ...(drawn ? { drawn } : {}) };
     }
     default:
       return `unknown message type ${JSON.stringify(m.type)}`;

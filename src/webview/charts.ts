@@ -1,15 +1,6 @@
 // History charts (chart.js, bundled): one per resource, thresholds drawn as dashed lines,
 // fed point by point as samples arrive.
-import {
-  Chart,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartType,
-  type Plugin,
-} from 'chart.js';
+import { Chart } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
 import {
   RESOURCE_KINDS,
@@ -18,9 +9,18 @@ import {
   type ThresholdSettings,
 } from '../shared/levels.js';
 import type { Sample } from '../shared/monitor.js';
+import {
+  firstAtOrAfter,
+  rethemeChart,
+  themeColors,
+  thresholdPlugin,
+  timeChartOptions,
+  type Line,
+  type Point,
+} from './chartBase.js';
 import { h } from './dom.js';
-
-Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
+import { markerPlugin, markersIn } from './markers.js';
+import { drawWhenVisible, unwatch } from './visible.js';
 
 export const TITLES: Record<ResourceKind, string> = {
   memory: 'Memory',
@@ -32,67 +32,6 @@ export const TITLES: Record<ResourceKind, string> = {
 
 /** Memory and CPU plot percent of capacity; the counts plot the count itself. */
 const PERCENT: ReadonlySet<ResourceKind> = new Set(['memory', 'cpu']);
-
-interface Line {
-  y: number;
-  color: string;
-}
-interface ThresholdOptions {
-  lines: Line[];
-}
-
-declare module 'chart.js' {
-  interface PluginOptionsByType<TType extends ChartType> {
-    thresholds?: ThresholdOptions & { _type?: TType };
-  }
-}
-
-/** Draws the level thresholds as dashed horizontal lines across the chart area. */
-const thresholdPlugin: Plugin<'line', ThresholdOptions> = {
-  id: 'thresholds',
-  afterDatasetsDraw(chart, _args, opts) {
-    const { ctx, chartArea, scales } = chart;
-    const y = scales.y;
-    if (!y || !opts?.lines) return;
-    ctx.save();
-    ctx.setLineDash([6, 4]);
-    ctx.lineWidth = 1;
-    for (const l of opts.lines) {
-      const py = y.getPixelForValue(l.y);
-      if (py < chartArea.top || py > chartArea.bottom) continue;
-      ctx.strokeStyle = l.color;
-      ctx.beginPath();
-      ctx.moveTo(chartArea.left, py);
-      ctx.lineTo(chartArea.right, py);
-      ctx.stroke();
-    }
-    ctx.restore();
-  },
-};
-
-function cssVar(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
-}
-
-interface Colors {
-  line: string;
-  text: string;
-  grid: string;
-  warning: string;
-  critical: string;
-  emergency: string;
-}
-
-function themeColors(): Colors {
-  return {
-    line: cssVar('--vscode-charts-blue', '#3794ff'),
-    text: cssVar('--vscode-foreground', '#cccccc'),
-    grid: cssVar('--vscode-editorWidget-border', '#454545'),
-    warning: cssVar('--vscode-charts-yellow', '#cca700'),
-    critical: cssVar('--vscode-charts-orange', '#d18616'),
-    emergency: cssVar('--vscode-charts-red', '#f14c4c'),
-  };
-}
 
 function valueOf(kind: ResourceKind, s: Sample): number {
   const f = s.resources[kind];
@@ -107,9 +46,18 @@ function describe(kind: ResourceKind, s: Sample): string {
 }
 
 export class HistoryCharts {
-  private readonly charts = new Map<ResourceKind, Chart<'line', { x: number; y: number }[]>>();
+  private readonly charts = new Map<ResourceKind, Chart<'line', Point[]>>();
   private readonly canvases = new Map<ResourceKind, HTMLCanvasElement>();
+  private readonly redraws = new Map<ResourceKind, (force?: boolean) => void>();
+  /**
+   * Each chart's data, built once from the snapshot and then appended to. Kept here because the
+   * decimation plugin replaces `dataset.data` with its decimated view: this is the source.
+   */
+  private readonly points = new Map<ResourceKind, Point[]>();
   private samples: Sample[] = [];
+  /** sampledAt of each sample in Unix ms, parsed once. */
+  private times: number[] = [];
+  private incidents: number[] = [];
   private colors = themeColors();
   readonly element: HTMLElement;
 
@@ -132,65 +80,34 @@ export class HistoryCharts {
         h('div', { class: 'chart-box' }, canvas),
       );
       this.element.append(figure);
-      this.charts.set(kind, this.create(kind, canvas));
+      const points: Point[] = [];
+      this.points.set(kind, points);
+      this.charts.set(kind, this.create(kind, canvas, points));
+      this.redraws.set(
+        kind,
+        drawWhenVisible(canvas, () => this.draw(kind)),
+      );
     }
   }
 
-  private create(kind: ResourceKind, canvas: HTMLCanvasElement): Chart<'line', { x: number; y: number }[]> {
+  private create(kind: ResourceKind, canvas: HTMLCanvasElement, points: Point[]): Chart<'line', Point[]> {
     const c = this.colors;
+    const options = timeChartOptions(c, (item) => {
+      const t = item.parsed.x ?? 0;
+      const i = firstAtOrAfter(this.times, t);
+      const s = this.times[i] === t ? this.samples[i] : undefined;
+      return s ? describe(kind, s) : String(item.parsed.y);
+    });
+    options.plugins!.thresholds = { lines: [] };
     return new Chart(canvas, {
       type: 'line',
       data: {
         datasets: [
-          {
-            data: [],
-            borderColor: c.line,
-            backgroundColor: c.line,
-            borderWidth: 2,
-            pointRadius: 0,
-            tension: 0.2,
-          },
+          { data: points, borderColor: c.line, backgroundColor: c.line, borderWidth: 2, indexAxis: 'x' },
         ],
       },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        normalized: true,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        scales: {
-          x: {
-            type: 'linear',
-            // Five evenly spaced time labels: chart.js's "nice" numbers in ms land at odd places.
-            afterBuildTicks: (axis) => {
-              const { min, max } = axis;
-              axis.ticks =
-                max > min ? [0, 1, 2, 3, 4].map((i) => ({ value: min + ((max - min) * i) / 4 })) : axis.ticks;
-            },
-            ticks: {
-              color: c.text,
-              maxRotation: 0,
-              callback: (v) => new Date(Number(v)).toLocaleTimeString(),
-            },
-            grid: { color: c.grid },
-          },
-          y: { beginAtZero: true, ticks: { color: c.text }, grid: { color: c.grid } },
-        },
-        plugins: {
-          tooltip: {
-            callbacks: {
-              title: (items) => new Date(items[0]?.parsed.x ?? 0).toLocaleTimeString(),
-              label: (item) => {
-                const s = this.samples.find((x) => Date.parse(x.sampledAt) === item.parsed.x);
-                return s ? describe(kind, s) : String(item.parsed.y);
-              },
-            },
-          },
-          thresholds: { lines: [] },
-        },
-      },
-      plugins: [thresholdPlugin],
+      options,
+      plugins: [thresholdPlugin, markerPlugin],
     });
   }
 
@@ -208,25 +125,42 @@ export class HistoryCharts {
 
   setAll(samples: Sample[]): void {
     this.samples = [...samples];
-    for (const [kind, chart] of this.charts) {
-      chart.data.datasets[0]!.data = this.samples.map((s) => ({
-        x: Date.parse(s.sampledAt),
-        y: valueOf(kind, s),
-      }));
+    this.times = this.samples.map((s) => Date.parse(s.sampledAt));
+    for (const [kind, points] of this.points) {
+      points.length = 0;
+      for (let i = 0; i < this.samples.length; i++)
+        points.push({ x: this.times[i]!, y: valueOf(kind, this.samples[i]!) });
     }
     this.refresh();
   }
 
-  /** Appends one sample: a delta, not a redraw of the whole history from scratch. */
+  /** Appends one sample: one point per chart, not a rebuild of the history. */
   add(sample: Sample, maxPoints: number): void {
     this.samples.push(sample);
+    const t = Date.parse(sample.sampledAt);
+    this.times.push(t);
     const drop = Math.max(0, this.samples.length - maxPoints);
-    if (drop > 0) this.samples.splice(0, drop);
-    for (const [kind, chart] of this.charts) {
-      const data = chart.data.datasets[0]!.data;
-      data.push({ x: Date.parse(sample.sampledAt), y: valueOf(kind, sample) });
-      if (drop > 0) data.splice(0, drop);
+    if (drop > 0) {
+      this.samples.splice(0, drop);
+      this.times.splice(0, drop);
     }
+    for (const [kind, points] of this.points) {
+      points.push({ x: t, y: valueOf(kind, sample) });
+      if (drop > 0) points.splice(0, drop);
+    }
+    this.refresh(true);
+  }
+
+  /** How many incidents fall in the range shown (each is marked on every chart). */
+  get markedIncidents(): number {
+    const { min, end } = this.window();
+    return markersIn(this.incidents, min, end);
+  }
+
+  /** Incident times (Unix ms), marked on every chart. */
+  setIncidents(times: number[]): void {
+    this.incidents = times;
+    for (const chart of this.charts.values()) chart.options.plugins!.markers!.times = times;
     this.refresh();
   }
 
@@ -247,47 +181,63 @@ export class HistoryCharts {
       const ds = chart.data.datasets[0]!;
       ds.borderColor = this.colors.line;
       ds.backgroundColor = this.colors.line;
-      for (const axis of ['x', 'y'] as const) {
-        const s = chart.options.scales?.[axis];
-        if (s?.ticks) s.ticks.color = this.colors.text;
-        if (s?.grid) s.grid.color = this.colors.grid;
-      }
+      rethemeChart(chart, this.colors);
     }
     this.refresh();
   }
 
-  private refresh(): void {
-    const last = this.samples[this.samples.length - 1];
-    const end = last ? Date.parse(last.sampledAt) : Date.now();
-    const min = Number.isFinite(this.rangeMs) ? end - this.rangeMs : undefined;
+  /** The range shown: from `min` (undefined: the first sample) to the newest sample. */
+  private window(): { end: number | undefined; min: number | undefined; from: number } {
+    const end = this.times[this.times.length - 1];
+    // "All" starts at the first sample, not at a round number chart.js would pick
+    const min = Number.isFinite(this.rangeMs) ? (end ?? Date.now()) - this.rangeMs : this.times[0];
+    return { end, min, from: min === undefined ? 0 : firstAtOrAfter(this.times, min) };
+  }
+
+  /** `live`: a sample arrived, so charts off screen wait until they are seen (see visible.ts). */
+  private refresh(live = false): void {
+    const { end, min } = this.window();
     for (const [kind, chart] of this.charts) {
       const x = chart.options.scales?.x;
       if (x) {
         x.min = min;
-        x.max = last ? end : undefined;
+        x.max = end;
       }
       const lines = this.lines(kind);
       if (chart.options.plugins) chart.options.plugins.thresholds = { lines };
       // Keep the thresholds in view even when the load is far below them.
       const y = chart.options.scales?.y;
       if (y) y.suggestedMax = Math.max(...lines.map((l) => l.y)) * 1.05;
-      chart.update('none');
-      const canvas = this.canvases.get(kind);
-      if (canvas) canvas.setAttribute('aria-label', this.label(kind, min));
+      this.redraws.get(kind)?.(!live);
     }
   }
 
+  private draw(kind: ResourceKind): void {
+    this.charts.get(kind)?.update('none');
+    this.canvases.get(kind)?.setAttribute('aria-label', this.label(kind));
+  }
+
   /** The canvas's accessible name: current figure and the range seen, since a canvas says nothing itself. */
-  private label(kind: ResourceKind, min: number | undefined): string {
-    const inRange = this.samples.filter((s) => min === undefined || Date.parse(s.sampledAt) >= min);
-    const last = inRange[inRange.length - 1];
-    if (!last) return `${TITLES[kind]} history: no samples in this range`;
-    const values = inRange.map((s) => valueOf(kind, s));
+  private label(kind: ResourceKind): string {
+    const { from, min, end } = this.window();
+    const last = this.samples[this.samples.length - 1];
+    if (!last || from >= this.samples.length) return `${TITLES[kind]} history: no samples in this range`;
+    const points = this.points.get(kind)!;
+    let low = Infinity;
+    let high = -Infinity;
+    for (let i = from; i < points.length; i++) {
+      const v = points[i]!.y;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
     const unit = PERCENT.has(kind) ? '%' : '';
-    return `${TITLES[kind]} history: now ${describe(kind, last)}, low ${Math.min(...values)}${unit}, high ${Math.max(...values)}${unit} over ${inRange.length} samples; level ${last.resources[kind].level}`;
+    const marked = markersIn(this.incidents, min, end);
+    const incidents = marked > 0 ? `; ${marked} incident${marked === 1 ? '' : 's'} marked` : '';
+    return `${TITLES[kind]} history: now ${describe(kind, last)}, low ${low}${unit}, high ${high}${unit} over ${points.length - from} samples; level ${last.resources[kind].level}${incidents}`;
   }
 
   dispose(): void {
+    for (const c of this.canvases.values()) unwatch(c);
     for (const c of this.charts.values()) c.destroy();
   }
 }

@@ -38,3 +38,12 @@ export function table(caption: string, head: string[], rows: Child[][], classNam
     h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
   );
 }
+
+// One formatter, made once: Date.toLocaleTimeString builds a new one on every call, which a
+// chart's tick labels do several times per redraw.
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
+
+/** A time of day in the user's locale (as toLocaleTimeString writes it). */
+export function clockTime(t: number | string): string {
+  return CLOCK.format(typeof t === 'string' ? Date.parse(t) : t);
+}

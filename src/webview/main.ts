@@ -4,6 +4,15 @@ import './dashboard.css';
 import type { Sample } from '../shared/monitor.js';
 import type { HostMessage, Snapshot, WebviewMessage } from '../shared/protocol.js';
 import { HistoryCharts } from './charts.js';
+import { DiskChart, OwnerMemoryChart, timeRange } from './diagCharts.js';
+import {
+  CONSUMER_SORTS,
+  consumersPanel,
+  diskPanel,
+  incidentsPanel,
+  ownersPanel,
+  type ConsumerSort,
+} from './diagPanels.js';
 import { h, replaceChildren } from './dom.js';
 import {
   cleanupPanel,
@@ -25,6 +34,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 interface UiState {
   rangeMs: number;
   view: 'charts' | 'table';
+  consumerSort: ConsumerSort;
 }
 
 const RANGES: { label: string; ms: number }[] = [
@@ -38,16 +48,19 @@ const RANGES: { label: string; ms: number }[] = [
 const vscode = acquireVsCodeApi();
 
 function loadUi(): UiState {
-  const s = (vscode.getState() ?? {}) as { rangeMs?: unknown; view?: unknown };
+  const s = (vscode.getState() ?? {}) as { rangeMs?: unknown; view?: unknown; consumerSort?: unknown };
   // JSON turns Infinity ("All") into null.
   const rangeMs =
     s.rangeMs === null ? Number.POSITIVE_INFINITY : typeof s.rangeMs === 'number' ? s.rangeMs : 15 * 60_000;
-  return { rangeMs, view: s.view === 'table' ? 'table' : 'charts' };
+  const consumerSort = CONSUMER_SORTS.find((k) => k === s.consumerSort) ?? 'memory';
+  return { rangeMs, view: s.view === 'table' ? 'table' : 'charts', consumerSort };
 }
 
 const ui = loadUi();
 let snap: Snapshot | undefined;
 let charts: HistoryCharts | undefined;
+let ownerChart: OwnerMemoryChart | undefined;
+let diskChart: DiskChart | undefined;
 
 const app = document.getElementById('app') as HTMLElement;
 const els = {
@@ -56,6 +69,12 @@ const els = {
   error: h('p', { class: 'error', role: 'alert', hidden: true }),
   levels: h('section', { 'aria-labelledby': 'h-levels' }),
   historyBody: h('div'),
+  consumersBody: h('div'),
+  ownerChart: h('div', { class: 'diag-charts' }),
+  disk: h('section', { 'aria-labelledby': 'h-disk', hidden: true }),
+  diskChart: h('div', { class: 'diag-charts' }),
+  diskBody: h('div'),
+  incidents: h('section', { 'aria-labelledby': 'h-incidents' }),
   health: h('section', { 'aria-labelledby': 'h-health' }),
   locks: h('section', { 'aria-labelledby': 'h-locks' }),
   cleanup: h('section', { 'aria-labelledby': 'h-cleanup' }),
@@ -95,6 +114,9 @@ function renderToolbar(): void {
     ui.rangeMs = Number(range.value);
     saveUi();
     charts?.setRange(ui.rangeMs);
+    const shown = timeRange(snap?.samples ?? [], ui.rangeMs);
+    ownerChart?.setRange(shown);
+    diskChart?.setRange(shown);
     renderHistory();
   });
   const view = button(
@@ -133,6 +155,59 @@ function renderHistory(): void {
   else replaceChildren(els.historyBody, figuresTable(inRange(snap.samples)));
 }
 
+/** The incidents' times (Unix ms), marked on every chart. */
+function incidentTimes(): number[] {
+  return (snap?.incidents ?? []).map((i) => Date.parse(i.at));
+}
+
+function renderConsumers(latest: Sample | undefined): void {
+  const owners = ownersPanel(latest);
+  replaceChildren(
+    els.consumersBody,
+    consumersPanel(latest, ui.consumerSort, (by) => {
+      ui.consumerSort = by;
+      saveUi();
+      renderConsumers(snap?.samples[snap.samples.length - 1]);
+      els.consumersBody.querySelector<HTMLElement>(`button[data-sort="${by}"]`)?.focus();
+    }),
+    owners,
+  );
+}
+
+/** Disk shows only once a sample carries a disk figure: older samples have none, and none is not zero. */
+function renderDisk(): void {
+  if (!snap || !diskChart) return;
+  const panel = diskPanel(snap.samples);
+  els.disk.hidden = !panel && !diskChart.hasData;
+  replaceChildren(els.diskBody, panel);
+}
+
+function renderDiagnosis(): void {
+  if (!snap) return;
+  ownerChart?.dispose();
+  diskChart?.dispose();
+  const range = timeRange(snap.samples, ui.rangeMs);
+  ownerChart = new OwnerMemoryChart();
+  diskChart = new DiskChart(snap.settings.thresholds);
+  replaceChildren(els.ownerChart, ownerChart.element);
+  replaceChildren(els.diskChart, diskChart.element);
+  // markers first: chart.js draws a chart once when it is made (setAll), with what it has then
+  const times = incidentTimes();
+  charts?.setIncidents(times);
+  ownerChart.setIncidents(times);
+  diskChart.setIncidents(times);
+  ownerChart.setAll(snap.samples, range);
+  diskChart.setAll(snap.samples, range);
+  renderConsumers(snap.samples[snap.samples.length - 1]);
+  renderDisk();
+  renderIncidents();
+}
+
+function renderIncidents(): void {
+  if (!snap) return;
+  replaceChildren(els.incidents, h('h2', { id: 'h-incidents' }, 'Incidents'), incidentsPanel(snap.incidents));
+}
+
 function renderAll(): void {
   if (!snap) return;
   const latest = snap.samples[snap.samples.length - 1];
@@ -140,6 +215,7 @@ function renderAll(): void {
   renderToolbar();
   replaceChildren(els.levels, h('h2', { id: 'h-levels' }, 'Current levels'), currentLevels(latest));
   renderHistory();
+  renderDiagnosis();
   replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
   renderLocks();
   replaceChildren(els.cleanup, h('h2', { id: 'h-cleanup' }, 'Last cleanup'), cleanupPanel(snap.cleanup));
@@ -165,6 +241,11 @@ function ack(): void {
     type: 'rendered',
     samples: snap.samples.length,
     latest: snap.samples[snap.samples.length - 1]?.sampledAt,
+    drawn: {
+      consumers: els.consumersBody.querySelectorAll('table.consumers tbody tr').length,
+      diskPoints: els.disk.hidden ? 0 : (diskChart?.pointCount ?? 0),
+      incidents: charts?.markedIncidents ?? 0,
+    },
   });
 }
 
@@ -185,6 +266,13 @@ function onMessage(m: HostMessage): void {
         snap.samples.splice(0, snap.samples.length - snap.settings.historySize);
       snap.health = m.health;
       charts?.add(m.sample, snap.settings.historySize);
+      {
+        const range = timeRange(snap.samples, ui.rangeMs);
+        ownerChart?.add(m.sample, snap.settings.historySize, range);
+        diskChart?.add(m.sample, snap.settings.historySize, range);
+      }
+      renderConsumers(m.sample);
+      if (m.sample.disk) renderDisk();
       replaceChildren(els.status, statusLine(snap.state, m.sample, snap.following));
       replaceChildren(els.levels, h('h2', { id: 'h-levels' }, 'Current levels'), currentLevels(m.sample));
       replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
@@ -203,7 +291,18 @@ function onMessage(m: HostMessage): void {
     case 'settings':
       snap.settings = m.settings;
       charts?.setThresholds(m.settings.thresholds);
+      diskChart?.setThresholds(m.settings.thresholds);
       break;
+    case 'incidents': {
+      snap.incidents = m.incidents;
+      const times = incidentTimes();
+      charts?.setIncidents(times);
+      ownerChart?.setIncidents(times);
+      diskChart?.setIncidents(times);
+      renderIncidents();
+      ack();
+      break;
+    }
     case 'locks':
       snap.locks = m.locks;
       renderLocks();
@@ -243,15 +342,30 @@ replaceChildren(
     h('h2', { id: 'h-history' }, 'History'),
     els.historyBody,
   ),
+  els.incidents,
+  h(
+    'section',
+    { 'aria-labelledby': 'h-consumers' },
+    h('h2', { id: 'h-consumers' }, 'Who uses what'),
+    els.ownerChart,
+    els.consumersBody,
+  ),
+  els.disk,
   els.health,
   els.locks,
   els.cleanup,
   els.predictions,
 );
 
+els.disk.append(h('h2', { id: 'h-disk' }, 'Disk'), els.diskChart, els.diskBody);
+
 window.addEventListener('message', (e: MessageEvent<HostMessage>) => onMessage(e.data));
 // VS Code swaps the body's theme class (vscode-light, vscode-dark, vscode-high-contrast...).
-new MutationObserver(() => charts?.retheme()).observe(document.body, {
+new MutationObserver(() => {
+  charts?.retheme();
+  ownerChart?.retheme();
+  diskChart?.retheme();
+}).observe(document.body, {
   attributes: true,
   attributeFilter: ['class'],
 });

@@ -10,7 +10,7 @@ import {
   type PredictionView,
 } from '../shared/protocol.js';
 import { TITLES } from './charts.js';
-import { h, table } from './dom.js';
+import { clockTime, h, table } from './dom.js';
 
 function used(kind: ResourceKind, v: number): string {
   if (kind === 'memory') return formatBytes(v);
@@ -35,10 +35,12 @@ export function statusLine(state: MonitorState, latest: Sample | undefined, foll
     parts.push(
       'Overall ',
       levelBadge(latest.level),
-      ` at ${latest.endpoint}, last sample ${new Date(latest.sampledAt).toLocaleTimeString()}`,
+      ` at ${latest.endpoint}, last sample ${clockTime(latest.sampledAt)}`,
     );
   else parts.push(`Waiting for the first sample of ${state.endpoint}…`);
   if (following) parts.push(' · following another window’s sampler');
+  // the monitor's stats cost budget, in its own words ("sampling containers every 6 s to stay under 5% CPU")
+  if (latest?.budget) parts.push(h('span', { class: 'budget' }, ` · ${latest.budget.reason}`));
   return h('p', { class: 'status', role: 'status' }, ...parts);
 }
 
@@ -61,7 +63,7 @@ export function figuresTable(samples: Sample[], limit = 200): HTMLElement {
     .slice(-limit)
     .reverse()
     .map((s) => [
-      new Date(s.sampledAt).toLocaleTimeString(),
+      clockTime(s.sampledAt),
       s.level,
       `${s.resources.memory.percent}% (${formatBytes(s.resources.memory.used)})`,
       `${s.resources.cpu.percent}%`,

@@ -128,6 +128,62 @@ describe('incidents against the real engine', function () {
     assert.equal(mine('unhealthy', c)[0]?.container?.name, fx.name('sick'));
   });
 
+  it('a container still starting its healthcheck past the bound gives one never-healthy incident; a healthy one none', async () => {
+    const own = new ResourceMonitor(fx.client, {
+      intervalMs: 250,
+      statsPath: 'cgroup',
+      healthyWithinMs: 2000,
+    });
+    const seen: Incident[] = [];
+    own.onIncident((i) => seen.push(i));
+    try {
+      own.start();
+      await waitFor('the monitor up', () => (own.state.status === 'up' ? true : undefined), 15_000);
+      // failures inside the start period do not count: it stays `starting` for a minute
+      const stuck = await container(
+        'stuck',
+        ['sleep', '3600'],
+        {},
+        {
+          Healthcheck: {
+            Test: ['CMD', 'false'],
+            Interval: 500_000_000,
+            Timeout: 500_000_000,
+            Retries: 1,
+            StartPeriod: 60_000_000_000,
+          },
+        },
+      );
+      const fine = await container(
+        'fine',
+        ['sleep', '3600'],
+        {},
+        {
+          Healthcheck: {
+            Test: ['CMD', 'true'],
+            Interval: 500_000_000,
+            Timeout: 500_000_000,
+            Retries: 1,
+            StartPeriod: 0,
+          },
+        },
+      );
+      const of = (c: Docker.Container): Incident[] =>
+        seen.filter((i) => i.kind === 'never-healthy' && i.container?.id === c.id.slice(0, 12));
+      const found = await waitFor('a never-healthy incident', () => of(stuck)[0], 15_000, 100);
+      assert.equal(found.container?.name, fx.name('stuck'));
+      assert.deepEqual(found.container?.owner, { kind: 'run', id: `${fx.id}-stuck` });
+      assert.equal(found.boundMs, 2000);
+      assert.ok((found.startingMs ?? 0) >= 2000, `starting for ${found.startingMs} ms`);
+      await sleep(1000);
+      assert.equal(of(stuck).length, 1, 'once');
+      assert.deepEqual(of(fine), [], 'the healthy one is not reported');
+      assert.equal((await fine.inspect()).State.Health?.Status, 'healthy');
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('a container that keeps exiting under a restart policy is detected as a restart loop', async () => {
     const c = await container('flap', ['sh', '-c', 'exit 3'], { RestartPolicy: { Name: 'always' } });
     const loop = await waitFor('a restart-loop incident', () => mine('restart-loop', c)[0], 20_000, 100);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,117 @@ class PausableSocket {
   }
 }
 
+/**
+ * A dockerd of the test's own: its own data root, exec root (and so its own containerd),
+ * pidfile, socket and an empty config file, no bridge and no iptables, so that stopping and
+ * starting it touches nothing of the shared daemon.
+ */
+class OwnDockerd {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dstab-dockerd-'));
+  readonly socket = join(this.dir, 'd.sock');
+  private child: ChildProcess | undefined;
+
+  async start(): Promise<void> {
+    writeFileSync(join(this.dir, 'daemon.json'), '{}');
+    // argument array, never a shell; its own process group so a failed test cannot orphan it
+    const child = spawn(
+      'dockerd',
+      [
+        '--config-file',
+        join(this.dir, 'daemon.json'),
+        '--data-root',
+        join(this.dir, 'data'),
+        '--exec-root',
+        join(this.dir, 'exec'),
+        '--pidfile',
+        join(this.dir, 'docker.pid'),
+        '-H',
+        `unix://${this.socket}`,
+        '--bridge=none',
+        '--iptables=false',
+        '--ip-masq=false',
+        '--storage-driver',
+        'vfs',
+        '--log-level',
+        'error',
+      ],
+      { stdio: 'ignore', detached: true },
+    );
+    this.child = child;
+    const client = new DockerClient(parseHost(`unix://${this.socket}`, 'test'), { timeoutMs: 1000 });
+    await waitFor(
+      'the own dockerd',
+      () =>
+        client.ping().then(
+          () => true,
+          () => undefined,
+        ),
+      20_000,
+      100,
+    );
+  }
+
+  /** SIGTERM, and waits until it (and the containerd it started) has exited. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(killed);
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe('daemon incidents (a dockerd of our own, stopped and started again)', function () {
+  this.timeout(60_000);
+
+  it('a restarted daemon yields unreachable, recovered and restarted incidents with the start times from /proc', async () => {
+    const d = new OwnDockerd();
+    await d.start();
+    const client = new DockerClient(parseHost(`unix://${d.socket}`, 'test'), { timeoutMs: 1000 });
+    const monitor = new ResourceMonitor(
+      client,
+      { intervalMs: 250, statsPath: 'cgroup' },
+      { maxBackoffMs: 500 },
+    );
+    const seen: Incident[] = [];
+    monitor.onIncident((i) => seen.push(i));
+    try {
+      monitor.start();
+      await waitFor('the monitor up', () => (monitor.state.status === 'up' ? true : undefined), 15_000);
+      await d.stop();
+      await waitFor('the monitor down', () => (monitor.state.status === 'down' ? true : undefined), 10_000);
+      await d.start();
+      await waitFor(
+        'the restart told',
+        () => (seen.some((i) => i.kind === 'daemon-restarted') ? true : undefined),
+        15_000,
+      );
+      assert.deepEqual(
+        seen.map((i) => i.kind),
+        ['daemon-unreachable', 'daemon-recovered', 'daemon-restarted'],
+        JSON.stringify(seen),
+      );
+      const r = seen[2] as Incident;
+      assert.ok(Date.parse(r.startedAt ?? '') > Date.parse(r.previousStartedAt ?? ''), JSON.stringify(r));
+      assert.ok(
+        Math.abs(Date.parse(r.startedAt ?? '') - Date.now()) < 30_000,
+        'the new start is now, not boot time',
+      );
+    } finally {
+      await monitor.dispose();
+      await d.close();
+    }
+  });
+});
+
 describe('daemon incidents (the daemon socket paused and back)', function () {
   this.timeout(30_000);
 
@@ -69,6 +181,7 @@ describe('daemon incidents (the daemon socket paused and back)', function () {
       await new Promise((r) => setTimeout(r, 800)); // several failed retries: still one incident
       await sock.listen();
       await waitFor('the monitor up again', () => (monitor.state.status === 'up' ? true : undefined), 10_000);
+      // the socket's holder is this test, not a dockerd: no start time is known, so no restart is claimed
       assert.deepEqual(
         seen.map((i) => i.kind),
         ['daemon-unreachable', 'daemon-recovered'],

@@ -88,7 +88,7 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     const dash = s.dashboard();
     await dash.locator('canvas').first().waitFor({ timeout: 60_000 });
     assert.equal(
-      await dash.locator('canvas').count(),
+      await dash.locator('.charts canvas').count(),
       5,
       'one chart per resource: memory, CPU, containers, networks, volumes',
     );
@@ -99,6 +99,20 @@ describe('packaged extension in the browser (code-server + Chromium, real engine
     const label = await dash.locator('canvas').first().getAttribute('aria-label');
     assert.doesNotMatch(label ?? '', /no samples/, `the memory chart says: ${label}`);
     await s.screenshot('dashboard-light');
+  });
+
+  it('shows who uses what: the top-consumer table names a running container of this session, with its owner', async () => {
+    const dash = s.dashboard();
+    const name = s.heavy;
+    const row = dash.locator('table.consumers tbody tr').filter({ hasText: name });
+    await row.first().waitFor({ timeout: 60_000 });
+    // sortable: by name, the header says so
+    await dash.locator('button[data-sort="name"]').click();
+    await dash.locator('th[aria-sort="ascending"] button[data-sort="name"]').waitFor({ timeout: 10_000 });
+    await dash.locator('.owner-chart').scrollIntoViewIfNeeded();
+    await s.screenshot('dashboard-consumers');
+    // the next screenshots show the dashboard from its top
+    await dash.locator('h1').scrollIntoViewIfNeeded();
   });
 
   it('redraws the dashboard in the dark theme', async () => {

@@ -134,6 +134,11 @@ export class E2eSession {
     return name;
   }
 
+  /** The name of the container holding 200 MB (load()): the heaviest consumer of this session. */
+  get heavy() {
+    return `dstab-${this.tag}-memory`;
+  }
+
   /**
    * Real load for the charts to show: a container holding 200 MB in a tmpfs, one burning a
    * quarter of a core, a network and a volume; all labelled with our tag, removed in stop().
@@ -232,29 +237,33 @@ export class E2eSession {
 }
 
 /**
- * Pixels of `color` (a CSS colour) drawn on each canvas of the frame: evidence that a chart
+ * Pixels of `color` (a CSS colour) drawn on each canvas of the frame matching `selector` (the
+ * five resource charts by default): evidence that a chart
  * plotted data, since an empty chart still draws its grid, ticks and threshold lines.
  */
 /* global document, getComputedStyle -- the evaluated function runs in the webview */
-export async function linePixels(frame, cssVariable) {
-  return frame.locator('body').evaluate((body, variable) => {
-    const probe = document.createElement('canvas').getContext('2d');
-    probe.fillStyle = getComputedStyle(body).getPropertyValue(variable).trim() || '#3794ff';
-    probe.fillRect(0, 0, 1, 1);
-    const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
-    return [...document.querySelectorAll('canvas')].map((c) => {
-      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (
-          data[i + 3] > 200 &&
-          Math.abs(data[i] - r) < 24 &&
-          Math.abs(data[i + 1] - g) < 24 &&
-          Math.abs(data[i + 2] - b) < 24
-        )
-          n++;
-      }
-      return n;
-    });
-  }, cssVariable);
+export async function linePixels(frame, cssVariable, selector = '.charts canvas') {
+  return frame.locator('body').evaluate(
+    (body, [variable, sel]) => {
+      const probe = document.createElement('canvas').getContext('2d');
+      probe.fillStyle = getComputedStyle(body).getPropertyValue(variable).trim() || '#3794ff';
+      probe.fillRect(0, 0, 1, 1);
+      const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+      return [...document.querySelectorAll(sel)].map((c) => {
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (
+            data[i + 3] > 200 &&
+            Math.abs(data[i] - r) < 24 &&
+            Math.abs(data[i + 1] - g) < 24 &&
+            Math.abs(data[i + 2] - b) < 24
+          )
+            n++;
+        }
+        return n;
+      });
+    },
+    [cssVariable, selector],
+  );
 }

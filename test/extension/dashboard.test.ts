@@ -34,6 +34,67 @@ describe('dashboard webview', function () {
   });
 });
 
+describe('dashboard: who uses what, disk, incidents', function () {
+  this.timeout(90_000);
+  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+
+  it('shows the top-consumer table, the disk chart and an incident marker from what the host posts', async () => {
+    const a = await api();
+    const last = await waitFor('a first sample', () => a.model.latest);
+    await vscode.commands.executeCommand('dockerStability.openDashboard');
+    await waitFor('the webview to render', () => a.dashboard.rendered.samples > 0, 60_000);
+    // The same path the monitor's samples take (model.addSample), with what the core's disk
+    // and consumer work put in a sample; then an incident, as the monitor records it.
+    const at = new Date(Date.parse(last.sampledAt) + 1).toISOString();
+    const owner = { kind: 'run' as const, id: 'ext-dash' };
+    a.model.addSample({
+      ...last,
+      sampledAt: at,
+      consumers: [
+        {
+          id: 'aaaaaaaaaaaa',
+          name: '<b>not markup</b>',
+          owner,
+          memoryBytes: 300 * 2 ** 20,
+          cpuPercent: 12.5,
+        },
+        {
+          id: 'bbbbbbbbbbbb',
+          name: 'small',
+          owner: { kind: 'other', id: '' },
+          memoryBytes: 2 ** 20,
+          cpuPercent: 0,
+        },
+      ],
+      owners: [{ owner, containers: 1, memoryBytes: 300 * 2 ** 20, cpuPercent: 12.5 }],
+      disk: {
+        used: 40 * 2 ** 30,
+        capacity: 100 * 2 ** 30,
+        percent: 40,
+        level: 'SAFE',
+        source: 'statfs',
+        measuredAt: at,
+        dataRoot: '/var/lib/docker',
+        breakdown: { images: 2 ** 30, buildCache: 0, volumes: 2 ** 29, containers: 2 ** 20, logs: 2 ** 20 },
+      },
+    });
+    a.model.setIncidents([
+      ...a.model.incidents,
+      { at, kind: 'oom', endpoint: last.endpoint, container: { id: 'aaaaaaaaaaaa', name: 'x', owner } },
+    ]);
+    const drawn = await waitFor(
+      'the consumers, the disk and the incident drawn',
+      () => {
+        const d = a.dashboard.rendered.drawn;
+        return d && d.consumers >= 2 && d.diskPoints >= 1 && d.incidents >= 1 && d;
+      },
+      30_000,
+    );
+    assert.ok(drawn.consumers >= 2, 'a row per consumer');
+    assert.deepEqual(a.dashboard.rejected, [], 'the webview sent nothing the host refused');
+  });
+});
+
 describe('commands: pause and resume monitoring, show log', function () {
   this.timeout(60_000);
 

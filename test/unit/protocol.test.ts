@@ -51,4 +51,25 @@ describe('webview protocol validation (host side)', () => {
     for (const samples of [-1, 1.5, '3', NaN])
       assert.equal(typeof parseWebviewMessage({ type: 'rendered', samples }), 'string');
   });
+
+  it('accepts the drawn counts of the diagnosis panels and rejects malformed ones', () => {
+    const drawn = { consumers: 3, diskPoints: 10, incidents: 1 };
+    assert.deepEqual(
+      parseWebviewMessage({ type: 'rendered', samples: 5, drawn: { ...drawn, extra: '<b>' } }),
+      {
+        type: 'rendered',
+        samples: 5,
+        latest: undefined,
+        drawn,
+      },
+    );
+    for (const bad of [
+      null,
+      'x',
+      { ...drawn, consumers: -1 },
+      { ...drawn, incidents: '1' },
+      { consumers: 1 },
+    ])
+      assert.equal(typeof parseWebviewMessage({ type: 'rendered', samples: 5, drawn: bad }), 'string');
+  });
 });

@@ -1,3 +1,4 @@
+import { measureDisk, reclaimedOnDisk } from '../../core/monitor/disk';
 import {
   resolveOptions,
   runCleanup,
@@ -180,6 +181,13 @@ export const cleanupCommand: Command = {
       if (err instanceof LockDirError) throw new CliError(err.message, ExitCode.failure);
       throw err;
     }
+    // the disk after a real cleanup, to say what the reclaimed bytes were worth
+    const disk =
+      !dryRun && report.bytesReclaimed
+        ? await measureDisk(client)
+            .then((d) => (d ? reclaimedOnDisk(report.bytesReclaimed ?? 0, d) : undefined))
+            .catch(() => undefined)
+        : undefined;
     if (values.json) {
       printJson({
         endpoint: client.endpoint.host,
@@ -189,12 +197,19 @@ export const cleanupCommand: Command = {
         kept: report.kept.map(jsonEntry),
         failed: report.failed.map(jsonEntry),
         ...(report.bytesReclaimed !== undefined ? { bytesReclaimed: report.bytesReclaimed } : {}),
+        ...(disk
+          ? { disk: { points: disk.points, percentBefore: disk.percentBefore, after: disk.disk } }
+          : {}),
         durationMs: report.durationMs,
       });
     } else if (dryRun) {
       process.stdout.write(`Dry run: nothing was removed (${report.removed.length} would be).\n`);
     } else {
       process.stdout.write(renderReport(report, plan) + '\n');
+      if (disk)
+        process.stdout.write(
+          `  disk: ${disk.points}% of it reclaimed, about ${disk.percentBefore}% -> ${disk.disk.percent}% (${disk.disk.source})\n`,
+        );
     }
     return report.failed.length ? ExitCode.failure : ExitCode.ok;
   },

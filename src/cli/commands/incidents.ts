@@ -18,6 +18,12 @@ export function incidentLine(i: Incident): string {
     parts.push(i.mainProcessKilled ? 'main process killed' : 'a process was killed for memory');
   if (i.kind === 'restart-loop')
     parts.push(`${i.restarts ?? '?'} restarts in ${formatDuration(i.windowMs ?? 0)}`);
+  if (i.kind === 'never-healthy')
+    parts.push(
+      `still starting after ${formatDuration(i.startingMs ?? 0)} (bound ${formatDuration(i.boundMs ?? 0)})`,
+    );
+  if (i.kind === 'daemon-restarted')
+    parts.push(`started ${i.startedAt ?? '?'} (was ${i.previousStartedAt ?? '?'})`);
   if (i.reason) parts.push(i.reason);
   if (i.downMs !== undefined) parts.push(`after ${formatDuration(i.downMs)}`);
   if (i.figures)
@@ -28,7 +34,7 @@ export function incidentLine(i: Incident): string {
 export const incidentsCommand: Command = {
   name: 'incidents',
   summary:
-    'List what went wrong: OOM kills, restart loops, unhealthy containers, daemon outages (recorded while a monitor watches).',
+    'List what went wrong: OOM kills, restart loops, unhealthy or never healthy containers, daemon outages and restarts (recorded while a monitor watches).',
   usage,
   async run(argv) {
     const { values } = parse(

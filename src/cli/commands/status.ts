@@ -60,7 +60,13 @@ export const statusCommand: Command = {
     const client = createClient(values);
     const monitor = new ResourceMonitor(client, settings);
     try {
-      const sample = await monitor.sampleNow();
+      let sample = await monitor.sampleNow();
+      if (!sample.disk?.breakdown) {
+        // The disk breakdown (elsewhere the disk figure itself) comes from a rare /system/df that a
+        // monitor never waits for; one status is worth waiting for it, then one more quick sample.
+        await monitor.refreshDisk().catch(() => undefined);
+        sample = await monitor.sampleNow();
+      }
       const forecasts = await forecastWith(sample, settings, client.endpoint.host);
       if (values.json) printJson({ ...sample, forecast: forecasts });
       else {

@@ -199,6 +199,16 @@ export class DockerClient {
     return r.Volumes ?? [];
   }
 
+  /**
+   * `/system/df`: the daemon's disk accounting. Expensive (it sizes every container's writable
+   * layer and every volume), so it has its own, longer timeout and is called rarely.
+   */
+  systemDf(opts: CallOptions = {}): Promise<SystemDf> {
+    return this.call('system df', (api, abortSignal) => withSignal<SystemDf>(api.df.bind(api))(abortSignal), {
+      timeoutMs: opts.timeoutMs ?? 60_000,
+    });
+  }
+
   /** One stats frame without waiting for a second sample (API >= 1.41 `one-shot`). */
   statsOneShot(id: string, opts?: CallOptions): Promise<Docker.ContainerStats> {
     return this.call(
@@ -304,6 +314,19 @@ export interface DaemonIdentity {
 export function daemonIdentity(info: DaemonInfo, endpoint: string): DaemonIdentity {
   const id = typeof info.ID === 'string' && info.ID.trim() ? info.ID.trim() : `endpoint:${endpoint}`;
   return { id, endpoint, ...(typeof info.Name === 'string' && info.Name ? { name: info.Name } : {}) };
+}
+
+/** The parts of a `/system/df` answer the disk breakdown uses. */
+export interface SystemDf {
+  LayersSize?: number;
+  Containers?: Array<{
+    Id: string;
+    SizeRw?: number;
+    Names?: string[];
+    Labels?: Record<string, string>;
+  }> | null;
+  Volumes?: Array<{ UsageData?: { Size?: number } | null }> | null;
+  BuildCache?: Array<{ Size?: number; Shared?: boolean }> | null;
 }
 
 export interface DockerEvent {

@@ -16,6 +16,27 @@ export interface DetectorOptions {
   now?: () => number;
 }
 
+/** A container's healthcheck as inspect gives it (nanoseconds; 0 or absent means Docker's default). */
+export interface HealthcheckTiming {
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
+}
+
+/**
+ * How long a healthcheck may stay `starting` before the container counts as never becoming
+ * healthy: its start period plus retries x interval (when a failing probe would have turned it
+ * unhealthy), plus one interval and one timeout of slack for the probe in flight. Docker's
+ * defaults: interval 30 s, timeout 30 s, retries 3, start period 0.
+ */
+export function healthDeadlineMs(h: HealthcheckTiming | undefined): number {
+  const ms = (ns: number | undefined, def: number): number => (ns && ns > 0 ? ns / 1e6 : def);
+  const interval = ms(h?.Interval, 30_000);
+  const retries = h?.Retries && h.Retries > 0 ? h.Retries : 3;
+  return ms(h?.StartPeriod, 0) + (retries + 1) * interval + ms(h?.Timeout, 30_000);
+}
+
 export const DEFAULT_RESTART_LOOP = { count: 3, windowMs: 5 * 60_000 };
 /** An `oom` event and the `die` it causes (or several `oom`s of one squeeze) are one incident. */
 const OOM_MERGE_MS = 10_000;
@@ -38,6 +59,12 @@ export class IncidentDetector {
   private readonly restarts = new Map<string, number[]>();
   private readonly loopReportedAt = new Map<string, number>();
   private readonly unhealthy = new Set<string>();
+  /** Containers whose healthcheck is still `starting`, with when that becomes too long. */
+  private readonly starting = new Map<
+    string,
+    { deadline: number; boundMs: number; container: IncidentContainer; startedAt: number }
+  >();
+  private daemonStartedAt: number | undefined;
   private lastSample: Sample | undefined;
   private wasUp = false;
   private downSince: number | undefined;
@@ -70,6 +97,7 @@ export class IncidentDetector {
       }
       case 'die': {
         this.lastDie.set(id, at);
+        this.starting.delete(id);
         if (e.Actor.Attributes?.exitCode !== '137') return [];
         const oom = this.lastOom.get(id);
         if (oom !== undefined && at - oom < OOM_MERGE_MS) return []; // the oom event already told it
@@ -92,19 +120,71 @@ export class IncidentDetector {
         ];
       }
       case 'health_status: unhealthy':
+        this.starting.delete(id); // it did decide: unhealthy says the rest
         if (this.unhealthy.has(id)) return [];
         this.unhealthy.add(id);
         return [this.incident('unhealthy', at, e, {})];
       case 'health_status: healthy':
         this.unhealthy.delete(id);
+        this.starting.delete(id);
         return [];
       case 'destroy':
-        for (const m of [this.lastOom, this.lastDie, this.restarts, this.loopReportedAt]) m.delete(id);
+        for (const m of [this.lastOom, this.lastDie, this.restarts, this.loopReportedAt, this.starting])
+          m.delete(id);
         this.unhealthy.delete(id);
         return [];
       default:
         return [];
     }
+  }
+
+  /** Whether a `starting` container is already being timed or was reported (so it is inspected only once). */
+  isTimingHealth(id: string): boolean {
+    return this.starting.has(id);
+  }
+
+  /**
+   * Times a container whose healthcheck is `starting`: started at `startedAtMs`, it must turn
+   * healthy (or unhealthy) within `boundMs`, else `checkHealthDeadlines` reports it once.
+   */
+  timeHealth(id: string, c: IncidentContainer, startedAtMs: number, boundMs: number): void {
+    this.starting.set(id, { deadline: startedAtMs + boundMs, boundMs, container: c, startedAt: startedAtMs });
+  }
+
+  /** Containers still `starting` past their bound: one never-healthy incident each. */
+  checkHealthDeadlines(): Incident[] {
+    const now = this.now();
+    const out: Incident[] = [];
+    for (const s of this.starting.values()) {
+      if (now < s.deadline) continue;
+      // kept, never due again: the list still says `starting` until an event says otherwise
+      s.deadline = Number.POSITIVE_INFINITY;
+      out.push({
+        ...this.base('never-healthy', now),
+        container: s.container,
+        startingMs: now - s.startedAt,
+        boundMs: s.boundMs,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The daemon's start time where it is known (the local dockerd's, from /proc): a change is a
+   * restart, whether or not a sample saw the daemon unreachable in between.
+   */
+  observeDaemonStart(startedAtMs: number): Incident[] {
+    const prev = this.daemonStartedAt;
+    this.daemonStartedAt = startedAtMs;
+    // a second of tolerance: clock-tick rounding, not a restart
+    if (prev === undefined || Math.abs(startedAtMs - prev) < 1000) return [];
+    return [
+      {
+        ...this.base('daemon-restarted', this.now()),
+        previousStartedAt: new Date(prev).toISOString(),
+        startedAt: new Date(startedAtMs).toISOString(),
+      },
+    ];
   }
 
   /** A daemon that was up and became unreachable, or came back. */

@@ -3,15 +3,25 @@ import type { Owner } from '../monitor/owners';
 
 /**
  * What went wrong: a container killed for memory, one restarting over and over, one turning
- * unhealthy, the daemon becoming unreachable and coming back.
+ * unhealthy or never becoming healthy, the daemon becoming unreachable, coming back, and
+ * having restarted meanwhile (its start time changed).
  */
-export type IncidentKind = 'oom' | 'restart-loop' | 'unhealthy' | 'daemon-unreachable' | 'daemon-recovered';
+export type IncidentKind =
+  | 'oom'
+  | 'restart-loop'
+  | 'unhealthy'
+  | 'never-healthy'
+  | 'daemon-unreachable'
+  | 'daemon-recovered'
+  | 'daemon-restarted';
 export const INCIDENT_KINDS: readonly IncidentKind[] = [
   'oom',
   'restart-loop',
   'unhealthy',
+  'never-healthy',
   'daemon-unreachable',
   'daemon-recovered',
+  'daemon-restarted',
 ];
 
 /** Each kind in a few words, for any face (neither a CLI nor an editor word). */
@@ -19,8 +29,10 @@ export const INCIDENT_TITLES: Readonly<Record<IncidentKind, string>> = {
   oom: 'OOM kill',
   'restart-loop': 'restart loop',
   unhealthy: 'unhealthy',
+  'never-healthy': 'never healthy',
   'daemon-unreachable': 'daemon unreachable',
   'daemon-recovered': 'daemon back',
+  'daemon-restarted': 'daemon restarted',
 };
 
 export interface IncidentContainer {
@@ -45,6 +57,12 @@ export interface Incident {
   reason?: string;
   /** daemon-recovered: how long the daemon was unreachable. */
   downMs?: number;
+  /** never-healthy: how long the container has been `starting`, and the bound it passed. */
+  startingMs?: number;
+  boundMs?: number;
+  /** daemon-restarted: the daemon's start time (ISO 8601) before and after. */
+  previousStartedAt?: string;
+  startedAt?: string;
   /** The daemon's figures at the last sample before the incident. */
   figures?: { sampledAt: string; level: Level; memoryPercent: number; cpuPercent: number };
 }

@@ -60,8 +60,15 @@ export class ContainerStatsReader {
     return this.prevCgroup.has(id) || this.prevFrame.has(id);
   }
 
-  async read(ids: readonly string[]): Promise<{ figures: ContainerFigure[]; failed: string[] }> {
-    const live = new Set(ids);
+  /**
+   * Reads `ids`. Counters are kept for the containers in `running` (default: `ids`), so that a
+   * read of a few new containers between full reads keeps the others' previous counters.
+   */
+  async read(
+    ids: readonly string[],
+    running: readonly string[] = ids,
+  ): Promise<{ figures: ContainerFigure[]; failed: string[] }> {
+    const live = new Set(running);
     for (const m of [this.prevCgroup, this.prevFrame])
       for (const id of m.keys()) if (!live.has(id)) m.delete(id);
     this.cgroup.retain(live);

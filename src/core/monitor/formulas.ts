@@ -1,4 +1,11 @@
-import { rate, thresholdsFor, worstLevel, type ResourceKind, type ThresholdSettings } from '../levels';
+import {
+  rate,
+  thresholdsFor,
+  worstLevel,
+  type LevelledKind,
+  type ResourceKind,
+  type ThresholdSettings,
+} from '../levels';
 import type { ResourceFigure, Sample } from './types';
 
 /** The parts of a stats frame (`GET /containers/{id}/stats`) the figures use. */
@@ -66,7 +73,7 @@ export function round2(n: number): number {
 }
 
 export function figure(
-  kind: ResourceKind,
+  kind: LevelledKind,
   used: number,
   capacity: number,
   thresholds: ThresholdSettings,
@@ -98,9 +105,11 @@ export interface SampleInputs {
   durationMs: number;
   consumers?: Sample['consumers'];
   owners?: Sample['owners'];
+  disk?: Sample['disk'];
+  budget?: Sample['budget'];
 }
 
-/** Assembles a sample from measured totals: figures, levels and the overall (worst) level. */
+/** Assembles a sample from measured totals: figures, levels and the overall (worst) level, disk's included. */
 export function buildSample(i: SampleInputs): Sample {
   const resources = {
     memory: figure('memory', i.memoryBytes, i.memoryCapacity, i.thresholds),
@@ -113,13 +122,15 @@ export function buildSample(i: SampleInputs): Sample {
     endpoint: i.endpoint,
     ...(i.daemonId ? { daemonId: i.daemonId } : {}),
     sampledAt: i.sampledAt.toISOString(),
-    level: worstLevel(Object.values(resources).map((r) => r.level)),
+    level: worstLevel([...Object.values(resources), ...(i.disk ? [i.disk] : [])].map((r) => r.level)),
     resources,
     running: i.running,
     source: i.source,
     durationMs: Math.round(i.durationMs * 10) / 10,
     ...(i.consumers ? { consumers: i.consumers } : {}),
     ...(i.owners ? { owners: i.owners } : {}),
+    ...(i.disk ? { disk: i.disk } : {}),
+    ...(i.budget ? { budget: i.budget } : {}),
   };
 }
 

@@ -9,6 +9,8 @@ const PREDEFINED_NETWORKS = new Set(['bridge', 'host', 'none']);
 export interface RunningContainer {
   name: string;
   labels: Record<string, string>;
+  /** The list's Status says its healthcheck has not decided yet ("Up 3 seconds (health: starting)"). */
+  healthStarting?: boolean;
 }
 
 export interface InventoryCounts {
@@ -21,9 +23,18 @@ export interface InventoryCounts {
 }
 
 /** Docker lists names with a leading slash; a daemon (or a fake) may leave names or labels out. */
-function describe(c: { Id: string; Names?: string[]; Labels?: Record<string, string> }): RunningContainer {
+function describe(c: {
+  Id: string;
+  Names?: string[];
+  Labels?: Record<string, string>;
+  Status?: string;
+}): RunningContainer {
   const name = c.Names?.[0]?.replace(/^\//, '');
-  return { name: name || c.Id.slice(0, 12), labels: c.Labels ?? {} };
+  return {
+    name: name || c.Id.slice(0, 12),
+    labels: c.Labels ?? {},
+    ...(c.Status?.includes('(health: starting)') ? { healthStarting: true } : {}),
+  };
 }
 
 type Kind = 'containers' | 'networks' | 'volumes';
@@ -108,7 +119,11 @@ export class Inventory {
       case 'container':
         this.onContainerEvent?.(e);
         // exec_*, top, attach... do not change what exists or runs
-        if (/^(create|destroy|start|die|kill|stop|pause|unpause|restart|oom|rename)/.test(e.Action ?? '')) {
+        if (
+          /^(create|destroy|start|die|kill|stop|pause|unpause|restart|oom|rename|health_status)/.test(
+            e.Action ?? '',
+          )
+        ) {
           this.dirty.add('containers');
         }
         break;

@@ -1,15 +1,24 @@
 import { daemonIdentity, DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
-import { IncidentDetector } from '../incidents/detector';
+import { healthDeadlineMs, IncidentDetector, type HealthcheckTiming } from '../incidents/detector';
 import { isIncident, type Incident } from '../incidents/types';
 import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
+import { ESTIMATED_MS_PER_STATS_CALL, StatsBudgetController } from './budget';
 import { ContainerStatsReader, type ContainerFigure } from './containerStats';
+import {
+  daemonPids,
+  findDaemonProcess,
+  processCpuMs,
+  processStartMs,
+  type DaemonProcess,
+} from './daemonProcess';
+import { DiskReader } from './disk';
 import { buildSample } from './formulas';
 import { BoundedLog, SampleHistory } from './history';
 import { Inventory, type InventoryCounts } from './inventory';
 import { groupByOwner, ownerOf, topConsumers, type ContainerUsage } from './owners';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
-import type { MonitorState, Sample, Unsubscribe } from './types';
+import type { DiskFigure, MonitorState, Sample, Unsubscribe } from './types';
 
 export interface MonitorOptions {
   /** Persist history here (JSON Lines); without it history lives in memory only. */
@@ -37,6 +46,8 @@ export function incidentsFileFor(historyFile: string): string {
 }
 
 const INFO_TTL_MS = 5 * 60_000;
+/** Containers in `starting` health inspected per sample at most (each once, for its healthcheck). */
+const HEALTH_INSPECTS_PER_SAMPLE = 8;
 
 /**
  * Per-container figures joined with the names and labels the container list already gave:
@@ -86,6 +97,12 @@ export class ResourceMonitor {
   private info: { value: DaemonInfo; at: number } | undefined;
   private historyLoaded: Promise<unknown> | undefined;
   private _state: MonitorState;
+  /** The local dockerd (undefined: not looked for yet; null: not a process of this machine). */
+  private daemonProc: DaemonProcess | null | undefined;
+  private disk: DiskReader | undefined;
+  private budget: StatsBudgetController | undefined;
+  /** The last full per-container read, carried by samples between reads when the budget says so. */
+  private carried: { figures: ContainerFigure[]; failed: number; at: number } | undefined;
 
   constructor(
     readonly client: DockerClient,
@@ -194,6 +211,17 @@ export class ResourceMonitor {
       });
       this.primed = false;
     }
+    if (
+      settings.intervalMs !== this.settings.intervalMs ||
+      settings.statsBudgetPercent !== this.settings.statsBudgetPercent
+    )
+      this.budget = undefined;
+    if (
+      settings.diskIntervalMs !== this.settings.diskIntervalMs ||
+      settings.logSizeBytes !== this.settings.logSizeBytes ||
+      settings.capacities.diskBytes !== this.settings.capacities.diskBytes
+    )
+      this.disk = undefined;
     this.settings = settings;
     this.history.resize(settings.historySize);
     if (this.running) this.schedule(0);
@@ -255,15 +283,12 @@ export class ResourceMonitor {
         : this.inventory.connect().catch((err: Error) => this.logger.debug(`events: ${err.message}`));
       const [info, counts] = await Promise.all([this.daemonInfo(), this.inventory.read()]);
       await connecting;
-      let read = await this.stats.read(counts.running);
-      if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
-        // First sample: CPU needs two readings. The daemon's stats collector ticks once a
-        // second, so one-shot frames need about a second between them; cgroup files do not.
-        const viaApi = read.figures.some((f) => f.via === 'api');
-        await new Promise((r) => setTimeout(r, viaApi ? 1100 : 250));
-        read = await this.stats.read(counts.running);
-      }
-      this.primed = true;
+      const local = await this.localDaemon();
+      const [read, disk] = await Promise.all([
+        this.readContainers(counts.running, local),
+        this.diskReader(local).figure(info.DockerRootDir, this.settings.thresholds),
+      ]);
+      this.timeHealthchecks(counts);
       const caps = this.settings.capacities;
       let memory = 0;
       let cpu = 0;
@@ -287,9 +312,11 @@ export class ResourceMonitor {
         volumes: counts.volumes,
         capacities: caps,
         thresholds: this.settings.thresholds,
-        source: { cgroup, api: read.figures.length - cgroup, failed: read.failed.length },
+        source: { cgroup, api: read.figures.length - cgroup, failed: read.failed },
         durationMs: performance.now() - t0,
         ...usageBreakdown(read.figures, counts, this.settings.topConsumers),
+        ...(disk ? { disk } : {}),
+        ...(read.budget ? { budget: read.budget } : {}),
       });
       this.failures = 0;
       if (this._state.status !== 'up' && this._state.status !== 'paused') {
@@ -298,6 +325,8 @@ export class ResourceMonitor {
       if ((this._state as MonitorState).status === 'disposed') return sample;
       await this.historyLoaded;
       this.detector.observeSample(sample);
+      if (local) this.record(this.detector.observeDaemonStart(local.startedAtMs));
+      this.record(this.detector.checkHealthDeadlines());
       this.history.push(sample);
       this.samples.emit(sample);
       return sample;
@@ -307,10 +336,138 @@ export class ResourceMonitor {
     }
   }
 
+  /**
+   * Per-container figures. Through the API the budget decides: a full read when due (its
+   * cost measured: the local dockerd's, containerd's and shims' CPU from /proc, else estimated per
+   * call), otherwise the last full read's figures for the containers still running, plus a
+   * read of only the containers it did not cover (events keep the list current).
+   */
+  private async readContainers(
+    running: readonly string[],
+    local: DaemonProcess | undefined,
+  ): Promise<{ figures: ContainerFigure[]; failed: number; budget?: Sample['budget'] }> {
+    const now = Date.now();
+    const carried = this.carried;
+    if (this.budget && carried && !this.budget.due(now)) {
+      const live = new Set(running);
+      const kept = carried.figures.filter((f) => live.has(f.id));
+      const have = new Set(kept.map((f) => f.id));
+      const fresh = running.filter((id) => !have.has(id));
+      const more = fresh.length ? await this.stats.read(fresh, running) : { figures: [], failed: [] };
+      this.carried = { ...carried, figures: [...kept, ...more.figures] };
+      return {
+        figures: this.carried.figures,
+        failed: more.failed.length,
+        budget: this.budget.state(new Date(carried.at).toISOString()),
+      };
+    }
+    const pids = local ? daemonPids(local.pid) : [];
+    const cpu = (): number | undefined => {
+      if (!pids.length) return undefined;
+      let sum = 0;
+      for (const pid of pids) sum += processCpuMs(pid) ?? 0;
+      return sum;
+    };
+    let before = cpu();
+    let read = await this.stats.read(running);
+    if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
+      // First sample: CPU needs two readings. The daemon's stats collector ticks once a
+      // second, so one-shot frames need about a second between them; cgroup files do not.
+      const viaApi = read.figures.some((f) => f.via === 'api');
+      await new Promise((r) => setTimeout(r, viaApi ? 1100 : 250));
+      before = cpu();
+      read = await this.stats.read(running);
+    }
+    this.primed = true;
+    const calls = read.figures.filter((f) => f.via === 'api').length + read.failed.length;
+    this.carried = { figures: read.figures, failed: read.failed.length, at: now };
+    if (calls === 0) return { figures: read.figures, failed: read.failed.length };
+    this.budget ??= new StatsBudgetController(this.settings.statsBudgetPercent, this.settings.intervalMs);
+    const after = cpu();
+    this.budget.observe(
+      now,
+      before !== undefined && after !== undefined
+        ? { cpuMs: after - before, measure: 'daemon-cpu' }
+        : { cpuMs: calls * ESTIMATED_MS_PER_STATS_CALL, measure: 'estimate' },
+    );
+    return {
+      figures: read.figures,
+      failed: read.failed.length,
+      budget: this.budget.state(new Date(now).toISOString()),
+    };
+  }
+
+  /**
+   * The dockerd behind a local socket on Linux, looked for once (and again after an outage:
+   * a restarted daemon is a new process); its start time is read on every sample.
+   */
+  private async localDaemon(): Promise<DaemonProcess | undefined> {
+    const socket = this.client.endpoint.socketPath;
+    if (this.daemonProc === undefined) {
+      this.daemonProc =
+        socket && process.platform === 'linux' ? ((await findDaemonProcess(socket)) ?? null) : null;
+    } else if (this.daemonProc) {
+      const startedAtMs = processStartMs(this.daemonProc.pid);
+      if (startedAtMs !== this.daemonProc.startedAtMs && socket) {
+        // gone, or the pid reused by a new process: find the daemon again
+        this.daemonProc = (await findDaemonProcess(socket)) ?? null;
+      }
+    }
+    return this.daemonProc ?? undefined;
+  }
+
+  private diskReader(local: DaemonProcess | undefined): DiskReader {
+    if (!this.disk)
+      this.disk = new DiskReader(this.client, {
+        local: local !== undefined,
+        everyMs: this.settings.diskIntervalMs,
+        logSizeBound: this.settings.logSizeBytes,
+        capacityBytes: this.settings.capacities.diskBytes,
+        logger: this.logger,
+      });
+    return this.disk;
+  }
+
+  /**
+   * Reads `/system/df` (and the log sizes) now rather than at the next rare refresh, e.g.
+   * after a cleanup, and returns the disk figure a sample would carry now.
+   */
+  async refreshDisk(): Promise<DiskFigure | undefined> {
+    const info = await this.daemonInfo();
+    const reader = this.diskReader(await this.localDaemon());
+    await reader.refresh(info.DockerRootDir);
+    return reader.figure(info.DockerRootDir, this.settings.thresholds);
+  }
+
+  /**
+   * Starts timing the healthchecks of containers the list shows `starting`: one inspect each
+   * (for its start time and healthcheck), in the background, a few per sample.
+   */
+  private timeHealthchecks(counts: InventoryCounts): void {
+    let budget = HEALTH_INSPECTS_PER_SAMPLE;
+    for (const [id, d] of counts.details) {
+      if (!d.healthStarting || this.detector.isTimingHealth(id) || budget-- <= 0) continue;
+      const container = { id: id.slice(0, 12), name: d.name, owner: ownerOf(d.labels) };
+      // timed from now until the inspect answers: a second sample must not inspect it again
+      this.detector.timeHealth(id, container, Date.now(), Number.MAX_SAFE_INTEGER);
+      void this.client
+        .call('inspect container', (api, abortSignal) => api.getContainer(id).inspect({ abortSignal }))
+        .then((c) => {
+          if (c.State.Health?.Status !== 'starting' || !this.detector.isTimingHealth(id)) return;
+          const bound =
+            this.settings.healthyWithinMs ||
+            healthDeadlineMs((c.Config as { Healthcheck?: HealthcheckTiming }).Healthcheck);
+          this.detector.timeHealth(id, container, Date.parse(c.State.StartedAt), bound);
+        })
+        .catch((err: Error) => this.logger.debug(`inspect ${id.slice(0, 12)}: ${err.message}`));
+    }
+  }
+
   private markDown(err: DockerUnreachableError): void {
     this.failures++;
     this.info = undefined;
     this.primed = false;
+    this.carried = undefined;
     // disconnect, not dispose: a disposed inventory never reconnects, and would relist on every
     // sample for the rest of the monitor's life once the daemon is back
     this.inventory.disconnect();

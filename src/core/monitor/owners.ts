@@ -1,7 +1,9 @@
 import { Labels } from '../labels';
 import type { ContainerUsage, Owner, OwnerUsage } from '../../shared/monitor';
+import { ownerKey } from '../../shared/owner';
 
 export type { ContainerUsage, Owner, OwnerKind, OwnerUsage } from '../../shared/monitor';
+export { ownerKey, ownerLabel } from '../../shared/owner';
 
 /** Optional label carrying a run's category next to its run id (runs may set it; absent is fine). */
 export const RUN_CATEGORY_LABEL = 'docker-stability.category';
@@ -18,11 +20,6 @@ export function ownerOf(labels: Readonly<Record<string, string>> | undefined): O
   const session = l[Labels.testcontainersSession];
   if (session) return { kind: 'testcontainers', id: session };
   return { kind: 'other', id: '' };
-}
-
-/** A stable key for grouping (`compose:shop-test`, `other`). */
-export function ownerKey(o: Owner): string {
-  return o.kind === 'other' ? 'other' : `${o.kind}:${o.id}`;
 }
 
 /** Heaviest first: by memory, then CPU, then name (a stable order for equal figures). */
@@ -53,19 +50,4 @@ export function groupByOwner(all: readonly ContainerUsage[]): OwnerUsage[] {
   }
   const out = [...groups.values()].map((g) => ({ ...g, cpuPercent: Math.round(g.cpuPercent * 100) / 100 }));
   return out.sort((a, b) => heavierFirst(a, b) || ownerKey(a.owner).localeCompare(ownerKey(b.owner)));
-}
-
-/** An owner in a few words: `compose shop-test`, `run 3f2a9c (unit)`, `testcontainers 9b1e0f2a`, `other`. */
-export function ownerLabel(o: Owner): string {
-  switch (o.kind) {
-    case 'run':
-      return `run ${o.id}${o.category ? ` (${o.category})` : ''}`;
-    case 'compose':
-      return `compose ${o.id}`;
-    case 'testcontainers':
-      // session ids are UUIDs: the first block tells them apart
-      return `testcontainers ${o.id.slice(0, 8)}`;
-    case 'other':
-      return 'other';
-  }
 }

@@ -1,11 +1,13 @@
 import {
   DEFAULT_THRESHOLDS,
-  RESOURCE_KINDS,
+  LEVELLED_KINDS,
   thresholdProblems,
-  type ResourceKind,
+  type LevelledKind,
   type ThresholdSettings,
 } from '../levels';
+import { DEFAULT_STATS_BUDGET_PERCENT } from './budget';
 import { DEFAULT_STATS_CONCURRENCY } from './containerStats';
+import { DEFAULT_DISK_INTERVAL_MS, DEFAULT_LOG_SIZE_BOUND } from './disk';
 import { DEFAULT_HISTORY_SIZE } from './history';
 
 export interface Capacities {
@@ -13,6 +15,8 @@ export interface Capacities {
   memoryBytes?: number;
   /** CPU capacity in percent of a core; default: NCPU x 100. */
   cpuPercent?: number;
+  /** Disk size in bytes where only `/system/df` is known (remote engines); locally statfs says. */
+  diskBytes?: number;
   containers: number;
   /** Default 31: about the number of bridge networks the default address pools allow (moby #23971). */
   networks: number;
@@ -30,6 +34,17 @@ export interface MonitorSettings {
   statsPath: 'auto' | 'cgroup' | 'api';
   /** How many of the heaviest containers each sample names (0: none; owner totals are always kept). */
   topConsumers: number;
+  /** `/system/df` (the disk breakdown; elsewhere the disk figure itself) at most this often. */
+  diskIntervalMs: number;
+  /** A json-file container log over this many bytes with no rotation is reported. */
+  logSizeBytes: number;
+  /** Per-container stats through the API are read less often to keep the daemon under this % of a core. */
+  statsBudgetPercent: number;
+  /**
+   * A container still `starting` its healthcheck after this long never became healthy; 0: its
+   * own healthcheck's start period plus retries x interval.
+   */
+  healthyWithinMs: number;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze({
@@ -40,6 +55,10 @@ export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze
   statsConcurrency: DEFAULT_STATS_CONCURRENCY,
   statsPath: 'auto',
   topConsumers: 5,
+  diskIntervalMs: DEFAULT_DISK_INTERVAL_MS,
+  logSizeBytes: DEFAULT_LOG_SIZE_BOUND,
+  statsBudgetPercent: DEFAULT_STATS_BUDGET_PERCENT,
+  healthyWithinMs: 0,
 });
 
 const LIMITS = {
@@ -47,7 +66,14 @@ const LIMITS = {
   historySize: [10, 100_000],
   statsConcurrency: [1, 64],
   topConsumers: [0, 1000],
+  diskIntervalMs: [10_000, 86_400_000],
+  logSizeBytes: [1024 * 1024, 2 ** 50],
+  statsBudgetPercent: [0.1, 100],
+  healthyWithinMs: [0, 86_400_000],
 } as const;
+
+/** Settings taken as any number in range; the rest of LIMITS' keys must be integers. */
+const FRACTIONAL = new Set(['intervalMs', 'statsBudgetPercent']);
 
 function num(v: unknown, min: number, max: number): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : undefined;
@@ -74,13 +100,14 @@ export function validateMonitorSettings(
   };
   const baseLevels = `${d.thresholds.warning}/${d.thresholds.critical}/${d.thresholds.emergency}`;
 
-  for (const key of ['intervalMs', 'historySize', 'statsConcurrency', 'topConsumers'] as const) {
+  for (const key of Object.keys(LIMITS) as Array<keyof typeof LIMITS>) {
     if (r[key] === undefined) continue;
     const [min, max] = LIMITS[key];
     const v = num(r[key], min, max);
-    if (v === undefined || (key !== 'intervalMs' && !Number.isInteger(v))) {
+    const fractional = FRACTIONAL.has(key);
+    if (v === undefined || (!fractional && !Number.isInteger(v))) {
       problems.push(
-        `${key} must be ${key === 'intervalMs' ? 'a number' : 'an integer'} from ${min} to ${max} (got ${JSON.stringify(r[key])}); using ${d[key]}`,
+        `${key} must be ${fractional ? 'a number' : 'an integer'} from ${min} to ${max} (got ${JSON.stringify(r[key])}); using ${d[key]}`,
       );
     } else s[key] = v;
   }
@@ -121,9 +148,9 @@ export function validateMonitorSettings(
         else {
           const out: NonNullable<ThresholdSettings['perResource']> = {};
           for (const [k, v] of Object.entries(per as Record<string, unknown>)) {
-            if (!(RESOURCE_KINDS as readonly string[]).includes(k)) {
+            if (!(LEVELLED_KINDS as readonly string[]).includes(k)) {
               problems.push(
-                `thresholds.perResource.${k} is not a resource (use ${RESOURCE_KINDS.join(', ')})`,
+                `thresholds.perResource.${k} is not a resource (use ${LEVELLED_KINDS.join(', ')})`,
               );
               continue;
             }
@@ -136,7 +163,7 @@ export function validateMonitorSettings(
             const full = { ...s.thresholds, ...v };
             const pp = thresholdProblems(full, `thresholds.perResource.${k}`);
             if (pp.length) problems.push(...pp.map((m) => `${m}; ignoring this override`));
-            else out[k as ResourceKind] = v as Partial<ThresholdSettings>;
+            else out[k as LevelledKind] = v as Partial<ThresholdSettings>;
           }
           s.thresholds.perResource = out;
         }
@@ -163,7 +190,7 @@ export function validateMonitorSettings(
         );
       else s.capacities[key] = v;
     }
-    for (const key of ['memoryBytes', 'cpuPercent'] as const) {
+    for (const key of ['memoryBytes', 'cpuPercent', 'diskBytes'] as const) {
       if (c[key] === undefined || c[key] === null || c[key] === 0) continue;
       const v = num(c[key], 1, Number.MAX_SAFE_INTEGER);
       if (v === undefined) {

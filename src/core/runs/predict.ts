@@ -8,6 +8,7 @@ import {
   type ThresholdSettings,
 } from '../levels';
 import type { Sample } from '../monitor/types';
+import { runNeed } from './cost';
 import { AMOUNT_KEYS, type ResourceAmounts, type RunRecord } from './records';
 
 export interface PredictionOptions {
@@ -93,7 +94,7 @@ export function predict(category: string, records: RunRecord[], opts: Prediction
   for (const k of AMOUNT_KEYS) {
     const v =
       weightedPercentile(
-        runs.map((r) => r.added[k]),
+        runs.map((r) => runNeed(r, k)),
         weights,
         o.percentile,
       ) * o.margin;
@@ -104,7 +105,7 @@ export function predict(category: string, records: RunRecord[], opts: Prediction
     basis: 'history',
     runs: runs.length,
     added,
-    explanation: `p${o.percentile} of the last ${runs.length} run(s) of "${category}" (recent runs weigh more, half-life ${o.halfLifeRuns} runs), plus ${Math.round((o.margin - 1) * 100)}% margin`,
+    explanation: `p${o.percentile} of the last ${runs.length} run(s) of "${category}" (recent runs weigh more, half-life ${o.halfLifeRuns} runs; memory and CPU from the runs' own containers where recorded), plus ${Math.round((o.margin - 1) * 100)}% margin`,
   };
 }
 

@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../log';
 import { stateDir } from '../paths';
 import { writeFileAtomic } from '../util/fs';
 import { readJsonLines, type JsonLines } from '../util/jsonLines';
+import type { RunCost } from './cost';
 
 /** What a run added on top of the daemon's load when it started (peaks minus baseline). */
 export interface ResourceAmounts {
@@ -41,6 +42,8 @@ export interface RunRecord {
   /** peak - baseline, floored at zero: what this run needed. */
   added: ResourceAmounts;
   samples: number;
+  /** Its own containers' memory and CPU (absent in records written before it was measured). */
+  cost?: RunCost;
   /** The daemon the run used, by its own ID (DaemonIdentity); absent in records written before it was recorded. */
   daemon?: { id: string; endpoint: string };
   cleanup?: { removed: number; failed: number; kept: number };

@@ -14,6 +14,7 @@ import { ContainerStatsReader } from '../monitor/containerStats';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import type { Sample } from '../monitor/types';
+import { RunCostTracker } from './cost';
 import { formatBytes, formatDuration } from '../util/duration';
 import {
   exceeds,
@@ -351,8 +352,10 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     const baseline = amountsOf(baselineSample);
     const peak = { ...baseline };
     let samples = 1;
+    const cost = new RunCostTracker(runId);
     const track = (s: Sample): void => {
       samples++;
+      cost.observe(s);
       const a = amountsOf(s);
       for (const k of AMOUNT_KEYS) peak[k] = Math.max(peak[k], a[k]);
     };
@@ -411,6 +414,7 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
           peak,
           added,
           samples,
+          ...cost.record(),
           ...(baselineSample.daemonId
             ? { daemon: { id: baselineSample.daemonId, endpoint: client.endpoint.host } }
             : {}),

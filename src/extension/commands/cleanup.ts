@@ -3,7 +3,7 @@ import { loadCleanup } from '../lazy';
 import type { CleanupPlan, CleanupReport, PlanEntry } from '../../core/cleanup';
 import { formatBytes } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
-import { cleanupOptions, reportView } from '../services';
+import { cleanupOptions, reportView } from '../serviceOptions';
 import {
   Cancelled,
   confirm,

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { DockerEvent } from '../../../src/core/docker/client';
-import { IncidentDetector } from '../../../src/core/incidents/detector';
+import { healthDeadlineMs, IncidentDetector } from '../../../src/core/incidents/detector';
 import { countByKind, incidentsSince, isIncident, type Incident } from '../../../src/core/incidents/types';
 import { buildSample } from '../../../src/core/monitor/formulas';
 import { sampleInputs } from '../monitor/sampleInputs';
@@ -142,5 +142,48 @@ describe('incident detector', () => {
     assert.equal(countByKind(all)['restart-loop'], 0);
     assert.equal(isIncident({ at: 'never', kind: 'oom', endpoint: 'e' }), false);
     assert.equal(isIncident({ at: all[0]?.at, kind: 'meltdown', endpoint: 'e' }), false);
+  });
+
+  it('reports a container still starting its healthcheck past its bound once, and not one that decided', async () => {
+    let now = T0;
+    const d = new IncidentDetector({ endpoint: 'e', now: () => now });
+    const db = { id: ID.slice(0, 12), name: 'db', owner: { kind: 'compose' as const, id: 'shop-test' } };
+    const other = 'fedcba9876543210'.repeat(4);
+    d.timeHealth(ID, db, T0, 30_000);
+    d.timeHealth(other, { ...db, id: other.slice(0, 12) }, T0, 30_000);
+    now = T0 + 29_000;
+    assert.deepEqual(d.checkHealthDeadlines(), []);
+    await feed(d, [ev('health_status: healthy', T0 + 29_500, {}, other)]);
+    now = T0 + 31_000;
+    const found = d.checkHealthDeadlines();
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.kind, 'never-healthy');
+    assert.deepEqual(found[0]?.container, db);
+    assert.equal(found[0]?.startingMs, 31_000);
+    assert.equal(found[0]?.boundMs, 30_000);
+    now = T0 + 60_000;
+    assert.deepEqual(d.checkHealthDeadlines(), [], 'once');
+    assert.equal(isIncident(found[0]), true);
+  });
+
+  it("bounds starting by the container's healthcheck: start period + (retries + 1) x interval + timeout", () => {
+    const s = 1e9;
+    assert.equal(
+      healthDeadlineMs({ Interval: 2 * s, Timeout: 1 * s, Retries: 3, StartPeriod: 10 * s }),
+      10_000 + 8000 + 1000,
+    );
+    assert.equal(healthDeadlineMs(undefined), 4 * 30_000 + 30_000, "Docker's defaults");
+  });
+
+  it('reports a daemon restart when its start time changes, not on the first reading or a tick of rounding', () => {
+    const d = new IncidentDetector({ endpoint: 'e', now: () => T0 });
+    assert.deepEqual(d.observeDaemonStart(T0 - 60_000), []);
+    assert.deepEqual(d.observeDaemonStart(T0 - 59_990), []);
+    const found = d.observeDaemonStart(T0 - 1000);
+    assert.equal(found.length, 1);
+    assert.equal(found[0]?.kind, 'daemon-restarted');
+    assert.equal(found[0]?.startedAt, new Date(T0 - 1000).toISOString());
+    assert.equal(found[0]?.previousStartedAt, new Date(T0 - 59_990).toISOString());
+    assert.deepEqual(d.observeDaemonStart(T0 - 1000), []);
   });
 });

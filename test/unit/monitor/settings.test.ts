@@ -20,8 +20,19 @@ describe('monitor settings validation', () => {
       statsConcurrency: 4,
       statsPath: 'api',
       topConsumers: 0,
+      diskIntervalMs: 60_000,
+      logSizeBytes: 10 * 1024 * 1024,
+      statsBudgetPercent: 2.5,
+      healthyWithinMs: 90_000,
       thresholds: { warning: 40, critical: 60, emergency: 80, perResource: { cpu: { emergency: 95 } } },
-      capacities: { containers: 20, networks: 10, volumes: 30, memoryBytes: 1e9, cpuPercent: 150 },
+      capacities: {
+        containers: 20,
+        networks: 10,
+        volumes: 30,
+        memoryBytes: 1e9,
+        cpuPercent: 150,
+        diskBytes: 1e11,
+      },
     };
     const { settings, problems } = validateMonitorSettings(raw);
     assert.deepEqual(problems, []);
@@ -101,10 +112,14 @@ describe('monitor settings validation', () => {
           memory: { warning: 70, critical: 80 },
           cpu: { warning: 95 }, // above the global critical 75: unordered
           disks: { warning: 10 },
+          disk: { warning: 80, critical: 90, emergency: 95 },
         },
       },
     });
-    assert.deepEqual(settings.thresholds.perResource, { memory: { warning: 70, critical: 80 } });
+    assert.deepEqual(settings.thresholds.perResource, {
+      memory: { warning: 70, critical: 80 },
+      disk: { warning: 80, critical: 90, emergency: 95 },
+    });
     assert.ok(
       problems.some((p) =>
         /^thresholds\.perResource\.cpu must be ordered .*; ignoring this override$/.test(p),
@@ -113,7 +128,7 @@ describe('monitor settings validation', () => {
     );
     assert.ok(
       problems.some((p) =>
-        /^thresholds\.perResource\.disks is not a resource \(use memory, cpu, containers, networks, volumes\)$/.test(
+        /^thresholds\.perResource\.disks is not a resource \(use memory, cpu, containers, networks, volumes, disk\)$/.test(
           p,
         ),
       ),
@@ -199,5 +214,29 @@ describe('monitor settings validation', () => {
         'a memory capacity left out is the daemon figure again',
       );
     });
+  });
+
+  it('takes the diagnosis settings in range and reports the rest by name', () => {
+    const ok = validateMonitorSettings({
+      diskIntervalMs: 60_000,
+      logSizeBytes: 50 * 1024 * 1024,
+      statsBudgetPercent: 2.5,
+      healthyWithinMs: 10_000,
+      capacities: { diskBytes: 100e9 },
+    });
+    assert.deepEqual(ok.problems, []);
+    assert.equal(ok.settings.statsBudgetPercent, 2.5);
+    assert.equal(ok.settings.capacities.diskBytes, 100e9);
+    const bad = validateMonitorSettings({
+      diskIntervalMs: 5,
+      statsBudgetPercent: 0,
+      logSizeBytes: 1.5e6 + 0.5,
+    });
+    assert.equal(bad.settings.diskIntervalMs, DEFAULT_MONITOR_SETTINGS.diskIntervalMs);
+    assert.equal(bad.settings.statsBudgetPercent, 5);
+    assert.deepEqual(
+      bad.problems.map((p) => p.split(' ')[0]),
+      ['diskIntervalMs', 'logSizeBytes', 'statsBudgetPercent'],
+    );
   });
 });

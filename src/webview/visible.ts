@@ -1,0 +1,53 @@
+// Draw what is seen: a chart below the fold (or in a hidden table view) is not redrawn for each
+// live sample; it is marked stale and drawn once when it scrolls into view. A live update then
+// costs the charts on screen, not all of them.
+let observer: IntersectionObserver | undefined;
+const watched = new WeakMap<Element, Watch>();
+
+interface Watch {
+  visible: boolean;
+  stale: boolean;
+  draw: () => void;
+}
+
+function io(): IntersectionObserver {
+  observer ??= new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const w = watched.get(e.target);
+      if (!w) continue;
+      w.visible = e.isIntersecting;
+      if (w.visible && w.stale) {
+        w.stale = false;
+        w.draw();
+      }
+    }
+  });
+  return observer;
+}
+
+/**
+ * Returns `redraw(force)`: draws now when the element is on screen (or `force`), else once it
+ * comes into view. Until the observer has first reported (it does so right after the element is
+ * observed), an element counts as `initiallyVisible`.
+ */
+export function drawWhenVisible(
+  el: Element,
+  draw: () => void,
+  initiallyVisible = true,
+): (force?: boolean) => void {
+  const w: Watch = { visible: initiallyVisible, stale: false, draw };
+  watched.set(el, w);
+  io().observe(el);
+  return (force = false) => {
+    if (force || w.visible) {
+      w.stale = false;
+      draw();
+    } else w.stale = true;
+  };
+}
+
+/** Stops watching (the chart is gone). */
+export function unwatch(el: Element): void {
+  watched.delete(el);
+  observer?.unobserve(el);
+}
