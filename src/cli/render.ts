@@ -5,11 +5,17 @@ import { ownerLabel } from '../core/monitor/owners';
 import type { ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
+import { paint, type TextStyle } from './style';
 
-const COLORS: Record<Level, string> = { SAFE: '32', WARNING: '33', CRITICAL: '31', EMERGENCY: '1;37;41' };
+const LEVEL_STYLE: Record<Level, TextStyle> = {
+  SAFE: 'green',
+  WARNING: 'yellow',
+  CRITICAL: 'red',
+  EMERGENCY: ['bold', 'white', 'bgRed'],
+};
 
-export function paint(text: string, level: Level, color: boolean): string {
-  return color ? `\x1b[${COLORS[level]}m${text}\x1b[0m` : text;
+function paintLevel(text: string, level: Level, color: boolean): string {
+  return paint(LEVEL_STYLE[level], text, color);
 }
 
 export function formatFigure(kind: ResourceKind, f: ResourceFigure): string {
@@ -44,7 +50,7 @@ export function sparkline(values: number[], width: number): string {
 export function headline(s: Sample, color: boolean): string {
   const k = drivingResource(s);
   // Samples may be read back from a history file: its endpoint text is printed stripped.
-  return `Docker at ${stripControlChars(s.endpoint)}: ${paint(s.level, s.level, color)} (${k} ${s.resources[k].percent}%)`;
+  return `Docker at ${stripControlChars(s.endpoint)}: ${paintLevel(s.level, s.level, color)} (${k} ${s.resources[k].percent}%)`;
 }
 
 /** The table `status` prints: one line per resource. */
@@ -59,7 +65,7 @@ export function renderSample(
       `  ${k.padEnd(10)}`,
       formatFigure(k, f).padEnd(30),
       `${f.percent.toFixed(1).padStart(6)}%`,
-      paint(f.level.padEnd(9), f.level, opts.color),
+      paintLevel(f.level.padEnd(9), f.level, opts.color),
     ];
     if (opts.bars) parts.push(bar(f.percent, 20));
     if (opts.history && opts.history.length > 1)

@@ -2,14 +2,15 @@ import { runDoctor, type CheckStatus } from '../../core/doctor';
 import { defaultLockDir } from '../../core/paths';
 import { stripControlChars } from '../../core/util/terminalText';
 import { loadCliConfig, monitorSettingsFrom } from '../config';
-import { createClient, dockerOptions, ExitCode, parse, printJson, useColor, type Command } from '../util';
+import { paint, useColor, type TextStyle } from '../style';
+import { createClient, dockerOptions, ExitCode, parse, printJson, type Command } from '../util';
 
 const usage = 'docker-stability doctor [--json] [--workspace DIR...] [--dir LOCKDIR] [--config F] [--host H]';
 
-const MARK: Record<CheckStatus, [string, string]> = {
-  pass: ['PASS', '32'],
-  warn: ['WARN', '33'],
-  fail: ['FAIL', '31'],
+const MARK: Record<CheckStatus, [string, TextStyle]> = {
+  pass: ['PASS', 'green'],
+  warn: ['WARN', 'yellow'],
+  fail: ['FAIL', 'red'],
 };
 
 export const doctorCommand: Command = {
@@ -43,8 +44,8 @@ export const doctorCommand: Command = {
     else {
       const color = useColor();
       for (const c of checks) {
-        const [label, code] = MARK[c.status];
-        const mark = color ? `\x1b[${code}m${label}\x1b[0m` : label;
+        const [label, style] = MARK[c.status];
+        const mark = paint(style, label, color);
         // Details quote the daemon (version, OS) and file names: printed stripped.
         process.stdout.write(`${mark}  ${c.name}: ${stripControlChars(c.detail)}\n`);
         if (c.fix && c.status !== 'pass') process.stdout.write(`      fix: ${stripControlChars(c.fix)}\n`);
