@@ -1,9 +1,10 @@
 import { runDoctor, type CheckStatus, type DoctorRemedy } from '../../core/doctor';
 import { defaultLockDir } from '../../core/paths';
 import { stripControlChars } from '../../core/util/terminalText';
-import { loadCliConfig, monitorSettingsFrom } from '../config';
+import { monitorSettingsFrom } from '../config';
 import { paint, useColor, type TextStyle } from '../style';
-import { createClient, dockerOptions, ExitCode, parse, printJson, type Command } from '../util';
+import { createClient, ExitCode, printJson, type Command } from '../util';
+import { parseCommand } from '../options';
 
 const usage = 'docker-stability doctor [--json] [--workspace DIR...] [--dir LOCKDIR] [--config F] [--host H]';
 
@@ -50,20 +51,10 @@ export const doctorCommand: Command = {
     'Check the whole setup (endpoint, engine, compose, locks, orphans, level); non-zero exit on a failure.',
   usage,
   async run(argv) {
-    const { values } = parse(
-      argv,
-      {
-        options: {
-          ...dockerOptions,
-          json: { type: 'boolean' },
-          workspace: { type: 'string', multiple: true },
-          dir: { type: 'string' },
-          config: { type: 'string' },
-        },
-      },
-      usage,
-    );
-    const config = loadCliConfig(values.config);
+    const { values, config } = parseCommand(argv, usage, {
+      workspace: { type: 'string', multiple: true },
+      dir: { type: 'string' },
+    });
     const checks = await runDoctor({
       client: createClient(values),
       lockDir: values.dir ?? defaultLockDir(),
