@@ -21,21 +21,26 @@ const CLI = resolve(__dirname, '../../dist/cli.js');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** VmRSS and VmHWM (peak) of one process, in MB. */
-function rssMB(pid: number): { rss: number; peak: number } {
+/** VmRSS, VmHWM (peak) and RSS's anonymous and file-backed parts (the node binary's pages) of one process, in MB. */
+function rssMB(pid: number): { rss: number; peak: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number =>
     Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  return {
+    rss: kb('VmRSS') / 1024,
+    peak: kb('VmHWM') / 1024,
+    anon: kb('RssAnon') / 1024,
+    file: kb('RssFile') / 1024,
+  };
 }
 
-/** RSS of an idle `node` with nothing loaded: the floor under any Node agent. */
-async function bareNodeRssMB(): Promise<number> {
-  const c = spawn('node', ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
-  await sleep(1500);
-  const { rss } = rssMB(c.pid as number);
+/** An idle `node -e 'setInterval(() => {}, 1000)'` with nothing loaded: the floor under any Node agent. */
+async function bareNodeRss(): Promise<ReturnType<typeof rssMB>> {
+  const c = spawn('node', ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  await sleep(3000);
+  const mem = rssMB(c.pid as number);
   c.kill();
-  return rss;
+  return mem;
 }
 
 /** `docker stats --no-stream` every 2 s for the window: the client CPU bash's `times` reports for its children. */
@@ -138,15 +143,15 @@ async function main(): Promise<void> {
     console.error(`agent bench: docker stats --no-stream every 2 s for ${WINDOW_S} s`);
     const loop = await dockerStatsLoop(WINDOW_S);
     const loopCpu = (loop.cpuS / WINDOW_S) * 100;
-    const bare = await bareNodeRssMB();
+    const bare = await bareNodeRss();
 
     lines.push(
-      `| agent, cgroup path (${via} of ${running} running containers read from cgroup files) | **${agentCpu.toFixed(2)}%** (rounds ${Math.min(...rounds).toFixed(2)} to ${Math.max(...rounds).toFixed(2)}) | **${mem.rss.toFixed(0)} MB** (peak ${mem.peak.toFixed(0)} MB) | ${samples} samples since start |`,
+      `| agent, cgroup path (${via} of ${running} running containers read from cgroup files) | **${agentCpu.toFixed(2)}%** (rounds ${Math.min(...rounds).toFixed(2)} to ${Math.max(...rounds).toFixed(2)}) | **${mem.rss.toFixed(1)} MB** (peak ${mem.peak.toFixed(0)} MB; ${mem.anon.toFixed(0)} MB anonymous, ${mem.file.toFixed(0)} MB file pages) | ${samples} samples since start |`,
       `| \`docker stats --no-stream\` every 2 s (client only, daemon not counted) | ${loopCpu.toFixed(2)}% | | ${loop.samples} samples in ${WINDOW_S} s |`,
-      `| idle \`node\` with nothing loaded (the floor) | | ${bare.toFixed(0)} MB | |`,
+      `| idle \`node -e 'setInterval(()=>{},1000)'\` (the floor) | | ${bare.rss.toFixed(1)} MB (${bare.anon.toFixed(0)} MB anonymous, ${bare.file.toFixed(0)} MB file pages) | |`,
       '',
       `Ratio: the agent uses ${agentCpu <= loopCpu ? `1/${(loopCpu / agentCpu).toFixed(1)}` : `${(agentCpu / loopCpu).toFixed(1)}x`} of the loop's CPU, ` +
-        `taking ${(samples / (WINDOW_S + 10) / (loop.samples / WINDOW_S)).toFixed(1)}x as many samples per second and serving metrics; its RSS is ${(mem.rss - bare).toFixed(0)} MB above an idle node.`,
+        `taking ${(samples / (WINDOW_S + 10) / (loop.samples / WINDOW_S)).toFixed(1)}x as many samples per second and serving metrics; its RSS is ${(mem.rss - bare.rss).toFixed(0)} MB above an idle node.`,
       '',
       `Scrape of /metrics (${SCRAPES} in a row): median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms, ` +
         `${(Buffer.byteLength(body) / 1024).toFixed(1)} KiB, ${scrapeCpuMs.toFixed(2)} ms of agent CPU each ` +

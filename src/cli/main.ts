@@ -3,9 +3,10 @@ import { ExitCode, reportError } from './util';
 
 const VERSION = '0.1.0';
 
-function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+async function help(): Promise<string> {
+  const all = await Promise.all(commands.map((c) => c.load()));
+  const width = Math.max(...all.map((c) => c.name.length));
+  const lines = all.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     'docker-stability: keeps Docker test environments stable',
     '',
@@ -22,18 +23,19 @@ function help(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(help() + '\n');
+    process.stdout.write((await help()) + '\n');
     return name ? ExitCode.ok : ExitCode.usage;
   }
   if (name === '--version' || name === '-v') {
     process.stdout.write(VERSION + '\n');
     return ExitCode.ok;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`docker-stability: unknown command "${name}"\n\n${help()}\n`);
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
+    process.stderr.write(`docker-stability: unknown command "${name}"\n\n${await help()}\n`);
     return ExitCode.usage;
   }
+  const command = await entry.load();
   const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
   if (own.includes('--help') || own.includes('-h')) {
     process.stdout.write(`usage: ${command.usage}\n\n${command.summary}\n`);

@@ -5,11 +5,17 @@ import { ownerLabel } from '../core/monitor/owners';
 import type { ResourceFigure, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
+import { paint, type TextStyle } from './style';
 
-const COLORS: Record<Level, string> = { SAFE: '32', WARNING: '33', CRITICAL: '31', EMERGENCY: '1;37;41' };
+const LEVEL_STYLE: Record<Level, TextStyle> = {
+  SAFE: 'green',
+  WARNING: 'yellow',
+  CRITICAL: 'red',
+  EMERGENCY: ['bold', 'white', 'bgRed'],
+};
 
-export function paint(text: string, level: Level, color: boolean): string {
-  return color ? `\x1b[${COLORS[level]}m${text}\x1b[0m` : text;
+function paintLevel(text: string, level: Level, color: boolean): string {
+  return paint(LEVEL_STYLE[level], text, color);
 }
 
 export function formatFigure(kind: ResourceKind, f: ResourceFigure): string {
@@ -51,7 +57,7 @@ export function headline(s: Sample, color: boolean): string {
       ? ['disk', d.percent]
       : [k, r.percent];
   // Samples may be read back from a history file: its endpoint text is printed stripped.
-  return `Docker at ${stripControlChars(s.endpoint)}: ${paint(s.level, s.level, color)} (${name} ${percent}%)`;
+  return `Docker at ${stripControlChars(s.endpoint)}: ${paintLevel(s.level, s.level, color)} (${name} ${percent}%)`;
 }
 
 /** Disk's line (its figure may be older than the sample), its breakdown, unrotated logs, and the stats budget. */
@@ -66,7 +72,7 @@ function diskAndBudgetLines(
       `  ${'disk'.padEnd(10)}`,
       `${formatBytes(d.used)} / ${d.capacity ? formatBytes(d.capacity) : '?'}`.padEnd(30),
       `${d.percent.toFixed(1).padStart(6)}%`,
-      paint(d.level.padEnd(9), d.level, opts.color),
+      paintLevel(d.level.padEnd(9), d.level, opts.color),
     ];
     if (opts.bars) parts.push(bar(d.percent, 20));
     if (opts.history && opts.history.length > 1)
@@ -107,7 +113,7 @@ export function renderSample(
       `  ${k.padEnd(10)}`,
       formatFigure(k, f).padEnd(30),
       `${f.percent.toFixed(1).padStart(6)}%`,
-      paint(f.level.padEnd(9), f.level, opts.color),
+      paintLevel(f.level.padEnd(9), f.level, opts.color),
     ];
     if (opts.bars) parts.push(bar(f.percent, 20));
     if (opts.history && opts.history.length > 1)

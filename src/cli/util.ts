@@ -4,6 +4,8 @@ import { resolveEndpoint } from '../core/docker/endpoint';
 import { parseDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
 
+export { useColor } from './style';
+
 /** Exit codes shared by every command. */
 export const ExitCode = {
   ok: 0,
@@ -80,11 +82,6 @@ export function createClient(values: { host?: string; 'call-timeout'?: string })
   const endpoint = resolveEndpoint({ override: values.host });
   const timeoutMs = parseNumber(values['call-timeout'], 'call-timeout', 100, 600_000);
   return new DockerClient(endpoint, { timeoutMs });
-}
-
-/** Colours only on a TTY and never with NO_COLOR set (https://no-color.org). */
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return !!stream.isTTY && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
 }
 
 export function printJson(value: unknown): void {

@@ -6,19 +6,41 @@ import { checkCompose, detectComposeTool, isOverrideFile } from './compose';
 import type { DockerClient } from './docker/client';
 import { DockerUnreachableError } from './docker/client';
 import { LockManager } from './lock';
-import { levelIndex } from './levels';
+import { levelIndex, type Level } from './levels';
 import { ResourceMonitor } from './monitor/monitor';
 import type { MonitorSettings } from './monitor/settings';
 import { formatDuration } from './util/duration';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
+/**
+ * What to do about a warn or fail: an action id with its parameters. The adapters choose the
+ * words: the CLI prints a command line, the extension offers a button running its command.
+ */
+export type DoctorRemedy =
+  /** The daemon does not answer: start it, or point the endpoint at one that runs. */
+  | { action: 'start-daemon'; params: { endpoint: string } }
+  | { action: 'upgrade-engine'; params: { minimumApiVersion: string } }
+  | { action: 'install-compose'; params: Record<string, never> }
+  /** A workspace compose file has findings: check it, then apply the base config. */
+  | { action: 'fix-compose'; params: { file: string } }
+  /** A stale lock: force-release it (only if still stale), or let the next acquirer take it over. */
+  | { action: 'force-release-lock'; params: { lock: string; staleOnly: true } }
+  /** A setting to change; `lockFolder`: the folder for environment locks is not usable. */
+  | { action: 'set-setting'; params: { setting: 'lockFolder'; current: string } }
+  /** Orphans to remove (`dryRunFirst`: look at the plan first), or a level to bring down. */
+  | { action: 'clean-up'; params: { dryRunFirst: boolean } }
+  /** A high level: clean up, then stop what is not needed (the status shows the heaviest). */
+  | { action: 'reduce-load'; params: { level: Level } };
+
+export type DoctorAction = DoctorRemedy['action'];
+
 export interface DoctorCheck {
   name: string;
   status: CheckStatus;
   detail: string;
   /** What to do about a warn or fail. */
-  fix?: string;
+  remedy?: DoctorRemedy;
 }
 
 export interface DoctorOptions {
@@ -49,7 +71,7 @@ export async function findComposeFiles(dirs: string[]): Promise<string[]> {
 }
 
 /**
- * Checks the whole setup in one go, each line pass / warn / fail with the fix: the endpoint
+ * Checks the whole setup in one go, each line pass / warn / fail with its remedy: the endpoint
  * and whether it answers, engine and API version, the compose tool, the workspace's compose
  * files, the lock folder and its locks, orphans, and the current level. Never throws.
  */
@@ -69,7 +91,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
       name: 'endpoint',
       status: 'fail',
       detail: `Docker is not reachable at ${ep.host} (from ${ep.source}): ${reason}`,
-      fix: 'start the Docker engine, or point DOCKER_HOST / the docker context / --host at the right one',
+      remedy: { action: 'start-daemon', params: { endpoint: ep.host } },
     });
   }
 
@@ -84,7 +106,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
               name: 'engine',
               status: 'warn',
               detail: `Docker Engine ${v.Version}, API ${v.ApiVersion}: one-shot stats need API 1.41, sampling is slower`,
-              fix: 'upgrade the engine to 20.10 or newer',
+              remedy: { action: 'upgrade-engine', params: { minimumApiVersion: '1.41' } },
             },
       );
     } catch (err) {
@@ -108,7 +130,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
           name: 'compose tool',
           status: 'warn',
           detail: 'neither `docker compose` (v2) nor `docker-compose` (v1) was found',
-          fix: 'install the Docker Compose plugin (or docker-compose) to validate and apply compose configs',
+          remedy: { action: 'install-compose', params: {} },
         },
   );
 
@@ -134,7 +156,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
             name: `compose ${file}`,
             status: errors ? 'fail' : 'warn',
             detail: `${errors} error(s), ${warnings} warning(s): ${rules}`,
-            fix: `docker-stability compose check ${file}; docker-stability compose apply ${file}`,
+            remedy: { action: 'fix-compose', params: { file } },
           },
     );
   }
@@ -155,7 +177,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
             name: 'locks',
             status: 'warn',
             detail: `stale: ${stale.map((l) => `${l.name}${l.holder ? ` (${l.holder.user}@${l.holder.host} pid ${l.holder.pid})` : ''}`).join(', ')}`,
-            fix: `docker-stability lock force-release --name ${stale[0]?.name} --stale-only (the next acquirer also takes it over)`,
+            remedy: { action: 'force-release-lock', params: { lock: stale[0]?.name ?? '', staleOnly: true } },
           }
         : {
             name: 'locks',
@@ -170,7 +192,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
       name: 'lock folder',
       status: 'fail',
       detail: `${opts.lockDir} is not usable: ${(err as Error).message}`,
-      fix: 'set DOCKER_STABILITY_LOCK_DIR (or --dir, or the setting) to a writable folder',
+      remedy: { action: 'set-setting', params: { setting: 'lockFolder', current: opts.lockDir } },
     });
   }
 
@@ -185,7 +207,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
               name: 'orphans',
               status: 'warn',
               detail: `${byType('container')} container(s), ${byType('network')} network(s), ${byType('volume')} volume(s) left by test runs`,
-              fix: 'docker-stability cleanup --dry-run, then docker-stability cleanup',
+              remedy: { action: 'clean-up', params: { dryRunFirst: true } },
             },
       );
     } catch (err) {
@@ -207,10 +229,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
         name: 'level',
         status: idx >= 3 ? 'fail' : idx === 2 ? 'warn' : 'pass',
         detail: `${s.level}: ${worst}`,
-        fix:
-          idx >= 2
-            ? 'docker-stability cleanup; stop what you do not need; see docker-stability status'
-            : undefined,
+        ...(idx >= 2 ? { remedy: { action: 'reduce-load', params: { level: s.level } } } : {}),
       });
     } catch (err) {
       checks.push({ name: 'level', status: 'fail', detail: `sampling failed: ${(err as Error).message}` });

@@ -9,7 +9,7 @@ import { SharedMonitor } from '../../src/core/monitor/shared';
 import type { Sample } from '../../src/core/monitor/types';
 import { defaultHistoryFile } from '../../src/core/paths';
 import { waitFor } from '../docker/monitorSupport';
-import { AgentWorld, CLI, freePort, httpGet, seriesValue } from './helpers';
+import { AgentWorld, CLI, freePort, httpGet, PROMETHEUS_ACCEPT, seriesValue } from './helpers';
 
 const SOCKET = '/var/run/docker.sock';
 const ENDPOINT = `unix://${SOCKET}`;
@@ -104,9 +104,20 @@ describe('docker-stability agent (real engine)', function () {
     assert.equal(second.code, 1, second.stderr);
     assert.match(second.stderr, /an agent already runs for unix:\/\/\/var\/run\/docker\.sock \(pid \d+/);
 
+    // OpenMetrics when the scraper asks for it as Prometheus does, the classic text otherwise;
+    // the classic text keeps its counter names after an OpenMetrics render
+    const om = await httpGet(`http://127.0.0.1:${port}/metrics`, 5000, { accept: PROMETHEUS_ACCEPT });
+    assert.equal(om.status, 200);
+    assert.equal(om.contentType, 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+    assert.match(om.body, /^# TYPE docker_stability_samples counter$/m);
+    assert.ok((seriesValue(om.body, 'docker_stability_samples_total') ?? 0) >= 2, 'samples counted');
+    assert.ok(om.body.endsWith('\n# EOF\n'), 'OpenMetrics ends with # EOF');
     const metrics = await httpGet(`http://127.0.0.1:${port}/metrics`);
     assert.equal(metrics.status, 200);
+    assert.equal(metrics.contentType, 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(metrics.body, /^# TYPE docker_stability_samples_total counter$/m);
     assert.ok((seriesValue(metrics.body, 'docker_stability_samples_total') ?? 0) >= 2, 'samples counted');
+    assert.ok(!metrics.body.includes('# EOF'), 'the classic text has no # EOF');
     assert.equal((await httpGet(`http://127.0.0.1:${port}/`)).status, 404);
 
     assert.equal(await agent.terminate(), 0, agent.stderr);

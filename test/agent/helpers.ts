@@ -128,11 +128,19 @@ export class AgentProcess {
   }
 }
 
-/** GET http://127.0.0.1:PORT/PATH as text (status and body). */
-export async function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return { status: res.status, body: await res.text() };
+/** GET http://127.0.0.1:PORT/PATH as text (status, content type and body), with request headers if given. */
+export async function httpGet(
+  url: string,
+  timeoutMs = 5000,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; contentType: string; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: await res.text() };
 }
+
+/** The Accept header Prometheus 2.x scrapes with by default. */
+export const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 /** The value of one series in exposition text: `name{labels}` matched by name and label subset. */
 export function seriesValue(

@@ -217,7 +217,7 @@ describe('agent metrics in a real Prometheus', function () {
         data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
       };
       const all = rules.data.groups.flatMap((g) => g.rules);
-      assert.equal(all.length, 9, 'every shipped rule loaded');
+      assert.equal(all.length, 10, 'every shipped rule loaded');
       for (const r of all) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError ?? r.health}`);
     } finally {
       assert.equal(await agent.terminate(), 0, agent.stderr);

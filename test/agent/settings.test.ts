@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   AgentMetrics,
   DEFAULT_AGENT_SETTINGS,
+  negotiateExposition,
   parseListenAddress,
   validateAgentSettings,
 } from '../../src/core/agent';
@@ -12,7 +13,7 @@ import { RESOURCE_KINDS } from '../../src/core/levels';
 import { LockManager } from '../../src/core/lock';
 import type { Sample } from '../../src/core/monitor/types';
 import type { RunRecord } from '../../src/core/runs/records';
-import { seriesValue } from './helpers';
+import { PROMETHEUS_ACCEPT, seriesValue } from './helpers';
 
 describe('agent settings', () => {
   it('a bare port binds to loopback; HOST:PORT and [v6]:PORT are taken as given; anything else is refused', () => {
@@ -182,5 +183,41 @@ describe('agent metrics (exposition)', () => {
       seriesValue(text, 'docker_stability_runs_total', { category: 'unit', outcome: 'failure' }),
       1,
     );
+
+    // OpenMetrics: counter families without _total, samples with it, # EOF last; the classic
+    // text rendered afterwards still names its counters *_total (prom-client renames in place)
+    const om = await m.text('openmetrics');
+    assert.match(om, /^# TYPE docker_stability_cleanups counter$/m);
+    assert.equal(seriesValue(om, 'docker_stability_cleanups_total', { trigger: 'auto', outcome: 'ok' }), 1);
+    assert.equal(seriesValue(om, 'docker_stability_level'), 2);
+    assert.ok(om.endsWith('\n# EOF\n'));
+    const [again, om2] = await Promise.all([m.text(), m.text('openmetrics')]);
+    assert.match(again, /^# TYPE docker_stability_cleanups_total counter$/m);
+    assert.equal(
+      seriesValue(again, 'docker_stability_cleanups_total', { trigger: 'auto', outcome: 'ok' }),
+      1,
+    );
+    assert.ok(!again.includes('# EOF'));
+    assert.match(om2, /^# TYPE docker_stability_cleanups counter$/m);
+  });
+
+  it('serves OpenMetrics when the Accept header asks for it (as Prometheus does), the classic text otherwise', () => {
+    assert.equal(negotiateExposition(PROMETHEUS_ACCEPT), 'openmetrics');
+    assert.equal(negotiateExposition('application/openmetrics-text'), 'openmetrics');
+    assert.equal(
+      negotiateExposition('text/plain;q=0.5, application/openmetrics-text; version=1.0.0'),
+      'openmetrics',
+    );
+    for (const classic of [
+      undefined,
+      '',
+      '*/*',
+      'text/plain;version=0.0.4',
+      'application/openmetrics-text;version=0.0.1,text/plain;q=0.5',
+      'application/openmetrics-text;q=0.2,text/plain;q=0.9',
+      'application/openmetrics-text;q=0',
+      'application/json',
+    ])
+      assert.equal(negotiateExposition(classic), 'text', String(classic));
   });
 });

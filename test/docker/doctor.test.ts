@@ -32,7 +32,7 @@ describe('doctor', function () {
     const ep = checks.find((c) => c.name === 'endpoint');
     assert.equal(ep?.status, 'fail');
     assert.match(ep?.detail ?? '', /not reachable at unix:\/\/.*nope\.sock.*socket not found/);
-    assert.ok(ep?.fix);
+    assert.deepEqual(ep?.remedy, { action: 'start-daemon', params: { endpoint: client.endpoint.host } });
     assert.equal(
       checks.find((c) => c.name === 'level'),
       undefined,
@@ -55,6 +55,10 @@ describe('doctor', function () {
     const c = checks.find((x) => x.name.startsWith('compose ') && x.name.endsWith('docker-compose.test.yml'));
     assert.equal(c?.status, 'fail');
     assert.match(c?.detail ?? '', /tmpfs/);
+    assert.deepEqual(c?.remedy, {
+      action: 'fix-compose',
+      params: { file: join(dir, 'docker-compose.test.yml') },
+    });
   });
 
   it('fails the lock folder check when the folder cannot be created', async () => {
@@ -63,6 +67,9 @@ describe('doctor', function () {
     const checks = await runDoctor({ client: testClient(), lockDir: join(file, 'locks'), workspaceDirs: [] });
     const c = checks.find((x) => x.name === 'lock folder');
     assert.equal(c?.status, 'fail');
-    assert.match(c?.fix ?? '', /DOCKER_STABILITY_LOCK_DIR/);
+    assert.deepEqual(c?.remedy, {
+      action: 'set-setting',
+      params: { setting: 'lockFolder', current: join(file, 'locks') },
+    });
   });
 });

@@ -28,23 +28,20 @@ describe('Run Doctor command', function () {
           name: 'endpoint',
           status: 'pass',
           detail: 'unix:///var/run/docker.sock answers',
-          fix: 'never shown',
+          remedy: { action: 'clean-up', params: { dryRunFirst: true } },
         },
         {
           name: 'locks',
           status: 'warn',
           detail: 'stale: test | ci',
-          fix: 'docker-stability lock force-release --name test',
+          remedy: { action: 'force-release-lock', params: { lock: 'test', staleOnly: true } },
         },
       ],
       new Date(0),
     );
     assert.match(md, /0 failed, 1 warning\(s\), 1 passed/);
     assert.match(md, /\| ✅ \| endpoint \| unix:\/\/\/var\/run\/docker\.sock answers \| {2}\|/);
-    assert.match(
-      md,
-      /\| ⚠️ \| locks \| stale: test \\\| ci \| docker-stability lock force-release --name test \|/,
-    );
-    assert.doesNotMatch(md, /never shown/);
+    assert.match(md, /\| ⚠️ \| locks \| stale: test \\\| ci \| Force-Release "test" \|/);
+    assert.doesNotMatch(md, /Clean Up Now/);
   });
 });

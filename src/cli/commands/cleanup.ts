@@ -13,17 +13,9 @@ import { stderrLogger } from '../../core/log';
 import { defaultLockDir } from '../../core/paths';
 import { formatDuration, parseDuration } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
-import {
-  CliError,
-  createClient,
-  dockerOptions,
-  ExitCode,
-  parse,
-  parseNumber,
-  printJson,
-  type Command,
-} from '../util';
-import { cleanupSettingsFrom, loadCliConfig } from '../config';
+import { CliError, createClient, ExitCode, parseNumber, printJson, type Command } from '../util';
+import { parseCommand } from '../options';
+import { cleanupSettingsFrom } from '../config';
 
 const usage = `docker-stability cleanup [--dry-run] [--json] [--older-than 10m] [--include-images]
        [--label k=v ...] [--run-id ID] [--test-project GLOB ...] [--protect-label NAME]
@@ -118,32 +110,23 @@ export const cleanupCommand: Command = {
     'Remove what test runs left behind (stopped containers, unused networks and volumes), never what anyone needs.',
   usage,
   async run(argv) {
-    const { values } = parse(
-      argv,
-      {
-        options: {
-          ...dockerOptions,
-          'dry-run': { type: 'boolean' },
-          json: { type: 'boolean' },
-          'older-than': { type: 'string' },
-          'include-images': { type: 'boolean' },
-          label: { type: 'string', multiple: true },
-          'run-id': { type: 'string' },
-          'test-project': { type: 'string', multiple: true },
-          'protect-label': { type: 'string' },
-          'lock-timeout': { type: 'string' },
-          'lock-dir': { type: 'string' },
-          concurrency: { type: 'string' },
-          config: { type: 'string' },
-          verbose: { type: 'boolean' },
-        },
-      },
-      usage,
-    );
+    const { values, config } = parseCommand(argv, usage, {
+      'dry-run': { type: 'boolean' },
+      'older-than': { type: 'string' },
+      'include-images': { type: 'boolean' },
+      label: { type: 'string', multiple: true },
+      'run-id': { type: 'string' },
+      'test-project': { type: 'string', multiple: true },
+      'protect-label': { type: 'string' },
+      'lock-timeout': { type: 'string' },
+      'lock-dir': { type: 'string' },
+      concurrency: { type: 'string' },
+      verbose: { type: 'boolean' },
+    });
     const logger = stderrLogger(values.verbose ?? false);
     const client = createClient(values);
     const dryRun = values['dry-run'] ?? false;
-    const fromConfig = cleanupSettingsFrom(loadCliConfig(values.config).cleanup, 'cleanup');
+    const fromConfig = cleanupSettingsFrom(config.cleanup, 'cleanup');
     const options: CleanupOptions = {
       olderThanMs: duration(values['older-than'], 'older-than') ?? fromConfig.olderThanMs,
       includeImages: values['include-images'] ?? fromConfig.includeImages,

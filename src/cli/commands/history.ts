@@ -1,7 +1,6 @@
-import { resolveEndpoint } from '../../core/docker/endpoint';
 import { SampleHistory } from '../../core/monitor/history';
-import { defaultHistoryFile } from '../../core/paths';
 import { stderrLogger } from '../../core/log';
+import { endpointHistoryFile, recordOptions } from '../options';
 import { sampleLine } from '../render';
 import { CliError, ExitCode, parse, parseNumber, printJson, type Command } from '../util';
 
@@ -12,20 +11,9 @@ export const historyCommand: Command = {
   summary: 'Show the recorded samples (what `watch`, `run` and the extension have measured).',
   usage,
   async run(argv) {
-    const { values } = parse(
-      argv,
-      {
-        options: {
-          json: { type: 'boolean' },
-          limit: { type: 'string' },
-          file: { type: 'string' },
-          host: { type: 'string' },
-        },
-      },
-      usage,
-    );
+    const { values } = parse(argv, { options: { ...recordOptions, limit: { type: 'string' } } }, usage);
     const limit = parseNumber(values.limit, 'limit', 1, 100_000) ?? 20;
-    const file = values.file ?? defaultHistoryFile(resolveEndpoint({ override: values.host }).host);
+    const file = values.file ?? endpointHistoryFile(values.host);
     const history = new SampleHistory(100_000, { file, logger: stderrLogger() });
     const { loaded } = await history.load();
     const samples = history.toArray().slice(-limit);

@@ -1,11 +1,10 @@
-import { resolveEndpoint } from '../../core/docker/endpoint';
 import { incidentsSince, INCIDENT_TITLES, type Incident } from '../../core/incidents/types';
 import { stderrLogger } from '../../core/log';
 import { incidentsFileFor, openIncidentLog } from '../../core/monitor/monitor';
 import { ownerLabel } from '../../core/monitor/owners';
-import { defaultHistoryFile } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
+import { endpointHistoryFile, recordOptions } from '../options';
 import { parse, parseDurationOption, printJson, ExitCode, type Command } from '../util';
 
 const usage = 'docker-stability incidents [--json] [--since DURATION] [--file F] [--host H]';
@@ -37,21 +36,9 @@ export const incidentsCommand: Command = {
     'List what went wrong: OOM kills, restart loops, unhealthy or never healthy containers, daemon outages and restarts (recorded while a monitor watches).',
   usage,
   async run(argv) {
-    const { values } = parse(
-      argv,
-      {
-        options: {
-          json: { type: 'boolean' },
-          since: { type: 'string' },
-          file: { type: 'string' },
-          host: { type: 'string' },
-        },
-      },
-      usage,
-    );
+    const { values } = parse(argv, { options: { ...recordOptions, since: { type: 'string' } } }, usage);
     const sinceMs = parseDurationOption(values.since, 'since');
-    const file =
-      values.file ?? incidentsFileFor(defaultHistoryFile(resolveEndpoint({ override: values.host }).host));
+    const file = values.file ?? incidentsFileFor(endpointHistoryFile(values.host));
     const log = openIncidentLog(file, stderrLogger());
     await log.load();
     const all = log.toArray();

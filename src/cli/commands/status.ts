@@ -5,19 +5,10 @@ import { ResourceMonitor } from '../../core/monitor/monitor';
 import type { MonitorSettings } from '../../core/monitor/settings';
 import type { Sample } from '../../core/monitor/types';
 import { defaultHistoryFile } from '../../core/paths';
-import { loadCliConfig, monitorSettingsFrom } from '../config';
+import { monitorSettingsFrom } from '../config';
 import { renderConsumers, renderForecast, renderSample } from '../render';
-import {
-  CliError,
-  createClient,
-  dockerOptions,
-  ExitCode,
-  parse,
-  parseNumber,
-  printJson,
-  useColor,
-  type Command,
-} from '../util';
+import { CliError, createClient, ExitCode, parseNumber, printJson, useColor, type Command } from '../util';
+import { parseCommand } from '../options';
 
 const usage = 'docker-stability status [--json] [--top N] [--fail-on LEVEL] [--config F] [--host H]';
 
@@ -35,19 +26,10 @@ export const statusCommand: Command = {
   summary: 'Take one sample of the daemon and rate it (a CI gate with --fail-on).',
   usage,
   async run(argv) {
-    const { values } = parse(
-      argv,
-      {
-        options: {
-          ...dockerOptions,
-          json: { type: 'boolean' },
-          top: { type: 'string' },
-          'fail-on': { type: 'string' },
-          config: { type: 'string' },
-        },
-      },
-      usage,
-    );
+    const { values, config } = parseCommand(argv, usage, {
+      top: { type: 'string' },
+      'fail-on': { type: 'string' },
+    });
     let failOn;
     try {
       failOn = values['fail-on'] === undefined ? undefined : parseLevel(values['fail-on']);
@@ -55,7 +37,7 @@ export const statusCommand: Command = {
       throw new CliError((err as Error).message, ExitCode.usage);
     }
     const top = parseNumber(values.top, 'top', 0, 1000);
-    const settings = monitorSettingsFrom(loadCliConfig(values.config));
+    const settings = monitorSettingsFrom(config);
     if (top !== undefined) settings.topConsumers = Math.floor(top);
     const client = createClient(values);
     const monitor = new ResourceMonitor(client, settings);

@@ -4,9 +4,10 @@ import type { MonitorState, Sample } from '../../core/monitor/types';
 import { defaultHistoryFile } from '../../core/paths';
 import { formatDuration } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
-import { loadCliConfig, monitorSettingsFrom } from '../config';
+import { monitorSettingsFrom } from '../config';
 import { renderConsumers, renderSample, sampleLine } from '../render';
-import { createClient, dockerOptions, ExitCode, parse, parseNumber, useColor, type Command } from '../util';
+import { createClient, ExitCode, parseNumber, useColor, type Command } from '../util';
+import { parseCommand } from '../options';
 
 const usage = 'docker-stability watch [--interval S] [--count N] [--top N] [--json] [--config F] [--host H]';
 
@@ -32,21 +33,12 @@ export const watchCommand: Command = {
     'Live view of the daemon: levels, bars and a sparkline of recent history (plain lines when not a TTY).',
   usage,
   async run(argv) {
-    const { values } = parse(
-      argv,
-      {
-        options: {
-          ...dockerOptions,
-          interval: { type: 'string' },
-          count: { type: 'string' },
-          top: { type: 'string' },
-          json: { type: 'boolean' },
-          config: { type: 'string' },
-        },
-      },
-      usage,
-    );
-    const settings = monitorSettingsFrom(loadCliConfig(values.config));
+    const { values, config } = parseCommand(argv, usage, {
+      interval: { type: 'string' },
+      count: { type: 'string' },
+      top: { type: 'string' },
+    });
+    const settings = monitorSettingsFrom(config);
     const interval = parseNumber(values.interval, 'interval', 0.25, 3600);
     if (interval !== undefined) settings.intervalMs = interval * 1000;
     const count = parseNumber(values.count, 'count', 1);

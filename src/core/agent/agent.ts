@@ -12,6 +12,7 @@ import type { MonitorState } from '../monitor/types';
 import { defaultHistoryFile, stateDir } from '../paths';
 import { defaultRunsFile } from '../runs/records';
 import { AgentCleanups, type CleanupJournal } from './cleanups';
+import { EXPOSITION_CONTENT_TYPE, negotiateExposition, type ExpositionFormat } from './exposition';
 import { AgentMetrics, type CleanupTrigger } from './metrics';
 import { agentFile, claimAgent, metricsUrl } from './presence';
 import type { AgentSettings, ListenAddress } from './settings';
@@ -102,9 +103,9 @@ export class Agent {
     });
   }
 
-  /** The exposition text, as /metrics serves it. */
-  metricsText(): Promise<string> {
-    return this.metrics.text();
+  /** The exposition in a format, as /metrics serves it. */
+  metricsText(format?: ExpositionFormat): Promise<string> {
+    return this.metrics.text(format);
   }
 
   /**
@@ -218,8 +219,10 @@ export class Agent {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the metrics are at /metrics\n');
         return;
       }
-      this.metrics.text().then(
-        (text) => res.writeHead(200, { 'content-type': this.metrics.contentType }).end(text),
+      const format = negotiateExposition(req.headers.accept);
+      this.metrics.text(format).then(
+        (text) =>
+          res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE[format], vary: 'Accept' }).end(text),
         (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
       );
     });

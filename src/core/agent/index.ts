@@ -1,6 +1,7 @@
 export { Agent, type AgentEvent, type AgentOptions } from './agent';
 export { AgentCleanups, type AgentCleanupsOptions, type CleanupJournal } from './cleanups';
 export { AgentMetrics, type AgentMetricsOptions, type CleanupTrigger } from './metrics';
+export { negotiateExposition, EXPOSITION_CONTENT_TYPE, type ExpositionFormat } from './exposition';
 export {
   readAgentPresence,
   claimAgent,

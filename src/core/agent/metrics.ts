@@ -1,11 +1,19 @@
 import { promises as fsp } from 'node:fs';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type RegistryContentType,
+} from 'prom-client';
 import type { CleanupPlan, CleanupReport, ResourceType } from '../cleanup';
 import { levelIndex, RESOURCE_KINDS } from '../levels';
 import type { LockManager } from '../lock';
 import { INCIDENT_KINDS, type Incident } from '../incidents/types';
 import type { MonitorState, Sample } from '../monitor/types';
 import { RunStore } from '../runs/records';
+import type { ExpositionFormat } from './exposition';
 
 export type CleanupTrigger = 'auto' | 'scheduled' | 'resume';
 
@@ -34,12 +42,13 @@ export interface AgentMetricsOptions {
  * Levels are numbers: SAFE 0, WARNING 1, CRITICAL 2, EMERGENCY 3.
  */
 export class AgentMetrics {
-  readonly registry = new Registry();
+  readonly registry = new Registry<RegistryContentType>();
   private readonly runs: RunStore;
   private readonly locks: LockManager;
   private seenRuns = new Set<string>();
   private runsStamp = '';
   private readonly seenLockEvents = new Set<string>();
+  private rendering: Promise<unknown> = Promise.resolve();
 
   private readonly reachable: Gauge;
   private readonly used: Gauge<'resource'>;
@@ -318,14 +327,34 @@ export class AgentMetrics {
     this.cleanupDuration.observe({ trigger }, r.durationMs / 1000);
   }
 
-  /** The exposition text (Prometheus text format 0.0.4), after reading locks and new run records. */
-  async text(): Promise<string> {
-    await Promise.all([this.readLocks(), this.readRuns()]);
-    return this.registry.metrics();
+  /**
+   * The exposition in the format asked for (classic text 0.0.4 unless told), after reading locks
+   * and new run records. Renders run one at a time: see openMetrics().
+   */
+  text(format: ExpositionFormat = 'text'): Promise<string> {
+    const render = this.rendering.then(async () => {
+      await Promise.all([this.readLocks(), this.readRuns()]);
+      return format === 'openmetrics' ? this.openMetrics() : this.registry.metrics();
+    });
+    this.rendering = render.catch(() => undefined);
+    return render;
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
+  /**
+   * prom-client 15 writes OpenMetrics by renaming each counter in place (`foo_total` becomes
+   * `foo`, the family name OpenMetrics wants, with `_total` on the sample); the classic text
+   * would then lose the suffix for good (prometheus/client_js#829). The names are put back
+   * after the render, and renders never overlap, so each format sees the names it expects.
+   */
+  private async openMetrics(): Promise<string> {
+    const names = this.registry.getMetricsAsArray().map((m) => [m, m.name] as const);
+    this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+      for (const [m, name] of names) m.name = name;
+    }
   }
 
   private async readLocks(): Promise<void> {
