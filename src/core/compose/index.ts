@@ -13,13 +13,13 @@ export {
 } from './images';
 export { checkCompose, RULES, type RuleId, type Severity, type Finding, type CheckOptions } from './rules';
 export { applyFix, type TextEdit } from './textEdit';
+export { servicePatch } from './patches';
 export {
   planApply,
   writeApply,
   overridePath,
   isOverrideFile,
   variantFor,
-  servicePatch,
   OVERRIDE_SUFFIX,
   type ApplyPlan,
   type PlanOptions,
