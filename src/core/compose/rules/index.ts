@@ -3,7 +3,6 @@
 import { isMap, isScalar, type Node, type Scalar, type YAMLMap } from 'yaml';
 import { LEGACY_SERVICE_KEYS, SERVICE_KEYS, TOP_LEVEL_KEYS } from '../keys';
 import {
-  anchorResolver,
   effectiveService,
   getPath,
   isRecord,
@@ -106,7 +105,7 @@ function checkDocument(ctx: Ctx, d: ComposeDocument): void {
     );
     return;
   }
-  ctx.target = anchorResolver(d.doc);
+  ctx.target = d.target;
   checkInterpolation(ctx, d);
   // In the legacy format every top-level key is a service.
   for (const pair of d.legacy ? [] : d.root.items) {

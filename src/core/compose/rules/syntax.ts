@@ -1,5 +1,5 @@
 // Rules on what compose refuses to read: unknown keys and unclosed interpolation.
-import { visit, type Node, type Scalar, type YAMLMap } from 'yaml';
+import { type Node, type Scalar, type YAMLMap } from 'yaml';
 import { closest } from '../editDistance';
 import { replaceScalar } from '../edits';
 import { mapPair, type ComposeDocument } from '../model';
@@ -35,19 +35,17 @@ export function unknownKey(
 }
 
 export function checkInterpolation(ctx: Ctx, d: ComposeDocument): void {
-  visit(d.doc, {
-    Scalar(_key, node) {
-      if (typeof node.value !== 'string' || !node.range) return;
-      const at = unclosedInterpolation(node.value);
-      if (at === undefined) return;
-      report(
-        ctx,
-        'interpolation-syntax',
-        'error',
-        `"\${" without a closing "}" in "${node.value}": compose refuses the file (write "$$" for a literal dollar)`,
-        node.range[0],
-        node.range[1],
-      );
-    },
-  });
+  for (const node of d.dollarScalars) {
+    if (typeof node.value !== 'string' || !node.range) continue;
+    const at = unclosedInterpolation(node.value);
+    if (at === undefined) continue;
+    report(
+      ctx,
+      'interpolation-syntax',
+      'error',
+      `"\${" without a closing "}" in "${node.value}": compose refuses the file (write "$$" for a literal dollar)`,
+      node.range[0],
+      node.range[1],
+    );
+  }
 }
