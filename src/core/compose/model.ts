@@ -8,7 +8,6 @@ import {
   LineCounter,
   parseAllDocuments,
   parseDocument,
-  visit,
   YAMLParseError,
   type Alias,
   type Document,
