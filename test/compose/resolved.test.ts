@@ -132,7 +132,7 @@ describe('compose check sees what compose sees', () => {
     const found = rules(
       'web:\n  image: busybox\n  command: sleep 1\ndb:\n  image: postgres:9.6\n  command: postgres -c fsync=off\n',
     );
-    assert.deepEqual(found, ['legacy-format', 'postgres-durability']);
+    assert.deepEqual(found, ['legacy-format', 'image-variant', 'postgres-durability']);
     assert.ok(
       !rules('version: "2.4"\nservices:\n  web:\n' + STD + '    image: busybox\n').includes('legacy-format'),
     );

@@ -60,6 +60,8 @@ export const RULES = {
   'fixed-host-port': 'A fixed host port in a test file: two runs at once collide.',
   'legacy-format':
     'The legacy version 1 format (services at the top level): no healthcheck, deploy or logging keys exist in it.',
+  'image-variant':
+    'An official image that publishes a slim or alpine variant of the same version: a smaller pull per run.',
 } as const;
 export type RuleId = keyof typeof RULES;
 

@@ -16,6 +16,7 @@ import {
 import { isTestFile } from '../testFiles';
 import { report, reportAt, type CheckOptions, type Ctx, type Finding, type Resolved } from './context';
 import { checkHealthcheck, checkLogging } from './healthLogging';
+import { checkImageVariant } from './imageVariant';
 import { checkPostgres } from './postgres';
 import { checkMixedResources, checkResources } from './resources';
 import { checkInterpolation, unknownKey } from './syntax';
@@ -199,5 +200,6 @@ function checkService(
   }
   const full = resolved ?? s.own;
   checkPostgres(ctx, s, node, full, find);
+  checkImageVariant(ctx, s, find);
   if (ctx.isTest) checkTestOnly(ctx, s, node, full, find);
 }
