@@ -41,7 +41,7 @@ export interface ExtensionConfig {
     protectLabel: string;
   };
   locks: { dir?: string; staleMs: number; defaultName: string };
-  compose: { diagnostics: boolean; globs: string[] };
+  compose: { diagnostics: boolean; globs: string[]; testFileGlobs: string[] };
   health: { memoryBudgetBytes: number };
 }
 
@@ -105,6 +105,7 @@ export const SETTINGS = {
   },
   'compose.diagnostics': { kind: 'boolean', def: true },
   'compose.globs': { kind: 'stringArray', def: ['**/docker-compose*.{yml,yaml}', '**/compose*.{yml,yaml}'] },
+  'compose.testFileGlobs': { kind: 'stringArray', def: [] },
   'health.memoryBudgetMiB': { kind: 'number', def: 4096, min: 1, max: 16 * 1024 * 1024, integer: true },
 } as const satisfies Record<string, Spec>;
 
@@ -239,7 +240,11 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
       staleMs: Math.round(read('lock.staleSeconds') * 1000),
       defaultName: read('lock.defaultName'),
     },
-    compose: { diagnostics: read('compose.diagnostics'), globs: [...read('compose.globs')] },
+    compose: {
+      diagnostics: read('compose.diagnostics'),
+      globs: [...read('compose.globs')],
+      testFileGlobs: [...read('compose.testFileGlobs')],
+    },
     health: { memoryBudgetBytes: read('health.memoryBudgetMiB') * MIB },
   };
   return { config, problems };

@@ -26,7 +26,7 @@ export {
 } from './apply';
 export { loadedFiles, DEFAULT_FILE_NAMES, DEFAULT_OVERRIDE_NAMES, type LoadedFiles } from './files';
 export { readComposeFile, readComposeText, MAX_COMPOSE_BYTES, type ReadResult } from './read';
-export { isTestFile, TEST_WORDS } from './testFiles';
+export { isTestFile, validateTestGlobs, TEST_WORDS } from './testFiles';
 export {
   detectComposeTool,
   validateWithCompose,
