@@ -2,6 +2,7 @@
 import { type Node, type Scalar, type YAMLMap } from 'yaml';
 import { closest } from '../editDistance';
 import { replaceScalar } from '../edits';
+import { NOT_IN_SPEC } from '../keys';
 import { mapPair, type ComposeDocument } from '../model';
 import { unclosedInterpolation } from '../units';
 import { isEdit, report, reportAt, type Ctx } from './context';
@@ -15,13 +16,14 @@ export function unknownKey(
   service?: string,
 ): void {
   const name = String(key.value);
-  const guess = closest(name, known);
+  const instead = NOT_IN_SPEC.get(name);
+  const guess = instead === undefined ? closest(name, known) : undefined;
   // Renaming onto a key the mapping already has would make a duplicate: no fix then.
   const fix =
     guess && !mapPair(map, guess)
       ? { title: `Rename to "${guess}"`, edits: [replaceScalar(key, guess)].filter(isEdit) }
       : undefined;
-  const hint = guess ? ` (did you mean "${guess}"?)` : '';
+  const hint = instead !== undefined ? ` (${instead})` : guess ? ` (did you mean "${guess}"?)` : '';
   reportAt(
     ctx,
     'unknown-key',
