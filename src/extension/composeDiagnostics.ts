@@ -6,8 +6,11 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import type { Finding } from '../core/compose';
+import { validateTestGlobs, type Finding } from '../core/compose';
 import type { CheckRequest, CheckResponse } from './composeWorker';
+import type { ExtensionConfig } from './settings';
+
+type ComposeSettings = ExtensionConfig['compose'];
 
 const SOURCE = 'docker-stability';
 const DEBOUNCE_MS = 300;
@@ -27,7 +30,7 @@ class CheckWorker {
     { resolve: (r: CheckResponse) => void; timer: NodeJS.Timeout }
   >();
 
-  check(text: string, fileName: string): Promise<CheckResponse> {
+  check(text: string, fileName: string, testGlobs: string[]): Promise<CheckResponse> {
     const worker = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -35,7 +38,7 @@ class CheckWorker {
         this.reset(`the check took longer than ${CHECK_TIMEOUT_MS / 1000} s`);
       }, CHECK_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
-      worker.postMessage({ id, text, fileName, max: MAX_DIAGNOSTICS } satisfies CheckRequest);
+      worker.postMessage({ id, text, fileName, max: MAX_DIAGNOSTICS, testGlobs } satisfies CheckRequest);
     });
   }
 
@@ -85,11 +88,12 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
   private readonly disposables: vscode.Disposable[] = [this.collection];
   private readonly worker = new CheckWorker();
   private selector: vscode.DocumentFilter[] = [];
+  private testGlobs: string[] = [];
+  private enabled = false;
   private actionsRegistration?: vscode.Disposable;
 
   constructor(
-    private enabled: boolean,
-    globs: string[],
+    settings: ComposeSettings,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.disposables.push(
@@ -97,12 +101,17 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
       vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document, DEBOUNCE_MS)),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
     );
-    this.configure(enabled, globs);
+    this.configure(settings);
   }
 
   /** Settings changed: new globs or on/off; re-checks every open document. */
-  configure(enabled: boolean, globs: string[]): void {
+  configure({ diagnostics: enabled, globs, testFileGlobs }: ComposeSettings): void {
     this.enabled = enabled;
+    const tests = validateTestGlobs(testFileGlobs);
+    // A bad glob keeps the word rule (which files say test by name or folder), and says so once.
+    if (tests.error)
+      void vscode.window.showWarningMessage(`docker-stability: ${tests.error}; using the default`);
+    this.testGlobs = tests.globs;
     this.selector = globs.map((pattern) => ({ pattern }));
     this.actionsRegistration?.dispose();
     this.actionsRegistration = vscode.languages.registerCodeActionsProvider(this.selector, this, {
@@ -149,7 +158,7 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     let findings: Finding[];
     if (refusal !== undefined) findings = [notice(refusal)];
     else {
-      const r = await this.worker.check(text, doc.uri.fsPath);
+      const r = await this.worker.check(text, doc.uri.fsPath, this.testGlobs);
       findings = 'findings' in r ? r.findings : [notice(`the compose check failed: ${r.error}`)];
       if ('total' in r && r.total > r.findings.length)
         findings.push(notice(`${r.total - r.findings.length} more findings not shown: run compose check`));

@@ -9,6 +9,8 @@ export interface CheckRequest {
   fileName: string;
   /** At most this many findings come back (copying them is the host's cost); `total` counts all. */
   max: number;
+  /** Globs naming the test files (validated by the host); empty: the word rule. */
+  testGlobs?: string[];
 }
 
 export type CheckResponse =
@@ -18,7 +20,10 @@ parentPort?.on('message', (m: CheckRequest) => {
   let reply: CheckResponse;
   try {
     // extends files are read bounded (regular files only, size cap): a FIFO cannot hang the check.
-    const findings = checkCompose(m.text, m.fileName, { readFile: (p) => readComposeText(p) });
+    const findings = checkCompose(m.text, m.fileName, {
+      readFile: (p) => readComposeText(p),
+      testGlobs: m.testGlobs,
+    });
     reply = { id: m.id, findings: findings.slice(0, m.max), total: findings.length };
   } catch (err) {
     reply = { id: m.id, error: (err as Error).message };

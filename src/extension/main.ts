@@ -117,7 +117,7 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
     },
     log,
   );
-  const diagnostics = new ComposeDiagnostics(config.compose.diagnostics, config.compose.globs, log);
+  const diagnostics = new ComposeDiagnostics(config.compose, log);
 
   context.subscriptions.push(
     log,
@@ -129,7 +129,7 @@ export function activate(context: vscode.ExtensionContext, timing?: Timing): Doc
       svc
         .applyConfig(next)
         .catch((err: unknown) => log.error(`applying settings failed: ${errorMessage(err)}`));
-      diagnostics.configure(next.compose.diagnostics, next.compose.globs);
+      diagnostics.configure(next.compose);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       model.setTrusted(true);

@@ -45,7 +45,7 @@ export interface ExtensionConfig {
     protectLabel: string;
   };
   locks: { dir?: string; staleMs: number; defaultName: string };
-  compose: { diagnostics: boolean; globs: string[] };
+  compose: { diagnostics: boolean; globs: string[]; testFileGlobs: string[] };
   health: { memoryBudgetBytes: number };
   notifications: { oomKills: boolean };
 }
@@ -89,6 +89,7 @@ export const SETTINGS = {
   'lock.defaultName': LOCK_FIELDS.defaultName,
   'compose.diagnostics': COMPOSE_FIELDS.diagnostics,
   'compose.globs': COMPOSE_FIELDS.globs,
+  'compose.testFileGlobs': COMPOSE_FIELDS.testFileGlobs,
   'health.memoryBudgetMiB': { kind: 'number', def: 4096, min: 1, max: 16 * 1024 * 1024, integer: true },
   'notifications.oomKills': { kind: 'boolean', def: true },
 } as const satisfies Record<string, Spec>;
@@ -184,7 +185,11 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
       staleMs: Math.round(read('lock.staleSeconds') * 1000),
       defaultName: read('lock.defaultName'),
     },
-    compose: { diagnostics: read('compose.diagnostics'), globs: [...read('compose.globs')] },
+    compose: {
+      diagnostics: read('compose.diagnostics'),
+      globs: [...read('compose.globs')],
+      testFileGlobs: [...read('compose.testFileGlobs')],
+    },
     health: { memoryBudgetBytes: read('health.memoryBudgetMiB') * MIB },
     notifications: { oomKills: read('notifications.oomKills') },
   };

@@ -21,6 +21,29 @@ describe('compose check sees what compose sees', () => {
     );
   });
 
+  it('pre_start is not a hook of the Compose Specification (its schema has post_start and pre_stop): an unknown key', () => {
+    assert.ok(SERVICE_KEYS.has('post_start') && SERVICE_KEYS.has('pre_stop'));
+    assert.ok(!SERVICE_KEYS.has('pre_start'));
+    const text =
+      'services:\n  app:\n' + STD + '    image: busybox:1.36\n    pre_start:\n      - command: ["true"]\n';
+    const found = checkCompose(text, 'compose.yaml').filter((f) => f.rule === 'unknown-key');
+    assert.deepEqual(
+      found.map((f) => [f.message.split(':')[0], f.fix]),
+      [
+        [
+          'unknown key "pre_start" in service "app" (the specification has no pre_start hook, only post_start and pre_stop)',
+          undefined,
+        ],
+      ],
+    );
+    // Without a restart key in the service, the nearest spelling ("restart") is still not offered.
+    const bare = checkCompose(
+      'services:\n  app:\n    image: busybox:1.36\n    pre_start: []\n',
+      'compose.yaml',
+    );
+    assert.equal(bare.find((f) => f.rule === 'unknown-key')?.fix, undefined);
+  });
+
   it('the key table covers every service and top-level key of the schemas docker-compose 1.29 ships', function () {
     const dir = '/usr/lib/python3/dist-packages/compose/config';
     if (!existsSync(`${dir}/compose_spec.json`)) this.skip();
@@ -132,7 +155,7 @@ describe('compose check sees what compose sees', () => {
     const found = rules(
       'web:\n  image: busybox\n  command: sleep 1\ndb:\n  image: postgres:9.6\n  command: postgres -c fsync=off\n',
     );
-    assert.deepEqual(found, ['legacy-format', 'postgres-durability']);
+    assert.deepEqual(found, ['legacy-format', 'image-variant', 'postgres-durability']);
     assert.ok(
       !rules('version: "2.4"\nservices:\n  web:\n' + STD + '    image: busybox\n').includes('legacy-format'),
     );

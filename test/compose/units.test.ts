@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { overridePath, servicePatch, variantFor } from '../../src/core/compose/apply';
-import { resourcesPatch } from '../../src/core/compose/rules';
+import { overridePath, variantFor } from '../../src/core/compose/apply';
+import { resourcesPatch, servicePatch } from '../../src/core/compose/patches';
 import { knownHealthcheck, parseImageRef } from '../../src/core/compose/images';
 import {
   formatComposeBytes,

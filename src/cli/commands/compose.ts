@@ -14,6 +14,7 @@ import {
 } from '../../core/compose/index';
 import { stripControlChars } from '../../core/util/terminalText';
 import { CliError, ExitCode, parse, printJson, useColor, type Command } from '../util';
+import { paint, type TextStyle } from '../style';
 
 const USAGE = [
   'docker-stability compose check <file...> [--json] [--fail-on error|warning|info] [--kind auto|test|dev|base] [--test-glob <glob>]... [--private-daemon]',
@@ -88,14 +89,13 @@ async function check(argv: string[]): Promise<number> {
     printJson(results.flatMap(({ file, findings }) => findings.map((f) => ({ file, ...f }))));
   } else {
     const color = useColor();
-    const paint = (s: Severity, text: string): string =>
-      !color ? text : `\x1b[${s === 'error' ? 31 : s === 'warning' ? 33 : 36}m${text}\x1b[0m`;
+    const SEVERITY_STYLE: Record<Severity, TextStyle> = { error: 'red', warning: 'yellow', info: 'cyan' };
     for (const { file, findings } of results) {
       for (const f of findings) {
         const fix = f.fix ? `  (fix: ${f.fix.title})` : '';
         // File and service names are the repository's: printed stripped.
         process.stdout.write(
-          `${stripControlChars(file)}:${f.line}:${f.column}  ${paint(f.severity, f.severity.padEnd(7))}  ${f.rule}  ${stripControlChars(f.message + fix)}\n`,
+          `${stripControlChars(file)}:${f.line}:${f.column}  ${paint(SEVERITY_STYLE[f.severity], f.severity.padEnd(7), color)}  ${f.rule}  ${stripControlChars(f.message + fix)}\n`,
         );
       }
     }
@@ -112,15 +112,15 @@ async function check(argv: string[]): Promise<number> {
 /** The diff quotes the compose file: each line is stripped before it is coloured. */
 function colorDiff(diff: string): string {
   const lines = diff.split('\n').map(stripControlChars);
-  if (!useColor()) return lines.join('\n');
+  const color = useColor();
   return lines
     .map((l) =>
       l.startsWith('+') && !l.startsWith('+++')
-        ? `\x1b[32m${l}\x1b[0m`
+        ? paint('green', l, color)
         : l.startsWith('-') && !l.startsWith('---')
-          ? `\x1b[31m${l}\x1b[0m`
+          ? paint('red', l, color)
           : l.startsWith('@@')
-            ? `\x1b[36m${l}\x1b[0m`
+            ? paint('cyan', l, color)
             : l,
     )
     .join('\n');

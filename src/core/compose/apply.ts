@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../util/fs';
 import { unifiedDiff } from './diff';
 import { applyFix, eolOf, mergeMissing, renderYaml, type TextEdit } from './edits';
 import { loadedFiles } from './files';
-import { hasOfficialPostgresEntrypoint, knownProbe, memoryNeed } from './images';
+import { knownProbe, memoryNeed } from './images';
 import {
   deepMerge,
   effectiveService,
@@ -15,7 +15,7 @@ import {
   type ComposeDocument,
 } from './model';
 import { readComposeFile, readComposeText } from './read';
-import { healthcheckPatch, loggingPatch, memoryLimitFor, resourcesPatch } from './rules';
+import { memoryLimitFor, servicePatch } from './patches';
 import { STANDARD, type Variant } from './standard';
 import { isTestFile } from './testFiles';
 import { validateCandidate, validateWithCompose, type ComposeTool } from './tool';
@@ -58,31 +58,6 @@ export function isOverrideFile(file: string): boolean {
 /** `auto` variant: test when the file's name or folder says test by word (the same test as the rules' file kind). */
 export function variantFor(file: string, variant?: Variant, testGlobs?: readonly string[]): Variant {
   return variant ?? (isTestFile(file, testGlobs) ? 'test' : 'dev');
-}
-
-/**
- * Everything the standard adds to one service, given its effective configuration (`extends`
- * resolved): only keys it lacks; nothing the user set is replaced.
- */
-export function servicePatch(eff: Record<string, unknown>, variant: Variant): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  if (eff.init === undefined) patch.init = STANDARD.init;
-  if (eff.restart === undefined && getPath(eff, ['deploy', 'restart_policy']) === undefined)
-    patch.restart = STANDARD.restart[variant];
-  Object.assign(patch, healthcheckPatch(eff), resourcesPatch(eff), loggingPatch(eff));
-  // Only where the official entrypoint reads `postgres -c ...`: elsewhere it replaces the program.
-  if (
-    variant === 'test' &&
-    hasOfficialPostgresEntrypoint(eff.image) &&
-    eff.command === undefined &&
-    eff.entrypoint === undefined
-  ) {
-    patch.command = [
-      'postgres',
-      ...Object.entries(STANDARD.postgres.settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    ];
-  }
-  return patch;
 }
 
 function describe(name: string, eff: Record<string, unknown>, patch: Record<string, unknown>): string {

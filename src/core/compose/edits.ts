@@ -52,6 +52,17 @@ function scanIndentUnit(text: string): number {
   return Number.isFinite(min) && min <= 8 ? min : 2;
 }
 
+/** A bounded cache of rendered YAML: `render` runs once per distinct key until the cache is full. */
+function cached(cache: Map<string, string>, key: string, render: () => string): string {
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = render();
+    if (cache.size >= 1000) cache.clear();
+    cache.set(key, text);
+  }
+  return text;
+}
+
 const rendered = new Map<string, string>();
 
 /**
@@ -60,14 +71,9 @@ const rendered = new Map<string, string>();
  * stringify costs far more than the JSON key). The cache is bounded.
  */
 function blockYaml(values: Record<string, unknown>, unit: number): string {
-  const key = `${unit}:${JSON.stringify(values)}`;
-  let body = rendered.get(key);
-  if (body === undefined) {
-    body = stringify(values, { version: '1.1', lineWidth: 0, indent: unit }).replace(/\n$/, '');
-    if (rendered.size >= 1000) rendered.clear();
-    rendered.set(key, body);
-  }
-  return body;
+  return cached(rendered, `${unit}:${JSON.stringify(values)}`, () =>
+    stringify(values, { version: '1.1', lineWidth: 0, indent: unit }).replace(/\n$/, ''),
+  );
 }
 
 /**
@@ -105,10 +111,14 @@ export function insertIntoMap(
   return { offset, length: 0, newText: (needsEol ? eol : '') + lines.join(eol) + eol };
 }
 
+const renderedFlow = new Map<string, string>();
+
 /** Replaces a scalar node's source with a rendered value. */
 export function replaceScalar(node: Node, value: unknown): TextEdit | undefined {
   if (!node.range) return undefined;
-  return { offset: node.range[0], length: node.range[1] - node.range[0], newText: renderYaml(value, true) };
+  // The same few replacements recur across the services of a large file: render each once (bounded).
+  const newText = cached(renderedFlow, JSON.stringify(value), () => renderYaml(value, true));
+  return { offset: node.range[0], length: node.range[1] - node.range[0], newText };
 }
 
 /**

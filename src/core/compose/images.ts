@@ -167,10 +167,18 @@ function optionValue(words: string[], names: string[]): string | undefined {
   return found;
 }
 
+const settingPatterns = new Map<string, RegExp>();
+
 function settingValue(words: string[], name: RegExp): string | undefined {
+  // Compiled once per setting name: a large check asks for the same few settings per service.
+  let pattern = settingPatterns.get(name.source);
+  if (!pattern) {
+    pattern = new RegExp(`(?:^|^-c|^--)(?:${name.source})=(.+)$`);
+    settingPatterns.set(name.source, pattern);
+  }
   let found: string | undefined;
   for (const w of words) {
-    const m = new RegExp(`(?:^|^-c|^--)(?:${name.source})=(.+)$`).exec(w);
+    const m = pattern.exec(w);
     if (m) found = m[1];
   }
   return found;

@@ -13,20 +13,20 @@ export {
 } from './images';
 export { checkCompose, RULES, type RuleId, type Severity, type Finding, type CheckOptions } from './rules';
 export { applyFix, type TextEdit } from './textEdit';
+export { servicePatch } from './patches';
 export {
   planApply,
   writeApply,
   overridePath,
   isOverrideFile,
   variantFor,
-  servicePatch,
   OVERRIDE_SUFFIX,
   type ApplyPlan,
   type PlanOptions,
 } from './apply';
 export { loadedFiles, DEFAULT_FILE_NAMES, DEFAULT_OVERRIDE_NAMES, type LoadedFiles } from './files';
 export { readComposeFile, readComposeText, MAX_COMPOSE_BYTES, type ReadResult } from './read';
-export { isTestFile, TEST_WORDS } from './testFiles';
+export { isTestFile, validateTestGlobs, TEST_WORDS } from './testFiles';
 export {
   detectComposeTool,
   validateWithCompose,

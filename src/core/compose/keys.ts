@@ -39,3 +39,11 @@ export const LEGACY_SERVICE_KEYS = new Set(
     'restart security_opt shm_size stdin_open stop_signal tty ulimits user volumes volume_driver volumes_from working_dir'
   ).split(' '),
 );
+
+/**
+ * Keys people expect but the Compose Specification does not have, with what it has instead: no
+ * rename is offered for them (the nearest key by spelling, `restart` for `pre_start`, is not it).
+ */
+export const NOT_IN_SPEC: ReadonlyMap<string, string> = new Map([
+  ['pre_start', 'the specification has no pre_start hook, only post_start and pre_stop'],
+]);

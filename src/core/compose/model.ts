@@ -8,7 +8,6 @@ import {
   LineCounter,
   parseAllDocuments,
   parseDocument,
-  visit,
   YAMLParseError,
   type Alias,
   type Document,
@@ -32,6 +31,10 @@ export interface ComposeDocument {
   /** The legacy version 1 format: no `version`, `services`, `networks` or `volumes`; every top-level key is a service. */
   legacy: boolean;
   services: ServiceEntry[];
+  /** Alias resolution of this document (one index of its anchors). */
+  target: (alias: Alias) => Node | undefined;
+  /** Its string scalars that hold a `$` (the only ones interpolation can concern). */
+  dollarScalars: Scalar[];
 }
 
 export interface ServiceEntry {
@@ -72,23 +75,63 @@ const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   customTags: COMPOSE_TAGS,
 };
 
-/** Duplicate scalar keys of every mapping, as the parser's own DUPLICATE_KEY errors (compose refuses them too). */
-function duplicateKeys(doc: Document.Parsed): void {
-  visit(doc, {
-    Map(_key, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        const key = pair.key;
-        if (!isScalar(key) || typeof key.value === 'symbol') continue;
-        if (seen.has(key.value)) {
-          const at = key.range?.[0] ?? 0;
-          doc.errors.push(
-            new YAMLParseError([at, key.range?.[1] ?? at], 'DUPLICATE_KEY', 'Map keys must be unique'),
-          );
-        } else seen.add(key.value);
-      }
-    },
-  });
+interface DocumentIndex {
+  target: (alias: Alias) => Node | undefined;
+  dollarScalars: Scalar[];
+}
+
+/**
+ * One walk over a document's nodes (yaml's `visit` allocates a frozen path per node, and three
+ * walks of a large file cost seconds): duplicate scalar keys of every mapping become the
+ * parser's own DUPLICATE_KEY errors (compose refuses them too), anchors are indexed for alias
+ * resolution, and string scalars holding a `$` are collected for the interpolation rule.
+ */
+function indexDocument(doc: Document.Parsed): DocumentIndex {
+  const anchors = new Map<string, Array<{ at: number; node: Node }>>();
+  const dollarScalars: Scalar[] = [];
+  const checkKeys = doc.errors.length === 0;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isMap(node) && !isSeq(node) && !isScalar(node)) continue;
+    if (node.anchor) {
+      const list = anchors.get(node.anchor) ?? [];
+      list.push({ at: node.range?.[0] ?? 0, node });
+      anchors.set(node.anchor, list);
+    }
+    if (isScalar(node)) {
+      if (typeof node.value === 'string' && node.value.includes('$')) dollarScalars.push(node);
+      continue;
+    }
+    if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
+      continue;
+    }
+    const seen = checkKeys ? new Set<unknown>() : undefined;
+    const items = (node as YAMLMap).items;
+    for (let i = items.length - 1; i >= 0; i--) {
+      const pair = items[i] as Pair;
+      stack.push(pair.value, pair.key);
+    }
+    for (const pair of items) {
+      const key = pair.key;
+      if (!seen || !isScalar(key) || typeof key.value === 'symbol') continue;
+      if (seen.has(key.value)) {
+        const at = key.range?.[0] ?? 0;
+        doc.errors.push(
+          new YAMLParseError([at, key.range?.[1] ?? at], 'DUPLICATE_KEY', 'Map keys must be unique'),
+        );
+      } else seen.add(key.value);
+    }
+  }
+  const target = (alias: Alias): Node | undefined => {
+    // The last definition before the alias: YAML lets an anchor be redefined.
+    const at = alias.range?.[0] ?? 0;
+    let found: Node | undefined;
+    for (const d of anchors.get(alias.source) ?? []) if (d.at < at) found = d.node;
+    return found;
+  };
+  return { target, dollarScalars };
 }
 
 /** Parses every document of a compose file. Never throws: syntax errors stay on each document. */
@@ -100,11 +143,12 @@ export function parseCompose(text: string): ParsedCompose {
     text,
     lineCounter,
     documents: list.map((doc, index) => {
-      if (doc.errors.length === 0) duplicateKeys(doc);
+      const { target, dollarScalars } = indexDocument(doc);
       const root = isMap(doc.contents) ? (doc.contents as YAMLMap<Scalar, Node>) : undefined;
-      const plain = doc.errors.length > 0 ? undefined : plainDocument(doc);
+      const plain = doc.errors.length > 0 ? undefined : plainDocument(doc, target);
       const legacy = root !== undefined && isLegacyFormat(plain);
-      return { index, doc, root, plain, legacy, services: root ? servicesOf(root, plain, legacy) : [] };
+      const services = root ? servicesOf(root, plain, legacy) : [];
+      return { index, doc, root, plain, legacy, services, target, dollarScalars };
     }),
   };
 }
@@ -112,9 +156,9 @@ export function parseCompose(text: string): ParsedCompose {
 /** The services of one compose text as plain data (for `extends.file`); undefined when it has none or does not parse. */
 export function plainServices(text: string): Record<string, unknown> | undefined {
   const doc = parseDocument(text, PARSE_OPTIONS);
-  if (doc.errors.length === 0) duplicateKeys(doc);
+  const { target } = indexDocument(doc);
   if (doc.errors.length > 0) return undefined;
-  const plain = plainDocument(doc);
+  const plain = plainDocument(doc, target);
   const services = isLegacyFormat(plain) ? plain : getPath(plain, ['services']);
   return isRecord(services) ? services : undefined;
 }
@@ -150,25 +194,6 @@ function servicesOf(root: YAMLMap<Scalar, Node>, plain: unknown, legacy: boolean
   });
 }
 
-/** Resolves aliases in one document with one walk over it (yaml's Alias.resolve walks the document per alias). */
-export function anchorResolver(doc: Document.Parsed): (alias: Alias) => Node | undefined {
-  const anchors = new Map<string, Array<{ at: number; node: Node }>>();
-  visit(doc, (_key, node) => {
-    if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor) {
-      const list = anchors.get(node.anchor) ?? [];
-      list.push({ at: node.range?.[0] ?? 0, node });
-      anchors.set(node.anchor, list);
-    }
-  });
-  return (alias) => {
-    // The last definition before the alias: YAML lets an anchor be redefined.
-    const at = alias.range?.[0] ?? 0;
-    let found: Node | undefined;
-    for (const d of anchors.get(alias.source) ?? []) if (d.at < at) found = d.node;
-    return found;
-  };
-}
-
 /**
  * The pair for `key` as compose reads the mapping: written in it, or else brought in by a `<<`
  * merge key (its sources in order, recursively), with the mapping that holds it.
@@ -202,8 +227,7 @@ export function resolvedPair(
  * Merge keys: explicit keys win, then the sources in order. An alias to a node that is still
  * being converted (a cycle) reads as null.
  */
-export function plainDocument(doc: Document.Parsed): unknown {
-  const target = anchorResolver(doc);
+export function plainDocument(doc: Document.Parsed, target: (alias: Alias) => Node | undefined): unknown {
   const memo = new Map<Node, unknown>();
   const busy = new Set<Node>();
   const conv = (value: unknown): unknown => {

@@ -65,3 +65,21 @@ export function globRegExp(glob: string): RegExp {
   globCache.set(glob, anchored);
   return anchored;
 }
+
+/**
+ * Validates test-file globs from a setting: a list of non-empty strings that each compile. On a
+ * bad one the word rule is kept (`globs` empty) and `error` says which, in one line.
+ */
+export function validateTestGlobs(value: unknown): { globs: string[]; error?: string } {
+  if (!Array.isArray(value)) return { globs: [], error: 'test-file globs must be a list of globs' };
+  for (const g of value) {
+    if (typeof g !== 'string' || g.trim() === '')
+      return { globs: [], error: `test-file glob ${JSON.stringify(g)} is not a non-empty string` };
+    try {
+      globRegExp(g);
+    } catch {
+      return { globs: [], error: `test-file glob "${g}" is not a valid glob (an unclosed "{"?)` };
+    }
+  }
+  return { globs: [...(value as string[])] };
+}
