@@ -35,6 +35,7 @@ export async function take(ctx: LockContext, name: string, opts: AcquireOptions)
   const started = Date.now();
   const deadline = started + timeoutMs;
   let endTurn: () => void;
+  const turnTaken = turns.isHeld(resolve(paths.lockDir));
   try {
     endTurn = await turns.take(resolve(paths.lockDir), opts.signal, deadline);
   } catch (err) {
@@ -47,7 +48,11 @@ export async function take(ctx: LockContext, name: string, opts: AcquireOptions)
     for (let attempt = 0; ; attempt++) {
       opts.signal?.throwIfAborted();
       const result = await tryOnce(ctx, name, paths, opts, endTurn);
-      if (result.kind === 'acquired') return result.handle;
+      if (result.kind === 'acquired') {
+        result.handle.waitedMs = Date.now() - started;
+        result.handle.contended = turnTaken || attempt > 0 || !!result.handle.holder?.takeover;
+        return result.handle;
+      }
       const left = deadline - Date.now();
       if (timeoutMs === 0 || left <= 0) throw await timeoutError(ctx, name, started);
       waker ??= new ReleaseWaker(ctx.dir, basename(paths.lockDir));

@@ -1,7 +1,12 @@
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import { defaultLockDir } from '../paths';
-import type { LockHolder } from './metadata';
+import { readEvents, type LockEvent, type LockHolder } from './metadata';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { lockNameOfEntry, lockPaths } from './names';
+import { currentIdentity } from './process';
+import type { Handle } from './handle';
 import { releaseOnSignal } from './signals';
 import {
   DEFAULT_ACQUIRE_TIMEOUT_MS,
@@ -12,7 +17,7 @@ import {
   type LockOptions,
   type LockStatus,
 } from './types';
-import type { LockContext } from './common';
+import { record, type LockContext } from './common';
 import { take } from './exclusive';
 import { acquireShared, drainShared } from './shared';
 import { forceRelease, lockStatuses } from './report';
@@ -32,6 +37,14 @@ export type {
   LockStatus,
   SharedHolderStatus,
 } from './types';
+
+/**
+ * Where acquisitions are logged: apart from `<name>.events.jsonl`, so that one line per run
+ * never pushes the takeovers and forced releases people read out of that trimmed log.
+ */
+function acquisitionsFile(dir: string, name: string): string {
+  return join(dir, `${name}.acquired.jsonl`);
+}
 
 /**
  * Named locks in one folder, one per environment (`test`, `dev`, `ci`...), held across processes
@@ -61,16 +74,54 @@ export class LockManager {
   }
 
   async acquire(name: string, opts: AcquireOptions = {}): Promise<LockHandle> {
-    if (opts.mode === 'shared') return acquireShared(this.ctx, name, opts);
-    const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS);
+    const handle =
+      opts.mode === 'shared' ? await acquireShared(this.ctx, name, opts) : await this.exclusive(name, opts);
+    // How long each acquisition waited, for the agent's lock-wait histogram (`acquisitions`).
+    await record(
+      this.ctx,
+      { ...lockPaths(this.dir, name), events: acquisitionsFile(this.dir, name) },
+      {
+        type: 'acquired',
+        at: new Date().toISOString(),
+        by: currentIdentity(),
+        reason: opts.why ?? '',
+        mode: opts.mode ?? 'exclusive',
+        waitedMs: Math.round(handle.waitedMs),
+      },
+    );
+    return handle;
+  }
+
+  private async exclusive(name: string, opts: AcquireOptions): Promise<Handle> {
+    const started = Date.now();
     const handle = await take(this.ctx, name, opts);
     try {
-      await drainShared(this.ctx, name, handle, deadline, opts);
+      await drainShared(
+        this.ctx,
+        name,
+        handle,
+        started + (opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS),
+        opts,
+      );
     } catch (err) {
       await handle.release();
       throw err;
     }
+    handle.waitedMs = Date.now() - started;
     return handle;
+  }
+
+  /** The recent acquisitions of every lock in the folder (oldest first per lock), each with its mode and wait. */
+  async acquisitions(): Promise<Array<{ lock: string; event: LockEvent }>> {
+    const entries = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    const locks = entries.flatMap((e) => {
+      const n = /^(.+)\.acquired\.jsonl$/.exec(e)?.[1];
+      return n !== undefined && lockNameOfEntry(`${n}.lock`) === n ? [n] : [];
+    });
+    const events = await Promise.all(
+      locks.map((lock) => readEvents(acquisitionsFile(this.dir, lock), 'acquired')),
+    );
+    return locks.flatMap((lock, i) => (events[i] ?? []).map((event) => ({ lock, event })));
   }
 
   async withLock<T>(

@@ -5,13 +5,7 @@ import { Handle, writeHolder } from './handle';
 import { readGeneration } from './generation';
 import { lockPaths, type LockPaths } from './names';
 import { describeHolder, memberPaths } from './holders';
-import {
-  DEFAULT_ACQUIRE_TIMEOUT_MS,
-  LockDirError,
-  LockTimeoutError,
-  type AcquireOptions,
-  type LockHandle,
-} from './types';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, LockDirError, LockTimeoutError, type AcquireOptions } from './types';
 import { ReleaseWaker } from './wake';
 import { dirError, lockGeneration, newHolder, retryWait, type LockContext } from './common';
 import { take } from './exclusive';
@@ -22,11 +16,7 @@ import { sharedHolders } from './members';
  * be between its drain and its run), judge the shared holders in, join them as a lock of our
  * own in `<name>.shared/` if `admit` agrees, then let the turnstile go.
  */
-export async function acquireShared(
-  ctx: LockContext,
-  name: string,
-  opts: AcquireOptions,
-): Promise<LockHandle> {
+export async function acquireShared(ctx: LockContext, name: string, opts: AcquireOptions): Promise<Handle> {
   const paths = lockPaths(ctx.dir, name);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
   if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be 0 or more (got ${opts.timeoutMs})`);
@@ -107,8 +97,11 @@ export async function drainShared(
   const started = Date.now();
   try {
     for (let attempt = 0; ; attempt++) {
-      const { holders: live } = await sharedHolders(ctx, paths, true);
-      if (live.length === 0) return;
+      const { holders: live, reclaimed } = await sharedHolders(ctx, paths, true);
+      if (live.length === 0) {
+        if (attempt > 0 || reclaimed > 0) handle.contended = true;
+        return;
+      }
       const left = deadline - Date.now();
       if (left <= 0 || opts.timeoutMs === 0) {
         const who = live.map((m) => (m.holder ? describeHolder(m.holder) : 'an unknown holder')).join(', ');
