@@ -188,7 +188,7 @@ export const runCommandCli: Command = {
             prediction: err.prediction,
             predicted: err.predicted,
           });
-        throw new CliError(err.message, ExitCode.refused);
+        throw new CliError(`${err.message} Use --force to run anyway.`, ExitCode.refused);
       }
       if (err instanceof LockTimeoutError) throw new CliError(err.message, ExitCode.lockTimeout);
       throw err;
