@@ -176,12 +176,13 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
     const level = rate(s, sample, together);
     return exceeds(level, refuseAt) && !opts.force ? explainPrediction(together, level, refuseAt) : undefined;
   };
+  // The request made beside the first sample can be withdrawn on its own.
   const cancel = new AbortController();
-  const acquire = (): Promise<LockHandle> =>
+  const acquire = (signal: AbortSignal | undefined): Promise<LockHandle> =>
     s.lock.acquire(envName, {
       why,
       timeoutMs: s.timeoutMs,
-      signal: opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal,
+      signal,
       onCompromised: (err) =>
         s.logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
       ...(opts.mode === 'shared'
@@ -196,7 +197,11 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
     );
   };
   const lockWaitStart = Date.now();
-  let asking = opts.mode === 'shared' ? undefined : acquire();
+  progress(`waiting for the "${envName}" lock`);
+  let asking =
+    opts.mode === 'shared'
+      ? undefined
+      : acquire(opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal);
   asking?.catch(() => undefined);
   let first: Sample;
   let predicted: PredictedLevel;
@@ -213,8 +218,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
     throw err;
   }
   const fast = asking !== undefined;
-  if (!fast) progress(`waiting for the "${envName}" lock`);
-  const handle = await (asking ?? acquire());
+  const handle = await (asking ?? acquire(opts.signal));
   try {
     if (fast && !handle.contended) return { handle, predicted, baselineSample: first, ...room };
     const waitedMs = Date.now() - lockWaitStart;
