@@ -17,12 +17,11 @@ import {
   Child,
   STALE_MS,
   holder,
-  killGroups,
   runProcess,
   sleep,
-  tempDir,
   until,
   type Finished,
+  sectionSuite,
 } from './helpers';
 import { overlaps, sections } from './overlap';
 
@@ -48,29 +47,17 @@ function has(cmd: string, args: string[]): boolean {
 
 describe('lock fault matrix: zero overlapping critical sections, whatever fails', function () {
   this.timeout(120_000);
-  let dir: string;
-  let cleanup: () => void;
-  let log: string;
-  const children: Child[] = [];
-
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
-    log = join(dir, 'sections.log');
-  });
-  afterEach(() => {
-    for (const c of children.splice(0)) c.kill('SIGKILL');
-    killGroups();
-    // A killed wrapper's command runs in its own group: end any section still running.
+  // A killed wrapper's command runs in its own group: end any section still running.
+  const t = sectionSuite((log) => {
     for (const s of sections(log)) if (!s.ended) killSection(s.label);
-    cleanup();
   });
 
-  const locks = (): string => join(dir, 'locks');
+  const locks = (): string => join(t.dir, 'locks');
   /** Kills a critical section's own process (found by its command line), as a crash would. */
   const killSection = (label: string): void => {
     try {
       // Anchored: the wrapper's own command line contains the section's too.
-      execFileSync('pkill', ['-KILL', '-f', `^${process.execPath} ${CRITICAL} ${log} ${label} `], {
+      execFileSync('pkill', ['-KILL', '-f', `^${process.execPath} ${CRITICAL} ${t.log} ${label} `], {
         stdio: 'ignore',
       });
     } catch {
@@ -100,18 +87,18 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       '--',
       process.execPath,
       CRITICAL,
-      log,
+      t.log,
       label,
       String(ms),
     ];
     const c = wrap.length
       ? new Child(wrap[0] as string, [...wrap.slice(1), process.execPath, ...args])
       : new Child(process.execPath, args);
-    children.push(c);
+    t.children.push(c);
     return c;
   };
-  const started = (label: string): boolean => sections(log).some((s) => s.label === label);
-  const ended = (label: string): boolean => sections(log).some((s) => s.label === label && s.ended);
+  const started = (label: string): boolean => sections(t.log).some((s) => s.label === label);
+  const ended = (label: string): boolean => sections(t.log).some((s) => s.label === label && s.ended);
   const status = async (): Promise<{ held: boolean; holder?: { why: string; pid: number } }> => {
     const r = await runProcess(process.execPath, [
       CLI_PATH,
@@ -130,7 +117,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     );
   };
   const assertNoOverlap = (): void =>
-    assert.deepEqual(overlaps(sections(log)), [], readFileSync(log, 'utf8'));
+    assert.deepEqual(overlaps(sections(t.log)), [], readFileSync(t.log, 'utf8'));
 
   it("a holder whose lock was force-released never removes the next holder's lock when its command ends (issue 12 #1)", async () => {
     const a = lockRun('A', 3_000);
@@ -168,7 +155,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       '--',
       process.execPath,
       CRITICAL,
-      log,
+      t.log,
       'C',
       '10',
     ]);
@@ -190,7 +177,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
         // A catchable end: the command's group is ended first, then the lock released.
         const aExit = await a.exited;
         assert.ok(aExit.code !== 0 || aExit.signal !== null, `A exited ${JSON.stringify(aExit)}`);
-        const aSec = sections(log).find((s) => s.label === 'A');
+        const aSec = sections(t.log).find((s) => s.label === 'A');
         assert.ok(aSec && aSec.end - aSec.start < 2_000, "A's command was stopped, not left to run");
       }
       assertNoOverlap();
@@ -215,7 +202,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       '--',
       process.execPath,
       CRITICAL,
-      log,
+      t.log,
       'B',
       '10',
     ]);
@@ -260,7 +247,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     const aExit = await a.exited;
     assert.equal(aExit.code, LOST, a.output);
     assert.match(a.output, /was lost while "node" ran .*the run was not exclusive/);
-    const aSec = sections(log).find((s) => s.label === 'A');
+    const aSec = sections(t.log).find((s) => s.label === 'A');
     assert.ok(
       aSec && aSec.end - resumed < STALE_MS + 1_500,
       `A's command ran on ${(aSec?.end ?? 0) - resumed}ms after resuming`,
@@ -282,10 +269,10 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     assert.equal((await b.exited).code, 0, b.output);
     assert.equal((await a.exited).code, 0, a.output);
     // The waiter's own timestamps are 1.5 s ahead: compare in the holder's time.
-    const list = sections(log).map((x) =>
+    const list = sections(t.log).map((x) =>
       x.label === 'B' ? { ...x, start: x.start - 1_500, end: x.end - 1_500 } : x,
     );
-    assert.deepEqual(overlaps(list.sort((x, y) => x.start - y.start)), [], readFileSync(log, 'utf8'));
+    assert.deepEqual(overlaps(list.sort((x, y) => x.start - y.start)), [], readFileSync(t.log, 'utf8'));
   });
 
   for (const fs of ['ext4 -I 128 (no birth times)', 'tmpfs'] as const) {
@@ -303,7 +290,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
         const lockDir = join(mnt, 'locks');
         for (let trial = 0; trial < 4; trial++) {
           const h = holder('hold', lockDir, 'test');
-          children.push(h);
+          t.children.push(h);
           await h.waitFor(/^acquired /m);
           h.kill('SIGKILL');
           await h.exited;
@@ -348,7 +335,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     const deadline = Date.now() + 90_000;
     const rnd = (n: number): number => Math.floor(Math.random() * n);
     while (!done && Date.now() < deadline) {
-      const live = children.filter((c) => c.proc.exitCode === null && c.proc.signalCode === null);
+      const live = t.children.filter((c) => c.proc.exitCode === null && c.proc.signalCode === null);
       const victim = live[rnd(live.length)];
       if (victim) {
         if (rnd(3) === 0) victim.kill('SIGKILL');
@@ -360,9 +347,9 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       }
       await sleep(150 + rnd(300));
     }
-    for (const c of children) c.kill('SIGCONT');
+    for (const c of t.children) c.kill('SIGCONT');
     await all;
-    assert.ok(sections(log).length >= 6, readFileSync(log, 'utf8'));
+    assert.ok(sections(t.log).length >= 6, readFileSync(t.log, 'utf8'));
     assertNoOverlap();
   });
 
@@ -401,7 +388,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     const removed = Date.now();
     rmSync(locks(), { recursive: true, force: true });
     assert.equal((await a.exited).code, LOST, a.output);
-    const aSec = sections(log).find((s) => s.label === 'A');
+    const aSec = sections(t.log).find((s) => s.label === 'A');
     assert.ok(aSec && aSec.end - removed < STALE_MS + 1_500, `A ran on ${(aSec?.end ?? 0) - removed}ms`);
   });
 
@@ -426,7 +413,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
         '--',
         process.execPath,
         CRITICAL,
-        log,
+        t.log,
         'B',
         '10',
       ]);
@@ -442,9 +429,9 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     }
   });
 
-  it('hostile files in the lock folder: a FIFO, a huge file or a /dev/zero link as metadata, a symlinked events log, never hang or write through', async () => {
+  it('hostile files in the lock folder: a FIFO, a huge file or a /dev/zero link as metadata, a symlinked events t.log, never hang or write through', async () => {
     mkdirSync(locks(), { recursive: true });
-    const outside = join(dir, 'outside.txt');
+    const outside = join(t.dir, 'outside.txt');
     writeFileSync(outside, 'keep me\n');
     symlinkSync(outside, join(locks(), 'test.events.jsonl'));
     for (const plant of ['fifo', 'huge', 'zero'] as const) {
@@ -485,7 +472,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     assert.equal(
       readFileSync(outside, 'utf8'),
       'keep me\n',
-      'the events log must not be written through a symlink',
+      'the events t.log must not be written through a symlink',
     );
   });
 
@@ -649,7 +636,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       '-c',
       'sleep 2 # password=hunter2',
     ]);
-    children.push(a);
+    t.children.push(a);
     await until(() => existsSync(join(locks(), 'test.json')), 10_000, 'the holder metadata');
     await sleep(100);
     const s = await status();

@@ -131,3 +131,32 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
     await sleep(20);
   }
 }
+
+/** One test's lock folder, its critical-section log, and the children to kill afterwards. */
+export interface SectionSuite {
+  readonly dir: string;
+  readonly log: string;
+  readonly children: Child[];
+}
+
+/**
+ * Registers the per-test setup the process-level lock suites share: a fresh temp folder with its
+ * section log; afterwards every child and process group is killed, then `beforeRemove` runs
+ * (e.g. ending sections whose wrapper was killed), then the folder is removed.
+ */
+export function sectionSuite(beforeRemove?: (log: string) => void): SectionSuite {
+  const s = { dir: '', log: '', children: [] as Child[], cleanup: (): void => undefined };
+  beforeEach(() => {
+    const t = tempDir();
+    s.dir = t.dir;
+    s.log = join(t.dir, 'sections.log');
+    s.cleanup = t.cleanup;
+  });
+  afterEach(() => {
+    for (const c of s.children.splice(0)) c.kill('SIGKILL');
+    killGroups();
+    beforeRemove?.(s.log);
+    s.cleanup();
+  });
+  return s;
+}

@@ -2,26 +2,14 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LockManager, LockTimeoutError, type LockHandle } from '../../src/core/lock';
-import { CLI, Child, STALE_MS, killGroups, sleep, tempDir, until } from './helpers';
+import { CLI, Child, STALE_MS, sectionSuite, sleep, until } from './helpers';
 import { exclusiveOverlaps, sections, sharedRanTogether } from './overlap';
 
 const CRITICAL = resolve(__dirname, 'fixtures/critical.js');
 
 describe('shared and exclusive holders (a reader/writer lock across processes)', function () {
   this.timeout(90_000);
-  let dir: string;
-  let cleanup: () => void;
-  let log: string;
-  const children: Child[] = [];
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
-    log = join(dir, 'sections.log');
-  });
-  afterEach(() => {
-    for (const c of children.splice(0)) c.kill('SIGKILL');
-    killGroups();
-    cleanup();
-  });
+  const t = sectionSuite();
 
   const run = (label: string, ms: number, extra: string[] = []): Child => {
     const shared = label.startsWith('S') ? ['--shared'] : [];
@@ -30,7 +18,7 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
       'lock',
       'run',
       '--dir',
-      join(dir, 'locks'),
+      join(t.dir, 'locks'),
       '--name',
       'test',
       '--stale',
@@ -42,16 +30,20 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
       '--',
       process.execPath,
       CRITICAL,
-      log,
+      t.log,
       label,
       String(ms),
     ]);
-    children.push(c);
+    t.children.push(c);
     return c;
   };
-  const started = (label: string): boolean => sections(log).some((s) => s.label === label);
+  const started = (label: string): boolean => sections(t.log).some((s) => s.label === label);
   const check = (): void =>
-    assert.deepEqual(exclusiveOverlaps(sections(log)), [], existsSync(log) ? readFileSync(log, 'utf8') : '');
+    assert.deepEqual(
+      exclusiveOverlaps(sections(t.log)),
+      [],
+      existsSync(t.log) ? readFileSync(t.log, 'utf8') : '',
+    );
 
   it('shared runs run together; an exclusive one waits for them and, while it waits, lets no new shared run in', async () => {
     const first = [run('S1', 1_500), run('S2', 1_500), run('S3', 1_500)];
@@ -63,9 +55,9 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
     assert.deepEqual(
       exits.map((e) => e.code),
       [0, 0, 0, 0, 0],
-      children.map((c) => c.output).join('\n'),
+      t.children.map((c) => c.output).join('\n'),
     );
-    const list = sections(log);
+    const list = sections(t.log);
     assert.ok(sharedRanTogether(list), 'shared runs must overlap each other');
     const x1 = list.find((s) => s.label === 'X1');
     const s4 = list.find((s) => s.label === 'S4');
@@ -98,20 +90,20 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
   });
 
   it('a dead shared holder (process and command gone) is taken over by the exclusive one and the takeover recorded', async () => {
-    const m = new LockManager({ dir: join(dir, 'locks'), staleMs: STALE_MS });
+    const m = new LockManager({ dir: join(t.dir, 'locks'), staleMs: STALE_MS });
     const holder = new Child(process.execPath, [
       resolve(__dirname, 'fixtures/holder.js'),
       'hold-shared',
-      join(dir, 'locks'),
+      join(t.dir, 'locks'),
       'test',
       String(STALE_MS),
     ]);
-    children.push(holder);
+    t.children.push(holder);
     await holder.waitFor(/^acquired /m);
     holder.kill('SIGKILL');
     await holder.exited;
     const h = await m.acquire('test', { timeoutMs: 10_000 });
-    const events = readFileSync(join(dir, 'locks', 'test.events.jsonl'), 'utf8');
+    const events = readFileSync(join(t.dir, 'locks', 'test.events.jsonl'), 'utf8');
     assert.match(events, /"type":"takeover".*shared holder: holder pid \d+ is no longer running/);
     await h.release();
   });
@@ -129,7 +121,7 @@ describe('shared and exclusive holders (a reader/writer lock across processes)',
   });
 
   it('admission: a shared holder that does not fit waits until one leaves, then joins; status lists the shared holders', async () => {
-    const m = new LockManager({ dir: join(dir, 'locks'), staleMs: STALE_MS });
+    const m = new LockManager({ dir: join(t.dir, 'locks'), staleMs: STALE_MS });
     const budget = 100;
     const admit =
       (need: number) =>

@@ -7,24 +7,16 @@ import { resolveEndpoint } from '../../src/core/docker/endpoint';
 import { LockManager } from '../../src/core/lock';
 import { createGlobalSetup, jestGlobalSetup, jestGlobalTeardown } from '../../src/core/runs/frameworks';
 import { RunStore } from '../../src/core/runs/records';
-import { TEST_IMAGE, testClient } from '../helpers/docker';
-import { RunWorld, type Finished } from './helpers';
+import { TEST_IMAGE } from '../helpers/docker';
+import { runWorldSuite, type Finished } from './helpers';
 
 describe('runs: test framework global setup (engine)', function () {
   this.timeout(60_000);
-  const client = testClient();
-  let world: RunWorld;
+  const rw = runWorldSuite();
 
-  beforeEach(() => {
-    world = new RunWorld();
-  });
-  afterEach(async () => {
-    await world.dispose(client.api);
-  });
-
-  const options = (category: string) => world.runOptions(category, client);
+  const options = (category: string) => rw.world.runOptions(category, rw.client);
   const lockHeld = async (): Promise<boolean> =>
-    !!(await new LockManager({ dir: world.lockDir }).status('test'))[0]?.held;
+    !!(await new LockManager({ dir: rw.world.lockDir }).status('test'))[0]?.held;
 
   it('holds the lock from setup to teardown, exports the run’s variables meanwhile, and cleans up at teardown', async () => {
     const before = process.env.DOCKER_STABILITY_RUN_ID;
@@ -36,12 +28,12 @@ describe('runs: test framework global setup (engine)', function () {
       assert.equal(process.env.DOCKER_STABILITY_RUN_LABEL, `docker-stability.run-id=${env.runId}`);
       assert.equal(g.active?.runId, env.runId);
       assert.equal(await lockHeld(), true);
-      // A client the tests make after the setup finds the run's own endpoint in DOCKER_HOST.
+      // A rw.client the tests make after the setup finds the run's own endpoint in DOCKER_HOST.
       assert.equal(process.env.DOCKER_HOST, env.env.DOCKER_HOST);
       const tests = new DockerClient(resolveEndpoint());
       assert.match(tests.endpoint.host, /dstab-proxy-/);
       await tests.api.createContainer({
-        name: `${world.prefix}left`,
+        name: `${rw.world.prefix}left`,
         Image: TEST_IMAGE,
         Cmd: ['true'],
         HostConfig: { NetworkMode: 'none' },
@@ -55,7 +47,7 @@ describe('runs: test framework global setup (engine)', function () {
     assert.equal(process.env.DOCKER_HOST, hostBefore);
     assert.equal(g.active, undefined);
     assert.equal(await lockHeld(), false);
-    assert.deepEqual(await world.containers(client.api), []);
+    assert.deepEqual(await rw.world.containers(rw.client.api), []);
     assert.equal(await g.teardown(), undefined, 'a second teardown has nothing to end');
   });
 
@@ -76,7 +68,7 @@ describe('runs: test framework global setup (engine)', function () {
     const runId = process.env.DOCKER_STABILITY_RUN_ID;
     await jestGlobalTeardown()();
     assert.equal(await lockHeld(), false);
-    const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category: 'jest' });
+    const records = await new RunStore(join(rw.world.home, 'runs.jsonl')).list({ category: 'jest' });
     assert.deepEqual(
       records.map((r) => r.id),
       [runId],
@@ -88,7 +80,7 @@ describe('runs: test framework global setup (engine)', function () {
   });
 
   it('mocha: a real mocha session with mochaGlobalFixtures runs under the lock and its leftovers are removed', async () => {
-    const out = join(world.home, 'run-id');
+    const out = join(rw.world.home, 'run-id');
     const fixtures = resolve(__dirname, 'fixtures');
     const r = await new Promise<Finished>((res, rej) => {
       const child = spawn(
@@ -100,9 +92,9 @@ describe('runs: test framework global setup (engine)', function () {
           join(fixtures, 'inner.spec.js'),
         ],
         {
-          env: world.env({
+          env: rw.world.env({
             FIXTURE_CATEGORY: 'mocha',
-            FIXTURE_PREFIX: world.prefix,
+            FIXTURE_PREFIX: rw.world.prefix,
             FIXTURE_IMAGE: TEST_IMAGE,
             FIXTURE_OUT: out,
           }),
@@ -118,13 +110,13 @@ describe('runs: test framework global setup (engine)', function () {
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const runId = readFileSync(out, 'utf8');
-    const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category: 'mocha' });
+    const records = await new RunStore(join(rw.world.home, 'runs.jsonl')).list({ category: 'mocha' });
     assert.deepEqual(
       records.map((x) => x.id),
       [runId],
     );
     assert.equal(records[0]?.cleanup?.removed, 1);
-    assert.deepEqual(await world.containers(client.api), []);
+    assert.deepEqual(await rw.world.containers(rw.client.api), []);
     assert.equal(await lockHeld(), false);
   });
 });

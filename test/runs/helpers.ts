@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { DockerClient } from '../../src/core/docker/client';
 import { LockManager } from '../../src/core/lock';
 import { RunStore } from '../../src/core/runs/records';
-import { TEST_IMAGE } from '../helpers/docker';
+import { TEST_IMAGE, testClient } from '../helpers/docker';
 
 /** The built CLI (npm test and test:core build it first). */
 export const CLI = resolve(__dirname, '../../../dist/cli.js');
@@ -162,4 +162,19 @@ export async function othersActivity(
     )
     .filter((e) => !(e.Actor.Attributes?.name ?? '').startsWith(prefix))
     .map((e) => `${e.Action} ${e.Actor.Attributes?.name ?? e.Actor.ID.slice(0, 12)}`);
+}
+
+/** A suite's engine client and a fresh RunWorld per test, disposed of (with what it made) afterwards. */
+export function runWorldSuite(): {
+  readonly client: ReturnType<typeof testClient>;
+  readonly world: RunWorld;
+} {
+  const s = { client: testClient(), world: undefined as unknown as RunWorld };
+  beforeEach(() => {
+    s.world = new RunWorld();
+  });
+  afterEach(async () => {
+    await s.world.dispose(s.client.api);
+  });
+  return s;
 }

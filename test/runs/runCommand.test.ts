@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { LockManager } from '../../src/core/lock';
 import { predict } from '../../src/core/runs/predict';
 import { RunStore } from '../../src/core/runs/records';
-import { TEST_IMAGE, TEST_LABEL, testClient } from '../helpers/docker';
-import { CLI, othersActivity, run, RunWorld, startCli, waitUntil } from './helpers';
+import { TEST_IMAGE, TEST_LABEL } from '../helpers/docker';
+import { CLI, othersActivity, run, RunWorld, runWorldSuite, startCli, waitUntil } from './helpers';
 
 /**
  * `docker-stability run` end to end on the real engine: the built CLI, real child commands
@@ -14,46 +14,38 @@ import { CLI, othersActivity, run, RunWorld, startCli, waitUntil } from './helpe
  */
 describe('runs: docker-stability run (engine)', function () {
   this.timeout(60_000);
-  const client = testClient();
-  let world: RunWorld;
-
-  beforeEach(() => {
-    world = new RunWorld();
-  });
-  afterEach(async () => {
-    await world.dispose(client.api);
-  });
+  const rw = runWorldSuite();
 
   it('removes the containers a run leaves stopped, labelled or not, and after k runs predicts N x 1.1 containers', async function () {
     this.timeout(150_000);
     const N = 4;
     const k = 3;
-    const script = world.leaveContainers(2, 2);
+    const script = rw.world.leaveContainers(2, 2);
     // Counts are daemon-wide (what the environment carries), so another process creating or
     // removing containers outside the lock during a run shifts them. Such a sequence is
     // detected from the daemon's events and repeated in a fresh category, within a budget.
     const budgetEnd = Date.now() + 100_000;
     const disturbed: string[] = [];
     for (let attempt = 1; ; attempt++) {
-      const category = `leaves-${world.id}-${attempt}`;
+      const category = `leaves-${rw.world.id}-${attempt}`;
       let clean = true;
       for (let i = 1; i <= k; i++) {
-        const r = await run(world, ['--category', category, '--json'], ['sh', '-c', script]);
+        const r = await run(rw.world, ['--category', category, '--json'], ['sh', '-c', script]);
         assert.equal(r.code, 0, r.stderr);
         const report = JSON.parse(r.stdout) as {
           record: { startedAt: string; endedAt: string; added: { containers: number } };
           cleanup: { removed: unknown[] };
         };
         assert.ok(report.cleanup.removed.length >= N, `run ${i} removed ${report.cleanup.removed.length}`);
-        const left = await world.containers(client.api);
+        const left = await rw.world.containers(rw.client.api);
         assert.deepEqual(
           left.map((c) => `${c.Names[0]} ${c.State}`),
           [],
           `run ${i} left containers behind`,
         );
         const others = await othersActivity(
-          client.api,
-          world.prefix,
+          rw.client.api,
+          rw.world.prefix,
           new Date(report.record.startedAt),
           new Date(Date.parse(report.record.endedAt) + 1000),
         );
@@ -77,7 +69,7 @@ describe('runs: docker-stability run (engine)', function () {
         );
         continue;
       }
-      const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category });
+      const records = await new RunStore(join(rw.world.home, 'runs.jsonl')).list({ category });
       assert.equal(records.length, k);
       for (const rec of records) {
         assert.equal(rec.exitCode, 0);
@@ -104,7 +96,7 @@ describe('runs: docker-stability run (engine)', function () {
 
   it('exits with the command’s exit code: 0, 3, and 128 + 15 when the command dies of SIGTERM', async () => {
     // Three independent worlds (own lock folders) so the three runs go at once.
-    const worlds = [world, new RunWorld(), new RunWorld()];
+    const worlds = [rw.world, new RunWorld(), new RunWorld()];
     try {
       const [ok, three, term] = await Promise.all([
         run(worlds[0] as RunWorld, ['--category', 'exit'], ['sh', '-c', 'exit 0']),
@@ -119,25 +111,25 @@ describe('runs: docker-stability run (engine)', function () {
       assert.equal(rec?.exitCode, null);
       assert.equal(rec?.signal, 'SIGTERM');
     } finally {
-      await Promise.all(worlds.slice(1).map((w) => w.dispose(client.api)));
+      await Promise.all(worlds.slice(1).map((w) => w.dispose(rw.client.api)));
     }
   });
 
   it('a command that cannot be started exits 127 and still releases the lock', async () => {
-    const r = await run(world, ['--category', 'missing'], [`no-such-command-${world.id}`]);
+    const r = await run(rw.world, ['--category', 'missing'], [`no-such-command-${rw.world.id}`]);
     assert.equal(r.code, 127);
-    assert.match(r.stderr, /cannot start no-such-command/);
-    const [status] = await new LockManager({ dir: world.lockDir }).status('test');
+    assert.match(r.stderr, /cannot run no-such-command-[a-z0-9-]*: ENOENT/);
+    const [status] = await new LockManager({ dir: rw.world.lockDir }).status('test');
     assert.equal(status?.held, false);
   });
 
   it('forwards a SIGTERM sent to docker-stability run to the command, then cleans up and exits with its code', async () => {
-    const ready = join(world.home, 'ready');
-    const got = join(world.home, 'got');
-    const script = `${world.leaveContainers(0, 1)}\ntrap 'echo TERM > "$GOT"; exit 7' TERM\ntouch "$READY"\nwhile :; do sleep 0.1; done`;
+    const ready = join(rw.world.home, 'ready');
+    const got = join(rw.world.home, 'got');
+    const script = `${rw.world.leaveContainers(0, 1)}\ntrap 'echo TERM > "$GOT"; exit 7' TERM\ntouch "$READY"\nwhile :; do sleep 0.1; done`;
     const { child, done } = startCli(
-      world,
-      ['run', '--dir', world.lockDir, '--category', 'signal', '--', 'sh', '-c', script],
+      rw.world,
+      ['run', '--dir', rw.world.lockDir, '--category', 'signal', '--', 'sh', '-c', script],
       { READY: ready, GOT: got },
     );
     await waitUntil(
@@ -157,22 +149,22 @@ describe('runs: docker-stability run (engine)', function () {
     assert.equal(r.code, 7, r.stderr);
     assert.equal(readFileSync(got, 'utf8').trim(), 'TERM');
     assert.deepEqual(
-      await world.containers(client.api),
+      await rw.world.containers(rw.client.api),
       [],
       'the container made before the signal was cleaned up',
     );
-    const [status] = await new LockManager({ dir: world.lockDir }).status('test');
+    const [status] = await new LockManager({ dir: rw.world.lockDir }).status('test');
     assert.equal(status?.held, false);
   });
 
   it('two runs of the same environment started together run one after the other, never overlapping, and both succeed', async () => {
-    const log = join(world.home, 'intervals');
+    const log = join(rw.world.home, 'intervals');
     writeFileSync(log, '');
     const script =
       'echo "start $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"; sleep 1; echo "end $DOCKER_STABILITY_RUN_ID $(date +%s%N)" >> "$LOG"';
     const [a, b] = await Promise.all([
-      run(world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
-      run(world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
+      run(rw.world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
+      run(rw.world, ['--category', 'serial'], ['sh', '-c', script], { LOG: log }),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -191,8 +183,8 @@ describe('runs: docker-stability run (engine)', function () {
   });
 
   it('refuses a run whose prediction exceeds the limit, explaining it, with exit 4; --force runs it anyway', async () => {
-    const category = `big-${world.id}`;
-    const config = world.config({
+    const category = `big-${rw.world.id}`;
+    const config = rw.world.config({
       monitor: { capacities: { containers: 4 } },
       runs: {
         prediction: { defaults: { [category]: { containers: 10 } } },
@@ -201,7 +193,7 @@ describe('runs: docker-stability run (engine)', function () {
       },
     });
     const refused = await run(
-      world,
+      rw.world,
       ['--category', category, '--config', config, '--timeout', '1s'],
       ['sh', '-c', 'echo RAN'],
     );
@@ -217,7 +209,7 @@ describe('runs: docker-stability run (engine)', function () {
     assert.match(refused.stderr, /Use --force to run anyway/);
 
     const forced = await run(
-      world,
+      rw.world,
       ['--category', category, '--config', config, '--force'],
       ['sh', '-c', 'echo RAN'],
     );
@@ -227,7 +219,7 @@ describe('runs: docker-stability run (engine)', function () {
   });
 
   it('removes what compose created through the run’s own DOCKER_HOST (containers and volume of project dstab-<run id>)', async () => {
-    const file = join(world.home, 'compose.yml');
+    const file = join(rw.world.home, 'compose.yml');
     writeFileSync(
       file,
       [
@@ -245,7 +237,7 @@ describe('runs: docker-stability run (engine)', function () {
       ].join('\n'),
     );
     const r = await run(
-      world,
+      rw.world,
       ['--category', 'compose', '--json'],
       ['sh', '-c', `docker-compose -f "${file}" up --no-start >/dev/null 2>&1`],
     );
@@ -265,23 +257,23 @@ describe('runs: docker-stability run (engine)', function () {
       ['container', 'container', 'volume'],
     );
     const filters = { label: [`com.docker.compose.project=${project}`] };
-    assert.deepEqual(await client.api.listContainers({ all: true, filters }), []);
-    assert.deepEqual((await client.api.listVolumes({ filters })).Volumes ?? [], []);
-    assert.deepEqual(await client.api.listNetworks({ filters }), []);
+    assert.deepEqual(await rw.client.api.listContainers({ all: true, filters }), []);
+    assert.deepEqual((await rw.client.api.listVolumes({ filters })).Volumes ?? [], []);
+    assert.deepEqual(await rw.client.api.listNetworks({ filters }), []);
   });
 
   it('a run killed by kill -9 is gone: cleanup stops and removes its running container, the dry run shows it; a live run’s stays until that run ends', async function () {
     this.timeout(120_000);
-    const scope = `${TEST_LABEL}=${world.id}`;
-    const ready = (n: string) => join(world.home, `ready-${n}`);
+    const scope = `${TEST_LABEL}=${rw.world.id}`;
+    const ready = (n: string) => join(rw.world.home, `ready-${n}`);
     const script = (n: string) =>
-      `docker run -d --init --network none --label ${scope} --name ${world.prefix}${n} ${TEST_IMAGE} sleep 300 >/dev/null && touch "${ready(n)}" && while :; do sleep 0.2; done`;
+      `docker run -d --init --network none --label ${scope} --name ${rw.world.prefix}${n} ${TEST_IMAGE} sleep 300 >/dev/null && touch "${ready(n)}" && while :; do sleep 0.2; done`;
     const exists = (f: string) => () => existsSync(f);
     // Two environments, so the runs go at once; the killed one in its own process group, as a CI job is.
-    const live = startCli(world, [
+    const live = startCli(rw.world, [
       'run',
       '--dir',
-      world.lockDir,
+      rw.world.lockDir,
       '--env',
       'live',
       '--category',
@@ -297,7 +289,7 @@ describe('runs: docker-stability run (engine)', function () {
         CLI,
         'run',
         '--dir',
-        world.lockDir,
+        rw.world.lockDir,
         '--env',
         'killed',
         '--category',
@@ -308,7 +300,7 @@ describe('runs: docker-stability run (engine)', function () {
         script('killed'),
       ],
       {
-        env: world.env(),
+        env: rw.world.env(),
         detached: true,
         stdio: 'ignore',
       },
@@ -320,12 +312,15 @@ describe('runs: docker-stability run (engine)', function () {
     await killedExit;
     const byName = async () =>
       new Map(
-        (await world.containers(client.api)).map((c) => [c.Names[0]?.slice(1 + world.prefix.length), c]),
+        (await rw.world.containers(rw.client.api)).map((c) => [
+          c.Names[0]?.slice(1 + rw.world.prefix.length),
+          c,
+        ]),
       );
     assert.equal((await byName()).get('killed')?.State, 'running');
 
     const cleanup = async (...extra: string[]) => {
-      const r = await startCli(world, [
+      const r = await startCli(rw.world, [
         'cleanup',
         '--json',
         '--older-than',
@@ -333,7 +328,7 @@ describe('runs: docker-stability run (engine)', function () {
         '--label',
         scope,
         '--lock-dir',
-        world.lockDir,
+        rw.world.lockDir,
         ...extra,
       ]).done;
       assert.equal(r.code, 0, r.stderr);
@@ -346,7 +341,7 @@ describe('runs: docker-stability run (engine)', function () {
     const real = await cleanup();
     assert.deepEqual(
       dry.removed.map((e) => e.name),
-      [`${world.prefix}killed`],
+      [`${rw.world.prefix}killed`],
     );
     assert.match(
       dry.removed[0]?.reason ?? '',
@@ -360,7 +355,7 @@ describe('runs: docker-stability run (engine)', function () {
     );
     assert.deepEqual(
       dry.kept.map((e) => `${e.name} ${e.reason}`),
-      [`${world.prefix}live running`],
+      [`${rw.world.prefix}live running`],
     );
     const left = await byName();
     assert.deepEqual([...left.keys()], ['live']);
@@ -376,29 +371,29 @@ describe('runs: docker-stability run (engine)', function () {
   it('records the command’s name only, unless --record-argv; the lock’s default reason names no argument either', async () => {
     const secret = 'token=s3cr3t';
     const quiet = await run(
-      world,
+      rw.world,
       ['--category', 'argv', '--json'],
       ['sh', '-c', `echo ${secret} >/dev/null`],
     );
     assert.equal(quiet.code, 0, quiet.stderr);
     const loud = await run(
-      world,
+      rw.world,
       ['--category', 'argv', '--record-argv'],
       ['sh', '-c', `echo ${secret} >/dev/null`],
     );
     assert.equal(loud.code, 0, loud.stderr);
-    const records = await new RunStore(join(world.home, 'runs.jsonl')).list({ category: 'argv' });
+    const records = await new RunStore(join(rw.world.home, 'runs.jsonl')).list({ category: 'argv' });
     assert.deepEqual(
       records.map((x) => x.command),
       [['sh'], ['sh', '-c', `echo ${secret} >/dev/null`]],
     );
-    const starts = readFileSync(join(world.home, 'runs.jsonl'), 'utf8')
+    const starts = readFileSync(join(rw.world.home, 'runs.jsonl'), 'utf8')
       .split('\n')
       .filter((l) => l.includes('"kind":"start"'));
     assert.equal(starts.length, 2);
     assert.ok(!starts[0]?.includes(secret), starts[0]);
-    const files = readdirSync(world.lockDir)
-      .map((f) => join(world.lockDir, f))
+    const files = readdirSync(rw.world.lockDir)
+      .map((f) => join(rw.world.lockDir, f))
       .filter((f) => statSync(f).isFile());
     const events = files.map((f) => readFileSync(f, 'utf8')).join('\n');
     assert.ok(!events.includes(secret), 'the lock folder holds no argument');
@@ -407,8 +402,8 @@ describe('runs: docker-stability run (engine)', function () {
   it('with Docker unreachable, fails with exit 2 and the reason after retrying the sample, without running the command', async () => {
     const t = Date.now();
     const r = await run(
-      world,
-      ['--category', 'down', '--host', `unix://${join(world.home, 'no.sock')}`],
+      rw.world,
+      ['--category', 'down', '--host', `unix://${join(rw.world.home, 'no.sock')}`],
       ['sh', '-c', 'echo RAN'],
     );
     assert.equal(r.code, 2, r.stderr);
@@ -419,13 +414,13 @@ describe('runs: docker-stability run (engine)', function () {
   });
 
   it('rejects a malformed prediction or cleanup setting with a usage error naming it', async () => {
-    const config = world.config({ runs: { prediction: { percentile: 'high' } } });
-    const r = await run(world, ['--category', 'x', '--config', config], ['true']);
+    const config = rw.world.config({ runs: { prediction: { percentile: 'high' } } });
+    const r = await run(rw.world, ['--category', 'x', '--config', config], ['true']);
     assert.equal(r.code, 64);
     assert.match(r.stderr, /runs\.prediction\.percentile must be a number from 0 to 100/);
     const cleanup = await run(
-      world,
-      ['--category', 'x', '--config', world.config({ runs: { cleanup: { includeImages: true } } })],
+      rw.world,
+      ['--category', 'x', '--config', rw.world.config({ runs: { cleanup: { includeImages: true } } })],
       ['true'],
     );
     assert.equal(cleanup.code, 64, cleanup.stderr);

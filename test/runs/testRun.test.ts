@@ -14,28 +14,20 @@ import {
   withTestEnvironment,
   type RunReport,
 } from '../../src/core/runs/testRun';
-import { TEST_IMAGE, testClient } from '../helpers/docker';
-import { RunWorld, waitUntil } from './helpers';
+import { TEST_IMAGE } from '../helpers/docker';
+import { runWorldSuite, waitUntil } from './helpers';
 
 /** The library flow on the real engine, in-process (no CLI). */
 describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
   this.timeout(60_000);
-  const client = testClient();
-  let world: RunWorld;
+  const rw = runWorldSuite();
 
-  beforeEach(() => {
-    world = new RunWorld();
-  });
-  afterEach(async () => {
-    await world.dispose(client.api);
-  });
-
-  const options = (category: string) => world.runOptions(category, client);
+  const options = (category: string) => rw.world.runOptions(category, rw.client);
 
   let made = 0;
-  function fixtureContainer(labels: Record<string, string>, api: Docker = client.api) {
+  function fixtureContainer(labels: Record<string, string>, api: Docker = rw.client.api) {
     return api.createContainer({
-      name: `${world.prefix}${made++}`,
+      name: `${rw.world.prefix}${made++}`,
       Image: TEST_IMAGE,
       Cmd: ['true'],
       Labels: labels,
@@ -44,7 +36,7 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
   }
 
   it('holds the lock while fn runs, hands it its own DOCKER_HOST, then records the run and removes what was created through it or with its label, and nothing created unlabelled on the real socket', async () => {
-    const lock = new LockManager({ dir: world.lockDir });
+    const lock = new LockManager({ dir: rw.world.lockDir });
     let colleague: string | undefined;
     const { result, report } = await withTestEnvironment({ ...options('lib'), lock }, async (env) => {
       const [status] = await lock.status('test');
@@ -63,20 +55,20 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     assert.equal(report.record.exitCode, 0);
     assert.deepEqual(
       report.record.daemon,
-      { id: (await client.identity()).id, endpoint: client.endpoint.host },
+      { id: (await rw.client.identity()).id, endpoint: rw.client.endpoint.host },
       'the record names the daemon by its own ID',
     );
     assert.equal(report.cleanup?.removed.filter((e) => e.type === 'container').length, 2);
     assert.deepEqual(
-      (await world.containers(client.api)).map((c) => c.Id),
+      (await rw.world.containers(rw.client.api)).map((c) => c.Id),
       [colleague],
     );
     assert.equal((await lock.status('test'))[0]?.held, false);
-    assert.equal((await new RunStore(join(world.home, 'runs.jsonl')).list()).length, 1);
+    assert.equal((await new RunStore(join(rw.world.home, 'runs.jsonl')).list()).length, 1);
   });
 
   it('passes fn’s error through with the report attached, after cleaning up and releasing the lock', async () => {
-    const lock = new LockManager({ dir: world.lockDir });
+    const lock = new LockManager({ dir: rw.world.lockDir });
     const err = await withTestEnvironment({ ...options('lib-fail'), lock }, async (env) => {
       await fixtureContainer(env.labels);
       throw new Error('tests failed');
@@ -86,14 +78,14 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
     );
     assert.equal(err.message, 'tests failed');
     assert.equal(err.report?.record.exitCode, 1);
-    assert.deepEqual(await world.containers(client.api), []);
+    assert.deepEqual(await rw.world.containers(rw.client.api), []);
     assert.equal((await lock.status('test'))[0]?.held, false);
   });
 
   it('beginTestRun keeps the lock until end(); end() twice returns the same report', async () => {
-    const lock = new LockManager({ dir: world.lockDir });
+    const lock = new LockManager({ dir: rw.world.lockDir });
     const active = await beginTestRun({ ...options('steps'), lock });
-    const other = new LockManager({ dir: world.lockDir });
+    const other = new LockManager({ dir: rw.world.lockDir });
     await assert.rejects(other.acquire('test', { timeoutMs: 0 }), /held|timed out|lock/i);
     const first = await active.end({ exitCode: 2, command: ['make', 'test'] });
     const second = await active.end();
@@ -105,7 +97,7 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
   });
 
   it('records the argv only when asked to; start and end records carry the pid and host identity', async () => {
-    const store = new RunStore(join(world.home, 'runs.jsonl'));
+    const store = new RunStore(join(rw.world.home, 'runs.jsonl'));
     const secret = ['deploy', '--token', 's3cr3t'];
     const quiet = await beginTestRun({ ...options('argv'), store, command: secret });
     await quiet.end({ exitCode: 0, command: secret });
@@ -135,12 +127,12 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
   });
 
   it('checks the prediction again once it holds the lock: the holder filled the daemon meanwhile, so the run refuses and lets go', async () => {
-    const category = `refill-${world.id}`;
+    const category = `refill-${rw.world.id}`;
     // One container predicted. Capacity leaves `room` more than that: under EMERGENCY (90%)
     // before, exactly full once the holder has created `room` containers.
-    const before = (await client.api.listContainers({ all: true })).length;
+    const before = (await rw.client.api.listContainers({ all: true })).length;
     const room = Math.ceil((before + 1) / 9) + 2;
-    const holder = await new LockManager({ dir: world.lockDir }).acquire('test', {
+    const holder = await new LockManager({ dir: rw.world.lockDir }).acquire('test', {
       why: 'filling the daemon',
     });
     const progress: string[] = [];
@@ -180,7 +172,7 @@ describe('runs: withTestEnvironment and beginTestRun (engine)', function () {
       progress.join('\n'),
     );
     // The refused run let go of the lock.
-    const after = await new LockManager({ dir: world.lockDir }).acquire('test', { timeoutMs: 0 });
+    const after = await new LockManager({ dir: rw.world.lockDir }).acquire('test', { timeoutMs: 0 });
     await after.release();
   });
 

@@ -1,7 +1,6 @@
 import { LockManager, LockTimeoutError, type LockMode } from '../../core/lock';
 import { parseLevel, type Level } from '../../core/levels';
 import { stderrLogger } from '../../core/log';
-import { exitStatus, runCommand } from '../../core/runs/command';
 import { validatePredictionOptions, type PredictionOptions } from '../../core/runs/predict';
 import { RunStore } from '../../core/runs/records';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../core/runs/testRun';
 import { formatBytes, formatDuration, parseDuration } from '../../core/util/duration';
 import { RUN_CLEANUP_KEYS } from '../../core/options/runs';
+import { runInTerminal } from '../child';
 import { cleanupSettingsFrom, loadCliConfig, monitorSettingsFrom } from '../config';
 import {
   CliError,
@@ -129,12 +129,13 @@ export const runCommandCli: Command = {
     const mode = runMode(values, runs, values.category);
     const logger = stderrLogger(!!process.env.DOCKER_STABILITY_VERBOSE);
     const abort = new AbortController();
-    // Until the command runs, Ctrl+C abandons the wait; afterwards runCommand forwards it.
+    // Until the command runs, Ctrl+C abandons the wait; afterwards runInTerminal passes it on.
     const onSignal = (): void => abort.abort(new CliError('interrupted', 130));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    let status: Promise<number> | undefined;
     try {
-      const { result, report } = await withTestEnvironment<CommandOutcome>(
+      const { report } = await withTestEnvironment<CommandOutcome>(
         {
           category: values.category,
           env: values.env,
@@ -160,21 +161,21 @@ export const runCommandCli: Command = {
         (env) => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          return runCommand(command, env.env, {
-            onError: (err) => process.stderr.write(messageLine(`cannot start ${command[0]}: ${err.message}`)),
-            // On this host the lock then stays held while the command's group lives, even if this process is killed.
-            onStart: (pgid) =>
-              void env.lock
-                .setProcessGroup(pgid)
-                .catch((err: Error) =>
-                  logger.warn(`could not record the command's process group: ${err.message}`),
-                ),
-          });
+          const child = runInTerminal(command, { env: env.env });
+          status = child.status;
+          // On this host the lock then stays held while the command's group lives, even if this process is killed.
+          if (child.command.pgid !== undefined)
+            void env.lock
+              .setProcessGroup(child.command.pgid)
+              .catch((err: Error) =>
+                logger.warn(`could not record the command's process group: ${err.message}`),
+              );
+          return child.command.ended;
         },
       );
       if (values.json) printJson(report);
       else process.stderr.write(messageLine(summaryLine(report)));
-      return exitStatus(result);
+      return (await status) ?? ExitCode.failure;
     } catch (err) {
       if (err instanceof RunRefusedError) {
         if (values.json)
@@ -184,7 +185,7 @@ export const runCommandCli: Command = {
             prediction: err.prediction,
             predicted: err.predicted,
           });
-        throw new CliError(err.message, ExitCode.refused);
+        throw new CliError(`${err.message} Use --force to run anyway.`, ExitCode.refused);
       }
       if (err instanceof LockTimeoutError) throw new CliError(err.message, ExitCode.lockTimeout);
       throw err;

@@ -72,6 +72,7 @@ export class AgentMetrics {
   private readonly lockAge: Gauge<'lock'>;
   private readonly lockTakeovers: Counter<'lock'>;
   private readonly lockForced: Counter<'lock'>;
+  private readonly lockWait: Histogram<'lock' | 'mode'>;
   private readonly runsTotal: Counter<'category' | 'outcome'>;
   private readonly runDuration: Histogram<'category'>;
   private readonly ownerMemory: Gauge<'kind' | 'owner'>;
@@ -220,6 +221,13 @@ export class AgentMetrics {
       name: 'docker_stability_lock_forced_releases_total',
       help: 'Forced releases, each counted once when the agent first sees its record.',
       labelNames: ['lock'],
+      registers: r,
+    });
+    this.lockWait = new Histogram({
+      name: 'docker_stability_lock_wait_seconds',
+      help: 'How long each acquisition of an environment lock waited, by mode (from the lock folder).',
+      labelNames: ['lock', 'mode'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
       registers: r,
     });
     this.runsTotal = new Counter({
@@ -374,6 +382,11 @@ export class AgentMetrics {
       if (takeover && this.firstSight(`t:${lock}:${takeover.at}`)) this.lockTakeovers.inc({ lock });
       const forced = l.lastForcedRelease;
       if (forced && this.firstSight(`f:${lock}:${forced.at}`)) this.lockForced.inc({ lock });
+    }
+    for (const { lock, event: e } of await this.locks.acquisitions().catch(() => [])) {
+      if (e.waitedMs === undefined || !this.firstSight(`a:${lock}:${e.at}:${e.by.pid}:${e.waitedMs}`))
+        continue;
+      this.lockWait.observe({ lock, mode: e.mode ?? 'exclusive' }, e.waitedMs / 1000);
     }
   }
 

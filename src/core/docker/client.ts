@@ -223,15 +223,17 @@ export class DockerClient {
 
   /**
    * Subscribes to `/events`. `onEvent` receives each decoded event; `onEnd` is called once
-   * when the stream ends or fails. Returns a function that closes the stream.
+   * when the stream ends or fails. Returns a function that closes the stream. With `range.until`
+   * (seconds since the epoch, fractions allowed) the daemon sends the past events and ends it.
    */
   async events(
     filters: Record<string, string[]>,
     onEvent: (e: DockerEvent) => void,
     onEnd: (err?: Error) => void,
+    range: { since?: string; until?: string } = {},
   ): Promise<() => void> {
     const stream = (await this.call('events', (_api, abortSignal) =>
-      this.streamApi.getEvents({ filters, abortSignal } as object),
+      this.streamApi.getEvents({ filters, abortSignal, ...range } as object),
     )) as NodeJS.ReadableStream & { destroy?: () => void };
     let buf = '';
     let ended = false;

@@ -22,6 +22,11 @@ interface Queue {
 export class FifoTurns {
   private readonly queues = new Map<string, Queue>();
 
+  /** Whether a caller in this process has the turn for `key` now. */
+  isHeld(key: string): boolean {
+    return this.queues.get(key)?.held ?? false;
+  }
+
   /** Resolves with a function that ends the turn; rejects on abort or at the deadline. */
   take(key: string, signal?: AbortSignal, deadline = Number.POSITIVE_INFINITY): Promise<() => void> {
     signal?.throwIfAborted();

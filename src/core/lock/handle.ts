@@ -11,6 +11,8 @@ import type { LockHandle } from './types';
 
 export class Handle implements LockHandle {
   compromised = false;
+  waitedMs = 0;
+  contended = false;
   private readonly callbacks = new Set<(err: Error) => void>();
   private released?: Promise<void>;
   unlock?: () => Promise<void>;

@@ -138,12 +138,16 @@ export function summarize(holder: LockHolder): HolderSummary {
 
 /** One line of `<name>.events.jsonl`. */
 export interface LockEvent {
-  type: 'takeover' | 'forced-release';
+  /** `acquired` is written by every holder as it gets the lock, with how long it waited. */
+  type: 'takeover' | 'forced-release' | 'acquired';
   at: string;
   by: Identity;
   /** The takeover's stale reason, or the why given to force-release. */
   reason: string;
   previous?: HolderSummary;
+  /** `acquired`: the mode taken and how long the acquisition waited. */
+  mode?: 'exclusive' | 'shared';
+  waitedMs?: number;
 }
 
 /** Past this size the log is cut to its last KEEP_EVENTS lines. */
@@ -167,22 +171,27 @@ export async function appendEvent(file: string, event: LockEvent): Promise<void>
   }
 }
 
-/** The newest event of a type, skipping lines that do not parse. */
-export async function lastEvent(file: string, type: LockEvent['type']): Promise<LockEvent | undefined> {
+/** The events of a type, oldest first, skipping lines that do not parse. */
+export async function readEvents(file: string, type: LockEvent['type']): Promise<LockEvent[]> {
   let text: string | undefined;
   try {
     text = await readRegularFile(file, MAX_EVENTS_BYTES * 4);
   } catch {
-    return undefined;
+    return [];
   }
-  const lines = (text ?? '').split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
+  const out: LockEvent[] = [];
+  for (const line of (text ?? '').split('\n')) {
     try {
-      const e = JSON.parse(lines[i] as string) as LockEvent;
-      if (e && e.type === type && isString(e.at)) return e;
+      const e = JSON.parse(line) as LockEvent;
+      if (e && e.type === type && isString(e.at)) out.push(e);
     } catch {
       // a torn or hand-edited line: skip it
     }
   }
-  return undefined;
+  return out;
+}
+
+/** The newest event of a type. */
+export async function lastEvent(file: string, type: LockEvent['type']): Promise<LockEvent | undefined> {
+  return (await readEvents(file, type)).at(-1);
 }

@@ -78,6 +78,14 @@ export interface SharedHolderStatus {
 export interface LockHandle {
   readonly name: string;
   readonly token: string;
+  /** How long acquiring it waited (for other holders, shared ones to drain, or admission). */
+  readonly waitedMs: number;
+  /**
+   * Whether another holder had it (or had to drain, or was taken over) while this one asked:
+   * false means the environment had no holder from the request on, so what was sampled while
+   * asking still holds.
+   */
+  readonly contended: boolean;
   /** True once the lock was lost while held; release() then touches nothing on disk. */
   readonly compromised: boolean;
   onCompromised(cb: (err: Error) => void): Unsubscribe;

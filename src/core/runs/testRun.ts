@@ -1,31 +1,30 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { basename } from 'node:path';
-import { runCleanup, summarize, type CleanupOptions, type CleanupReport } from '../cleanup';
+import { summarize, type CleanupOptions, type CleanupReport } from '../cleanup';
 import { DockerClient } from '../docker/client';
 import { resolveEndpoint } from '../docker/endpoint';
-import { startOwnershipProxy, type OwnershipProxy } from '../docker/ownershipProxy';
+import type { OwnershipProxy } from '../docker/ownershipProxy';
 import { Labels } from '../labels';
 import type { Level } from '../levels';
-import { DEFAULT_LOCK_NAME, LockManager, type LockHandle, type LockHolder, type LockMode } from '../lock';
+import { DEFAULT_LOCK_NAME, LockManager, type LockHandle, type LockMode } from '../lock';
 import { hostId } from '../lock/process';
 import { silentLogger, type Logger } from '../log';
-import { ContainerStatsReader } from '../monitor/containerStats';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
-import type { Sample } from '../monitor/types';
-import { RunCostTracker } from './cost';
-import { formatBytes, formatDuration } from '../util/duration';
+import type { PredictedLevel, Prediction, PredictionOptions } from './predict';
+import { RunStore, type RunRecord } from './records';
 import {
-  exceeds,
-  predict,
-  predictLevel,
-  type PredictedLevel,
-  type Prediction,
-  type PredictionOptions,
-} from './predict';
-import { admissionPrediction, usageByRun } from './admission';
-import { AMOUNT_KEYS, emptyAmounts, RunStore, type ResourceAmounts, type RunRecord } from './records';
+  admitAndLock,
+  cleanUpAfter,
+  createdBetween,
+  nowNanos,
+  predictRun,
+  RunMeasure,
+  startProxy,
+  type RunSetup,
+} from './phases';
+
+export { explainPrediction, RunRefusedError } from './phases';
 
 export interface TestEnvironmentOptions {
   /** What kind of run this is (e.g. `integration`, `e2e`): the unit of prediction. */
@@ -102,17 +101,6 @@ export interface RunReport {
   forced: boolean;
 }
 
-export class RunRefusedError extends Error {
-  constructor(
-    message: string,
-    readonly prediction: Prediction,
-    readonly predicted: PredictedLevel,
-  ) {
-    super(message);
-    this.name = 'RunRefusedError';
-  }
-}
-
 export function newRunId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
@@ -154,71 +142,10 @@ function composeSlug(category: string): string {
   );
 }
 
-function amountsOf(s: Sample): ResourceAmounts {
-  return {
-    memoryBytes: s.resources.memory.used,
-    cpuPercent: s.resources.cpu.used,
-    containers: s.resources.containers.used,
-    networks: s.resources.networks.used,
-    volumes: s.resources.volumes.used,
-  };
-}
-
-/** Explains a prediction in one paragraph: what is predicted, against what, and why. */
-export function explainPrediction(p: Prediction, pl: PredictedLevel, limit: Level): string {
-  const r = pl.resources;
-  const parts = (Object.keys(r) as Array<keyof typeof r>)
-    .filter((k) => r[k].level === pl.level)
-    .map((k) => {
-      const f = r[k];
-      const show = (n: number): string =>
-        k === 'memory' ? formatBytes(n) : k === 'cpu' ? `${Math.round(n)}%` : String(n);
-      return `${k} ${show(f.now)} now + ${show(f.added)} predicted = ${show(f.predicted)} of ${show(f.capacity)} (${f.percent}%)`;
-    });
-  return `predicted level ${pl.level} (limit ${limit}): ${parts.join('; ')}. Basis: ${p.explanation}.`;
-}
-
-/** Sleeps, or rejects with the signal's reason when it is (or gets) aborted. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * A sample for a decision (prediction, baseline). A busy daemon occasionally lets one stats call
- * time out, which fails the whole sample; one such miss must not fail the run, so it is retried
- * twice (after 1 s, then 2 s) before the error stands.
- */
-async function sampleForDecision(monitor: ResourceMonitor, signal?: AbortSignal): Promise<Sample> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await monitor.sampleNow();
-    } catch (err) {
-      if (attempt >= 3) throw err;
-      await sleep(1000 * attempt, signal);
-    }
-  }
-}
-
 /** The name a run record keeps of a command unless the whole argv was asked for. */
 export function recordedCommand(command: string[], recordArgv = false): string[] {
   if (recordArgv) return [...command];
   return command.length ? [basename(command[0] as string)] : [];
-}
-
-/** The next whole second at or after `ms`. */
-function nextSecond(ms: number): number {
-  return Math.ceil(ms / 1000) * 1000;
 }
 
 /** How a run ended, as far as the caller knows. A framework teardown may not know: exitCode null, no signal. */
@@ -241,286 +168,179 @@ export interface ActiveTestRun extends TestEnvironment {
 }
 
 /**
- * The first half of a controlled run: predict what the category needs and refuse (after an
- * orphan cleanup and a wait) when it would push the daemon to `refuseAt`; take the environment
- * lock and check the prediction again (the previous holder may have filled the daemon); start
- * sampling. The returned run holds the lock until its `end()`.
+ * The first half of a controlled run, one function per phase: predict what the category needs;
+ * admit and lock (refusing, after an orphan cleanup and a wait, when it would push the daemon to
+ * `refuseAt`); take the baseline; start the run (its own DOCKER_HOST, its start record,
+ * sampling). The returned run holds the lock until its `end()`, which measures, cleans up and
+ * releases.
  */
 export async function beginTestRun(opts: TestEnvironmentOptions): Promise<ActiveTestRun> {
   const logger = opts.logger ?? silentLogger;
-  const progress = opts.onProgress ?? ((m: string) => logger.info(m));
-  const envName = opts.env ?? DEFAULT_LOCK_NAME;
-  const refuseAt = opts.refuseAt ?? 'EMERGENCY';
-  const timeoutMs = opts.timeoutMs ?? 300_000;
   const client = opts.client ?? new DockerClient(resolveEndpoint());
-  const store = opts.store ?? new RunStore(undefined, { logger });
-  const lock = opts.lock ?? new LockManager({ logger });
-  const monitor = new ResourceMonitor(
+  const s: RunSetup = {
+    opts,
+    runId: newRunId(),
+    envName: opts.env ?? DEFAULT_LOCK_NAME,
+    refuseAt: opts.refuseAt ?? 'EMERGENCY',
+    timeoutMs: opts.timeoutMs ?? 300_000,
     client,
-    { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 },
-    { logger },
-  );
-  const thresholds = monitor.currentSettings.thresholds;
-  const runId = newRunId();
+    store: opts.store ?? new RunStore(undefined, { logger }),
+    lock: opts.lock ?? new LockManager({ logger }),
+    monitor: new ResourceMonitor(
+      client,
+      { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 },
+      { logger },
+    ),
+    logger,
+    progress: opts.onProgress ?? ((m: string) => logger.info(m)),
+  };
+  // The run's own DOCKER_HOST needs neither the lock nor a sample: it starts beside them.
+  const proxying = startProxy(s);
   let handle: LockHandle | undefined;
-  let proxy: OwnershipProxy | undefined;
-
   try {
-    // 1. Predict, and make room or refuse.
-    const history = await store.list({ category: opts.category });
-    const prediction = predict(opts.category, history, opts.prediction);
-    const rate = async (): Promise<PredictedLevel> =>
-      predictLevel(await sampleForDecision(monitor, opts.signal), prediction, thresholds);
-    let preCleanup: CleanupReport | undefined;
-    /** Over the limit: forced runs go on; others clean up orphans, wait for room, or refuse. */
-    const makeRoom = async (first: PredictedLevel): Promise<PredictedLevel> => {
-      if (!exceeds(first, refuseAt)) return first;
-      if (opts.force) {
-        progress(`${explainPrediction(prediction, first, refuseAt)} Running anyway (forced).`);
-        return first;
-      }
-      progress(`${explainPrediction(prediction, first, refuseAt)} Cleaning up orphans first.`);
-      preCleanup = await runCleanup(client, {
-        ...opts.cleanup,
-        runsFile: store.file,
-        logger,
-        lock: { manager: lock },
-      });
-      progress(`orphan cleanup: ${summarize(preCleanup)}`);
-      const waitUntil = Date.now() + timeoutMs;
-      let predicted = await rate();
-      while (exceeds(predicted, refuseAt) && Date.now() < waitUntil) {
-        await sleep(Math.min(opts.recheckMs ?? 5000, Math.max(0, waitUntil - Date.now())), opts.signal);
-        predicted = await rate();
-      }
-      if (exceeds(predicted, refuseAt)) {
-        throw new RunRefusedError(
-          `refusing to start "${opts.category}": ${explainPrediction(prediction, predicted, refuseAt)} Use --force to run anyway.`,
-          prediction,
-          predicted,
-        );
-      }
-      return predicted;
-    };
-    let predicted = await makeRoom(await rate());
-
-    // 2. Lock the environment.
-    const why = opts.why ?? `${opts.category} run ${runId} on ${hostname()}`;
-    progress(`waiting for the "${envName}" lock`);
-    const lockWaitStart = Date.now();
-    // A shared run is admitted, while no other can be, on the daemon as it is now plus what the
-    // shared runs already in are still predicted to add (their need less what their own
-    // containers use), plus its own prediction.
-    const stats = new ContainerStatsReader(client);
-    const admit = async (holders: LockHolder[]): Promise<string | undefined> => {
-      const sample = await sampleForDecision(monitor, opts.signal);
-      const usage = await usageByRun(
-        client,
-        stats,
-        holders.flatMap((h) => (h.tag !== undefined ? [h.tag] : [])),
-      );
-      const together = admissionPrediction(prediction, holders, usage);
-      const level = predictLevel(sample, together, thresholds);
-      return exceeds(level, refuseAt) && !opts.force
-        ? explainPrediction(together, level, refuseAt)
-        : undefined;
-    };
-    handle = await lock.acquire(envName, {
-      why,
-      timeoutMs,
-      signal: opts.signal,
-      onCompromised: (err) => logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
-      ...(opts.mode === 'shared'
-        ? { mode: 'shared' as const, tag: runId, needs: { ...prediction.added }, admit }
-        : {}),
-    });
-    // Whoever held the lock may have filled the daemon while this run waited: the prediction is
-    // checked again, now that no other run of this environment can change the picture.
-    const waitedMs = Date.now() - lockWaitStart;
-    const lockedSample = await sampleForDecision(monitor, opts.signal);
-    const again = predictLevel(lockedSample, prediction, thresholds);
-    if (exceeds(again, refuseAt) && !exceeds(predicted, refuseAt)) {
-      progress(
-        `the daemon filled up while this run waited ${formatDuration(waitedMs)} for the "${envName}" lock.`,
-      );
-    }
-    predicted = opts.force && exceeds(predicted, refuseAt) ? again : await makeRoom(again);
-
-    // 3. Baseline, then sampling while the run goes. The sample just taken under the lock is
-    // the baseline, unless making room (cleanup, waiting) has changed the daemon since.
-    const baselineSample = predicted === again ? lockedSample : await sampleForDecision(monitor, opts.signal);
-    const baseline = amountsOf(baselineSample);
-    const peak = { ...baseline };
-    let samples = 1;
-    const cost = new RunCostTracker(runId);
-    const track = (s: Sample): void => {
-      samples++;
-      cost.observe(s);
-      const a = amountsOf(s);
-      for (const k of AMOUNT_KEYS) peak[k] = Math.max(peak[k], a[k]);
-    };
-    monitor.onSample(track);
-    // Ownership is exact, never by time: what the command creates through its own DOCKER_HOST
-    // carries the run's labels. An endpoint the proxy cannot forward to (ssh) leaves the command
-    // on the real one, and what it creates is then nobody's (kept by cleanup).
-    try {
-      proxy = await startOwnershipProxy({ endpoint: client.endpoint, runId, logger });
-    } catch (err) {
-      progress(
-        `the run cannot have its own DOCKER_HOST (${(err as Error).message}): what it creates will not be attributed to it`,
-      );
-    }
-    const startedAt = new Date();
-    const environment = runEnvironment(runId, opts.category, envName, process.env, proxy?.dockerHost);
-    await store
-      .appendStart({
-        kind: 'start',
-        id: runId,
-        category: opts.category,
-        env: envName,
-        command: recordedCommand(opts.command ?? [], opts.recordArgv),
-        startedAt: startedAt.toISOString(),
-        pid: process.pid,
-        hostId: hostId(),
-      })
-      .catch((err: Error) => logger.warn(`run start not recorded: ${err.message}`));
-    progress(`run ${runId} (${opts.category}) started with the "${envName}" lock`);
-    monitor.start();
+    const prediction = await predictRun(s);
+    const admitted = await admitAndLock(s, prediction);
+    handle = admitted.handle;
+    const measure = new RunMeasure(admitted.baselineSample, s.runId);
+    s.monitor.onSample(measure.track);
+    const proxy = await proxying;
+    const started = await startRun(s, proxy);
     const lockHandle = handle;
     let ending: Promise<RunReport> | undefined;
-
-    const finish = async (outcome: RunOutcome): Promise<RunReport> => {
-      try {
-        const endedAt = new Date();
-        // Nothing more is created as the run's once it has ended.
-        await proxy?.close();
-        monitor.pause();
-        track(await monitor.sampleNow().catch(() => baselineSample));
-
-        // 4. Record, clean up, release.
-        const added = emptyAmounts();
-        for (const k of AMOUNT_KEYS) added[k] = Math.max(0, peak[k] - baseline[k]);
-        const record: RunRecord = {
-          id: runId,
-          category: opts.category,
-          env: envName,
-          command: recordedCommand(outcome.command ?? opts.command ?? [], opts.recordArgv),
-          startedAt: startedAt.toISOString(),
-          endedAt: endedAt.toISOString(),
-          durationMs: endedAt.getTime() - startedAt.getTime(),
-          exitCode: outcome.exitCode,
-          signal: outcome.signal ?? undefined,
-          baseline,
-          peak,
-          added,
-          samples,
-          ...cost.record(),
-          ...(baselineSample.daemonId
-            ? { daemon: { id: baselineSample.daemonId, endpoint: client.endpoint.host } }
-            : {}),
-          pid: process.pid,
-          hostId: hostId(),
-        };
-        let cleanup: CleanupReport | undefined;
-        if (opts.cleanupAfter !== false) {
-          cleanup = await cleanUpAfter(client, {
-            runId,
-            endedAt,
-            runsFile: store.file,
-            addedVolumes: added.volumes > 0,
-            cleanup: opts.cleanup,
-            lock,
-            logger,
-          });
-          if (cleanup) {
-            record.cleanup = {
-              removed: cleanup.removed.length,
-              failed: cleanup.failed.length,
-              kept: cleanup.kept.length,
-            };
-            progress(`cleanup after run ${runId}: ${summarize(cleanup)}`);
-          }
-        }
-        await store.append(record).catch((err: Error) => logger.warn(`run record not saved: ${err.message}`));
-        return {
-          runId,
-          category: opts.category,
-          env: envName,
-          prediction,
-          predicted,
-          preCleanup,
-          record,
-          cleanup,
-          forced: !!opts.force,
-        };
-      } finally {
-        try {
-          await lockHandle.release();
-        } finally {
-          await monitor.dispose();
-        }
-      }
-    };
-
     return {
-      runId,
-      env: environment,
-      labels: { [Labels.runId]: runId },
+      runId: s.runId,
+      env: started.environment,
+      labels: { [Labels.runId]: s.runId },
       lock: lockHandle,
       category: opts.category,
-      envName,
-      startedAt,
+      envName: s.envName,
+      startedAt: started.at,
       end(outcome: RunOutcome = { exitCode: null }): Promise<RunReport> {
-        ending ??= finish(outcome);
+        ending ??= endRun(s, { ...admitted, prediction, measure, proxy, started }, outcome);
         return ending;
       },
     };
   } catch (err) {
     try {
-      await proxy?.close();
+      await (await proxying)?.close();
       await handle?.release();
     } finally {
-      await monitor.dispose();
+      await s.monitor.dispose();
     }
     throw err;
   }
 }
 
-/**
- * Removes what a run left behind, under the cleanup lock: the resources carrying its label
- * (stamped by its own DOCKER_HOST, or set by the caller), running ones included since the run
- * has ended. Failures are logged: a run's result never depends on them.
- */
-async function cleanUpAfter(
-  client: DockerClient,
-  o: {
-    runId: string;
-    endedAt: Date;
-    runsFile: string;
-    addedVolumes: boolean;
-    cleanup?: TestEnvironmentOptions['cleanup'];
-    lock: LockManager;
-    logger: Logger;
+/** Starts the run: its environment, its start record, sampling. */
+async function startRun(
+  s: RunSetup,
+  proxy: OwnershipProxy | undefined,
+): Promise<{ at: Date; nanos: bigint; environment: Record<string, string> }> {
+  const at = new Date();
+  const nanos = nowNanos();
+  const environment = runEnvironment(s.runId, s.opts.category, s.envName, process.env, proxy?.dockerHost);
+  await s.store
+    .appendStart({
+      kind: 'start',
+      id: s.runId,
+      category: s.opts.category,
+      env: s.envName,
+      command: recordedCommand(s.opts.command ?? [], s.opts.recordArgv),
+      startedAt: at.toISOString(),
+      pid: process.pid,
+      hostId: hostId(),
+    })
+    .catch((err: Error) => s.logger.warn(`run start not recorded: ${err.message}`));
+  s.progress(`run ${s.runId} (${s.opts.category}) started with the "${s.envName}" lock`);
+  s.monitor.start();
+  return { at, nanos, environment };
+}
+
+/** Measures, records, cleans up (only when something may have been created), releases. */
+async function endRun(
+  s: RunSetup,
+  run: {
+    handle: LockHandle;
+    prediction: Prediction;
+    predicted: PredictedLevel;
+    preCleanup?: CleanupReport;
+    measure: RunMeasure;
+    proxy: OwnershipProxy | undefined;
+    started: { at: Date; nanos: bigint };
   },
-): Promise<CleanupReport | undefined> {
-  // Volumes are listed with creation times to the second, and a pass keeps anything that may
-  // have been created after it began: a volume made in the run's last second would survive.
-  if (o.addedVolumes) await sleep(nextSecond(o.endedAt.getTime() + 1) - Date.now());
+  outcome: RunOutcome,
+): Promise<RunReport> {
+  const { opts, runId, envName } = s;
+  const { measure, started } = run;
   try {
-    return await runCleanup(client, {
-      ...o.cleanup,
-      olderThanMs: 0,
-      runId: o.runId,
-      endedRuns: [o.runId],
-      runsFile: o.runsFile,
-      logger: o.logger,
-      // Its own resources only: runs ending together clean up together (shared), never beside a
-      // daemon-wide pass (exclusive).
-      lock: { manager: o.lock, mode: 'shared' },
-    });
-  } catch (err) {
-    o.logger.warn(`cleanup after run ${o.runId} failed: ${(err as Error).message}`);
-    return undefined;
+    const endedAt = new Date();
+    const endedNanos = nowNanos();
+    // Nothing more is created as the run's once it has ended.
+    await run.proxy?.close();
+    s.monitor.pause();
+    const [last, created] = await Promise.all([
+      s.monitor.sampleNow().catch(() => measure.baselineSample),
+      opts.cleanupAfter === false
+        ? Promise.resolve(false)
+        : createdBetween(s.client, started.nanos, endedNanos),
+    ]);
+    measure.track(last);
+
+    // The run's own containers, as measured: what it added at its peak over its baseline.
+    const added = measure.added();
+    const record: RunRecord = {
+      id: runId,
+      category: opts.category,
+      env: envName,
+      command: recordedCommand(outcome.command ?? opts.command ?? [], opts.recordArgv),
+      startedAt: started.at.toISOString(),
+      endedAt: endedAt.toISOString(),
+      durationMs: endedAt.getTime() - started.at.getTime(),
+      exitCode: outcome.exitCode,
+      signal: outcome.signal ?? undefined,
+      baseline: measure.baseline,
+      peak: measure.peak,
+      added,
+      samples: measure.samples,
+      ...measure.cost.record(),
+      ...(measure.baselineSample.daemonId
+        ? { daemon: { id: measure.baselineSample.daemonId, endpoint: s.client.endpoint.host } }
+        : {}),
+      pid: process.pid,
+      hostId: hostId(),
+    };
+    let cleanup: CleanupReport | undefined;
+    // The daemon's events say whether anything was created during the run: if nothing was,
+    // nothing can be left behind, and the cleanup pass is skipped.
+    if (created) {
+      cleanup = await cleanUpAfter(s, { endedAt, addedVolumes: added.volumes > 0 });
+      if (cleanup) {
+        record.cleanup = {
+          removed: cleanup.removed.length,
+          failed: cleanup.failed.length,
+          kept: cleanup.kept.length,
+        };
+        s.progress(`cleanup after run ${runId}: ${summarize(cleanup)}`);
+      }
+    }
+    await s.store.append(record).catch((err: Error) => s.logger.warn(`run record not saved: ${err.message}`));
+    return {
+      runId,
+      category: opts.category,
+      env: envName,
+      prediction: run.prediction,
+      predicted: run.predicted,
+      preCleanup: run.preCleanup,
+      record,
+      cleanup,
+      forced: !!opts.force,
+    };
+  } finally {
+    try {
+      await run.handle.release();
+    } finally {
+      await s.monitor.dispose();
+    }
   }
 }
 

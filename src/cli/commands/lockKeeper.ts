@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostId, isPidAlive, isSameProcessAlive, type LockHandle } from '../../core/lock';
+import { CliError, ExitCode, parse, parseDurationOption } from '../util';
+import { cliError, common, FORWARDED, lockName, manager, USAGE } from './lockCommon';
+
+/** Hidden: the background keeper `lock acquire` starts; holds the lock until signalled, heartbeating. */
+export async function keep(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' } },
+    },
+    USAGE,
+  );
+  // Disconnect once the message is out, so the parent (and, on failure, this process) can exit.
+  const send = (msg: unknown): Promise<void> =>
+    new Promise((resolve) => {
+      if (!process.send) return resolve();
+      process.send(msg, undefined, {}, () => {
+        process.disconnect?.();
+        resolve();
+      });
+    });
+  let handle: LockHandle;
+  try {
+    handle = await manager(values).acquire(lockName(values.name), {
+      why: values.why ?? '',
+      timeoutMs: parseDurationOption(values.timeout, 'timeout'),
+      keeper: true,
+    });
+  } catch (err) {
+    const e = cliError(err);
+    await send({
+      ok: false,
+      message: (e as Error).message,
+      exitCode: e instanceof CliError ? e.exitCode : ExitCode.failure,
+    });
+    return ExitCode.failure;
+  }
+  await send({ ok: true, token: handle.token, pid: process.pid });
+  // proper-lockfile's heartbeat timer is unref'd: this keeps the keeper alive until told otherwise.
+  const alive = setInterval(() => undefined, 60_000);
+  return new Promise<number>((resolve) => {
+    const stop = (code: number): void => {
+      clearInterval(alive);
+      for (const s of FORWARDED) process.removeListener(s, onSignal);
+      void handle.release().finally(() => resolve(code));
+    };
+    const onSignal = (): void => stop(ExitCode.ok);
+    for (const s of FORWARDED) process.on(s, onSignal);
+    handle.onCompromised(() => stop(ExitCode.failure));
+  });
+}
+
+export async function acquire(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      options: { ...common, name: { type: 'string' }, why: { type: 'string' }, timeout: { type: 'string' } },
+    },
+    USAGE,
+  );
+  const name = lockName(values.name);
+  const m = manager(values);
+  const args = [
+    process.argv[1] as string,
+    'lock',
+    'keep',
+    '--name',
+    name,
+    '--dir',
+    m.dir,
+    '--why',
+    values.why ?? 'lock acquire',
+  ];
+  if (values.stale !== undefined) args.push('--stale', values.stale);
+  if (values.timeout !== undefined) args.push('--timeout', values.timeout);
+  // Detached with its own session, so closing this shell or Ctrl-C in it does not end the keeper.
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    windowsHide: true,
+  });
+  const onSignal = (): void => void child.kill('SIGTERM');
+  for (const s of FORWARDED) process.on(s, onSignal);
+  try {
+    const msg = await new Promise<{
+      ok: boolean;
+      token?: string;
+      pid?: number;
+      message?: string;
+      exitCode?: number;
+    }>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as never));
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        reject(new CliError(`lock keeper exited (${code}) before acquiring lock "${name}"`)),
+      );
+    });
+    if (!msg.ok) throw new CliError(msg.message ?? 'lock keeper failed', msg.exitCode ?? ExitCode.failure);
+    process.stderr.write(
+      `lock "${name}" acquired; held by keeper pid ${msg.pid} until \`docker-stability lock release --name ${name}\`\n`,
+    );
+    process.stdout.write(`${msg.token}\n`);
+    return ExitCode.ok;
+  } finally {
+    for (const s of FORWARDED) process.removeListener(s, onSignal);
+    if (child.connected) child.disconnect();
+    child.unref();
+  }
+}
+
+export async function release(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    { options: { ...common, name: { type: 'string' }, token: { type: 'string' } } },
+    USAGE,
+  );
+  const name = lockName(values.name);
+  const m = manager(values);
+  const [s] = await m.status(name).catch((err: unknown) => {
+    throw cliError(err);
+  });
+  const h = s?.holder;
+  if (!s?.held) throw new CliError(`lock "${name}" is not held`);
+  if (values.token !== undefined && values.token !== h?.token) {
+    // Our keeper lost it (stopped, killed, forced): whoever holds it now is not ours to release.
+    throw new CliError(
+      `lock "${name}" is no longer held under that token (its keeper lost it); nothing was released`,
+    );
+  }
+  if (!h)
+    throw new CliError(`lock "${name}" has no readable holder (${s.metadataProblem}); use force-release`);
+  if (!h.keeper)
+    throw new CliError(
+      `lock "${name}" is held by ${h.user}@${h.host} pid ${h.pid}, not by a keeper from \`lock acquire\`; use force-release`,
+    );
+  if (h.hostId !== hostId())
+    throw new CliError(
+      `lock "${name}" is kept on host ${h.host} (another host or pid namespace): run release there, or force-release`,
+    );
+  if (!isOurKeeper(h.pid, h.pidStart)) {
+    throw new CliError(
+      `lock "${name}": pid ${h.pid} is not the keeper that took it (it ended, or the metadata names another process); nothing was signalled`,
+    );
+  }
+  // POSIX: the keeper releases on SIGTERM. Windows: this ends it at once, and the dead pid makes the lock stale.
+  try {
+    process.kill(h.pid, 'SIGTERM');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const [now] = await m.status(name);
+    if (!now?.held || now.holder?.token !== h.token) {
+      process.stderr.write(`lock "${name}" released\n`);
+      return ExitCode.ok;
+    }
+    if (isPidAlive(h.pid) === false) {
+      const r = await m.forceRelease(name, { why: 'keeper exited without releasing', staleOnly: true });
+      process.stderr.write(`lock "${name}" released (${r.reason})\n`);
+      return ExitCode.ok;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new CliError(`keeper pid ${h.pid} did not release lock "${name}" within 5s`);
+}
+
+/**
+ * The lock folder may be shared and writable by others, so the pid in its metadata is untrusted:
+ * signal it only if it is the very process that recorded itself (same start time) and is a keeper
+ * of ours by its command line.
+ */
+function isOurKeeper(pid: number, pidStart: string | undefined): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid) return false;
+  if (process.platform === 'win32') return isPidAlive(pid) === true;
+  if (pidStart === undefined || isSameProcessAlive(pid, pidStart) !== true) return false;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const at = argv.indexOf('lock');
+    return at >= 0 && argv[at + 1] === 'keep';
+  } catch {
+    return false;
+  }
+}
