@@ -22,6 +22,26 @@ export interface StatsCost {
   measure: StatsBudget['measure'];
 }
 
+/** The daemon's CPU time so far (ms) at a moment (Unix ms), over one set of its processes. */
+export interface CpuMark {
+  cpuMs: number;
+  atMs: number;
+}
+
+/**
+ * What one read cost the daemon: the CPU it used during the read, less what it was using anyway,
+ * at its rate between the end of the previous read and the start of this one (a shared daemon
+ * is rarely idle; without this other load would stretch the interval). `previousEnd` must be
+ * over the same processes; without it (or under a second before) the plain difference stands.
+ */
+export function costOfRead(before: CpuMark, after: CpuMark, previousEnd?: CpuMark): number {
+  const used = after.cpuMs - before.cpuMs;
+  const gap = previousEnd ? before.atMs - previousEnd.atMs : 0;
+  if (!previousEnd || gap < 1000) return Math.max(0, used);
+  const rate = Math.max(0, (before.cpuMs - previousEnd.cpuMs) / gap);
+  return Math.max(0, used - rate * (after.atMs - before.atMs));
+}
+
 function seconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
