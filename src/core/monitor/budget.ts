@@ -4,11 +4,11 @@ import type { StatsBudget } from './types';
 /** The daemon's share of one core the per-container stats may cost by default. */
 export const DEFAULT_STATS_BUDGET_PERCENT = 5;
 /**
- * Daemon CPU (dockerd + containerd) per one-shot stats call where /proc cannot tell (remote
- * engines, Docker Desktop): measured on Engine 20.10 here with 100 containers (BENCHMARKS.md,
- * "Monitor"), about 27% of a core at a 2 s interval.
+ * Daemon CPU (dockerd + containerd + shims) per one-shot stats call, for where /proc cannot tell
+ * (remote engines, Docker Desktop): measured on Engine 20.10 here with 100 containers read every
+ * 2 s (BENCHMARKS.md, "Monitor": 19% of a core, 3.8 ms a call).
  */
-export const ESTIMATED_MS_PER_STATS_CALL = 5.4;
+export const ESTIMATED_MS_PER_STATS_CALL = 3.8;
 /** Figures older than this are not carried, whatever the cost: a minute-old figure still says something. */
 export const MAX_STATS_EVERY_MS = 60_000;
 /** Weight of the newest cost in the running estimate: one slow read must not triple the interval. */
