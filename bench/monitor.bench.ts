@@ -151,8 +151,14 @@ async function main(): Promise<void> {
       await sleep(1000);
       const warm = await sampleTimes({ statsPath: 'auto' }, undefined, 7, fx);
       const relist = await sampleTimes({ statsPath: 'auto' }, 0, 5, fx);
-      const api = await sampleTimes({ statsPath: 'api' }, undefined, 5, fx);
-      const api8 = await sampleTimes({ statsPath: 'api', statsConcurrency: 8 }, undefined, 3, fx);
+      // a full read every sample (no budget): what one API sample takes
+      const api = await sampleTimes({ statsPath: 'api', statsBudgetPercent: 100 }, undefined, 5, fx);
+      const api8 = await sampleTimes(
+        { statsPath: 'api', statsConcurrency: 8, statsBudgetPercent: 100 },
+        undefined,
+        3,
+        fx,
+      );
       const docker: number[] = [];
       for (let i = 0; i < 3; i++)
         docker.push(await timed(() => runQuiet('docker', ['stats', '--no-stream'])));
@@ -205,25 +211,41 @@ async function main(): Promise<void> {
         });
         await m.sampleNow(); // priming
       }
-      for (let round = 0; round < rounds; round++) {
-        const idle = await cpuOver(slice);
+      const measure = async (
+        mode: Mode,
+        seconds: number,
+        idle: { daemon: number; self: number },
+        label: string,
+      ) => {
+        const m = monitors[mode];
+        const calls0 = listCalls(m);
+        if (m.state.status === 'paused') m.resume();
+        else m.start();
+        const r = await cpuOver(seconds);
+        m.pause();
+        listed[mode] += listCalls(m) - calls0;
+        deltas[mode].daemon.push(r.daemon - idle.daemon);
+        deltas[mode].self.push(r.self - idle.self);
+        console.error(
+          `monitor bench: ${label} ${mode}: daemon ${r.daemon.toFixed(2)}% (idle ${idle.daemon.toFixed(2)}%), self ${r.self.toFixed(2)}% (idle ${idle.self.toFixed(2)}%)`,
+        );
+        await sleep(300); // let a paused monitor's last sample finish outside the next window
+      };
+      const idleFor = async (seconds: number) => {
+        const idle = await cpuOver(seconds);
         idleAll.daemon.push(idle.daemon);
         idleAll.self.push(idle.self);
-        for (const mode of MODES) {
-          const m = monitors[mode];
-          const calls0 = listCalls(m);
-          if (m.state.status === 'paused') m.resume();
-          else m.start();
-          const r = await cpuOver(slice);
-          m.pause();
-          listed[mode] += listCalls(m) - calls0;
-          deltas[mode].daemon.push(r.daemon - idle.daemon);
-          deltas[mode].self.push(r.self - idle.self);
-          console.error(
-            `monitor bench: round ${round + 1} ${mode}: daemon ${r.daemon.toFixed(2)}% (idle ${idle.daemon.toFixed(2)}%), self ${r.self.toFixed(2)}% (idle ${idle.self.toFixed(2)}%)`,
-          );
-          await sleep(300); // let a paused monitor's last sample finish outside the next window
-        }
+        return idle;
+      };
+      for (let round = 0; round < rounds; round++) {
+        const idle = await idleFor(slice);
+        for (const mode of ['cgroup', 'api'] as const) await measure(mode, slice, idle, `round ${round + 1}`);
+      }
+      // The budgeted monitor reads every ~10-30 s and a resumed one reads at once: it is measured
+      // in longer windows (3 slices), each after an idle slice of its own.
+      for (let round = 0; round < Math.max(1, Math.round(rounds / 2)); round++) {
+        const idle = await idleFor(slice);
+        await measure('budget', slice * 3, idle, `budget round ${round + 1}`);
       }
     } finally {
       await Promise.all(Object.values(monitors).map((m) => m.dispose()));
@@ -265,7 +287,7 @@ async function main(): Promise<void> {
       ...rows,
       '',
       `CPU at the default 2 s interval with the ${COUNTS[COUNTS.length - 1]} containers running, % of one core over the idle window of the same round: ` +
-        `${WINDOW_S} s per mode in ${Math.max(1, Math.round(WINDOW_S / 20))} rounds (idle, then each mode, back to back); median over rounds, range in brackets ` +
+        `${WINDOW_S} s per mode in ${Math.max(1, Math.round(WINDOW_S / 20))} rounds (idle, cgroup path, API path back to back; the budgeted API path in windows three times as long, each after its own idle window); median over rounds, range in brackets ` +
         `(daemon = dockerd + containerd + containerd-shim from /proc/<pid>/stat, self = this process, \`process.cpuUsage\`):`,
       '',
       '| mode | daemon over idle | self over idle | total overhead (median) | work done |',

@@ -18,6 +18,7 @@ export {
   thresholdsFor,
   type Level,
   type ResourceKind,
+  type LevelledKind,
   type Thresholds,
   type ThresholdSettings,
 } from './core/levels';
@@ -46,6 +47,7 @@ export {
   type DaemonInfo,
   type DockerEvent,
   type CallOptions,
+  type SystemDf,
 } from './core/docker/client';
 
 // The resource monitor
@@ -74,8 +76,11 @@ export type {
   Owner,
   OwnerKind,
   OwnerUsage,
+  StatsBudget,
+  UnrotatedLog,
 } from './shared/monitor';
 export type { Incident } from './core/incidents';
+export type { RunCost } from './core/runs/cost';
 
 // The environment lock
 export {

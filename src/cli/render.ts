@@ -60,6 +60,25 @@ export function headline(s: Sample, color: boolean): string {
   return `Docker at ${stripControlChars(s.endpoint)}: ${paintLevel(s.level, s.level, color)} (${name} ${percent}%)`;
 }
 
+/** One resource's line: name, figures, percent, level, and with `bars`/`history` a bar and a sparkline. */
+function figureLine(
+  name: string,
+  figures: string,
+  f: ResourceFigure,
+  opts: { color: boolean; bars?: boolean; history?: Sample[] },
+  percentOf: (h: Sample) => number,
+): string {
+  const parts = [
+    `  ${name.padEnd(10)}`,
+    figures.padEnd(30),
+    `${f.percent.toFixed(1).padStart(6)}%`,
+    paintLevel(f.level.padEnd(9), f.level, opts.color),
+  ];
+  if (opts.bars) parts.push(bar(f.percent, 20));
+  if (opts.history && opts.history.length > 1) parts.push(sparkline(opts.history.map(percentOf), 30));
+  return parts.join(' ');
+}
+
 /** Disk's line (its figure may be older than the sample), its breakdown, unrotated logs, and the stats budget. */
 function diskAndBudgetLines(
   s: Sample,
@@ -68,21 +87,15 @@ function diskAndBudgetLines(
   const lines: string[] = [];
   const d = s.disk;
   if (d) {
-    const parts = [
-      `  ${'disk'.padEnd(10)}`,
-      `${formatBytes(d.used)} / ${d.capacity ? formatBytes(d.capacity) : '?'}`.padEnd(30),
-      `${d.percent.toFixed(1).padStart(6)}%`,
-      paintLevel(d.level.padEnd(9), d.level, opts.color),
-    ];
-    if (opts.bars) parts.push(bar(d.percent, 20));
-    if (opts.history && opts.history.length > 1)
-      parts.push(
-        sparkline(
-          opts.history.map((h) => h.disk?.percent ?? 0),
-          30,
-        ),
-      );
-    lines.push(parts.join(' '));
+    lines.push(
+      figureLine(
+        'disk',
+        `${formatBytes(d.used)} / ${d.capacity ? formatBytes(d.capacity) : '?'}`,
+        d,
+        opts,
+        (h) => h.disk?.percent ?? 0,
+      ),
+    );
     const b = d.breakdown;
     const age = Date.parse(s.sampledAt) - Date.parse(d.measuredAt);
     const when = age > 1000 ? `, measured ${formatDuration(age)} before` : '';
@@ -109,21 +122,7 @@ export function renderSample(
   const lines = [headline(s, opts.color)];
   for (const k of RESOURCE_KINDS) {
     const f = s.resources[k];
-    const parts = [
-      `  ${k.padEnd(10)}`,
-      formatFigure(k, f).padEnd(30),
-      `${f.percent.toFixed(1).padStart(6)}%`,
-      paintLevel(f.level.padEnd(9), f.level, opts.color),
-    ];
-    if (opts.bars) parts.push(bar(f.percent, 20));
-    if (opts.history && opts.history.length > 1)
-      parts.push(
-        sparkline(
-          opts.history.map((h) => h.resources[k].percent),
-          30,
-        ),
-      );
-    lines.push(parts.join(' '));
+    lines.push(figureLine(k, formatFigure(k, f), f, opts, (h) => h.resources[k].percent));
   }
   lines.push(...diskAndBudgetLines(s, opts));
   lines.push(

@@ -48,6 +48,19 @@ class PausableSocket {
   }
 }
 
+/** A fast-retrying monitor of the daemon at `socket`, and the incidents it has seen. */
+function watching(socket: string): { monitor: ResourceMonitor; seen: Incident[] } {
+  const client = new DockerClient(parseHost(`unix://${socket}`, 'test'), { timeoutMs: 1000 });
+  const monitor = new ResourceMonitor(
+    client,
+    { intervalMs: 250, statsPath: 'cgroup' },
+    { maxBackoffMs: 500 },
+  );
+  const seen: Incident[] = [];
+  monitor.onIncident((i) => seen.push(i));
+  return { monitor, seen };
+}
+
 /**
  * A dockerd of the test's own: its own data root, exec root (and so its own containerd),
  * pidfile, socket and an empty config file, no bridge and no iptables, so that stopping and
@@ -122,14 +135,7 @@ describe('daemon incidents (a dockerd of our own, stopped and started again)', f
   it('a restarted daemon yields unreachable, recovered and restarted incidents with the start times from /proc', async () => {
     const d = new OwnDockerd();
     await d.start();
-    const client = new DockerClient(parseHost(`unix://${d.socket}`, 'test'), { timeoutMs: 1000 });
-    const monitor = new ResourceMonitor(
-      client,
-      { intervalMs: 250, statsPath: 'cgroup' },
-      { maxBackoffMs: 500 },
-    );
-    const seen: Incident[] = [];
-    monitor.onIncident((i) => seen.push(i));
+    const { monitor, seen } = watching(d.socket);
     try {
       monitor.start();
       await waitFor('the monitor up', () => (monitor.state.status === 'up' ? true : undefined), 15_000);
@@ -165,14 +171,7 @@ describe('daemon incidents (the daemon socket paused and back)', function () {
   it('a daemon that goes away and comes back yields one unreachable and one recovered incident', async () => {
     const sock = new PausableSocket();
     await sock.listen();
-    const client = new DockerClient(parseHost(`unix://${sock.path}`, 'test'), { timeoutMs: 1000 });
-    const monitor = new ResourceMonitor(
-      client,
-      { intervalMs: 250, statsPath: 'cgroup' },
-      { maxBackoffMs: 500 },
-    );
-    const seen: Incident[] = [];
-    monitor.onIncident((i) => seen.push(i));
+    const { monitor, seen } = watching(sock.path);
     try {
       monitor.start();
       await waitFor('the monitor up', () => (monitor.state.status === 'up' ? true : undefined), 10_000);

@@ -4,11 +4,11 @@ import type { StatsBudget } from './types';
 /** The daemon's share of one core the per-container stats may cost by default. */
 export const DEFAULT_STATS_BUDGET_PERCENT = 5;
 /**
- * Daemon CPU (dockerd + containerd) per one-shot stats call where /proc cannot tell (remote
- * engines, Docker Desktop): measured on Engine 20.10 here with 100 containers (BENCHMARKS.md,
- * "Monitor"), about 27% of a core at a 2 s interval.
+ * Daemon CPU (dockerd + containerd + shims) per one-shot stats call, for where /proc cannot tell
+ * (remote engines, Docker Desktop): measured on Engine 20.10 here with 100 containers read every
+ * 2 s (BENCHMARKS.md, "Monitor": 19% of a core, 3.8 ms a call).
  */
-export const ESTIMATED_MS_PER_STATS_CALL = 5.4;
+export const ESTIMATED_MS_PER_STATS_CALL = 3.8;
 /** Figures older than this are not carried, whatever the cost: a minute-old figure still says something. */
 export const MAX_STATS_EVERY_MS = 60_000;
 /** Weight of the newest cost in the running estimate: one slow read must not triple the interval. */
@@ -20,6 +20,26 @@ export interface StatsCost {
   /** Daemon CPU time one full per-container read cost, in ms. */
   cpuMs: number;
   measure: StatsBudget['measure'];
+}
+
+/** The daemon's CPU time so far (ms) at a moment (Unix ms), over one set of its processes. */
+export interface CpuMark {
+  cpuMs: number;
+  atMs: number;
+}
+
+/**
+ * What one read cost the daemon: the CPU it used during the read, less what it was using anyway,
+ * at its rate between the end of the previous read and the start of this one (a shared daemon
+ * is rarely idle; without this other load would stretch the interval). `previousEnd` must be
+ * over the same processes; without it (or under a second before) the plain difference stands.
+ */
+export function costOfRead(before: CpuMark, after: CpuMark, previousEnd?: CpuMark): number {
+  const used = after.cpuMs - before.cpuMs;
+  const gap = previousEnd ? before.atMs - previousEnd.atMs : 0;
+  if (!previousEnd || gap < 1000) return Math.max(0, used);
+  const rate = Math.max(0, (before.cpuMs - previousEnd.cpuMs) / gap);
+  return Math.max(0, used - rate * (after.atMs - before.atMs));
 }
 
 function seconds(ms: number): string {

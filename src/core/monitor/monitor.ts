@@ -3,7 +3,7 @@ import { healthDeadlineMs, IncidentDetector, type HealthcheckTiming } from '../i
 import { isIncident, type Incident } from '../incidents/types';
 import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
-import { ESTIMATED_MS_PER_STATS_CALL, StatsBudgetController } from './budget';
+import { costOfRead, ESTIMATED_MS_PER_STATS_CALL, StatsBudgetController, type CpuMark } from './budget';
 import { ContainerStatsReader, type ContainerFigure } from './containerStats';
 import {
   daemonPids,
@@ -103,6 +103,8 @@ export class ResourceMonitor {
   private budget: StatsBudgetController | undefined;
   /** The last full per-container read, carried by samples between reads when the budget says so. */
   private carried: { figures: ContainerFigure[]; failed: number; at: number } | undefined;
+  /** The daemon's CPU at the end of the last full read, over which processes (for the next read's baseline). */
+  private lastReadEnd: { mark: CpuMark; pidsKey: string } | undefined;
 
   constructor(
     readonly client: DockerClient,
@@ -362,20 +364,21 @@ export class ResourceMonitor {
       };
     }
     const pids = local ? daemonPids(local.pid) : [];
-    const cpu = (): number | undefined => {
+    const pidsKey = pids.join(',');
+    const mark = (): CpuMark | undefined => {
       if (!pids.length) return undefined;
-      let sum = 0;
-      for (const pid of pids) sum += processCpuMs(pid) ?? 0;
-      return sum;
+      let cpuMs = 0;
+      for (const pid of pids) cpuMs += processCpuMs(pid) ?? 0;
+      return { cpuMs, atMs: Date.now() };
     };
-    let before = cpu();
+    let before = mark();
     let read = await this.stats.read(running);
     if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
       // First sample: CPU needs two readings. The daemon's stats collector ticks once a
       // second, so one-shot frames need about a second between them; cgroup files do not.
       const viaApi = read.figures.some((f) => f.via === 'api');
       await new Promise((r) => setTimeout(r, viaApi ? 1100 : 250));
-      before = cpu();
+      before = mark();
       read = await this.stats.read(running);
     }
     this.primed = true;
@@ -383,11 +386,13 @@ export class ResourceMonitor {
     this.carried = { figures: read.figures, failed: read.failed.length, at: now };
     if (calls === 0) return { figures: read.figures, failed: read.failed.length };
     this.budget ??= new StatsBudgetController(this.settings.statsBudgetPercent, this.settings.intervalMs);
-    const after = cpu();
+    const after = mark();
+    const previous = this.lastReadEnd?.pidsKey === pidsKey ? this.lastReadEnd.mark : undefined;
+    this.lastReadEnd = after ? { mark: after, pidsKey } : undefined;
     this.budget.observe(
       now,
-      before !== undefined && after !== undefined
-        ? { cpuMs: after - before, measure: 'daemon-cpu' }
+      before && after
+        ? { cpuMs: costOfRead(before, after, previous), measure: 'daemon-cpu' }
         : { cpuMs: calls * ESTIMATED_MS_PER_STATS_CALL, measure: 'estimate' },
     );
     return {

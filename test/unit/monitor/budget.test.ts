@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { MAX_STATS_EVERY_MS, StatsBudgetController } from '../../../src/core/monitor/budget';
+import { costOfRead, MAX_STATS_EVERY_MS, StatsBudgetController } from '../../../src/core/monitor/budget';
 
 /** Feeds the controller one full read per due sample at a 2 s interval; returns when reads happened. */
 function run(c: StatsBudgetController, costs: (i: number) => number, samples: number): number[] {
@@ -66,5 +66,15 @@ describe('stats cost budget', () => {
     // alternating just over and just under what 2 s allows (100 ms)
     run(c, (i) => (i % 2 ? 95 : 110), 60);
     assert.equal(c.statsEveryMs, 4000);
+  });
+
+  it("takes the daemon's background load out of a read's cost, at its rate between reads", () => {
+    // 300 ms of CPU over a 2 s read; between reads the daemon used 100 ms a second on its own
+    const prev = { cpuMs: 10_000, atMs: 0 };
+    const before = { cpuMs: 11_000, atMs: 10_000 };
+    const after = { cpuMs: 11_300, atMs: 12_000 };
+    assert.equal(costOfRead(before, after, prev), 100);
+    assert.equal(costOfRead(before, after), 300, 'no previous read: the plain difference');
+    assert.equal(costOfRead(before, { cpuMs: 11_050, atMs: 12_000 }, prev), 0, 'never negative');
   });
 });

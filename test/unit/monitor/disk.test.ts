@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { breakdownFromDf } from '../../../src/core/monitor/disk';
+import { breakdownFromDf, reclaimedOnDisk } from '../../../src/core/monitor/disk';
 import { buildSample } from '../../../src/core/monitor/formulas';
 import { figure } from '../../../src/core/monitor/formulas';
 import type { DiskFigure } from '../../../src/core/monitor/types';
@@ -42,5 +42,22 @@ describe('disk figures', () => {
     assert.equal(s.level, 'CRITICAL', 'memory and CPU are SAFE: disk drives the level');
     assert.deepEqual(Object.keys(s.resources), ['memory', 'cpu', 'containers', 'networks', 'volumes']);
     assert.equal(buildSample(sampleInputs()).disk, undefined, 'no disk figure, no disk key');
+  });
+
+  it("sets a cleanup's reclaimed bytes against the disk measured after it", () => {
+    const after: DiskFigure = {
+      ...figure('disk', 60 * GiB, 100 * GiB, { warning: 50, critical: 75, emergency: 90 }),
+      source: 'statfs',
+      measuredAt: '2026-01-02T03:04:05.000Z',
+    };
+    const r = reclaimedOnDisk(2.5 * GiB, after);
+    assert.equal(r.points, 2.5);
+    assert.equal(r.percentBefore, 62.5);
+    assert.equal(r.disk.percent, 60);
+    assert.equal(
+      reclaimedOnDisk(GiB, { ...after, capacity: 0 }).points,
+      0,
+      'unknown capacity: no points claimed',
+    );
   });
 });
