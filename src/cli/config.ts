@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { checkCleanupSection, type CleanupSettingKey, type CleanupSettings } from '../core/options/cleanup';
 import { validateMonitorSettings, type MonitorSettings } from '../core/monitor/settings';
 import { CliError, ExitCode, messageLine } from './util';
+import { errorMessage } from '../shared/errors';
 
 /**
  * The CLI's settings file (`--config F`, else `$DOCKER_STABILITY_CONFIG`): JSON with one object
@@ -20,13 +21,13 @@ export function loadCliConfig(path: string | undefined = process.env.DOCKER_STAB
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read config ${path}: ${(err as Error).message}`, ExitCode.usage);
+    throw new CliError(`cannot read config ${path}: ${errorMessage(err)}`, ExitCode.usage);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new CliError(`config ${path} is not valid JSON: ${(err as Error).message}`, ExitCode.usage);
+    throw new CliError(`config ${path} is not valid JSON: ${errorMessage(err)}`, ExitCode.usage);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CliError(`config ${path} must be a JSON object`, ExitCode.usage);

@@ -3,6 +3,7 @@ import { DockerClient, DockerUnreachableError } from '../core/docker/client';
 import { resolveEndpoint } from '../core/docker/endpoint';
 import { parseDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
+import { errorMessage } from '../shared/errors';
 
 export { useColor } from './style';
 
@@ -51,7 +52,7 @@ export function parse<T extends ParseArgsConfig>(
   try {
     return parseArgs({ ...config, args: argv, strict: true });
   } catch (err) {
-    throw new CliError(`${(err as Error).message}\nusage: ${usage}`, ExitCode.usage);
+    throw new CliError(`${errorMessage(err)}\nusage: ${usage}`, ExitCode.usage);
   }
 }
 
@@ -74,7 +75,7 @@ export function parseDurationOption(value: string | undefined, name: string): nu
   try {
     return parseDuration(value);
   } catch (err) {
-    throw new CliError(`--${name}: ${(err as Error).message}`, ExitCode.usage);
+    throw new CliError(`--${name}: ${errorMessage(err)}`, ExitCode.usage);
   }
 }
 

@@ -10,6 +10,7 @@ import { levelIndex, type Level } from './levels';
 import { ResourceMonitor } from './monitor/monitor';
 import type { MonitorSettings } from './monitor/settings';
 import { formatDuration } from './util/duration';
+import { errorMessage } from '../shared/errors';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -86,7 +87,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
     reachable = true;
     checks.push({ name: 'endpoint', status: 'pass', detail: `${ep.host} (from ${ep.source}) answers` });
   } catch (err) {
-    const reason = err instanceof DockerUnreachableError ? err.reason : (err as Error).message;
+    const reason = err instanceof DockerUnreachableError ? err.reason : errorMessage(err);
     checks.push({
       name: 'endpoint',
       status: 'fail',
@@ -113,7 +114,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
       checks.push({
         name: 'engine',
         status: 'fail',
-        detail: `version query failed: ${(err as Error).message}`,
+        detail: `version query failed: ${errorMessage(err)}`,
       });
     }
   }
@@ -191,7 +192,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
     checks.push({
       name: 'lock folder',
       status: 'fail',
-      detail: `${opts.lockDir} is not usable: ${(err as Error).message}`,
+      detail: `${opts.lockDir} is not usable: ${errorMessage(err)}`,
       remedy: { action: 'set-setting', params: { setting: 'lockFolder', current: opts.lockDir } },
     });
   }
@@ -214,7 +215,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
       checks.push({
         name: 'orphans',
         status: 'warn',
-        detail: `could not plan a cleanup: ${(err as Error).message}`,
+        detail: `could not plan a cleanup: ${errorMessage(err)}`,
       });
     }
 
@@ -232,7 +233,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorCheck[]> {
         ...(idx >= 2 ? { remedy: { action: 'reduce-load', params: { level: s.level } } } : {}),
       });
     } catch (err) {
-      checks.push({ name: 'level', status: 'fail', detail: `sampling failed: ${(err as Error).message}` });
+      checks.push({ name: 'level', status: 'fail', detail: `sampling failed: ${errorMessage(err)}` });
     } finally {
       await monitor.dispose();
     }

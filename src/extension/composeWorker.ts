@@ -2,6 +2,7 @@
 // bundle, dist/compose-worker.js) that checks one text per message. It never imports vscode.
 import { parentPort } from 'node:worker_threads';
 import { checkCompose, readComposeText, type Finding } from '../core/compose';
+import { errorMessage } from '../shared/errors';
 
 export interface CheckRequest {
   id: number;
@@ -26,7 +27,7 @@ parentPort?.on('message', (m: CheckRequest) => {
     });
     reply = { id: m.id, findings: findings.slice(0, m.max), total: findings.length };
   } catch (err) {
-    reply = { id: m.id, error: (err as Error).message };
+    reply = { id: m.id, error: errorMessage(err) };
   }
   parentPort?.postMessage(reply);
 });

@@ -8,6 +8,7 @@ import {
 } from '../shared/protocol';
 import { CommandId } from './commandIds';
 import type { DashboardModel } from './model';
+import { errorMessage } from '../shared/errors';
 
 export const DASHBOARD_VIEW_TYPE = 'dockerStability.dashboard';
 
@@ -134,7 +135,7 @@ export class Dashboard implements vscode.Disposable {
           break;
       }
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       this.log.error(`dashboard: ${m.type} failed: ${message}`);
       this.post({ type: 'error', message });
     }

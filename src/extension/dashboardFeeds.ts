@@ -8,6 +8,7 @@ import type { DashboardModel } from './model';
 import { runsView } from './runsView';
 import { cleanupOptions } from './serviceOptions';
 import type { ExtensionConfig } from './settings';
+import { errorMessage } from '../shared/errors';
 
 const ORPHAN_POLL_MS = 60_000;
 
@@ -52,7 +53,7 @@ export class DashboardFeeds {
       const { predictions, runs } = runsView(records, this.model.latest, thresholds);
       this.model.setRuns(predictions, runs);
     } catch (err) {
-      this.logger.debug(`run records: ${(err as Error).message}`);
+      this.logger.debug(`run records: ${errorMessage(err)}`);
     }
   }
 
@@ -66,7 +67,7 @@ export class DashboardFeeds {
       const plan = await planCleanup(client, opts);
       if (!this.disposed) this.model.setOrphans(plan.remove.filter((e) => e.type === 'container').length);
     } catch (err) {
-      this.logger.debug(`orphan count: ${(err as Error).message}`);
+      this.logger.debug(`orphan count: ${errorMessage(err)}`);
     }
   }
 

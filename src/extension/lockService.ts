@@ -5,6 +5,7 @@ import type { Logger } from '../core/log';
 import type { LockView } from '../shared/protocol';
 import type { DashboardModel } from './model';
 import type { ExtensionConfig } from './settings';
+import { errorMessage } from '../shared/errors';
 
 const LOCK_POLL_MS = 5_000;
 const LOCK_REFRESH_STUCK_MS = 15_000;
@@ -71,7 +72,7 @@ export class LockService {
         // A read from a lock folder the settings have since replaced is no news.
         if (!this.disposed && locks === this.manager) this.model.setLocks(status.map((st) => this.view(st)));
       } catch (err) {
-        const problem = (err as Error).message;
+        const problem = errorMessage(err);
         if (problem !== this.problem) this.logger.warn(`lock status: ${problem}`);
         this.problem = problem;
       } finally {

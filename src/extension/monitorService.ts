@@ -11,6 +11,7 @@ import { defaultHistoryFile } from '../core/paths';
 import type { DashboardModel } from './model';
 import { rerate, type RatingSettings } from '../core/monitor/rerate';
 import type { ExtensionConfig } from './settings';
+import { errorMessage } from '../shared/errors';
 
 type MonitorConfig = Pick<ExtensionConfig, 'endpoint' | 'monitor'>;
 
@@ -51,7 +52,7 @@ export class MonitorService {
       this.client = new DockerClient(endpoint);
     } catch (err) {
       // No client at all (a bad docker context): show it the way an unreachable daemon shows.
-      const reason = (err as Error).message;
+      const reason = errorMessage(err);
       this.logger.error(`cannot resolve the Docker endpoint: ${reason}`);
       this.model.setState(
         { status: 'down', endpoint: endpointHost, since: new Date().toISOString(), reason, retryInMs: 0 },

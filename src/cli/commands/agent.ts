@@ -29,6 +29,7 @@ import {
 } from '../util';
 import { parseCommand } from '../options';
 import { parseLabels } from './cleanup';
+import { errorMessage } from '../../shared/errors';
 
 const VERSION = '0.1.0';
 
@@ -123,7 +124,7 @@ function printUnit(): number {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read the shipped unit ${file}: ${(err as Error).message}`);
+    throw new CliError(`cannot read the shipped unit ${file}: ${errorMessage(err)}`);
   }
   process.stdout.write(text);
   return ExitCode.ok;
@@ -160,7 +161,7 @@ export const agentCommand: Command = {
       if (values['auto-cleanup-level'] !== undefined)
         settings.autoCleanup.level = parseLevel(values['auto-cleanup-level']);
     } catch (err) {
-      throw new CliError((err as Error).message, ExitCode.usage);
+      throw new CliError(errorMessage(err), ExitCode.usage);
     }
     if (values['no-auto-cleanup']) settings.autoCleanup.enabled = false;
     settings.autoCleanup.cooldownMs =
@@ -192,7 +193,7 @@ export const agentCommand: Command = {
     try {
       resolveOptions(cleanup);
     } catch (err) {
-      throw new CliError((err as Error).message, ExitCode.usage);
+      throw new CliError(errorMessage(err), ExitCode.usage);
     }
 
     // A service that runs for months trades V8's optimizing compiler for memory: without it the

@@ -16,6 +16,7 @@ import { stripControlChars } from '../../core/util/terminalText';
 import { CliError, createClient, ExitCode, parseNumber, printJson, type Command } from '../util';
 import { parseCommand } from '../options';
 import { cleanupSettingsFrom } from '../config';
+import { errorMessage } from '../../shared/errors';
 
 const usage = `docker-stability cleanup [--dry-run] [--json] [--older-than 10m] [--include-images]
        [--label k=v ...] [--run-id ID] [--test-project GLOB ...] [--protect-label NAME]
@@ -39,7 +40,7 @@ function duration(value: string | undefined, option: string): number | undefined
   try {
     return parseDuration(value);
   } catch (err) {
-    throw new CliError(`--${option}: ${(err as Error).message}`, ExitCode.usage);
+    throw new CliError(`--${option}: ${errorMessage(err)}`, ExitCode.usage);
   }
 }
 
@@ -139,7 +140,7 @@ export const cleanupCommand: Command = {
     try {
       resolveOptions(options);
     } catch (err) {
-      throw new CliError((err as Error).message, ExitCode.usage);
+      throw new CliError(errorMessage(err), ExitCode.usage);
     }
     let plan: CleanupPlan | undefined;
     let report: CleanupReport;

@@ -15,6 +15,7 @@ import {
 import { stripControlChars } from '../../core/util/terminalText';
 import { CliError, ExitCode, parse, printJson, useColor, type Command } from '../util';
 import { paint, type TextStyle } from '../style';
+import { errorMessage } from '../../shared/errors';
 
 const USAGE = [
   'docker-stability compose check <file...> [--json] [--fail-on error|warning|info] [--kind auto|test|dev|base] [--test-glob <glob>]... [--private-daemon]',
@@ -147,7 +148,7 @@ async function apply(argv: string[]): Promise<number> {
   try {
     plan = await planApply(positionals[0] as string, { inPlace: values['in-place'], variant });
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(errorMessage(err));
   }
   for (const c of plan.changes) process.stdout.write(`  ${stripControlChars(c)}\n`);
   if (plan.diff === '') {
@@ -168,7 +169,7 @@ async function apply(argv: string[]): Promise<number> {
       stripControlChars(`wrote ${relative(process.cwd(), result.written)}${backup}`) + '\n',
     );
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(errorMessage(err));
   }
   return ExitCode.ok;
 }

@@ -10,6 +10,7 @@ import {
 import { stderrLogger } from '../../core/log';
 import { defaultLockDir } from '../../core/paths';
 import { CliError, ExitCode, parseDurationOption } from '../util';
+import { errorMessage } from '../../shared/errors';
 
 // What the `lock` subcommands share: usage, options, the manager, errors, an interruptible acquire.
 
@@ -43,7 +44,7 @@ export function manager(values: { dir?: string; stale?: string }): LockManager {
   try {
     return new LockManager({ dir: values.dir ?? defaultLockDir(), staleMs, logger: stderrLogger(false) });
   } catch (err) {
-    throw new CliError(`--stale: ${(err as Error).message}`, ExitCode.usage);
+    throw new CliError(`--stale: ${errorMessage(err)}`, ExitCode.usage);
   }
 }
 

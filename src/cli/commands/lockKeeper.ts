@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostId, isPidAlive, isSameProcessAlive, type LockHandle } from '../../core/lock';
 import { CliError, ExitCode, parse, parseDurationOption } from '../util';
 import { cliError, common, FORWARDED, lockName, manager, USAGE } from './lockCommon';
+import { errorMessage } from '../../shared/errors';
 
 /** Hidden: the background keeper `lock acquire` starts; holds the lock until signalled, heartbeating. */
 export async function keep(argv: string[]): Promise<number> {
@@ -33,7 +34,7 @@ export async function keep(argv: string[]): Promise<number> {
     const e = cliError(err);
     await send({
       ok: false,
-      message: (e as Error).message,
+      message: errorMessage(e),
       exitCode: e instanceof CliError ? e.exitCode : ExitCode.failure,
     });
     return ExitCode.failure;

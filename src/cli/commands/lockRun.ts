@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { runInTerminal } from '../child';
 import { CliError, ExitCode, messageLine, parse, parseDurationOption } from '../util';
 import { acquireInterruptibly, common, lockName, manager, USAGE } from './lockCommon';
+import { errorMessage } from '../../shared/errors';
 
 /** `lock run`: holds the lock while the command runs; a lost lock stops the command and exits 5. */
 export async function run(argv: string[]): Promise<number> {
@@ -54,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     if (child.command.pgid !== undefined) {
       await handle.setProcessGroup(child.command.pgid).catch((err: unknown) => {
         process.stderr.write(
-          messageLine(`warning: could not record the command's process group: ${(err as Error).message}`),
+          messageLine(`warning: could not record the command's process group: ${errorMessage(err)}`),
         );
       });
     }
@@ -63,9 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     // A lock that cannot be removed (a read-only or vanished folder) is reported, not turned into the command's failure.
     await handle.release().catch((err: unknown) => {
-      process.stderr.write(
-        messageLine(`warning: could not release lock "${name}": ${(err as Error).message}`),
-      );
+      process.stderr.write(messageLine(`warning: could not release lock "${name}": ${errorMessage(err)}`));
     });
   }
 }

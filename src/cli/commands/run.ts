@@ -24,6 +24,7 @@ import {
   printJson,
   type Command,
 } from '../util';
+import { errorMessage } from '../../shared/errors';
 
 const usage =
   'docker-stability run --category NAME [--env test] [--shared|--exclusive] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--record-argv] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
@@ -124,7 +125,7 @@ export const runCommandCli: Command = {
       refuseAt = parseLevel(values['refuse-at'] ?? runs.refuseAt ?? 'EMERGENCY');
       timeoutMs = values.timeout !== undefined ? parseDuration(values.timeout) : 300_000;
     } catch (err) {
-      throw new CliError((err as Error).message, ExitCode.usage);
+      throw new CliError(errorMessage(err), ExitCode.usage);
     }
     const mode = runMode(values, runs, values.category);
     const logger = stderrLogger(!!process.env.DOCKER_STABILITY_VERBOSE);

@@ -9,6 +9,7 @@ import { monitorSettingsFrom } from '../config';
 import { renderConsumers, renderForecast, renderSample } from '../render';
 import { CliError, createClient, ExitCode, parseNumber, printJson, useColor, type Command } from '../util';
 import { parseCommand } from '../options';
+import { errorMessage } from '../../shared/errors';
 
 const usage = 'docker-stability status [--json] [--top N] [--fail-on LEVEL] [--config F] [--host H]';
 
@@ -34,7 +35,7 @@ export const statusCommand: Command = {
     try {
       failOn = values['fail-on'] === undefined ? undefined : parseLevel(values['fail-on']);
     } catch (err) {
-      throw new CliError((err as Error).message, ExitCode.usage);
+      throw new CliError(errorMessage(err), ExitCode.usage);
     }
     const top = parseNumber(values.top, 'top', 0, 1000);
     const settings = monitorSettingsFrom(config);

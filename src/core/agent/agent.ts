@@ -16,6 +16,7 @@ import { EXPOSITION_CONTENT_TYPE, negotiateExposition, type ExpositionFormat } f
 import { AgentMetrics, type CleanupTrigger } from './metrics';
 import { agentFile, claimAgent, metricsUrl } from './presence';
 import type { AgentSettings, ListenAddress } from './settings';
+import { errorMessage } from '../../shared/errors';
 
 /** What the agent reports, one event at a time (the CLI prints each as one line). */
 export type AgentEvent =
@@ -206,7 +207,7 @@ export class Agent {
         this.emit({ event: 'orphans', count: plan.remove.length });
       }
     } catch (err) {
-      this.logger.debug(`orphan scan: ${(err as Error).message}`);
+      this.logger.debug(`orphan scan: ${errorMessage(err)}`);
     } finally {
       this.scanning = false;
       this.scheduleScan(this.opts.settings.orphanScanMs);
@@ -262,7 +263,7 @@ export class Agent {
     try {
       this.opts.onEvent?.(e);
     } catch (err) {
-      this.logger.error(`agent event listener threw: ${(err as Error).message}`);
+      this.logger.error(`agent event listener threw: ${errorMessage(err)}`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { isLevel, LEVELS, type Level } from '../levels';
+import { errorMessage } from '../../shared/errors';
 
 /** Where the metrics endpoint listens. */
 export interface ListenAddress {
@@ -88,7 +89,7 @@ export function validateAgentSettings(input: unknown): { settings: AgentSettings
           try {
             settings.metrics = parseListenAddress(String(v));
           } catch (err) {
-            problems.push(`metrics: ${(err as Error).message}`);
+            problems.push(`metrics: ${errorMessage(err)}`);
           }
         } else problems.push(`metrics must be "HOST:PORT", a port or null (got ${JSON.stringify(v)})`);
         break;

@@ -4,6 +4,7 @@
  * is refused with a reason instead of hanging or filling memory.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { errorMessage } from '../../shared/errors';
 
 /** Far above any real compose file (the largest generated benchmark file is 5 MB). */
 export const MAX_COMPOSE_BYTES = 16 * 1024 * 1024;
@@ -19,7 +20,7 @@ export function readComposeFile(path: string, maxBytes = MAX_COMPOSE_BYTES): Rea
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { error: 'no such file', missing: true };
-    return { error: (err as Error).message };
+    return { error: errorMessage(err) };
   }
   try {
     const st = fstatSync(fd);
@@ -41,7 +42,7 @@ export function readComposeFile(path: string, maxBytes = MAX_COMPOSE_BYTES): Rea
     if (len > maxBytes) return { error: `larger than the ${maxBytes}-byte cap for a compose file` };
     return { text: buf.subarray(0, len).toString('utf8') };
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: errorMessage(err) };
   } finally {
     closeSync(fd);
   }

@@ -16,6 +16,7 @@ import { currentIdentity, processStartTime } from './process';
 import type { Handle } from './handle';
 import { errCode, holderAlive, unsafeFolder } from './holders';
 import { LockDirError, type AcquireOptions } from './types';
+import { errorMessage } from '../../shared/errors';
 
 /** What every part of the lock (exclusive, shared, reporting) works with: one folder, one stale period. */
 export interface LockContext {
@@ -43,7 +44,7 @@ export async function inspect(ctx: LockContext, paths: LockPaths): Promise<[Gene
     return await Promise.all([readGeneration(paths.lockDir), readMetadata(paths.metadata)]);
   } catch (err) {
     throw new LockDirError(
-      `cannot read lock folder ${ctx.dir}: ${errCode(err) ?? (err as Error).message}`,
+      `cannot read lock folder ${ctx.dir}: ${errCode(err) ?? errorMessage(err)}`,
       errCode(err),
     );
   }
@@ -78,7 +79,7 @@ export async function ensureDir(ctx: LockContext): Promise<void> {
     st = await fsp.stat(ctx.dir);
   } catch (err) {
     throw new LockDirError(
-      `cannot create lock folder ${ctx.dir}: ${errCode(err) ?? (err as Error).message}`,
+      `cannot create lock folder ${ctx.dir}: ${errCode(err) ?? errorMessage(err)}`,
       errCode(err),
     );
   }
@@ -117,7 +118,7 @@ export async function record(ctx: LockContext, paths: LockPaths, event: LockEven
   try {
     await appendEvent(paths.events, event);
   } catch (err) {
-    ctx.logger.warn(`could not record ${event.type} in ${paths.events}: ${(err as Error).message}`);
+    ctx.logger.warn(`could not record ${event.type} in ${paths.events}: ${errorMessage(err)}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { readMetadata, writeMetadata, type LockHolder } from './metadata';
 import type { LockPaths } from './names';
 import { processStartTime } from './process';
 import type { LockHandle } from './types';
+import { errorMessage } from '../../shared/errors';
 
 export class Handle implements LockHandle {
   compromised = false;
@@ -41,7 +42,7 @@ export class Handle implements LockHandle {
       try {
         cb(err);
       } catch (cbErr) {
-        this.logger.error(`lock "${this.name}" onCompromised callback threw: ${(cbErr as Error).message}`);
+        this.logger.error(`lock "${this.name}" onCompromised callback threw: ${errorMessage(cbErr)}`);
       }
     }
   }
@@ -92,7 +93,7 @@ export async function writeHolder(
     return true;
   } catch (err) {
     logger.warn(
-      `lock "${name}": could not write ${paths.metadata} (${errCode(err) ?? (err as Error).message}); others will see an unknown holder`,
+      `lock "${name}": could not write ${paths.metadata} (${errCode(err) ?? errorMessage(err)}); others will see an unknown holder`,
     );
     return false;
   }

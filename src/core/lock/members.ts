@@ -7,6 +7,7 @@ import { currentIdentity } from './process';
 import { errCode, memberPaths, metaOf } from './holders';
 import { LockDirError, type SharedHolderStatus } from './types';
 import { inspect, judgeStale, record, type LockContext } from './common';
+import { errorMessage } from '../../shared/errors';
 
 /**
  * The shared holders, each judged like an exclusive holder. With `reclaim`, stale ones are
@@ -28,7 +29,7 @@ export async function sharedHolders(
       return { holders: [], reclaimed: 0 };
     }
     throw new LockDirError(
-      `cannot read lock folder ${ctx.dir}: ${errCode(err) ?? (err as Error).message}`,
+      `cannot read lock folder ${ctx.dir}: ${errCode(err) ?? errorMessage(err)}`,
       errCode(err),
     );
   }

@@ -1,5 +1,6 @@
 import { appendRegularFile, readRegularFile, writeFileAtomic } from '../util/fs';
 import type { Identity } from './process';
+import { errorMessage } from '../../shared/errors';
 
 /** The holder fields that describe a previous holder in takeover and force-release records. */
 export interface HolderSummary {
@@ -75,7 +76,7 @@ export function parseMetadata(text: string): LockMetadata {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not JSON (${(err as Error).message})`);
+    throw new Error(`not JSON (${errorMessage(err)})`);
   }
   const m = raw as Partial<LockMetadata> | null;
   if (!m || typeof m !== 'object') throw new Error('not an object');
@@ -123,7 +124,7 @@ export async function readMetadata(file: string): Promise<MetadataRead> {
   try {
     return { state: 'ok', meta: parseMetadata(text) };
   } catch (err) {
-    return { state: 'corrupt', error: (err as Error).message };
+    return { state: 'corrupt', error: errorMessage(err) };
   }
 }
 

@@ -8,6 +8,7 @@ import { describeHolder, errCode, holderAlive, isPlanted, memberPaths, metaOf } 
 import { LockDirError, LockTimeoutError, type LockStatus } from './types';
 import { inspect, judgeStale, record, type LockContext } from './common';
 import { sharedHolders } from './members';
+import { errorMessage } from '../../shared/errors';
 
 /** How long a forced release waits for a holder's command group to end after SIGTERM, before SIGKILL. */
 const FORCE_TERM_GRACE_MS = 5_000;
@@ -68,7 +69,7 @@ async function lockNames(ctx: LockContext): Promise<string[]> {
   } catch (err) {
     if (errCode(err) === 'ENOENT') return [];
     throw new LockDirError(
-      `cannot read lock folder ${ctx.dir}: ${errCode(err) ?? (err as Error).message}`,
+      `cannot read lock folder ${ctx.dir}: ${errCode(err) ?? errorMessage(err)}`,
       errCode(err),
     );
   }

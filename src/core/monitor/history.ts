@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../log';
 import { writeFileAtomic } from '../util/fs';
 import { readJsonLines, type JsonLines } from '../util/jsonLines';
 import type { Sample } from './types';
+import { errorMessage } from '../../shared/errors';
 
 export const DEFAULT_HISTORY_SIZE = 1000;
 
@@ -103,7 +104,7 @@ export class BoundedLog<T> {
       // writer's business, not damage to report or repair.
       read = await readJsonLines(this.file, this.isValid, { dropPartialTail: opts.follower === true });
     } catch (err) {
-      this.logger.warn(`${this.what} file ${this.file} could not be read: ${(err as Error).message}`);
+      this.logger.warn(`${this.what} file ${this.file} could not be read: ${errorMessage(err)}`);
       return { loaded: 0, skipped: 0 };
     }
     if (read === undefined) return { loaded: 0, skipped: 0 };
@@ -135,7 +136,7 @@ export class BoundedLog<T> {
           this.linesInFile++;
         }
       } catch (err) {
-        this.logger.warn(`${this.what} file ${file} could not be written: ${(err as Error).message}`);
+        this.logger.warn(`${this.what} file ${file} could not be written: ${errorMessage(err)}`);
       }
     });
   }

@@ -19,6 +19,7 @@ import { Inventory, type InventoryCounts } from './inventory';
 import { groupByOwner, ownerOf, topConsumers, type ContainerUsage } from './owners';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
 import type { DiskFigure, MonitorState, Sample, Unsubscribe } from './types';
+import { errorMessage } from '../../shared/errors';
 
 export interface MonitorOptions {
   /** Persist history here (JSON Lines); without it history lives in memory only. */
@@ -263,8 +264,7 @@ export class ResourceMonitor {
         Math.max(this.settings.intervalMs / 4, this.settings.intervalMs - (Date.now() - started)),
       );
     } catch (err) {
-      if (!(err instanceof DockerUnreachableError))
-        this.logger.error(`sample failed: ${(err as Error).message}`);
+      if (!(err instanceof DockerUnreachableError)) this.logger.error(`sample failed: ${errorMessage(err)}`);
       const backoff = Math.min(
         this.maxBackoffMs,
         this.settings.intervalMs * 2 ** Math.min(this.failures, 10),

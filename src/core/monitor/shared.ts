@@ -12,6 +12,7 @@ import { ResourceMonitor } from './monitor';
 import { rerate } from './rerate';
 import type { MonitorSettings } from './settings';
 import type { MonitorState, Sample, Unsubscribe } from './types';
+import { errorMessage } from '../../shared/errors';
 
 export type MonitorRole = 'leader' | 'follower';
 
@@ -187,7 +188,7 @@ export class SharedMonitor {
         } else await this.follow();
       }
     } catch (err) {
-      this.logger.debug(`shared monitor: ${(err as Error).message}`);
+      this.logger.debug(`shared monitor: ${errorMessage(err)}`);
     }
     // A leader that may have to defer keeps asking; otherwise only followers tick.
     if (this.running && !this.disposed && (this._role === 'follower' || this.opts.defer)) {

@@ -14,6 +14,7 @@ import { exceeds, predict, predictLevel, type PredictedLevel, type Prediction } 
 import { AMOUNT_KEYS, emptyAmounts, type ResourceAmounts, type RunStore } from './records';
 import type { TestEnvironmentOptions } from './testRun';
 import { RunCostTracker } from './cost';
+import { errorMessage } from '../../shared/errors';
 
 export class RunRefusedError extends Error {
   constructor(
@@ -254,7 +255,7 @@ export async function startProxy(s: RunSetup): Promise<OwnershipProxy | undefine
     return await startOwnershipProxy({ endpoint: s.client.endpoint, runId: s.runId, logger: s.logger });
   } catch (err) {
     s.progress(
-      `the run cannot have its own DOCKER_HOST (${(err as Error).message}): what it creates will not be attributed to it`,
+      `the run cannot have its own DOCKER_HOST (${errorMessage(err)}): what it creates will not be attributed to it`,
     );
     return undefined;
   }
@@ -371,7 +372,7 @@ export async function cleanUpAfter(
       lock: { manager: s.lock, mode: 'shared' },
     });
   } catch (err) {
-    s.logger.warn(`cleanup after run ${s.runId} failed: ${(err as Error).message}`);
+    s.logger.warn(`cleanup after run ${s.runId} failed: ${errorMessage(err)}`);
     return undefined;
   }
 }

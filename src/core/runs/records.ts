@@ -5,6 +5,7 @@ import { stateDir } from '../paths';
 import { writeFileAtomic } from '../util/fs';
 import { readJsonLines, type JsonLines } from '../util/jsonLines';
 import type { RunCost } from './cost';
+import { errorMessage } from '../../shared/errors';
 
 /** What a run added on top of the daemon's load when it started (peaks minus baseline). */
 export interface ResourceAmounts {
@@ -159,7 +160,7 @@ export class RunStore {
         (v): v is RunStart | RunRecord => isRunStart(v) || isRunRecord(v),
       );
     } catch (err) {
-      this.logger.warn(`run records ${this.file} could not be read: ${(err as Error).message}`);
+      this.logger.warn(`run records ${this.file} could not be read: ${errorMessage(err)}`);
       return { records, starts };
     }
     const skipped = read?.skipped ?? 0;

@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { errorMessage } from '../../shared/errors';
 
 /** A function that stops a subscription. */
 export type Unsubscribe = () => void;
@@ -25,7 +26,7 @@ export class Emitter<T> {
       try {
         cb(value);
       } catch (err) {
-        this.logger.error(`${this.what} listener failed: ${(err as Error).message}`);
+        this.logger.error(`${this.what} listener failed: ${errorMessage(err)}`);
       }
     }
   }

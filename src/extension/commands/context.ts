@@ -58,6 +58,4 @@ export async function confirm(message: string, detail: string, yes: string): Pro
   return choice === yes;
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { errorMessage } from '../../shared/errors';

@@ -10,6 +10,7 @@ import {
   type Caller,
   type CommandContext,
 } from './context';
+import { errorMessage } from '../../shared/errors';
 
 export interface ForceReleaseArgs {
   /** Locks to release; without it the user picks. */
@@ -241,7 +242,7 @@ export async function acquireLock(
           validateLockName(v);
           return undefined;
         } catch (e) {
-          return (e as Error).message;
+          return errorMessage(e);
         }
       },
     });

@@ -22,6 +22,7 @@ import { checkMixedResources, checkResources } from './resources';
 import { checkInterpolation, unknownKey } from './syntax';
 import { checkTestOnly } from './testOnly';
 import { checkServiceTmpfs, checkVolumesTmpfs } from './tmpfs';
+import { errorMessage } from '../../../shared/errors';
 
 export { RULES, type CheckOptions, type Finding, type RuleId, type Severity } from './context';
 
@@ -43,14 +44,7 @@ export function checkCompose(text: string, fileName: string, opts: CheckOptions 
     checkDocuments(ctx);
   } catch (err) {
     // A rule bug must not take the editor's diagnostics down with it: say so, at the top.
-    report(
-      ctx,
-      'compose-structure',
-      'error',
-      `internal error while checking: ${(err as Error).message}`,
-      0,
-      0,
-    );
+    report(ctx, 'compose-structure', 'error', `internal error while checking: ${errorMessage(err)}`, 0, 0);
   }
   return ctx.out.sort((a, b) => a.offset - b.offset || a.rule.localeCompare(b.rule));
 }
