@@ -2,6 +2,7 @@ import { LockManager, LockTimeoutError, type LockMode } from '../../core/lock';
 import { parseLevel, type Level } from '../../core/levels';
 import { stderrLogger } from '../../core/log';
 import { validatePredictionOptions, type PredictionOptions } from '../../core/runs/predict';
+import { judgeRunMode } from '../../core/runs/mode';
 import { RunStore } from '../../core/runs/records';
 import {
   recordedCommand,
@@ -27,7 +28,7 @@ import {
 import { errorMessage } from '../../shared/errors';
 
 const usage =
-  'docker-stability run --category NAME [--env test] [--shared|--exclusive] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--record-argv] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
+  'docker-stability run --category NAME [--env test] [--shared|--exclusive] [--dry-run] [--why TEXT] [--timeout 5m] [--force] [--refuse-at LEVEL] [--no-cleanup] [--record-argv] [--json] [--config F] [--dir LOCKDIR] -- <command> [args...]';
 
 interface RunsConfig {
   refuseAt?: string;
@@ -50,14 +51,43 @@ function summaryLine(r: RunReport): string {
   );
 }
 
-/** The flag, else the config's `runs.modes[category]`, else exclusive. */
+interface ModeChoice {
+  mode: LockMode;
+  /** Why, for the plan: absent when the user chose exclusive or nothing (today's default). */
+  note?: string;
+}
+
+/**
+ * The flag, else the config's `runs.modes[category]`, else exclusive. Shared only where the
+ * compose files of the working folder have no fixed container name or host port, unless
+ * `--shared --force` says so on the command line (the config cannot override the files).
+ */
 function runMode(
-  values: { shared?: boolean; exclusive?: boolean },
+  values: { shared?: boolean; exclusive?: boolean; force?: boolean },
   runs: RunsConfig,
   category: string,
-): LockMode {
-  if (values.shared) return 'shared';
-  if (values.exclusive) return 'exclusive';
+): ModeChoice {
+  if (values.exclusive) return { mode: 'exclusive' };
+  const asked = values.shared
+    ? '--shared'
+    : configuredMode(runs, category) === 'shared'
+      ? `runs.modes.${category}: shared`
+      : undefined;
+  if (asked === undefined) return { mode: 'exclusive' };
+  const judged = judgeRunMode(process.cwd());
+  if (judged.mode === 'shared') return { mode: 'shared', note: `mode shared (${asked}): ${judged.reason}` };
+  if (values.shared && values.force)
+    return {
+      mode: 'shared',
+      note: `warning: mode shared (--shared --force) although ${judged.reason}`,
+    };
+  return {
+    mode: 'exclusive',
+    note: `mode exclusive: ${asked} asked, but ${judged.reason} (--shared --force runs shared anyway)`,
+  };
+}
+
+function configuredMode(runs: RunsConfig, category: string): LockMode | undefined {
   if (
     runs.modes !== undefined &&
     (typeof runs.modes !== 'object' || runs.modes === null || Array.isArray(runs.modes))
@@ -68,7 +98,7 @@ function runMode(
     );
   }
   const configured = runs.modes?.[category];
-  if (configured === undefined) return 'exclusive';
+  if (configured === undefined) return undefined;
   if (configured !== 'shared' && configured !== 'exclusive') {
     throw new CliError(
       `config runs.modes.${category} must be "shared" or "exclusive" (got ${JSON.stringify(configured)})`,
@@ -105,6 +135,7 @@ export const runCommandCli: Command = {
           dir: { type: 'string' },
           shared: { type: 'boolean' },
           exclusive: { type: 'boolean' },
+          'dry-run': { type: 'boolean' },
         },
       },
       usage,
@@ -127,7 +158,13 @@ export const runCommandCli: Command = {
     } catch (err) {
       throw new CliError(errorMessage(err), ExitCode.usage);
     }
-    const mode = runMode(values, runs, values.category);
+    const { mode, note } = runMode(values, runs, values.category);
+    if (values['dry-run']) {
+      if (values.json) printJson({ dryRun: true, category: values.category, mode, note });
+      else process.stderr.write(messageLine(note ?? `mode ${mode}`));
+      return ExitCode.ok;
+    }
+    if (note !== undefined) process.stderr.write(messageLine(note));
     const logger = stderrLogger(!!process.env.DOCKER_STABILITY_VERBOSE);
     const abort = new AbortController();
     // Until the command runs, Ctrl+C abandons the wait; afterwards runInTerminal passes it on.
