@@ -120,7 +120,7 @@ export function renderStatus(input: StatusInput): StatusView {
         `| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`,
       );
     }
-    lines.push(...topLines(s), ...forecastLines(input.forecasts ?? []));
+    lines.push(...topLines(s), ...forecastLines(input.forecasts ?? []), ...budgetLines(s));
     const age = now - Date.parse(s.sampledAt);
     lines.push(
       '',
@@ -184,6 +184,12 @@ function forecastLines(all: readonly Forecast[]): string[] {
         `**${LABEL[x.kind]} ${x.level}** in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute).  `,
     ),
   ];
+}
+
+/** The stats budget's own sentence (API path only): why the per-container figures may lag the counts. */
+function budgetLines(s: Sample): string[] {
+  const r = s.budget?.reason;
+  return r ? ['', `${escapeMd(r.charAt(0).toUpperCase() + r.slice(1))}.`] : [];
 }
 
 /** The tooltip names this many of the heaviest containers: enough to answer "what is eating it". */

@@ -240,4 +240,22 @@ describe('status bar text', () => {
     assert.equal(without.text, '$(warning) CRITICAL memory 80%');
     assert.doesNotMatch(without.tooltip, /\| disk \|/);
   });
+  it('says in the tooltip how often the stats budget lets it read the containers, escaped', () => {
+    const s: Sample = {
+      ...sample({}),
+      budget: {
+        statsEveryMs: 6000,
+        limitPercent: 5,
+        costPercent: 14.2,
+        measure: 'estimate',
+        statsAt: '2026-11-27T16:59:58.000Z',
+        reason: 'sampling containers every 6 s to stay under 5% CPU',
+      },
+    };
+    assert.match(
+      renderStatus({ sample: s, locks: [] }).tooltip,
+      /\nSampling containers every 6 s to stay under 5% CPU\./,
+    );
+    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [] }).tooltip, /ampling containers/);
+  });
 });
