@@ -1,5 +1,5 @@
-import { levelIndex, RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
-import { drivingResource } from '../core/monitor/formulas';
+import { RESOURCE_KINDS, type Level, type ResourceKind } from '../core/levels';
+import { drivingFigure } from '../core/monitor/formulas';
 import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
 import { ownerLabel } from '../core/monitor/owners';
 import type { ResourceFigure, Sample } from '../core/monitor/types';
@@ -48,16 +48,9 @@ export function sparkline(values: number[], width: number): string {
 }
 
 export function headline(s: Sample, color: boolean): string {
-  const k = drivingResource(s);
-  const r = s.resources[k];
-  // disk is levelled outside `resources`: it drives when it is the worse (or fuller) of the two
-  const d = s.disk;
-  const [name, percent] =
-    d && (levelIndex(d.level) > levelIndex(r.level) || (d.level === r.level && d.percent > r.percent))
-      ? ['disk', d.percent]
-      : [k, r.percent];
+  const { kind, figure } = drivingFigure(s);
   // Samples may be read back from a history file: its endpoint text is printed stripped.
-  return `Docker at ${stripControlChars(s.endpoint)}: ${paintLevel(s.level, s.level, color)} (${name} ${percent}%)`;
+  return `Docker at ${stripControlChars(s.endpoint)}: ${paintLevel(s.level, s.level, color)} (${kind} ${figure.percent}%)`;
 }
 
 /** One resource's line: name, figures, percent, level, and with `bars`/`history` a bar and a sparkline. */

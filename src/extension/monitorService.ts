@@ -60,7 +60,7 @@ export class MonitorService {
       );
       return;
     }
-    const monitor = new SharedMonitor(this.client, this.monitorSettings(), {
+    const monitor = new SharedMonitor(this.client, this.config.monitor, {
       historyFile: defaultHistoryFile(this.client.endpoint.host),
       logger: this.logger,
       // a running agent is the sampler of this host: the window follows it, and leads again once it stops
@@ -111,21 +111,6 @@ export class MonitorService {
     return agent !== undefined;
   }
 
-  private monitorSettings(): {
-    intervalMs: number;
-    thresholds: RatingSettings['thresholds'];
-    capacities: ExtensionConfig['monitor']['capacities'];
-    historySize: number;
-  } {
-    const m = this.config.monitor;
-    return {
-      intervalMs: m.intervalMs,
-      thresholds: m.thresholds,
-      capacities: m.capacities,
-      historySize: m.historySize,
-    };
-  }
-
   rating(): RatingSettings {
     return { thresholds: this.config.monitor.thresholds, capacities: this.config.monitor.capacities };
   }
@@ -162,7 +147,7 @@ export class MonitorService {
       this.start();
       return;
     }
-    for (const p of this.monitor.updateSettings(this.monitorSettings()))
+    for (const p of this.monitor.updateSettings(this.config.monitor))
       this.logger.warn(`monitor settings: ${p}`);
     // New thresholds or capacities apply to what is already on screen, not only to the next sample.
     this.reloadHistory();

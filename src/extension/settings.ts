@@ -2,10 +2,10 @@
 // validation is tested directly; config.ts feeds it from `workspace.getConfiguration`.
 import {
   DEFAULT_THRESHOLDS,
-  RESOURCE_KINDS,
+  LEVELLED_KINDS,
   thresholdProblems,
   type Level,
-  type ResourceKind,
+  type LevelledKind,
   type Thresholds,
   type ThresholdSettings,
 } from '../core/levels';
@@ -19,6 +19,7 @@ import { MONITOR_FIELDS } from '../core/options/monitor';
 export const SECTION = 'dockerStability';
 
 const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 
 export interface ExtensionConfig {
   /** Empty: resolve like the docker CLI (DOCKER_HOST, context, default socket). */
@@ -32,8 +33,13 @@ export interface ExtensionConfig {
       containers: number;
       networks: number;
       volumes: number;
+      diskBytes?: number;
     };
     historySize: number;
+    statsBudgetPercent: number;
+    diskIntervalMs: number;
+    logSizeBytes: number;
+    healthyWithinMs: number;
   };
   autoCleanup: { enabled: boolean; level: Level; cooldownMs: number };
   /** 0: no scheduled cleanup. */
@@ -75,7 +81,12 @@ export const SETTINGS = {
   'capacity.containers': MONITOR_FIELDS.containers,
   'capacity.networks': MONITOR_FIELDS.networks,
   'capacity.volumes': MONITOR_FIELDS.volumes,
+  'capacity.diskGiB': MONITOR_FIELDS.diskGiB,
   historySize: MONITOR_FIELDS.historySize,
+  statsBudgetPercent: MONITOR_FIELDS.statsBudgetPercent,
+  diskIntervalSeconds: MONITOR_FIELDS.diskIntervalSeconds,
+  logSizeMiB: MONITOR_FIELDS.logSizeMiB,
+  healthyWithinSeconds: MONITOR_FIELDS.healthyWithinSeconds,
   'autoCleanup.enabled': AUTO_CLEANUP_FIELDS.enabled,
   'autoCleanup.level': AUTO_CLEANUP_FIELDS.level,
   'autoCleanup.cooldownMinutes': AUTO_CLEANUP_FIELDS.cooldownMinutes,
@@ -151,6 +162,7 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
 
   const memoryMiB = read('capacity.memoryMiB');
   const cpuCores = read('capacity.cpuCores');
+  const diskGiB = read('capacity.diskGiB');
   const endpoint = read('endpoint');
   const lockFolder = read('lock.folder');
   const everyMinutes = read('scheduledCleanup.intervalMinutes');
@@ -165,8 +177,13 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
         containers: read('capacity.containers'),
         networks: read('capacity.networks'),
         volumes: read('capacity.volumes'),
+        diskBytes: diskGiB > 0 ? Math.round(diskGiB * GIB) : undefined,
       },
       historySize: read('historySize'),
+      statsBudgetPercent: read('statsBudgetPercent'),
+      diskIntervalMs: read('diskIntervalSeconds') * 1000,
+      logSizeBytes: read('logSizeMiB') * MIB,
+      healthyWithinMs: read('healthyWithinSeconds') * 1000,
     },
     autoCleanup: {
       enabled: read('autoCleanup.enabled'),
@@ -207,10 +224,10 @@ function parsePerResource(
     problems.push(`${key} must be an object keyed by resource; using the default {}`);
     return undefined;
   }
-  const out: Partial<Record<ResourceKind, Partial<Thresholds>>> = {};
+  const out: Partial<Record<LevelledKind, Partial<Thresholds>>> = {};
   for (const [kind, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (!(RESOURCE_KINDS as readonly string[]).includes(kind)) {
-      problems.push(`${key}.${kind} is not a resource (use ${RESOURCE_KINDS.join(', ')}); ignored`);
+    if (!(LEVELLED_KINDS as readonly string[]).includes(kind)) {
+      problems.push(`${key}.${kind} is not a resource (use ${LEVELLED_KINDS.join(', ')}); ignored`);
       continue;
     }
     if (typeof value !== 'object' || value === null) {
@@ -230,7 +247,7 @@ function parsePerResource(
     }
     const o: Partial<Thresholds> = {};
     for (const k of ['warning', 'critical', 'emergency'] as const) if (typeof v[k] === 'number') o[k] = v[k];
-    out[kind as ResourceKind] = o;
+    out[kind as LevelledKind] = o;
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -1,6 +1,6 @@
 // What the status bar item says, as a pure function of the monitor's state (tested directly;
 // statusBar.ts only copies the result onto the VS Code item).
-import type { Level, ResourceKind } from '../core/levels';
+import type { Level, LevelledKind } from '../core/levels';
 import {
   countByKind,
   incidentsSince,
@@ -9,12 +9,11 @@ import {
   type Incident,
 } from '../core/incidents/types';
 import { DEFAULT_FORECAST, upcomingCrossings, type Forecast } from '../core/monitor/forecast';
-import { drivingResource } from '../core/monitor/formulas';
+import { drivingFigure, levelledFigures } from '../core/monitor/formulas';
 import { ownerLabel } from '../core/monitor/owners';
-import type { MonitorState, ResourceFigure, Sample } from '../core/monitor/types';
+import type { MonitorState, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
-import { RESOURCE_KINDS } from '../shared/levels';
 import type { LockView } from '../shared/protocol';
 import { CommandId } from './commandIds';
 
@@ -56,16 +55,17 @@ const ICON: Record<Level, string> = {
   EMERGENCY: '$(flame)',
 };
 
-const LABEL: Record<ResourceKind, string> = {
+const LABEL: Record<LevelledKind, string> = {
   memory: 'memory',
   cpu: 'CPU',
   containers: 'containers',
   networks: 'networks',
   volumes: 'volumes',
+  disk: 'disk',
 };
 
-export function formatUsed(kind: ResourceKind, value: number): string {
-  if (kind === 'memory') return formatBytes(value);
+export function formatUsed(kind: LevelledKind, value: number): string {
+  if (kind === 'memory' || kind === 'disk') return formatBytes(value);
   if (kind === 'cpu') return `${(value / 100).toFixed(2)} cores`;
   return String(Math.round(value));
 }
@@ -105,10 +105,9 @@ export function renderStatus(input: StatusInput): StatusView {
     lines.push(`**Docker Stability** is taking the first sample of \`${endpoint}\`…`, '');
   } else {
     const s = input.sample;
-    const kind = drivingResource(s);
-    const fig = s.resources[kind];
+    const { kind, figure } = drivingFigure(s);
     level = s.level;
-    text = `${ICON[s.level]} ${s.level} ${LABEL[kind]} ${pct(fig.percent)}`;
+    text = `${ICON[s.level]} ${s.level} ${LABEL[kind]} ${pct(figure.percent)}`;
     background = s.level === 'EMERGENCY' ? 'error' : s.level === 'CRITICAL' ? 'warning' : undefined;
     lines.push(`**Docker ${s.level}** at \`${endpoint}\``, '');
   }
@@ -116,13 +115,12 @@ export function renderStatus(input: StatusInput): StatusView {
   if (input.sample) {
     const s = input.sample;
     lines.push('| Resource | Used | Capacity | % | Level |', '|---|--:|--:|--:|---|');
-    for (const kind of RESOURCE_KINDS) {
-      const f: ResourceFigure = s.resources[kind];
+    for (const { kind, figure: f } of levelledFigures(s)) {
       lines.push(
         `| ${LABEL[kind]} | ${formatUsed(kind, f.used)} | ${formatUsed(kind, f.capacity)} | ${pct(f.percent)} | ${f.level} |`,
       );
     }
-    lines.push(...topLines(s), ...forecastLines(input.forecasts ?? []));
+    lines.push(...topLines(s), ...forecastLines(input.forecasts ?? []), ...budgetLines(s));
     const age = now - Date.parse(s.sampledAt);
     lines.push(
       '',
@@ -186,6 +184,12 @@ function forecastLines(all: readonly Forecast[]): string[] {
         `**${LABEL[x.kind]} ${x.level}** in about ${formatDuration(x.inMs)} at this rate (+${x.perMinute} points a minute).  `,
     ),
   ];
+}
+
+/** The stats budget's own sentence (API path only): why the per-container figures may lag the counts. */
+function budgetLines(s: Sample): string[] {
+  const r = s.budget?.reason;
+  return r ? ['', `${escapeMd(r.charAt(0).toUpperCase() + r.slice(1))}.`] : [];
 }
 
 /** The tooltip names this many of the heaviest containers: enough to answer "what is eating it". */

@@ -28,7 +28,7 @@ describe('status bar', function () {
     const view = await waitFor('a first sample', () => a.model.latest && a.statusBar());
     assert.match(
       view.text,
-      /^\$\([a-z-]+\) (SAFE|WARNING|CRITICAL|EMERGENCY) (memory|CPU|containers|networks|volumes) \d+%/,
+      /^\$\([a-z-]+\) (SAFE|WARNING|CRITICAL|EMERGENCY) (memory|CPU|containers|networks|volumes|disk) \d+%/,
     );
     assert.match(view.tooltip, /\| memory \|/);
     assert.match(view.tooltip, /command:dockerStability\.openDashboard/);

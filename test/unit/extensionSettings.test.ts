@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LEVELLED_KINDS } from '../../src/core/levels';
+import { DEFAULT_MONITOR_SETTINGS, validateMonitorSettings } from '../../src/core/monitor/settings';
 import { MACHINE_SETTINGS, parseConfig, SETTINGS, type SettingKey } from '../../src/extension/settings';
 
 const root = join(__dirname, '..', '..', '..');
@@ -76,12 +78,61 @@ describe('extension settings: readConfig validation', () => {
   it('keeps valid per-resource overrides and ignores invalid ones by name', () => {
     const { config, problems } = parseConfig(
       from({
-        'thresholds.perResource': { cpu: { warning: 70 }, memory: { critical: 20 }, disk: { warning: 1 } },
+        'thresholds.perResource': {
+          cpu: { warning: 70 },
+          memory: { critical: 20 },
+          disk: { warning: 60 },
+          swap: { warning: 1 },
+        },
       }),
     );
-    assert.deepEqual(config.monitor.thresholds.perResource, { cpu: { warning: 70 } });
+    assert.deepEqual(config.monitor.thresholds.perResource, { cpu: { warning: 70 }, disk: { warning: 60 } });
     assert.ok(problems.some((p) => p.includes('perResource.memory')));
-    assert.ok(problems.some((p) => p.includes('perResource.disk')));
+    assert.ok(problems.some((p) => p.includes('perResource.swap') && p.includes('disk')));
+    assert.ok(!problems.some((p) => p.includes('perResource.disk')));
+  });
+
+  it('reads the disk, stats-budget and health settings in their units and passes the core defaults when unset', () => {
+    const unset = parseConfig(from({})).config.monitor;
+    assert.equal(unset.statsBudgetPercent, DEFAULT_MONITOR_SETTINGS.statsBudgetPercent);
+    assert.equal(unset.diskIntervalMs, DEFAULT_MONITOR_SETTINGS.diskIntervalMs);
+    assert.equal(unset.logSizeBytes, DEFAULT_MONITOR_SETTINGS.logSizeBytes);
+    assert.equal(unset.healthyWithinMs, DEFAULT_MONITOR_SETTINGS.healthyWithinMs);
+    assert.equal(unset.capacities.diskBytes, undefined, "0: the daemon's figure");
+    const { config, problems } = parseConfig(
+      from({
+        statsBudgetPercent: 2.5,
+        'capacity.diskGiB': 64,
+        diskIntervalSeconds: 60,
+        logSizeMiB: 10,
+        healthyWithinSeconds: 90,
+      }),
+    );
+    assert.deepEqual(problems, []);
+    assert.equal(config.monitor.statsBudgetPercent, 2.5);
+    assert.equal(config.monitor.capacities.diskBytes, 64 * 1024 ** 3);
+    assert.equal(config.monitor.diskIntervalMs, 60_000);
+    assert.equal(config.monitor.logSizeBytes, 10 * 1024 * 1024);
+    assert.equal(config.monitor.healthyWithinMs, 90_000);
+    // what the extension gives the monitor, the core's validator takes as it is
+    const checked = validateMonitorSettings(config.monitor);
+    assert.deepEqual(checked.problems, []);
+    assert.equal(checked.settings.capacities.diskBytes, 64 * 1024 ** 3);
+    assert.equal(checked.settings.statsBudgetPercent, 2.5);
+  });
+
+  it('names a bad disk or budget setting and uses its default', () => {
+    const { config, problems } = parseConfig(from({ statsBudgetPercent: 0, diskIntervalSeconds: 1 }));
+    assert.equal(config.monitor.statsBudgetPercent, DEFAULT_MONITOR_SETTINGS.statsBudgetPercent);
+    assert.equal(config.monitor.diskIntervalMs, DEFAULT_MONITOR_SETTINGS.diskIntervalMs);
+    for (const key of ['statsBudgetPercent', 'diskIntervalSeconds'])
+      assert.ok(problems.some((p) => p.startsWith(`dockerStability.${key} `) && p.includes('default')));
+  });
+
+  it('declares a per-resource threshold schema in package.json for every levelled resource, disk included', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const per = pkg.contributes.configuration.properties['dockerStability.thresholds.perResource'];
+    assert.deepEqual(Object.keys(per.properties), [...LEVELLED_KINDS]);
   });
 
   it('declares every setting in package.json with the same default, a scope and a markdownDescription', () => {

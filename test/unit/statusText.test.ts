@@ -218,4 +218,44 @@ describe('status bar text', () => {
       assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, JSON.stringify(text));
     assert.match(v.tooltip, /mallory\\\| forged \\\|@ci \(pid 7\) — why/);
   });
+  it('names disk in the text and the tooltip when its figure drives the level', () => {
+    const GiB = 1024 ** 3;
+    const base = sample({ memory: 80 });
+    const s: Sample = {
+      ...base,
+      disk: {
+        used: 88 * GiB,
+        capacity: 100 * GiB,
+        percent: 88,
+        level: 'CRITICAL',
+        source: 'statfs',
+        measuredAt: '2026-11-27T16:55:00.000Z',
+      },
+    };
+    const v = renderStatus({ sample: s, locks: [] });
+    assert.equal(v.text, '$(warning) CRITICAL disk 88%');
+    assert.match(v.tooltip, /\| disk \| 88\.0 GiB \| 100 GiB \| 88% \| CRITICAL \|/);
+    // without a disk figure the tooltip has no disk row and memory drives
+    const without = renderStatus({ sample: base, locks: [] });
+    assert.equal(without.text, '$(warning) CRITICAL memory 80%');
+    assert.doesNotMatch(without.tooltip, /\| disk \|/);
+  });
+  it('says in the tooltip how often the stats budget lets it read the containers, escaped', () => {
+    const s: Sample = {
+      ...sample({}),
+      budget: {
+        statsEveryMs: 6000,
+        limitPercent: 5,
+        costPercent: 14.2,
+        measure: 'estimate',
+        statsAt: '2026-11-27T16:59:58.000Z',
+        reason: 'sampling containers every 6 s to stay under 5% CPU',
+      },
+    };
+    assert.match(
+      renderStatus({ sample: s, locks: [] }).tooltip,
+      /\nSampling containers every 6 s to stay under 5% CPU\./,
+    );
+    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [] }).tooltip, /ampling containers/);
+  });
 });

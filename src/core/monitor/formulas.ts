@@ -1,9 +1,9 @@
 import {
+  RESOURCE_KINDS,
   rate,
   thresholdsFor,
   worstLevel,
   type LevelledKind,
-  type ResourceKind,
   type ThresholdSettings,
 } from '../levels';
 import type { ResourceFigure, Sample } from './types';
@@ -134,12 +134,26 @@ export function buildSample(i: SampleInputs): Sample {
   };
 }
 
-/** The resource whose percent drives the overall level (the highest percent among the worst level). */
-export function drivingResource(s: Sample): ResourceKind {
-  let best: ResourceKind = 'memory';
-  for (const [k, r] of Object.entries(s.resources) as Array<[ResourceKind, ResourceFigure]>) {
-    const cur = s.resources[best];
-    if (r.level === s.level && (cur.level !== s.level || r.percent > cur.percent)) best = k;
+/** Every levelled figure of a sample in listing order: the five, then disk once it has been measured. */
+export function levelledFigures(s: Sample): Array<{ kind: LevelledKind; figure: ResourceFigure }> {
+  const all = RESOURCE_KINDS.map((kind): { kind: LevelledKind; figure: ResourceFigure } => ({
+    kind,
+    figure: s.resources[kind],
+  }));
+  if (s.disk) all.push({ kind: 'disk', figure: s.disk });
+  return all;
+}
+
+/**
+ * The resource that drives the overall level, disk's included: among those at the sample's
+ * level, the one with the highest percent (ties keep the listing order). Disk is carried
+ * outside `resources`, so the views ask this one function rather than handling it by hand.
+ */
+export function drivingFigure(s: Sample): { kind: LevelledKind; figure: ResourceFigure } {
+  let best: { kind: LevelledKind; figure: ResourceFigure } = { kind: 'memory', figure: s.resources.memory };
+  for (const cur of levelledFigures(s)) {
+    const f = cur.figure;
+    if (f.level === s.level && (best.figure.level !== s.level || f.percent > best.figure.percent)) best = cur;
   }
   return best;
 }

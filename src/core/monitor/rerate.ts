@@ -26,5 +26,17 @@ export function rerate(s: Sample, settings: RatingSettings): Sample {
     const f = s.resources[kind];
     resources[kind] = figure(kind, f.used, capacity[kind] ?? f.capacity, settings.thresholds);
   }
-  return { ...s, resources, level: worstLevel(RESOURCE_KINDS.map((k) => resources[k].level)) };
+  // statfs knows the disk's size; the setting is only for `/system/df`, which does not say
+  const d = s.disk;
+  const disk = d && {
+    ...d,
+    ...figure(
+      'disk',
+      d.used,
+      d.source === 'system-df' ? (c.diskBytes ?? d.capacity) : d.capacity,
+      settings.thresholds,
+    ),
+  };
+  const levels = [...RESOURCE_KINDS.map((k) => resources[k].level), ...(disk ? [disk.level] : [])];
+  return { ...s, resources, level: worstLevel(levels), ...(disk ? { disk } : {}) };
 }

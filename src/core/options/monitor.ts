@@ -37,6 +37,36 @@ export const MONITOR_FIELDS = {
     max: 100000,
     integer: true,
   },
+  /** 0: the data root's size from statfs; only `/system/df` (remote engines) needs it. */
+  diskGiB: { kind: 'number', def: 0, min: 0, max: 1024 * 1024 },
+  statsBudgetPercent: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.statsBudgetPercent,
+    min: 0.1,
+    max: 100,
+  },
+  diskIntervalSeconds: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.diskIntervalMs / 1000,
+    min: 10,
+    max: 86400,
+    integer: true,
+  },
+  logSizeMiB: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.logSizeBytes / (1024 * 1024),
+    min: 1,
+    max: 1024 * 1024,
+    integer: true,
+  },
+  /** 0: each container's own healthcheck start period plus retries x interval. */
+  healthyWithinSeconds: {
+    kind: 'number',
+    def: DEFAULT_MONITOR_SETTINGS.healthyWithinMs / 1000,
+    min: 0,
+    max: 86400,
+    integer: true,
+  },
   historySize: {
     kind: 'number',
     def: DEFAULT_MONITOR_SETTINGS.historySize,

@@ -4,13 +4,23 @@ import {
   buildSample,
   cpuPercentFromCounters,
   cpuPercentFromFrames,
-  drivingResource,
+  drivingFigure,
   figure,
   memoryFromFrame,
   workingSet,
   type StatsFrame,
 } from '../../../src/core/monitor/formulas';
+import type { DiskFigure } from '../../../src/core/monitor/types';
 import { GiB, sampleInputs as inputs } from './sampleInputs';
+
+/** A statfs disk figure at `fraction` of a 100 GiB data root. */
+function diskFigure(fraction: number, t: ThresholdSettings = { ...DEFAULT_THRESHOLDS }): DiskFigure {
+  return {
+    ...figure('disk', fraction * 100 * GiB, 100 * GiB, t),
+    source: 'statfs',
+    measuredAt: '2026-01-02T03:00:00.000Z',
+  };
+}
 
 function frame(total: number, system: number, online: number, percpu?: number[] | null): StatsFrame {
   return {
@@ -158,12 +168,13 @@ describe('monitor formulas', () => {
     });
   });
 
-  describe('drivingResource', () => {
+  describe('drivingFigure', () => {
     it('names the resource at the overall level with the highest percent', () => {
       // memory 80% and cpu 85% are both CRITICAL: cpu drives
       const s = buildSample(inputs({ memoryBytes: 0.8 * 8 * GiB, cpuPercent: 170, containers: 60 }));
       assert.equal(s.level, 'CRITICAL');
-      assert.equal(drivingResource(s), 'cpu');
+      assert.equal(drivingFigure(s).kind, 'cpu');
+      assert.equal(drivingFigure(s).figure, s.resources.cpu);
     });
 
     it('prefers a resource at a worse level over a higher percent at a lower level', () => {
@@ -175,14 +186,34 @@ describe('monitor formulas', () => {
       const s = buildSample(inputs({ thresholds: t, containers: 20, memoryBytes: 0.85 * 8 * GiB }));
       assert.equal(s.resources.memory.level, 'CRITICAL');
       assert.equal(s.resources.containers.level, 'EMERGENCY');
-      assert.equal(drivingResource(s), 'containers');
+      assert.equal(drivingFigure(s).kind, 'containers');
+    });
+
+    it('names disk when its figure is at the overall level with the highest percent', () => {
+      // memory 80% CRITICAL, disk 88% CRITICAL: disk drives, with its own figure
+      const disk = diskFigure(0.88);
+      const s = buildSample(inputs({ memoryBytes: 0.8 * 8 * GiB, disk }));
+      assert.equal(s.level, 'CRITICAL');
+      assert.deepEqual(drivingFigure(s), { kind: 'disk', figure: disk });
+    });
+
+    it('names disk at a worse level under its own thresholds, and not when a resource is worse', () => {
+      const t: ThresholdSettings = {
+        ...DEFAULT_THRESHOLDS,
+        perResource: { disk: { warning: 10, critical: 20, emergency: 30 } },
+      };
+      const s = buildSample(inputs({ thresholds: t, memoryBytes: 0.8 * 8 * GiB, disk: diskFigure(0.4, t) }));
+      assert.equal(s.level, 'EMERGENCY');
+      assert.equal(drivingFigure(s).kind, 'disk');
+      const calm = buildSample(inputs({ memoryBytes: 0.8 * 8 * GiB, disk: diskFigure(0.6) }));
+      assert.equal(drivingFigure(calm).kind, 'memory');
     });
 
     it('names memory when everything is SAFE at 0%', () => {
       const s = buildSample(
         inputs({ memoryBytes: 0, cpuPercent: 0, containers: 0, networks: 0, volumes: 0 }),
       );
-      assert.equal(drivingResource(s), 'memory');
+      assert.equal(drivingFigure(s).kind, 'memory');
     });
   });
 });

@@ -43,4 +43,38 @@ describe('a following window judges samples by its own settings', () => {
     assert.equal(r.resources.networks.capacity, 31);
     assert.equal(r.level, 'WARNING');
   });
+  it('keeps disk in the overall level, re-rated by this window thresholds (and its size where only /system/df is known)', () => {
+    const GiB = 1024 ** 3;
+    const disk = {
+      used: 92 * GiB,
+      capacity: 100 * GiB,
+      percent: 92,
+      level: 'EMERGENCY' as const,
+      source: 'statfs' as const,
+      measuredAt: '2026-11-27T17:55:00.000Z',
+    };
+    const defaults = { warning: 50, critical: 75, emergency: 90 };
+    const kept = rerate(
+      { ...leaderSample, level: 'EMERGENCY', disk },
+      { thresholds: defaults, capacities: {} },
+    );
+    assert.equal(kept.level, 'EMERGENCY', 'a full disk still drives the level');
+    assert.equal(kept.disk?.level, 'EMERGENCY');
+    const own = rerate(
+      { ...leaderSample, level: 'EMERGENCY', disk },
+      {
+        thresholds: { ...defaults, perResource: { disk: { emergency: 95 } } },
+        capacities: { diskBytes: 1000 * GiB },
+      },
+    );
+    assert.equal(own.disk?.level, 'CRITICAL');
+    assert.equal(own.disk?.capacity, 100 * GiB, 'statfs knows the size: the setting is for /system/df only');
+    assert.equal(own.level, 'CRITICAL');
+    const remote = rerate(
+      { ...leaderSample, disk: { ...disk, source: 'system-df', capacity: 0, percent: 0, level: 'SAFE' } },
+      { thresholds: defaults, capacities: { diskBytes: 100 * GiB } },
+    );
+    assert.equal(remote.disk?.percent, 92);
+    assert.equal(remote.level, 'EMERGENCY');
+  });
 });
