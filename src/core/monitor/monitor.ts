@@ -1,25 +1,24 @@
 import { daemonIdentity, DockerUnreachableError, type DaemonInfo, type DockerClient } from '../docker/client';
-import { healthDeadlineMs, IncidentDetector, type HealthcheckTiming } from '../incidents/detector';
-import { isIncident, type Incident } from '../incidents/types';
+import { IncidentDetector } from '../incidents/detector';
+import type { Incident } from '../incidents/types';
 import { silentLogger, type Logger } from '../log';
 import { Emitter } from '../util/emitter';
-import { costOfRead, ESTIMATED_MS_PER_STATS_CALL, StatsBudgetController, type CpuMark } from './budget';
-import { ContainerStatsReader, type ContainerFigure } from './containerStats';
-import {
-  daemonPids,
-  findDaemonProcess,
-  processCpuMs,
-  processStartMs,
-  type DaemonProcess,
-} from './daemonProcess';
+import { BudgetedStatsReader } from './budgetedStats';
+import { findDaemonProcess, processStartMs, type DaemonProcess } from './daemonProcess';
 import { DiskReader } from './disk';
 import { buildSample } from './formulas';
+import { timeHealthchecks } from './healthTiming';
 import { BoundedLog, SampleHistory } from './history';
-import { Inventory, type InventoryCounts } from './inventory';
-import { groupByOwner, ownerOf, topConsumers, type ContainerUsage } from './owners';
+import { incidentsFileFor, openIncidentLog } from './incidentLog';
+import { Inventory } from './inventory';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
 import type { DiskFigure, MonitorState, Sample, Unsubscribe } from './types';
+import { usageBreakdown } from './usage';
 import { errorMessage } from '../../shared/errors';
+
+// These lived here before the incident log had its own module; kept so imports of this module
+// (the CLI's `incidents` command, tests) keep working.
+export { INCIDENT_LOG_SIZE, incidentsFileFor, openIncidentLog } from './incidentLog';
 
 export interface MonitorOptions {
   /** Persist history here (JSON Lines); without it history lives in memory only. */
@@ -33,44 +32,7 @@ export interface MonitorOptions {
   incidentsFile?: string;
 }
 
-/** Incidents kept (in memory and in the file): rare events, so months of them on a test host. */
-export const INCIDENT_LOG_SIZE = 500;
-
-/** The bounded incident log, read from and appended to `file` when given. */
-export function openIncidentLog(file: string | undefined, logger?: Logger): BoundedLog<Incident> {
-  return new BoundedLog(INCIDENT_LOG_SIZE, { file, logger, what: 'incidents', isValid: isIncident });
-}
-
-/** The incidents file that goes with a history file: `<endpoint>.jsonl` -> `<endpoint>.incidents.jsonl`. */
-export function incidentsFileFor(historyFile: string): string {
-  return historyFile.replace(/\.jsonl$/, '') + '.incidents.jsonl';
-}
-
 const INFO_TTL_MS = 5 * 60_000;
-/** Containers in `starting` health inspected per sample at most (each once, for its healthcheck). */
-const HEALTH_INSPECTS_PER_SAMPLE = 8;
-
-/**
- * Per-container figures joined with the names and labels the container list already gave:
- * who uses what costs no daemon call on either path.
- */
-function usageBreakdown(
-  figures: readonly ContainerFigure[],
-  counts: InventoryCounts,
-  top: number,
-): Pick<Sample, 'consumers' | 'owners'> {
-  const all: ContainerUsage[] = figures.map((f) => {
-    const d = counts.details.get(f.id);
-    return {
-      id: f.id.slice(0, 12),
-      name: d?.name ?? f.id.slice(0, 12),
-      owner: ownerOf(d?.labels),
-      memoryBytes: f.memoryBytes,
-      cpuPercent: Math.round(f.cpuPercent * 100) / 100,
-    };
-  });
-  return { consumers: topConsumers(all, top), owners: groupByOwner(all) };
-}
 
 /**
  * Samples one daemon on an interval: memory, CPU, containers, networks and volumes, each rated
@@ -84,7 +46,7 @@ export class ResourceMonitor {
   private readonly detector: IncidentDetector;
   private readonly incidentEvents: Emitter<Incident>;
   private settings: MonitorSettings;
-  private stats: ContainerStatsReader;
+  private readonly containers: BudgetedStatsReader;
   private readonly inventory: Inventory;
   private readonly logger: Logger;
   private readonly maxBackoffMs: number;
@@ -94,18 +56,12 @@ export class ResourceMonitor {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private failures = 0;
-  private primed = false;
   private info: { value: DaemonInfo; at: number } | undefined;
   private historyLoaded: Promise<unknown> | undefined;
   private _state: MonitorState;
   /** The local dockerd (undefined: not looked for yet; null: not a process of this machine). */
   private daemonProc: DaemonProcess | null | undefined;
   private disk: DiskReader | undefined;
-  private budget: StatsBudgetController | undefined;
-  /** The last full per-container read, carried by samples between reads when the budget says so. */
-  private carried: { figures: ContainerFigure[]; failed: number; at: number } | undefined;
-  /** The daemon's CPU at the end of the last full read, over which processes (for the next read's baseline). */
-  private lastReadEnd: { mark: CpuMark; pidsKey: string } | undefined;
 
   constructor(
     readonly client: DockerClient,
@@ -120,10 +76,7 @@ export class ResourceMonitor {
     for (const p of problems) this.logger.warn(`monitor settings: ${p}`);
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
-    this.stats = new ContainerStatsReader(client, {
-      path: valid.statsPath,
-      concurrency: valid.statsConcurrency,
-    });
+    this.containers = new BudgetedStatsReader(client, valid);
     const incidentsFile =
       opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
     this.incidents = openIncidentLog(incidentsFile, this.logger);
@@ -203,22 +156,7 @@ export class ResourceMonitor {
   /** Applies new settings live; a bad value is reported and the one in force is kept. */
   updateSettings(partial: Partial<MonitorSettings>): string[] {
     const { settings, problems } = validateMonitorSettings(partial, this.settings);
-    if (
-      settings.statsPath !== this.settings.statsPath ||
-      settings.statsConcurrency !== this.settings.statsConcurrency
-    ) {
-      // the reader is built from these: a new one (and a fresh priming read for CPU) applies them
-      this.stats = new ContainerStatsReader(this.client, {
-        path: settings.statsPath,
-        concurrency: settings.statsConcurrency,
-      });
-      this.primed = false;
-    }
-    if (
-      settings.intervalMs !== this.settings.intervalMs ||
-      settings.statsBudgetPercent !== this.settings.statsBudgetPercent
-    )
-      this.budget = undefined;
+    this.containers.applySettings(settings);
     if (
       settings.diskIntervalMs !== this.settings.diskIntervalMs ||
       settings.logSizeBytes !== this.settings.logSizeBytes ||
@@ -287,10 +225,10 @@ export class ResourceMonitor {
       await connecting;
       const local = await this.localDaemon();
       const [read, disk] = await Promise.all([
-        this.readContainers(counts.running, local),
+        this.containers.read(counts.running, local),
         this.diskReader(local).figure(info.DockerRootDir, this.settings.thresholds),
       ]);
-      this.timeHealthchecks(counts);
+      timeHealthchecks(this.client, this.detector, counts, () => this.settings.healthyWithinMs, this.logger);
       const caps = this.settings.capacities;
       let memory = 0;
       let cpu = 0;
@@ -339,70 +277,6 @@ export class ResourceMonitor {
   }
 
   /**
-   * Per-container figures. Through the API the budget decides: a full read when due (its
-   * cost measured: the local dockerd's, containerd's and shims' CPU from /proc, else estimated per
-   * call), otherwise the last full read's figures for the containers still running, plus a
-   * read of only the containers it did not cover (events keep the list current).
-   */
-  private async readContainers(
-    running: readonly string[],
-    local: DaemonProcess | undefined,
-  ): Promise<{ figures: ContainerFigure[]; failed: number; budget?: Sample['budget'] }> {
-    const now = Date.now();
-    const carried = this.carried;
-    if (this.budget && carried && !this.budget.due(now)) {
-      const live = new Set(running);
-      const kept = carried.figures.filter((f) => live.has(f.id));
-      const have = new Set(kept.map((f) => f.id));
-      const fresh = running.filter((id) => !have.has(id));
-      const more = fresh.length ? await this.stats.read(fresh, running) : { figures: [], failed: [] };
-      this.carried = { ...carried, figures: [...kept, ...more.figures] };
-      return {
-        figures: this.carried.figures,
-        failed: more.failed.length,
-        budget: this.budget.state(new Date(carried.at).toISOString()),
-      };
-    }
-    const pids = local ? daemonPids(local.pid) : [];
-    const pidsKey = pids.join(',');
-    const mark = (): CpuMark | undefined => {
-      if (!pids.length) return undefined;
-      let cpuMs = 0;
-      for (const pid of pids) cpuMs += processCpuMs(pid) ?? 0;
-      return { cpuMs, atMs: Date.now() };
-    };
-    let before = mark();
-    let read = await this.stats.read(running);
-    if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
-      // First sample: CPU needs two readings. The daemon's stats collector ticks once a
-      // second, so one-shot frames need about a second between them; cgroup files do not.
-      const viaApi = read.figures.some((f) => f.via === 'api');
-      await new Promise((r) => setTimeout(r, viaApi ? 1100 : 250));
-      before = mark();
-      read = await this.stats.read(running);
-    }
-    this.primed = true;
-    const calls = read.figures.filter((f) => f.via === 'api').length + read.failed.length;
-    this.carried = { figures: read.figures, failed: read.failed.length, at: now };
-    if (calls === 0) return { figures: read.figures, failed: read.failed.length };
-    this.budget ??= new StatsBudgetController(this.settings.statsBudgetPercent, this.settings.intervalMs);
-    const after = mark();
-    const previous = this.lastReadEnd?.pidsKey === pidsKey ? this.lastReadEnd.mark : undefined;
-    this.lastReadEnd = after ? { mark: after, pidsKey } : undefined;
-    this.budget.observe(
-      now,
-      before && after
-        ? { cpuMs: costOfRead(before, after, previous), measure: 'daemon-cpu' }
-        : { cpuMs: calls * ESTIMATED_MS_PER_STATS_CALL, measure: 'estimate' },
-    );
-    return {
-      figures: read.figures,
-      failed: read.failed.length,
-      budget: this.budget.state(new Date(now).toISOString()),
-    };
-  }
-
-  /**
    * The dockerd behind a local socket on Linux, looked for once (and again after an outage:
    * a restarted daemon is a new process); its start time is read on every sample.
    */
@@ -444,35 +318,10 @@ export class ResourceMonitor {
     return reader.figure(info.DockerRootDir, this.settings.thresholds);
   }
 
-  /**
-   * Starts timing the healthchecks of containers the list shows `starting`: one inspect each
-   * (for its start time and healthcheck), in the background, a few per sample.
-   */
-  private timeHealthchecks(counts: InventoryCounts): void {
-    let budget = HEALTH_INSPECTS_PER_SAMPLE;
-    for (const [id, d] of counts.details) {
-      if (!d.healthStarting || this.detector.isTimingHealth(id) || budget-- <= 0) continue;
-      const container = { id: id.slice(0, 12), name: d.name, owner: ownerOf(d.labels) };
-      // timed from now until the inspect answers: a second sample must not inspect it again
-      this.detector.timeHealth(id, container, Date.now(), Number.MAX_SAFE_INTEGER);
-      void this.client
-        .call('inspect container', (api, abortSignal) => api.getContainer(id).inspect({ abortSignal }))
-        .then((c) => {
-          if (c.State.Health?.Status !== 'starting' || !this.detector.isTimingHealth(id)) return;
-          const bound =
-            this.settings.healthyWithinMs ||
-            healthDeadlineMs((c.Config as { Healthcheck?: HealthcheckTiming }).Healthcheck);
-          this.detector.timeHealth(id, container, Date.parse(c.State.StartedAt), bound);
-        })
-        .catch((err: Error) => this.logger.debug(`inspect ${id.slice(0, 12)}: ${err.message}`));
-    }
-  }
-
   private markDown(err: DockerUnreachableError): void {
     this.failures++;
     this.info = undefined;
-    this.primed = false;
-    this.carried = undefined;
+    this.containers.forget();
     // disconnect, not dispose: a disposed inventory never reconnects, and would relist on every
     // sample for the rest of the monitor's life once the daemon is back
     this.inventory.disconnect();
