@@ -8,7 +8,6 @@ import type { SharedMonitor } from '../core/monitor';
 import type { Sample } from '../core/monitor/types';
 import { loadCleanup } from './lazy';
 import type { DashboardModel } from './model';
-import { rerate, type RatingSettings } from '../core/monitor/rerate';
 import { cleanupOptions, reportView } from './serviceOptions';
 import type { ExtensionConfig } from './settings';
 
@@ -16,7 +15,6 @@ export interface CleanupTargets {
   client?: DockerClient;
   monitor?: SharedMonitor;
   locks: LockManager;
-  rating: RatingSettings;
 }
 
 export class BackgroundCleanups {
@@ -46,7 +44,8 @@ export class BackgroundCleanups {
       // Only the leading window reacts to levels: every window sees the same samples.
       const leaderSamples = {
         onSample: (cb: (s: Sample) => void) =>
-          monitor.onSample((s) => monitor.role === 'leader' && cb(rerate(s, t.rating))),
+          // SharedMonitor rates every sample by this window's settings: a leader's as it takes them
+          monitor.onSample((s) => monitor.role === 'leader' && cb(s)),
       };
       this.running.push(
         new AutoCleanup(leaderSamples, client, {

@@ -74,7 +74,8 @@ export class MonitorService {
         const incidents = monitor.incidents.toArray();
         this.model.setIncidents(incidents);
         if (this.model.sampleCount === 0) this.reloadHistory();
-        else this.model.addSample(rerate(s, this.rating()));
+        // SharedMonitor has already judged a followed sample by this window's settings
+        else this.model.addSample(s);
         this.announce(incidents);
       }),
       monitor.onIncident((i) => {
@@ -111,7 +112,7 @@ export class MonitorService {
     return agent !== undefined;
   }
 
-  rating(): RatingSettings {
+  private rating(): RatingSettings {
     return { thresholds: this.config.monitor.thresholds, capacities: this.config.monitor.capacities };
   }
 

@@ -94,7 +94,6 @@ export class Services implements vscode.Disposable {
       client: this.client,
       monitor: this.monitor,
       locks: this.locks,
-      rating: this.monitoring.rating(),
     });
   }
 
