@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { validateTestGlobs, type Finding } from '../core/compose';
+import { fileFinding, validateTestGlobs, type Finding } from '../core/compose';
 import type { CheckRequest, CheckResponse } from './composeWorker';
 import type { ExtensionConfig } from './settings';
 
@@ -247,17 +247,7 @@ function toDiagnostic(f: Finding): vscode.Diagnostic {
 
 /** An information at the top of the file: why it was not (fully) checked. */
 function notice(message: string): Finding {
-  return {
-    rule: 'compose-structure',
-    severity: 'info',
-    message,
-    line: 1,
-    column: 1,
-    endLine: 1,
-    endColumn: 1,
-    offset: 0,
-    endOffset: 0,
-  };
+  return fileFinding('info', message);
 }
 
 /** Why a document is not checked as you type: too large, or its file is not a regular one (a FIFO, a device). */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
   checkCompose,
+  fileFinding,
   loadedFiles,
   overridePath,
   planApply,
@@ -38,17 +39,7 @@ function oneOf<T extends string>(
 }
 
 function unreadable(error: string): Finding {
-  return {
-    rule: 'compose-structure',
-    severity: 'error',
-    message: `cannot read the file: ${error}`,
-    line: 1,
-    column: 1,
-    endLine: 1,
-    endColumn: 1,
-    offset: 0,
-    endOffset: 0,
-  };
+  return fileFinding('error', `cannot read the file: ${error}`);
 }
 
 async function check(argv: string[]): Promise<number> {

@@ -11,7 +11,15 @@ export {
   type MemoryNeed,
   type Probe,
 } from './images';
-export { checkCompose, RULES, type RuleId, type Severity, type Finding, type CheckOptions } from './rules';
+export {
+  checkCompose,
+  fileFinding,
+  RULES,
+  type RuleId,
+  type Severity,
+  type Finding,
+  type CheckOptions,
+} from './rules';
 export { applyFix, type TextEdit } from './textEdit';
 export { servicePatch } from './patches';
 export {

@@ -22,6 +22,21 @@ export interface Finding {
   fix?: { title: string; edits: TextEdit[] };
 }
 
+/** A finding about the file as a whole (it could not be read, or not fully checked), at its start. */
+export function fileFinding(severity: Severity, message: string): Finding {
+  return {
+    rule: 'compose-structure',
+    severity,
+    message,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 1,
+    offset: 0,
+    endOffset: 0,
+  };
+}
+
 export interface CheckOptions {
   /** `auto` (default): a file whose name or folder says test by word is a test file (see isTestFile). */
   fileKind?: 'test' | 'dev' | 'base' | 'auto';

@@ -24,7 +24,7 @@ import { checkTestOnly } from './testOnly';
 import { checkServiceTmpfs, checkVolumesTmpfs } from './tmpfs';
 import { errorMessage } from '../../../shared/errors';
 
-export { RULES, type CheckOptions, type Finding, type RuleId, type Severity } from './context';
+export { fileFinding, RULES, type CheckOptions, type Finding, type RuleId, type Severity } from './context';
 
 /** Checks a compose file's text. Never throws: whatever goes wrong becomes a finding. */
 export function checkCompose(text: string, fileName: string, opts: CheckOptions = {}): Finding[] {
