@@ -6,11 +6,28 @@ import { paint } from '../../../src/cli/style';
 const STYLE = join(__dirname, '../../../src/cli/style.js');
 // Prints what useColor() decides for stdout, then a painted word.
 const PROBE = `const s = require(${JSON.stringify(STYLE)}); const c = s.useColor(); process.stdout.write(JSON.stringify([c, s.paint('red', 'x', c)]));`;
-const BASE_ENV = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([k]) => !['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS'].includes(k),
-  ),
-);
+// Every variable Node's colour depth reads besides TERM (CI runners set CI, which alone turns
+// colours off), so that the machine running the tests does not decide the answers.
+const COLOR_VARS = [
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'NODE_DISABLE_COLORS',
+  'CI',
+  'CI_NAME',
+  'GITHUB_ACTIONS',
+  'GITLAB_CI',
+  'TRAVIS',
+  'CIRCLECI',
+  'APPVEYOR',
+  'BUILDKITE',
+  'DRONE',
+  'TEAMCITY_VERSION',
+  'TMUX',
+  'TERM_PROGRAM',
+  'TERM_PROGRAM_VERSION',
+  'COLORTERM',
+];
+const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !COLOR_VARS.includes(k)));
 
 /** useColor() and paint() in a fresh node whose stdout is a pipe, or a pseudo-terminal (util-linux `script`). */
 function probe(env: Record<string, string>, tty: boolean): [boolean, string] {
@@ -48,5 +65,8 @@ describe('CLI colours (node:util styleText)', () => {
     assert.deepEqual(probe({}, false), [false, 'x']);
     assert.deepEqual(probe({ FORCE_COLOR: '1' }, false), [true, '\x1b[31mx\x1b[39m']);
     assert.deepEqual(probe({ FORCE_COLOR: '0' }, true), [false, 'x']);
+    // A CI runner's log is a terminal to us, but Node colours it only for the CI services it knows.
+    assert.deepEqual(probe({ CI: 'true' }, true), [false, 'x']);
+    assert.deepEqual(probe({ CI: 'true', GITHUB_ACTIONS: 'true' }, true), [true, '\x1b[31mx\x1b[39m']);
   });
 });

@@ -14,7 +14,8 @@ import {
   type ServiceEntry,
 } from '../model';
 import { isTestFile } from '../testFiles';
-import { report, reportAt, type CheckOptions, type Ctx, type Finding, type Resolved } from './context';
+import { report, reportAt, type Ctx, type Resolved } from './context';
+import type { CheckOptions, Finding } from '../findings';
 import { checkHealthcheck, checkLogging } from './healthLogging';
 import { checkImageVariant } from './imageVariant';
 import { checkPostgres } from './postgres';
@@ -24,7 +25,7 @@ import { checkTestOnly } from './testOnly';
 import { checkServiceTmpfs, checkVolumesTmpfs } from './tmpfs';
 import { errorMessage } from '../../../shared/errors';
 
-export { fileFinding, RULES, type CheckOptions, type Finding, type RuleId, type Severity } from './context';
+export { fileFinding, RULES, type CheckOptions, type Finding, type RuleId, type Severity } from '../findings';
 
 /** Checks a compose file's text. Never throws: whatever goes wrong becomes a finding. */
 export function checkCompose(text: string, fileName: string, opts: CheckOptions = {}): Finding[] {
