@@ -1,6 +1,14 @@
 // The model (levels, resource kinds, thresholds) lives in src/shared so the webview can use it
 // without the core; it is re-exported here so the core's users see one module.
-import { DEFAULT_THRESHOLDS, LEVELS, type Level, type Thresholds } from '../shared/levels';
+import {
+  DEFAULT_THRESHOLDS,
+  LEVELLED_KINDS,
+  LEVELS,
+  type Level,
+  type LevelledKind,
+  type Thresholds,
+  type ThresholdSettings,
+} from '../shared/levels';
 
 export {
   LEVELS,
@@ -72,4 +80,49 @@ export function thresholdProblems(t: unknown, where = 'thresholds'): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Validates per-resource threshold overrides (`{ "memory": { "warning": 60 } }`) against the
+ * global thresholds they are merged over. Every override that is not an object, names no
+ * resource, holds a key that is no threshold or is out of order once merged is dropped with a
+ * problem naming it; the rest are kept with only their threshold numbers.
+ */
+export function validatePerResource(
+  raw: unknown,
+  global: Thresholds,
+  where = 'thresholds.perResource',
+): { value: NonNullable<ThresholdSettings['perResource']>; problems: string[] } {
+  const value: NonNullable<ThresholdSettings['perResource']> = {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { value, problems: [`${where} must be an object keyed by resource`] };
+  const problems: string[] = [];
+  for (const [kind, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (!(LEVELLED_KINDS as readonly string[]).includes(kind)) {
+      problems.push(`${where}.${kind} is not a resource (use ${LEVELLED_KINDS.join(', ')})`);
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      problems.push(
+        `${where}.${kind} must be an object with warning, critical and/or emergency (got ${JSON.stringify(v)}); ignoring this override`,
+      );
+      continue;
+    }
+    const o = v as Record<string, unknown>;
+    const found = [
+      ...thresholdProblems({ ...global, ...o }, `${where}.${kind}`),
+      ...Object.keys(o)
+        .filter((k) => k !== 'warning' && k !== 'critical' && k !== 'emergency')
+        .map((k) => `${where}.${kind}.${k} is not a threshold`),
+    ];
+    if (found.length > 0) {
+      problems.push(`${found.join('; ')}; ignoring this override`);
+      continue;
+    }
+    const kept: Partial<Thresholds> = {};
+    for (const k of ['warning', 'critical', 'emergency'] as const)
+      if (typeof o[k] === 'number') kept[k] = o[k];
+    value[kind as LevelledKind] = kept;
+  }
+  return { value, problems };
 }

@@ -2,10 +2,9 @@
 // validation is tested directly; config.ts feeds it from `workspace.getConfiguration`.
 import {
   DEFAULT_THRESHOLDS,
-  LEVELLED_KINDS,
   thresholdProblems,
+  validatePerResource,
   type Level,
-  type LevelledKind,
   type Thresholds,
   type ThresholdSettings,
 } from '../core/levels';
@@ -213,41 +212,13 @@ export function parseConfig(get: (key: SettingKey) => unknown): ParsedConfig {
   return { config, problems };
 }
 
-/** `{ "memory": { "warning": 60 } }`: per-resource overrides, each checked against the merged order. */
+/** `{ "memory": { "warning": 60 } }`: per-resource overrides, checked by the core against the merged order. */
 function parsePerResource(
   raw: unknown,
   global: Thresholds,
   problems: string[],
 ): ThresholdSettings['perResource'] {
-  const key = `${SECTION}.thresholds.perResource`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    problems.push(`${key} must be an object keyed by resource; using the default {}`);
-    return undefined;
-  }
-  const out: Partial<Record<LevelledKind, Partial<Thresholds>>> = {};
-  for (const [kind, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (!(LEVELLED_KINDS as readonly string[]).includes(kind)) {
-      problems.push(`${key}.${kind} is not a resource (use ${LEVELLED_KINDS.join(', ')}); ignored`);
-      continue;
-    }
-    if (typeof value !== 'object' || value === null) {
-      problems.push(`${key}.${kind} must be an object with warning, critical and/or emergency; ignored`);
-      continue;
-    }
-    const v = value as Record<string, unknown>;
-    const unknownKeys = Object.keys(v).filter((k) => !['warning', 'critical', 'emergency'].includes(k));
-    const merged = { ...global, ...v };
-    const found = [
-      ...thresholdProblems(merged, `${key}.${kind}`),
-      ...unknownKeys.map((k) => `${key}.${kind}.${k} is not a threshold`),
-    ];
-    if (found.length > 0) {
-      problems.push(`${found.join('; ')}; ignored`);
-      continue;
-    }
-    const o: Partial<Thresholds> = {};
-    for (const k of ['warning', 'critical', 'emergency'] as const) if (typeof v[k] === 'number') o[k] = v[k];
-    out[kind as LevelledKind] = o;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
+  const checked = validatePerResource(raw, global, `${SECTION}.thresholds.perResource`);
+  problems.push(...checked.problems);
+  return Object.keys(checked.value).length > 0 ? checked.value : undefined;
 }

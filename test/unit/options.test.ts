@@ -22,7 +22,7 @@ describe('options: one validated schema per capability', () => {
   const tables: Array<[string, Field, unknown, string]> = [
     ['monitor', MONITOR_FIELDS.intervalSeconds, 0.1, 'x must be a number from 0.25 to 3600 (got 0.1)'],
     ['monitor', MONITOR_FIELDS.warning, 101, 'x must be a number from 0 to 100 (got 101)'],
-    ['monitor', MONITOR_FIELDS.containers, 2.5, 'x must be an integer from 1 to 100000 (got 2.5)'],
+    ['monitor', MONITOR_FIELDS.containers, 2.5, 'x must be an integer from 1 to 1000000 (got 2.5)'],
     ['monitor', MONITOR_FIELDS.historySize, '100', 'x must be an integer from 10 to 100000 (got "100")'],
     ['lock', LOCK_FIELDS.staleSeconds, 1, 'x must be a number from 2 to 86400 (got 1)'],
     [

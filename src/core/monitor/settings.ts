@@ -1,8 +1,7 @@
 import {
   DEFAULT_THRESHOLDS,
-  LEVELLED_KINDS,
   thresholdProblems,
-  type LevelledKind,
+  validatePerResource,
   type ThresholdSettings,
 } from '../levels';
 import { DEFAULT_STATS_BUDGET_PERCENT } from './budget';
@@ -60,6 +59,22 @@ export const DEFAULT_MONITOR_SETTINGS: Readonly<MonitorSettings> = Object.freeze
   statsBudgetPercent: DEFAULT_STATS_BUDGET_PERCENT,
   healthyWithinMs: 0,
 });
+
+/**
+ * The range of each capacity, in MonitorSettings' units (the lowest is 1). The extension's
+ * `capacity.*` settings take the same ranges in theirs (src/core/options/monitor.ts).
+ */
+export const CAPACITY_MAX = {
+  containers: 1_000_000,
+  networks: 1_000_000,
+  volumes: 1_000_000,
+  /** 16 TiB. */
+  memoryBytes: 16 * 1024 ** 4,
+  /** 4096 cores. */
+  cpuPercent: 4096 * 100,
+  /** 1 PiB. */
+  diskBytes: 1024 ** 5,
+} as const;
 
 const LIMITS = {
   intervalMs: [250, 3_600_000],
@@ -143,30 +158,9 @@ export function validateMonitorSettings(
       };
       const per = (t as { perResource?: unknown }).perResource;
       if (per !== undefined) {
-        if (typeof per !== 'object' || per === null)
-          problems.push('thresholds.perResource must be an object keyed by resource');
-        else {
-          const out: NonNullable<ThresholdSettings['perResource']> = {};
-          for (const [k, v] of Object.entries(per as Record<string, unknown>)) {
-            if (!(LEVELLED_KINDS as readonly string[]).includes(k)) {
-              problems.push(
-                `thresholds.perResource.${k} is not a resource (use ${LEVELLED_KINDS.join(', ')})`,
-              );
-              continue;
-            }
-            if (typeof v !== 'object' || v === null) {
-              problems.push(
-                `thresholds.perResource.${k} must be an object with warning, critical and/or emergency (got ${JSON.stringify(v)}); ignoring this override`,
-              );
-              continue;
-            }
-            const full = { ...s.thresholds, ...v };
-            const pp = thresholdProblems(full, `thresholds.perResource.${k}`);
-            if (pp.length) problems.push(...pp.map((m) => `${m}; ignoring this override`));
-            else out[k as LevelledKind] = v as Partial<ThresholdSettings>;
-          }
-          s.thresholds.perResource = out;
-        }
+        const checked = validatePerResource(per, s.thresholds);
+        problems.push(...checked.problems);
+        s.thresholds.perResource = checked.value;
       }
     }
   }
@@ -183,21 +177,22 @@ export function validateMonitorSettings(
     };
     for (const key of ['containers', 'networks', 'volumes'] as const) {
       if (c[key] === undefined) continue;
-      const v = num(c[key], 1, 1_000_000);
+      const v = num(c[key], 1, CAPACITY_MAX[key]);
       if (v === undefined)
         problems.push(
-          `capacities.${key} must be a number from 1 to 1000000 (got ${JSON.stringify(c[key])}); using ${d.capacities[key]}`,
+          `capacities.${key} must be a number from 1 to ${CAPACITY_MAX[key]} (got ${JSON.stringify(c[key])}); using ${d.capacities[key]}`,
         );
       else s.capacities[key] = v;
     }
     for (const key of ['memoryBytes', 'cpuPercent', 'diskBytes'] as const) {
       if (c[key] === undefined || c[key] === null || c[key] === 0) continue;
-      const v = num(c[key], 1, Number.MAX_SAFE_INTEGER);
+      const v = num(c[key], 1, CAPACITY_MAX[key]);
       if (v === undefined) {
         const kept = d.capacities[key];
         if (kept !== undefined) s.capacities[key] = kept;
+        const above = typeof c[key] === 'number' && c[key] > CAPACITY_MAX[key];
         problems.push(
-          `capacities.${key} must be a positive number (got ${JSON.stringify(c[key])}); using ${kept ?? "the daemon's figure"}`,
+          `capacities.${key} must be ${above ? `at most ${CAPACITY_MAX[key]}` : 'a positive number'} (got ${JSON.stringify(c[key])}); using ${kept ?? "the daemon's figure"}`,
         );
       } else s.capacities[key] = v;
     }

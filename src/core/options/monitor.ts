@@ -3,7 +3,10 @@
 // MonitorSettings (milliseconds, bytes), checked by validateMonitorSettings; both start from
 // DEFAULT_MONITOR_SETTINGS.
 import { DEFAULT_THRESHOLDS } from '../levels';
-import { DEFAULT_MONITOR_SETTINGS } from '../monitor/settings';
+import { CAPACITY_MAX, DEFAULT_MONITOR_SETTINGS } from '../monitor/settings';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 
 const percent = (def: number) => ({ kind: 'number', def, min: 0, max: 100 }) as const;
 
@@ -13,32 +16,32 @@ export const MONITOR_FIELDS = {
   critical: percent(DEFAULT_THRESHOLDS.critical),
   emergency: percent(DEFAULT_THRESHOLDS.emergency),
   /** 0: the daemon's MemTotal. */
-  memoryMiB: { kind: 'number', def: 0, min: 0, max: 16 * 1024 * 1024, integer: true },
+  memoryMiB: { kind: 'number', def: 0, min: 0, max: CAPACITY_MAX.memoryBytes / MIB, integer: true },
   /** 0: the daemon's NCPU. */
-  cpuCores: { kind: 'number', def: 0, min: 0, max: 4096 },
+  cpuCores: { kind: 'number', def: 0, min: 0, max: CAPACITY_MAX.cpuPercent / 100 },
   containers: {
     kind: 'number',
     def: DEFAULT_MONITOR_SETTINGS.capacities.containers,
     min: 1,
-    max: 100000,
+    max: CAPACITY_MAX.containers,
     integer: true,
   },
   networks: {
     kind: 'number',
     def: DEFAULT_MONITOR_SETTINGS.capacities.networks,
     min: 1,
-    max: 10000,
+    max: CAPACITY_MAX.networks,
     integer: true,
   },
   volumes: {
     kind: 'number',
     def: DEFAULT_MONITOR_SETTINGS.capacities.volumes,
     min: 1,
-    max: 100000,
+    max: CAPACITY_MAX.volumes,
     integer: true,
   },
   /** 0: the data root's size from statfs; only `/system/df` (remote engines) needs it. */
-  diskGiB: { kind: 'number', def: 0, min: 0, max: 1024 * 1024 },
+  diskGiB: { kind: 'number', def: 0, min: 0, max: CAPACITY_MAX.diskBytes / GIB },
   statsBudgetPercent: {
     kind: 'number',
     def: DEFAULT_MONITOR_SETTINGS.statsBudgetPercent,

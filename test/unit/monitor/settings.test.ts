@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { DEFAULT_MONITOR_SETTINGS, validateMonitorSettings } from '../../../src/core/monitor/settings';
+import { parseConfig } from '../../../src/extension/settings';
+import { MONITOR_FIELDS } from '../../../src/core/options/monitor';
+import {
+  CAPACITY_MAX,
+  DEFAULT_MONITOR_SETTINGS,
+  validateMonitorSettings,
+} from '../../../src/core/monitor/settings';
 
 describe('monitor settings validation', () => {
   it('returns the defaults with no problems for empty or non-object input', () => {
@@ -140,6 +146,48 @@ describe('monitor settings validation', () => {
     const { settings, problems } = validateMonitorSettings({ thresholds: { perResource: { cpu: 80 } } });
     assert.deepEqual(settings.thresholds.perResource, {});
     assert.match(problems.join('\n'), /thresholds\.perResource\.cpu must be an object/);
+  });
+
+  it('drops a per-resource override with a key that is no threshold, as the extension does', () => {
+    const raw = { memory: { warning: 60, warnign: 70 }, cpu: [60] };
+    const { settings, problems } = validateMonitorSettings({ thresholds: { perResource: raw } });
+    assert.deepEqual(settings.thresholds.perResource, {});
+    assert.ok(
+      problems.some((p) => /^thresholds\.perResource\.memory\.warnign is not a threshold/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /^thresholds\.perResource\.cpu must be an object/.test(p)),
+      problems.join('\n'),
+    );
+    // The extension's settings go through the same check, under their own names.
+    const ext = parseConfig((k) => (k === 'thresholds.perResource' ? raw : undefined));
+    assert.equal(ext.config.monitor.thresholds.perResource, undefined);
+    assert.deepEqual(
+      ext.problems.map((p) => p.replace(/^dockerStability\./, '')),
+      problems,
+    );
+  });
+
+  it('takes capacities in one range for the library, the CLI config and the extension settings', () => {
+    const over = validateMonitorSettings({
+      capacities: { containers: CAPACITY_MAX.containers + 1, memoryBytes: CAPACITY_MAX.memoryBytes * 2 },
+    });
+    assert.deepEqual(over.problems, [
+      `capacities.containers must be a number from 1 to ${CAPACITY_MAX.containers} (got ${CAPACITY_MAX.containers + 1}); using 100`,
+      `capacities.memoryBytes must be at most ${CAPACITY_MAX.memoryBytes} (got ${CAPACITY_MAX.memoryBytes * 2}); using the daemon's figure`,
+    ]);
+    assert.equal(
+      validateMonitorSettings({ capacities: { volumes: CAPACITY_MAX.volumes } }).problems.length,
+      0,
+    );
+    // The extension's fields are the same ranges in its units.
+    assert.equal(MONITOR_FIELDS.containers.max, CAPACITY_MAX.containers);
+    assert.equal(MONITOR_FIELDS.networks.max, CAPACITY_MAX.networks);
+    assert.equal(MONITOR_FIELDS.volumes.max, CAPACITY_MAX.volumes);
+    assert.equal(MONITOR_FIELDS.memoryMiB.max * 1024 * 1024, CAPACITY_MAX.memoryBytes);
+    assert.equal(MONITOR_FIELDS.cpuCores.max * 100, CAPACITY_MAX.cpuPercent);
+    assert.equal(MONITOR_FIELDS.diskGiB.max * 1024 ** 3, CAPACITY_MAX.diskBytes);
   });
 
   it('reports thresholds, perResource or capacities that are not objects', () => {
