@@ -24,6 +24,8 @@ import {
   sectionSuite,
 } from './helpers';
 import { overlaps, sections } from './overlap';
+import { releaseByRequest, releaseRequestPath } from '../../src/cli/commands/lockKeeper';
+import { isPidAlive, LockManager } from '../../src/core/lock';
 
 /**
  * The lock's fault matrix: real `lock run` processes, real file systems, and faults injected
@@ -541,23 +543,27 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     assert.equal(ok.code, 0, ok.stderr);
   });
 
+  /** `lock acquire` of lock "test": its token, and its metadata as written (to tamper with). */
+  const acquireWithKeeper = async () => {
+    const acquired = await runProcess(process.execPath, [
+      CLI_PATH,
+      'lock',
+      'acquire',
+      '--dir',
+      locks(),
+      '--name',
+      'test',
+    ]);
+    assert.equal(acquired.code, 0, acquired.stderr);
+    const metaPath = join(locks(), 'test.json');
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { holder: { pid: number } };
+    return { token: acquired.stdout.trim(), metaPath, meta, keeperPid: meta.holder.pid };
+  };
+
   it('lock release signals only a keeper it can prove is ours, never a pid planted in the metadata (issue 13)', async () => {
     const victim = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
-      const acquired = await runProcess(process.execPath, [
-        CLI_PATH,
-        'lock',
-        'acquire',
-        '--dir',
-        locks(),
-        '--name',
-        'test',
-      ]);
-      assert.equal(acquired.code, 0, acquired.stderr);
-      const token = acquired.stdout.trim();
-      const metaPath = join(locks(), 'test.json');
-      const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { holder: { pid: number } };
-      const keeperPid = meta.holder.pid;
+      const { token, metaPath, meta, keeperPid } = await acquireWithKeeper();
       meta.holder.pid = victim.pid as number;
       writeFileSync(metaPath, JSON.stringify(meta));
       const rel = await runProcess(process.execPath, [
@@ -581,17 +587,46 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     }
   });
 
+  it('lock release on macOS and Windows (no /proc to prove a pid): the keeper lets go on a request naming its token, nobody is signalled, planted requests do nothing', async function () {
+    this.timeout(30_000);
+    const victim = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const { token, metaPath, meta, keeperPid } = await acquireWithKeeper();
+      const m = new LockManager({ dir: locks(), staleMs: STALE_MS });
+      const stillHeld = async (): Promise<void> => {
+        await sleep(700); // more than two of the keeper's polls
+        const [s] = await m.status('test');
+        assert.equal(s?.holder?.token, token, 'a planted request must not end the keeper');
+      };
+      // Planted at the request path: a symlink to a file holding the token, a FIFO, another token.
+      const request = releaseRequestPath(locks(), 'test');
+      writeFileSync(join(t.dir, 'token.txt'), `${token}\n`);
+      symlinkSync(join(t.dir, 'token.txt'), request);
+      await stillHeld();
+      rmSync(request);
+      execFileSync('mkfifo', [request]);
+      await stillHeld();
+      rmSync(request);
+      writeFileSync(request, 'not-the-token\n');
+      await stillHeld();
+      rmSync(request);
+      // The metadata names another process: with requests, nobody is signalled at all.
+      meta.holder.pid = victim.pid as number;
+      writeFileSync(metaPath, JSON.stringify(meta));
+      assert.equal(await releaseByRequest(m, 'test', { token, pid: keeperPid }), 0);
+      const [after] = await m.status('test');
+      assert.equal(after?.held, false);
+      assert.equal(existsSync(request), false, 'the request is removed once acted on');
+      await until(() => isPidAlive(keeperPid) === false, 5_000, 'the keeper to exit');
+      assert.equal(victim.exitCode, null);
+      assert.equal(victim.signalCode, null, 'the pid in the metadata must not be signalled');
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  });
+
   it("release with the token of a keeper that lost its lock says nothing was released and does not advise forcing someone else's", async () => {
-    const acquired = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'acquire',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-    ]);
-    const token = acquired.stdout.trim();
+    const { token } = await acquireWithKeeper();
     const forced = await runProcess(process.execPath, [
       CLI_PATH,
       'lock',

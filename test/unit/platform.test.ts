@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { proxySocketBase } from '../../src/core/docker/ownershipProxy';
 import { unsafeFolder } from '../../src/core/lock/holders';
 import { defaultLockDir, stateDir } from '../../src/core/paths';
-import { hasProcessGroups, isTransientRenameError } from '../../src/core/util/platform';
+import { hasProcessGroups, isTransientRenameError, keeperStop } from '../../src/core/util/platform';
 
 // Each platform-specific path, both branches, on whatever machine runs the tests (the named-pipe
 // endpoint is in endpoint.test.ts).
@@ -14,6 +14,13 @@ describe('platform-specific paths, each branch tested on any platform', () => {
     assert.equal(hasProcessGroups('linux'), true);
     assert.equal(hasProcessGroups('darwin'), true);
     assert.equal(hasProcessGroups('win32'), false);
+  });
+
+  it('signals a lock keeper only where /proc proves the pid is ours (Linux); elsewhere asks the keeper by its token', () => {
+    assert.equal(keeperStop('linux'), 'signal');
+    assert.equal(keeperStop('darwin'), 'request');
+    assert.equal(keeperStop('win32'), 'request');
+    assert.equal(keeperStop('freebsd'), 'request');
   });
 
   it('retries a rename refused with EPERM or EACCES on Windows only, and a bounded number of times', () => {

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { hostId, isPidAlive, isSameProcessAlive, type LockHandle } from '../../core/lock';
+import { readFileSync, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { hostId, isPidAlive, isSameProcessAlive, type LockHandle, type LockManager } from '../../core/lock';
+import { readRegularFile, writeFileAtomic } from '../../core/util/fs';
+import { keeperStop } from '../../core/util/platform';
 import { CliError, ExitCode, parse, parseDurationOption } from '../util';
 import { cliError, common, FORWARDED, lockName, manager, USAGE } from './lockCommon';
 import { errorMessage } from '../../shared/errors';
@@ -24,8 +27,9 @@ export async function keep(argv: string[]): Promise<number> {
       });
     });
   let handle: LockHandle;
+  const m = manager(values);
   try {
-    handle = await manager(values).acquire(lockName(values.name), {
+    handle = await m.acquire(lockName(values.name), {
       why: values.why ?? '',
       timeoutMs: parseDurationOption(values.timeout, 'timeout'),
       keeper: true,
@@ -40,11 +44,22 @@ export async function keep(argv: string[]): Promise<number> {
     return ExitCode.failure;
   }
   await send({ ok: true, token: handle.token, pid: process.pid });
-  // proper-lockfile's heartbeat timer is unref'd: this keeps the keeper alive until told otherwise.
-  const alive = setInterval(() => undefined, 60_000);
+  const request = releaseRequestPath(m.dir, handle.name);
   return new Promise<number>((resolve) => {
+    // Also what keeps the keeper alive (proper-lockfile's heartbeat timer is unref'd): a release
+    // request for this token (see keeperStop) ends it like a signal.
+    const poll = setInterval(() => {
+      void readRegularFile(request, 256)
+        .then((text) => {
+          if (text?.trim() === handle.token) stop(ExitCode.ok);
+        })
+        .catch(() => undefined); // a symlink, FIFO or huge file planted there is no request
+    }, RELEASE_POLL_MS);
+    let stopped = false;
     const stop = (code: number): void => {
-      clearInterval(alive);
+      if (stopped) return;
+      stopped = true;
+      clearInterval(poll);
       for (const s of FORWARDED) process.removeListener(s, onSignal);
       void handle.release().finally(() => resolve(code));
     };
@@ -141,18 +156,30 @@ export async function release(argv: string[]): Promise<number> {
     throw new CliError(
       `lock "${name}" is kept on host ${h.host} (another host or pid namespace): run release there, or force-release`,
     );
+  if (keeperStop() === 'request') return releaseByRequest(m, name, h);
   if (!isOurKeeper(h.pid, h.pidStart)) {
     throw new CliError(
       `lock "${name}": pid ${h.pid} is not the keeper that took it (it ended, or the metadata names another process); nothing was signalled`,
     );
   }
-  // POSIX: the keeper releases on SIGTERM. Windows: this ends it at once, and the dead pid makes the lock stale.
+  // Proven ours (see isOurKeeper): the keeper releases on SIGTERM.
   try {
     process.kill(h.pid, 'SIGTERM');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
-  const deadline = Date.now() + 5_000;
+  return awaitRelease(m, name, h, `keeper pid ${h.pid} did not release lock "${name}" within 5s`);
+}
+
+/** Waits until `h` no longer holds the lock; if its pid is gone meanwhile, force-releases what it left as stale. */
+async function awaitRelease(
+  m: LockManager,
+  name: string,
+  h: { token: string; pid: number },
+  timeoutMessage: string,
+  waitMs = 5_000,
+): Promise<number> {
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     const [now] = await m.status(name);
     if (!now?.held || now.holder?.token !== h.token) {
@@ -166,7 +193,37 @@ export async function release(argv: string[]): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new CliError(`keeper pid ${h.pid} did not release lock "${name}" within 5s`);
+  throw new CliError(timeoutMessage);
+}
+
+const RELEASE_POLL_MS = 250;
+
+/** Where `lock release` asks a keeper to let go: `<name>.release-request` beside the lock, holding the keeper's token. */
+export function releaseRequestPath(dir: string, name: string): string {
+  return join(dir, `${name}.release-request`);
+}
+
+/**
+ * Release without signalling anyone (see keeperStop): ask the keeper holding `h.token` to let go
+ * and wait for it; if the keeper's pid is gone meanwhile, force-release the lock it left as stale.
+ */
+export async function releaseByRequest(
+  m: LockManager,
+  name: string,
+  h: { token: string; pid: number },
+): Promise<number> {
+  const request = releaseRequestPath(m.dir, name);
+  await writeFileAtomic(request, `${h.token}\n`);
+  try {
+    return await awaitRelease(
+      m,
+      name,
+      h,
+      `the keeper of lock "${name}" did not act on the release request within 5s; use force-release if it is gone`,
+    );
+  } finally {
+    await fsp.rm(request, { force: true }).catch(() => undefined);
+  }
 }
 
 /**
@@ -176,7 +233,6 @@ export async function release(argv: string[]): Promise<number> {
  */
 function isOurKeeper(pid: number, pidStart: string | undefined): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid) return false;
-  if (process.platform === 'win32') return isPidAlive(pid) === true;
   if (pidStart === undefined || isSameProcessAlive(pid, pidStart) !== true) return false;
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');

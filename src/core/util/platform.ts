@@ -20,3 +20,15 @@ export function isTransientRenameError(
 ): boolean {
   return platform === 'win32' && attempt < 5 && (code === 'EPERM' || code === 'EACCES');
 }
+
+/**
+ * How `lock release` ends the keeper that a lock's metadata names. That metadata lives in a
+ * folder others can write, so its pid is untrusted. Linux's /proc proves a pid is the very keeper
+ * that recorded itself (its start time and command line), and that process is sent SIGTERM.
+ * Elsewhere nothing proves it (macOS has no /proc; on Windows a "signal" is TerminateProcess of
+ * whatever has the pid), so no process is signalled: the keeper acts on a release request naming
+ * its own token.
+ */
+export function keeperStop(platform: NodeJS.Platform = process.platform): 'signal' | 'request' {
+  return platform === 'linux' ? 'signal' : 'request';
+}
