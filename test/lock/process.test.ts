@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isPidAlive } from '../../src/core/lock';
 
 describe('isPidAlive', () => {
@@ -16,13 +17,24 @@ describe('isPidAlive', () => {
 
   it('counts a zombie (killed, not yet reaped by its parent) as dead', async function () {
     if (process.platform !== 'linux') this.skip(); // /proc tells zombies apart only on Linux
-    // The grandchild exits at once; its parent (exec'd sleep) never reaps it, so it stays a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5']);
+    // The grandchild exits after the shell has exec'd sleep, which never reaps it, so it stays a
+    // zombie. (Exiting at once raced the exec: under load the shell reaped it first.)
+    const parent = spawn('sh', ['-c', 'sleep 0.5 & echo $!; exec sleep 10']);
     try {
       const pid = await new Promise<number>((resolve) =>
         parent.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
       );
-      await new Promise((r) => setTimeout(r, 300));
+      const state = (): string | undefined => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        } catch {
+          return undefined;
+        }
+      };
+      const deadline = Date.now() + 10_000;
+      while (state() !== 'Z' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(state(), 'Z', 'the grandchild became a zombie');
       let signalable = true;
       try {
         process.kill(pid, 0);
