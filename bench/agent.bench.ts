@@ -10,7 +10,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mapLimit } from '../src/core/util/pool';
 import { DockerFixture, testClient } from '../test/helpers/docker';
-import { freePort } from '../test/agent/helpers';
+import { freePort } from '../test/core/agent/helpers';
 import { cpuSeconds, median } from '../test/helpers/proc';
 
 const WINDOW_S = Number(process.env.AGENT_BENCH_WINDOW_S ?? 60);

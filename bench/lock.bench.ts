@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LockManager as LockManagerType } from '../src/core/lock';
-import { sections } from '../test/lock/overlap';
+import { sections } from '../test/core/lock/overlap';
 
 /** The build measured: LOCK_BENCH_DIST=<an older dist/> measures a previous version in the same run's conditions. */
 const DIST = resolve(process.env.LOCK_BENCH_DIST ?? resolve(__dirname, '../../dist'));
@@ -19,7 +19,7 @@ const { LockManager } = createRequire(__filename)(join(DIST, 'lib.js')) as {
   LockManager: typeof LockManagerType;
 };
 /** The self-timing critical section of the lock tests. */
-const SECTION = resolve(__dirname, '../test/lock/fixtures/critical.js');
+const SECTION = resolve(__dirname, '../test/core/lock/fixtures/critical.js');
 const SCALE = Number(process.env.LOCK_BENCH_SCALE ?? 1);
 /** The critical section every contender runs: exclusive marker create (overlap check), 10 ms, remove. */
 const CRITICAL =

@@ -25,18 +25,7 @@ const suites = [
   {
     name: 'core',
     cmd: 'node',
-    args: [
-      'scripts/run-mocha.mjs',
-      'out/test',
-      '--exclude',
-      'extension',
-      '--exclude',
-      'e2e',
-      '--exclude',
-      'helpers',
-      '--exclude',
-      'fixtures',
-    ],
+    args: ['scripts/run-mocha.mjs', '--suite', 'core'],
   },
 ];
 if (existsSync('scripts/test-extension.mjs') && !process.env.DOCKER_STABILITY_SKIP_EXTENSION_TESTS) {

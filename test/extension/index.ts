@@ -1,8 +1,9 @@
 // The extension-host test entry (the VS Code test API contract: `run(): Promise<void>`).
 // Loaded by the extension host of a real VS Code (code-server via scripts/test-extension.mjs,
-// or desktop VS Code via scripts/test-electron.mjs); runs every *.test.js beside it with
-// mocha, reports each test on the console (which the harness relays), and writes the counts
-// to the file named by DOCKER_STABILITY_TEST_SUMMARY so that `npm test` can add them up.
+// or desktop VS Code via scripts/test-electron.mjs); runs every *.test.js beside it (but not
+// the plain-Node unit/ folder) with mocha, reports each test on the console (which the harness
+// relays), and writes the counts to the file named by DOCKER_STABILITY_TEST_SUMMARY so that
+// `npm test` can add them up.
 import Mocha from 'mocha';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -24,11 +25,18 @@ export interface Summary {
 
 const repoRoot = resolve(__dirname, '../../..');
 
+/**
+ * Plain-Node unit tests of `src/extension` modules: they need no host and run with the core
+ * suite (scripts/test.mjs, `npm run test:engine-free`), not here.
+ */
+const plainNodeDir = join(__dirname, 'unit');
+
 /** The compiled tests under `dir`, less those whose source was deleted (tsc leaves them in out/). */
 function findTests(dir: string): string[] {
   const found: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
+    if (path === plainNodeDir) continue;
     if (statSync(path).isDirectory()) found.push(...findTests(path));
     else if (name.endsWith('.test.js')) {
       const source = join(repoRoot, relative(join(repoRoot, 'out'), path)).replace(/\.js$/, '.ts');
