@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DockerFixture } from '../helpers/docker';
-import { run } from '../core/monitor/helpers';
+import { run } from '../helpers/run';
 
 const CLI = resolve(__dirname, '../../../dist/cli.js');
 const KINDS = ['memory', 'cpu', 'containers', 'networks', 'volumes'] as const;

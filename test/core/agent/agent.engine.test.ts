@@ -8,7 +8,7 @@ import { parseHost } from '../../../src/core/docker/endpoint';
 import { SharedMonitor } from '../../../src/core/monitor/shared';
 import type { Sample } from '../../../src/core/monitor/types';
 import { defaultHistoryFile } from '../../../src/core/paths';
-import { waitFor } from '../monitor/helpers';
+import { waitFor } from '../../helpers/run';
 import { AgentWorld, CLI, freePort, httpGet, PROMETHEUS_ACCEPT, seriesValue } from './helpers';
 
 const SOCKET = '/var/run/docker.sock';

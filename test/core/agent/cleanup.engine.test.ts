@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { agentFile } from '../../../src/core/agent';
 import { DockerFixture, TEST_LABEL, testClient } from '../../helpers/docker';
-import { sleep } from '../monitor/helpers';
+import { sleep } from '../../helpers/run';
 import { AgentWorld } from './helpers';
 
 const ENDPOINT = 'unix:///var/run/docker.sock';

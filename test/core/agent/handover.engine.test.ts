@@ -7,7 +7,7 @@ import { SharedMonitor } from '../../../src/core/monitor/shared';
 import type { Sample } from '../../../src/core/monitor/types';
 import { defaultHistoryFile } from '../../../src/core/paths';
 import { renderStatus } from '../../../src/extension/statusText';
-import { waitFor } from '../monitor/helpers';
+import { waitFor } from '../../helpers/run';
 import { AgentWorld } from './helpers';
 
 const ENDPOINT = 'unix:///var/run/docker.sock';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { run, type Spawned } from '../monitor/helpers';
+import { run, type Spawned } from '../../helpers/run';
 
 /** The built CLI (npm test and test:core build it first). */
 export const CLI = resolve(__dirname, '../../../../dist/cli.js');

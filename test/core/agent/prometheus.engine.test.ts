@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DockerFixture } from '../../helpers/docker';
-import { sleep, waitFor } from '../monitor/helpers';
+import { sleep, waitFor } from '../../helpers/run';
 import { AgentWorld, freePort, httpGet, seriesValue } from './helpers';
 
 const CONTRIB = resolve(__dirname, '../../../../contrib');

@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import type { Incident } from '../../../src/core/incidents/types';
 import { incidentsFileFor, ResourceMonitor } from '../../../src/core/monitor/monitor';
 import { DockerFixture, TEST_IMAGE } from '../../helpers/docker';
-import { MiB, run, sleep, waitFor } from '../monitor/helpers';
+import { MiB, run, sleep, waitFor } from '../../helpers/run';
 
 const CLI = resolve(__dirname, '../../../../dist/cli.js');
 

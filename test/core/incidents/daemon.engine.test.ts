@@ -8,7 +8,7 @@ import { DockerClient } from '../../../src/core/docker/client';
 import { parseHost } from '../../../src/core/docker/endpoint';
 import type { Incident } from '../../../src/core/incidents/types';
 import { ResourceMonitor } from '../../../src/core/monitor/monitor';
-import { waitFor } from '../monitor/helpers';
+import { waitFor } from '../../helpers/run';
 
 /** A unix socket in front of the real daemon that can be taken away and put back: the daemon's socket paused. */
 class PausableSocket {

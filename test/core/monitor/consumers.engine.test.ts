@@ -7,7 +7,7 @@ import { ResourceMonitor } from '../../../src/core/monitor/monitor';
 import { ownerKey } from '../../../src/core/monitor/owners';
 import type { Sample } from '../../../src/core/monitor/types';
 import { DockerFixture, TEST_IMAGE } from '../../helpers/docker';
-import { MiB, run, waitFor } from './helpers';
+import { MiB, run, waitFor } from '../../helpers/run';
 
 const CLI = resolve(__dirname, '../../../../dist/cli.js');
 const HELD_MIB = 300;

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type Docker from 'dockerode';
 import { ResourceMonitor } from '../../../src/core/monitor/monitor';
 import { DockerFixture, TEST_IMAGE } from '../../helpers/docker';
-import { MiB, run, waitFor } from './helpers';
+import { MiB, run, waitFor } from '../../helpers/run';
 
 /** `df -B1 --output=size,used,avail <path>`: the figures a user would compare with. */
 async function df(path: string): Promise<{ size: number; used: number; avail: number }> {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { DockerClient } from '../../../src/core/docker/client';
 import { ResourceMonitor } from '../../../src/core/monitor/monitor';
 import { DockerFixture } from '../../helpers/docker';
-import { waitFor } from './helpers';
+import { waitFor } from '../../helpers/run';
 
 type Counted = 'containers' | 'networks' | 'volumes';
 

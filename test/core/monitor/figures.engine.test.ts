@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { ContainerStatsReader, type ContainerFigure } from '../../../src/core/monitor/containerStats';
 import { DockerFixture } from '../../helpers/docker';
-import { BURN_CMD, dockerStats, holdMemoryCmd, MiB, run, schedstat, sleep, waitFor } from './helpers';
+import { MiB, run, sleep, waitFor } from '../../helpers/run';
+import { BURN_CMD, dockerStats, holdMemoryCmd, schedstat } from './helpers';
 
 /** Raw `memory.usage_in_bytes` of a container on this cgroup v1 engine (page cache included). */
 async function rawUsage(id: string): Promise<number> {

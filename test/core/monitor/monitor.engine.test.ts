@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ResourceMonitor } from '../../../src/core/monitor/monitor';
 import type { MonitorState, Sample } from '../../../src/core/monitor/types';
 import { DockerFixture } from '../../helpers/docker';
-import { BURN_CMD, sleep, waitFor } from './helpers';
+import { sleep, waitFor } from '../../helpers/run';
+import { BURN_CMD } from './helpers';
 
 describe('ResourceMonitor against the real engine', function () {
   this.timeout(30_000);

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { ResourceMonitor } from '../../../src/core/monitor/monitor';
 import { DockerFixture } from '../../helpers/docker';
-import { waitFor } from './helpers';
+import { waitFor } from '../../helpers/run';
 
 describe('the stats cost budget, against the real engine (stats API path forced)', function () {
   this.timeout(60_000);

@@ -7,7 +7,7 @@ import { DockerClient, DockerUnreachableError } from '../../../src/core/docker/c
 import { parseHost } from '../../../src/core/docker/endpoint';
 import { ResourceMonitor } from '../../../src/core/monitor/monitor';
 import type { MonitorState } from '../../../src/core/monitor/types';
-import { waitFor } from './helpers';
+import { waitFor } from '../../helpers/run';
 
 const DAEMON_SOCKET = '/var/run/docker.sock';
 

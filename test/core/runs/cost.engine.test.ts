@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { withTestEnvironment } from '../../../src/core/runs/testRun';
 import { DockerFixture, TEST_IMAGE } from '../../helpers/docker';
 import { RunWorld } from './helpers';
-import { MiB, waitFor } from '../monitor/helpers';
+import { MiB, waitFor } from '../../helpers/run';
 
 const OWN_MIB = 96;
 const OTHER_MIB = 256;
