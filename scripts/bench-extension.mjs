@@ -44,7 +44,9 @@ const { values: opts } = parseArgs({
 const dashboardOnly = opts['dashboard-only'] === true;
 const ENDPOINT = 'unix:///var/run/docker.sock';
 const HISTORY = 1000;
+const SPACING_MS = 900;
 const RELOADS = opts['dashboard-only'] ? 0 : 6;
+const OPENINGS = 3;
 
 function packageVsix() {
   if (opts.vsix) return resolve(opts.vsix);
@@ -56,7 +58,10 @@ function packageVsix() {
   return r.stdout.trim().split('\n').pop();
 }
 
-/** 1000 plausible samples, 2 s apart, ending `now`. */
+/**
+ * 1000 plausible samples ending `now`, 0.9 s apart: all of them in the dashboard's default
+ * range (15 minutes), so an opening draws the whole history.
+ */
 function historySamples(now = Date.now()) {
   const levels = (p) => (p >= 90 ? 'EMERGENCY' : p >= 75 ? 'CRITICAL' : p >= 50 ? 'WARNING' : 'SAFE');
   const fig = (used, capacity) => {
@@ -78,7 +83,7 @@ function historySamples(now = Date.now()) {
     );
     samples.push({
       endpoint: ENDPOINT,
-      sampledAt: new Date(now - (HISTORY - i) * 2000).toISOString(),
+      sampledAt: new Date(now - (HISTORY - i) * SPACING_MS).toISOString(),
       level: worst,
       resources,
       running: 10,
@@ -101,7 +106,7 @@ function historySamples(now = Date.now()) {
       disk: {
         ...fig(Math.round((40 + i / 100) * 2 ** 30), 100 * 2 ** 30),
         source: 'statfs',
-        measuredAt: new Date(now - (HISTORY - i) * 2000).toISOString(),
+        measuredAt: new Date(now - (HISTORY - i) * SPACING_MS).toISOString(),
         breakdown: {
           images: 20 * 2 ** 30,
           buildCache: 5 * 2 ** 30,
@@ -164,17 +169,15 @@ function controlVsix() {
   return out;
 }
 
-async function session(tools, vsix, withExtension, measure) {
+/** A code-server window with the given .vsix files installed (none: the baseline). */
+async function session(tools, extensions, measure) {
   const scratch = mkdtempSync(join(tmpdir(), 'dstab-bench-'));
   const dirs = scratchLayout(scratch, {
     'dockerStability.sampleIntervalSeconds': 1,
     'window.commandCenter': false,
   });
   seedHistory(dirs.stateHome);
-  if (withExtension) {
-    codeServerCli(tools, dirs, ['--install-extension', vsix, '--force']);
-    codeServerCli(tools, dirs, ['--install-extension', withExtension, '--force']);
-  }
+  for (const e of extensions) codeServerCli(tools, dirs, ['--install-extension', e, '--force']);
   const server = await startCodeServer({ tools, dirs });
   const browser = await launchBrowser(loadPlaywright(tools), dirs);
   try {
@@ -240,6 +243,144 @@ async function settledRss(server) {
   return readings.sort((a, b) => a - b)[2];
 }
 
+/** The extension's "dashboard: opened in" log lines so far, parsed: start (Unix ms) and steps. */
+function openingLines(userData) {
+  const walk = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+    );
+  return walk(join(userData, 'logs'))
+    .filter((f) => f.endsWith('Docker Stability.log'))
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+    .map((l) => l.match(/dashboard: opened in .* at (\S+)\): (.*)$/))
+    .filter(Boolean)
+    .map(([, at, list]) => ({
+      start: Date.parse(at),
+      steps: Object.fromEntries(
+        list
+          .split(', ')
+          .map((x) => x.match(/^(.*?) (-?\d+) ms$/))
+          .filter(Boolean)
+          .map(([, name, ms]) => [name.replace(/ of \d+ samples/, ''), Number(ms)]),
+      ),
+    }));
+}
+
+/**
+ * One click on the status bar item to the dashboard drawn: `frameMs` from the click (this
+ * process's clock) to the webview's first frame with the charts (its own mark, same clock),
+ * `seenMs` until this script saw the five data lines in the canvases' pixels (polling, so later
+ * by up to one poll), and the extension's marks in between.
+ */
+async function openDashboard(page, item, dirs, index) {
+  const t0 = Date.now();
+  await item.click();
+  const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await frame.locator('.charts canvas').nth(4).waitFor();
+  let seenMs;
+  for (;;) {
+    const px = await linePixels(frame, '--vscode-charts-blue');
+    if (px.length === 5 && px.every((n) => n > 60)) {
+      seenMs = Date.now() - t0;
+      break;
+    }
+    if (Date.now() - t0 > 60_000) throw new Error(`charts not drawn after 60 s: ${px}`);
+    await sleep(25);
+  }
+  for (let i = 0; i < 100; i++) {
+    const line = openingLines(dirs.userData)[index];
+    if (line) {
+      const steps = { click: 0 };
+      for (const [name, ms] of Object.entries(line.steps)) steps[name] = line.start - t0 + ms;
+      steps.command = line.start - t0;
+      return { seenMs, frameMs: steps['first frame drawn'], steps };
+    }
+    await sleep(100);
+  }
+  // a build from before the marks: only what this script saw
+  return { seenMs, frameMs: undefined, steps: {} };
+}
+
+/**
+ * One live update, as the webview measures it (its "dashboard sample" entries): the script's
+ * work for one \`sample\` message, the handler and the drawing it leaves to the next frame. A
+ * build from before those entries drew synchronously: from the first (capture-phase) listener
+ * of the message to a task queued behind it.
+ */
+async function liveUpdates(page, n = 20) {
+  const body = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame').locator('body');
+  await body.evaluate(() => {
+    window.__sync = [];
+    window.addEventListener(
+      'message',
+      (e) => {
+        if (e.data?.type !== 'sample') return;
+        const t0 = performance.now();
+        setTimeout(() => window.__sync.push(performance.now() - t0), 0);
+      },
+      true,
+    );
+  });
+  const read = () =>
+    body.evaluate(() => ({
+      measured: performance.getEntriesByName('dashboard sample').map((e) => e.duration),
+      sync: window.__sync,
+    }));
+  const first = (await read()).measured.length;
+  let r;
+  for (let i = 0; i < 60; i++) {
+    r = await read();
+    if (r.measured.length - first >= n) return r.measured.slice(first);
+    if (r.measured.length === first && r.sync.length >= n) return r.sync;
+    await sleep(1000);
+  }
+  return r.measured.length > first ? r.measured.slice(first) : r.sync;
+}
+
+/** Where the time of an opening goes: consecutive steps, each said to be VS Code's or ours. */
+const OPENING_STEPS = [
+  ['click', 'command', "VS Code: the click reaches the extension's command"],
+  ['command', 'panel created', 'VS Code: createWebviewPanel'],
+  ['panel created', 'HTML set', 'ours: the HTML (CSP, nonce)'],
+  ['HTML set', 'page started', "VS Code: the webview's frames made, our HTML loaded into them"],
+  ['page started', 'bundle loaded', 'VS Code serves main.js (its size is ours)'],
+  ['bundle loaded', 'script started', 'browser: main.js parsed and compiled (its size is ours)'],
+  ['script started', 'ready sent', 'ours: the bundle sets itself up'],
+  ['ready sent', 'ready received', 'VS Code: webview to extension host'],
+  ['ready received', 'snapshot posted', 'ours: the snapshot built and handed to postMessage'],
+  ['snapshot posted', 'received', 'VS Code: the snapshot carried to the webview (its size is ours)'],
+  ['received', 'charts made', 'ours: the snapshot rendered, charts made and drawn'],
+  ['charts made', 'first frame drawn', 'browser: style, layout, paint of that frame'],
+];
+
+function openingTable(openings, shown) {
+  const cols = openings.map((_, i) => (i === 0 ? 'first opening' : `opening ${i + 1}`));
+  if (shown) {
+    openings = [...openings, shown];
+    cols.push('shown again');
+  }
+  // A step whose start is missing (shown again: no panel made, no HTML set) counts from the
+  // last mark before it.
+  const last = openings.map(() => 0);
+  const rows = OPENING_STEPS.map(([from, to, what]) => {
+    const cells = openings.map((o, i) => {
+      const a = o.steps[from] ?? last[i];
+      const b = o.steps[to];
+      if (b === undefined) return '?';
+      last[i] = b;
+      return `${Math.round(b - a)}`;
+    });
+    return `| ${from} → ${to} | ${what} | ${cells.join(' | ')} |`;
+  });
+  return [
+    `| step | whose | ${cols.join(' | ')} |`,
+    `| --- | --- | ${cols.map(() => '---').join(' | ')} |`,
+    ...rows,
+    `| **click → first frame drawn** (ms) | | ${openings.map((o) => (o.frameMs === undefined ? '?' : `**${Math.round(o.frameMs)}**`)).join(' | ')} |`,
+    `| click → five data lines seen in the pixels (polled) | | ${openings.map((o) => o.seenMs).join(' | ')} |`,
+  ].join('\n');
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 
@@ -247,7 +388,9 @@ const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.f
  * The webview's own work, without VS Code or the host (far less noise than the whole path):
  * the bundle in headless Chromium with a stand-in `acquireVsCodeApi`, handed the 1000-sample
  * snapshot (with owners, consumers, disk and one incident), then 30 live samples. Times the
- * synchronous handling of the snapshot and of each sample. Several bundles (say before and
+ * snapshot's handling and until the five charts are drawn, and each live sample (its
+ * "dashboard sample" measures: handling plus the frame's drawing; a bundle without them: its
+ * synchronous handling, which was all of it). Several bundles (say before and
  * after) run in turns, three rounds, in one sitting.
  */
 async function webviewOnly(dirs) {
@@ -274,32 +417,84 @@ async function webviewOnly(dirs) {
     trusted: true,
     following: false,
   };
-  const results = new Map(dirs.map((d) => [d, { snapshot: [], updates: [] }]));
+  const results = new Map(dirs.map((d) => [d, { snapshot: [], frame: [], updates: [] }]));
   try {
     for (let round = 0; round < 3; round++)
       for (const dir of dirs) {
         const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
         const html = `<!DOCTYPE html><html><head><link rel="stylesheet" href="main.css"></head>
 <body class="vscode-light"><main id="app"></main><script>
-window.acquireVsCodeApi = () => ({ postMessage() {}, getState: () => ({ rangeMs: null }), setState() {} });
+window.acquireVsCodeApi = () => ({
+  postMessage(m) { if (m.type === 'opened') window.__opened = m.marks; },
+  getState: () => ({ rangeMs: null }),
+  setState() {},
+});
 </script><script src="main.js"></script></body></html>`;
         writeFileSync(join(dir, 'bench.html'), html);
         await page.goto(`file://${join(resolve(dir), 'bench.html')}`);
-        /* global window, performance, MessageEvent -- evaluated in the page */
-        const timed = (data) =>
+        /* global window, document, performance, MessageEvent, requestAnimationFrame -- evaluated in the page */
+        // Returns the synchronous handling time; then waits for the frame that draws it.
+        const post = (data) =>
           page.evaluate((d) => {
             const t0 = performance.now();
             window.dispatchEvent(new MessageEvent('message', { data: d }));
-            return performance.now() - t0;
+            const ms = performance.now() - t0;
+            return new Promise((done) => requestAnimationFrame(() => setTimeout(() => done(ms), 0)));
           }, data);
         const r = results.get(dir);
-        r.snapshot.push(await timed({ type: 'snapshot', snapshot }));
+        // handed over first, so that what is timed is the webview's handling, not Playwright's
+        await page.evaluate((snap) => (window.__snapshot = snap), snapshot);
+        // The snapshot's handling, and until the five resource charts show their data line in
+        // their pixels (checked after each frame): a bundle may leave drawing to a later frame
+        // (an older one drew its charts again at their real size once they were attached).
+        const [snapshotMs, frameMs] = await page.evaluate(() => {
+          const probe = document.createElement('canvas').getContext('2d');
+          probe.fillStyle = '#3794ff';
+          probe.fillRect(0, 0, 1, 1);
+          const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+          const lines = () =>
+            [...document.querySelectorAll('.charts canvas')].map((c) => {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 0; i < d.length; i += 4)
+                if (
+                  d[i + 3] > 200 &&
+                  Math.abs(d[i] - r) < 24 &&
+                  Math.abs(d[i + 1] - g) < 24 &&
+                  Math.abs(d[i + 2] - b) < 24
+                )
+                  n++;
+              return n;
+            });
+          const t0 = performance.now();
+          window.dispatchEvent(
+            new MessageEvent('message', { data: { type: 'snapshot', snapshot: window.__snapshot } }),
+          );
+          const ms = performance.now() - t0;
+          return new Promise((done) => {
+            const check = () =>
+              setTimeout(() => {
+                const px = lines();
+                if ((px.length === 5 && px.every((n) => n > 60)) || performance.now() - t0 > 10_000)
+                  done([ms, performance.now() - t0]);
+                else requestAnimationFrame(check);
+              }, 0);
+            requestAnimationFrame(check);
+          });
+        });
+        r.snapshot.push(snapshotMs);
+        r.frame.push(frameMs);
+        const sync = [];
         for (let i = 1; i <= 30; i++) {
           const sampledAt = new Date(now + i * 2000).toISOString();
           const last = samples[HISTORY - 1];
           const sample = { ...last, sampledAt, disk: { ...last.disk, measuredAt: sampledAt } };
-          r.updates.push(await timed({ type: 'sample', sample, health: [] }));
+          sync.push(await post({ type: 'sample', sample, health: [] }));
         }
+        const measured = await page.evaluate(() =>
+          performance.getEntriesByName('dashboard sample').map((e) => e.duration),
+        );
+        r.updates.push(...(measured.length ? measured : sync));
         await page.close();
         rmSync(join(dir, 'bench.html'));
       }
@@ -308,7 +503,7 @@ window.acquireVsCodeApi = () => ({ postMessage() {}, getState: () => ({ rangeMs:
   }
   for (const [dir, r] of results)
     console.log(
-      `${dir}: snapshot handled in ${median(r.snapshot).toFixed(1)} ms (median of ${r.snapshot.length}); one live update ${median(r.updates).toFixed(2)} ms median, ${p95(r.updates).toFixed(2)} ms p95 (of ${r.updates.length})`,
+      `${dir}: snapshot handled in ${median(r.snapshot).toFixed(1)} ms, all five charts drawn ${median(r.frame).toFixed(1)} ms after it arrived (medians of ${r.snapshot.length}); one live update ${median(r.updates).toFixed(2)} ms median, ${p95(r.updates).toFixed(2)} ms p95 (of ${r.updates.length})`,
     );
   console.log(
     `load average ${loadavg()
@@ -336,9 +531,11 @@ const vsixBytes = statSync(vsix).size;
 
 const baseline = dashboardOnly
   ? { rss: 0 }
-  : await session(tools, vsix, false, async ({ server }) => ({ rss: await settledRss(server) }));
+  : await session(tools, [], async ({ server }) => ({ rss: await settledRss(server) }));
 
-const measured = await session(tools, vsix, controlVsix(), async ({ page, server, dirs }) => {
+// The control extension is for the activation figures; the dashboard figures do without it.
+const extensions = dashboardOnly ? [vsix] : [vsix, controlVsix()];
+const measured = await session(tools, extensions, async ({ page, server, dirs }) => {
   const item = page
     .locator('.statusbar-item')
     .filter({ hasText: /\b(SAFE|WARNING|CRITICAL|EMERGENCY)\b/ })
@@ -353,7 +550,7 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
   // reading is noise, the median of several is the figure.
   const rows = [];
   const controlRows = [];
-  for (let i = 0; ; i++) {
+  for (let i = 0; !dashboardOnly; i++) {
     const [ours, control] = await runningExtensionsRows(page, ['Docker Stability', 'Activation Control']);
     rows.push(ours);
     controlRows.push(control);
@@ -375,50 +572,23 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
     .map((l) => l.match(/VS Code loaded the entry point in (\d+) ms/))
     .filter(Boolean);
 
-  // Dashboard: click to all five charts drawn with the 1000-sample history.
-  const t0 = Date.now();
-  await item.click();
-  const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-  await frame.locator('canvas').nth(4).waitFor();
-  await frame
-    .getByLabel('Time range')
-    .selectOption({ label: 'All' })
-    .catch(() => {});
-  let firstChartMs;
-  for (;;) {
-    const px = await linePixels(frame, '--vscode-charts-blue');
-    if (px.length === 5 && px.every((n) => n > 60)) {
-      firstChartMs = Date.now() - t0;
-      break;
+  // Dashboard: click to all five charts drawn with the 1000-sample history, OPENINGS times
+  // (the editor closed in between: each opening is a new webview), with each opening's marks.
+  const openings = [];
+  for (let i = 0; i < OPENINGS; i++) {
+    if (i > 0) {
+      await runCommand(page, 'View: Close All Editors');
+      await sleep(2000);
     }
-    if (Date.now() - t0 > 60_000) throw new Error(`charts not drawn after 60 s: ${px}`);
-    await sleep(25);
+    openings.push(await openDashboard(page, item, dirs, i));
   }
   const chartsRss = extensionHostRss(server.pid);
-
-  // One live update: from the first listener of the `sample` message (capture phase) to a
-  // task queued behind it, i.e. the whole synchronous handling, chart redraws included.
-  await frame.locator('body').evaluate(() => {
-    const w = window;
-    w.__updates = [];
-    w.addEventListener(
-      'message',
-      (e) => {
-        if (e.data?.type !== 'sample') return;
-        const t0 = performance.now();
-        setTimeout(() => w.__updates.push(performance.now() - t0), 0);
-      },
-      true,
-    );
-  });
-  const updates = await (async () => {
-    for (let i = 0; i < 60; i++) {
-      const u = await frame.locator('body').evaluate(() => window.__updates);
-      if (u.length >= 20) return u;
-      await sleep(1000);
-    }
-    return frame.locator('body').evaluate(() => window.__updates);
-  })();
+  const updates = await liveUpdates(page);
+  // Shown again: another editor in front, then the click. The hidden webview is not kept
+  // (no retainContextWhenHidden), so this loads it anew: what keeping it would save.
+  await runCommand(page, 'File: New Untitled Text File');
+  await sleep(2000);
+  const shown = await openDashboard(page, item, dirs, OPENINGS);
   return {
     rss,
     chartsRss,
@@ -430,15 +600,18 @@ const measured = await session(tools, vsix, controlVsix(), async ({ page, server
     mainLoads: readies.map((m) => Number(m[2])),
     entryLoads: entryLoads.map((m) => Number(m[1])),
     logLine: logLines[0],
-    firstChartMs,
+    openings,
+    shown,
     updates,
   };
 });
 
+const frames = measured.openings.map((o) => o.frameMs);
 if (dashboardOnly) {
   console.log(
-    `dashboard-only ${vsix}: click to charts ${measured.firstChartMs} ms; live update median ${median(measured.updates).toFixed(2)} ms, p95 ${p95(measured.updates).toFixed(2)} ms over ${measured.updates.length}; load ${loadavg()[0].toFixed(1)}`,
+    `dashboard-only ${vsix} (load ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end): click to first frame drawn ${frames.map((f) => (f === undefined ? '?' : Math.round(f))).join(' / ')} ms (first / reopened), ${measured.shown.frameMs === undefined ? '?' : Math.round(measured.shown.frameMs)} ms shown again; click to the data lines seen ${measured.openings.map((o) => o.seenMs).join(' / ')} ms, ${measured.shown.seenMs} ms shown again; live update ${median(measured.updates).toFixed(2)} ms median, ${p95(measured.updates).toFixed(2)} ms p95 (of ${measured.updates.length})\n`,
   );
+  console.log(openingTable(measured.openings, measured.shown));
   process.exit(0);
 }
 const spread = (xs) => (xs.length ? `${median(xs)} ms (${Math.min(...xs)}-${Math.max(...xs)})` : '?');
@@ -468,9 +641,13 @@ Debian Chromium), on the packaged .vsix with a ${HISTORY}-sample history.
 | extension host RSS, without / with the extension (${HISTORY} samples, monitoring) | ${mib(baseline.rss)} / ${mib(measured.rss)} | |
 | extension host memory added by the extension | ${mib(measured.rss - baseline.rss)} | |
 | ... with the dashboard open | ${mib(measured.chartsRss - baseline.rss)} | |
-| dashboard: click to all five charts drawn (${HISTORY} samples each) | ${measured.firstChartMs} ms | |
-| one live update in the webview (median / p95 of ${measured.updates.length}) | ${median(measured.updates).toFixed(2)} / ${p95(measured.updates).toFixed(2)} ms | |
+| dashboard: click to the first frame with the charts drawn (${HISTORY} samples), first opening / median of the next ${OPENINGS - 1} | ${Math.round(frames[0])} ms / ${Math.round(median(frames.slice(1)))} ms | < 300 ms |
+| one live update in the webview (median / p95 of ${measured.updates.length}) | ${median(measured.updates).toFixed(2)} / ${p95(measured.updates).toFixed(2)} ms | < 5 ms |
 
 Running Extensions row: \`${measured.activationText.slice(0, 160)}\`
 
-Extension log: \`${(measured.logLine ?? '(no "activated in" line found)').slice(0, 240)}\``);
+Extension log: \`${(measured.logLine ?? '(no "activated in" line found)').slice(0, 240)}\`
+
+Where the dashboard's opening goes (ms):
+
+${openingTable(measured.openings, measured.shown)}`);

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import {
   parseWebviewMessage,
   type HostMessage,
+  type OpenMarks,
   type RenderedParts,
   type WebviewCommand,
 } from '../shared/protocol';
@@ -43,6 +44,10 @@ export class Dashboard implements vscode.Disposable {
     drawn: undefined as RenderedParts | undefined,
   };
   rejected: string[] = [];
+  /** The host's marks (Unix ms) of the opening in progress, logged with the webview's once it has drawn. */
+  private opening: HostMarks = {};
+  /** The last opening, measured end to end (the test API and the benchmark read it). */
+  lastOpening?: Opening;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -64,6 +69,7 @@ export class Dashboard implements vscode.Disposable {
   }
 
   open(): void {
+    this.opening = { command: Date.now() };
     if (this.panel) {
       this.panel.reveal();
       return;
@@ -74,6 +80,7 @@ export class Dashboard implements vscode.Disposable {
       vscode.ViewColumn.Active,
       this.options(),
     );
+    this.opening.panel = Date.now();
     this.attach(panel);
   }
 
@@ -91,6 +98,7 @@ export class Dashboard implements vscode.Disposable {
     this.rendered = { samples: 0, latest: undefined, messages: 0, drawn: undefined };
     panel.webview.options = this.options();
     panel.webview.html = this.html(panel.webview);
+    this.opening.html = Date.now();
     this.actions.openChanged(true);
     this.panelDisposables = [
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
@@ -120,8 +128,20 @@ export class Dashboard implements vscode.Disposable {
     this.rendered.messages++;
     try {
       switch (m.type) {
-        case 'ready':
-          this.post({ type: 'snapshot', snapshot: this.model.snapshot() });
+        case 'ready': {
+          this.opening.ready = Date.now();
+          const snapshot = this.model.snapshot();
+          this.post({ type: 'snapshot', snapshot });
+          this.opening.posted = Date.now();
+          this.opening.samples = snapshot.samples.length;
+          break;
+        }
+        case 'opened':
+          // once per snapshot asked for: a webview repeating itself fills no log
+          if (this.opening.posted === undefined) break;
+          this.lastOpening = { host: this.opening, webview: m.marks };
+          this.opening = {};
+          this.log.info(`dashboard: ${describeOpening(this.lastOpening)}`);
           break;
         case 'rendered':
           this.rendered = { ...this.rendered, samples: m.samples, latest: m.latest, drawn: m.drawn };
@@ -172,4 +192,48 @@ export class Dashboard implements vscode.Disposable {
     this.panel?.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * The host's marks of one opening (Unix ms): our command ran, the panel was created, its HTML
+ * set, the webview's `ready` received, the snapshot posted. A panel restored after a reload or
+ * shown again has no command or panel mark.
+ */
+export interface HostMarks {
+  command?: number;
+  panel?: number;
+  html?: number;
+  ready?: number;
+  posted?: number;
+  samples?: number;
+}
+
+export interface Opening {
+  host: HostMarks;
+  webview: OpenMarks;
+}
+
+/**
+ * One opening in steps, each from the one before: what VS Code does (the panel, the webview's
+ * frames, delivering messages) and what we do (loading and running the bundle, the snapshot,
+ * the charts). Host and webview clocks agree when both run on one machine.
+ */
+export function describeOpening({ host, webview: w }: Opening): string {
+  const start = host.command ?? host.html ?? w.page;
+  const at = (t: number | undefined): string => (t === undefined ? '?' : `${Math.round(t - start)} ms`);
+  const steps = [
+    host.panel !== undefined && `panel created ${at(host.panel)}`,
+    `HTML set ${at(host.html)}`,
+    `page started ${at(w.page)}`,
+    `bundle loaded ${at(w.bundle)}`,
+    `script started ${at(w.script)}`,
+    `ready sent ${at(w.ready)}`,
+    `ready received ${at(host.ready)}`,
+    `snapshot of ${host.samples ?? '?'} samples posted ${at(host.posted)}`,
+    `received ${at(w.snapshot)}`,
+    `charts made ${at(w.charts)}`,
+    `first frame drawn ${at(w.frame)}`,
+  ].filter(Boolean);
+  const from = host.command !== undefined ? 'command' : host.html !== undefined ? 'HTML set' : 'page start';
+  return `opened in ${at(w.frame)} (from the ${from} at ${new Date(start).toISOString()}): ${steps.join(', ')}`;
 }

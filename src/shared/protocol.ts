@@ -103,10 +103,23 @@ export type WebviewCommand = (typeof WEBVIEW_COMMANDS)[number];
 
 export type WebviewMessage =
   | { type: 'ready' }
+  /** Sent once per page load, after the first frame with the snapshot's charts was drawn. */
+  | { type: 'opened'; marks: OpenMarks }
   | { type: 'forceRelease'; name: string }
   | { type: 'command'; command: WebviewCommand }
   /** The webview rendered samples: lets tests (and the log) see that data arrived. */
   | { type: 'rendered'; samples: number; latest?: string; drawn?: RenderedParts };
+
+/**
+ * The webview's marks on the way from opening the dashboard to its first drawn frame, in Unix
+ * ms (its clock; the host's marks are on the host's, the same one when both run on one machine):
+ * `page` the content document started (VS Code made the frame), `bundle` main.js had arrived,
+ * `script` main.js started running, `ready` it asked for the snapshot, `snapshot` the snapshot
+ * arrived, `charts` it was rendered (charts made), `frame` the first frame showing it was drawn.
+ */
+export const OPEN_MARKS = ['page', 'bundle', 'script', 'ready', 'snapshot', 'charts', 'frame'] as const;
+export type OpenMark = (typeof OPEN_MARKS)[number];
+export type OpenMarks = Record<OpenMark, number>;
 
 /** What the diagnosis panels drew, counted: consumer rows, disk points, incident markers. */
 export interface RenderedParts {
@@ -125,6 +138,19 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | string {
   switch (m.type) {
     case 'ready':
       return { type: 'ready' };
+    case 'opened': {
+      const raw = m.marks as Record<string, unknown> | undefined;
+      if (typeof raw !== 'object' || raw === null) return 'opened: marks must be an object';
+      const marks = {} as OpenMarks;
+      for (const k of OPEN_MARKS) {
+        const v = raw[k];
+        // Unix ms between 2001 and 2286: anything else is no clock reading
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 1e12 || v > 1e13)
+          return `opened: mark ${k} must be a time in Unix ms`;
+        marks[k] = v;
+      }
+      return { type: 'opened', marks };
+    }
     case 'forceRelease':
       if (typeof m.name !== 'string' || !LOCK_NAME_PATTERN.test(m.name))
         return `forceRelease: invalid lock name ${JSON.stringify(m.name)}`;

@@ -1,6 +1,6 @@
 // History charts (chart.js, bundled): one per resource, thresholds drawn as dashed lines,
 // fed point by point as samples arrive.
-import { Chart } from 'chart.js';
+import { Chart, type ChartOptions } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
 import {
   RESOURCE_KINDS,
@@ -80,9 +80,7 @@ export class HistoryCharts {
         h('div', { class: 'chart-box' }, canvas),
       );
       this.element.append(figure);
-      const points: Point[] = [];
-      this.points.set(kind, points);
-      this.charts.set(kind, this.create(kind, canvas, points));
+      this.points.set(kind, []);
       this.redraws.set(
         kind,
         drawWhenVisible(canvas, () => this.draw(kind)),
@@ -90,7 +88,12 @@ export class HistoryCharts {
     }
   }
 
-  private create(kind: ResourceKind, canvas: HTMLCanvasElement, points: Point[]): Chart<'line', Point[]> {
+  /**
+   * Made on its first draw, with its data and options as they are then: chart.js draws a chart
+   * when it is made, and sizes it from its canvas, which must be in the page by then (a chart
+   * made detached is drawn again at its real size once attached).
+   */
+  private create(kind: ResourceKind, canvas: HTMLCanvasElement): Chart<'line', Point[]> {
     const c = this.colors;
     const options = timeChartOptions(c, (item) => {
       const t = item.parsed.x ?? 0;
@@ -98,12 +101,18 @@ export class HistoryCharts {
       const s = this.times[i] === t ? this.samples[i] : undefined;
       return s ? describe(kind, s) : String(item.parsed.y);
     });
-    options.plugins!.thresholds = { lines: [] };
+    this.configure(kind, options);
     return new Chart(canvas, {
       type: 'line',
       data: {
         datasets: [
-          { data: points, borderColor: c.line, backgroundColor: c.line, borderWidth: 2, indexAxis: 'x' },
+          {
+            data: this.points.get(kind)!,
+            borderColor: c.line,
+            backgroundColor: c.line,
+            borderWidth: 2,
+            indexAxis: 'x',
+          },
         ],
       },
       options,
@@ -123,7 +132,9 @@ export class HistoryCharts {
     ];
   }
 
-  setAll(samples: Sample[]): void {
+  /** The history and the incidents' times (Unix ms) to mark, drawn at once. */
+  setAll(samples: Sample[], incidents: number[]): void {
+    this.incidents = incidents;
     this.samples = [...samples];
     this.times = this.samples.map((s) => Date.parse(s.sampledAt));
     for (const [kind, points] of this.points) {
@@ -134,7 +145,7 @@ export class HistoryCharts {
     this.refresh();
   }
 
-  /** Appends one sample: one point per chart, not a rebuild of the history. */
+  /** Appends one sample: one point per chart, not a rebuild of the history; drawn by `redraw`. */
   add(sample: Sample, maxPoints: number): void {
     this.samples.push(sample);
     const t = Date.parse(sample.sampledAt);
@@ -148,6 +159,10 @@ export class HistoryCharts {
       points.push({ x: t, y: valueOf(kind, sample) });
       if (drop > 0) points.splice(0, drop);
     }
+  }
+
+  /** Draws what samples added: the charts on screen now, the others once they are seen. */
+  redraw(): void {
     this.refresh(true);
   }
 
@@ -160,7 +175,6 @@ export class HistoryCharts {
   /** Incident times (Unix ms), marked on every chart. */
   setIncidents(times: number[]): void {
     this.incidents = times;
-    for (const chart of this.charts.values()) chart.options.plugins!.markers!.times = times;
     this.refresh();
   }
 
@@ -196,25 +210,42 @@ export class HistoryCharts {
 
   /** `live`: a sample arrived, so charts off screen wait until they are seen (see visible.ts). */
   private refresh(live = false): void {
+    for (const kind of RESOURCE_KINDS) this.redraws.get(kind)?.(!live);
+  }
+
+  /** The range, thresholds and markers, set on a chart's options before each draw. */
+  private configure(kind: ResourceKind, options: ChartOptions<'line'>): void {
     const { end, min } = this.window();
-    for (const [kind, chart] of this.charts) {
-      const x = chart.options.scales?.x;
-      if (x) {
-        x.min = min;
-        x.max = end;
-      }
-      const lines = this.lines(kind);
-      if (chart.options.plugins) chart.options.plugins.thresholds = { lines };
-      // Keep the thresholds in view even when the load is far below them.
-      const y = chart.options.scales?.y;
-      if (y) y.suggestedMax = Math.max(...lines.map((l) => l.y)) * 1.05;
-      this.redraws.get(kind)?.(!live);
+    const x = options.scales?.x;
+    if (x) {
+      x.min = min;
+      x.max = end;
     }
+    const lines = this.lines(kind);
+    if (options.plugins) {
+      options.plugins.thresholds = { lines };
+      if (options.plugins.markers) options.plugins.markers.times = this.incidents;
+    }
+    // Keep the thresholds in view even when the load is far below them.
+    const y = options.scales?.y;
+    if (y) y.suggestedMax = Math.max(...lines.map((l) => l.y)) * 1.05;
   }
 
   private draw(kind: ResourceKind): void {
-    this.charts.get(kind)?.update('none');
-    this.canvases.get(kind)?.setAttribute('aria-label', this.label(kind));
+    const canvas = this.canvases.get(kind)!;
+    // not in the page (the table view): made or drawn when shown (`shown`)
+    if (!canvas.isConnected) return;
+    const chart = this.charts.get(kind);
+    if (chart) {
+      this.configure(kind, chart.options);
+      chart.update('none');
+    } else this.charts.set(kind, this.create(kind, canvas));
+    canvas.setAttribute('aria-label', this.label(kind));
+  }
+
+  /** The charts' element was put (back) in the page: draws what changed meanwhile. */
+  shown(): void {
+    this.refresh();
   }
 
   /** The canvas's accessible name: current figure and the range seen, since a canvas says nothing itself. */

@@ -64,10 +64,10 @@ abstract class TimeChart {
     });
     this.element = figure(caption, this.canvas);
     // below the fold when the dashboard opens: drawn once it is seen, not with the first charts
-    this.redraw = drawWhenVisible(this.canvas, () => this.draw(), false);
+    this.drawSoon = drawWhenVisible(this.canvas, () => this.draw(), false);
   }
 
-  private readonly redraw: (force?: boolean) => void;
+  private readonly drawSoon: (force?: boolean) => void;
 
   setIncidents(times: number[]): void {
     this.incidents = times;
@@ -81,10 +81,15 @@ abstract class TimeChart {
     this.update();
   }
 
+  /** Draws what `add` appended (now if on screen, else once it is seen). */
+  redraw(): void {
+    this.update();
+  }
+
   /** Draws now if on screen, else once it is seen (see visible.ts). */
   protected update(): void {
     if (this.chart) this.applyRange(this.chart.options);
-    if (this.chart || this.make) this.redraw();
+    if (this.chart || this.make) this.drawSoon();
   }
 
   /** How to make the chart anew: made (chart.js draws it then) once it is on screen. */
@@ -168,10 +173,10 @@ export class OwnerMemoryChart extends TimeChart {
     this.build();
   }
 
-  /** Appends one point per group; a group first seen now joins the rest's band. */
+  /** Appends one point per group (drawn by `redraw`); a group first seen now joins the rest's band. */
   add(sample: Sample, maxPoints: number, range: TimeRange): void {
     this.range = range;
-    if (!sample.owners) return this.update();
+    if (!sample.owners) return;
     const unknown = sample.owners.some((o) => !this.groups.some((g) => g.key === ownerKey(o.owner)));
     if (unknown && !this.groups.some((g) => g.key === REST)) {
       this.groups.push({ key: REST, label: REST, points: this.times.map((x) => ({ x, y: 0 })) });
@@ -183,7 +188,6 @@ export class OwnerMemoryChart extends TimeChart {
       this.times.splice(0, drop);
       for (const g of this.groups) g.points.splice(0, drop);
     }
-    this.update();
   }
 
   private append(s: Sample): void {
@@ -264,11 +268,11 @@ export class DiskChart extends TimeChart {
     this.build();
   }
 
+  /** Appends one sample (drawn by `redraw`). */
   add(sample: Sample, maxPoints: number, range: TimeRange): void {
     this.range = range;
     if (this.append(sample) && this.points.length > maxPoints)
       this.points.splice(0, this.points.length - maxPoints);
-    this.update();
   }
 
   /** A disk figure is re-sent with samples until it is measured again: a point per measurement. */

@@ -1,5 +1,6 @@
 // The dashboard webview: asks for a snapshot on load, then applies the host's deltas. UI state
 // (time range, chart or table view) survives hiding and reloads through getState/setState.
+import { afterFirstFrame, mark } from './timing.js';
 import './dashboard.css';
 import type { Sample } from '../shared/monitor.js';
 import type { HostMessage, Snapshot, WebviewMessage } from '../shared/protocol.js';
@@ -14,6 +15,7 @@ import {
   type ConsumerSort,
 } from './diagPanels.js';
 import { h, replaceChildren } from './dom.js';
+import { handleSample, inNextFrame } from './frame.js';
 import {
   cleanupPanel,
   currentLevels,
@@ -117,7 +119,7 @@ function renderToolbar(): void {
     const shown = timeRange(snap?.samples ?? [], ui.rangeMs);
     ownerChart?.setRange(shown);
     diskChart?.setRange(shown);
-    renderHistory();
+    if (ui.view === 'table') renderHistory();
   });
   const view = button(
     ui.view === 'charts' ? 'Show table' : 'Show charts',
@@ -147,12 +149,16 @@ function renderToolbar(): void {
 
 function renderHistory(): void {
   if (!snap) return;
-  if (!charts) {
-    charts = new HistoryCharts(snap.settings.thresholds, ui.rangeMs);
-    charts.setAll(snap.samples);
+  if (ui.view === 'table') {
+    replaceChildren(els.historyBody, figuresTable(inRange(snap.samples)));
+    return;
   }
-  if (ui.view === 'charts') replaceChildren(els.historyBody, charts.element);
-  else replaceChildren(els.historyBody, figuresTable(inRange(snap.samples)));
+  // in the page before the charts are made: chart.js sizes a chart from its canvas
+  const fresh = !charts;
+  charts ??= new HistoryCharts(snap.settings.thresholds, ui.rangeMs);
+  replaceChildren(els.historyBody, charts.element);
+  if (fresh) charts.setAll(snap.samples, incidentTimes());
+  else charts.shown();
 }
 
 /** The incidents' times (Unix ms), marked on every chart. */
@@ -193,7 +199,6 @@ function renderDiagnosis(): void {
   replaceChildren(els.diskChart, diskChart.element);
   // markers first: chart.js draws a chart once when it is made (setAll), with what it has then
   const times = incidentTimes();
-  charts?.setIncidents(times);
   ownerChart.setIncidents(times);
   diskChart.setIncidents(times);
   ownerChart.setAll(snap.samples, range);
@@ -249,35 +254,54 @@ function ack(): void {
   });
 }
 
+/** Whether a sample since the last frame carried a disk figure. */
+let diskChanged = false;
+
+/** What a live sample changes, drawn once per frame however many samples arrived. */
+function drawLive(): void {
+  if (!snap) return;
+  const latest = snap.samples[snap.samples.length - 1];
+  charts?.redraw();
+  ownerChart?.redraw();
+  diskChart?.redraw();
+  renderConsumers(latest);
+  if (diskChanged) renderDisk();
+  diskChanged = false;
+  replaceChildren(els.status, statusLine(snap.state, latest, snap.following));
+  replaceChildren(els.levels, h('h2', { id: 'h-levels' }, 'Current levels'), currentLevels(latest));
+  replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
+  if (ui.view === 'table') renderHistory();
+  ack();
+}
+
 function onMessage(m: HostMessage): void {
   if (m.type === 'snapshot') {
+    mark('snapshot');
     charts?.dispose();
     charts = undefined;
     snap = m.snapshot;
     renderAll();
     ack();
+    mark('charts');
+    afterFirstFrame((marks) => post({ type: 'opened', marks }));
     return;
   }
   if (!snap) return; // deltas before the snapshot are covered by it
   switch (m.type) {
     case 'sample':
-      snap.samples.push(m.sample);
-      if (snap.samples.length > snap.settings.historySize)
-        snap.samples.splice(0, snap.samples.length - snap.settings.historySize);
-      snap.health = m.health;
-      charts?.add(m.sample, snap.settings.historySize);
-      {
+      handleSample(() => {
+        if (!snap) return;
+        snap.samples.push(m.sample);
+        if (snap.samples.length > snap.settings.historySize)
+          snap.samples.splice(0, snap.samples.length - snap.settings.historySize);
+        snap.health = m.health;
+        charts?.add(m.sample, snap.settings.historySize);
         const range = timeRange(snap.samples, ui.rangeMs);
         ownerChart?.add(m.sample, snap.settings.historySize, range);
         diskChart?.add(m.sample, snap.settings.historySize, range);
-      }
-      renderConsumers(m.sample);
-      if (m.sample.disk) renderDisk();
-      replaceChildren(els.status, statusLine(snap.state, m.sample, snap.following));
-      replaceChildren(els.levels, h('h2', { id: 'h-levels' }, 'Current levels'), currentLevels(m.sample));
-      replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
-      if (ui.view === 'table') renderHistory();
-      ack();
+        if (m.sample.disk) diskChanged = true;
+        inNextFrame('sample', drawLive);
+      });
       break;
     case 'state':
       snap.state = m.state;
@@ -369,4 +393,5 @@ new MutationObserver(() => {
   attributes: true,
   attributeFilter: ['class'],
 });
+mark('ready');
 post({ type: 'ready' });

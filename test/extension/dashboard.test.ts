@@ -19,6 +19,31 @@ describe('dashboard webview', function () {
       60_000,
     );
     assert.ok(first.latest, 'the webview names the newest sample it rendered');
+    // The opening, measured: the host's marks and then the webview's, in the order they happen.
+    const opening = await waitFor('the opening measured', () => a.dashboard.lastOpening, 30_000);
+    const { host, webview: w } = opening;
+    const order = [
+      host.command,
+      host.panel,
+      host.html,
+      w.page,
+      w.bundle,
+      w.script,
+      w.ready,
+      host.ready,
+      host.posted,
+      w.snapshot,
+      w.charts,
+      w.frame,
+    ];
+    for (const [i, t] of order.entries()) {
+      assert.equal(typeof t, 'number', `mark ${i} of the opening is missing`);
+      // the webview's clock and the host's are one here (code-server and the browser share a
+      // machine); a millisecond of rounding between them
+      if (i > 0)
+        assert.ok(t! >= order[i - 1]! - 1, `mark ${i} comes before mark ${i - 1}: ${order.join(', ')}`);
+    }
+    assert.ok((host.samples ?? 0) > 0, 'the snapshot carried the history');
     const next = await waitFor(
       'a newer sample rendered',
       () =>

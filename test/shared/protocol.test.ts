@@ -73,3 +73,43 @@ describe('webview protocol validation (host side)', () => {
       assert.equal(typeof parseWebviewMessage({ type: 'rendered', samples: 5, drawn: bad }), 'string');
   });
 });
+
+describe('webview protocol: the opening marks', () => {
+  const marks = {
+    page: 1_764_000_000_000,
+    bundle: 1_764_000_000_100,
+    script: 1_764_000_000_110,
+    ready: 1_764_000_000_120,
+    snapshot: 1_764_000_000_300,
+    charts: 1_764_000_000_380,
+    frame: 1_764_000_000_390.5,
+  };
+
+  it('accepts the seven marks and drops anything else', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'opened', marks: { ...marks, evil: '<b>' }, x: 1 }), {
+      type: 'opened',
+      marks,
+    });
+  });
+
+  it('rejects missing marks and anything that is no time in Unix ms', () => {
+    const missing: Partial<typeof marks> = { ...marks };
+    delete missing.frame;
+    for (const bad of [
+      undefined,
+      null,
+      'marks',
+      missing,
+      { ...marks, page: '1764000000000' },
+      { ...marks, frame: Number.NaN },
+      { ...marks, frame: Number.POSITIVE_INFINITY },
+      { ...marks, script: 12 },
+      { ...marks, script: 1e15 },
+    ])
+      assert.match(
+        parseWebviewMessage({ type: 'opened', marks: bad }) as string,
+        /^opened: /,
+        `accepted ${JSON.stringify(bad)}`,
+      );
+  });
+});
