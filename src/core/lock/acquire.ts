@@ -1,0 +1,263 @@
+import { promises as fsp } from 'node:fs';
+import { basename } from 'node:path';
+import { formatDuration } from '../util/duration';
+import { readGeneration } from './generation';
+import type { Handle } from './handle';
+import { describeHolder, metaOf } from './holders';
+import type { LockHolder } from './metadata';
+import { lockPaths, type LockPaths } from './names';
+import { before, describeTicket, readQueue, Ticket, type QueuedTicket } from './queue';
+import { DEFAULT_ACQUIRE_TIMEOUT_MS, LockTimeoutError, type AcquireOptions } from './types';
+import { ReleaseWaker } from './wake';
+import { ensureDir, inspect, retryWait, type LockContext } from './common';
+import { tryTake } from './exclusive';
+import { drainShared, join } from './shared';
+import { sharedHolders } from './members';
+import { timeoutError } from './report';
+import { traceMark } from '../util/trace';
+
+/** Why an attempt did not get the lock: what the ticket says, and the error if time is up. */
+interface Wait {
+  waitingFor: string;
+  blockedBy?: string[];
+  reserved?: boolean;
+  timeout(started: number): Promise<LockTimeoutError> | LockTimeoutError;
+}
+
+type Attempt = { handle: Handle } | { wait: Wait };
+
+/** Everything one acquisition works with. */
+interface Acquisition {
+  ctx: LockContext;
+  name: string;
+  paths: LockPaths;
+  opts: AcquireOptions;
+  deadline: number;
+  ticket?: Ticket;
+}
+
+/**
+ * Acquires in either mode through the queue: take a ticket, then on every change (a release, a
+ * waiter leaving; or after a retry interval) try if the queue lets this waiter try now, and
+ * record what it waits for otherwise. The queue only orders the waiters: mutual exclusion is the
+ * lock's own (the exclusive directory, the turnstile, the drain), whatever the queue says.
+ *
+ * Order rule: the first in line tries. A shared waiter further back may try first only when
+ * every waiter ahead of it is a shared one that its own admission refused for room (an exclusive
+ * waiter is never passed: writer preference) beside the very holders still in (a holder that has
+ * left since makes that verdict old: it must be judged again first), and none of them is
+ * reserved. A refused waiter that would fit if only the holders that went ahead of it were gone
+ * is reserved: nobody else passes it, so it goes in as soon as they finish.
+ */
+export async function acquireQueued(ctx: LockContext, name: string, opts: AcquireOptions): Promise<Handle> {
+  const mode = opts.mode ?? 'exclusive';
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
+  if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be 0 or more (got ${opts.timeoutMs})`);
+  opts.signal?.throwIfAborted();
+  const started = Date.now();
+  const a: Acquisition = { ctx, name, paths: lockPaths(ctx.dir, name), opts, deadline: started + timeoutMs };
+  // Synchronously up to here: callers in one process line up in the order they called.
+  const enter = (prepare: () => Promise<void> = async () => undefined): Promise<Ticket | undefined> =>
+    Ticket.enter(
+      ctx,
+      a.paths,
+      name,
+      mode,
+      {
+        ...(opts.keeper ? { keeper: true } : {}),
+        ...(opts.needs ? { needs: opts.needs } : {}),
+        ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
+      },
+      opts.why,
+      prepare,
+    );
+  a.ticket = await enter(async () => {
+    await ensureDir(ctx);
+    await fsp.mkdir(a.paths.shared).catch(() => undefined);
+  });
+  traceMark('lock-queued', { lock: name, mode });
+  const waker = new ReleaseWaker(
+    [{ dir: ctx.dir, entry: basename(a.paths.lockDir) }, { dir: a.paths.shared }, { dir: a.paths.queue }],
+    undefined,
+    true,
+  );
+  let waited = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      opts.signal?.throwIfAborted();
+      if (a.ticket?.lost) {
+        ctx.logger.warn(`lock "${name}": this waiter's ticket was removed (judged gone): queueing again`);
+        a.ticket = await enter();
+      }
+      const mine = a.ticket?.fields;
+      const ahead = mine
+        ? (await readQueue(ctx, a.paths, true)).filter((t) => before({ ...t.meta.queue, token: t.token }, mine))
+        : [];
+      const r = mode === 'exclusive' ? await exclusiveAttempt(a, ahead) : await sharedAttempt(a, ahead);
+      if ('handle' in r) {
+        r.handle.waitedMs = Date.now() - started;
+        if (waited && mode === 'exclusive') r.handle.contended = true;
+        traceMark('lock-acquired', { lock: name, mode });
+        return r.handle;
+      }
+      waited = true;
+      await a.ticket?.update(r.wait);
+      const left = a.deadline - Date.now();
+      if (timeoutMs === 0 || left <= 0) throw await r.wait.timeout(started);
+      await waker.sleep(Math.min(left, retryWait(ctx, attempt)), opts.signal);
+    }
+  } finally {
+    waker.close();
+    await a.ticket?.leave();
+  }
+}
+
+/** An exclusive waiter tries only first in line; holding the lock, it waits for the shared holders to drain. */
+async function exclusiveAttempt(a: Acquisition, ahead: QueuedTicket[]): Promise<Attempt> {
+  if (ahead.length) return { wait: behind(a, ahead) };
+  const handle = await tryTake(a.ctx, a.name, a.opts);
+  if (!handle) return { wait: await turnstileBusy(a) };
+  if (handle.holder?.takeover) handle.contended = true;
+  try {
+    await drainShared(a.ctx, a.name, handle, a.deadline, a.opts, async () => {
+      handle.contended = true;
+      await a.ticket?.update({ waitingFor: 'the shared holders to drain' });
+    });
+  } catch (err) {
+    await handle.release();
+    throw err;
+  }
+  return { handle };
+}
+
+/**
+ * A shared waiter: asks its admission outside the turnstile first (a slow look at the
+ * environment happens there), then takes the turnstile for a moment and asks again beside the
+ * holders as they are then, joining if it fits.
+ */
+async function sharedAttempt(a: Acquisition, ahead: QueuedTicket[]): Promise<Attempt> {
+  // An exclusive holder in (or one being admitted): no use looking at the environment yet.
+  if ((await readGeneration(a.paths.lockDir).catch(() => undefined))?.state !== 'free')
+    return { wait: await turnstileBusy(a) };
+  const outside = live(await sharedHolders(a.ctx, a.paths, false));
+  const notPassable = whoKeepsItBack(ahead, outside);
+  if (notPassable) return { wait: behind(a, ahead) };
+  traceMark('admit-start', { lock: a.name, where: 'outside' });
+  const pre = await refusal(a, outside);
+  traceMark('admit-end', { lock: a.name, where: 'outside', fits: !pre });
+  if (pre) return { wait: pre };
+  const gate = await tryTake(a.ctx, a.name, {
+    why: `admitting a shared holder${a.opts.why ? `: ${a.opts.why}` : ''}`,
+  });
+  if (!gate) return { wait: await turnstileBusy(a) };
+  try {
+    const mine = a.ticket?.fields;
+    const [holders, queue] = await Promise.all([
+      sharedHolders(a.ctx, a.paths, true).then(live),
+      mine ? readQueue(a.ctx, a.paths, false) : Promise.resolve([]),
+    ]);
+    const nowAhead = mine ? queue.filter((t) => before({ ...t.meta.queue, token: t.token }, mine)) : [];
+    if (whoKeepsItBack(nowAhead, holders)) return { wait: behind(a, nowAhead) };
+    const refused = await refusal(a, holders);
+    if (refused) return { wait: refused };
+    const member = await join(
+      a.ctx,
+      a.name,
+      a.paths,
+      a.opts,
+      nowAhead.map((t) => t.token),
+    );
+    const gen = await readGeneration(a.paths.lockDir).catch(() => undefined);
+    // Joined while the turnstile was still ours: any exclusive holder after us sees us.
+    if (!gate.compromised && gen?.state === 'held' && gen.token === gate.token) return { handle: member };
+    await member.release();
+    return { wait: { waitingFor: 'the turnstile was lost while joining', timeout: noRoom(a, 'the turnstile was lost while joining') } };
+  } finally {
+    await gate.release();
+  }
+}
+
+function live(r: { holders: { holder?: LockHolder }[] }): LockHolder[] {
+  return r.holders.flatMap((m) => (m.holder ? [m.holder] : []));
+}
+
+/**
+ * The first waiter ahead that this shared waiter may not pass, if any: an exclusive one, one
+ * that is trying (not refused), a reserved one, or one refused beside a holder that has left
+ * since (it must be judged again).
+ */
+function whoKeepsItBack(ahead: QueuedTicket[], holders: LockHolder[]): QueuedTicket | undefined {
+  const tokens = new Set(holders.map((h) => h.token));
+  return ahead.find((t) => {
+    const q = t.meta.queue;
+    return q.mode !== 'shared' || !q.blockedBy || q.reserved || q.blockedBy.some((tok) => !tokens.has(tok));
+  });
+}
+
+/**
+ * Why admission refuses this waiter beside `holders`, or undefined when it fits. A refused
+ * waiter that some holders passed, and that would fit without them, is reserved.
+ */
+async function refusal(a: Acquisition, holders: LockHolder[]): Promise<Wait | undefined> {
+  const reason = await a.opts.admit?.(holders);
+  if (reason === undefined) return undefined;
+  const token = a.ticket?.token;
+  const passers = token ? holders.filter((h) => h.passed?.includes(token)) : [];
+  const reserved =
+    passers.length > 0 &&
+    (await a.opts.admit?.(
+      holders.filter((h) => !passers.includes(h)),
+      passers,
+    )) === undefined;
+  return {
+    waitingFor: reserved
+      ? `the ${passers.length} shared holder${passers.length === 1 ? '' : 's'} that went ahead of it to finish (reserved: nobody else goes first); ${reason}`
+      : reason,
+    blockedBy: holders.map((h) => h.token),
+    ...(reserved ? { reserved } : {}),
+    timeout: noRoom(a, reason),
+  };
+}
+
+function noRoom(a: Acquisition, reason: string): Wait['timeout'] {
+  return (started) =>
+    new LockTimeoutError(
+      `lock "${a.name}": no room for another shared holder (${reason}); ${tried(a, started)} (folder ${a.ctx.dir})`,
+      a.name,
+    );
+}
+
+function tried(a: Acquisition, started: number): string {
+  return a.opts.timeoutMs === 0 ? 'tried once' : `gave up after ${formatDuration(Date.now() - started)}`;
+}
+
+/** Waiting behind earlier waiters. */
+function behind(a: Acquisition, ahead: QueuedTicket[]): Wait {
+  const first = ahead[0] as QueuedTicket;
+  const n = ahead.length;
+  const what = `${n} earlier waiter${n === 1 ? '' : 's'} (first ${describeTicket(first)}, waiting for ${first.meta.queue.waitingFor})`;
+  return {
+    waitingFor: `its turn behind ${what}`,
+    timeout: (started) =>
+      new LockTimeoutError(
+        `lock "${a.name}" has ${what} queued ahead; ${tried(a, started)} (folder ${a.ctx.dir})`,
+        a.name,
+        first.meta.holder,
+      ),
+  };
+}
+
+/** The exclusive lock directory is taken: by an exclusive holder, or a shared waiter being admitted. */
+async function turnstileBusy(a: Acquisition): Promise<Wait> {
+  const [gen, read] = await inspect(a.ctx, a.paths).catch(() => [undefined, undefined] as const);
+  const meta = gen && read ? metaOf(gen, read) : undefined;
+  const waitingFor =
+    gen?.state === 'free'
+      ? 'another caller in this process'
+      : !meta
+        ? 'the exclusive holder (unknown: no readable metadata)'
+        : meta.holder.why.startsWith('admitting a shared holder')
+          ? `a shared holder being admitted (${describeHolder(meta.holder)})`
+          : `exclusive holder ${describeHolder(meta.holder)}`;
+  return { waitingFor, timeout: (started) => timeoutError(a.ctx, a.name, started) };
+}
