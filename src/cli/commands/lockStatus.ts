@@ -25,7 +25,11 @@ function statusJson(s: LockStatus): Record<string, unknown> {
     out.queue = s.queue.map((w) => ({
       position: w.position,
       mode: w.mode,
-      ...holderJson(w.holder),
+      user: w.holder.user,
+      host: w.holder.host,
+      pid: w.holder.pid,
+      why: w.holder.why,
+      ...(w.holder.keeper ? { keeper: true } : {}),
       since: w.holder.acquiredAt,
       waitingFor: w.waitingFor,
       heartbeatAgeMs: Math.round(w.heartbeatAgeMs),

@@ -9,7 +9,7 @@ import { lockPaths, type LockPaths } from './names';
 import { before, describeTicket, readQueue, Ticket, type QueuedTicket } from './queue';
 import { DEFAULT_ACQUIRE_TIMEOUT_MS, LockTimeoutError, type AcquireOptions } from './types';
 import { ReleaseWaker } from './wake';
-import { ensureDir, inspect, retryWait, type LockContext } from './common';
+import { ensureDir, inspect, judgeStale, retryWait, type LockContext } from './common';
 import { tryTake } from './exclusive';
 import { drainShared, join } from './shared';
 import { sharedHolders } from './members';
@@ -87,6 +87,7 @@ export async function acquireQueued(ctx: LockContext, name: string, opts: Acquir
       opts.signal?.throwIfAborted();
       if (a.ticket?.lost) {
         ctx.logger.warn(`lock "${name}": this waiter's ticket was removed (judged gone): queueing again`);
+        await a.ticket.leave();
         a.ticket = await enter();
       }
       const mine = a.ticket?.fields;
@@ -136,9 +137,10 @@ async function exclusiveAttempt(a: Acquisition, ahead: QueuedTicket[]): Promise<
  * holders as they are then, joining if it fits.
  */
 async function sharedAttempt(a: Acquisition, ahead: QueuedTicket[]): Promise<Attempt> {
-  // An exclusive holder in (or one being admitted): no use looking at the environment yet.
-  if ((await readGeneration(a.paths.lockDir).catch(() => undefined))?.state !== 'free')
-    return { wait: await turnstileBusy(a) };
+  // A live exclusive holder in (or one being admitted): no use looking at the environment yet.
+  // A stale one is taken over by the turnstile attempt below.
+  const held = await liveTurnstile(a);
+  if (held) return { wait: held };
   const outside = live(await sharedHolders(a.ctx, a.paths, false));
   const notPassable = whoKeepsItBack(ahead, outside);
   if (notPassable) return { wait: behind(a, ahead) };
@@ -249,15 +251,19 @@ function behind(a: Acquisition, ahead: QueuedTicket[]): Wait {
 
 /** The exclusive lock directory is taken: by an exclusive holder, or a shared waiter being admitted. */
 async function turnstileBusy(a: Acquisition): Promise<Wait> {
-  const [gen, read] = await inspect(a.ctx, a.paths).catch(() => [undefined, undefined] as const);
-  const meta = gen && read ? metaOf(gen, read) : undefined;
-  const waitingFor =
-    gen?.state === 'free'
-      ? 'another caller in this process'
-      : !meta
-        ? 'the exclusive holder (unknown: no readable metadata)'
-        : meta.holder.why.startsWith('admitting a shared holder')
-          ? `a shared holder being admitted (${describeHolder(meta.holder)})`
-          : `exclusive holder ${describeHolder(meta.holder)}`;
+  return (await liveTurnstile(a)) ?? { waitingFor: 'another caller in this process', timeout: (started) => timeoutError(a.ctx, a.name, started) };
+}
+
+/** What holds the exclusive lock directory when a live holder does (undefined: free or stale). */
+async function liveTurnstile(a: Acquisition): Promise<Wait | undefined> {
+  const [gen, read] = await inspect(a.ctx, a.paths);
+  if (gen.state === 'free') return undefined;
+  const meta = metaOf(gen, read);
+  if (judgeStale(a.ctx, gen, meta)) return undefined;
+  const waitingFor = !meta
+    ? 'the exclusive holder (unknown: no readable metadata)'
+    : meta.holder.why.startsWith('admitting a shared holder')
+      ? `a shared holder being admitted (${describeHolder(meta.holder)})`
+      : `exclusive holder ${describeHolder(meta.holder)}`;
   return { waitingFor, timeout: (started) => timeoutError(a.ctx, a.name, started) };
 }
