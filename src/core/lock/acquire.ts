@@ -34,6 +34,8 @@ interface Acquisition {
   opts: AcquireOptions;
   deadline: number;
   ticket?: Ticket;
+  /** The last refusal by admission, and when. */
+  refused?: { wait: Wait; at: number };
 }
 
 /**
@@ -142,8 +144,13 @@ async function sharedAttempt(a: Acquisition, ahead: QueuedTicket[]): Promise<Att
   const held = await liveTurnstile(a);
   if (held) return { wait: held };
   const outside = live(await sharedHolders(a.ctx, a.paths, false));
-  const notPassable = whoKeepsItBack(ahead, outside);
-  if (notPassable) return { wait: behind(a, ahead) };
+  if (whoKeepsItBack(ahead, outside)) {
+    // Next in line: look at the environment now, so that its turn costs no wait for a sample.
+    if (ahead.length === 1 && ahead[0]?.meta.queue.mode === 'shared') await a.opts.admit?.(outside);
+    return { wait: behind(a, ahead) };
+  }
+  const known = unchangedRefusal(a, ahead, outside);
+  if (known) return { wait: known };
   traceMark('admit-start', { lock: a.name, where: 'outside' });
   const pre = await refusal(a, outside);
   traceMark('admit-end', { lock: a.name, where: 'outside', fits: !pre });
@@ -196,6 +203,35 @@ function whoKeepsItBack(ahead: QueuedTicket[], holders: LockHolder[]): QueuedTic
   });
 }
 
+/** How long a refusal stands while no holder has left: room freed by load outside the lock shows after this. */
+const REJUDGE_MS = 2_000;
+
+/**
+ * A refusal that still stands without asking admission again (so without a look at the
+ * environment): admission only refuses more as holders join, so while every holder this waiter
+ * was refused beside is still in (for up to REJUDGE_MS), its answer stays; and a waiter that needs
+ * at least as much of everything as a shared waiter ahead refused beside the same holders would
+ * be refused too.
+ */
+function unchangedRefusal(a: Acquisition, ahead: QueuedTicket[], holders: LockHolder[]): Wait | undefined {
+  const tokens = new Set(holders.map((h) => h.token));
+  const still = (blockedBy: readonly string[] | undefined): boolean =>
+    !!blockedBy && blockedBy.every((t) => tokens.has(t));
+  const last = a.refused;
+  if (last && still(last.wait.blockedBy) && Date.now() - last.at < REJUDGE_MS) return last.wait;
+  const needs = a.opts.needs;
+  if (!needs) return undefined;
+  const bigger = ahead.find(
+    (t) =>
+      still(t.meta.queue.blockedBy) &&
+      t.meta.holder.needs !== undefined &&
+      Object.entries(t.meta.holder.needs).every(([k, v]) => (needs[k] ?? 0) >= v),
+  );
+  if (!bigger) return undefined;
+  const reason = `no less than ${describeTicket(bigger)}, which has no room (${bigger.meta.queue.waitingFor})`;
+  return { waitingFor: reason, blockedBy: [...tokens], timeout: noRoom(a, reason) };
+}
+
 /**
  * Why admission refuses this waiter beside `holders`, or undefined when it fits. A refused
  * waiter that some holders passed, and that would fit without them, is reserved.
@@ -211,7 +247,7 @@ async function refusal(a: Acquisition, holders: LockHolder[]): Promise<Wait | un
       holders.filter((h) => !passers.includes(h)),
       passers,
     )) === undefined;
-  return {
+  const wait: Wait = {
     waitingFor: reserved
       ? `the ${passers.length} shared holder${passers.length === 1 ? '' : 's'} that went ahead of it to finish (reserved: nobody else goes first); ${reason}`
       : reason,
@@ -219,6 +255,8 @@ async function refusal(a: Acquisition, holders: LockHolder[]): Promise<Wait | un
     ...(reserved ? { reserved } : {}),
     timeout: noRoom(a, reason),
   };
+  a.refused = { wait, at: Date.now() };
+  return wait;
 }
 
 function noRoom(a: Acquisition, reason: string): Wait['timeout'] {

@@ -203,7 +203,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   let first: Sample;
   let predicted: PredictedLevel;
   try {
-    first = await sampleForDecision(s.monitor, opts.signal);
+    first = await (opts.mode === 'shared' ? admitSample() : sampleForDecision(s.monitor, opts.signal));
     predicted = rate(s, first, prediction);
     if (asking && exceeds(predicted, refuseAt) && !opts.force) {
       await giveUp(asking);
