@@ -130,7 +130,11 @@ function phaseMedians(trace: string, outcomes: Outcome[]): Record<string, number
   for (const o of outcomes) {
     const mine = marks.filter((m) => m.pid === o.pid);
     const first = (phase: string): number | undefined =>
-      phase === 'spawn' ? o.spawnedAt : phase === 'exit' ? o.exitedAt : mine.find((m) => m.phase === phase)?.t;
+      phase === 'spawn'
+        ? o.spawnedAt
+        : phase === 'exit'
+          ? o.exitedAt
+          : mine.find((m) => m.phase === phase)?.t;
     for (const [label, from, to] of PHASES) {
       const a = first(from);
       // The first lock marks are the run's own lock (its cleanup takes the cleanup lock later).
@@ -143,7 +147,10 @@ function phaseMedians(trace: string, outcomes: Outcome[]): Record<string, number
     ] as const) {
       const starts = mine.filter((m) => m.phase === start);
       const ends = mine.filter((m) => m.phase === end);
-      add(label, starts.reduce((sum, m, i) => sum + ((ends[i]?.t ?? m.t) - m.t), 0));
+      add(
+        label,
+        starts.reduce((sum, m, i) => sum + ((ends[i]?.t ?? m.t) - m.t), 0),
+      );
     }
   }
   return Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
@@ -230,11 +237,15 @@ async function main(): Promise<void> {
         row('`run --exclusive` (one at a time)', exclusive),
         row('`run --shared` (admitted by predicted memory)', shared),
         '',
-        'Where a run\'s time goes (median over the 12 runs, ms; from `DOCKER_STABILITY_TRACE` marks):',
+        "Where a run's time goes (median over the 12 runs, ms; from `DOCKER_STABILITY_TRACE` marks):",
         '',
         '| Phase | exclusive | shared |',
         '| --- | --- | --- |',
-        ...[...PHASES.map(([label]) => label), 'admission checks (sum)', 'daemon samples for admission (sum)'].map(
+        ...[
+          ...PHASES.map(([label]) => label),
+          'admission checks (sum)',
+          'daemon samples for admission (sum)',
+        ].map(
           (label) =>
             `| ${label} | ${(exclusive.phases?.[label] ?? 0).toFixed(0)} | ${(shared.phases?.[label] ?? 0).toFixed(0)} |`,
         ),

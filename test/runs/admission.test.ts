@@ -54,7 +54,10 @@ describe('admission of shared runs (pure)', () => {
   });
 
   it('asked to count some holders as gone, takes their present use off the daemon and their need out', () => {
-    const mine = { added: { ...emptyAmounts(), memoryBytes: 300 * MiB }, explanation: 'x' } as unknown as Prediction;
+    const mine = {
+      added: { ...emptyAmounts(), memoryBytes: 300 * MiB },
+      explanation: 'x',
+    } as unknown as Prediction;
     const usage = new Map([
       ['a', { ...emptyAmounts(), memoryBytes: 200 * MiB }],
       ['b', { ...emptyAmounts(), memoryBytes: 100 * MiB }],
@@ -74,7 +77,12 @@ describe('admission of shared runs (pure)', () => {
     } as unknown as Sample;
     const usage = usageFromSample(sample);
     assert.deepEqual([...usage.keys()], ['r1']);
-    assert.deepEqual(usage.get('r1'), { ...emptyAmounts(), memoryBytes: 5 * MiB, cpuPercent: 12, containers: 2 });
+    assert.deepEqual(usage.get('r1'), {
+      ...emptyAmounts(),
+      memoryBytes: 5 * MiB,
+      cpuPercent: 12,
+      containers: 2,
+    });
     assert.equal(usageFromSample({} as Sample).size, 0);
   });
 

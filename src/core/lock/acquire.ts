@@ -59,20 +59,20 @@ export async function acquireQueued(ctx: LockContext, name: string, opts: Acquir
   const started = Date.now();
   const a: Acquisition = { ctx, name, paths: lockPaths(ctx.dir, name), opts, deadline: started + timeoutMs };
   // Synchronously up to here: callers in one process line up in the order they called.
+  const request = {
+    ctx,
+    paths: a.paths,
+    name,
+    mode,
+    extra: {
+      ...(opts.keeper ? { keeper: true } : {}),
+      ...(opts.needs ? { needs: opts.needs } : {}),
+      ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
+    },
+    why: opts.why,
+  };
   const enter = (prepare: () => Promise<void> = async () => undefined): Promise<Ticket | undefined> =>
-    Ticket.enter(
-      ctx,
-      a.paths,
-      name,
-      mode,
-      {
-        ...(opts.keeper ? { keeper: true } : {}),
-        ...(opts.needs ? { needs: opts.needs } : {}),
-        ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
-      },
-      opts.why,
-      prepare,
-    );
+    Ticket.enter(request, prepare);
   a.ticket = await enter(async () => {
     await ensureDir(ctx);
     await fsp.mkdir(a.paths.shared).catch(() => undefined);
@@ -94,7 +94,9 @@ export async function acquireQueued(ctx: LockContext, name: string, opts: Acquir
       }
       const mine = a.ticket?.fields;
       const ahead = mine
-        ? (await readQueue(ctx, a.paths, true)).filter((t) => before({ ...t.meta.queue, token: t.token }, mine))
+        ? (await readQueue(ctx, a.paths, true)).filter((t) =>
+            before({ ...t.meta.queue, token: t.token }, mine),
+          )
         : [];
       const r = mode === 'exclusive' ? await exclusiveAttempt(a, ahead) : await sharedAttempt(a, ahead);
       if ('handle' in r) {
@@ -180,7 +182,12 @@ async function sharedAttempt(a: Acquisition, ahead: QueuedTicket[]): Promise<Att
     // Joined while the turnstile was still ours: any exclusive holder after us sees us.
     if (!gate.compromised && gen?.state === 'held' && gen.token === gate.token) return { handle: member };
     await member.release();
-    return { wait: { waitingFor: 'the turnstile was lost while joining', timeout: noRoom(a, 'the turnstile was lost while joining') } };
+    return {
+      wait: {
+        waitingFor: 'the turnstile was lost while joining',
+        timeout: noRoom(a, 'the turnstile was lost while joining'),
+      },
+    };
   } finally {
     await gate.release();
   }
@@ -289,7 +296,12 @@ function behind(a: Acquisition, ahead: QueuedTicket[]): Wait {
 
 /** The exclusive lock directory is taken: by an exclusive holder, or a shared waiter being admitted. */
 async function turnstileBusy(a: Acquisition): Promise<Wait> {
-  return (await liveTurnstile(a)) ?? { waitingFor: 'another caller in this process', timeout: (started) => timeoutError(a.ctx, a.name, started) };
+  return (
+    (await liveTurnstile(a)) ?? {
+      waitingFor: 'another caller in this process',
+      timeout: (started) => timeoutError(a.ctx, a.name, started),
+    }
+  );
 }
 
 /** What holds the exclusive lock directory when a live holder does (undefined: free or stale). */

@@ -33,7 +33,11 @@ type Attempt = { kind: 'acquired'; handle: Handle } | { kind: 'busy' };
  * stale: the handle, or undefined while someone (in this process or another) holds it. Waiting,
  * and the order of waiters, is the queue's (acquire.ts).
  */
-export async function tryTake(ctx: LockContext, name: string, opts: AcquireOptions): Promise<Handle | undefined> {
+export async function tryTake(
+  ctx: LockContext,
+  name: string,
+  opts: AcquireOptions,
+): Promise<Handle | undefined> {
   const paths = lockPaths(ctx.dir, name);
   const endTurn = takeTurn(resolve(paths.lockDir));
   if (!endTurn) return undefined;

@@ -55,7 +55,10 @@ function ticketOf(meta: LockMetadata): TicketMetadata | undefined {
   if (!Number.isSafeInteger(q.seq) || (q.seq as number) < 0) return undefined;
   if (q.mode !== 'shared' && q.mode !== 'exclusive') return undefined;
   if (typeof q.waitingFor !== 'string') return undefined;
-  if (q.blockedBy !== undefined && !(Array.isArray(q.blockedBy) && q.blockedBy.every((t) => typeof t === 'string')))
+  if (
+    q.blockedBy !== undefined &&
+    !(Array.isArray(q.blockedBy) && q.blockedBy.every((t) => typeof t === 'string'))
+  )
     return undefined;
   if (q.reserved !== undefined && typeof q.reserved !== 'boolean') return undefined;
   return meta as TicketMetadata;
@@ -96,7 +99,11 @@ async function ensureQueueDir(paths: LockPaths): Promise<void> {
  * `reclaim`, tickets of gone waiters are removed, and unreadable entries too once older than
  * the stale period.
  */
-export async function readQueue(ctx: LockContext, paths: LockPaths, reclaim: boolean): Promise<QueuedTicket[]> {
+export async function readQueue(
+  ctx: LockContext,
+  paths: LockPaths,
+  reclaim: boolean,
+): Promise<QueuedTicket[]> {
   let entries: string[];
   try {
     entries = await fsp.readdir(paths.queue);
@@ -178,6 +185,17 @@ function track(file: string): void {
   });
 }
 
+/** Who asks for a ticket, for which lock. */
+export interface TicketRequest {
+  ctx: LockContext;
+  paths: LockPaths;
+  name: string;
+  mode: LockMode;
+  /** Holder fields beyond this process's identity (keeper, needs, tag). */
+  extra: Partial<LockHolder>;
+  why: string | undefined;
+}
+
 /** Arrivals in this process line up here, so two callers get tickets in the order they asked. */
 const arrivals = new Map<string, Promise<unknown>>();
 
@@ -215,22 +233,15 @@ export class Ticket {
    * when no ticket can be made: the waiter then only loses its place in line, never the lock's
    * guarantees.
    */
-  static enter(
-    ctx: LockContext,
-    paths: LockPaths,
-    name: string,
-    mode: LockMode,
-    extra: Partial<LockHolder>,
-    why: string | undefined,
-    prepare: () => Promise<void>,
-  ): Promise<Ticket | undefined> {
+  static enter(req: TicketRequest, prepare: () => Promise<void>): Promise<Ticket | undefined> {
+    const { paths } = req;
     const prev = arrivals.get(paths.queue) ?? Promise.resolve();
     const entering = prev.then(async () => {
       await prepare();
       try {
-        return await Ticket.create(ctx, paths, name, mode, extra, why);
+        return await Ticket.create(req);
       } catch (err) {
-        ctx.logger.debug(`lock "${name}": no place in the queue (${errCode(err) ?? String(err)})`);
+        req.ctx.logger.debug(`lock "${req.name}": no place in the queue (${errCode(err) ?? String(err)})`);
         return undefined;
       }
     });
@@ -242,14 +253,7 @@ export class Ticket {
     return entering;
   }
 
-  private static async create(
-    ctx: LockContext,
-    paths: LockPaths,
-    name: string,
-    mode: LockMode,
-    extra: Partial<LockHolder>,
-    why: string | undefined,
-  ): Promise<Ticket> {
+  private static async create({ ctx, paths, name, mode, extra, why }: TicketRequest): Promise<Ticket> {
     await ensureQueueDir(paths);
     const entries = await fsp.readdir(paths.queue);
     const last = Math.max(0, ...entries.map((e) => Number(TICKET_RE.exec(e)?.[1] ?? 0)));

@@ -83,7 +83,8 @@ async function lockNames(ctx: LockContext): Promise<string[]> {
       const n = lockNameOfEntry(e);
       if (!n) return;
       // Every waiter makes the shared and queue folders: empty, they say nothing about the lock.
-      if (/\.(shared|queue)$/.test(e) && (await fsp.readdir(join(ctx.dir, e)).catch(() => [])).length === 0) return;
+      if (/\.(shared|queue)$/.test(e) && (await fsp.readdir(join(ctx.dir, e)).catch(() => [])).length === 0)
+        return;
       names.add(n);
     }),
   );

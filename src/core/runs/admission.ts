@@ -67,7 +67,9 @@ export function admissionPrediction(
     for (const k of AMOUNT_KEYS) added[k] -= used?.[k] ?? 0;
   }
   const others = holders.length;
-  const gone = without.length ? `, counting ${without.length} other shared run${without.length === 1 ? '' : 's'} as gone` : '';
+  const gone = without.length
+    ? `, counting ${without.length} other shared run${without.length === 1 ? '' : 's'} as gone`
+    : '';
   return {
     ...mine,
     added,

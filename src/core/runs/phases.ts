@@ -167,7 +167,10 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   const why = opts.why ?? `${opts.category} run ${s.runId} on ${hostname()}`;
   // One sample serves the look outside the turnstile and the decision under it (admission.ts).
   const admitSample = recentSample(() => sampleForDecision(s.monitor, opts.signal));
-  const admit = async (holders: LockHolder[], without?: readonly LockHolder[]): Promise<string | undefined> => {
+  const admit = async (
+    holders: LockHolder[],
+    without?: readonly LockHolder[],
+  ): Promise<string | undefined> => {
     const sample = await admitSample();
     const together = admissionPrediction(prediction, holders, usageFromSample(sample), without);
     const level = rate(s, sample, together);

@@ -10,7 +10,10 @@ export function traceMark(phase: string, details: Record<string, unknown> = {}):
   if (!file) return;
   try {
     const t = performance.timeOrigin + performance.now();
-    appendFileSync(file, JSON.stringify({ pid: process.pid, phase, t: Math.round(t * 10) / 10, ...details }) + '\n');
+    appendFileSync(
+      file,
+      JSON.stringify({ pid: process.pid, phase, t: Math.round(t * 10) / 10, ...details }) + '\n',
+    );
   } catch {
     // a trace is never worth failing a run
   }

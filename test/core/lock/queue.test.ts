@@ -1,13 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { hostId, LockManager, type LockHandle, type LockHolder } from '../../../src/core/lock';
 // The lock suites' helpers (they move beside this file with the test tree: then `./helpers`).
-import { CLI, Child, STALE_MS, cli, sectionSuite, sleep, until } from '../../lock/helpers';
+import { Child, STALE_MS, cli, criticalRun, sectionSuite, sleep, until } from '../../lock/helpers';
 import { exclusiveOverlaps, sections } from '../../lock/overlap';
-
-const CRITICAL = resolve(__dirname, '../../lock/fixtures/critical.js');
 
 describe('the lock queue: fair order across processes, visible, and robust', function () {
   this.timeout(120_000);
@@ -17,28 +23,7 @@ describe('the lock queue: fair order across processes, visible, and robust', fun
 
   /** `lock run` of a critical section labelled X... (exclusive) or S... (shared). */
   const run = (label: string, ms: number): Child => {
-    const c = new Child(process.execPath, [
-      CLI,
-      'lock',
-      'run',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--stale',
-      `${STALE_MS}ms`,
-      '--timeout',
-      '90s',
-      '--why',
-      label,
-      ...(label.startsWith('S') ? ['--shared'] : []),
-      '--',
-      process.execPath,
-      CRITICAL,
-      t.log,
-      label,
-      String(ms),
-    ]);
+    const c = criticalRun(locks(), t.log, label, ms, ['--why', label]);
     t.children.push(c);
     return c;
   };
@@ -52,7 +37,8 @@ describe('the lock queue: fair order across processes, visible, and robust', fun
       const want = children.length;
       const deadline = Date.now() + 30_000;
       while ((await queued()).length < want) {
-        if (Date.now() > deadline) throw new Error(`${label} did not queue: ${children.map((c) => c.output).join('\n')}`);
+        if (Date.now() > deadline)
+          throw new Error(`${label} did not queue: ${children.map((c) => c.output).join('\n')}`);
         await sleep(50);
       }
     }
@@ -60,7 +46,11 @@ describe('the lock queue: fair order across processes, visible, and robust', fun
   };
   const started = (label: string): boolean => sections(t.log).some((s) => s.label === label);
   const noOverlap = (): void =>
-    assert.deepEqual(exclusiveOverlaps(sections(t.log)), [], existsSync(t.log) ? readFileSync(t.log, 'utf8') : '');
+    assert.deepEqual(
+      exclusiveOverlaps(sections(t.log)),
+      [],
+      existsSync(t.log) ? readFileSync(t.log, 'utf8') : '',
+    );
 
   it('waiters get the lock in the order they queued, shared ones never passing an exclusive one (measured by the commands)', async () => {
     const m = manager();
@@ -122,8 +112,9 @@ describe('the lock queue: fair order across processes, visible, and robust', fun
     await holder.release();
     assert.equal((await (w2 as Child).exited).code, 0, (w2 as Child).output);
     const x2 = sections(t.log).find((s) => s.label === 'X2');
-    // Its last heartbeat was at most half a stale period before the stop.
-    assert.ok(x2 && x2.start - stoppedAt >= STALE_MS / 2 - 100, `X2 went ${x2 && x2.start - stoppedAt} ms after the stop`);
+    // Its place was kept until its heartbeat went stale (at most half a stale period went before the
+    // stop; a late heartbeat timer on a loaded machine makes it less): never passed over at once.
+    assert.ok(x2 && x2.start - stoppedAt >= 200, `X2 went ${x2 && x2.start - stoppedAt} ms after the stop`);
     (w1 as Child).kill('SIGCONT');
     assert.equal((await (w1 as Child).exited).code, 0, (w1 as Child).output);
     noOverlap();
@@ -201,10 +192,19 @@ describe('the lock queue: fair order across processes, visible, and robust', fun
     );
     assert.ok(Date.parse(q[0]?.holder.acquiredAt ?? '') <= Date.now());
     assert.match(q[0]?.waitingFor ?? '', /^exclusive holder .*"the holder"/);
-    assert.match(q[1]?.waitingFor ?? '', /^its turn behind 1 earlier waiter \(first .*"first waiter"\), shared/);
+    assert.match(
+      q[1]?.waitingFor ?? '',
+      /^its turn behind 1 earlier waiter \(first .*"first waiter"\), shared/,
+    );
     const text = await cli(['lock', 'status', '--dir', locks(), '--stale', `${STALE_MS}ms`]);
-    assert.match(text.stdout, /\n {2}queued 1: shared, \S+@\S+ pid \d+ for \d+m?s: first waiter; waiting for exclusive holder /);
-    assert.match(text.stdout, /\n {2}queued 2: exclusive, \S+@\S+ pid \d+ for \d+m?s: second waiter; waiting for its turn behind 1/);
+    assert.match(
+      text.stdout,
+      /\n {2}queued 1: shared, \S+@\S+ pid \d+ for \d+m?s: first waiter; waiting for exclusive holder /,
+    );
+    assert.match(
+      text.stdout,
+      /\n {2}queued 2: exclusive, \S+@\S+ pid \d+ for \d+m?s: second waiter; waiting for its turn behind 1/,
+    );
     const json = JSON.parse((await cli(['lock', 'status', '--json', '--dir', locks()])).stdout) as Array<{
       queue?: Array<{ position: number; mode: string; why: string; since: string; waitingFor: string }>;
     }>;
@@ -233,7 +233,13 @@ describe('the lock queue: fair order across processes, visible, and robust', fun
       };
     const shared = (why: string, need: number): Promise<LockHandle> =>
       m
-        .acquire('test', { why, mode: 'shared', needs: { memory: need }, admit: admit(need), timeoutMs: 30_000 })
+        .acquire('test', {
+          why,
+          mode: 'shared',
+          needs: { memory: need },
+          admit: admit(need),
+          timeoutMs: 30_000,
+        })
         .then((h) => {
           joined.push(why);
           return h;
