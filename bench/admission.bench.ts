@@ -4,7 +4,8 @@
 // --cgroup-parent), so that too many at once are really OOM-killed, as on a small Docker
 // Desktop VM. The monitor's memory capacity is set to that budget. Three launches: bare,
 // `run --exclusive` (one at a time) and `run --shared` (admitted by predicted memory).
-// Prints a Markdown section for BENCHMARKS.md ("## Parallel runs under a memory budget").
+// Prints a Markdown section for BENCHMARKS.md ("## Parallel runs under a memory budget"), with
+// where a run's time goes, phase by phase (DOCKER_STABILITY_TRACE marks).
 // Needs root (cgroup v1 memory controller at /sys/fs/cgroup/memory).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -48,10 +49,17 @@ function suiteArgs(): string[] {
 interface Outcome {
   code: number | null;
   ms: number;
+  pid?: number;
+  /** Epoch ms of the spawn and of the exit, to line up with the run's trace marks. */
+  spawnedAt: number;
+  exitedAt: number;
 }
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
 
 function launch(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
   const t = performance.now();
+  const spawnedAt = epochNow();
   return new Promise((res, rej) => {
     const c = spawn(args[0] as string, args.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -60,7 +68,7 @@ function launch(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
     c.once('exit', (code) => {
       if (code !== 0 && process.env.ADMISSION_BENCH_VERBOSE)
         console.error(`exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
-      res({ code, ms: performance.now() - t });
+      res({ code, ms: performance.now() - t, pid: c.pid, spawnedAt, exitedAt: epochNow() });
     });
   });
 }
@@ -86,12 +94,80 @@ interface LaunchResult {
   peakMiB: number;
   /** Suites whose container was killed (exit 137: the kernel's OOM killer, the budget reached). */
   ooms: number;
+  /** Under `run`: the median of each phase over the runs, in ms (from DOCKER_STABILITY_TRACE). */
+  phases?: Record<string, number>;
+}
+
+/** A run's phases, from one mark to the next (see src/core/util/trace.ts and where it is called). */
+const PHASES: Array<[string, string, string]> = [
+  ['CLI start', 'spawn', 'run-begin'],
+  ['prediction, first sample', 'run-begin', 'lock-queued'],
+  ['queue and turnstile wait', 'lock-queued', 'lock-acquired'],
+  ['after the lock (baseline)', 'lock-acquired', 'command-start'],
+  ['command', 'command-start', 'command-end'],
+  ['end sample, events', 'command-end', 'cleanup-start'],
+  ['cleanup pass', 'cleanup-start', 'cleanup-end'],
+  ['record, release', 'cleanup-end', 'released'],
+  ['exit', 'released', 'exit'],
+];
+
+interface Mark {
+  pid: number;
+  phase: string;
+  t: number;
+}
+
+/** Median per phase over the runs; admission and sample time summed per run (they repeat). */
+function phaseMedians(trace: string, outcomes: Outcome[]): Record<string, number> {
+  const marks: Mark[] = existsSync(trace)
+    ? readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Mark)
+    : [];
+  const per: Record<string, number[]> = {};
+  const add = (k: string, v: number): void => void (per[k] ??= []).push(v);
+  for (const o of outcomes) {
+    const mine = marks.filter((m) => m.pid === o.pid);
+    const first = (phase: string): number | undefined =>
+      phase === 'spawn'
+        ? o.spawnedAt
+        : phase === 'exit'
+          ? o.exitedAt
+          : mine.find((m) => m.phase === phase)?.t;
+    for (const [label, from, to] of PHASES) {
+      const a = first(from);
+      // The first lock marks are the run's own lock (its cleanup takes the cleanup lock later).
+      const b = first(to);
+      if (a !== undefined && b !== undefined) add(label, b - a);
+    }
+    for (const [label, start, end] of [
+      ['admission checks (sum)', 'admit-start', 'admit-end'],
+      ['daemon samples for admission (sum)', 'sample-start', 'sample-end'],
+    ] as const) {
+      const starts = mine.filter((m) => m.phase === start);
+      const ends = mine.filter((m) => m.phase === end);
+      add(
+        label,
+        starts.reduce((sum, m, i) => sum + ((ends[i]?.t ?? m.t) - m.t), 0),
+      );
+    }
+  }
+  return Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2 : 0;
 }
 
 async function measure(name: string, each: () => string[], env: NodeJS.ProcessEnv): Promise<LaunchResult> {
   writeFileSync(join(CGROUP_DIR, 'memory.max_usage_in_bytes'), '0');
+  const trace = join(env.DOCKER_STABILITY_HOME as string, `trace-${name}.jsonl`);
   const t = performance.now();
-  const outcomes = await Promise.all(Array.from({ length: SUITES }, () => launch(each(), env)));
+  const outcomes = await Promise.all(
+    Array.from({ length: SUITES }, () => launch(each(), { ...env, DOCKER_STABILITY_TRACE: trace })),
+  );
   const wallS = (performance.now() - t) / 1000;
   await removeOurs();
   const r = {
@@ -99,6 +175,7 @@ async function measure(name: string, each: () => string[], env: NodeJS.ProcessEn
     wallS,
     peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20,
     ooms: outcomes.filter((o) => o.code === 137).length,
+    ...(existsSync(trace) ? { phases: phaseMedians(trace, outcomes) } : {}),
   };
   console.error(
     `admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`,
@@ -159,6 +236,19 @@ async function main(): Promise<void> {
         row('bare (`docker run` x 12)', bare),
         row('`run --exclusive` (one at a time)', exclusive),
         row('`run --shared` (admitted by predicted memory)', shared),
+        '',
+        "Where a run's time goes (median over the 12 runs, ms; from `DOCKER_STABILITY_TRACE` marks):",
+        '',
+        '| Phase | exclusive | shared |',
+        '| --- | --- | --- |',
+        ...[
+          ...PHASES.map(([label]) => label),
+          'admission checks (sum)',
+          'daemon samples for admission (sum)',
+        ].map(
+          (label) =>
+            `| ${label} | ${(exclusive.phases?.[label] ?? 0).toFixed(0)} | ${(shared.phases?.[label] ?? 0).toFixed(0)} |`,
+        ),
         '',
       ].join('\n') + '\n',
     );

@@ -102,6 +102,7 @@ export {
   type LockTakeover,
   type LockEvent,
   type SharedHolderStatus,
+  type QueuedWaiter,
   type HolderSummary,
   type Identity,
 } from './core/lock';

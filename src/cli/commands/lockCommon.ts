@@ -16,7 +16,7 @@ import { errorMessage } from '../../shared/errors';
 
 export const USAGE = `docker-stability lock <subcommand> [options]
 
-  status [--json] [--name N]                      every lock in the folder: holder, age, heartbeat, stale
+  status [--json] [--name N]                      every lock in the folder: holder, age, heartbeat, stale, queue
   run --name N --why "..." [--timeout S] [--lost-grace S] [--shared] -- <command> [args...]
                                                   hold the lock while the command runs; exits with its code
                                                   (--shared: beside other shared runs, never an exclusive one)

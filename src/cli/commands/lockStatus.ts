@@ -1,10 +1,10 @@
-import type { LockHolder, LockStatus } from '../../core/lock';
+import type { LockHolder, LockStatus, QueuedWaiter } from '../../core/lock';
 import { formatDuration } from '../../core/util/duration';
 import { stripControlChars } from '../../core/util/terminalText';
 import { ExitCode, parse, printJson } from '../util';
 import { cliError, common, manager, USAGE } from './lockCommon';
 
-/** The status JSON the issue fixes: name, held, stale, holder {user, host, pid, why, acquiredAt, heartbeatAt}. */
+/** The status JSON the issue fixes: name, held, stale, holder {user, host, pid, why, acquiredAt, heartbeatAt}, shared, queue. */
 function statusJson(s: LockStatus): Record<string, unknown> {
   const out: Record<string, unknown> = { name: s.name, held: s.held, stale: s.stale };
   if (s.staleReason) out.staleReason = s.staleReason;
@@ -21,7 +21,35 @@ function statusJson(s: LockStatus): Record<string, unknown> {
       ...(m.holder ? { holder: holderJson(m.holder) } : { metadataProblem: m.metadataProblem }),
     }));
   }
+  if (s.queue) {
+    out.queue = s.queue.map((w) => ({
+      position: w.position,
+      mode: w.mode,
+      user: w.holder.user,
+      host: w.holder.host,
+      pid: w.holder.pid,
+      why: w.holder.why,
+      ...(w.holder.keeper ? { keeper: true } : {}),
+      since: w.holder.acquiredAt,
+      waitingFor: w.waitingFor,
+      heartbeatAgeMs: Math.round(w.heartbeatAgeMs),
+      ...(w.blocked ? { blocked: true } : {}),
+      ...(w.reserved ? { reserved: true } : {}),
+    }));
+  }
   return out;
+}
+
+/** The queue under a lock: one line per waiter, first first. */
+function queueLines(s: LockStatus): string {
+  return (s.queue ?? [])
+    .map((w: QueuedWaiter) => {
+      const h = w.holder;
+      const since = Date.parse(h.acquiredAt);
+      const waited = Number.isFinite(since) ? ` for ${formatDuration(Math.max(0, Date.now() - since))}` : '';
+      return `\n  queued ${w.position}: ${w.mode}, ${h.user}@${h.host} pid ${h.pid}${h.keeper ? ' (keeper)' : ''}${waited}${h.why ? `: ${h.why}` : ''}; waiting for ${w.waitingFor}`;
+    })
+    .join('');
 }
 
 function holderJson(h: LockHolder): Record<string, unknown> {
@@ -50,7 +78,7 @@ function statusLine(s: LockStatus): string {
   if (!s.held) {
     const f = s.lastForcedRelease;
     const head = shared.length ? `${s.name}: shared by ${shared.length}` : `${s.name}: free`;
-    return `${head}${f ? ` (last forced release ${f.at} by ${f.by.user}@${f.by.host}: ${f.reason})` : ''}${shared.join('')}`;
+    return `${head}${f ? ` (last forced release ${f.at} by ${f.by.user}@${f.by.host}: ${f.reason})` : ''}${shared.join('')}${queueLines(s)}`;
   }
   const state = s.stale
     ? `STALE (${s.staleReason})`
@@ -65,7 +93,7 @@ function statusLine(s: LockStatus): string {
   const draining = shared.length
     ? `\n  waiting for ${shared.length} shared holder${shared.length === 1 ? '' : 's'} to finish:`
     : '';
-  return `${s.name}: ${state} ${who}${takeover}${draining}${shared.join('')}`;
+  return `${s.name}: ${state} ${who}${takeover}${draining}${shared.join('')}${queueLines(s)}`;
 }
 
 export async function status(argv: string[]): Promise<number> {

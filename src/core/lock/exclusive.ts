@@ -1,69 +1,55 @@
 import { randomUUID } from 'node:crypto';
-import { basename, resolve } from 'node:path';
-import { FifoTurns, TurnTimeout } from './fifo';
+import { resolve } from 'node:path';
 import { abandon, Handle, writeHolder } from './handle';
 import { readGeneration, removeGeneration, removeUnowned } from './generation';
 import { summarize, type LockTakeover } from './metadata';
 import { lockPaths, type LockPaths } from './names';
 import { currentIdentity } from './process';
 import { errCode, metaOf } from './holders';
-import { DEFAULT_ACQUIRE_TIMEOUT_MS, type AcquireOptions } from './types';
-import { ReleaseWaker } from './wake';
-import {
-  dirError,
-  ensureDir,
-  inspect,
-  lockGeneration,
-  newHolder,
-  record,
-  retryWait,
-  judgeStale,
-  type LockContext,
-} from './common';
-import { timeoutError } from './report';
+import type { AcquireOptions } from './types';
+import { dirError, inspect, lockGeneration, newHolder, record, judgeStale, type LockContext } from './common';
 
-/** Turns inside this process, shared by every LockManager so two managers on one folder also queue. */
-const turns = new FifoTurns();
+/**
+ * Lock directories a caller in this process is trying or holds, across every LockManager: two
+ * callers in one process never race each other through the file system (their order is the
+ * queue's).
+ */
+const taken = new Set<string>();
+
+function takeTurn(key: string): (() => void) | undefined {
+  if (taken.has(key)) return undefined;
+  taken.add(key);
+  let ended = false;
+  return () => {
+    if (!ended) taken.delete(key);
+    ended = true;
+  };
+}
 
 type Attempt = { kind: 'acquired'; handle: Handle } | { kind: 'busy' };
 
-/** Takes the exclusive lock directory (shared holders aside). */
-export async function take(ctx: LockContext, name: string, opts: AcquireOptions): Promise<Handle> {
+/**
+ * One try at the exclusive lock directory (shared holders aside), reclaiming it if its holder is
+ * stale: the handle, or undefined while someone (in this process or another) holds it. Waiting,
+ * and the order of waiters, is the queue's (acquire.ts).
+ */
+export async function tryTake(
+  ctx: LockContext,
+  name: string,
+  opts: AcquireOptions,
+): Promise<Handle | undefined> {
   const paths = lockPaths(ctx.dir, name);
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS;
-  if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be 0 or more (got ${opts.timeoutMs})`);
-  const started = Date.now();
-  const deadline = started + timeoutMs;
-  let endTurn: () => void;
-  const turnTaken = turns.isHeld(resolve(paths.lockDir));
+  const endTurn = takeTurn(resolve(paths.lockDir));
+  if (!endTurn) return undefined;
   try {
-    endTurn = await turns.take(resolve(paths.lockDir), opts.signal, deadline);
-  } catch (err) {
-    if (err instanceof TurnTimeout) throw await timeoutError(ctx, name, started);
-    throw err;
-  }
-  let waker: ReleaseWaker | undefined;
-  try {
-    await ensureDir(ctx);
-    for (let attempt = 0; ; attempt++) {
-      opts.signal?.throwIfAborted();
-      const result = await tryOnce(ctx, name, paths, opts, endTurn);
-      if (result.kind === 'acquired') {
-        result.handle.waitedMs = Date.now() - started;
-        result.handle.contended = turnTaken || attempt > 0 || !!result.handle.holder?.takeover;
-        return result.handle;
-      }
-      const left = deadline - Date.now();
-      if (timeoutMs === 0 || left <= 0) throw await timeoutError(ctx, name, started);
-      waker ??= new ReleaseWaker(ctx.dir, basename(paths.lockDir));
-      await waker.sleep(Math.min(left, retryWait(ctx, attempt)), opts.signal);
-    }
+    const result = await tryOnce(ctx, name, paths, opts, endTurn);
+    if (result.kind === 'acquired') return result.handle;
   } catch (err) {
     endTurn();
     throw err;
-  } finally {
-    waker?.close();
   }
+  endTurn();
+  return undefined;
 }
 
 /** One try: take the lock (reclaiming it if stale), write metadata, verify we own it. */

@@ -58,6 +58,7 @@ export function memberPaths(paths: LockPaths, token: string): LockPaths {
     metadata: join(paths.shared, `${token}.json`),
     events: paths.events,
     shared: paths.shared,
+    queue: paths.queue,
   };
 }
 

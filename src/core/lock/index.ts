@@ -11,6 +11,7 @@ export {
   type LockHandle,
   type LockMode,
   type SharedHolderStatus,
+  type QueuedWaiter,
 } from './manager';
 export type { LockHolder, LockTakeover, HolderSummary, LockEvent, LockMetadata } from './metadata';
 export {

@@ -6,10 +6,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { lockNameOfEntry, lockPaths } from './names';
 import { currentIdentity } from './process';
-import type { Handle } from './handle';
 import { releaseOnSignal } from './signals';
 import {
-  DEFAULT_ACQUIRE_TIMEOUT_MS,
   DEFAULT_STALE_MS,
   MIN_STALE_MS,
   type AcquireOptions,
@@ -18,8 +16,7 @@ import {
   type LockStatus,
 } from './types';
 import { record, type LockContext } from './common';
-import { take } from './exclusive';
-import { acquireShared, drainShared } from './shared';
+import { acquireQueued } from './acquire';
 import { forceRelease, lockStatuses } from './report';
 
 export {
@@ -35,6 +32,7 @@ export type {
   LockMode,
   LockOptions,
   LockStatus,
+  QueuedWaiter,
   SharedHolderStatus,
 } from './types';
 
@@ -50,8 +48,8 @@ function acquisitionsFile(dir: string, name: string): string {
  * Named locks in one folder, one per environment (`test`, `dev`, `ci`...), held across processes
  * and machines that share the folder. Built on proper-lockfile: the lock is the directory
  * `<name>.lock` whose mtime is the heartbeat; who holds it and why lives in `<name>.json`.
- * The exclusive path is in exclusive.ts, the shared one in shared.ts, status and forced
- * releases in report.ts.
+ * Waiters queue in `<name>.queue/` (queue.ts, acquire.ts); the exclusive path is in
+ * exclusive.ts, the shared one in shared.ts, status and forced releases in report.ts.
  */
 export class LockManager {
   readonly dir: string;
@@ -74,8 +72,7 @@ export class LockManager {
   }
 
   async acquire(name: string, opts: AcquireOptions = {}): Promise<LockHandle> {
-    const handle =
-      opts.mode === 'shared' ? await acquireShared(this.ctx, name, opts) : await this.exclusive(name, opts);
+    const handle = await acquireQueued(this.ctx, name, opts);
     // How long each acquisition waited, for the agent's lock-wait histogram (`acquisitions`).
     await record(
       this.ctx,
@@ -89,25 +86,6 @@ export class LockManager {
         waitedMs: Math.round(handle.waitedMs),
       },
     );
-    return handle;
-  }
-
-  private async exclusive(name: string, opts: AcquireOptions): Promise<Handle> {
-    const started = Date.now();
-    const handle = await take(this.ctx, name, opts);
-    try {
-      await drainShared(
-        this.ctx,
-        name,
-        handle,
-        started + (opts.timeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS),
-        opts,
-      );
-    } catch (err) {
-      await handle.release();
-      throw err;
-    }
-    handle.waitedMs = Date.now() - started;
     return handle;
   }
 

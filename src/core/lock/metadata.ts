@@ -49,6 +49,8 @@ export interface LockHolder {
   needs?: Record<string, number>;
   /** The caller's id for what it runs (a run id), recorded for admission decisions. */
   tag?: string;
+  /** A shared holder that went in ahead of earlier waiters (queue.ts): their ticket tokens. */
+  passed?: string[];
 }
 
 /** The sibling `<name>.json` file. */
@@ -97,6 +99,8 @@ export function parseMetadata(text: string): LockMetadata {
     throw new Error('holder.pgidStart is not a string');
   if (h.tag !== undefined && !isString(h.tag)) throw new Error('holder.tag is not a string');
   if (h.mode !== undefined && h.mode !== 'shared') throw new Error('holder.mode is not "shared"');
+  if (h.passed !== undefined && !(Array.isArray(h.passed) && h.passed.every(isString)))
+    throw new Error('holder.passed is not a list of tokens');
   if (
     h.needs !== undefined &&
     (typeof h.needs !== 'object' ||

@@ -46,6 +46,8 @@ export interface LockPaths {
   events: string;
   /** Holders in shared mode, each a lock of its own: `<token>.lock/` and `<token>.json` (shared.ts). */
   shared: string;
+  /** Waiters, one ticket file each, in arrival order (queue.ts). */
+  queue: string;
 }
 
 export function lockPaths(dir: string, name: string): LockPaths {
@@ -56,12 +58,13 @@ export function lockPaths(dir: string, name: string): LockPaths {
     metadata: `${base}.json`,
     events: `${base}.events.jsonl`,
     shared: `${base}.shared`,
+    queue: `${base}.queue`,
   };
 }
 
 /** The lock name a lock-folder entry belongs to, or undefined for anything else (temp files, gates, events). */
 export function lockNameOfEntry(entry: string): string | undefined {
-  const m = /^(.+)\.(lock|json|shared)$/.exec(entry);
+  const m = /^(.+)\.(lock|json|shared|queue)$/.exec(entry);
   if (!m || !m[1]) return undefined;
   return LOCK_NAME_PATTERN.test(m[1]) && !WINDOWS_RESERVED_RE.test(m[1]) ? m[1] : undefined;
 }

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
 import { formatDuration } from '../util/duration';
 import { removeGeneration, removeUnowned } from './generation';
 import { lastEvent, summarize, type LockHolder } from './metadata';
@@ -8,6 +9,7 @@ import { describeHolder, errCode, holderAlive, isPlanted, memberPaths, metaOf } 
 import { LockDirError, LockTimeoutError, type LockStatus } from './types';
 import { inspect, judgeStale, record, type LockContext } from './common';
 import { sharedHolders } from './members';
+import { queueStatus } from './queue';
 import { errorMessage } from '../../shared/errors';
 
 /** How long a forced release waits for a holder's command group to end after SIGTERM, before SIGKILL. */
@@ -23,10 +25,11 @@ export async function lockStatuses(ctx: LockContext, name?: string): Promise<Loc
 
 async function statusOf(ctx: LockContext, name: string): Promise<LockStatus> {
   const paths = lockPaths(ctx.dir, name);
-  const [[gen, read], forced, shared] = await Promise.all([
+  const [[gen, read], forced, shared, queue] = await Promise.all([
     inspect(ctx, paths),
     lastEvent(paths.events, 'forced-release'),
     sharedHolders(ctx, paths, false).then((r) => r.holders),
+    queueStatus(ctx, paths).catch(() => []),
   ]);
   const base: LockStatus = {
     name,
@@ -34,6 +37,7 @@ async function statusOf(ctx: LockContext, name: string): Promise<LockStatus> {
     stale: false,
     ...(forced ? { lastForcedRelease: forced } : {}),
     ...(shared.length ? { shared } : {}),
+    ...(queue.length ? { queue } : {}),
   };
   if (gen.state === 'free') return base;
   const now = Date.now();
@@ -74,10 +78,16 @@ async function lockNames(ctx: LockContext): Promise<string[]> {
     );
   }
   const names = new Set<string>();
-  for (const e of entries) {
-    const n = lockNameOfEntry(e);
-    if (n) names.add(n);
-  }
+  await Promise.all(
+    entries.map(async (e) => {
+      const n = lockNameOfEntry(e);
+      if (!n) return;
+      // Every waiter makes the shared and queue folders: empty, they say nothing about the lock.
+      if (/\.(shared|queue)$/.test(e) && (await fsp.readdir(join(ctx.dir, e)).catch(() => [])).length === 0)
+        return;
+      names.add(n);
+    }),
+  );
   return [...names].sort();
 }
 

@@ -35,10 +35,17 @@ export interface AcquireOptions {
   /** Shared mode: what this holder needs (e.g. predicted bytes), recorded for `admit` of later ones. */
   needs?: Record<string, number>;
   /**
-   * Shared mode: asked, while no one else can be admitted, whether this holder fits beside the
-   * shared holders already in; a reason to wait (then asked again), or undefined to join.
+   * Shared mode: whether this holder fits beside the shared holders already in; a reason to
+   * wait (then asked again), or undefined to join. It is asked first outside the turnstile (so a
+   * slow look at the environment happens there), then under it with the holders as they are
+   * then, while no one else can be admitted: answer the second from what was looked at for the
+   * first. `without` (when given) lists holders to count as gone, their present use included:
+   * the queue asks so whether only the holders that went in ahead of this waiter keep it out.
    */
-  admit?: (holders: LockHolder[]) => string | undefined | Promise<string | undefined>;
+  admit?: (
+    holders: LockHolder[],
+    without?: readonly LockHolder[],
+  ) => string | undefined | Promise<string | undefined>;
   /** An id of the caller's (e.g. a run id) recorded with the holder, so `admit` can find what it runs. */
   tag?: string;
 }
@@ -65,6 +72,25 @@ export interface LockStatus {
   holderStopped?: boolean;
   /** Holders in shared mode (with an exclusive holder present, it is waiting for these to finish). */
   shared?: SharedHolderStatus[];
+  /** Waiters in the queue, first first (absent when nobody waits). */
+  queue?: QueuedWaiter[];
+}
+
+/** One waiter in a lock's queue. */
+export interface QueuedWaiter {
+  /** 1 for the first in line. */
+  position: number;
+  mode: LockMode;
+  /** Who waits (user, host, pid, why, keeper); `acquiredAt` is when it started waiting. */
+  holder: LockHolder;
+  /** What it waits for, e.g. "exclusive holder alice@ci-7 (pid 42)" or a reason the environment has no room. */
+  waitingFor: string;
+  /** Since its ticket's last heartbeat. */
+  heartbeatAgeMs: number;
+  /** Its own admission said there is no room for it (other waiters that fit may go first). */
+  blocked: boolean;
+  /** Only the holders that went in ahead of it keep it out: nobody else goes ahead of it. */
+  reserved: boolean;
 }
 
 export interface SharedHolderStatus {

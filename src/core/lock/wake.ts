@@ -1,27 +1,40 @@
 import { watch, type FSWatcher } from 'node:fs';
 
+/** A folder to watch, optionally only for one entry in it. */
+export interface WakeTarget {
+  dir: string;
+  entry?: string;
+}
+
 /**
- * Sleeps between acquisition attempts, waking early when the watched lock entry changes (the
- * holder released). fs.watch (inotify, FSEvents, ReadDirectoryChangesW) hands the lock over in
- * milliseconds instead of a retry interval; where it is unavailable or silent (network file
- * systems, watch limits) the timed retries still work on their own.
+ * Sleeps between acquisition attempts, waking early when a watched entry changes (a holder
+ * released, a waiter left the queue). fs.watch (inotify, FSEvents, ReadDirectoryChangesW) hands
+ * the lock over in milliseconds instead of a retry interval; where it is unavailable or silent
+ * (network file systems, watch limits) the timed retries still work on their own. With
+ * `renamesOnly`, entries appearing, disappearing or being replaced wake it, heartbeats (mtime
+ * changes) do not.
  */
 export class ReleaseWaker {
-  private watcher?: FSWatcher;
+  private readonly watchers: FSWatcher[] = [];
   private pending?: () => void;
   private changed = false;
 
-  constructor(dir: string, entry?: string) {
-    try {
-      this.watcher = watch(dir, { persistent: false }, (_event, filename) => {
-        // Some platforms give no file name: then any change may be ours.
-        if (entry !== undefined && filename && filename.toString() !== entry) return;
-        this.changed = true;
-        this.pending?.();
-      });
-      this.watcher.on('error', () => this.close());
-    } catch {
-      this.watcher = undefined;
+  constructor(targets: string | readonly WakeTarget[], entry?: string, renamesOnly = false) {
+    const list = typeof targets === 'string' ? [{ dir: targets, entry }] : targets;
+    for (const t of list) {
+      try {
+        const w = watch(t.dir, { persistent: false }, (event, filename) => {
+          if (renamesOnly && event !== 'rename') return;
+          // Some platforms give no file name: then any change may be ours.
+          if (t.entry !== undefined && filename && filename.toString() !== t.entry) return;
+          this.changed = true;
+          this.pending?.();
+        });
+        w.on('error', () => w.close());
+        this.watchers.push(w);
+      } catch {
+        // missing folder or no watch support: the timed retries cover it
+      }
     }
   }
 
@@ -54,7 +67,6 @@ export class ReleaseWaker {
   }
 
   close(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
+    for (const w of this.watchers.splice(0)) w.close();
   }
 }

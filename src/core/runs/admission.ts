@@ -1,9 +1,34 @@
-import type { DockerClient } from '../docker/client';
-import { Labels } from '../labels';
 import type { LockHolder } from '../lock';
-import type { ContainerStatsReader } from '../monitor/containerStats';
+import type { Sample } from '../monitor/types';
+import { traceMark } from '../util/trace';
 import type { Prediction } from './predict';
 import { AMOUNT_KEYS, emptyAmounts, type ResourceAmounts } from './records';
+
+/**
+ * How old the sample a shared run is admitted on may be. Holders that joined after it are
+ * counted with their whole predicted need (none of their use is in it), so an older sample only
+ * misses load from outside the shared runs, for this long at most.
+ */
+export const ADMIT_SAMPLE_MAX_AGE_MS = 1_000;
+
+/** `take`, reused while its last result is younger than maxAgeMs (counted from when it was asked for). */
+export function recentSample(
+  take: () => Promise<Sample>,
+  maxAgeMs = ADMIT_SAMPLE_MAX_AGE_MS,
+): () => Promise<Sample> {
+  let last: { at: number; sample: Promise<Sample> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > maxAgeMs) {
+      traceMark('sample-start');
+      const entry = { at: Date.now(), sample: take().finally(() => traceMark('sample-end')) };
+      entry.sample.catch(() => {
+        if (last === entry) last = undefined;
+      });
+      last = entry;
+    }
+    return last.sample;
+  };
+}
 
 /** What a shared run's own containers use right now, by run id. */
 export type UsageByRun = Map<string, ResourceAmounts>;
@@ -24,51 +49,52 @@ export function stillToCome(holders: readonly LockHolder[], usage: UsageByRun): 
 
 /**
  * The prediction a shared run is admitted on: its own predicted addition plus what the shared
- * runs already in will still add, on top of the daemon as it is now.
+ * runs already in will still add, on top of the daemon as it is now. `without`: holders to count
+ * as gone, their present use taken off the daemon's figures (the queue's "would it fit but for
+ * these" question).
  */
 export function admissionPrediction(
   mine: Prediction,
   holders: readonly LockHolder[],
   usage: UsageByRun,
+  without: readonly LockHolder[] = [],
 ): Prediction {
   const coming = stillToCome(holders, usage);
   const added = { ...mine.added };
   for (const k of AMOUNT_KEYS) added[k] += coming[k];
+  for (const h of without) {
+    const used = h.tag !== undefined ? usage.get(h.tag) : undefined;
+    for (const k of AMOUNT_KEYS) added[k] -= used?.[k] ?? 0;
+  }
   const others = holders.length;
+  const gone = without.length
+    ? `, counting ${without.length} other shared run${without.length === 1 ? '' : 's'} as gone`
+    : '';
   return {
     ...mine,
     added,
     explanation: others
-      ? `${mine.explanation}; plus what the ${others} shared run${others === 1 ? '' : 's'} already running will still add by their own predictions`
-      : mine.explanation,
+      ? `${mine.explanation}; plus what the ${others} shared run${others === 1 ? '' : 's'} already running will still add by their own predictions${gone}`
+      : `${mine.explanation}${gone}`,
   };
 }
 
-/** Reads what each run's containers (by their run-id label) use now: memory and CPU of running ones, counts of all. */
-export async function usageByRun(
-  client: DockerClient,
-  reader: ContainerStatsReader,
-  runIds: readonly string[],
-): Promise<UsageByRun> {
+/**
+ * What each run's containers (by their run-id label) use, from the per-owner totals a sample
+ * carries anyway: memory, CPU and the count of running containers. No daemon call: admission
+ * under the turnstile stays a matter of milliseconds. A run whose containers are not running
+ * counts no use, so its whole need is still to come (the cautious side).
+ */
+export function usageFromSample(sample: Sample): UsageByRun {
   const usage: UsageByRun = new Map();
-  if (runIds.length === 0) return usage;
-  const wanted = new Set(runIds);
-  const containers = (await client.listContainers({ label: [Labels.runId] })).filter((c) =>
-    wanted.has(c.Labels[Labels.runId] ?? ''),
-  );
-  const runOf = new Map(containers.map((c) => [c.Id, c.Labels[Labels.runId] as string]));
-  for (const c of containers) {
-    const u = usage.get(runOf.get(c.Id) as string) ?? emptyAmounts();
-    u.containers++;
-    usage.set(runOf.get(c.Id) as string, u);
-  }
-  const running = containers.filter((c) => c.State === 'running').map((c) => c.Id);
-  const { figures } = await reader.read(running);
-  for (const f of figures) {
-    const u = usage.get(runOf.get(f.id) as string);
-    if (!u) continue;
-    u.memoryBytes += f.memoryBytes;
-    u.cpuPercent += f.cpuPercent;
+  for (const o of sample.owners ?? []) {
+    if (o.owner.kind !== 'run') continue;
+    usage.set(o.owner.id, {
+      ...emptyAmounts(),
+      memoryBytes: o.memoryBytes,
+      cpuPercent: o.cpuPercent,
+      containers: o.containers,
+    });
   }
   return usage;
 }

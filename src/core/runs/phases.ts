@@ -5,11 +5,10 @@ import { startOwnershipProxy, type OwnershipProxy } from '../docker/ownershipPro
 import type { Level } from '../levels';
 import type { LockHandle, LockHolder, LockManager } from '../lock';
 import type { Logger } from '../log';
-import { ContainerStatsReader } from '../monitor/containerStats';
 import type { ResourceMonitor } from '../monitor/monitor';
 import type { Sample } from '../monitor/types';
 import { formatBytes, formatDuration } from '../util/duration';
-import { admissionPrediction, usageByRun } from './admission';
+import { admissionPrediction, recentSample, usageFromSample } from './admission';
 import { exceeds, predict, predictLevel, type PredictedLevel, type Prediction } from './predict';
 import { AMOUNT_KEYS, emptyAmounts, type ResourceAmounts, type RunStore } from './records';
 import type { TestEnvironmentOptions } from './testRun';
@@ -166,15 +165,14 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   const { opts, envName, refuseAt, progress } = s;
   const room: { preCleanup?: CleanupReport } = {};
   const why = opts.why ?? `${opts.category} run ${s.runId} on ${hostname()}`;
-  const stats = new ContainerStatsReader(s.client);
-  const admit = async (holders: LockHolder[]): Promise<string | undefined> => {
-    const sample = await sampleForDecision(s.monitor, opts.signal);
-    const usage = await usageByRun(
-      s.client,
-      stats,
-      holders.flatMap((h) => (h.tag !== undefined ? [h.tag] : [])),
-    );
-    const together = admissionPrediction(prediction, holders, usage);
+  // One sample serves the look outside the turnstile and the decision under it (admission.ts).
+  const admitSample = recentSample(() => sampleForDecision(s.monitor, opts.signal));
+  const admit = async (
+    holders: LockHolder[],
+    without?: readonly LockHolder[],
+  ): Promise<string | undefined> => {
+    const sample = await admitSample();
+    const together = admissionPrediction(prediction, holders, usageFromSample(sample), without);
     const level = rate(s, sample, together);
     return exceeds(level, refuseAt) && !opts.force ? explainPrediction(together, level, refuseAt) : undefined;
   };
@@ -208,7 +206,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   let first: Sample;
   let predicted: PredictedLevel;
   try {
-    first = await sampleForDecision(s.monitor, opts.signal);
+    first = await (opts.mode === 'shared' ? admitSample() : sampleForDecision(s.monitor, opts.signal));
     predicted = rate(s, first, prediction);
     if (asking && exceeds(predicted, refuseAt) && !opts.force) {
       await giveUp(asking);
@@ -224,7 +222,8 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   try {
     if (fast && !handle.contended) return { handle, predicted, baselineSample: first, ...room };
     const waitedMs = Date.now() - lockWaitStart;
-    const lockedSample = await sampleForDecision(s.monitor, opts.signal);
+    const lockedSample =
+      opts.mode === 'shared' ? await admitSample() : await sampleForDecision(s.monitor, opts.signal);
     const again = rate(s, lockedSample, prediction);
     if (exceeds(again, refuseAt) && !exceeds(predicted, refuseAt)) {
       progress(

@@ -11,6 +11,7 @@ import { hostId } from '../lock/process';
 import { silentLogger, type Logger } from '../log';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
+import { traceMark } from '../util/trace';
 import type { PredictedLevel, Prediction, PredictionOptions } from './predict';
 import { RunStore, type RunRecord } from './records';
 import {
@@ -196,10 +197,12 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
   };
   // The run's own DOCKER_HOST needs neither the lock nor a sample: it starts beside them.
   const proxying = startProxy(s);
+  traceMark('run-begin', { run: s.runId });
   let handle: LockHandle | undefined;
   try {
     const prediction = await predictRun(s);
     const admitted = await admitAndLock(s, prediction);
+    traceMark('admitted', { run: s.runId });
     handle = admitted.handle;
     const measure = new RunMeasure(admitted.baselineSample, s.runId);
     s.monitor.onSample(measure.track);
@@ -252,6 +255,7 @@ async function startRun(
     })
     .catch((err: Error) => s.logger.warn(`run start not recorded: ${err.message}`));
   s.progress(`run ${s.runId} (${s.opts.category}) started with the "${s.envName}" lock`);
+  traceMark('command-start', { run: s.runId });
   s.monitor.start();
   return { at, nanos, environment };
 }
@@ -274,6 +278,7 @@ async function endRun(
   const { measure, started } = run;
   try {
     const endedAt = new Date();
+    traceMark('command-end', { run: runId });
     const endedNanos = nowNanos();
     // Nothing more is created as the run's once it has ended.
     await run.proxy?.close();
@@ -313,7 +318,9 @@ async function endRun(
     // The daemon's events say whether anything was created during the run: if nothing was,
     // nothing can be left behind, and the cleanup pass is skipped.
     if (created) {
+      traceMark('cleanup-start', { run: runId });
       cleanup = await cleanUpAfter(s, { endedAt, addedVolumes: added.volumes > 0 });
+      traceMark('cleanup-end', { run: runId });
       if (cleanup) {
         record.cleanup = {
           removed: cleanup.removed.length,
@@ -337,7 +344,9 @@ async function endRun(
     };
   } finally {
     try {
+      traceMark('release-start', { run: runId });
       await run.handle.release();
+      traceMark('released', { run: runId });
     } finally {
       await s.monitor.dispose();
     }

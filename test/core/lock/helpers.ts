@@ -121,6 +121,43 @@ export function holder(mode: string, dir: string, name: string, ...rest: string[
   return new Child(process.execPath, [HOLDER, mode, dir, name, String(STALE_MS), ...rest]);
 }
 
+/** The critical-section fixture: writes its start, ticks and end to a log (overlap.ts reads it). */
+export const CRITICAL = resolve(__dirname, 'fixtures/critical.js');
+
+/**
+ * `lock run` (lock `test` in `dir`) of a critical section labelled `label` that lasts `ms`: labels
+ * starting with S run `--shared`, others exclusive.
+ */
+export function criticalRun(
+  dir: string,
+  log: string,
+  label: string,
+  ms: number,
+  extra: string[] = [],
+): Child {
+  return new Child(process.execPath, [
+    CLI,
+    'lock',
+    'run',
+    '--dir',
+    dir,
+    '--name',
+    'test',
+    '--stale',
+    `${STALE_MS}ms`,
+    '--timeout',
+    '90s',
+    ...(label.startsWith('S') ? ['--shared'] : []),
+    ...extra,
+    '--',
+    process.execPath,
+    CRITICAL,
+    log,
+    label,
+    String(ms),
+  ]);
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until cond holds, failing after timeoutMs with what was awaited. */

@@ -43,6 +43,7 @@ describe('lock names', () => {
       metadata: '/locks/test.json',
       events: '/locks/test.events.jsonl',
       shared: '/locks/test.shared',
+      queue: '/locks/test.queue',
     });
   });
 
@@ -50,6 +51,7 @@ describe('lock names', () => {
     assert.equal(lockNameOfEntry('test.lock'), 'test');
     assert.equal(lockNameOfEntry('dev.json'), 'dev');
     assert.equal(lockNameOfEntry('a.b.lock'), 'a.b');
+    assert.equal(lockNameOfEntry('ci.queue'), 'ci');
     for (const e of ['.test.json.123.ab.tmp', 'test.reclaim', 'test.events.jsonl', 'notes.txt', '.lock']) {
       assert.equal(lockNameOfEntry(e), undefined, e);
     }

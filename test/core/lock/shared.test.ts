@@ -2,38 +2,15 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LockManager, LockTimeoutError, type LockHandle } from '../../../src/core/lock';
-import { CLI, Child, STALE_MS, sectionSuite, sleep, until } from './helpers';
+import { Child, STALE_MS, criticalRun, sectionSuite, sleep, until } from './helpers';
 import { exclusiveOverlaps, sections, sharedRanTogether } from './overlap';
-
-const CRITICAL = resolve(__dirname, 'fixtures/critical.js');
 
 describe('shared and exclusive holders (a reader/writer lock across processes)', function () {
   this.timeout(90_000);
   const t = sectionSuite();
 
   const run = (label: string, ms: number, extra: string[] = []): Child => {
-    const shared = label.startsWith('S') ? ['--shared'] : [];
-    const c = new Child(process.execPath, [
-      CLI,
-      'lock',
-      'run',
-      '--dir',
-      join(t.dir, 'locks'),
-      '--name',
-      'test',
-      '--stale',
-      `${STALE_MS}ms`,
-      '--timeout',
-      '60s',
-      ...shared,
-      ...extra,
-      '--',
-      process.execPath,
-      CRITICAL,
-      t.log,
-      label,
-      String(ms),
-    ]);
+    const c = criticalRun(join(t.dir, 'locks'), t.log, label, ms, extra);
     t.children.push(c);
     return c;
   };

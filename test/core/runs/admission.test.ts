@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import type { LockHolder } from '../../../src/core/lock';
-import { admissionPrediction, stillToCome } from '../../../src/core/runs/admission';
+import type { Sample } from '../../../src/core/monitor/types';
+import {
+  admissionPrediction,
+  recentSample,
+  stillToCome,
+  usageFromSample,
+} from '../../../src/core/runs/admission';
 import type { Prediction } from '../../../src/core/runs/predict';
 import { emptyAmounts } from '../../../src/core/runs/records';
 
@@ -45,5 +51,55 @@ describe('admission of shared runs (pure)', () => {
     assert.equal(p.added.memoryBytes, (250 + 200) * MiB);
     assert.match(p.explanation, /plus what the 1 shared run already running will still add/);
     assert.equal(admissionPrediction(mine, [], new Map()).explanation, 'p90 of 3 runs');
+  });
+
+  it('asked to count some holders as gone, takes their present use off the daemon and their need out', () => {
+    const mine = {
+      added: { ...emptyAmounts(), memoryBytes: 300 * MiB },
+      explanation: 'x',
+    } as unknown as Prediction;
+    const usage = new Map([
+      ['a', { ...emptyAmounts(), memoryBytes: 200 * MiB }],
+      ['b', { ...emptyAmounts(), memoryBytes: 100 * MiB }],
+    ]);
+    // a stays (50 MiB still to come); b counts as gone: its 100 MiB in use now come off.
+    const p = admissionPrediction(mine, [holder('a', 250)], usage, [holder('b', 250)]);
+    assert.equal(p.added.memoryBytes, (300 + 50 - 100) * MiB);
+    assert.match(p.explanation, /counting 1 other shared run as gone/);
+  });
+
+  it("reads each run's use from the sample's per-owner totals, with no daemon call", () => {
+    const sample = {
+      owners: [
+        { owner: { kind: 'run', id: 'r1' }, containers: 2, memoryBytes: 5 * MiB, cpuPercent: 12 },
+        { owner: { kind: 'compose', id: 'p' }, containers: 1, memoryBytes: 9 * MiB, cpuPercent: 1 },
+      ],
+    } as unknown as Sample;
+    const usage = usageFromSample(sample);
+    assert.deepEqual([...usage.keys()], ['r1']);
+    assert.deepEqual(usage.get('r1'), {
+      ...emptyAmounts(),
+      memoryBytes: 5 * MiB,
+      cpuPercent: 12,
+      containers: 2,
+    });
+    assert.equal(usageFromSample({} as Sample).size, 0);
+  });
+
+  it('reuses a sample while it is young, takes a new one once it is older, and forgets a failed one', async () => {
+    let taken = 0;
+    let fail = false;
+    const take = recentSample(async () => {
+      taken++;
+      if (fail) throw new Error('daemon busy');
+      return { sampledAt: String(taken) } as Sample;
+    }, 100);
+    assert.equal((await take()).sampledAt, '1');
+    assert.equal((await take()).sampledAt, '1');
+    await new Promise((r) => setTimeout(r, 150));
+    fail = true;
+    await assert.rejects(take(), /daemon busy/);
+    fail = false;
+    assert.equal((await take()).sampledAt, '3');
   });
 });
