@@ -92,8 +92,12 @@ const builds = [
   // The compose rules run in a worker thread so that checking never blocks the extension host.
   nodeBundle('src/extension/composeWorker.ts', 'dist/compose-worker.js', []),
   nodeBundle('node_modules/docker-modem/lib/ssh.js', 'dist/docker-ssh.js', [trimDockerode]),
+  // Minified in every build: Node compiles the whole file on each start, and a run's overhead
+  // (issue 17) counts from the process start; half the bytes is about 10 ms less CPU a start.
+  // The source map keeps development stack traces readable (node --enable-source-maps).
   nodeBundle('src/cli/main.ts', 'dist/cli.js', [trimDockerode, lazySsh], {
     banner: { js: '#!/usr/bin/env node' },
+    minify: true,
   }),
   nodeBundle('src/lib.ts', 'dist/lib.js', [trimDockerode, lazySsh]),
   {

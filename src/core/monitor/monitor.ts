@@ -30,6 +30,18 @@ export interface MonitorOptions {
   maxBackoffMs?: number;
   /** Persist incidents here (JSON Lines); default: next to the history file (see incidentsFileFor). */
   incidentsFile?: string;
+  /**
+   * Read the disk figure (statfs of the data root, `/system/df` now and then). Default true; a
+   * test run's monitor turns it off: no decision of a run rests on disk, and `/system/df` is
+   * the daemon's most expensive call.
+   */
+  disk?: boolean;
+  /**
+   * Through cgroup files, how long the first sample waits between its two CPU readings (a
+   * rate needs two). Default 250 ms. Through the stats API it is always about a second (the
+   * daemon's stats collector ticks once a second).
+   */
+  cpuPrimeMs?: number;
 }
 
 const INFO_TTL_MS = 5 * 60_000;
@@ -62,6 +74,7 @@ export class ResourceMonitor {
   /** The local dockerd (undefined: not looked for yet; null: not a process of this machine). */
   private daemonProc: DaemonProcess | null | undefined;
   private disk: DiskReader | undefined;
+  private readonly readsDisk: boolean;
 
   constructor(
     readonly client: DockerClient,
@@ -76,7 +89,8 @@ export class ResourceMonitor {
     for (const p of problems) this.logger.warn(`monitor settings: ${p}`);
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
-    this.containers = new BudgetedStatsReader(client, valid);
+    this.containers = new BudgetedStatsReader(client, valid, { cpuPrimeMs: opts.cpuPrimeMs });
+    this.readsDisk = opts.disk ?? true;
     const incidentsFile =
       opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
     this.incidents = openIncidentLog(incidentsFile, this.logger);
@@ -226,7 +240,9 @@ export class ResourceMonitor {
       const local = await this.localDaemon();
       const [read, disk] = await Promise.all([
         this.containers.read(counts.running, local),
-        this.diskReader(local).figure(info.DockerRootDir, this.settings.thresholds),
+        this.readsDisk
+          ? this.diskReader(local).figure(info.DockerRootDir, this.settings.thresholds)
+          : undefined,
       ]);
       timeHealthchecks(this.client, this.detector, counts, () => this.settings.healthyWithinMs, this.logger);
       const caps = this.settings.capacities;

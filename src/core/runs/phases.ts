@@ -12,6 +12,7 @@ import { formatBytes, formatDuration } from '../util/duration';
 import { admissionPrediction, usageByRun } from './admission';
 import { exceeds, predict, predictLevel, type PredictedLevel, type Prediction } from './predict';
 import { AMOUNT_KEYS, emptyAmounts, type ResourceAmounts, type RunStore } from './records';
+import type { RunModeDecision } from './modeDecision';
 import type { TestEnvironmentOptions } from './testRun';
 import { RunCostTracker } from './cost';
 import { errorMessage } from '../../shared/errors';
@@ -44,6 +45,8 @@ export function explainPrediction(p: Prediction, pl: PredictedLevel, limit: Leve
 /** What every phase of one run works with, fixed when it begins. */
 export interface RunSetup {
   readonly opts: TestEnvironmentOptions;
+  /** The mode decided for the run (`opts.mode` is only what was asked). */
+  readonly mode: RunModeDecision;
   readonly runId: string;
   readonly envName: string;
   readonly refuseAt: Level;
@@ -187,7 +190,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
       signal,
       onCompromised: (err) =>
         s.logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
-      ...(opts.mode === 'shared'
+      ...(s.mode.mode === 'shared'
         ? { mode: 'shared' as const, tag: s.runId, needs: { ...prediction.added }, admit }
         : {}),
     });
@@ -201,7 +204,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   const lockWaitStart = Date.now();
   progress(`waiting for the "${envName}" lock`);
   let asking =
-    opts.mode === 'shared'
+    s.mode.mode === 'shared'
       ? undefined
       : acquire(opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal);
   asking?.catch(() => undefined);
