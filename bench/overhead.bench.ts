@@ -108,7 +108,9 @@ async function scenario(label: string, env: NodeJS.ProcessEnv, config: string): 
     ['bare', () => time('true', [], env)],
     ['node', () => time(process.execPath, ['-e', '0'], env)],
     ['run', () => time(process.execPath, runArgs(CLI), env)],
-    ...(COMPARE ? [['other', () => time(process.execPath, runArgs(COMPARE), env)] as [Name, () => Promise<Timed>]] : []),
+    ...(COMPARE
+      ? [['other', () => time(process.execPath, runArgs(COMPARE), env)] as [Name, () => Promise<Timed>]]
+      : []),
   ];
   for (let round = -WARMUP; round < ROUNDS; round++) {
     // A different order every round: none of the three always follows another.

@@ -235,15 +235,24 @@ export class ResourceMonitor {
       const connecting = this.inventory.eventsConnected
         ? undefined
         : this.inventory.connect().catch((err: Error) => this.logger.debug(`events: ${err.message}`));
-      const [info, counts] = await Promise.all([this.daemonInfo(), this.inventory.read()]);
-      await connecting;
-      const local = await this.localDaemon();
-      const [read, disk] = await Promise.all([
-        this.containers.read(counts.running, local),
+      // Each read starts as soon as what it needs is there: the containers' figures need the
+      // list and the local daemon, not /info (the slowest of the daemon's answers). The daemon's
+      // process is looked for once the daemon has answered, as a restart must be told from an outage.
+      const infoP = this.daemonInfo();
+      const countsP = this.inventory.read();
+      const localP = countsP.then(() => this.localDaemon());
+      const [info, counts, local, read, disk] = await Promise.all([
+        infoP,
+        countsP,
+        localP,
+        Promise.all([countsP, localP]).then(([c, l]) => this.containers.read(c.running, l)),
         this.readsDisk
-          ? this.diskReader(local).figure(info.DockerRootDir, this.settings.thresholds)
+          ? Promise.all([infoP, localP]).then(([i, l]) =>
+              this.diskReader(l).figure(i.DockerRootDir, this.settings.thresholds),
+            )
           : undefined,
       ]);
+      await connecting;
       timeHealthchecks(this.client, this.detector, counts, () => this.settings.healthyWithinMs, this.logger);
       const caps = this.settings.capacities;
       let memory = 0;

@@ -77,7 +77,13 @@ export async function decideRunMode(req: RunModeRequest): Promise<RunModeDecisio
   const base = { asked, reason: judged.reason, files: judged.files };
   const byConfig = asked.by === 'config' ? ` (configured for "${req.category}")` : '';
   if (judged.mode === 'shared')
-    return { ...base, mode: 'shared', downgraded: false, forced: false, note: `mode shared${byConfig}: ${judged.reason}` };
+    return {
+      ...base,
+      mode: 'shared',
+      downgraded: false,
+      forced: false,
+      note: `mode shared${byConfig}: ${judged.reason}`,
+    };
   if (asked.by === 'caller' && req.forceShared)
     return {
       ...base,

@@ -165,22 +165,34 @@ export interface Admitted {
  * the previous holder may have filled the daemon. A shared run is admitted, while no other can
  * be, on the daemon as it is plus what the shared runs already in are still predicted to add.
  */
-export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise<Admitted> {
+export async function admitAndLock(
+  s: RunSetup,
+  predicting: Promise<Prediction>,
+): Promise<Admitted & { prediction: Prediction }> {
   const { opts, envName, refuseAt, progress } = s;
+  const shared = s.mode.mode === 'shared';
+  // A shared request carries its needs; an exclusive one is made before the prediction is known
+  // (reading the records, asking for the lock and the first sample go together).
+  const sharedPrediction = shared ? await predicting : undefined;
+  let prediction: Prediction;
   const room: { preCleanup?: CleanupReport } = {};
   const why = opts.why ?? `${opts.category} run ${s.runId} on ${hostname()}`;
   const stats = new ContainerStatsReader(s.client);
-  const admit = async (holders: LockHolder[]): Promise<string | undefined> => {
-    const sample = await sampleForDecision(s.monitor, opts.signal);
-    const usage = await usageByRun(
-      s.client,
-      stats,
-      holders.flatMap((h) => (h.tag !== undefined ? [h.tag] : [])),
-    );
-    const together = admissionPrediction(prediction, holders, usage);
-    const level = rate(s, sample, together);
-    return exceeds(level, refuseAt) && !opts.force ? explainPrediction(together, level, refuseAt) : undefined;
-  };
+  const admitWith =
+    (mine: Prediction) =>
+    async (holders: LockHolder[]): Promise<string | undefined> => {
+      const sample = await sampleForDecision(s.monitor, opts.signal);
+      const usage = await usageByRun(
+        s.client,
+        stats,
+        holders.flatMap((h) => (h.tag !== undefined ? [h.tag] : [])),
+      );
+      const together = admissionPrediction(mine, holders, usage);
+      const level = rate(s, sample, together);
+      return exceeds(level, refuseAt) && !opts.force
+        ? explainPrediction(together, level, refuseAt)
+        : undefined;
+    };
   // The request made beside the first sample can be withdrawn on its own.
   const cancel = new AbortController();
   const acquire = (signal: AbortSignal | undefined): Promise<LockHandle> =>
@@ -190,8 +202,13 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
       signal,
       onCompromised: (err) =>
         s.logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
-      ...(s.mode.mode === 'shared'
-        ? { mode: 'shared' as const, tag: s.runId, needs: { ...prediction.added }, admit }
+      ...(sharedPrediction
+        ? {
+            mode: 'shared' as const,
+            tag: s.runId,
+            needs: { ...sharedPrediction.added },
+            admit: admitWith(sharedPrediction),
+          }
         : {}),
     });
   const giveUp = async (asked: Promise<LockHandle> | undefined): Promise<void> => {
@@ -203,15 +220,14 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   };
   const lockWaitStart = Date.now();
   progress(`waiting for the "${envName}" lock`);
-  let asking =
-    s.mode.mode === 'shared'
-      ? undefined
-      : acquire(opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal);
+  let asking = shared
+    ? undefined
+    : acquire(opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal);
   asking?.catch(() => undefined);
   let first: Sample;
   let predicted: PredictedLevel;
   try {
-    first = await sampleForDecision(s.monitor, opts.signal);
+    [first, prediction] = await Promise.all([sampleForDecision(s.monitor, opts.signal), predicting]);
     predicted = rate(s, first, prediction);
     if (asking && exceeds(predicted, refuseAt) && !opts.force) {
       await giveUp(asking);
@@ -225,7 +241,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   const fast = asking !== undefined;
   const handle = await (asking ?? acquire(opts.signal));
   try {
-    if (fast && !handle.contended) return { handle, predicted, baselineSample: first, ...room };
+    if (fast && !handle.contended) return { handle, prediction, predicted, baselineSample: first, ...room };
     const waitedMs = Date.now() - lockWaitStart;
     const lockedSample = await sampleForDecision(s.monitor, opts.signal);
     const again = rate(s, lockedSample, prediction);
@@ -240,7 +256,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
     // waiting) has changed the daemon since.
     const baselineSample =
       predicted === again ? lockedSample : await sampleForDecision(s.monitor, opts.signal);
-    return { handle, predicted, baselineSample, ...room };
+    return { handle, prediction, predicted, baselineSample, ...room };
   } catch (err) {
     await handle.release();
     throw err;

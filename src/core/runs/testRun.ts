@@ -226,13 +226,11 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
   };
   // The run's own DOCKER_HOST needs neither the lock nor a sample: it starts beside them.
   const proxying = startProxy(s);
-  // Nor does the first sample need the prediction: it starts beside reading the run records,
-  // and admission joins it (a failed one is taken again there).
-  s.monitor.sampleNow().catch(() => undefined);
   let handle: LockHandle | undefined;
   try {
-    const prediction = await predictRun(s);
-    const admitted = await admitAndLock(s, prediction);
+    // Reading the records goes with asking for the lock and the first sample (see admitAndLock).
+    const admitted = await admitAndLock(s, predictRun(s));
+    const { prediction } = admitted;
     handle = admitted.handle;
     const measure = new RunMeasure(admitted.baselineSample, s.runId);
     s.monitor.onSample(measure.track);

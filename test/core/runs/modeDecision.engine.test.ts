@@ -38,14 +38,19 @@ describe('runs: a library run asking for shared gets the core mode decision (eng
     mode: 'shared' as const,
     composeDir: compose,
     cleanupAfter: false,
-    prediction: { defaults: { [category]: { memoryBytes: 0, cpuPercent: 0, containers: 0, networks: 0, volumes: 0 } } },
+    prediction: {
+      defaults: { [category]: { memoryBytes: 0, cpuPercent: 0, containers: 0, networks: 0, volumes: 0 } },
+    },
     monitor: { capacities: { containers: 1_000_000, networks: 1_000_000, volumes: 1_000_000 } },
     force: true,
     onProgress: (m: string) => progress.push(m),
   });
 
   it('a shared request over a fixed host port holds the lock exclusive, with the reason in its progress and report', async () => {
-    writeFileSync(join(compose, 'docker-compose.yml'), 'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n');
+    writeFileSync(
+      join(compose, 'docker-compose.yml'),
+      'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n',
+    );
     const progress: string[] = [];
     const run = await beginTestRun(options('mode-lib', progress));
     active.push(run);
@@ -71,12 +76,18 @@ describe('runs: a library run asking for shared gets the core mode decision (eng
   });
 
   it('the same request with forceShared holds the lock shared, with a warning', async () => {
-    writeFileSync(join(compose, 'docker-compose.yml'), 'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n');
+    writeFileSync(
+      join(compose, 'docker-compose.yml'),
+      'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n',
+    );
     const progress: string[] = [];
     const run = await beginTestRun({ ...options('mode-lib-forced', progress), forceShared: true });
     active.push(run);
     const [status] = await lock.status('test');
     assert.equal(status?.shared?.length, 1);
-    assert.ok(progress.some((m) => /^warning: mode shared \(forced\) although service "web"/.test(m)), progress.join('\n'));
+    assert.ok(
+      progress.some((m) => /^warning: mode shared \(forced\) although service "web"/.test(m)),
+      progress.join('\n'),
+    );
   });
 });

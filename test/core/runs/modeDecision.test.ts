@@ -13,9 +13,15 @@ describe('runs: the mode decision (core)', function () {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const fixedPort = (): void =>
-    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n');
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n',
+    );
   const clean = (): void =>
-    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  web:\n    image: busybox\n    ports: ["80"]\n');
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      'services:\n  web:\n    image: busybox\n    ports: ["80"]\n',
+    );
   const decide = (req: Omit<Parameters<typeof decideRunMode>[0], 'dir' | 'env' | 'category'>) =>
     decideRunMode({ category: 'unit', dir, env: {}, ...req });
 
@@ -25,7 +31,13 @@ describe('runs: the mode decision (core)', function () {
     const d = await decide({});
     assert.deepEqual(
       { mode: d.mode, asked: d.asked, reason: d.reason, note: d.note, files: d.files },
-      { mode: 'exclusive', asked: { mode: 'exclusive', by: 'default' }, reason: undefined, note: undefined, files: undefined },
+      {
+        mode: 'exclusive',
+        asked: { mode: 'exclusive', by: 'default' },
+        reason: undefined,
+        note: undefined,
+        files: undefined,
+      },
     );
     const asked = await decide({ mode: 'exclusive', modes: { unit: 'shared' } });
     assert.equal(asked.mode, 'exclusive');
@@ -39,7 +51,10 @@ describe('runs: the mode decision (core)', function () {
     assert.equal(d.mode, 'exclusive');
     assert.equal(d.downgraded, true);
     assert.equal(d.forced, false);
-    assert.match(d.reason ?? '', /service "web" in docker-compose\.yml: host port 8080 is fixed; two runs at once would collide/);
+    assert.match(
+      d.reason ?? '',
+      /service "web" in docker-compose\.yml: host port 8080 is fixed; two runs at once would collide/,
+    );
     assert.equal(
       d.note,
       'mode exclusive: shared asked, but service "web" in docker-compose.yml: host port 8080 is fixed; two runs at once would collide',
@@ -57,7 +72,10 @@ describe('runs: the mode decision (core)', function () {
     assert.equal(configured.mode, 'exclusive');
     assert.equal(configured.downgraded, true);
     assert.deepEqual(configured.asked, { mode: 'shared', by: 'config' });
-    assert.match(configured.note ?? '', /^mode exclusive: shared asked \(configured for "unit"\), but service "web"/);
+    assert.match(
+      configured.note ?? '',
+      /^mode exclusive: shared asked \(configured for "unit"\), but service "web"/,
+    );
   });
 
   it('grants shared where the files allow it, from the caller or the configuration, and says why', async () => {
@@ -70,12 +88,19 @@ describe('runs: the mode decision (core)', function () {
     assert.match(configured.note ?? '', /^mode shared \(configured for "unit"\): no fixed/);
     // Another category's mode is not this one's; nor is an inherited key.
     assert.equal((await decideRunMode({ category: 'toString', dir, env: {}, modes: {} })).mode, 'exclusive');
-    assert.equal((await decideRunMode({ category: 'other', dir, env: {}, modes: { unit: 'shared' } })).mode, 'exclusive');
+    assert.equal(
+      (await decideRunMode({ category: 'other', dir, env: {}, modes: { unit: 'shared' } })).mode,
+      'exclusive',
+    );
   });
 
   it('never names a CLI flag or config key in its own words', async () => {
     fixedPort();
-    for (const req of [{ mode: 'shared' as const }, { mode: 'shared' as const, forceShared: true }, { modes: { unit: 'shared' as const } }]) {
+    for (const req of [
+      { mode: 'shared' as const },
+      { mode: 'shared' as const, forceShared: true },
+      { modes: { unit: 'shared' as const } },
+    ]) {
       const d = await decide(req);
       assert.doesNotMatch(d.note ?? '', /--|runs\.modes/);
     }
@@ -84,7 +109,13 @@ describe('runs: the mode decision (core)', function () {
   it('validates a configured mode map, naming the first bad value where it is', () => {
     assert.deepEqual(validateRunModes(undefined), {});
     assert.deepEqual(validateRunModes({ a: 'shared', b: 'exclusive' }), { a: 'shared', b: 'exclusive' });
-    assert.throws(() => validateRunModes(['shared'], 'runs.modes'), /^Error: runs\.modes must map categories to "shared" or "exclusive" \(got \["shared"\]\)$/);
-    assert.throws(() => validateRunModes({ a: 'shared', b: 'parallel' }, 'runs.modes'), /runs\.modes\.b must be "shared" or "exclusive" \(got "parallel"\)/);
+    assert.throws(
+      () => validateRunModes(['shared'], 'runs.modes'),
+      /^Error: runs\.modes must map categories to "shared" or "exclusive" \(got \["shared"\]\)$/,
+    );
+    assert.throws(
+      () => validateRunModes({ a: 'shared', b: 'parallel' }, 'runs.modes'),
+      /runs\.modes\.b must be "shared" or "exclusive" \(got "parallel"\)/,
+    );
   });
 });
