@@ -1,7 +1,7 @@
 // The overhead of one run (issue 17: "`run -- true` under 300 ms more than the bare command").
-// Three commands take turns, round after round, so that the machine's load hits them alike:
-// the bare `true`, `node -e 0` (Node's own start-up, which no change of ours can remove) and
-// `docker-stability run -- true`. Twice: on the daemon as it is, then with FIXTURES running
+// The commands take turns, round after round, so that the machine's load hits them alike:
+// the bare `true`, `node -e 0` (Node's own start-up, which no change of ours can remove),
+// `docker-stability run -- true`, and the same without the CLI's code cache. Twice: on the daemon as it is, then with FIXTURES running
 // containers of the bench's own (each sample then reads their memory and CPU). The run's stderr
 // lines are stamped as they arrive, which splits its time into start-up (to its first line),
 // admission (lock, first sample, own endpoint: to "started"), and the command plus the end.
@@ -67,6 +67,8 @@ interface Scenario {
   run: number[];
   /** The OVERHEAD_BENCH_COMPARE build's run, when given. */
   other: number[];
+  /** The run with DOCKER_STABILITY_CODE_CACHE=off. */
+  uncached: number[];
   /** Per round: run minus bare, as the two took turns. */
   diff: number[];
   firstLine: number[];
@@ -85,6 +87,7 @@ async function scenario(label: string, env: NodeJS.ProcessEnv, config: string): 
     node: [],
     run: [],
     other: [],
+    uncached: [],
     diff: [],
     firstLine: [],
     admitted: [],
@@ -103,11 +106,12 @@ async function scenario(label: string, env: NodeJS.ProcessEnv, config: string): 
     '--',
     'true',
   ];
-  type Name = keyof Pick<Scenario, 'bare' | 'node' | 'run' | 'other'>;
+  type Name = keyof Pick<Scenario, 'bare' | 'node' | 'run' | 'other' | 'uncached'>;
   const commands: Array<[Name, () => Promise<Timed>]> = [
     ['bare', () => time('true', [], env)],
     ['node', () => time(process.execPath, ['-e', '0'], env)],
     ['run', () => time(process.execPath, runArgs(CLI), env)],
+    ['uncached', () => time(process.execPath, runArgs(CLI), { ...env, DOCKER_STABILITY_CODE_CACHE: 'off' })],
     ...(COMPARE
       ? [['other', () => time(process.execPath, runArgs(COMPARE), env)] as [Name, () => Promise<Timed>]]
       : []),
@@ -128,6 +132,7 @@ async function scenario(label: string, env: NodeJS.ProcessEnv, config: string): 
     s.node.push((got.node as Timed).ms);
     s.run.push(run.ms);
     if (got.other) s.other.push(got.other.ms);
+    if (got.uncached) s.uncached.push(got.uncached.ms);
     s.diff.push(run.ms - bare.ms);
     const first = run.lines[0]?.at;
     const started = run.lines.find((l) => / started with the /.test(l.text))?.at;
@@ -177,6 +182,7 @@ function rows(s: Scenario): string[] {
     row('bare `true`', s.bare),
     row('`node -e 0` (Node start-up)', s.node),
     row('`run --force -- true`', s.run),
+    row('the same, no code cache', s.uncached),
     ...(s.other.length ? [row(`the same, ${COMPARE}`, s.other)] : []),
     row('run minus bare, per round', s.diff),
   ];
@@ -189,8 +195,9 @@ function verdict(s: Scenario): string {
     `- ${s.label} (${s.running} running container(s), load ${s.load[0].toFixed(1)} → ${s.load[1].toFixed(1)}): ` +
     `run costs **${ms(d)} more than the bare command** (median of the per-round differences; ratio of medians ${ratio.toFixed(0)}x), ` +
     `${ms(median(s.run) - median(s.node))} more than Node's own start-up. Target (< ${TARGET_MS} ms more than bare): ${d < TARGET_MS ? '**met**' : '**not met**'}. ` +
-    `Split (medians): to the first line ${ms(median(s.firstLine))} (Node start-up and loading the command), ` +
-    `lock, first sample and own endpoint ${ms(median(s.admitted))}, the command and the end ${ms(median(s.end))}.` +
+    `Split (medians): to its first line, "waiting for the lock", ${ms(median(s.firstLine))} (Node start-up and loading the CLI), ` +
+    `from there to "started" (lock, first sample, own endpoint) ${ms(median(s.admitted))}, the command and the end ${ms(median(s.end))}; ` +
+    `without the code cache the run took ${ms(median(s.uncached))}.` +
     (s.failures.length ? ` ${s.failures.length} run(s) failed: ${s.failures.slice(0, 2).join('; ')}` : '')
   );
 }
@@ -209,7 +216,12 @@ async function main(): Promise<void> {
       },
     }),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_STABILITY_HOME: home };
+  // Its own code cache folder, written by the warm-up rounds.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DOCKER_STABILITY_HOME: home,
+    DOCKER_STABILITY_CODE_CACHE: join(home, 'code-cache'),
+  };
   for (const k of ['COMPOSE_PROJECT_NAME', 'DOCKER_STABILITY_CONFIG', 'DOCKER_STABILITY_LOCK_DIR'])
     delete env[k];
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
@@ -228,7 +240,7 @@ async function main(): Promise<void> {
       `### Overhead of one run (\`run -- true\`), ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
       `\`npm run bench -- overhead\`. Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}. ` +
-        `${ROUNDS} rounds per daemon state after ${WARMUP} warm-up rounds; in each round the three commands take turns in a rotating order. ` +
+        `${ROUNDS} rounds per daemon state after ${WARMUP} warm-up rounds; in each round the commands take turns in a rotating order. ` +
         'Times from spawn to exit, seen by the parent.',
       '',
       '| daemon | command | median | p25-p75 | min | max |',
