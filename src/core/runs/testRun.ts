@@ -217,8 +217,9 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     monitor: new ResourceMonitor(
       client,
       { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 },
-      // No decision of a run rests on the disk figure; a CPU rate over 100 ms is as good for
-      // admission as one over 250 ms, and the first sample is on the way to the command's start.
+      // No decision of a run rests on the disk figure. The first sample is on the way to the
+      // command's start: its CPU rate is read over 100 ms (cgroup counters are exact to a
+      // scheduler tick, a few ms), not the monitor's default 250.
       { logger, disk: false, cpuPrimeMs: RUN_CPU_PRIME_MS },
     ),
     logger,
