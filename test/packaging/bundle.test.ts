@@ -12,7 +12,9 @@ const repoRoot = resolve(__dirname, '../../..');
 const bundles: Record<string, string[]> = {
   'dist/extension.js': ['./extension-main.js'],
   'dist/extension-main.js': ['./docker-ssh.js'],
-  'dist/cli.js': ['./docker-ssh.js'],
+  // The CLI's entry point runs dist/cli-main.js from a code cache (read as a file, not required).
+  'dist/cli.js': [],
+  'dist/cli-main.js': ['./docker-ssh.js'],
   'dist/lib.js': ['./docker-ssh.js'],
   'dist/docker-ssh.js': [],
   'dist/compose-worker.js': [],
@@ -45,7 +47,7 @@ describe('bundles (dist/)', () => {
   it('keeps the extension entry point small and ssh2 out of the bundles loaded at start', () => {
     // VS Code counts loading dist/extension.js as activation time; the rest loads after.
     assert.ok(statSync(join(repoRoot, 'dist/extension.js')).size < 4096, 'dist/extension.js grew past 4 KB');
-    for (const file of ['dist/extension-main.js', 'dist/cli.js', 'dist/lib.js']) {
+    for (const file of ['dist/extension-main.js', 'dist/cli.js', 'dist/cli-main.js', 'dist/lib.js']) {
       const code = readFileSync(join(repoRoot, file), 'utf8');
       assert.ok(
         !code.includes('ssh-userauth'),
@@ -91,6 +93,7 @@ describe('bundles (dist/)', () => {
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     for (const f of [
       'dist/cli.js',
+      'dist/cli-main.js',
       'dist/lib.js',
       'dist/docker-ssh.js',
       'dist/types/lib.d.ts',

@@ -2,7 +2,7 @@ import { LockManager, LockTimeoutError, type LockMode } from '../../core/lock';
 import { parseLevel, type Level } from '../../core/levels';
 import { stderrLogger } from '../../core/log';
 import { validatePredictionOptions, type PredictionOptions } from '../../core/runs/predict';
-import { judgeRunMode } from '../../core/runs/mode';
+import { decideRunMode, validateRunModes, type RunModeDecision } from '../../core/runs/modeDecision';
 import { RunStore } from '../../core/runs/records';
 import {
   recordedCommand,
@@ -51,61 +51,17 @@ function summaryLine(r: RunReport): string {
   );
 }
 
-interface ModeChoice {
-  mode: LockMode;
-  /** Why, for the plan: absent when the user chose exclusive or nothing (today's default). */
-  note?: string;
-}
-
 /**
- * The flag, else the config's `runs.modes[category]`, else exclusive. Shared only where the
- * compose files of the working folder have no fixed container name or host port, unless
- * `--shared --force` says so on the command line (the config cannot override the files).
+ * The line before the run starts, in the CLI's words: which flag or config key asked, and the
+ * flag that overrides the files. The decision itself is the core's (decideRunMode).
  */
-function runMode(
-  values: { shared?: boolean; exclusive?: boolean; force?: boolean },
-  runs: RunsConfig,
-  category: string,
-): ModeChoice {
-  if (values.exclusive) return { mode: 'exclusive' };
-  const asked = values.shared
-    ? '--shared'
-    : configuredMode(runs, category) === 'shared'
-      ? `runs.modes.${category}: shared`
-      : undefined;
-  if (asked === undefined) return { mode: 'exclusive' };
-  const judged = judgeRunMode(process.cwd());
-  if (judged.mode === 'shared') return { mode: 'shared', note: `mode shared (${asked}): ${judged.reason}` };
-  if (values.shared && values.force)
-    return {
-      mode: 'shared',
-      note: `warning: mode shared (--shared --force) although ${judged.reason}`,
-    };
-  return {
-    mode: 'exclusive',
-    note: `mode exclusive: ${asked} asked, but ${judged.reason} (--shared --force runs shared anyway)`,
-  };
-}
-
-function configuredMode(runs: RunsConfig, category: string): LockMode | undefined {
-  if (
-    runs.modes !== undefined &&
-    (typeof runs.modes !== 'object' || runs.modes === null || Array.isArray(runs.modes))
-  ) {
-    throw new CliError(
-      `config runs.modes must map categories to "shared" or "exclusive" (got ${JSON.stringify(runs.modes)})`,
-      ExitCode.usage,
-    );
-  }
-  const configured = runs.modes?.[category];
-  if (configured === undefined) return undefined;
-  if (configured !== 'shared' && configured !== 'exclusive') {
-    throw new CliError(
-      `config runs.modes.${category} must be "shared" or "exclusive" (got ${JSON.stringify(configured)})`,
-      ExitCode.usage,
-    );
-  }
-  return configured;
+function modeNote(d: RunModeDecision, category: string): string | undefined {
+  if (d.reason === undefined) return undefined;
+  const asked = d.asked.by === 'caller' ? '--shared' : `runs.modes.${category}: shared`;
+  if (d.forced) return `warning: mode shared (--shared --force) although ${d.reason}`;
+  if (d.downgraded)
+    return `mode exclusive: ${asked} asked, but ${d.reason} (--shared --force runs shared anyway)`;
+  return `mode shared (${asked}): ${d.reason}`;
 }
 
 export const runCommandCli: Command = {
@@ -158,7 +114,22 @@ export const runCommandCli: Command = {
     } catch (err) {
       throw new CliError(errorMessage(err), ExitCode.usage);
     }
-    const { mode, note } = runMode(values, runs, values.category);
+    let modes: Record<string, LockMode>;
+    try {
+      modes = validateRunModes(runs.modes, 'runs.modes');
+    } catch (err) {
+      throw new CliError(`config ${errorMessage(err)}`, ExitCode.usage);
+    }
+    // The flag, else the config's runs.modes[category], else exclusive; `--shared --force`
+    // (never the config) runs shared despite fixed names or ports in the compose files.
+    const decision = await decideRunMode({
+      category: values.category,
+      mode: values.shared ? 'shared' : values.exclusive ? 'exclusive' : undefined,
+      modes,
+      forceShared: values.shared && values.force,
+    });
+    const { mode } = decision;
+    const note = modeNote(decision, values.category);
     if (values['dry-run']) {
       if (values.json) printJson({ dryRun: true, category: values.category, mode, note });
       else process.stderr.write(messageLine(note ?? `mode ${mode}`));
@@ -177,7 +148,7 @@ export const runCommandCli: Command = {
         {
           category: values.category,
           env: values.env,
-          mode,
+          mode: decision,
           // The lock folder may be shared: the default reason names the command, never its arguments.
           why: values.why ?? `${values.category}: ${recordedCommand(command)[0]}`.slice(0, 500),
           command,

@@ -28,6 +28,7 @@ export class BudgetedStatsReader {
   constructor(
     private readonly client: DockerClient,
     private settings: MonitorSettings,
+    private readonly opts: { cpuPrimeMs?: number } = {},
   ) {
     this.stats = this.newStatsReader(settings);
   }
@@ -85,23 +86,26 @@ export class BudgetedStatsReader {
         budget: this.budget.state(new Date(carried.at).toISOString()),
       };
     }
-    const pids = local ? daemonPids(local.pid) : [];
-    const pidsKey = pids.join(',');
+    // The daemon's processes are found (a pass over /proc) only for a read that calls the API:
+    // cgroup reads cost the daemon nothing.
+    let pids: number[] | undefined;
     const mark = (): CpuMark | undefined => {
+      pids ??= local ? daemonPids(local.pid) : [];
       if (!pids.length) return undefined;
       let cpuMs = 0;
       for (const pid of pids) cpuMs += processCpuMs(pid) ?? 0;
       return { cpuMs, atMs: Date.now() };
     };
-    let before = mark();
-    let read = await this.stats.read(running);
+    let before: CpuMark | undefined;
+    const markBefore = (): void => void (before = mark());
+    let read = await this.stats.read(running, running, markBefore);
     if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
       // First sample: CPU needs two readings. The daemon's stats collector ticks once a
       // second, so one-shot frames need about a second between them; cgroup files do not.
       const viaApi = read.figures.some((f) => f.via === 'api');
-      await new Promise((r) => setTimeout(r, viaApi ? 1100 : 250));
-      before = mark();
-      read = await this.stats.read(running);
+      await new Promise((r) => setTimeout(r, viaApi ? 1100 : (this.opts.cpuPrimeMs ?? 250)));
+      before = undefined;
+      read = await this.stats.read(running, running, markBefore);
     }
     this.primed = true;
     const calls = read.figures.filter((f) => f.via === 'api').length + read.failed.length;
@@ -109,6 +113,7 @@ export class BudgetedStatsReader {
     if (calls === 0) return { figures: read.figures, failed: read.failed.length };
     this.budget ??= new StatsBudgetController(this.settings.statsBudgetPercent, this.settings.intervalMs);
     const after = mark();
+    const pidsKey = (pids ?? []).join(',');
     const previous = this.lastReadEnd?.pidsKey === pidsKey ? this.lastReadEnd.mark : undefined;
     this.lastReadEnd = after ? { mark: after, pidsKey } : undefined;
     this.budget.observe(

@@ -67,6 +67,8 @@ export class ContainerStatsReader {
   async read(
     ids: readonly string[],
     running: readonly string[] = ids,
+    /** Called once, just before the first stats API call of this read (none: never called). */
+    beforeApi?: () => void,
   ): Promise<{ figures: ContainerFigure[]; failed: string[] }> {
     const live = new Set(running);
     for (const m of [this.prevCgroup, this.prevFrame])
@@ -99,6 +101,7 @@ export class ContainerStatsReader {
       viaApi.push(...ids);
     }
 
+    if (viaApi.length) beforeApi?.();
     const apiResults = await mapLimit(viaApi, this.concurrency, async (id) => {
       try {
         return { id, frame: (await this.client.statsOneShot(id)) as unknown as StatsFrame };

@@ -30,6 +30,18 @@ export interface MonitorOptions {
   maxBackoffMs?: number;
   /** Persist incidents here (JSON Lines); default: next to the history file (see incidentsFileFor). */
   incidentsFile?: string;
+  /**
+   * Read the disk figure (statfs of the data root, `/system/df` now and then). Default true; a
+   * test run's monitor turns it off: no decision of a run rests on disk, and `/system/df` is
+   * the daemon's most expensive call.
+   */
+  disk?: boolean;
+  /**
+   * Through cgroup files, how long the first sample waits between its two CPU readings (a
+   * rate needs two). Default 250 ms. Through the stats API it is always about a second (the
+   * daemon's stats collector ticks once a second).
+   */
+  cpuPrimeMs?: number;
 }
 
 const INFO_TTL_MS = 5 * 60_000;
@@ -62,6 +74,7 @@ export class ResourceMonitor {
   /** The local dockerd (undefined: not looked for yet; null: not a process of this machine). */
   private daemonProc: DaemonProcess | null | undefined;
   private disk: DiskReader | undefined;
+  private readonly readsDisk: boolean;
 
   constructor(
     readonly client: DockerClient,
@@ -76,7 +89,8 @@ export class ResourceMonitor {
     for (const p of problems) this.logger.warn(`monitor settings: ${p}`);
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
-    this.containers = new BudgetedStatsReader(client, valid);
+    this.containers = new BudgetedStatsReader(client, valid, { cpuPrimeMs: opts.cpuPrimeMs });
+    this.readsDisk = opts.disk ?? true;
     const incidentsFile =
       opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);
     this.incidents = openIncidentLog(incidentsFile, this.logger);
@@ -221,13 +235,24 @@ export class ResourceMonitor {
       const connecting = this.inventory.eventsConnected
         ? undefined
         : this.inventory.connect().catch((err: Error) => this.logger.debug(`events: ${err.message}`));
-      const [info, counts] = await Promise.all([this.daemonInfo(), this.inventory.read()]);
-      await connecting;
-      const local = await this.localDaemon();
-      const [read, disk] = await Promise.all([
-        this.containers.read(counts.running, local),
-        this.diskReader(local).figure(info.DockerRootDir, this.settings.thresholds),
+      // Each read starts as soon as what it needs is there: the containers' figures need the
+      // list and the local daemon, not /info (the slowest of the daemon's answers). The daemon's
+      // process is looked for once the daemon has answered, as a restart must be told from an outage.
+      const infoP = this.daemonInfo();
+      const countsP = this.inventory.read();
+      const localP = countsP.then(() => this.localDaemon());
+      const [info, counts, local, read, disk] = await Promise.all([
+        infoP,
+        countsP,
+        localP,
+        Promise.all([countsP, localP]).then(([c, l]) => this.containers.read(c.running, l)),
+        this.readsDisk
+          ? Promise.all([infoP, localP]).then(([i, l]) =>
+              this.diskReader(l).figure(i.DockerRootDir, this.settings.thresholds),
+            )
+          : undefined,
       ]);
+      await connecting;
       timeHealthchecks(this.client, this.detector, counts, () => this.settings.healthyWithinMs, this.logger);
       const caps = this.settings.capacities;
       let memory = 0;

@@ -11,6 +11,7 @@ import { formatBytes, formatDuration } from '../util/duration';
 import { admissionPrediction, recentSample, usageFromSample } from './admission';
 import { exceeds, predict, predictLevel, type PredictedLevel, type Prediction } from './predict';
 import { AMOUNT_KEYS, emptyAmounts, type ResourceAmounts, type RunStore } from './records';
+import type { RunModeDecision } from './modeDecision';
 import type { TestEnvironmentOptions } from './testRun';
 import { RunCostTracker } from './cost';
 import { errorMessage } from '../../shared/errors';
@@ -43,6 +44,8 @@ export function explainPrediction(p: Prediction, pl: PredictedLevel, limit: Leve
 /** What every phase of one run works with, fixed when it begins. */
 export interface RunSetup {
   readonly opts: TestEnvironmentOptions;
+  /** The mode decided for the run (`opts.mode` is only what was asked). */
+  readonly mode: RunModeDecision;
   readonly runId: string;
   readonly envName: string;
   readonly refuseAt: Level;
@@ -161,21 +164,30 @@ export interface Admitted {
  * the previous holder may have filled the daemon. A shared run is admitted, while no other can
  * be, on the daemon as it is plus what the shared runs already in are still predicted to add.
  */
-export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise<Admitted> {
+export async function admitAndLock(
+  s: RunSetup,
+  predicting: Promise<Prediction>,
+): Promise<Admitted & { prediction: Prediction }> {
   const { opts, envName, refuseAt, progress } = s;
+  const shared = s.mode.mode === 'shared';
+  // A shared request carries its needs; an exclusive one is made before the prediction is known
+  // (reading the records, asking for the lock and the first sample go together).
+  const sharedPrediction = shared ? await predicting : undefined;
+  let prediction: Prediction;
   const room: { preCleanup?: CleanupReport } = {};
   const why = opts.why ?? `${opts.category} run ${s.runId} on ${hostname()}`;
   // One sample serves the look outside the turnstile and the decision under it (admission.ts).
   const admitSample = recentSample(() => sampleForDecision(s.monitor, opts.signal));
-  const admit = async (
-    holders: LockHolder[],
-    without?: readonly LockHolder[],
-  ): Promise<string | undefined> => {
-    const sample = await admitSample();
-    const together = admissionPrediction(prediction, holders, usageFromSample(sample), without);
-    const level = rate(s, sample, together);
-    return exceeds(level, refuseAt) && !opts.force ? explainPrediction(together, level, refuseAt) : undefined;
-  };
+  const admitWith =
+    (mine: Prediction) =>
+    async (holders: LockHolder[], without?: readonly LockHolder[]): Promise<string | undefined> => {
+      const sample = await admitSample();
+      const together = admissionPrediction(mine, holders, usageFromSample(sample), without);
+      const level = rate(s, sample, together);
+      return exceeds(level, refuseAt) && !opts.force
+        ? explainPrediction(together, level, refuseAt)
+        : undefined;
+    };
   // The request made beside the first sample can be withdrawn on its own.
   const cancel = new AbortController();
   const acquire = (signal: AbortSignal | undefined): Promise<LockHandle> =>
@@ -185,8 +197,13 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
       signal,
       onCompromised: (err) =>
         s.logger.warn(`lock "${envName}" was lost while the run held it: ${err.message}`),
-      ...(opts.mode === 'shared'
-        ? { mode: 'shared' as const, tag: s.runId, needs: { ...prediction.added }, admit }
+      ...(sharedPrediction
+        ? {
+            mode: 'shared' as const,
+            tag: s.runId,
+            needs: { ...sharedPrediction.added },
+            admit: admitWith(sharedPrediction),
+          }
         : {}),
     });
   const giveUp = async (asked: Promise<LockHandle> | undefined): Promise<void> => {
@@ -198,15 +215,17 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   };
   const lockWaitStart = Date.now();
   progress(`waiting for the "${envName}" lock`);
-  let asking =
-    opts.mode === 'shared'
-      ? undefined
-      : acquire(opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal);
+  let asking = shared
+    ? undefined
+    : acquire(opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal);
   asking?.catch(() => undefined);
   let first: Sample;
   let predicted: PredictedLevel;
   try {
-    first = await (opts.mode === 'shared' ? admitSample() : sampleForDecision(s.monitor, opts.signal));
+    [first, prediction] = await Promise.all([
+      shared ? admitSample() : sampleForDecision(s.monitor, opts.signal),
+      predicting,
+    ]);
     predicted = rate(s, first, prediction);
     if (asking && exceeds(predicted, refuseAt) && !opts.force) {
       await giveUp(asking);
@@ -220,10 +239,9 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
   const fast = asking !== undefined;
   const handle = await (asking ?? acquire(opts.signal));
   try {
-    if (fast && !handle.contended) return { handle, predicted, baselineSample: first, ...room };
+    if (fast && !handle.contended) return { handle, prediction, predicted, baselineSample: first, ...room };
     const waitedMs = Date.now() - lockWaitStart;
-    const lockedSample =
-      opts.mode === 'shared' ? await admitSample() : await sampleForDecision(s.monitor, opts.signal);
+    const lockedSample = shared ? await admitSample() : await sampleForDecision(s.monitor, opts.signal);
     const again = rate(s, lockedSample, prediction);
     if (exceeds(again, refuseAt) && !exceeds(predicted, refuseAt)) {
       progress(
@@ -236,7 +254,7 @@ export async function admitAndLock(s: RunSetup, prediction: Prediction): Promise
     // waiting) has changed the daemon since.
     const baselineSample =
       predicted === again ? lockedSample : await sampleForDecision(s.monitor, opts.signal);
-    return { handle, predicted, baselineSample, ...room };
+    return { handle, prediction, predicted, baselineSample, ...room };
   } catch (err) {
     await handle.release();
     throw err;

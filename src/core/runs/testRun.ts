@@ -12,6 +12,7 @@ import { silentLogger, type Logger } from '../log';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import { traceMark } from '../util/trace';
+import { decideRunMode, type RunModeDecision } from './modeDecision';
 import type { PredictedLevel, Prediction, PredictionOptions } from './predict';
 import { RunStore, type RunRecord } from './records';
 import {
@@ -36,9 +37,17 @@ export interface TestEnvironmentOptions {
    * `exclusive` (default): the run has the environment to itself. `shared`: it runs beside other
    * shared runs of the environment, admitted while the daemon as it is, plus what those runs are
    * still predicted to add, plus this run's prediction stays below `refuseAt`; never beside an
-   * exclusive run.
+   * exclusive run. Shared is asked, not granted: a fixed container name or host port in the
+   * compose files of `composeDir` makes the run exclusive (the report's `mode` says why), unless
+   * `forceShared`. A decision already made by `decideRunMode` is taken as it is.
    */
-  mode?: LockMode;
+  mode?: LockMode | RunModeDecision;
+  /** Modes per category from a configuration, used when `mode` is not given (see `validateRunModes`). */
+  modes?: Readonly<Record<string, LockMode>>;
+  /** With `mode: 'shared'`: shared even where the compose files have fixed names or ports (with a warning). */
+  forceShared?: boolean;
+  /** The folder whose compose files decide whether the run may be shared (default: the working folder). */
+  composeDir?: string;
   why?: string;
   /** The daemon to watch and clean (default: the endpoint resolved as the docker CLI would). */
   client?: DockerClient;
@@ -93,6 +102,8 @@ export interface RunReport {
   runId: string;
   category: string;
   env: string;
+  /** The mode the run had, and why when shared was asked. */
+  mode: RunModeDecision;
   prediction: Prediction;
   predicted: PredictedLevel;
   /** Orphan cleanup run before starting because the prediction was too high. */
@@ -101,6 +112,9 @@ export interface RunReport {
   cleanup?: CleanupReport;
   forced: boolean;
 }
+
+/** Through cgroup files, the window of a run's first CPU reading (see MonitorOptions.cpuPrimeMs). */
+const RUN_CPU_PRIME_MS = 100;
 
 export function newRunId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
@@ -177,9 +191,23 @@ export interface ActiveTestRun extends TestEnvironment {
  */
 export async function beginTestRun(opts: TestEnvironmentOptions): Promise<ActiveTestRun> {
   const logger = opts.logger ?? silentLogger;
+  const progress = opts.onProgress ?? ((m: string) => logger.info(m));
+  const decided = typeof opts.mode === 'object';
+  const mode =
+    typeof opts.mode === 'object'
+      ? opts.mode
+      : await decideRunMode({
+          category: opts.category,
+          mode: opts.mode,
+          modes: opts.modes,
+          forceShared: opts.forceShared,
+          dir: opts.composeDir,
+        });
+  if (!decided && mode.note !== undefined) progress(mode.note);
   const client = opts.client ?? new DockerClient(resolveEndpoint());
   const s: RunSetup = {
     opts,
+    mode,
     runId: newRunId(),
     envName: opts.env ?? DEFAULT_LOCK_NAME,
     refuseAt: opts.refuseAt ?? 'EMERGENCY',
@@ -190,18 +218,22 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
     monitor: new ResourceMonitor(
       client,
       { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 },
-      { logger },
+      // No decision of a run rests on the disk figure. The first sample is on the way to the
+      // command's start: its CPU rate is read over 100 ms (cgroup counters are exact to a
+      // scheduler tick, a few ms), not the monitor's default 250.
+      { logger, disk: false, cpuPrimeMs: RUN_CPU_PRIME_MS },
     ),
     logger,
-    progress: opts.onProgress ?? ((m: string) => logger.info(m)),
+    progress,
   };
   // The run's own DOCKER_HOST needs neither the lock nor a sample: it starts beside them.
   const proxying = startProxy(s);
   traceMark('run-begin', { run: s.runId });
   let handle: LockHandle | undefined;
   try {
-    const prediction = await predictRun(s);
-    const admitted = await admitAndLock(s, prediction);
+    // Reading the records goes with asking for the lock and the first sample (see admitAndLock).
+    const admitted = await admitAndLock(s, predictRun(s));
+    const { prediction } = admitted;
     traceMark('admitted', { run: s.runId });
     handle = admitted.handle;
     const measure = new RunMeasure(admitted.baselineSample, s.runId);
@@ -335,6 +367,7 @@ async function endRun(
       runId,
       category: opts.category,
       env: envName,
+      mode: s.mode,
       prediction: run.prediction,
       predicted: run.predicted,
       preCleanup: run.preCleanup,
