@@ -1,14 +1,15 @@
 // What every compose rule shares: the check context and how a finding is reported at a node (the
 // finding shape and the rule table are in ../findings).
-import type { Alias, Node, Pair, Scalar, YAMLMap } from 'yaml';
-import { mapPair, type ParsedCompose, type ServiceEntry, type ServicesLoader } from '../model';
+import type { Alias, LineCounter, Node, Pair, Scalar, YAMLMap } from 'yaml';
+import { mapPair, type ServiceEntry, type ServicesLoader } from '../model';
 import type { TextEdit } from '../textEdit';
 import type { Finding, RuleId, Severity } from '../findings';
 
 export { fileFinding, RULES, type CheckOptions, type Finding, type RuleId, type Severity } from '../findings';
 
 export interface Ctx {
-  parsed: ParsedCompose;
+  /** Line starts of the whole text: findings carry 1-based positions. */
+  lineCounter: LineCounter;
   text: string;
   isTest: boolean;
   shared: boolean;
@@ -28,8 +29,8 @@ export function report(
   service?: string,
   fix?: Finding['fix'],
 ): void {
-  const start = ctx.parsed.lineCounter.linePos(offset);
-  const end = ctx.parsed.lineCounter.linePos(endOffset);
+  const start = ctx.lineCounter.linePos(offset);
+  const end = ctx.lineCounter.linePos(endOffset);
   const f: Finding = {
     rule,
     severity,
