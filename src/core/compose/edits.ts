@@ -63,6 +63,16 @@ function cached(cache: Map<string, string>, key: string, render: () => string): 
   return text;
 }
 
+const shared = new Map<string, string>();
+
+/**
+ * One copy of a string that recurs: the titles and texts of the fixes of a large file are the
+ * same few strings built again for each service, and each copy held memory until the findings go.
+ */
+export function interned(text: string): string {
+  return cached(shared, text, () => text);
+}
+
 const rendered = new Map<string, string>();
 
 /**

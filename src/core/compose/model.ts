@@ -11,6 +11,7 @@ import {
   parseAllDocuments,
   parseDocument,
   Parser,
+  Schema,
   type Alias,
   type Document,
   type DocumentOptions,
@@ -98,23 +99,28 @@ export function parseCompose(text: string): ParsedCompose {
 }
 
 /**
+ * The schema of the documents parseCompose makes (YAML 1.2 core, compose's tags, merge keys),
+ * built once for the parts of one file: each document would otherwise build its own, which
+ * costs more than parsing a small part. Per file, because yaml adds the known tags a document
+ * uses (`!!binary`, ...) to its schema.
+ */
+export function partSchema(): Schema {
+  return new Schema({ ...PARSE_OPTIONS, resolveKnownTags: true, schema: 'core' });
+}
+
+/**
  * Parses `text` from `start` to `end` as one document, its positions in the whole text's
  * coordinates (the parser starts counting at `start`): a part of a file checked in parts.
  */
-export function parsePart(text: string, start: number, end: number): Document.Parsed {
+export function parsePart(text: string, start: number, end: number, schema: Schema): Document.Parsed {
   const parser = new Parser();
   parser.offset = start;
-  const composer = new Composer(PARSE_OPTIONS);
+  const composer = new Composer({ ...PARSE_OPTIONS, schema });
   let doc: Document.Parsed | undefined;
   for (const d of composer.compose(parser.parse(text.slice(start, end)), true, end)) {
     if (doc) {
-      doc.errors.push(
-        new YAMLParseError(
-          d.range.slice(0, 2) as [number, number],
-          'MULTIPLE_DOCS',
-          'several documents in a part',
-        ),
-      );
+      const at = d.range.slice(0, 2) as [number, number];
+      doc.errors.push(new YAMLParseError(at, 'MULTIPLE_DOCS', 'several documents in a part'));
       break;
     }
     doc = d;
@@ -213,9 +219,11 @@ export function plainDocument(
   // `anchored`: the plain values of anchored nodes, shared by the parts of a file checked in
   // parts (an alias in one part converts an anchor of an earlier part once, as in one document).
   const memo = new Map<Node, unknown>();
+  // Only an anchored node can be reached twice (through its aliases): only those are kept.
   const keep = (node: Node, v: unknown): void => {
+    if (!node.anchor) return;
     memo.set(node, v);
-    if (anchored && node.anchor) anchored.set(node, v);
+    anchored?.set(node, v);
   };
   const busy = new Set<Node>();
   const conv = (value: unknown): unknown => {
@@ -237,26 +245,28 @@ export function plainDocument(
     if (isSeq(node)) out = node.items.map(conv);
     else {
       const obj: Record<string, unknown> = {};
-      const sources: unknown[] = [];
-      const reset = new Set<string>();
+      // Allocated only for the few mappings that have merge keys or `!reset` values.
+      let sources: unknown[] | undefined;
+      let reset: Set<string> | undefined;
       for (const pair of (node as YAMLMap).items) {
         const key = pair.key;
         if (isScalar(key) && typeof key.value === 'symbol') {
           // `<<`: one source or a sequence of them.
           const v = pair.value;
+          sources ??= [];
           if (isSeq(v)) sources.push(...v.items);
           else sources.push(v);
           continue;
         }
         const name = isScalar(key) ? String(key.value) : key === null ? '' : undefined;
         if (name === undefined) continue;
-        if ((pair.value as Node | null)?.tag === '!reset') reset.add(name);
+        if ((pair.value as Node | null)?.tag === '!reset') (reset ??= new Set()).add(name);
         else obj[name] = conv(pair.value);
       }
-      for (const src of sources) {
+      for (const src of sources ?? []) {
         const v = conv(src);
         if (!isRecord(v)) continue;
-        for (const [k, val] of Object.entries(v)) if (!(k in obj) && !reset.has(k)) obj[k] = val;
+        for (const [k, val] of Object.entries(v)) if (!(k in obj) && !reset?.has(k)) obj[k] = val;
       }
       out = obj;
     }

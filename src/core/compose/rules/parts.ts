@@ -15,7 +15,7 @@
 import { isMap, isScalar, Pair, YAMLMap, type Node, type Scalar } from 'yaml';
 import { anchorTarget, indexDocument, type Anchors } from '../anchors';
 import { composeLayout } from '../layout';
-import { isRecord, lineCounterOf, parsePart, plainDocument, type ServiceEntry } from '../model';
+import { isRecord, lineCounterOf, parsePart, partSchema, plainDocument, type ServiceEntry } from '../model';
 import type { Finding } from '../findings';
 import type { Ctx } from './context';
 import { checkServiceEntry, checkTopLevel } from './sections';
@@ -34,6 +34,7 @@ export function checkParts(ctx: Ctx): boolean {
   const layout = composeLayout(text);
   if (!layout) return false;
   ctx.lineCounter = lineCounterOf(text);
+  const schema = partSchema();
   const anchors: Anchors = new Map();
   const anchored = new Map<Node, unknown>();
   const target = anchorTarget(anchors);
@@ -46,7 +47,7 @@ export function checkParts(ctx: Ctx): boolean {
   const later: Array<{ at: number; start: number; end: number }> = [];
 
   const part = (start: number, end: number, own?: Anchors): Part | undefined => {
-    const doc = parsePart(text, start, end);
+    const doc = parsePart(text, start, end, schema);
     if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
     const index = indexDocument(doc, own ?? anchors);
     const top = doc.contents;
