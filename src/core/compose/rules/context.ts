@@ -32,23 +32,24 @@ export function report(
 ): void {
   const start = ctx.lineCounter.linePos(offset);
   const end = ctx.lineCounter.linePos(endOffset);
-  const f: Finding = {
-    rule,
-    severity,
-    message,
-    line: start.line,
-    column: start.col,
-    endLine: end.line,
-    endColumn: end.col,
-    offset,
-    endOffset,
-  };
-  if (service !== undefined) f.service = service;
+  const line = start.line;
+  const column = start.col;
+  const endLine = end.line;
+  const endColumn = end.col;
   if (fix && fix.edits.length > 0) {
     fix.title = interned(fix.title);
     for (const e of fix.edits) e.newText = interned(e.newText);
-    f.fix = fix;
-  }
+  } else fix = undefined;
+  // Each shape as one literal, the keys in the order they always had: a finding whose keys were
+  // added one by one held a spare property store, 200000 times over in a large file.
+  const f: Finding =
+    service === undefined
+      ? fix
+        ? { rule, severity, message, line, column, endLine, endColumn, offset, endOffset, fix }
+        : { rule, severity, message, line, column, endLine, endColumn, offset, endOffset }
+      : fix
+        ? { rule, severity, message, line, column, endLine, endColumn, offset, endOffset, service, fix }
+        : { rule, severity, message, line, column, endLine, endColumn, offset, endOffset, service };
   ctx.out.push(f);
 }
 
