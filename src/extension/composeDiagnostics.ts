@@ -1,13 +1,14 @@
 // Compose rules as Problems: checked on open and (debounced) on edit of files matching the
 // configured globs, with quick fixes for the findings that carry a safe fix. The check runs in a
 // worker thread (dist/compose-worker.js): the host's main thread only hands it the text and turns
-// the findings into diagnostics, so a large file never blocks the editor.
+// the findings into diagnostics, so a large file never blocks the editor. The fixes stay in the
+// worker until the editor asks for the quick fixes at a diagnostic.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { fileFinding, validateTestGlobs, type Finding } from '../core/compose';
-import type { CheckRequest, CheckResponse } from './composeWorker';
+import type { CheckRequest, CheckResponse, FixRequest, SentFinding } from './composeWorker';
 import type { ExtensionConfig } from './settings';
 
 type ComposeSettings = ExtensionConfig['compose'];
@@ -31,6 +32,15 @@ class CheckWorker {
   >();
 
   check(text: string, fileName: string, testGlobs: string[]): Promise<CheckResponse> {
+    return this.request((id) => ({ id, text, fileName, max: MAX_DIAGNOSTICS, testGlobs }));
+  }
+
+  /** The fixes of findings of an earlier check, by their position in its reply. */
+  fixes(check: number, indexes: number[]): Promise<CheckResponse> {
+    return this.request((id) => ({ kind: 'fixes', id, check, indexes }));
+  }
+
+  private request(message: (id: number) => CheckRequest | FixRequest): Promise<CheckResponse> {
     const worker = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -38,7 +48,7 @@ class CheckWorker {
         this.reset(`the check took longer than ${CHECK_TIMEOUT_MS / 1000} s`);
       }, CHECK_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
-      worker.postMessage({ id, text, fileName, max: MAX_DIAGNOSTICS, testGlobs } satisfies CheckRequest);
+      worker.postMessage(message(id));
     });
   }
 
@@ -77,7 +87,9 @@ class CheckWorker {
 
 interface Checked {
   version: number;
-  findings: Finding[];
+  findings: Array<Finding & { fixable?: true }>;
+  /** The worker's check that gave them: it keeps their fixes. */
+  check?: number;
 }
 
 export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionProvider {
@@ -155,16 +167,20 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     const started = performance.now();
     const text = doc.getText();
     const refusal = await refuse(doc, text);
-    let findings: Finding[];
+    let findings: Checked['findings'];
+    let check: number | undefined;
     if (refusal !== undefined) findings = [notice(refusal)];
     else {
       const r = await this.worker.check(text, doc.uri.fsPath, this.testGlobs);
-      findings = 'findings' in r ? r.findings : [notice(`the compose check failed: ${r.error}`)];
-      if ('total' in r && r.total > r.findings.length)
-        findings.push(notice(`${r.total - r.findings.length} more findings not shown: run compose check`));
+      if ('findings' in r) {
+        findings = r.findings as SentFinding[];
+        check = r.id;
+        if (r.total > r.findings.length)
+          findings.push(notice(`${r.total - r.findings.length} more findings not shown: run compose check`));
+      } else findings = [notice(`the compose check failed: ${'error' in r ? r.error : 'no findings'}`)];
     }
     if (doc.isClosed || doc.version !== version) return findings; // a newer edit is scheduled
-    this.checked.set(doc.uri.toString(), { version, findings });
+    this.checked.set(doc.uri.toString(), { version, findings, check });
     this.collection.set(doc.uri, findings.map(toDiagnostic));
     this.log.debug(
       `compose: ${findings.length} finding(s) in ${doc.uri.fsPath} (${Math.round(performance.now() - started)} ms)`,
@@ -180,23 +196,35 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
     this.collection.delete(uri);
   }
 
-  provideCodeActions(
+  async provideCodeActions(
     doc: vscode.TextDocument,
     _range: vscode.Range,
     context: vscode.CodeActionContext,
-  ): vscode.CodeAction[] {
+  ): Promise<vscode.CodeAction[]> {
     const checked = this.checked.get(doc.uri.toString());
-    if (!checked || checked.version !== doc.version) return []; // offsets would point at stale text
-    const actions: vscode.CodeAction[] = [];
+    // Offsets would point at stale text.
+    if (!checked || checked.version !== doc.version || checked.check === undefined) return [];
+    const wanted: Array<{ diag: vscode.Diagnostic; index: number }> = [];
     for (const diag of context.diagnostics) {
       if (diag.source !== SOURCE) continue;
-      const f = checked.findings.find((x) => x.rule === codeOf(diag) && sameRange(x, diag.range));
-      if (!f?.fix) continue;
-      const action = new vscode.CodeAction(f.fix.title, vscode.CodeActionKind.QuickFix);
+      const index = checked.findings.findIndex((x) => x.rule === codeOf(diag) && sameRange(x, diag.range));
+      if (index >= 0 && checked.findings[index]?.fixable) wanted.push({ diag, index });
+    }
+    if (wanted.length === 0) return [];
+    const r = await this.worker.fixes(
+      checked.check,
+      wanted.map((w) => w.index),
+    );
+    if (!('fixes' in r) || doc.version !== checked.version) return [];
+    const actions: vscode.CodeAction[] = [];
+    wanted.forEach(({ diag }, i) => {
+      const fix = r.fixes[i];
+      if (!fix) return;
+      const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
       action.diagnostics = [diag];
-      action.isPreferred = f.fix.edits.length > 0;
+      action.isPreferred = fix.edits.length > 0;
       const edit = new vscode.WorkspaceEdit();
-      for (const e of f.fix.edits)
+      for (const e of fix.edits)
         edit.replace(
           doc.uri,
           new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.length)),
@@ -204,7 +232,7 @@ export class ComposeDiagnostics implements vscode.Disposable, vscode.CodeActionP
         );
       action.edit = edit;
       actions.push(action);
-    }
+    });
     return actions;
   }
 

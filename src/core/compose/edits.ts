@@ -63,17 +63,35 @@ function cached(cache: Map<string, string>, key: string, render: () => string): 
   return text;
 }
 
+const shared = new Map<string, string>();
+
+/**
+ * One copy of a string that recurs: the titles and texts of the fixes of a large file are the
+ * same few strings built again for each service, and each copy held memory until the findings go.
+ */
+export function interned(text: string): string {
+  return cached(shared, text, () => text);
+}
+
 const rendered = new Map<string, string>();
 
 /**
- * Values rendered as block YAML at an indentation step. Many services of one file get the same
- * patch: rendering it once per distinct value keeps a large check linear in practice (yaml's
- * stringify costs far more than the JSON key). The cache is bounded.
+ * Values rendered as block YAML at an indentation step, each line indented by `indent` spaces
+ * and ended by `eol`. Many services of one file get the same patch at the same indentation:
+ * rendering it once per distinct value keeps a large check linear in practice (yaml's stringify
+ * costs far more than the JSON key). The cache is bounded.
  */
-function blockYaml(values: Record<string, unknown>, unit: number): string {
-  return cached(rendered, `${unit}:${JSON.stringify(values)}`, () =>
-    stringify(values, { version: '1.1', lineWidth: 0, indent: unit }).replace(/\n$/, ''),
-  );
+function blockLines(values: Record<string, unknown>, unit: number, indent: number, eol: string): string {
+  return cached(rendered, `${unit}:${indent}:${eol}:${JSON.stringify(values)}`, () => {
+    const body = stringify(values, { version: '1.1', lineWidth: 0, indent: unit }).replace(/\n$/, '');
+    const pad = ' '.repeat(indent);
+    return (
+      body
+        .split('\n')
+        .map((l) => (l.length > 0 ? pad + l : l))
+        .join(eol) + eol
+    );
+  });
 }
 
 /**
@@ -101,14 +119,11 @@ export function insertIntoMap(
   const keyStart = first.key.range?.[0];
   const lastEnd = last.value?.range?.[1] ?? last.key.range?.[1];
   if (keyStart === undefined || lastEnd === undefined) return undefined;
-  const indent = ' '.repeat(keyStart - lineStart(text, keyStart));
-  const unit = indentUnit(text);
-  const body = blockYaml(values, unit);
+  const block = blockLines(values, indentUnit(text), keyStart - lineStart(text, keyStart), eol);
   let offset = afterLine(text, lastEnd);
   const needsEol = offset === text.length && !text.endsWith('\n');
-  const lines = body.split('\n').map((l) => (l.length > 0 ? indent + l : l));
   if (needsEol) offset = text.length;
-  return { offset, length: 0, newText: (needsEol ? eol : '') + lines.join(eol) + eol };
+  return { offset, length: 0, newText: needsEol ? eol + block : block };
 }
 
 const renderedFlow = new Map<string, string>();

@@ -91,14 +91,30 @@ export function parseImageRef(image: unknown): ImageRef | undefined {
   return { repository, tag: tag === '' ? undefined : tag };
 }
 
-export function imageKind(image: unknown): ImageKind | undefined {
+const refs = new Map<string, ImageRef | undefined>();
+
+/**
+ * parseImageRef for the rules, which ask it about the same image several times per service and
+ * the same few images across the services of a large file (bounded; the result is shared, never
+ * handed out).
+ */
+function imageRef(image: unknown): ImageRef | undefined {
+  if (typeof image !== 'string') return undefined;
+  if (refs.has(image)) return refs.get(image);
   const ref = parseImageRef(image);
+  if (refs.size >= 1000) refs.clear();
+  refs.set(image, ref);
+  return ref;
+}
+
+export function imageKind(image: unknown): ImageKind | undefined {
+  const ref = imageRef(image);
   return ref && FAMILIES.find((f) => f.repositories.includes(ref.repository))?.kind;
 }
 
 /** PostgreSQL whose entrypoint takes `postgres -c ...` as its command (the durable test settings). */
 export function hasOfficialPostgresEntrypoint(image: unknown): boolean {
-  const ref = parseImageRef(image);
+  const ref = imageRef(image);
   return (
     ref !== undefined &&
     FAMILIES.some((f) => f.kind === 'postgres' && f.officialEntrypoint?.includes(ref.repository))
@@ -106,7 +122,7 @@ export function hasOfficialPostgresEntrypoint(image: unknown): boolean {
 }
 
 export function isHeavyImage(image: unknown): boolean {
-  const ref = parseImageRef(image);
+  const ref = imageRef(image);
   return ref !== undefined && HEAVY_REPOSITORIES.has(ref.repository);
 }
 
@@ -318,7 +334,7 @@ export function memoryNeed(
     return { unknown: `the JVM sizes its heap from the limit (${heap.relative}): a limit decides its heap` };
   if (isHeavyImage(service.image))
     return {
-      unknown: `${parseImageRef(service.image)?.repository ?? 'this image'} is known to need more than the standard limit`,
+      unknown: `${imageRef(service.image)?.repository ?? 'this image'} is known to need more than the standard limit`,
     };
   return undefined;
 }

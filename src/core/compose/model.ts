@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { indexDocument } from './anchors';
 import { hasInterpolation } from './units';
 import {
   isAlias,
@@ -6,9 +7,11 @@ import {
   isScalar,
   isSeq,
   LineCounter,
+  Composer,
   parseAllDocuments,
   parseDocument,
-  YAMLParseError,
+  Parser,
+  Schema,
   type Alias,
   type Document,
   type DocumentOptions,
@@ -18,6 +21,7 @@ import {
   type Scalar,
   type SchemaOptions,
   type YAMLMap,
+  YAMLParseError,
 } from 'yaml';
 
 /** One parsed YAML document of a compose file, with the node tree kept for exact positions. */
@@ -75,65 +79,6 @@ const PARSE_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   customTags: COMPOSE_TAGS,
 };
 
-interface DocumentIndex {
-  target: (alias: Alias) => Node | undefined;
-  dollarScalars: Scalar[];
-}
-
-/**
- * One walk over a document's nodes (yaml's `visit` allocates a frozen path per node, and three
- * walks of a large file cost seconds): duplicate scalar keys of every mapping become the
- * parser's own DUPLICATE_KEY errors (compose refuses them too), anchors are indexed for alias
- * resolution, and string scalars holding a `$` are collected for the interpolation rule.
- */
-function indexDocument(doc: Document.Parsed): DocumentIndex {
-  const anchors = new Map<string, Array<{ at: number; node: Node }>>();
-  const dollarScalars: Scalar[] = [];
-  const checkKeys = doc.errors.length === 0;
-  const stack: unknown[] = [doc.contents];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (!isMap(node) && !isSeq(node) && !isScalar(node)) continue;
-    if (node.anchor) {
-      const list = anchors.get(node.anchor) ?? [];
-      list.push({ at: node.range?.[0] ?? 0, node });
-      anchors.set(node.anchor, list);
-    }
-    if (isScalar(node)) {
-      if (typeof node.value === 'string' && node.value.includes('$')) dollarScalars.push(node);
-      continue;
-    }
-    if (isSeq(node)) {
-      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
-      continue;
-    }
-    const seen = checkKeys ? new Set<unknown>() : undefined;
-    const items = (node as YAMLMap).items;
-    for (let i = items.length - 1; i >= 0; i--) {
-      const pair = items[i] as Pair;
-      stack.push(pair.value, pair.key);
-    }
-    for (const pair of items) {
-      const key = pair.key;
-      if (!seen || !isScalar(key) || typeof key.value === 'symbol') continue;
-      if (seen.has(key.value)) {
-        const at = key.range?.[0] ?? 0;
-        doc.errors.push(
-          new YAMLParseError([at, key.range?.[1] ?? at], 'DUPLICATE_KEY', 'Map keys must be unique'),
-        );
-      } else seen.add(key.value);
-    }
-  }
-  const target = (alias: Alias): Node | undefined => {
-    // The last definition before the alias: YAML lets an anchor be redefined.
-    const at = alias.range?.[0] ?? 0;
-    let found: Node | undefined;
-    for (const d of anchors.get(alias.source) ?? []) if (d.at < at) found = d.node;
-    return found;
-  };
-  return { target, dollarScalars };
-}
-
 /** Parses every document of a compose file. Never throws: syntax errors stay on each document. */
 export function parseCompose(text: string): ParsedCompose {
   const lineCounter = new LineCounter();
@@ -151,6 +96,45 @@ export function parseCompose(text: string): ParsedCompose {
       return { index, doc, root, plain, legacy, services, target, dollarScalars };
     }),
   };
+}
+
+/**
+ * The schema of the documents parseCompose makes (YAML 1.2 core, compose's tags, merge keys),
+ * built once for the parts of one file: each document would otherwise build its own, which
+ * costs more than parsing a small part. Per file, because yaml adds the known tags a document
+ * uses (`!!binary`, ...) to its schema.
+ */
+export function partSchema(): Schema {
+  return new Schema({ ...PARSE_OPTIONS, resolveKnownTags: true, schema: 'core' });
+}
+
+/**
+ * Parses `text` from `start` to `end` as one document, its positions in the whole text's
+ * coordinates (the parser starts counting at `start`): a part of a file checked in parts.
+ */
+export function parsePart(text: string, start: number, end: number, schema: Schema): Document.Parsed {
+  const parser = new Parser();
+  parser.offset = start;
+  const composer = new Composer({ ...PARSE_OPTIONS, schema });
+  let doc: Document.Parsed | undefined;
+  for (const d of composer.compose(parser.parse(text.slice(start, end)), true, end)) {
+    if (doc) {
+      const at = d.range.slice(0, 2) as [number, number];
+      doc.errors.push(new YAMLParseError(at, 'MULTIPLE_DOCS', 'several documents in a part'));
+      break;
+    }
+    doc = d;
+  }
+  // compose(…, true) always yields a document, an empty one at the latest.
+  return doc as Document.Parsed;
+}
+
+/** The line starts of a text, as the parser reports them (after every `\n`). */
+export function lineCounterOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', nl + 1)) lines.addNewLine(nl + 1);
+  return lines;
 }
 
 /** The services of one compose text as plain data (for `extends.file`); undefined when it has none or does not parse. */
@@ -227,8 +211,20 @@ export function resolvedPair(
  * Merge keys: explicit keys win, then the sources in order. An alias to a node that is still
  * being converted (a cycle) reads as null.
  */
-export function plainDocument(doc: Document.Parsed, target: (alias: Alias) => Node | undefined): unknown {
+export function plainDocument(
+  doc: Document.Parsed,
+  target: (alias: Alias) => Node | undefined,
+  anchored?: Map<Node, unknown>,
+): unknown {
+  // `anchored`: the plain values of anchored nodes, shared by the parts of a file checked in
+  // parts (an alias in one part converts an anchor of an earlier part once, as in one document).
   const memo = new Map<Node, unknown>();
+  // Only an anchored node can be reached twice (through its aliases): only those are kept.
+  const keep = (node: Node, v: unknown): void => {
+    if (!node.anchor) return;
+    memo.set(node, v);
+    anchored?.set(node, v);
+  };
   const busy = new Set<Node>();
   const conv = (value: unknown): unknown => {
     if (isAlias(value)) {
@@ -238,9 +234,10 @@ export function plainDocument(doc: Document.Parsed, target: (alias: Alias) => No
     if (!isMap(value) && !isSeq(value) && !isScalar(value)) return value ?? null;
     const node = value as Node;
     if (memo.has(node)) return memo.get(node);
+    if (anchored?.has(node)) return anchored.get(node);
     if (isScalar(node)) {
       const v = node.tag === '!reset' ? null : node.value;
-      memo.set(node, v);
+      keep(node, v);
       return v;
     }
     busy.add(node);
@@ -248,31 +245,33 @@ export function plainDocument(doc: Document.Parsed, target: (alias: Alias) => No
     if (isSeq(node)) out = node.items.map(conv);
     else {
       const obj: Record<string, unknown> = {};
-      const sources: unknown[] = [];
-      const reset = new Set<string>();
+      // Allocated only for the few mappings that have merge keys or `!reset` values.
+      let sources: unknown[] | undefined;
+      let reset: Set<string> | undefined;
       for (const pair of (node as YAMLMap).items) {
         const key = pair.key;
         if (isScalar(key) && typeof key.value === 'symbol') {
           // `<<`: one source or a sequence of them.
           const v = pair.value;
+          sources ??= [];
           if (isSeq(v)) sources.push(...v.items);
           else sources.push(v);
           continue;
         }
         const name = isScalar(key) ? String(key.value) : key === null ? '' : undefined;
         if (name === undefined) continue;
-        if ((pair.value as Node | null)?.tag === '!reset') reset.add(name);
+        if ((pair.value as Node | null)?.tag === '!reset') (reset ??= new Set()).add(name);
         else obj[name] = conv(pair.value);
       }
-      for (const src of sources) {
+      for (const src of sources ?? []) {
         const v = conv(src);
         if (!isRecord(v)) continue;
-        for (const [k, val] of Object.entries(v)) if (!(k in obj) && !reset.has(k)) obj[k] = val;
+        for (const [k, val] of Object.entries(v)) if (!(k in obj) && !reset?.has(k)) obj[k] = val;
       }
       out = obj;
     }
     busy.delete(node);
-    memo.set(node, out);
+    keep(node, out);
     return out;
   };
   return conv(doc.contents);

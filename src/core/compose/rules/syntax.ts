@@ -3,7 +3,7 @@ import { type Node, type Scalar, type YAMLMap } from 'yaml';
 import { closest } from '../editDistance';
 import { replaceScalar } from '../edits';
 import { NOT_IN_SPEC } from '../keys';
-import { mapPair, type ComposeDocument } from '../model';
+import { mapPair } from '../model';
 import { unclosedInterpolation } from '../units';
 import { isEdit, report, reportAt, type Ctx } from './context';
 
@@ -36,8 +36,9 @@ export function unknownKey(
   );
 }
 
-export function checkInterpolation(ctx: Ctx, d: ComposeDocument): void {
-  for (const node of d.dollarScalars) {
+/** `dollarScalars`: the string scalars that hold a `$` (see indexDocument). */
+export function checkInterpolation(ctx: Ctx, dollarScalars: readonly Scalar[]): void {
+  for (const node of dollarScalars) {
     if (typeof node.value !== 'string' || !node.range) continue;
     const at = unclosedInterpolation(node.value);
     if (at === undefined) continue;

@@ -1,13 +1,13 @@
 // The tmpfs rule: RAM-backed mounts, in top-level volumes and in services.
 import { isMap, isScalar, isSeq, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { removePair, removeSeqItem } from '../edits';
-import { getPath, mapGet, mapPair, type ComposeDocument, type ServiceEntry } from '../model';
+import { getPath, mapGet, mapPair, type ServiceEntry } from '../model';
 import { parseComposeBytes } from '../units';
 import { fixOf, reportAt, type Ctx, type Finding, type Resolved, type Severity } from './context';
 
 /** Top-level volumes backed by tmpfs through the local driver's options. */
-export function checkVolumesTmpfs(ctx: Ctx, d: ComposeDocument): void {
-  const volumes = mapGet(d.root, 'volumes');
+export function checkVolumesTmpfs(ctx: Ctx, root: YAMLMap<Scalar, Node>): void {
+  const volumes = mapGet(root, 'volumes');
   if (!isMap(volumes)) return;
   for (const pair of (volumes as YAMLMap<Scalar, Node>).items) {
     const vol = pair.value;
