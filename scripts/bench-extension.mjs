@@ -438,7 +438,7 @@ async function webviewOnly(dirs) {
     trusted: true,
     following: false,
   };
-  const results = new Map(dirs.map((d) => [d, { snapshot: [], frame: [], updates: [] }]));
+  const results = new Map(dirs.map((d) => [d, { snapshot: [], frame: [], updates: [], jobs: {} }]));
   try {
     for (let round = 0; round < 3; round++)
       for (const dir of dirs) {
@@ -524,6 +524,11 @@ window.acquireVsCodeApi = () => ({
         }
         const measured = await page.evaluate(sampleMeasures);
         r.updates.push(...(measured.length ? measured : sync));
+        // each job's time in the frames that drew live samples (a build that names them)
+        const frameJobs = await page.evaluate(() =>
+          performance.getEntriesByName('dashboard frame').flatMap((e) => e.detail?.jobs ?? []),
+        );
+        for (const [key, ms] of frameJobs) (r.jobs[key] ??= []).push(ms);
         await page.close();
         rmSync(join(dir, 'bench.html'));
       }
@@ -532,7 +537,13 @@ window.acquireVsCodeApi = () => ({
   }
   for (const [dir, r] of results)
     console.log(
-      `${dir}: snapshot handled in ${median(r.snapshot).toFixed(1)} ms, all five charts drawn ${median(r.frame).toFixed(1)} ms after it arrived (medians of ${r.snapshot.length}); ${liveSummary(r.updates)}`,
+      `${dir}: snapshot handled in ${median(r.snapshot).toFixed(1)} ms, all five charts drawn ${median(r.frame).toFixed(1)} ms after it arrived (medians of ${r.snapshot.length}); ${liveSummary(r.updates)}${
+        Object.keys(r.jobs).length
+          ? `; jobs in those frames, median / p95 ms: ${Object.entries(r.jobs)
+              .map(([key, ms]) => `${key} ${median(ms).toFixed(2)} / ${p95(ms).toFixed(2)}`)
+              .join(', ')}`
+          : ''
+      }`,
     );
   console.log(
     `load average ${loadavg()

@@ -13,11 +13,14 @@ export interface FrameClock {
   now(): number;
 }
 
-/** One frame's work: `ms` of script time from `start`, counting work handled since the last frame. */
+/**
+ * One frame's work: `ms` of script time from `start`, counting work handled since the frame
+ * before; `jobs` the keys of the jobs it ran, each with its own time (ms).
+ */
 export interface FrameReport {
   start: number;
   ms: number;
-  jobs: number;
+  jobs: [key: string, ms: number][];
 }
 
 /**
@@ -113,22 +116,26 @@ export class FrameScheduler {
     this.clock.request(() => this.frame());
   }
 
-  /** The most urgent jobs whose expected cost fits the budget, at least one. */
+  /**
+   * The most urgent jobs whose expected cost fits what is left of the budget (the work handled
+   * since the last frame counts), at least one.
+   */
   private frame(): void {
     this.requested = false;
     const t0 = this.clock.now();
-    let jobs = 0;
+    const jobs: [string, number][] = [];
     try {
       const order = [...this.pending].sort(([, a], [, b]) => a.priority - b.priority || a.seq - b.seq);
       for (const [key, job] of order) {
-        if (jobs > 0 && this.clock.now() - t0 + this.expected(key) > this.options.budgetMs) break;
+        const spent = this.carried + this.clock.now() - t0;
+        if (jobs.length > 0 && spent + this.expected(key) > this.options.budgetMs) break;
         this.pending.delete(key);
-        jobs++;
         const j0 = this.clock.now();
         try {
           job.run();
         } finally {
           const ms = this.clock.now() - j0;
+          jobs.push([key, ms]);
           const before = this.cost.get(key);
           this.cost.set(key, before === undefined ? ms : before + SMOOTHING * (ms - before));
         }
@@ -139,7 +146,7 @@ export class FrameScheduler {
     }
   }
 
-  private settle(t0: number, jobs: number): void {
+  private settle(t0: number, jobs: [string, number][]): void {
     const end = this.clock.now();
     const ms = this.carried + (end - t0);
     this.carried = 0;
