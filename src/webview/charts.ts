@@ -20,7 +20,7 @@ import {
 } from './chartBase.js';
 import { h } from './dom.js';
 import { markerPlugin, markersIn } from './markers.js';
-import { drawWhenVisible, unwatch } from './visible.js';
+import { drawWhenVisible, unwatch, type LiveRedraw } from './visible.js';
 
 export const TITLES: Record<ResourceKind, string> = {
   memory: 'Memory',
@@ -161,9 +161,16 @@ export class HistoryCharts {
     }
   }
 
-  /** Draws what samples added: the charts on screen now, the others once they are seen. */
-  redraw(): void {
-    this.refresh(true);
+  /**
+   * Each chart's drawing of what samples added, a job apiece (a frame fits one or two): the
+   * charts on screen draw then, the others once they are seen.
+   */
+  liveRedraws(): LiveRedraw[] {
+    return RESOURCE_KINDS.map((kind) => ({
+      key: `history:${kind}`,
+      element: this.canvases.get(kind)!,
+      draw: () => this.redraws.get(kind)?.(false),
+    }));
   }
 
   /** How many incidents fall in the range shown (each is marked on every chart). */
@@ -208,9 +215,9 @@ export class HistoryCharts {
     return { end, min, from: min === undefined ? 0 : firstAtOrAfter(this.times, min) };
   }
 
-  /** `live`: a sample arrived, so charts off screen wait until they are seen (see visible.ts). */
-  private refresh(live = false): void {
-    for (const kind of RESOURCE_KINDS) this.redraws.get(kind)?.(!live);
+  /** Draws every chart now (what changed is not only a sample: range, thresholds, markers). */
+  private refresh(): void {
+    for (const kind of RESOURCE_KINDS) this.redraws.get(kind)?.(true);
   }
 
   /** The range, thresholds and markers, set on a chart's options before each draw. */

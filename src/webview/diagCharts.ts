@@ -16,7 +16,7 @@ import {
 } from './chartBase.js';
 import { h } from './dom.js';
 import { markerPlugin } from './markers.js';
-import { drawWhenVisible, unwatch } from './visible.js';
+import { drawWhenVisible, unwatch, type LiveRedraw } from './visible.js';
 
 /** Owner groups drawn on their own; the rest are summed into one band. */
 const MAX_GROUPS = 6;
@@ -55,10 +55,13 @@ abstract class TimeChart {
   protected range: TimeRange = {};
   readonly element: HTMLElement;
 
-  constructor(caption: string, cls: string) {
+  constructor(
+    caption: string,
+    private readonly key: string,
+  ) {
     this.canvas = h('canvas', {
       role: 'img',
-      class: cls,
+      class: key,
       'aria-label': `${caption}: no data yet`,
       tabindex: 0,
     });
@@ -81,9 +84,9 @@ abstract class TimeChart {
     this.update();
   }
 
-  /** Draws what `add` appended (now if on screen, else once it is seen). */
-  redraw(): void {
-    this.update();
+  /** Its drawing of what `add` appended, as a job (drawn then if on screen, else once it is seen). */
+  liveRedraws(): LiveRedraw[] {
+    return [{ key: this.key, element: this.canvas, draw: () => this.update() }];
   }
 
   /** Draws now if on screen, else once it is seen (see visible.ts). */

@@ -1,39 +1,27 @@
-// Live drawing waits for the next animation frame: a burst of messages draws once, and a webview
-// that is not shown (no frames) draws nothing until it is. Each frame that drew samples records
-// a "dashboard sample" measure (performance timeline, seen in the webview's developer tools and
-// read by the benchmark): the handling of its samples plus the frame's drawing, our script's time.
-const jobs = new Map<string, () => void>();
-let queued = false;
-let sampleStart: number | undefined;
-let sampleMs = 0;
+// Live drawing in animation frames, spread so that no frame's script work is long (frames.ts):
+// the page's scheduler, with its measures on the performance timeline (seen in the webview's
+// developer tools and read by the benchmark):
+// - "dashboard frame": one frame's script time, the work it ran plus any message handled since
+//   the frame before (so the first frame of a live sample counts the sample's handling too);
+// - "dashboard sample": one live sample (or a burst of them) from its handling to the frame that
+//   drew the last of it: its duration is the script time over all those frames, its detail
+//   { longestFrameMs, frames, spanMs } the longest frame, how many, and the wall time to the end.
+import { FrameScheduler } from './frames.js';
 
-/** Runs `job` in the next animation frame; a job queued again under the same key runs once. */
-export function inNextFrame(key: string, job: () => void): void {
-  jobs.set(key, job);
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(runFrame);
-}
+/** Script time a frame aims at: a second job joins a frame only if it is expected to fit. */
+export const FRAME_BUDGET_MS = 3;
 
-/** Handles a live sample now (its data), counted with the frame that draws it. */
-export function handleSample(handle: () => void): void {
-  const t0 = performance.now();
-  handle();
-  sampleStart ??= t0;
-  sampleMs += performance.now() - t0;
-}
-
-function runFrame(): void {
-  queued = false;
-  const t0 = performance.now();
-  const todo = [...jobs.values()];
-  jobs.clear();
-  for (const job of todo) job();
-  if (sampleStart === undefined) return;
-  performance.measure('dashboard sample', {
-    start: sampleStart,
-    duration: sampleMs + (performance.now() - t0),
-  });
-  sampleStart = undefined;
-  sampleMs = 0;
-}
+export const frames = new FrameScheduler(
+  { request: (run) => requestAnimationFrame(() => run()), now: () => performance.now() },
+  {
+    budgetMs: FRAME_BUDGET_MS,
+    onFrame: (f) =>
+      performance.measure('dashboard frame', { start: f.start, duration: f.ms, detail: { jobs: f.jobs } }),
+    onBurst: (b) =>
+      performance.measure('dashboard sample', {
+        start: b.start,
+        duration: b.totalMs,
+        detail: { longestFrameMs: b.longestMs, frames: b.frames, spanMs: b.spanMs },
+      }),
+  },
+);

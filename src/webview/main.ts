@@ -15,7 +15,7 @@ import {
   type ConsumerSort,
 } from './diagPanels.js';
 import { h, replaceChildren } from './dom.js';
-import { handleSample, inNextFrame } from './frame.js';
+import { frames } from './frame.js';
 import {
   cleanupPanel,
   currentLevels,
@@ -25,6 +25,7 @@ import {
   predictionsPanel,
   statusLine,
 } from './panels.js';
+import { isOnScreen } from './visible.js';
 
 interface VsCodeApi {
   postMessage(m: WebviewMessage): void;
@@ -257,26 +258,46 @@ function ack(): void {
 /** Whether a sample since the last frame carried a disk figure. */
 let diskChanged = false;
 
-/** What a live sample changes, drawn once per frame however many samples arrived. */
-function drawLive(): void {
+/** The panels a live sample changes: cheap, so they go in the first frame. */
+function drawLivePanels(): void {
   if (!snap) return;
   const latest = snap.samples[snap.samples.length - 1];
-  charts?.redraw();
-  ownerChart?.redraw();
-  diskChart?.redraw();
-  renderConsumers(latest);
-  if (diskChanged) renderDisk();
-  diskChanged = false;
   replaceChildren(els.status, statusLine(snap.state, latest, snap.following));
   replaceChildren(els.levels, h('h2', { id: 'h-levels' }, 'Current levels'), currentLevels(latest));
   replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
-  if (ui.view === 'table') renderHistory();
-  ack();
+  renderConsumers(latest);
+  if (diskChanged) renderDisk();
+  diskChanged = false;
+}
+
+/** Job priorities (lower first): the panels, the charts on screen, the charts off screen, the ack. */
+const FIRST = 0;
+const ON_SCREEN = 1;
+const OFF_SCREEN = 2;
+const LAST = 3;
+
+/**
+ * What a live sample changes, spread over the next frames (frame.ts): the panels first, then
+ * a chart or two a frame, on-screen charts first. A chart whose drawing is still pending when
+ * the next sample arrives draws once, with both.
+ */
+function drawLive(): void {
+  frames.schedule('panels', drawLivePanels, FIRST);
+  if (ui.view === 'table') frames.schedule('table', renderHistory, FIRST);
+  const redraws = [
+    ...(charts?.liveRedraws() ?? []),
+    ...(ownerChart?.liveRedraws() ?? []),
+    ...(diskChart?.liveRedraws() ?? []),
+  ];
+  for (const r of redraws) frames.schedule(r.key, r.draw, isOnScreen(r.element) ? ON_SCREEN : OFF_SCREEN);
+  // once all of it is drawn: tests wait for what the webview says it rendered
+  frames.schedule('ack', ack, LAST);
 }
 
 function onMessage(m: HostMessage): void {
   if (m.type === 'snapshot') {
     mark('snapshot');
+    frames.clear(); // live drawing for charts about to be replaced
     charts?.dispose();
     charts = undefined;
     snap = m.snapshot;
@@ -289,7 +310,7 @@ function onMessage(m: HostMessage): void {
   if (!snap) return; // deltas before the snapshot are covered by it
   switch (m.type) {
     case 'sample':
-      handleSample(() => {
+      frames.handle(() => {
         if (!snap) return;
         snap.samples.push(m.sample);
         if (snap.samples.length > snap.settings.historySize)
@@ -300,7 +321,7 @@ function onMessage(m: HostMessage): void {
         ownerChart?.add(m.sample, snap.settings.historySize, range);
         diskChart?.add(m.sample, snap.settings.historySize, range);
         if (m.sample.disk) diskChanged = true;
-        inNextFrame('sample', drawLive);
+        drawLive();
       });
       break;
     case 'state':

@@ -46,6 +46,19 @@ export function drawWhenVisible(
   };
 }
 
+/** One chart's drawing of what live samples added, as a job for the frame scheduler (frame.ts). */
+export interface LiveRedraw {
+  key: string;
+  /** The chart's canvas: on screen, its job goes first. */
+  element: Element;
+  draw: () => void;
+}
+
+/** Whether a watched element is on screen (as last reported; an element not watched: no). */
+export function isOnScreen(el: Element): boolean {
+  return watched.get(el)?.visible ?? false;
+}
+
 /** Stops watching (the chart is gone). */
 export function unwatch(el: Element): void {
   watched.delete(el);
