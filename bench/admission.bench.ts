@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TEST_IMAGE, testClient } from '../test/helpers/docker';
+import { TEST_IMAGE, removeContainersLabelled } from '../test/helpers/docker';
 
 const SUITES = Number(process.env.ADMISSION_BENCH_SUITES ?? 12);
 const SUITE_MIB = Number(process.env.ADMISSION_BENCH_SUITE_MIB ?? 200);
@@ -75,18 +75,7 @@ function launch(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
 
 const readNum = (file: string): number => Number(readFileSync(join(CGROUP_DIR, file), 'utf8').trim());
 
-async function removeOurs(): Promise<void> {
-  const api = testClient().api;
-  const ours = await api.listContainers({ all: true, filters: { label: [LABEL] } });
-  await Promise.all(
-    ours.map((c) =>
-      api
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
-}
+const removeOurs = (): Promise<void> => removeContainersLabelled(LABEL);
 
 interface LaunchResult {
   ok: number;

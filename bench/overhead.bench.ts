@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TEST_IMAGE, TEST_LABEL, testClient } from '../test/helpers/docker';
+import { TEST_IMAGE, TEST_LABEL, testClient, removeContainersLabelled } from '../test/helpers/docker';
 
 const ROUNDS = Number(process.env.OVERHEAD_BENCH_ROUNDS ?? 25);
 const WARMUP = 3;
@@ -162,18 +162,7 @@ async function startFixtures(): Promise<void> {
   }
 }
 
-async function removeFixtures(): Promise<void> {
-  const api = testClient().api;
-  const ours = await api.listContainers({ all: true, filters: { label: [`${TEST_LABEL}=${FIXTURE_ID}`] } });
-  await Promise.all(
-    ours.map((c) =>
-      api
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
-}
+const removeFixtures = (): Promise<void> => removeContainersLabelled(`${TEST_LABEL}=${FIXTURE_ID}`);
 
 function rows(s: Scenario): string[] {
   const row = (name: string, xs: number[]): string =>

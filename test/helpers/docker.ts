@@ -12,6 +12,20 @@ export function testClient(timeoutMs = 10_000): DockerClient {
   return new DockerClient(resolveEndpoint(), { timeoutMs });
 }
 
+/** Force-removes every container (running or not) carrying `label` (`key` or `key=value`); a failed removal is left. */
+export async function removeContainersLabelled(label: string): Promise<void> {
+  const api = testClient().api;
+  const ours = await api.listContainers({ all: true, filters: { label: [label] } });
+  await Promise.all(
+    ours.map((c) =>
+      api
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+}
+
 export interface ContainerSpec {
   /** Command run by busybox, e.g. ['sleep', '3600']. Default: sleep for an hour. */
   cmd?: string[];
