@@ -177,9 +177,8 @@ async function awaitRelease(
   name: string,
   h: { token: string; pid: number },
   timeoutMessage: string,
-  waitMs = 5_000,
 ): Promise<number> {
-  const deadline = Date.now() + waitMs;
+  const deadline = Date.now() + RELEASE_WAIT_MS;
   while (Date.now() < deadline) {
     const [now] = await m.status(name);
     if (!now?.held || now.holder?.token !== h.token) {
@@ -197,6 +196,8 @@ async function awaitRelease(
 }
 
 const RELEASE_POLL_MS = 250;
+/** How long release waits for the keeper (the messages say 5s). */
+const RELEASE_WAIT_MS = 5_000;
 
 /** Where `lock release` asks a keeper to let go: `<name>.release-request` beside the lock, holding the keeper's token. */
 export function releaseRequestPath(dir: string, name: string): string {
