@@ -11,16 +11,21 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   CLI,
+  CRITICAL,
   Child,
   STALE_MS,
+  criticalCommand,
   holder,
+  lockArgs,
+  lockCli,
   runProcess,
   sleep,
   until,
   type Finished,
+  type LockVerb,
   sectionSuite,
 } from './helpers';
 import { overlaps, sections } from './overlap';
@@ -34,7 +39,6 @@ import { isPidAlive, LockManager } from '../../../src/core/lock';
  * LOCK_TEST_CLI runs it against another build of the CLI (e.g. the previous release).
  */
 const CLI_PATH = process.env.LOCK_TEST_CLI ?? CLI;
-const CRITICAL = resolve(__dirname, 'fixtures/critical.js');
 const isRoot = process.getuid?.() === 0;
 const LOST = 5;
 
@@ -77,21 +81,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
   ): Child => {
     const args = [
       CLI_PATH,
-      'lock',
-      'run',
-      '--dir',
-      lockDir,
-      '--name',
-      'test',
-      '--stale',
-      `${STALE_MS}ms`,
-      ...extra,
-      '--',
-      process.execPath,
-      CRITICAL,
-      t.log,
-      label,
-      String(ms),
+      ...lockArgs('run', lockDir, '--stale', `${STALE_MS}ms`, ...extra, ...criticalCommand(t.log, label, ms)),
     ];
     const c = wrap.length
       ? new Child(wrap[0] as string, [...wrap.slice(1), process.execPath, ...args])
@@ -99,19 +89,13 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     t.children.push(c);
     return c;
   };
+  /** `lock <verb>` of lock "test" in the test's lock folder (or `lockDir`), run to completion. */
+  const lock = (verb: LockVerb, rest: string[] = [], lockDir = locks()): Promise<Finished> =>
+    lockCli(verb, lockDir, rest, { cli: CLI_PATH });
   const started = (label: string): boolean => sections(t.log).some((s) => s.label === label);
   const ended = (label: string): boolean => sections(t.log).some((s) => s.label === label && s.ended);
   const status = async (): Promise<{ held: boolean; holder?: { why: string; pid: number } }> => {
-    const r = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'status',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--json',
-    ]);
+    const r = await lock('status', ['--json']);
     return (
       (JSON.parse(r.stdout) as Array<{ held: boolean; holder?: { why: string; pid: number } }>)[0] ?? {
         held: false,
@@ -125,18 +109,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     const a = lockRun('A', 3_000);
     await until(() => started('A'), 10_000, 'A to start');
     await sleep(1_000);
-    const forced = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'force-release',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--force',
-      '--why',
-      'test',
-    ]);
+    const forced = await lock('force-release', ['--force', '--why', 'test']);
     assert.equal(forced.code, 0, forced.stderr);
     const b = lockRun('B', 6_000, ['--timeout', '20s']);
     await until(() => started('B'), 15_000, 'B to start');
@@ -144,23 +117,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     await sleep(500);
     const s = await status();
     assert.equal(s.held, true, 'B still holds the lock after A ended');
-    const c = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'run',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--timeout',
-      '0',
-      '--',
-      process.execPath,
-      CRITICAL,
-      t.log,
-      'C',
-      '10',
-    ]);
+    const c = await lock('run', ['--timeout', '0', ...criticalCommand(t.log, 'C', 10)]);
     assert.equal(c.code, 3, `a third run must not get the lock while B holds it: ${c.stderr}`);
     assert.equal((await b.exited).code, 0);
     assertNoOverlap();
@@ -191,23 +148,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
     await until(() => started('A'), 10_000, 'A to start');
     killSection('A');
     assert.equal((await a.exited).code, 137);
-    const b = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'run',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--timeout',
-      '0',
-      '--',
-      process.execPath,
-      CRITICAL,
-      t.log,
-      'B',
-      '10',
-    ]);
+    const b = await lock('run', ['--timeout', '0', ...criticalCommand(t.log, 'B', 10)]);
     assert.equal(b.code, 0, b.stderr);
     assertNoOverlap();
   });
@@ -357,30 +298,9 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
 
   it('a directory planted at the metadata path costs only the who/why: the lock works and force-release --force clears it', async () => {
     mkdirSync(join(locks(), 'test.json'), { recursive: true });
-    const r = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'run',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--timeout',
-      '0',
-      '--',
-      'true',
-    ]);
+    const r = await lock('run', ['--timeout', '0', '--', 'true']);
     assert.equal(r.code, 0, r.stderr);
-    const f = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'force-release',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--force',
-    ]);
+    const f = await lock('force-release', ['--force']);
     assert.equal(existsSync(join(locks(), 'test.json')), false, f.stderr);
   });
 
@@ -402,23 +322,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       const a = lockRun('A', 4_000, ['--lost-grace', '1s'], [], mnt);
       await until(() => started('A'), 10_000, 'A to start');
       execFileSync('mount', ['-o', 'remount,ro', mnt]);
-      const b = await runProcess(process.execPath, [
-        CLI_PATH,
-        'lock',
-        'run',
-        '--dir',
-        mnt,
-        '--name',
-        'test',
-        '--timeout',
-        '2s',
-        '--',
-        process.execPath,
-        CRITICAL,
-        t.log,
-        'B',
-        '10',
-      ]);
+      const b = await lock('run', ['--timeout', '2s', ...criticalCommand(t.log, 'B', 10)], mnt);
       assert.notEqual(b.code, 0);
       assert.match(b.stderr, /EROFS/);
       assert.doesNotMatch(b.stderr, /ENOENT/);
@@ -461,13 +365,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
         '10',
         process.execPath,
         CLI_PATH,
-        'lock',
-        'force-release',
-        '--dir',
-        locks(),
-        '--name',
-        'test',
-        '--force',
+        ...lockArgs('force-release', locks(), '--force'),
       ]);
       assert.equal(forced.code, 0, `${plant}: ${forced.stderr}`);
     }
@@ -479,17 +377,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
   });
 
   it('terminal escapes in a why or holder name written into the shared folder never reach the terminal (issue 13)', async () => {
-    const r = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'acquire',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--why',
-      'ok\u001b]0;pwned\u0007\u001b[2J',
-    ]);
+    const r = await lock('acquire', ['--why', 'ok\u001b]0;pwned\u0007\u001b[2J']);
     assert.equal(r.code, 0, r.stderr);
     const meta = JSON.parse(readFileSync(join(locks(), 'test.json'), 'utf8')) as {
       holder: { user: string; pid: number };
@@ -510,50 +398,18 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
   it('a lock folder writable by every user and not sticky is refused with a one-line error; a sticky one is accepted', async () => {
     mkdirSync(locks(), { recursive: true });
     chmodSync(locks(), 0o777);
-    const r = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'run',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--timeout',
-      '0',
-      '--',
-      'true',
-    ]);
+    const r = await lock('run', ['--timeout', '0', '--', 'true']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^docker-stability: lock folder .* is writable by every user and not sticky/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     chmodSync(locks(), 0o1777);
-    const ok = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'run',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--timeout',
-      '0',
-      '--',
-      'true',
-    ]);
+    const ok = await lock('run', ['--timeout', '0', '--', 'true']);
     assert.equal(ok.code, 0, ok.stderr);
   });
 
   /** `lock acquire` of lock "test": its token, and its metadata as written (to tamper with). */
   const acquireWithKeeper = async () => {
-    const acquired = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'acquire',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-    ]);
+    const acquired = await lock('acquire');
     assert.equal(acquired.code, 0, acquired.stderr);
     const metaPath = join(locks(), 'test.json');
     const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { holder: { pid: number } };
@@ -566,17 +422,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
       const { token, metaPath, meta, keeperPid } = await acquireWithKeeper();
       meta.holder.pid = victim.pid as number;
       writeFileSync(metaPath, JSON.stringify(meta));
-      const rel = await runProcess(process.execPath, [
-        CLI_PATH,
-        'lock',
-        'release',
-        '--dir',
-        locks(),
-        '--name',
-        'test',
-        '--token',
-        token,
-      ]);
+      const rel = await lock('release', ['--token', token]);
       assert.equal(rel.code, 1);
       assert.match(rel.stderr, /is not the keeper that took it/);
       assert.equal(victim.exitCode, null);
@@ -627,30 +473,11 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
 
   it("release with the token of a keeper that lost its lock says nothing was released and does not advise forcing someone else's", async () => {
     const { token } = await acquireWithKeeper();
-    const forced = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'force-release',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--force',
-    ]);
+    const forced = await lock('force-release', ['--force']);
     assert.equal(forced.code, 0, forced.stderr);
     const next = lockRun('N', 3_000);
     await until(() => started('N'), 10_000, 'N to start');
-    const rel = await runProcess(process.execPath, [
-      CLI_PATH,
-      'lock',
-      'release',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--token',
-      token,
-    ]);
+    const rel = await lock('release', ['--token', token]);
     assert.equal(rel.code, 1);
     assert.match(rel.stderr, /no longer held under that token/);
     assert.doesNotMatch(rel.stderr, /force-release/);
@@ -660,16 +487,7 @@ describe('lock fault matrix: zero overlapping critical sections, whatever fails'
   it("lock run records the command's name as its why, never its arguments (issue 13); a bad --stale says --stale once", async () => {
     const a = new Child(process.execPath, [
       CLI_PATH,
-      'lock',
-      'run',
-      '--dir',
-      locks(),
-      '--name',
-      'test',
-      '--',
-      'sh',
-      '-c',
-      'sleep 2 # password=hunter2',
+      ...lockArgs('run', locks(), '--', 'sh', '-c', 'sleep 2 # password=hunter2'),
     ]);
     t.children.push(a);
     await until(() => existsSync(join(locks(), 'test.json')), 10_000, 'the holder metadata');

@@ -70,6 +70,26 @@ export function cli(args: string[], env?: NodeJS.ProcessEnv): Promise<Finished> 
   return runProcess(process.execPath, [CLI, ...args], { env });
 }
 
+export type LockVerb = 'run' | 'acquire' | 'release' | 'status' | 'force-release';
+
+/** The CLI arguments of `lock <verb>` on the lock `test` in `dir`, followed by `rest`. */
+export function lockArgs(verb: LockVerb, dir: string, ...rest: string[]): string[] {
+  return ['lock', verb, '--dir', dir, '--name', 'test', ...rest];
+}
+
+/**
+ * Runs `lock <verb>` on the lock `test` in `dir` to completion, with the built CLI or `opts.cli`
+ * (the fault matrix runs against LOCK_TEST_CLI).
+ */
+export function lockCli(
+  verb: LockVerb,
+  dir: string,
+  rest: string[] = [],
+  opts: { cli?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Finished> {
+  return runProcess(process.execPath, [opts.cli ?? CLI, ...lockArgs(verb, dir, ...rest)], { env: opts.env });
+}
+
 /** A long-running child whose stdout lines can be awaited. */
 export class Child {
   readonly proc: ChildProcess;
@@ -124,6 +144,11 @@ export function holder(mode: string, dir: string, name: string, ...rest: string[
 /** The critical-section fixture: writes its start, ticks and end to a log (overlap.ts reads it). */
 export const CRITICAL = resolve(__dirname, 'fixtures/critical.js');
 
+/** The command line after `--` of a critical section labelled `label` that lasts `ms`, logging to `log`. */
+export function criticalCommand(log: string, label: string, ms: number): string[] {
+  return ['--', process.execPath, CRITICAL, log, label, String(ms)];
+}
+
 /**
  * `lock run` (lock `test` in `dir`) of a critical section labelled `label` that lasts `ms`: labels
  * starting with S run `--shared`, others exclusive.
@@ -137,24 +162,17 @@ export function criticalRun(
 ): Child {
   return new Child(process.execPath, [
     CLI,
-    'lock',
-    'run',
-    '--dir',
-    dir,
-    '--name',
-    'test',
-    '--stale',
-    `${STALE_MS}ms`,
-    '--timeout',
-    '90s',
-    ...(label.startsWith('S') ? ['--shared'] : []),
-    ...extra,
-    '--',
-    process.execPath,
-    CRITICAL,
-    log,
-    label,
-    String(ms),
+    ...lockArgs(
+      'run',
+      dir,
+      '--stale',
+      `${STALE_MS}ms`,
+      '--timeout',
+      '90s',
+      ...(label.startsWith('S') ? ['--shared'] : []),
+      ...extra,
+      ...criticalCommand(log, label, ms),
+    ),
   ]);
 }
 

@@ -43,6 +43,20 @@ describe('LockManager (in process)', function () {
     return h;
   };
 
+  /** Lock metadata as another process on another host writes it, for lock "test". */
+  const foreignMetadata = (
+    lockId: string,
+    holder: { user: string; host: string; pid: number; why: string; token: string },
+    staleMs = STALE_MS,
+  ): string =>
+    JSON.stringify({
+      version: 1,
+      name: 'test',
+      lockId,
+      staleMs,
+      holder: { ...holder, acquiredAt: new Date().toISOString(), heartbeatAt: '' },
+    });
+
   /**
    * A lock left by a holder that crashed: the directory with its generation's owner file, whose
    * mtime (the heartbeat) is old. The token is the metadata's, when it has one.
@@ -175,22 +189,14 @@ describe('LockManager (in process)', function () {
   });
 
   it('takes over a lock whose heartbeat stopped, and records the takeover with the previous holder', async () => {
-    const previous = {
-      version: 1,
-      name: 'test',
-      lockId: 'gone',
-      staleMs: STALE_MS,
-      holder: {
-        user: 'ann',
-        host: 'elsewhere',
-        pid: 4242,
-        why: 'previous',
-        acquiredAt: new Date().toISOString(),
-        heartbeatAt: '',
-        token: 'old',
-      },
-    };
-    crashedLock('test', STALE_MS + 1_000, JSON.stringify(previous));
+    const previous = foreignMetadata('gone', {
+      user: 'ann',
+      host: 'elsewhere',
+      pid: 4242,
+      why: 'previous',
+      token: 'old',
+    });
+    crashedLock('test', STALE_MS + 1_000, previous);
     const h = await acquire('test', { timeoutMs: 0 });
     const [s] = await manager.status('test');
     assert.equal(s?.holder?.token, h.token);
@@ -249,22 +255,12 @@ describe('LockManager (in process)', function () {
   });
 
   it("respects a holder's longer stale period over the acquirer's shorter one", async () => {
-    const meta = {
-      version: 1,
-      name: 'test',
-      lockId: 'x',
-      staleMs: 60_000,
-      holder: {
-        user: 'u',
-        host: 'elsewhere',
-        pid: 1,
-        why: 'slow heartbeat',
-        acquiredAt: new Date().toISOString(),
-        heartbeatAt: '',
-        token: 't',
-      },
-    };
-    crashedLock('test', STALE_MS + 1_000, JSON.stringify(meta));
+    const meta = foreignMetadata(
+      'x',
+      { user: 'u', host: 'elsewhere', pid: 1, why: 'slow heartbeat', token: 't' },
+      60_000,
+    );
+    crashedLock('test', STALE_MS + 1_000, meta);
     await assert.rejects(manager.acquire('test', { timeoutMs: 0 }), LockTimeoutError);
     const [s] = await manager.status('test');
     assert.equal(s?.stale, false);
@@ -287,22 +283,8 @@ describe('LockManager (in process)', function () {
     assert.equal(compromised.length, 1);
     assert.equal(h.compromised, true);
     // Someone else (another process) holds it now; the old holder's release must leave theirs alone.
-    const theirs = {
-      version: 1,
-      name: 'test',
-      lockId: 'x',
-      staleMs: STALE_MS,
-      holder: {
-        user: 'u',
-        host: 'h',
-        pid: 1,
-        why: 'next',
-        acquiredAt: new Date().toISOString(),
-        heartbeatAt: '',
-        token: 'theirs',
-      },
-    };
-    crashedLock('test', 0, JSON.stringify(theirs));
+    const theirs = foreignMetadata('x', { user: 'u', host: 'h', pid: 1, why: 'next', token: 'theirs' });
+    crashedLock('test', 0, theirs);
     await h.release();
     const [s] = await manager.status('test');
     assert.equal(s?.holder?.token, 'theirs');

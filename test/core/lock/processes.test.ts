@@ -3,7 +3,19 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LockManager, LockTimeoutError } from '../../../src/core/lock';
-import { CLI, Child, STALE_MS, cli, holder, killGroups, runProcess, sleep, tempDir } from './helpers';
+import {
+  CLI,
+  Child,
+  STALE_MS,
+  cli,
+  holder,
+  killGroups,
+  lockArgs,
+  lockCli,
+  runProcess,
+  sleep,
+  tempDir,
+} from './helpers';
 
 /**
  * Rounds per process in the stress test. The issue asks for 10; every `lock run` is a whole CLI
@@ -169,25 +181,15 @@ describe('environment lock across real processes', function () {
   it('force release while held: refused unless insisted; then the holder is told it was compromised and does not crash', async () => {
     const h = spawnHolder('hold');
     await h.waitFor(/^acquired /m);
-    const refused = await cli(['lock', 'force-release', '--dir', dir, '--name', 'test']);
+    const refused = await lockCli('force-release', dir);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /is not stale .*pass --force/);
-    const forced = await cli([
-      'lock',
-      'force-release',
-      '--dir',
-      dir,
-      '--name',
-      'test',
-      '--force',
-      '--why',
-      'stuck job',
-    ]);
+    const forced = await lockCli('force-release', dir, ['--force', '--why', 'stuck job']);
     assert.equal(forced.code, 0, forced.stderr);
     await h.waitFor(/^compromised /m, STALE_MS + 1_000);
     await sleep(300);
     assert.equal(h.proc.exitCode, null, 'the holder must not crash');
-    const st = JSON.parse((await cli(['lock', 'status', '--dir', dir, '--name', 'test', '--json'])).stdout);
+    const st = JSON.parse((await lockCli('status', dir, ['--json'])).stdout);
     assert.equal(st[0].held, false);
     assert.equal(st[0].lastForcedRelease.reason, 'stuck job');
     assert.equal(st[0].lastForcedRelease.previous.pid, h.proc.pid);
@@ -204,11 +206,11 @@ describe('environment lock across real processes', function () {
   });
 
   it("lock run exits with the command's code, 128+signal when it is killed, 127 when it cannot start; the lock is released each time", async () => {
-    const seven = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--', 'sh', '-c', 'exit 7']);
+    const seven = await lockCli('run', dir, ['--', 'sh', '-c', 'exit 7']);
     assert.equal(seven.code, 7);
-    const killed = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--', 'sh', '-c', 'kill -9 $$']);
+    const killed = await lockCli('run', dir, ['--', 'sh', '-c', 'kill -9 $$']);
     assert.equal(killed.code, 137);
-    const missing = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--', 'no-such-command-xyz']);
+    const missing = await lockCli('run', dir, ['--', 'no-such-command-xyz']);
     assert.equal(missing.code, 127);
     assert.match(missing.stderr, /cannot run no-such-command-xyz: ENOENT/);
     const [s] = await new LockManager({ dir }).status('test');
@@ -218,16 +220,14 @@ describe('environment lock across real processes', function () {
   it('lock run forwards SIGTERM to the command and releases', async () => {
     const run = new Child(process.execPath, [
       CLI,
-      'lock',
-      'run',
-      '--dir',
-      dir,
-      '--name',
-      'test',
-      '--',
-      'sh',
-      '-c',
-      'trap "echo got-term; exit 5" TERM; echo started; while :; do sleep 0.05; done',
+      ...lockArgs(
+        'run',
+        dir,
+        '--',
+        'sh',
+        '-c',
+        'trap "echo got-term; exit 5" TERM; echo started; while :; do sleep 0.05; done',
+      ),
     ]);
     children.push(run);
     await run.waitFor(/^started$/m);
@@ -241,7 +241,7 @@ describe('environment lock across real processes', function () {
   it('lock run times out with exit code 3 naming the holder and how long it held', async () => {
     const h = spawnHolder('hold');
     await h.waitFor(/^acquired /m);
-    const r = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '1', '--', 'true']);
+    const r = await lockCli('run', dir, ['--timeout', '1', '--', 'true']);
     assert.equal(r.code, 3);
     assert.match(
       r.stderr,
@@ -253,7 +253,7 @@ describe('environment lock across real processes', function () {
   });
 
   it('lock acquire leaves a keeper holding the lock; lock release lets go; a killed keeper leaves a stale lock the next run takes over', async () => {
-    const a = await cli(['lock', 'acquire', '--dir', dir, '--name', 'test', '--why', 'shell step']);
+    const a = await lockCli('acquire', dir, ['--why', 'shell step']);
     assert.equal(a.code, 0, a.stderr);
     const token = a.stdout.trim();
     assert.match(token, /^[0-9a-f-]{36}$/);
@@ -261,23 +261,23 @@ describe('environment lock across real processes', function () {
     assert.equal(s.held, true);
     assert.equal(s.holder.keeper, true);
     assert.equal(s.holder.why, 'shell step');
-    const busy = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '0', '--', 'true']);
+    const busy = await lockCli('run', dir, ['--timeout', '0', '--', 'true']);
     assert.equal(busy.code, 3);
-    const wrong = await cli(['lock', 'release', '--dir', dir, '--name', 'test', '--token', 'nope']);
+    const wrong = await lockCli('release', dir, ['--token', 'nope']);
     assert.equal(wrong.code, 1);
-    const rel = await cli(['lock', 'release', '--dir', dir, '--name', 'test', '--token', token]);
+    const rel = await lockCli('release', dir, ['--token', token]);
     assert.equal(rel.code, 0, rel.stderr);
-    [s] = JSON.parse((await cli(['lock', 'status', '--dir', dir, '--name', 'test', '--json'])).stdout);
+    [s] = JSON.parse((await lockCli('status', dir, ['--json'])).stdout);
     assert.equal(s.held, false);
 
-    assert.equal((await cli(['lock', 'acquire', '--dir', dir, '--name', 'test'])).code, 0);
+    assert.equal((await lockCli('acquire', dir)).code, 0);
     [s] = JSON.parse((await cli(['lock', 'status', '--dir', dir, '--json'])).stdout);
     process.kill(s.holder.pid, 'SIGKILL');
     await sleep(200);
     [s] = JSON.parse((await cli(['lock', 'status', '--dir', dir, '--json'])).stdout);
     assert.equal(s.stale, true);
     assert.match(s.staleReason, /is no longer running/);
-    const next = await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '0', '--', 'true']);
+    const next = await lockCli('run', dir, ['--timeout', '0', '--', 'true']);
     assert.equal(next.code, 0, next.stderr);
   });
 
@@ -315,14 +315,11 @@ describe('environment lock across real processes', function () {
     const st = await cli(['lock', 'status', '--dir', dir]);
     assert.equal(st.code, 0);
     assert.match(st.stdout, /^test: held by an unknown holder \(metadata unreadable: not JSON/);
-    const refused = await cli(['lock', 'force-release', '--dir', dir, '--name', 'test']);
+    const refused = await lockCli('force-release', dir);
     assert.equal(refused.code, 1);
-    const forced = await cli(['lock', 'force-release', '--dir', dir, '--name', 'test', '--force']);
+    const forced = await lockCli('force-release', dir, ['--force']);
     assert.equal(forced.code, 0, forced.stderr);
-    assert.equal(
-      (await cli(['lock', 'run', '--dir', dir, '--name', 'test', '--timeout', '0', '--', 'true'])).code,
-      0,
-    );
+    assert.equal((await lockCli('run', dir, ['--timeout', '0', '--', 'true'])).code, 0);
   });
 
   it('a lock folder the user cannot write or read gives a clear error (run as an unprivileged user via setpriv)', async function () {
@@ -341,18 +338,7 @@ describe('environment lock across real processes', function () {
         ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args],
         { env: { HOME: '/tmp' } },
       );
-    const run = await asNobody([
-      'lock',
-      'run',
-      '--dir',
-      dir,
-      '--name',
-      'test',
-      '--timeout',
-      '0',
-      '--',
-      'true',
-    ]);
+    const run = await asNobody(lockArgs('run', dir, '--timeout', '0', '--', 'true'));
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^docker-stability: lock folder .* is not writable: EACCES\n$/);
     chmodSync(dir, 0o700);
