@@ -28,7 +28,7 @@ import {
   scratchLayout,
   startCodeServer,
 } from './lib/codeServer.mjs';
-import { extensionBundles, listZip } from './lib/vsix.mjs';
+import { extensionBundles, listZip, packageVsix } from './lib/vsix.mjs';
 import { linePixels } from '../test/e2e/session.mjs';
 
 // --dashboard-only: just the dashboard figures (no RSS baseline, no reloads), e.g. to compare
@@ -47,16 +47,6 @@ const HISTORY = 1000;
 const SPACING_MS = 900;
 const RELOADS = opts['dashboard-only'] ? 0 : 6;
 const OPENINGS = 3;
-
-function packageVsix() {
-  if (opts.vsix) return resolve(opts.vsix);
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.status !== 0) throw new Error('packaging failed');
-  return r.stdout.trim().split('\n').pop();
-}
 
 /**
  * 1000 plausible samples ending `now`, 0.9 s apart: all of them in the dashboard's default
@@ -559,7 +549,8 @@ if (opts.webview?.length) {
 
 const loadBefore = loadavg()[0];
 const tools = ensureTools();
-const vsix = packageVsix();
+const vsix = opts.vsix ? resolve(opts.vsix) : packageVsix();
+if (!vsix) throw new Error('packaging failed');
 const entries = listZip(vsix);
 const entryBytes = entries.find((e) => e.name === 'extension/dist/extension.js').size;
 const mainBytes = entries.find((e) => e.name === 'extension/dist/extension-main.js')?.size ?? 0;

@@ -4,11 +4,11 @@
 // engine. Screenshots land in docs/images/ (or --images). Writes {passed, failed} to --summary-file.
 // Usage: node scripts/test-e2e.mjs [--vsix FILE] [--images DIR] [--summary-file F] [--grep G] [--timeout SECONDS]
 import Mocha from 'mocha';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
+import { packageVsix } from './lib/vsix.mjs';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const { values: opts } = parseArgs({
@@ -27,18 +27,10 @@ function finish(summary) {
   process.exit(summary.failed > 0 || summary.passed === 0 ? 1 : 0);
 }
 
-let vsix = opts.vsix && resolve(opts.vsix);
+const vsix = opts.vsix ? resolve(opts.vsix) : packageVsix();
 if (!vsix) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.status !== 0) {
-    process.stdout.write(r.stdout ?? '');
-    console.error('test-e2e: packaging failed');
-    finish({ passed: 0, failed: 1 });
-  }
-  vsix = r.stdout.trim().split('\n').pop();
+  console.error('test-e2e: packaging failed');
+  finish({ passed: 0, failed: 1 });
 }
 process.env.DOCKER_STABILITY_E2E_VSIX = vsix;
 process.env.DOCKER_STABILITY_E2E_IMAGES = resolve(opts.images);

@@ -3,19 +3,12 @@
 // until Ctrl-C, which stops everything and removes the scratch folder. The extension watches
 // the same daemon and keeps its state where the CLI does.
 // Usage: npm run try [-- --port 8080] [--folder DIR] [--vsix FILE]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  codeServerCli,
-  ensureTools,
-  killGroup,
-  repoRoot,
-  scratchLayout,
-  startCodeServer,
-} from './lib/codeServer.mjs';
+import { codeServerCli, ensureTools, killGroup, scratchLayout, startCodeServer } from './lib/codeServer.mjs';
+import { packageVsix } from './lib/vsix.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -31,18 +24,8 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 }
 
 const tools = ensureTools();
-let vsix = opts.vsix && resolve(opts.vsix);
-if (!vsix) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/package.mjs')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.status !== 0) {
-    process.stdout.write(r.stdout ?? '');
-    process.exit(1);
-  }
-  vsix = r.stdout.trim().split('\n').pop();
-}
+const vsix = opts.vsix ? resolve(opts.vsix) : packageVsix();
+if (!vsix) process.exit(1);
 
 const scratch = mkdtempSync(join(tmpdir(), 'dstab-try-'));
 const dirs = { ...scratchLayout(scratch), workspace: resolve(opts.folder) };

@@ -1,6 +1,22 @@
 // Reads the file list of a .vsix (a zip) from its central directory: enough to check what a
 // package ships without an unzip tool.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Builds the .vsix with scripts/package.mjs and returns its path (the last line it prints); on
+ * failure writes what it printed to stdout and returns undefined.
+ */
+export function packageVsix() {
+  const script = join(resolve(import.meta.dirname, '../..'), 'scripts/package.mjs');
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) {
+    process.stdout.write(r.stdout ?? '');
+    return undefined;
+  }
+  return r.stdout.trim().split('\n').pop();
+}
 
 /** [{ name, size, compressed }] for every entry of the zip file at `path`. */
 export function listZip(path) {
