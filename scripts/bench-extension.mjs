@@ -29,7 +29,7 @@ import {
   startCodeServer,
 } from './lib/codeServer.mjs';
 import { extensionBundles, listZip, packageVsix } from './lib/vsix.mjs';
-import { linePixels } from '../test/e2e/session.mjs';
+import { countLinePixels, linePixels } from '../test/e2e/session.mjs';
 
 // --dashboard-only: just the dashboard figures (no RSS baseline, no reloads), e.g. to compare
 // two builds (--vsix) in one sitting. --webview DIR (repeatable): only the webview bundle in
@@ -467,25 +467,10 @@ window.acquireVsCodeApi = () => ({
         // The snapshot's handling, and until the five resource charts show their data line in
         // their pixels (checked after each frame): a bundle may leave drawing to a later frame
         // (an older one drew its charts again at their real size once they were attached).
+        // The page has no VS Code theme: the charts draw in the #3794ff that countLinePixels falls back to.
+        await page.evaluate(`window.__countLinePixels = ${countLinePixels}`);
         const [snapshotMs, frameMs] = await page.evaluate(() => {
-          const probe = document.createElement('canvas').getContext('2d');
-          probe.fillStyle = '#3794ff';
-          probe.fillRect(0, 0, 1, 1);
-          const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
-          const lines = () =>
-            [...document.querySelectorAll('.charts canvas')].map((c) => {
-              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-              let n = 0;
-              for (let i = 0; i < d.length; i += 4)
-                if (
-                  d[i + 3] > 200 &&
-                  Math.abs(d[i] - r) < 24 &&
-                  Math.abs(d[i + 1] - g) < 24 &&
-                  Math.abs(d[i + 2] - b) < 24
-                )
-                  n++;
-              return n;
-            });
+          const lines = () => window.__countLinePixels(document.body, ['--no-theme', '.charts canvas']);
           const t0 = performance.now();
           window.dispatchEvent(
             new MessageEvent('message', { data: { type: 'snapshot', snapshot: window.__snapshot } }),

@@ -237,33 +237,34 @@ export class E2eSession {
 }
 
 /**
- * Pixels of `color` (a CSS colour) drawn on each canvas of the frame matching `selector` (the
- * five resource charts by default): evidence that a chart
- * plotted data, since an empty chart still draws its grid, ticks and threshold lines.
+ * Runs in the page (Playwright evaluates its source there, so it uses nothing from this module):
+ * pixels of the colour in the CSS variable `variable` of `body` (#3794ff where unset) on each
+ * canvas matching `selector`. Evidence that a chart plotted data, since an empty chart still
+ * draws its grid, ticks and threshold lines.
  */
-/* global document, getComputedStyle -- the evaluated function runs in the webview */
+/* global document, getComputedStyle -- runs in the webview */
+export function countLinePixels(body, [variable, selector]) {
+  const probe = document.createElement('canvas').getContext('2d');
+  probe.fillStyle = getComputedStyle(body).getPropertyValue(variable).trim() || '#3794ff';
+  probe.fillRect(0, 0, 1, 1);
+  const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
+  return [...document.querySelectorAll(selector)].map((c) => {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (
+        data[i + 3] > 200 &&
+        Math.abs(data[i] - r) < 24 &&
+        Math.abs(data[i + 1] - g) < 24 &&
+        Math.abs(data[i + 2] - b) < 24
+      )
+        n++;
+    }
+    return n;
+  });
+}
+
+/** countLinePixels() in the frame: the five resource charts by default. */
 export async function linePixels(frame, cssVariable, selector = '.charts canvas') {
-  return frame.locator('body').evaluate(
-    (body, [variable, sel]) => {
-      const probe = document.createElement('canvas').getContext('2d');
-      probe.fillStyle = getComputedStyle(body).getPropertyValue(variable).trim() || '#3794ff';
-      probe.fillRect(0, 0, 1, 1);
-      const [r, g, b] = probe.getImageData(0, 0, 1, 1).data;
-      return [...document.querySelectorAll(sel)].map((c) => {
-        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0;
-        for (let i = 0; i < data.length; i += 4) {
-          if (
-            data[i + 3] > 200 &&
-            Math.abs(data[i] - r) < 24 &&
-            Math.abs(data[i + 1] - g) < 24 &&
-            Math.abs(data[i + 2] - b) < 24
-          )
-            n++;
-        }
-        return n;
-      });
-    },
-    [cssVariable, selector],
-  );
+  return frame.locator('body').evaluate(countLinePixels, [cssVariable, selector]);
 }

@@ -2,9 +2,9 @@
 // imports 'docker-stability' gets the real types, checked with skipLibCheck off so that the
 // declarations themselves and what they import (dockerode's and yaml's types) must hold.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { typecheckConsumer } from './consumer';
 
 const repoRoot = resolve(__dirname, '../../..');
 
@@ -20,30 +20,8 @@ describe('library type declarations (dist/types)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function typecheck(source: string): { code: number | null; output: string } {
-    writeFileSync(join(dir, 'consumer.ts'), source);
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'Node16',
-          moduleResolution: 'Node16',
-          target: 'ES2022',
-          noEmit: true,
-          skipLibCheck: false,
-          types: ['node'],
-        },
-        files: ['consumer.ts'],
-      }),
-    );
-    const r = spawnSync(
-      process.execPath,
-      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
-      { encoding: 'utf8' },
-    );
-    return { code: r.status, output: `${r.stdout}${r.stderr}` };
-  }
+  const typecheck = (source: string): { code: number | null; output: string } =>
+    typecheckConsumer(dir, source);
 
   it('package.json points "types" and exports["."].types at the built declarations', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
