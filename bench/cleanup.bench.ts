@@ -13,7 +13,7 @@ import { DockerClient } from '../src/core/docker/client';
 import { resolveEndpoint } from '../src/core/docker/endpoint';
 import { LockManager } from '../src/core/lock';
 import { mapLimit } from '../src/core/util/pool';
-import { randomSubnet } from '../test/helpers/docker';
+import { randomSubnet, removeAllLabelled } from '../test/helpers/docker';
 
 const ROUNDS = Number(process.env.CLEANUP_BENCH_ROUNDS ?? 3);
 const IMAGE = process.env.DOCKER_STABILITY_TEST_IMAGE ?? 'docker-stability-test/busybox:1';
@@ -58,36 +58,7 @@ async function fixture(): Promise<string> {
 /** Fixtures made so far: whatever a failed run leaves is removed by label at the end. */
 const made: string[] = [];
 
-async function purge(id: string): Promise<void> {
-  const filters = { label: [`${BENCH_LABEL}=${id}`] };
-  const cs = await client.listContainers(filters);
-  await Promise.all(
-    cs.map((c) =>
-      api
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
-  const ns = await client.listNetworks(filters);
-  await Promise.all(
-    ns.map((n) =>
-      api
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined),
-    ),
-  );
-  const vs = await client.listVolumes(filters);
-  await Promise.all(
-    vs.map((v) =>
-      api
-        .getVolume(v.Name)
-        .remove()
-        .catch(() => undefined),
-    ),
-  );
-}
+const purge = (id: string): Promise<void> => removeAllLabelled(`${BENCH_LABEL}=${id}`);
 
 async function remaining(id: string): Promise<number> {
   const filters = { label: [`${BENCH_LABEL}=${id}`] };

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TEST_IMAGE, testClient } from '../test/helpers/docker';
+import { TEST_IMAGE, removeContainersLabelled } from '../test/helpers/docker';
 
 const COPIES = Number(process.env.PARALLEL_BENCH_COPIES ?? 20);
 const FIXTURE_NAME = 'dstab-parallel-fixture';
@@ -52,21 +52,11 @@ function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ou
 
 /** Removes this bench's fixture containers, and one a previous interrupted bench left under the fixed name. */
 async function removeFixtures(): Promise<void> {
-  const api = testClient().api;
-  const ours = await api.listContainers({ all: true, filters: { label: [BENCH_LABEL] } });
-  const stale = (await api.listContainers({ all: true, filters: { name: [FIXTURE_NAME] } })).filter(
-    (c) =>
-      c.Names.includes(`/${FIXTURE_NAME}`) && c.Labels[BENCH_LABEL.split('=')[0] as string] !== undefined,
-  );
-  const left = [...ours, ...stale];
-  await Promise.all(
-    left.map((c) =>
-      api
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
+  await Promise.all([
+    removeContainersLabelled(BENCH_LABEL),
+    // the earlier bench's label has another value: any value, but only under the fixed name
+    removeContainersLabelled(BENCH_LABEL.split('=')[0] as string, { name: [`^/${FIXTURE_NAME}$`] }),
+  ]);
 }
 
 async function round(

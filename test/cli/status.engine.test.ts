@@ -10,6 +10,15 @@ const CLI = resolve(__dirname, '../../../dist/cli.js');
 const KINDS = ['memory', 'cpu', 'containers', 'networks', 'volumes'] as const;
 const LEVEL_NAMES = ['SAFE', 'WARNING', 'CRITICAL', 'EMERGENCY'];
 
+/** Capacities no machine here reaches: every resource SAFE at its real load. */
+const UNREACHABLE_CAPACITIES = {
+  containers: 1_000_000,
+  networks: 1_000_000,
+  volumes: 1_000_000,
+  memoryBytes: 1e18,
+  cpuPercent: 1e9,
+};
+
 describe('docker-stability status (CLI)', function () {
   this.timeout(30_000);
   const fx = new DockerFixture();
@@ -76,13 +85,7 @@ describe('docker-stability status (CLI)', function () {
 
     // capacities no machine here reaches: everything SAFE
     const roomy = config('roomy.json', {
-      capacities: {
-        containers: 1_000_000,
-        networks: 1_000_000,
-        volumes: 1_000_000,
-        memoryBytes: 1e18,
-        cpuPercent: 1e9,
-      },
+      capacities: UNREACHABLE_CAPACITIES,
     });
     const pass = await status(['--config', roomy, '--fail-on', 'WARNING']);
     assert.equal(pass.code, 0, pass.stderr);
@@ -92,13 +95,7 @@ describe('docker-stability status (CLI)', function () {
   it('applies thresholds from --config (a low warning turns an idle daemon WARNING)', async () => {
     const low = config('low.json', {
       thresholds: { warning: 0, critical: 99, emergency: 99.5 },
-      capacities: {
-        containers: 1_000_000,
-        networks: 1_000_000,
-        volumes: 1_000_000,
-        memoryBytes: 1e18,
-        cpuPercent: 1e9,
-      },
+      capacities: UNREACHABLE_CAPACITIES,
     });
     const r = await status(['--config', low, '--json', '--fail-on', 'CRITICAL']);
     assert.equal(r.code, 0, r.stderr);

@@ -12,15 +12,46 @@ export function testClient(timeoutMs = 10_000): DockerClient {
   return new DockerClient(resolveEndpoint(), { timeoutMs });
 }
 
-/** Force-removes every container (running or not) carrying `label` (`key` or `key=value`); a failed removal is left. */
-export async function removeContainersLabelled(label: string): Promise<void> {
+/**
+ * Force-removes every container (running or not) carrying `label` (`key` or `key=value`) and
+ * matching the other `filters` (e.g. `name`); a failed removal is left.
+ */
+export async function removeContainersLabelled(
+  label: string,
+  filters: Record<string, string[]> = {},
+): Promise<void> {
   const api = testClient().api;
-  const ours = await api.listContainers({ all: true, filters: { label: [label] } });
+  const ours = await api.listContainers({ all: true, filters: { ...filters, label: [label] } });
   await Promise.all(
     ours.map((c) =>
       api
         .getContainer(c.Id)
         .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+}
+
+/** removeContainersLabelled(), then the networks and the volumes carrying `label`; a failed removal is left. */
+export async function removeAllLabelled(label: string): Promise<void> {
+  await removeContainersLabelled(label);
+  const api = testClient().api;
+  const filters = { label: [label] };
+  const networks = await api.listNetworks({ filters });
+  await Promise.all(
+    networks.map((n) =>
+      api
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
+  const volumes = (await api.listVolumes({ filters })).Volumes ?? [];
+  await Promise.all(
+    volumes.map((v) =>
+      api
+        .getVolume(v.Name)
+        .remove()
         .catch(() => undefined),
     ),
   );

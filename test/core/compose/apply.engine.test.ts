@@ -13,6 +13,20 @@ import { testClient, TEST_IMAGE, TEST_LABEL } from '../../helpers/docker';
 const run = promisify(execFile);
 const CLI = resolve(__dirname, '../../../../dist/cli.js');
 
+/**
+ * Whatever a failed assertion left of a compose project: `down -v`, then its containers and
+ * networks, selected by the project's label only.
+ */
+async function removeProject(api: Docker, project: string, file: string, dir: string): Promise<void> {
+  await run('docker-compose', ['-p', project, '-f', file, 'down', '-v', '-t', '1'], { cwd: dir }).catch(
+    () => undefined,
+  );
+  const filters = { label: [`com.docker.compose.project=${project}`] };
+  for (const c of await api.listContainers({ all: true, filters }))
+    await api.getContainer(c.Id).remove({ force: true, v: true });
+  for (const n of await api.listNetworks({ filters })) await api.getNetwork(n.Id).remove();
+}
+
 describe('compose apply + up on the real engine', function () {
   this.timeout(240_000);
   // Unique per run, and never ending in -test/_test: a parallel cleanup test must never consider it.
@@ -53,13 +67,7 @@ describe('compose apply + up on the real engine', function () {
   });
 
   after(async () => {
-    // Whatever a failed assertion left: only this project's resources, selected by its label.
-    await run('docker-compose', ['-p', project, '-f', file, 'down', '-v', '-t', '1'], { cwd: dir }).catch(
-      () => undefined,
-    );
-    for (const c of await api.listContainers({ all: true, filters: filter }))
-      await api.getContainer(c.Id).remove({ force: true, v: true });
-    for (const n of await api.listNetworks({ filters: filter })) await api.getNetwork(n.Id).remove();
+    await removeProject(api, project, file, dir);
     for (const v of (await api.listVolumes({ filters: filter })).Volumes ?? [])
       await api.getVolume(v.Name).remove();
     rmSync(dir, { recursive: true, force: true });
@@ -189,12 +197,7 @@ describe('compose apply keeps a working stack working (real engine)', function (
   });
 
   after(async () => {
-    await run('docker-compose', ['-p', project, '-f', file, 'down', '-v', '-t', '1'], { cwd: dir }).catch(
-      () => undefined,
-    );
-    for (const c of await api.listContainers({ all: true, filters: filter }))
-      await api.getContainer(c.Id).remove({ force: true, v: true });
-    for (const n of await api.listNetworks({ filters: filter })) await api.getNetwork(n.Id).remove();
+    await removeProject(api, project, file, dir);
     for (const tag of lookalikes)
       await api
         .getImage(tag)

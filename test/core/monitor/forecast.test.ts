@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { DEFAULT_THRESHOLDS } from '../../../src/core/levels';
 import { renderForecast } from '../../../src/cli/render';
 import { forecast, upcomingCrossings, type Forecast } from '../../../src/core/monitor/forecast';
+import { RISING_FORECASTS } from '../../helpers/forecasts';
 import { buildSample } from '../../../src/core/monitor/formulas';
 import type { Sample } from '../../../src/core/monitor/types';
 import { GiB, sampleInputs } from './sampleInputs';
@@ -129,17 +130,7 @@ describe('forecast (robust trend per resource)', () => {
   });
 
   it('lists the crossings soonest first, and words them for the CLI', () => {
-    const all: Forecast[] = [
-      { kind: 'cpu', trend: 'rising', perMinute: 2, percent: 60, next: { level: 'CRITICAL', inMs: 600_000 } },
-      {
-        kind: 'memory',
-        trend: 'rising',
-        perMinute: 1.5,
-        percent: 44,
-        next: { level: 'WARNING', inMs: 240_000 },
-      },
-      { kind: 'volumes', trend: 'too-little-data', samples: 3 },
-    ];
+    const all: Forecast[] = [...RISING_FORECASTS, { kind: 'volumes', trend: 'too-little-data', samples: 3 }];
     assert.deepEqual(upcomingCrossings(all), [
       { kind: 'memory', level: 'WARNING', inMs: 240_000, perMinute: 1.5 },
       { kind: 'cpu', level: 'CRITICAL', inMs: 600_000, perMinute: 2 },

@@ -3,6 +3,8 @@ import { rate, type Level, type ResourceKind } from '../../../src/core/levels';
 import type { Forecast } from '../../../src/core/monitor/forecast';
 import type { Sample } from '../../../src/core/monitor/types';
 import { escapeMd, renderStatus } from '../../../src/extension/statusText';
+import type { LockView } from '../../../src/shared/protocol';
+import { RISING_FORECASTS } from '../../helpers/forecasts';
 
 function sample(percents: Partial<Record<ResourceKind, number>>): Sample {
   const fig = (p: number) => ({ used: p, capacity: 100, percent: p, level: rate(p) });
@@ -27,6 +29,11 @@ function sample(percents: Partial<Record<ResourceKind, number>>): Sample {
     source: { cgroup: 1, api: 0, failed: 0 },
     durationMs: 12,
   };
+}
+
+/** Lock "test", held (not stale, not ours) by `holder`. */
+function heldBy(holder: NonNullable<LockView['holder']>): LockView {
+  return { name: 'test', held: true, stale: false, mine: false, holder };
 }
 
 describe('status bar text', () => {
@@ -130,17 +137,7 @@ describe('status bar text', () => {
 
   it('says when the trend reaches the next level, soonest first, or honestly that it does not or cannot tell', () => {
     const tip = (forecasts: Forecast[]) => renderStatus({ sample: sample({}), locks: [], forecasts }).tooltip;
-    const rising = tip([
-      { kind: 'cpu', trend: 'rising', perMinute: 2, percent: 60, next: { level: 'CRITICAL', inMs: 600_000 } },
-      {
-        kind: 'memory',
-        trend: 'rising',
-        perMinute: 1.5,
-        percent: 44,
-        next: { level: 'WARNING', inMs: 240_000 },
-      },
-      { kind: 'volumes', trend: 'steady', perMinute: 0, percent: 3 },
-    ]);
+    const rising = tip([...RISING_FORECASTS, { kind: 'volumes', trend: 'steady', perMinute: 0, percent: 3 }]);
     assert.match(
       rising,
       /\*\*memory WARNING\*\* in about 4m 00s at this rate \(\+1\.5 points a minute\)\.\s+\n\*\*CPU CRITICAL\*\* in about 10m 00s/,
@@ -175,15 +172,7 @@ describe('status bar text', () => {
   it('adds a lock icon and the holder while a lock is held, and lists it in the tooltip with command links', () => {
     const v = renderStatus({
       sample: sample({}),
-      locks: [
-        {
-          name: 'test',
-          held: true,
-          stale: false,
-          mine: false,
-          holder: { user: 'alice', host: 'ci', pid: 7, why: 'e2e *run*', acquiredAt: 'x' },
-        },
-      ],
+      locks: [heldBy({ user: 'alice', host: 'ci', pid: 7, why: 'e2e *run*', acquiredAt: 'x' })],
     });
     assert.match(v.text, /\$\(lock\) alice$/);
     assert.match(v.tooltip, /alice@ci \(pid 7\)/);
@@ -202,15 +191,7 @@ describe('status bar text', () => {
     const hostile = '\x1b]0;pwned\x07mallory\x1b[2J\n| forged |';
     const v = renderStatus({
       sample: sample({}),
-      locks: [
-        {
-          name: 'test',
-          held: true,
-          stale: false,
-          mine: false,
-          holder: { user: hostile, host: `ci${'\x9b'}31m`, pid: 7, why: `why\x1b[31m`, acquiredAt: 'x' },
-        },
-      ],
+      locks: [heldBy({ user: hostile, host: `ci${'\x9b'}31m`, pid: 7, why: `why\x1b[31m`, acquiredAt: 'x' })],
     });
     assert.match(v.text, /\$\(lock\) mallory\| forged \|$/);
     for (const text of [v.text, v.tooltip])
