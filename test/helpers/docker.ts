@@ -12,6 +12,9 @@ export function testClient(timeoutMs = 10_000): DockerClient {
   return new DockerClient(resolveEndpoint(), { timeoutMs });
 }
 
+/** A removal whose failure leaves the resource in place (the next pass tries again). */
+const leaveFailed = (removal: Promise<unknown>): Promise<unknown> => removal.catch(() => undefined);
+
 /**
  * Force-removes every container (running or not) carrying `label` (`key` or `key=value`) and
  * matching the other `filters` (e.g. `name`); a failed removal is left.
@@ -22,14 +25,7 @@ export async function removeContainersLabelled(
 ): Promise<void> {
   const api = testClient().api;
   const ours = await api.listContainers({ all: true, filters: { ...filters, label: [label] } });
-  await Promise.all(
-    ours.map((c) =>
-      api
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
+  await Promise.all(ours.map((c) => leaveFailed(api.getContainer(c.Id).remove({ force: true }))));
 }
 
 /** removeContainersLabelled(), then the networks and the volumes carrying `label`; a failed removal is left. */
@@ -38,23 +34,9 @@ export async function removeAllLabelled(label: string): Promise<void> {
   const api = testClient().api;
   const filters = { label: [label] };
   const networks = await api.listNetworks({ filters });
-  await Promise.all(
-    networks.map((n) =>
-      api
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined),
-    ),
-  );
+  await Promise.all(networks.map((n) => leaveFailed(api.getNetwork(n.Id).remove())));
   const volumes = (await api.listVolumes({ filters })).Volumes ?? [];
-  await Promise.all(
-    volumes.map((v) =>
-      api
-        .getVolume(v.Name)
-        .remove()
-        .catch(() => undefined),
-    ),
-  );
+  await Promise.all(volumes.map((v) => leaveFailed(api.getVolume(v.Name).remove())));
 }
 
 export interface ContainerSpec {
