@@ -6,7 +6,8 @@
 // `run --exclusive` (one at a time) and `run --shared` (admitted by predicted memory).
 // Prints a Markdown section for BENCHMARKS.md ("## Parallel runs under a memory budget"), with
 // where a run's time goes, phase by phase (DOCKER_STABILITY_TRACE marks).
-// Needs root (cgroup v1 memory controller at /sys/fs/cgroup/memory).
+// Needs root (cgroup v1 memory controller at /sys/fs/cgroup/memory). Also two bare launches
+// with at most N suites at once (measurePool), which split the gap to the best packing.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,8 @@ const ID = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const CGROUP = `dstab-bench-${ID}`;
 const CGROUP_DIR = `/sys/fs/cgroup/memory/${CGROUP}`;
 const LABEL = `docker-stability.admission-bench=${ID}`;
-const CLI = resolve(__dirname, '../../dist/cli.js');
+// ADMISSION_BENCH_CLI: another build's cli.js (e.g. main's), to compare under the same bench.
+const CLI = process.env.ADMISSION_BENCH_CLI ?? resolve(__dirname, '../../dist/cli.js');
 
 /** One suite: its container fills SUITE_MIB of tmpfs (memory charged to the budget), holds it, exits 0. */
 function suiteArgs(): string[] {
@@ -172,6 +174,38 @@ async function measure(name: string, each: () => string[], env: NodeJS.ProcessEn
   return r;
 }
 
+/**
+ * The suites bare, but never more than `k` at once: each next one starts as one ends (a perfect
+ * scheduler with no overhead of its own). `k` = what the refuse level lets `run --shared` admit
+ * shows what is left to the runs' own overhead; `k` = the best packing's count, what that packing
+ * really takes on this machine (suites at once share its cores).
+ */
+async function measurePool(name: string, k: number, env: NodeJS.ProcessEnv): Promise<LaunchResult> {
+  writeFileSync(join(CGROUP_DIR, 'memory.max_usage_in_bytes'), '0');
+  const t = performance.now();
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < SUITES) {
+      next++;
+      outcomes.push(await launch(suiteArgs(), env));
+    }
+  };
+  await Promise.all(Array.from({ length: k }, worker));
+  const wallS = (performance.now() - t) / 1000;
+  await removeOurs();
+  const r = {
+    ok: outcomes.filter((o) => o.code === 0).length,
+    wallS,
+    peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20,
+    ooms: outcomes.filter((o) => o.code === 137).length,
+  };
+  console.error(
+    `admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`,
+  );
+  return r;
+}
+
 async function main(): Promise<void> {
   if (!existsSync('/sys/fs/cgroup/memory'))
     throw new Error('needs the cgroup v1 memory controller at /sys/fs/cgroup/memory');
@@ -206,6 +240,10 @@ async function main(): Promise<void> {
     const bare = await measure('bare', suiteArgs, env);
     const exclusive = await measure('exclusive', underRun('exclusive'), env);
     const shared = await measure('shared', underRun('shared'), env);
+    // What the refuse level admits at a time (EMERGENCY over 90%: a run predicted at SUITE_MIB + 10%).
+    const refuseK = Math.max(1, Math.floor((0.9 * BUDGET_MIB) / (SUITE_MIB * 1.1)));
+    const poolRefuse = await measurePool(`bare, ${refuseK} at a time`, refuseK, env);
+    const poolBest = await measurePool(`bare, ${perRound} at a time`, perRound, env);
 
     const date = new Date().toISOString().replace(/:\d\d\.\d+Z$/, 'Z');
     const row = (what: string, r: LaunchResult): string =>
@@ -225,6 +263,10 @@ async function main(): Promise<void> {
         row('bare (`docker run` x 12)', bare),
         row('`run --exclusive` (one at a time)', exclusive),
         row('`run --shared` (admitted by predicted memory)', shared),
+        row(`bare, at most ${refuseK} at a time (what the refuse level admits, no overhead)`, poolRefuse),
+        row(`bare, at most ${perRound} at a time (the best packing, really run)`, poolBest),
+        '',
+        `The gap of \`run --shared\` to the best packing, in parts: its own overhead (CLI start, samples, lock) ${(shared.wallS - poolRefuse.wallS).toFixed(1)} s (shared minus bare at most ${refuseK} at a time), the refuse level's packing ${(poolRefuse.wallS - poolBest.wallS).toFixed(1)} s (${refuseK} against ${perRound} at a time), and the suites sharing the machine's cores ${(poolBest.wallS - best).toFixed(1)} s (the best packing really run minus its count of single times).`,
         '',
         "Where a run's time goes (median over the 12 runs, ms; from `DOCKER_STABILITY_TRACE` marks):",
         '',

@@ -57,6 +57,8 @@ export {
   SampleHistory,
   DEFAULT_MONITOR_SETTINGS,
   validateMonitorSettings,
+  readCpuSeed,
+  type CpuSeed,
   type MonitorOptions,
   type SharedMonitorOptions,
   type MonitorRole,

@@ -18,8 +18,13 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { seedProcessCpu } from '../core/monitor/cpuSeed';
 
 const BUNDLE = join(__dirname, 'cli-main.js');
+
+// `run`: the first of the CPU readings its admission sample needs, before the bundle loads, so
+// the 100 ms rate window passes while Node compiles and the lock is asked for (issue 17).
+if (process.argv[2] === 'run') seedProcessCpu();
 
 /** The folder of the cache files, or undefined for none. */
 function cacheFolder(env: NodeJS.ProcessEnv = process.env): string | undefined {

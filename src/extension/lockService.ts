@@ -2,7 +2,7 @@
 // the locks this window holds, and a poll of the folder's status into the model.
 import { LockManager, type LockHandle, type LockStatus } from '../core/lock';
 import type { Logger } from '../core/log';
-import type { LockView } from '../shared/protocol';
+import { lockQueueView, type LockView } from '../shared/protocol';
 import type { DashboardModel } from './model';
 import type { ExtensionConfig } from './settings';
 import { errorMessage } from '../shared/errors';
@@ -98,6 +98,7 @@ export class LockService {
       },
       ageMs: s.ageMs,
       mine,
+      ...lockQueueView(s.queue),
     };
   }
 

@@ -14,7 +14,7 @@ import { ownerLabel } from '../core/monitor/owners';
 import type { MonitorState, Sample } from '../core/monitor/types';
 import { formatBytes, formatDuration } from '../core/util/duration';
 import { stripControlChars } from '../core/util/terminalText';
-import type { LockView } from '../shared/protocol';
+import { waiterState, type LockView } from '../shared/protocol';
 import { CommandId } from './commandIds';
 
 export interface StatusInput {
@@ -145,11 +145,34 @@ export function renderStatus(input: StatusInput): StatusView {
       `$(lock) **${escapeMd(l.name)}**: ${who}${why}${l.stale ? ' — **stale**' : ''}${l.mine ? ' (this window)' : ''}  `,
     );
   }
+  lines.push(...queueLines(input.locks));
   lines.push(
     '',
     `[Open dashboard](command:${CommandId.openDashboard}) · [Clean up now](command:${CommandId.cleanUpNow})`,
   );
   return { text: text + lockText, level, background, tooltip: lines.join('\n'), tooltipCommands };
+}
+
+/** The tooltip names this many waiters per lock; the dashboard lists them all. */
+const TOOLTIP_WAITERS = 3;
+
+/** Who waits for each lock, first first (ticket text is from a shared folder: escaped). */
+function queueLines(locks: readonly LockView[]): string[] {
+  const lines: string[] = [];
+  for (const l of locks) {
+    const q = l.queue ?? [];
+    if (q.length === 0) continue;
+    const total = Math.max(l.queueLength ?? 0, q.length);
+    lines.push(`$(watch) **${escapeMd(l.name)}**: ${total} waiting  `);
+    for (const w of q.slice(0, TOOLTIP_WAITERS)) {
+      const why = w.who.why ? ` — ${escapeMd(w.who.why)}` : '';
+      lines.push(
+        `${escapeMd(waiterState(w))}: ${escapeMd(w.who.user)}@${escapeMd(w.who.host)} (pid ${w.who.pid})${why}, waits for ${escapeMd(w.waitingFor)}  `,
+      );
+    }
+    if (total > TOOLTIP_WAITERS) lines.push(`and ${total - TOOLTIP_WAITERS} more  `);
+  }
+  return lines;
 }
 
 const INCIDENT_WINDOW_MS = 60 * 60_000;

@@ -14,6 +14,69 @@ export interface LockView {
   ageMs?: number;
   /** True when this window holds it. */
   mine: boolean;
+  /** Its queued waiters, first first, at most MAX_QUEUE_VIEW (absent when nobody waits). */
+  queue?: LockWaiterView[];
+  /** How many wait in all, when more than the queue lists. */
+  queueLength?: number;
+}
+
+/** One waiter in a lock's queue. Its text comes from a ticket in a shared folder: untrusted. */
+export interface LockWaiterView {
+  /** 1 for the first in line. */
+  position: number;
+  mode: 'shared' | 'exclusive';
+  who: { user: string; host: string; pid: number; why: string };
+  /** When it began to wait (ISO 8601). */
+  since: string;
+  /** What it waits for, in the core's words ("exclusive holder alice@ci-7 (pid 42)", "its turn"). */
+  waitingFor: string;
+  /** Its own admission found no room for it: waiters that fit may go first. */
+  blocked: boolean;
+  /** Only the holders that went in ahead of it keep it out. */
+  reserved: boolean;
+}
+
+/** A dashboard lists this many waiters per lock; the rest are counted. */
+export const MAX_QUEUE_VIEW = 20;
+/** A waiter's text is cut to this length: a ticket in a shared folder may carry anything. */
+const MAX_WAITER_TEXT = 200;
+
+/** The fields of a queued waiter the view takes (the core's QueuedWaiter has them). */
+export interface QueuedWaiterLike {
+  position: number;
+  mode: 'shared' | 'exclusive';
+  holder: { user: string; host: string; pid: number; why?: string; acquiredAt: string };
+  waitingFor: string;
+  blocked: boolean;
+  reserved: boolean;
+}
+
+function clip(s: string | undefined): string {
+  const t = typeof s === 'string' ? s : '';
+  return t.length > MAX_WAITER_TEXT ? `${t.slice(0, MAX_WAITER_TEXT - 1)}…` : t;
+}
+
+/** A lock's queue as the view carries it: the first MAX_QUEUE_VIEW waiters, text fields cut short. */
+export function lockQueueView(
+  queue: readonly QueuedWaiterLike[] | undefined,
+): Pick<LockView, 'queue' | 'queueLength'> {
+  if (!queue || queue.length === 0) return {};
+  const shown = queue.slice(0, MAX_QUEUE_VIEW).map((w): LockWaiterView => ({
+    position: w.position,
+    mode: w.mode,
+    who: { user: clip(w.holder.user), host: clip(w.holder.host), pid: w.holder.pid, why: clip(w.holder.why) },
+    since: clip(w.holder.acquiredAt),
+    waitingFor: clip(w.waitingFor),
+    blocked: w.blocked,
+    reserved: w.reserved,
+  }));
+  return queue.length > shown.length ? { queue: shown, queueLength: queue.length } : { queue: shown };
+}
+
+/** A waiter's place and mode in words: "#2 shared, no room yet". */
+export function waiterState(w: LockWaiterView): string {
+  const note = w.blocked ? ', no room yet' : w.reserved ? ', next (reserved)' : '';
+  return `#${w.position} ${w.mode}${note}`;
 }
 
 export interface CleanupReportView {

@@ -7,6 +7,7 @@ import {
   type CleanupReportView,
   type HealthTarget,
   type LockView,
+  waiterState,
   type PredictionView,
 } from '../shared/protocol.js';
 import { TITLES } from './charts.js';
@@ -85,7 +86,7 @@ export function locksPanel(
   onForce: (name: string) => void,
 ): HTMLElement {
   if (locks.length === 0) return h('p', {}, 'No environment locks.');
-  return table(
+  const held = table(
     'Environment locks',
     ['Lock', 'Holder', 'Why', 'Age', 'State', ''],
     locks.map((l) => {
@@ -111,6 +112,29 @@ export function locksPanel(
       ];
     }),
     'locks',
+  );
+  const queued = locks.filter((l) => l.queue && l.queue.length > 0);
+  if (queued.length === 0) return held;
+  // Waiters come from tickets in a shared folder: their text goes in as text nodes only (h()).
+  const rows = queued.flatMap((l) =>
+    (l.queue ?? []).map((w) => [
+      l.name,
+      waiterState(w),
+      `${w.who.user}@${w.who.host} (pid ${w.who.pid})`,
+      w.who.why,
+      w.waitingFor,
+      Number.isFinite(Date.parse(w.since)) ? clockTime(w.since) : '',
+    ]),
+  );
+  const more = queued
+    .filter((l) => (l.queueLength ?? 0) > (l.queue?.length ?? 0))
+    .map((l) => `${l.name}: ${(l.queueLength ?? 0) - (l.queue?.length ?? 0)} more waiting`);
+  return h(
+    'div',
+    {},
+    held,
+    table('Queued waiters', ['Lock', 'Place', 'Who', 'Why', 'Waits for', 'Since'], rows, 'lock-queue'),
+    more.length > 0 ? h('p', {}, `Not listed: ${more.join('; ')}.`) : undefined,
   );
 }
 

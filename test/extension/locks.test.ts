@@ -1,7 +1,8 @@
 // Environment locks from VS Code, on a scratch lock folder set through the setting: acquire and
-// release from this window, and force-release of a stale lock whose holder was SIGKILLed.
+// release from this window, force-release of a stale lock whose holder was SIGKILLed, and a
+// `lock run` waiting behind a holder, seen in the lock view and the tooltip.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import type { ForceReleaseResult } from '../../src/extension/commands/locks';
 import { api, resetSettings, setSetting, unattended, waitFor } from './extensionApi';
 
 const lockModule = resolve(__dirname, '../../src/core/lock/index.js');
+const CLI = resolve(__dirname, '../../../dist/cli.js');
 
 /** A child process that takes the lock, says so, and waits to be killed. */
 function holdInChild(dir: string, name: string): Promise<{ pid: number; kill: () => void }> {
@@ -34,6 +36,29 @@ function holdInChild(dir: string, name: string): Promise<{ pid: number; kill: ()
     );
     child.on('exit', (code) => fail(new Error(`lock child exited (${code}): ${err}`)));
   });
+}
+
+/** `docker-stability lock run` of `true` on the lock: it queues while the lock is held. */
+function queueInChild(dir: string, name: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      CLI,
+      'lock',
+      'run',
+      '--dir',
+      dir,
+      '--name',
+      name,
+      '--why',
+      'queued by a test',
+      '--timeout',
+      '30s',
+      '--',
+      'true',
+    ],
+    { stdio: 'ignore', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
+  );
 }
 
 describe('commands: environment locks', function () {
@@ -121,5 +146,39 @@ describe('commands: environment locks', function () {
     })) as { name: string };
     assert.equal(again.name, 'ext-stale');
     await vscode.commands.executeCommand('dockerStability.releaseLock', { name: 'ext-stale' });
+  });
+
+  it('shows a `lock run` queued behind a holder in the lock view and the tooltip, and drops it once it ran', async () => {
+    const a = await api();
+    const holder = await holdInChild(dir, 'ext-queue');
+    const waiter = queueInChild(dir, 'ext-queue');
+    const exited = new Promise<number | null>((done) => waiter.once('exit', done));
+    try {
+      const view = await waitFor('the waiter in the lock view', async () => {
+        await a.services.refreshLocks();
+        const l = a.model.locks.find((x) => x.name === 'ext-queue');
+        return l?.queue?.some((w) => w.who.pid === waiter.pid) ? l : undefined;
+      });
+      assert.equal(view.holder?.pid, holder.pid);
+      const [w] = view.queue ?? [];
+      assert.equal(w?.position, 1);
+      assert.equal(w?.mode, 'exclusive');
+      assert.equal(w?.who.why, 'queued by a test');
+      assert.match(w?.waitingFor ?? '', new RegExp(`pid ${holder.pid}`));
+      assert.ok(Number.isFinite(Date.parse(w?.since ?? '')));
+      const tip = await waitFor('the waiter in the tooltip', () =>
+        /\*\*ext-queue\*\*: 1 waiting/.test(a.statusBar().tooltip) ? a.statusBar().tooltip : undefined,
+      );
+      assert.match(tip, new RegExp(`#1 exclusive: .*\\(pid ${waiter.pid}\\) — queued by a test`));
+    } finally {
+      holder.kill();
+    }
+    // The holder gone, the waiter takes the lock (a dead holder on this host is reclaimed at once), runs `true`, leaves.
+    assert.equal(await exited, 0);
+    await waitFor('the queue to leave the view', async () => {
+      await a.services.refreshLocks();
+      const l = a.model.locks.find((x) => x.name === 'ext-queue');
+      return !l?.queue;
+    });
   });
 });

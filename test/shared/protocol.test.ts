@@ -1,5 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { parseWebviewMessage } from '../../src/shared/protocol';
+import {
+  lockQueueView,
+  MAX_QUEUE_VIEW,
+  parseWebviewMessage,
+  waiterState,
+  type QueuedWaiterLike,
+} from '../../src/shared/protocol';
 
 describe('webview protocol validation (host side)', () => {
   it('accepts each known message and drops unknown fields', () => {
@@ -111,5 +117,79 @@ describe('webview protocol: the opening marks', () => {
         /^opened: /,
         `accepted ${JSON.stringify(bad)}`,
       );
+  });
+});
+
+describe('lock view: the queue of waiters', () => {
+  const waiter = (position: number, over: Partial<QueuedWaiterLike> = {}): QueuedWaiterLike => ({
+    position,
+    mode: 'exclusive',
+    holder: {
+      user: 'alice',
+      host: 'ci-7',
+      pid: 100 + position,
+      why: 'e2e',
+      acquiredAt: '2026-12-02T12:00:00.000Z',
+    },
+    waitingFor: 'exclusive holder bob@ci-7 (pid 42)',
+    blocked: false,
+    reserved: false,
+    ...over,
+  });
+
+  it('is absent when nobody waits', () => {
+    assert.deepEqual(lockQueueView(undefined), {});
+    assert.deepEqual(lockQueueView([]), {});
+  });
+
+  it('keeps place, who, mode, what each waits for and since when, in queue order, and nothing else', () => {
+    const v = lockQueueView([
+      {
+        ...waiter(1),
+        heartbeatAgeMs: 5,
+        holder: { ...waiter(1).holder, token: 'secret' },
+      } as QueuedWaiterLike,
+      waiter(2, { mode: 'shared', blocked: true, waitingFor: 'room: memory would reach 95%' }),
+    ]);
+    assert.equal(v.queueLength, undefined);
+    assert.deepEqual(v.queue, [
+      {
+        position: 1,
+        mode: 'exclusive',
+        who: { user: 'alice', host: 'ci-7', pid: 101, why: 'e2e' },
+        since: '2026-12-02T12:00:00.000Z',
+        waitingFor: 'exclusive holder bob@ci-7 (pid 42)',
+        blocked: false,
+        reserved: false,
+      },
+      {
+        position: 2,
+        mode: 'shared',
+        who: { user: 'alice', host: 'ci-7', pid: 102, why: 'e2e' },
+        since: '2026-12-02T12:00:00.000Z',
+        waitingFor: 'room: memory would reach 95%',
+        blocked: true,
+        reserved: false,
+      },
+    ]);
+    assert.equal(waiterState(v.queue?.[0] as never), '#1 exclusive');
+    assert.equal(waiterState(v.queue?.[1] as never), '#2 shared, no room yet');
+  });
+
+  it('lists at most MAX_QUEUE_VIEW waiters, counts the rest, and cuts long ticket text', () => {
+    const many = Array.from({ length: MAX_QUEUE_VIEW + 5 }, (_, i) =>
+      waiter(i + 1, {
+        waitingFor: 'x'.repeat(10_000),
+        holder: { ...waiter(1).holder, why: 'y'.repeat(5000) },
+      }),
+    );
+    const v = lockQueueView(many);
+    assert.equal(v.queue?.length, MAX_QUEUE_VIEW);
+    assert.equal(v.queueLength, MAX_QUEUE_VIEW + 5);
+    assert.equal(v.queue?.[MAX_QUEUE_VIEW - 1]?.position, MAX_QUEUE_VIEW);
+    for (const w of v.queue ?? []) {
+      assert.ok(w.waitingFor.length <= 200 && w.waitingFor.endsWith('…'));
+      assert.ok(w.who.why.length <= 200);
+    }
   });
 });

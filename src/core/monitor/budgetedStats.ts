@@ -1,6 +1,7 @@
 import type { DockerClient } from '../docker/client';
 import { costOfRead, ESTIMATED_MS_PER_STATS_CALL, StatsBudgetController, type CpuMark } from './budget';
 import { ContainerStatsReader, type ContainerFigure } from './containerStats';
+import { seedAgeMs, type CpuSeed } from './cpuSeed';
 import { daemonPids, processCpuMs, type DaemonProcess } from './daemonProcess';
 import type { MonitorSettings } from './settings';
 import type { Sample } from './types';
@@ -28,15 +29,20 @@ export class BudgetedStatsReader {
   constructor(
     private readonly client: DockerClient,
     private settings: MonitorSettings,
-    private readonly opts: { cpuPrimeMs?: number } = {},
+    private readonly opts: { cpuPrimeMs?: number; cpuSeed?: CpuSeed } = {},
   ) {
+    this.seed = opts.cpuSeed;
     this.stats = this.newStatsReader(settings);
   }
+
+  /** The early CPU readings, until the first read (a reader built later primes as usual). */
+  private seed: CpuSeed | undefined;
 
   private newStatsReader(settings: MonitorSettings): ContainerStatsReader {
     return new ContainerStatsReader(this.client, {
       path: settings.statsPath,
       concurrency: settings.statsConcurrency,
+      ...(this.seed ? { cpuSeed: this.seed } : {}),
     });
   }
 
@@ -98,6 +104,13 @@ export class BudgetedStatsReader {
     };
     let before: CpuMark | undefined;
     const markBefore = (): void => void (before = mark());
+    const seed = this.seed;
+    this.seed = undefined;
+    if (!this.primed && seed && running.some((id) => seed.counters.has(id))) {
+      // The first CPU readings were the seed's: only what is left of the window is waited for.
+      const left = (this.opts.cpuPrimeMs ?? 250) - seedAgeMs(seed);
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
+    }
     let read = await this.stats.read(running, running, markBefore);
     if (!this.primed && read.figures.some((f) => !f.hasCpu)) {
       // First sample: CPU needs two readings. The daemon's stats collector ticks once a

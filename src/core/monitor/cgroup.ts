@@ -1,5 +1,6 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CpuSeed } from './cpuSeed';
 
 /** Cumulative counters of one container read straight from the cgroup filesystem. */
 export interface CgroupReading {
@@ -16,6 +17,12 @@ interface Paths {
   inactiveKey: string;
 }
 
+/** Folders the layouts name already (`system.slice` and `docker` are tried first, by name). */
+const KNOWN_PARENTS = new Set(['docker', 'system.slice']);
+const PARENTS_TTL_MS = 5_000;
+/** A host with more top-level cgroups than this is not a test host; the rest go through the API. */
+const MAX_PARENTS = 200;
+
 /**
  * Reads container CPU and memory counters directly from the cgroup filesystem, as cAdvisor
  * does: no daemon round trip, no stats collector. Only meaningful when the daemon runs on this
@@ -23,13 +30,34 @@ interface Paths {
  * back to the stats API (Docker Desktop, rootless, remote engines).
  *
  * Layouts: v1 `<ctl>/docker/<id>` (cgroupfs) or `<ctl>/system.slice/docker-<id>.scope`
- * (systemd); v2 `/docker/<id>` or `/system.slice/docker-<id>.scope` in the unified tree.
+ * (systemd); v2 `/docker/<id>` or `/system.slice/docker-<id>.scope` in the unified tree; and
+ * `<parent>/<id>` one level down for a container with a cgroup parent of its own (cgroupfs).
  */
 export class CgroupReader {
   private readonly paths = new Map<string, Paths | null>();
   private version: 1 | 2 | undefined | null;
 
-  constructor(private readonly root = '/sys/fs/cgroup') {}
+  private readonly seed: CpuSeed['counters'] | undefined;
+  private parentList: { base: string; at: number; names: string[] } | undefined;
+
+  /** With `seed` (read from the same root), a container's first CPU reading may be the seed's. */
+  constructor(
+    private readonly root = '/sys/fs/cgroup',
+    seed?: CpuSeed,
+  ) {
+    this.seed = seed && seed.root === root ? new Map(seed.counters) : undefined;
+  }
+
+  /**
+   * The seed's reading of a container, once, when it is of the file this reader reads (its
+   * paths resolved by a read first): an earlier reading for its first CPU rate.
+   */
+  seeded(id: string): Pick<CgroupReading, 'cpuNs' | 'atNs'> | undefined {
+    const s = this.seed?.get(id);
+    if (!s) return undefined;
+    this.seed?.delete(id);
+    return this.paths.get(id)?.cpuFile === s.file ? { cpuNs: s.cpuNs, atNs: s.atNs } : undefined;
+  }
 
   /** True when a cgroup hierarchy is readable here at all. */
   async available(): Promise<boolean> {
@@ -71,47 +99,83 @@ export class CgroupReader {
     for (const id of this.paths.keys()) if (!ids.has(id)) this.paths.delete(id);
   }
 
+  /**
+   * The other folders at the top of a hierarchy: a container started with `--cgroup-parent=/NAME`
+   * (a memory budget for test runs, as the admission bench sets) has its cgroup at `NAME/<id>`.
+   * Listed once every few seconds, not for each container.
+   */
+  private async parents(base: string): Promise<string[]> {
+    const now = Date.now();
+    if (this.parentList && this.parentList.base === base && now - this.parentList.at < PARENTS_TTL_MS)
+      return this.parentList.names;
+    const entries = await fsp.readdir(base, { withFileTypes: true }).catch(() => []);
+    const names = entries
+      .filter((e) => e.isDirectory() && !KNOWN_PARENTS.has(e.name))
+      .map((e) => e.name)
+      .slice(0, MAX_PARENTS);
+    this.parentList = { base, at: now, names };
+    return names;
+  }
+
   private async pathsFor(id: string): Promise<Paths | undefined> {
     const cached = this.paths.get(id);
     if (cached !== undefined) return cached ?? undefined;
     const version = await this.detectVersion();
     let found: Paths | null = null;
     if (version === 1) {
-      for (const rel of [join('docker', id), join('system.slice', `docker-${id}.scope`)]) {
+      const v1 = async (rel: string): Promise<Paths | null> => {
         const mem = join(this.root, 'memory', rel);
         const cpu = join(this.root, 'cpuacct', rel);
         if (
-          (await exists(join(mem, 'memory.usage_in_bytes'))) &&
-          (await exists(join(cpu, 'cpuacct.usage')))
-        ) {
-          found = {
-            cpuFile: join(cpu, 'cpuacct.usage'),
-            cpuUnit: 'ns',
-            memUsageFile: join(mem, 'memory.usage_in_bytes'),
-            memStatFile: join(mem, 'memory.stat'),
-            inactiveKey: 'total_inactive_file',
-          };
-          break;
-        }
-      }
+          !(await exists(join(mem, 'memory.usage_in_bytes'))) ||
+          !(await exists(join(cpu, 'cpuacct.usage')))
+        )
+          return null;
+        return {
+          cpuFile: join(cpu, 'cpuacct.usage'),
+          cpuUnit: 'ns',
+          memUsageFile: join(mem, 'memory.usage_in_bytes'),
+          memStatFile: join(mem, 'memory.stat'),
+          inactiveKey: 'total_inactive_file',
+        };
+      };
+      found =
+        (await firstOf([join('docker', id), join('system.slice', `docker-${id}.scope`)], v1)) ??
+        (await firstOf(
+          (await this.parents(join(this.root, 'memory'))).map((p) => join(p, id)),
+          v1,
+        ));
     } else if (version === 2) {
-      for (const rel of [join('system.slice', `docker-${id}.scope`), join('docker', id)]) {
+      const v2 = async (rel: string): Promise<Paths | null> => {
         const dir = join(this.root, rel);
-        if (await exists(join(dir, 'memory.current'))) {
-          found = {
-            cpuFile: join(dir, 'cpu.stat'),
-            cpuUnit: 'usec-stat',
-            memUsageFile: join(dir, 'memory.current'),
-            memStatFile: join(dir, 'memory.stat'),
-            inactiveKey: 'inactive_file',
-          };
-          break;
-        }
-      }
+        if (!(await exists(join(dir, 'memory.current')))) return null;
+        return {
+          cpuFile: join(dir, 'cpu.stat'),
+          cpuUnit: 'usec-stat',
+          memUsageFile: join(dir, 'memory.current'),
+          memStatFile: join(dir, 'memory.stat'),
+          inactiveKey: 'inactive_file',
+        };
+      };
+      found =
+        (await firstOf([join('system.slice', `docker-${id}.scope`), join('docker', id)], v2)) ??
+        (await firstOf(
+          (await this.parents(this.root)).map((p) => join(p, id)),
+          v2,
+        ));
     }
     this.paths.set(id, found);
     return found ?? undefined;
   }
+}
+
+/** The first of `rels` that `probe` finds, tried in order. */
+async function firstOf(rels: string[], probe: (rel: string) => Promise<Paths | null>): Promise<Paths | null> {
+  for (const rel of rels) {
+    const p = await probe(rel);
+    if (p) return p;
+  }
+  return null;
 }
 
 function statValue(text: string, key: string): number {

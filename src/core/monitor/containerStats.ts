@@ -2,6 +2,7 @@ import { DockerUnreachableError, type DockerClient } from '../docker/client';
 import { isLocalSocket } from '../docker/endpoint';
 import { mapLimit } from '../util/pool';
 import { CgroupReader, type CgroupReading } from './cgroup';
+import type { CpuSeed } from './cpuSeed';
 import { cpuPercentFromCounters, cpuPercentFromFrames, memoryFromFrame, type StatsFrame } from './formulas';
 
 export type StatsPath = 'cgroup' | 'api';
@@ -30,6 +31,8 @@ export interface StatsReaderOptions {
   /** Most stats API calls in flight at once. */
   concurrency?: number;
   cgroupRoot?: string;
+  /** Counters read earlier (readCpuSeed): a container's first CPU rate is measured from there. */
+  cpuSeed?: CpuSeed;
 }
 
 /**
@@ -40,7 +43,7 @@ export interface StatsReaderOptions {
  */
 export class ContainerStatsReader {
   private readonly cgroup: CgroupReader;
-  private readonly prevCgroup = new Map<string, CgroupReading>();
+  private readonly prevCgroup = new Map<string, Pick<CgroupReading, 'cpuNs' | 'atNs'>>();
   private readonly prevFrame = new Map<string, StatsFrame>();
   private readonly path: StatsPath | 'auto';
   private readonly concurrency: number;
@@ -52,7 +55,7 @@ export class ContainerStatsReader {
   ) {
     this.path = opts.path ?? 'auto';
     this.concurrency = opts.concurrency ?? DEFAULT_STATS_CONCURRENCY;
-    this.cgroup = new CgroupReader(opts.cgroupRoot);
+    this.cgroup = new CgroupReader(opts.cgroupRoot, opts.cpuSeed);
   }
 
   /** Whether a container already has counters from an earlier reading. */
@@ -87,7 +90,7 @@ export class ContainerStatsReader {
           (this.path === 'auto' ? viaApi : failed).push(id);
           return;
         }
-        const prev = this.prevCgroup.get(id);
+        const prev = this.prevCgroup.get(id) ?? this.cgroup.seeded(id);
         this.prevCgroup.set(id, r);
         figures.push({
           id,

@@ -3,6 +3,7 @@ export * from './formulas';
 export * from './settings';
 export * from './history';
 export { ResourceMonitor, type MonitorOptions } from './monitor';
+export { readCpuSeed, type CpuSeed } from './cpuSeed';
 export { ContainerStatsReader, type ContainerFigure, type StatsPath } from './containerStats';
 export { CgroupReader } from './cgroup';
 export { Inventory } from './inventory';

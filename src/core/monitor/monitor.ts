@@ -14,6 +14,7 @@ import { Inventory } from './inventory';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
 import type { DiskFigure, MonitorState, Sample, Unsubscribe } from './types';
 import { usageBreakdown } from './usage';
+import type { CpuSeed } from './cpuSeed';
 import { errorMessage } from '../../shared/errors';
 
 // These lived here before the incident log had its own module; kept so imports of this module
@@ -42,6 +43,11 @@ export interface MonitorOptions {
    * daemon's stats collector ticks once a second).
    */
   cpuPrimeMs?: number;
+  /**
+   * CPU counters read earlier in this process (readCpuSeed): the first sample's window starts
+   * there, so it waits only for what is left of `cpuPrimeMs` (containers the seed lacks wait as usual).
+   */
+  cpuSeed?: CpuSeed;
 }
 
 const INFO_TTL_MS = 5 * 60_000;
@@ -89,7 +95,10 @@ export class ResourceMonitor {
     for (const p of problems) this.logger.warn(`monitor settings: ${p}`);
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.history = new SampleHistory(valid.historySize, { file: opts.historyFile, logger: this.logger });
-    this.containers = new BudgetedStatsReader(client, valid, { cpuPrimeMs: opts.cpuPrimeMs });
+    this.containers = new BudgetedStatsReader(client, valid, {
+      cpuPrimeMs: opts.cpuPrimeMs,
+      cpuSeed: opts.cpuSeed,
+    });
     this.readsDisk = opts.disk ?? true;
     const incidentsFile =
       opts.incidentsFile ?? (opts.historyFile ? incidentsFileFor(opts.historyFile) : undefined);

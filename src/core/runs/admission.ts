@@ -11,20 +11,36 @@ import { AMOUNT_KEYS, emptyAmounts, type ResourceAmounts } from './records';
  */
 export const ADMIT_SAMPLE_MAX_AGE_MS = 1_000;
 
-/** `take`, reused while its last result is younger than maxAgeMs (counted from when it was asked for). */
+/**
+ * `take`, reused while its last result is younger than maxAgeMs (counted from when it was asked
+ * for) and, when the caller says which holders are present (`present`, their tokens), while every
+ * holder present when it was taken still is: a holder that left took its containers' use with it,
+ * and a sample from before would refuse a waiter for room that is free again.
+ */
 export function recentSample(
   take: () => Promise<Sample>,
   maxAgeMs = ADMIT_SAMPLE_MAX_AGE_MS,
-): () => Promise<Sample> {
-  let last: { at: number; sample: Promise<Sample> } | undefined;
-  return () => {
-    if (!last || Date.now() - last.at > maxAgeMs) {
+): (present?: readonly string[]) => Promise<Sample> {
+  let last: { at: number; sample: Promise<Sample>; present?: ReadonlySet<string> } | undefined;
+  // Holders who joined after a sample do not make it stale: none of their use is in it, and they
+  // count with their whole need.
+  return (present) => {
+    const now = new Set(present);
+    const someoneLeft = !!present && !!last?.present && [...last.present].some((t) => !now.has(t));
+    if (!last || Date.now() - last.at > maxAgeMs || someoneLeft) {
       traceMark('sample-start');
-      const entry = { at: Date.now(), sample: take().finally(() => traceMark('sample-end')) };
+      const entry = {
+        at: Date.now(),
+        sample: take().finally(() => traceMark('sample-end')),
+        ...(present ? { present: now } : {}),
+      };
       entry.sample.catch(() => {
         if (last === entry) last = undefined;
       });
       last = entry;
+    } else if (present && !last.present) {
+      // Taken before anyone asked with holders (a run's first sample): those of the first question.
+      last.present = now;
     }
     return last.sample;
   };

@@ -181,7 +181,8 @@ export async function admitAndLock(
   const admitWith =
     (mine: Prediction) =>
     async (holders: LockHolder[], without?: readonly LockHolder[]): Promise<string | undefined> => {
-      const sample = await admitSample();
+      // `without` are present too (counted as gone only in this question).
+      const sample = await admitSample([...holders, ...(without ?? [])].map((h) => h.token));
       const together = admissionPrediction(mine, holders, usageFromSample(sample), without);
       const level = rate(s, sample, together);
       return exceeds(level, refuseAt) && !opts.force

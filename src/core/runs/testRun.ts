@@ -9,6 +9,7 @@ import type { Level } from '../levels';
 import { DEFAULT_LOCK_NAME, LockManager, type LockHandle, type LockMode } from '../lock';
 import { hostId } from '../lock/process';
 import { silentLogger, type Logger } from '../log';
+import { readCpuSeed, takeProcessCpuSeed } from '../monitor/cpuSeed';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import { traceMark } from '../util/trace';
@@ -115,6 +116,8 @@ export interface RunReport {
 
 /** Through cgroup files, the window of a run's first CPU reading (see MonitorOptions.cpuPrimeMs). */
 const RUN_CPU_PRIME_MS = 100;
+/** An earlier seed of this process (the CLI takes one as it starts) older than this is not used. */
+const RUN_CPU_SEED_MAX_AGE_MS = 2000;
 
 export function newRunId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
@@ -219,9 +222,16 @@ export async function beginTestRun(opts: TestEnvironmentOptions): Promise<Active
       client,
       { ...opts.monitor, intervalMs: opts.sampleIntervalMs ?? 1000 },
       // No decision of a run rests on the disk figure. The first sample is on the way to the
-      // command's start: its CPU rate is read over 100 ms (cgroup counters are exact to a
-      // scheduler tick, a few ms), not the monitor's default 250.
-      { logger, disk: false, cpuPrimeMs: RUN_CPU_PRIME_MS },
+      // command's start: its CPU rate is read over at least 100 ms (cgroup counters are exact
+      // to a scheduler tick, a few ms), not the monitor's default 250, measured from the CPU
+      // counters this process read as it started (the CLI) or as the run began, so that the
+      // window overlaps start-up and the lock rather than being waited for after them.
+      {
+        logger,
+        disk: false,
+        cpuPrimeMs: RUN_CPU_PRIME_MS,
+        cpuSeed: takeProcessCpuSeed(RUN_CPU_SEED_MAX_AGE_MS) ?? readCpuSeed(),
+      },
     ),
     logger,
     progress,

@@ -102,4 +102,20 @@ describe('admission of shared runs (pure)', () => {
     fail = false;
     assert.equal((await take()).sampledAt, '3');
   });
+
+  it('takes a new sample, however young the last, once a holder present when it was taken has left', async () => {
+    let taken = 0;
+    const take = recentSample(async () => ({ sampledAt: String(++taken) }) as Sample, 60_000);
+    assert.equal((await take(['a', 'b'])).sampledAt, '1');
+    assert.equal((await take(['a', 'b', 'c'])).sampledAt, '1', 'a holder joining does not make it stale');
+    assert.equal((await take(['b', 'a'])).sampledAt, '1', 'nor the joiner leaving again');
+    assert.equal((await take(['b'])).sampledAt, '2', "'a' left: its containers' use is gone");
+    assert.equal((await take(['b'])).sampledAt, '2');
+    assert.equal((await take()).sampledAt, '2', 'without holders named, by age only');
+    // A sample taken without holders (a run's first) takes those of the first question.
+    const first = recentSample(async () => ({ sampledAt: String(++taken) }) as Sample, 60_000);
+    assert.equal((await first()).sampledAt, '3');
+    assert.equal((await first(['x', 'y'])).sampledAt, '3');
+    assert.equal((await first(['y'])).sampledAt, '4');
+  });
 });

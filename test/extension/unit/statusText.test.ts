@@ -199,6 +199,42 @@ describe('status bar text', () => {
       assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, JSON.stringify(text));
     assert.match(v.tooltip, /mallory\\\| forged \\\|@ci \(pid 7\) — why/);
   });
+  it('lists the waiters queued for a lock in the tooltip (three, then a count), escaped', () => {
+    const w = (position: number) => ({
+      position,
+      mode: 'shared' as const,
+      who: { user: `u${position}`, host: 'ci', pid: 10 + position, why: 'run *tests*' },
+      since: '2026-12-02T12:00:00.000Z',
+      waitingFor: 'exclusive holder alice@ci (pid 7)',
+      blocked: position === 2,
+      reserved: false,
+    });
+    const v = renderStatus({
+      sample: sample({}),
+      locks: [
+        {
+          name: 'test',
+          held: true,
+          stale: false,
+          mine: false,
+          holder: { user: 'alice', host: 'ci', pid: 7, why: 'e2e', acquiredAt: 'x' },
+          queue: [1, 2, 3, 4].map(w),
+          queueLength: 6,
+        },
+      ],
+    });
+    assert.match(v.tooltip, /\*\*test\*\*: 6 waiting/);
+    assert.match(
+      v.tooltip,
+      /#1 shared: u1@ci \(pid 11\) — run \\\*tests\\\*, waits for exclusive holder alice@ci \\\(pid 7\\\)/,
+    );
+    assert.match(v.tooltip, /#2 shared, no room yet: u2@ci/);
+    assert.match(v.tooltip, /u3@ci/);
+    assert.doesNotMatch(v.tooltip, /u4@ci/);
+    assert.match(v.tooltip, /and 3 more/);
+    assert.doesNotMatch(renderStatus({ sample: sample({}), locks: [] }).tooltip, /waiting/);
+  });
+
   it('names disk in the text and the tooltip when its figure drives the level', () => {
     const GiB = 1024 ** 3;
     const base = sample({ memory: 80 });
