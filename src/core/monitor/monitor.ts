@@ -2,6 +2,7 @@ import { daemonIdentity, DockerUnreachableError, type DaemonInfo, type DockerCli
 import { IncidentDetector } from '../incidents/detector';
 import type { Incident } from '../incidents/types';
 import { silentLogger, type Logger } from '../log';
+import type { MonitorOptions } from './options';
 import { Emitter } from '../util/emitter';
 import { BudgetedStatsReader } from './budgetedStats';
 import { findDaemonProcess, processStartMs, type DaemonProcess } from './daemonProcess';
@@ -14,41 +15,12 @@ import { Inventory } from './inventory';
 import { validateMonitorSettings, type MonitorSettings } from './settings';
 import type { DiskFigure, MonitorState, Sample, Unsubscribe } from './types';
 import { usageBreakdown } from './usage';
-import type { CpuSeed } from './cpuSeed';
 import { errorMessage } from '../../shared/errors';
 
 // These lived here before the incident log had its own module; kept so imports of this module
 // (the CLI's `incidents` command, tests) keep working.
 export { INCIDENT_LOG_SIZE, incidentsFileFor, openIncidentLog } from './incidentLog';
-
-export interface MonitorOptions {
-  /** Persist history here (JSON Lines); without it history lives in memory only. */
-  historyFile?: string;
-  logger?: Logger;
-  /** Relist containers, networks and volumes at least this often (events cover the rest). */
-  fallbackPollMs?: number;
-  /** Longest wait between reconnection attempts while the daemon is down. */
-  maxBackoffMs?: number;
-  /** Persist incidents here (JSON Lines); default: next to the history file (see incidentsFileFor). */
-  incidentsFile?: string;
-  /**
-   * Read the disk figure (statfs of the data root, `/system/df` now and then). Default true; a
-   * test run's monitor turns it off: no decision of a run rests on disk, and `/system/df` is
-   * the daemon's most expensive call.
-   */
-  disk?: boolean;
-  /**
-   * Through cgroup files, how long the first sample waits between its two CPU readings (a
-   * rate needs two). Default 250 ms. Through the stats API it is always about a second (the
-   * daemon's stats collector ticks once a second).
-   */
-  cpuPrimeMs?: number;
-  /**
-   * CPU counters read earlier in this process (readCpuSeed): the first sample's window starts
-   * there, so it waits only for what is left of `cpuPrimeMs` (containers the seed lacks wait as usual).
-   */
-  cpuSeed?: CpuSeed;
-}
+export type { MonitorOptions } from './options';
 
 const INFO_TTL_MS = 5 * 60_000;
 

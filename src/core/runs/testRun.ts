@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
 import { summarize, type CleanupOptions, type CleanupReport } from '../cleanup';
 import { DockerClient } from '../docker/client';
 import { resolveEndpoint } from '../docker/endpoint';
@@ -13,6 +11,7 @@ import { readCpuSeed, takeProcessCpuSeed } from '../monitor/cpuSeed';
 import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import { traceMark } from '../util/trace';
+import { newRunId, recordedCommand, runEnvironment } from './environment';
 import { decideRunMode, type RunModeDecision } from './modeDecision';
 import type { PredictedLevel, Prediction, PredictionOptions } from './predict';
 import { RunStore, type RunRecord } from './records';
@@ -28,6 +27,7 @@ import {
 } from './phases';
 
 export { explainPrediction, RunRefusedError } from './phases';
+export { newRunId, recordedCommand, runEnvironment } from './environment';
 
 export interface TestEnvironmentOptions {
   /** What kind of run this is (e.g. `integration`, `e2e`): the unit of prediction. */
@@ -118,53 +118,6 @@ export interface RunReport {
 const RUN_CPU_PRIME_MS = 100;
 /** An earlier seed of this process (the CLI takes one as it starts) older than this is not used. */
 const RUN_CPU_SEED_MAX_AGE_MS = 2000;
-
-export function newRunId(): string {
-  return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-}
-
-/**
- * The variables a run exports. A COMPOSE_PROJECT_NAME the caller set is kept. With the run's own
- * endpoint (`dockerHost`), DOCKER_HOST points at it, and a docker context or TLS settings that
- * would make clients look elsewhere are cleared (empty means unset to the docker CLI, compose
- * and docker-modem).
- */
-export function runEnvironment(
-  runId: string,
-  category: string,
-  envName: string,
-  base: NodeJS.ProcessEnv = process.env,
-  dockerHost?: string,
-): Record<string, string> {
-  return {
-    ...(dockerHost
-      ? { DOCKER_HOST: dockerHost, DOCKER_CONTEXT: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' }
-      : {}),
-    DOCKER_STABILITY_RUN_ID: runId,
-    DOCKER_STABILITY_CATEGORY: category,
-    DOCKER_STABILITY_ENV: envName,
-    DOCKER_STABILITY_RUN_LABEL: `${Labels.runId}=${runId}`,
-    // Unique per run (category plus run id), so two shared runs of one compose file do not collide.
-    COMPOSE_PROJECT_NAME: base.COMPOSE_PROJECT_NAME || `dstab-${composeSlug(category)}-${runId}`,
-  };
-}
-
-/** A category as compose accepts it in a project name: lowercase letters, digits, `-` and `_`. */
-function composeSlug(category: string): string {
-  return (
-    category
-      .toLowerCase()
-      .replace(/[^a-z0-9_-]+/g, '-')
-      .replace(/^[-_]+|[-_]+$/g, '')
-      .slice(0, 40) || 'run'
-  );
-}
-
-/** The name a run record keeps of a command unless the whole argv was asked for. */
-export function recordedCommand(command: string[], recordArgv = false): string[] {
-  if (recordArgv) return [...command];
-  return command.length ? [basename(command[0] as string)] : [];
-}
 
 /** How a run ended, as far as the caller knows. A framework teardown may not know: exitCode null, no signal. */
 export interface RunOutcome {
