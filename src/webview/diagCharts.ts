@@ -7,9 +7,9 @@ import { thresholdsFor, type ThresholdSettings } from '../shared/levels.js';
 import type { OwnerUsage, Sample } from '../shared/monitor.js';
 import { ownerKey, ownerLabel } from '../shared/owner.js';
 import {
+  lineChart,
   rethemeChart,
   themeColors,
-  thresholdPlugin,
   timeChartOptions,
   type Colors,
   type Point,
@@ -314,22 +314,7 @@ export class DiskChart extends TimeChart {
       options.plugins!.thresholds = { lines: this.lines() };
       options.plugins!.markers!.times = this.incidents;
       this.applyRange(options);
-      return new Chart(this.canvas, {
-        type: 'line',
-        data: {
-          datasets: [
-            {
-              data: this.points,
-              borderColor: c.line,
-              backgroundColor: c.line,
-              borderWidth: 2,
-              indexAxis: 'x',
-            },
-          ],
-        },
-        options,
-        plugins: [thresholdPlugin, markerPlugin],
-      });
+      return lineChart(this.canvas, this.points, c, options);
     });
   }
 
