@@ -92,6 +92,17 @@ function post(m: WebviewMessage): void {
   vscode.postMessage(m);
 }
 
+/** A panel section: its heading (`id` names it for aria-labelledby) and its body. */
+function section(el: HTMLElement, id: string, title: string, body: Node): void {
+  replaceChildren(el, h('h2', { id }, title), body);
+}
+
+/** The status line: monitor state, newest sample, whether the window follows the monitor. */
+function renderStatus(): void {
+  if (!snap) return;
+  replaceChildren(els.status, statusLine(snap.state, snap.samples[snap.samples.length - 1], snap.following));
+}
+
 function button(label: string, onClick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement {
   const b = h('button', { type: 'button', ...attrs }, label);
   b.addEventListener('click', onClick);
@@ -211,25 +222,20 @@ function renderDiagnosis(): void {
 
 function renderIncidents(): void {
   if (!snap) return;
-  replaceChildren(els.incidents, h('h2', { id: 'h-incidents' }, 'Incidents'), incidentsPanel(snap.incidents));
+  section(els.incidents, 'h-incidents', 'Incidents', incidentsPanel(snap.incidents));
 }
 
 function renderAll(): void {
   if (!snap) return;
-  const latest = snap.samples[snap.samples.length - 1];
-  replaceChildren(els.status, statusLine(snap.state, latest, snap.following));
+  renderStatus();
   renderToolbar();
-  replaceChildren(els.levels, h('h2', { id: 'h-levels' }, 'Current levels'), currentLevels(latest));
+  section(els.levels, 'h-levels', 'Current levels', currentLevels(snap.samples[snap.samples.length - 1]));
   renderHistory();
   renderDiagnosis();
-  replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
+  section(els.health, 'h-health', 'Health', healthPanel(snap.health));
   renderLocks();
-  replaceChildren(els.cleanup, h('h2', { id: 'h-cleanup' }, 'Last cleanup'), cleanupPanel(snap.cleanup));
-  replaceChildren(
-    els.predictions,
-    h('h2', { id: 'h-predictions' }, 'Predictions'),
-    predictionsPanel(snap.predictions),
-  );
+  section(els.cleanup, 'h-cleanup', 'Last cleanup', cleanupPanel(snap.cleanup));
+  section(els.predictions, 'h-predictions', 'Predictions', predictionsPanel(snap.predictions));
 }
 
 function renderLocks(): void {
@@ -262,9 +268,9 @@ let diskChanged = false;
 function drawLivePanels(): void {
   if (!snap) return;
   const latest = snap.samples[snap.samples.length - 1];
-  replaceChildren(els.status, statusLine(snap.state, latest, snap.following));
-  replaceChildren(els.levels, h('h2', { id: 'h-levels' }, 'Current levels'), currentLevels(latest));
-  replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
+  renderStatus();
+  section(els.levels, 'h-levels', 'Current levels', currentLevels(latest));
+  section(els.health, 'h-health', 'Health', healthPanel(snap.health));
   renderConsumers(latest);
   if (diskChanged) renderDisk();
   diskChanged = false;
@@ -327,10 +333,7 @@ function onMessage(m: HostMessage): void {
     case 'state':
       snap.state = m.state;
       snap.following = m.following;
-      replaceChildren(
-        els.status,
-        statusLine(snap.state, snap.samples[snap.samples.length - 1], snap.following),
-      );
+      renderStatus();
       renderToolbar();
       break;
     case 'settings':
@@ -354,17 +357,13 @@ function onMessage(m: HostMessage): void {
       break;
     case 'cleanup':
       snap.cleanup = m.report;
-      replaceChildren(els.cleanup, h('h2', { id: 'h-cleanup' }, 'Last cleanup'), cleanupPanel(m.report));
+      section(els.cleanup, 'h-cleanup', 'Last cleanup', cleanupPanel(m.report));
       break;
     case 'predictions':
       snap.predictions = m.predictions;
       snap.health = m.health;
-      replaceChildren(
-        els.predictions,
-        h('h2', { id: 'h-predictions' }, 'Predictions'),
-        predictionsPanel(m.predictions),
-      );
-      replaceChildren(els.health, h('h2', { id: 'h-health' }, 'Health'), healthPanel(snap.health));
+      section(els.predictions, 'h-predictions', 'Predictions', predictionsPanel(m.predictions));
+      section(els.health, 'h-health', 'Health', healthPanel(snap.health));
       break;
     case 'error':
       els.error.textContent = m.message;
