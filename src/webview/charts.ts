@@ -1,5 +1,6 @@
 // History charts (chart.js, bundled): one per resource, thresholds drawn as dashed lines,
-// fed point by point as samples arrive.
+// fed point by point as samples arrive; a live sample redraws each chart's live layer
+// (liveLayer.ts), not the chart.js chart.
 import type { Chart, ChartOptions } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
 import {
@@ -58,6 +59,11 @@ export class HistoryCharts {
   private readonly stale = new Set<ResourceKind>();
   /** The chart under the pointer: chart.js draws all of it, with its tooltip, until the pointer leaves. */
   private hovered?: ResourceKind;
+  /**
+   * Charts drawn in layers, from their first live sample on: until then chart.js draws all of a
+   * chart, so that opening the dashboard pays neither for keeping the frame nor for the layer.
+   */
+  private readonly layered = new Set<ResourceKind>();
   /**
    * Each chart's data, built once from the snapshot and then appended to. Kept here because the
    * decimation plugin replaces `dataset.data` with its decimated view: this is the source.
@@ -191,7 +197,13 @@ export class HistoryCharts {
     return RESOURCE_KINDS.map((kind) => ({
       key: `history:${kind}`,
       element: this.canvases.get(kind)!,
-      draw: () => this.redraws.get(kind)?.(false),
+      draw: () => {
+        if (!this.layered.has(kind)) {
+          this.layered.add(kind);
+          this.stale.add(kind);
+        }
+        this.redraws.get(kind)?.(false);
+      },
     }));
   }
 
@@ -259,7 +271,8 @@ export class HistoryCharts {
   ): boolean {
     const { end, min } = this.window();
     const layer = this.layers.get(kind)!;
-    layer.on = this.hovered !== kind && min !== undefined && end !== undefined && end > min;
+    layer.on =
+      this.layered.has(kind) && this.hovered !== kind && min !== undefined && end !== undefined && end > min;
     const x = options.scales?.x;
     if (x) {
       x.min = min;
