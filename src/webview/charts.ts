@@ -49,6 +49,12 @@ function describe(kind: ResourceKind, s: Sample): string {
   return `${f.used} of ${f.capacity} (${f.percent}%)`;
 }
 
+/** Runs `work` when the page is idle (within a second at most). */
+function whenIdle(work: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(work, { timeout: 1000 });
+  else setTimeout(work, 50);
+}
+
 export class HistoryCharts {
   private readonly charts = new Map<ResourceKind, Chart<'line', Point[]>>();
   private readonly canvases = new Map<ResourceKind, HTMLCanvasElement>();
@@ -64,6 +70,7 @@ export class HistoryCharts {
    * chart, so that opening the dashboard pays neither for keeping the frame nor for the layer.
    */
   private readonly layered = new Set<ResourceKind>();
+  private disposed = false;
   /**
    * Each chart's data, built once from the snapshot and then appended to. Kept here because the
    * decimation plugin replaces `dataset.data` with its decimated view: this is the source.
@@ -198,13 +205,36 @@ export class HistoryCharts {
       key: `history:${kind}`,
       element: this.canvases.get(kind)!,
       draw: () => {
-        if (!this.layered.has(kind)) {
-          this.layered.add(kind);
-          this.stale.add(kind);
-        }
+        this.layer(kind);
         this.redraws.get(kind)?.(false);
       },
     }));
+  }
+
+  /** From now on `kind` is drawn in layers; its next draw, a chart.js update, makes the frame. */
+  private layer(kind: ResourceKind): void {
+    if (this.layered.has(kind)) return;
+    this.layered.add(kind);
+    this.stale.add(kind);
+  }
+
+  /**
+   * Hands the charts to their live layers in idle time once the page is drawn, one chart per
+   * idle period (a chart.js update, 2-3 ms each): the first live sample then finds them layered
+   * and costs what any other does. A chart not layered by then is layered by that sample.
+   */
+  layerWhenIdle(): void {
+    const pending = RESOURCE_KINDS.filter((k) => !this.layered.has(k));
+    const step = (): void => {
+      const kind = pending.shift();
+      if (kind === undefined || this.disposed) return;
+      if (!this.layered.has(kind)) {
+        this.layer(kind);
+        this.redraws.get(kind)?.(false);
+      }
+      if (pending.length > 0) whenIdle(step);
+    };
+    whenIdle(step);
   }
 
   /** How many incidents fall in the range shown (each is marked on every chart). */
@@ -347,6 +377,7 @@ export class HistoryCharts {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const c of this.canvases.values()) unwatch(c);
     for (const c of this.charts.values()) c.destroy();
   }

@@ -169,8 +169,10 @@ function renderHistory(): void {
   const fresh = !charts;
   charts ??= new HistoryCharts(snap.settings.thresholds, ui.rangeMs);
   replaceChildren(els.historyBody, charts.element);
-  if (fresh) charts.setAll(snap.samples, incidentTimes());
-  else charts.shown();
+  if (fresh) {
+    charts.setAll(snap.samples, incidentTimes());
+    charts.layerWhenIdle();
+  } else charts.shown();
 }
 
 /** The incidents' times (Unix ms), marked on every chart. */
