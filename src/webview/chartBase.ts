@@ -16,7 +16,7 @@ import {
   type TooltipItem,
 } from 'chart.js';
 import { clockTime } from './dom.js';
-import { markerPlugin } from './markers.js';
+import { markerPlugin, type MarkerOptions } from './markers.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Decimation, Filler);
 
@@ -32,9 +32,11 @@ interface ThresholdOptions {
   lines: Line[];
 }
 
+// the options of our two plugins (markers.ts has the other), typed where chart.js reads them
 declare module 'chart.js' {
   interface PluginOptionsByType<TType extends ChartType> {
     thresholds?: ThresholdOptions & { _type?: TType };
+    markers?: MarkerOptions & { _type?: TType };
   }
 }
 

@@ -1,17 +1,11 @@
 // Incident markers: a dashed vertical line at each incident's time across a time chart, in
 // the theme's error colour, so the charts show when something broke next to the figures.
-import type { ChartArea, ChartType, Plugin } from 'chart.js';
+import type { ChartArea, Plugin } from 'chart.js';
 
 export interface MarkerOptions {
   /** Unix ms, oldest first. */
   times: number[];
   color: string;
-}
-
-declare module 'chart.js' {
-  interface PluginOptionsByType<TType extends ChartType> {
-    markers?: MarkerOptions & { _type?: TType };
-  }
 }
 
 export const markerPlugin: Plugin<'line', MarkerOptions> = {
