@@ -272,10 +272,12 @@ export class DiskChart extends TimeChart {
   }
 
   /** Appends one sample (drawn by `redraw`). */
-  add(sample: Sample, maxPoints: number, range: TimeRange): void {
+  /** Whether the sample brought a new disk measurement (a figure re-sent unchanged does not). */
+  add(sample: Sample, maxPoints: number, range: TimeRange): boolean {
     this.range = range;
-    if (this.append(sample) && this.points.length > maxPoints)
-      this.points.splice(0, this.points.length - maxPoints);
+    const appended = this.append(sample);
+    if (appended && this.points.length > maxPoints) this.points.splice(0, this.points.length - maxPoints);
+    return appended;
   }
 
   /** A disk figure is re-sent with samples until it is measured again: a point per measurement. */

@@ -263,7 +263,7 @@ function ack(): void {
   });
 }
 
-/** Whether a sample since the last frame carried a disk figure. */
+/** Whether a sample since the last frame brought a new disk measurement (the panel shows the newest). */
 let diskChanged = false;
 
 /** The panels a live sample changes: cheap, so they go in the first frame, after the charts on screen. */
@@ -332,8 +332,7 @@ function onMessage(m: HostMessage): void {
         charts?.add(m.sample, snap.settings.historySize);
         const range = timeRange(snap.samples, ui.rangeMs);
         ownerChart?.add(m.sample, snap.settings.historySize, range);
-        diskChart?.add(m.sample, snap.settings.historySize, range);
-        if (m.sample.disk) diskChanged = true;
+        if (diskChart?.add(m.sample, snap.settings.historySize, range)) diskChanged = true;
         drawLive();
       });
       break;
