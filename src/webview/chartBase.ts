@@ -9,16 +9,20 @@ import {
   LineElement,
   PointElement,
   Tooltip,
+  type ChartArea,
   type ChartOptions,
   type ChartType,
   type Plugin,
   type TooltipItem,
 } from 'chart.js';
 import { clockTime } from './dom.js';
+import { markerPlugin, type MarkerOptions } from './markers.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Decimation, Filler);
 
-export type Point = { x: number; y: number };
+import type { Point } from './linePath.js';
+
+export type { Point };
 
 export interface Line {
   y: number;
@@ -28,9 +32,11 @@ interface ThresholdOptions {
   lines: Line[];
 }
 
+// the options of our two plugins (markers.ts has the other), typed where chart.js reads them
 declare module 'chart.js' {
   interface PluginOptionsByType<TType extends ChartType> {
     thresholds?: ThresholdOptions & { _type?: TType };
+    markers?: MarkerOptions & { _type?: TType };
   }
 }
 
@@ -38,24 +44,64 @@ declare module 'chart.js' {
 export const thresholdPlugin: Plugin<'line', ThresholdOptions> = {
   id: 'thresholds',
   afterDatasetsDraw(chart, _args, opts) {
-    const { ctx, chartArea, scales } = chart;
-    const y = scales.y;
+    const y = chart.scales.y;
     if (!y || !opts?.lines) return;
-    ctx.save();
-    ctx.setLineDash([6, 4]);
-    ctx.lineWidth = 1;
-    for (const l of opts.lines) {
-      const py = y.getPixelForValue(l.y);
-      if (py < chartArea.top || py > chartArea.bottom) continue;
-      ctx.strokeStyle = l.color;
-      ctx.beginPath();
-      ctx.moveTo(chartArea.left, py);
-      ctx.lineTo(chartArea.right, py);
-      ctx.stroke();
-    }
-    ctx.restore();
+    drawThresholds(chart.ctx, chart.chartArea, (v) => y.getPixelForValue(v), opts.lines);
   },
 };
+
+/** The threshold lines, for the plugin and for the live layer (liveLayer.ts). */
+export function drawThresholds(
+  ctx: CanvasRenderingContext2D,
+  area: ChartArea,
+  yPixel: (value: number) => number,
+  lines: readonly Line[],
+): void {
+  ctx.save();
+  ctx.setLineDash([6, 4]);
+  ctx.lineWidth = 1;
+  for (const l of lines) {
+    const py = yPixel(l.y);
+    if (py < area.top || py > area.bottom) continue;
+    ctx.strokeStyle = l.color;
+    ctx.beginPath();
+    ctx.moveTo(area.left, py);
+    ctx.lineTo(area.right, py);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+/**
+ * A time chart's one line dataset (the theme's line colour, 2 px) with the threshold and
+ * incident-marker plugins, and any `more`; `layered`: the line is left to a live layer.
+ */
+export function lineChart(
+  canvas: HTMLCanvasElement,
+  data: Point[],
+  c: Colors,
+  options: ChartOptions<'line'>,
+  more: Plugin<'line'>[] = [],
+  layered = false,
+): Chart<'line', Point[]> {
+  return new Chart(canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        {
+          data,
+          borderColor: c.line,
+          backgroundColor: c.line,
+          borderWidth: 2,
+          indexAxis: 'x',
+          showLine: !layered,
+        },
+      ],
+    },
+    options,
+    plugins: [thresholdPlugin, markerPlugin, ...more],
+  });
+}
 
 function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
@@ -82,6 +128,9 @@ export function themeColors(): Colors {
     emergency: cssVar('--vscode-charts-red', '#f14c4c'),
   };
 }
+
+/** The decimation plugin's settings (LTTB), which the live layer follows too. */
+export const DECIMATION = { samples: 200, threshold: 250 };
 
 /** Fixed axis sizes (px): room for "12:34:56 PM" below and "286 MiB" beside. */
 const AXIS_HEIGHT = 24;
@@ -147,7 +196,7 @@ export function timeChartOptions(
       },
     },
     plugins: {
-      decimation: { enabled: true, algorithm: 'lttb', samples: 200, threshold: 250 },
+      decimation: { enabled: true, algorithm: 'lttb', ...DECIMATION },
       tooltip: {
         callbacks: {
           title: (items) => clockTime(items[0]?.parsed.x ?? 0),

@@ -1,6 +1,7 @@
 // History charts (chart.js, bundled): one per resource, thresholds drawn as dashed lines,
-// fed point by point as samples arrive.
-import { Chart, type ChartOptions } from 'chart.js';
+// fed point by point as samples arrive; a live sample redraws each chart's live layer
+// (liveLayer.ts), not the chart.js chart.
+import type { Chart, ChartOptions } from 'chart.js';
 import { formatBytes } from '../shared/format.js';
 import {
   RESOURCE_KINDS,
@@ -10,16 +11,19 @@ import {
 } from '../shared/levels.js';
 import type { Sample } from '../shared/monitor.js';
 import {
+  DECIMATION,
   firstAtOrAfter,
+  lineChart,
   rethemeChart,
   themeColors,
-  thresholdPlugin,
   timeChartOptions,
   type Line,
   type Point,
 } from './chartBase.js';
-import { h } from './dom.js';
-import { markerPlugin, markersIn } from './markers.js';
+import { clockTime, h } from './dom.js';
+import { extent } from './linePath.js';
+import { LiveLayer, type LayerView } from './liveLayer.js';
+import { markersIn } from './markers.js';
 import { drawWhenVisible, unwatch, type LiveRedraw } from './visible.js';
 
 export const TITLES: Record<ResourceKind, string> = {
@@ -45,10 +49,28 @@ function describe(kind: ResourceKind, s: Sample): string {
   return `${f.used} of ${f.capacity} (${f.percent}%)`;
 }
 
+/** Runs `work` when the page is idle (within a second at most). */
+function whenIdle(work: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(work, { timeout: 1000 });
+  else setTimeout(work, 50);
+}
+
 export class HistoryCharts {
   private readonly charts = new Map<ResourceKind, Chart<'line', Point[]>>();
   private readonly canvases = new Map<ResourceKind, HTMLCanvasElement>();
   private readonly redraws = new Map<ResourceKind, (force?: boolean) => void>();
+  /** Each chart's live layer (liveLayer.ts): a live sample redraws that, not the chart. */
+  private readonly layers = new Map<ResourceKind, LiveLayer>();
+  /** Charts whose next draw is a chart.js update (what changed is more than a sample). */
+  private readonly stale = new Set<ResourceKind>();
+  /** The chart under the pointer: chart.js draws all of it, with its tooltip, until the pointer leaves. */
+  private hovered?: ResourceKind;
+  /**
+   * Charts drawn in layers, from their first live sample on: until then chart.js draws all of a
+   * chart, so that opening the dashboard pays neither for keeping the frame nor for the layer.
+   */
+  private readonly layered = new Set<ResourceKind>();
+  private disposed = false;
   /**
    * Each chart's data, built once from the snapshot and then appended to. Kept here because the
    * decimation plugin replaces `dataset.data` with its decimated view: this is the source.
@@ -81,6 +103,9 @@ export class HistoryCharts {
       );
       this.element.append(figure);
       this.points.set(kind, []);
+      this.layers.set(kind, new LiveLayer(() => this.layerView(kind), DECIMATION));
+      canvas.addEventListener('pointerenter', () => this.hover(kind));
+      canvas.addEventListener('pointerleave', () => this.hover(undefined));
       this.redraws.set(
         kind,
         drawWhenVisible(canvas, () => this.draw(kind)),
@@ -101,23 +126,33 @@ export class HistoryCharts {
       const s = this.times[i] === t ? this.samples[i] : undefined;
       return s ? describe(kind, s) : String(item.parsed.y);
     });
-    this.configure(kind, options);
-    return new Chart(canvas, {
-      type: 'line',
-      data: {
-        datasets: [
-          {
-            data: this.points.get(kind)!,
-            borderColor: c.line,
-            backgroundColor: c.line,
-            borderWidth: 2,
-            indexAxis: 'x',
-          },
-        ],
-      },
-      options,
-      plugins: [thresholdPlugin, markerPlugin],
-    });
+    const on = this.configure(kind, options);
+    return lineChart(canvas, this.points.get(kind)!, c, options, [this.layers.get(kind)!.plugin], on);
+  }
+
+  /** What the live layer draws for `kind`, now. */
+  private layerView(kind: ResourceKind): LayerView {
+    const { min, end } = this.window();
+    return {
+      points: this.points.get(kind)!,
+      min,
+      max: end,
+      lines: this.lines(kind),
+      times: this.incidents,
+      colors: this.colors,
+      tickLabel: clockTime,
+    };
+  }
+
+  /** The pointer entered (kind) or left (undefined) a chart: chart.js draws that one whole, for its tooltip. */
+  private hover(kind: ResourceKind | undefined): void {
+    const before = this.hovered;
+    this.hovered = kind;
+    for (const k of [before, kind]) {
+      if (k === undefined) continue;
+      this.stale.add(k);
+      this.draw(k);
+    }
   }
 
   /** Threshold lines in the chart's own unit (percent, or a count of the capacity). */
@@ -169,8 +204,37 @@ export class HistoryCharts {
     return RESOURCE_KINDS.map((kind) => ({
       key: `history:${kind}`,
       element: this.canvases.get(kind)!,
-      draw: () => this.redraws.get(kind)?.(false),
+      draw: () => {
+        this.layer(kind);
+        this.redraws.get(kind)?.(false);
+      },
     }));
+  }
+
+  /** From now on `kind` is drawn in layers; its next draw, a chart.js update, makes the frame. */
+  private layer(kind: ResourceKind): void {
+    if (this.layered.has(kind)) return;
+    this.layered.add(kind);
+    this.stale.add(kind);
+  }
+
+  /**
+   * Hands the charts to their live layers in idle time once the page is drawn, one chart per
+   * idle period (a chart.js update, 2-3 ms each): the first live sample then finds them layered
+   * and costs what any other does. A chart not layered by then is layered by that sample.
+   */
+  layerWhenIdle(): void {
+    const pending = RESOURCE_KINDS.filter((k) => !this.layered.has(k));
+    const step = (): void => {
+      const kind = pending.shift();
+      if (kind === undefined || this.disposed) return;
+      if (!this.layered.has(kind)) {
+        this.layer(kind);
+        this.redraws.get(kind)?.(false);
+      }
+      if (pending.length > 0) whenIdle(step);
+    };
+    whenIdle(step);
   }
 
   /** How many incidents fall in the range shown (each is marked on every chart). */
@@ -217,25 +281,61 @@ export class HistoryCharts {
 
   /** Draws every chart now (what changed is not only a sample: range, thresholds, markers). */
   private refresh(): void {
-    for (const kind of RESOURCE_KINDS) this.redraws.get(kind)?.(true);
+    for (const kind of RESOURCE_KINDS) {
+      this.stale.add(kind);
+      this.redraws.get(kind)?.(true);
+    }
   }
 
-  /** The range, thresholds and markers, set on a chart's options before each draw. */
-  private configure(kind: ResourceKind, options: ChartOptions<'line'>): void {
+  /**
+   * The range, thresholds, markers and y bounds, set on a chart's options before a chart.js
+   * update; with the live layer on (the result), chart.js leaves the line, thresholds, markers
+   * and the x labels' ink to it. The y axis is asked for as suggested bounds that cover the data
+   * in range (so that chart.js's own limits, taken from the decimated points, never widen it):
+   * the same bounds, the same axis.
+   */
+  private configure(
+    kind: ResourceKind,
+    options: ChartOptions<'line'>,
+    chart?: Chart<'line', Point[]>,
+  ): boolean {
     const { end, min } = this.window();
+    const layer = this.layers.get(kind)!;
+    layer.on =
+      this.layered.has(kind) && this.hovered !== kind && min !== undefined && end !== undefined && end > min;
     const x = options.scales?.x;
     if (x) {
       x.min = min;
       x.max = end;
+      if (x.ticks) x.ticks.color = layer.on ? 'transparent' : this.colors.text;
     }
     const lines = this.lines(kind);
     if (options.plugins) {
-      options.plugins.thresholds = { lines };
-      if (options.plugins.markers) options.plugins.markers.times = this.incidents;
+      options.plugins.thresholds = { lines: layer.on ? [] : lines };
+      if (options.plugins.markers) options.plugins.markers.times = layer.on ? [] : this.incidents;
     }
-    // Keep the thresholds in view even when the load is far below them.
+    const dataset = chart?.data.datasets[0];
+    if (dataset) dataset.showLine = !layer.on;
     const y = options.scales?.y;
-    if (y) y.suggestedMax = Math.max(...lines.map((l) => l.y)) * 1.05;
+    if (y) {
+      const bounds = this.yBounds(kind);
+      y.suggestedMin = bounds.min;
+      y.suggestedMax = bounds.max;
+      layer.yKey = bounds.key;
+    }
+    return layer.on;
+  }
+
+  /**
+   * The y axis: from zero (or the lowest value) to the thresholds (kept in view even when the
+   * load is far below them) or the highest value in range.
+   */
+  private yBounds(kind: ResourceKind): { min: number; max: number; key: string } {
+    const { end, min: from } = this.window();
+    const { low, high } = extent(this.points.get(kind)!, from, end);
+    const min = Math.min(0, low);
+    const max = Math.max(Math.max(...this.lines(kind).map((l) => l.y)) * 1.05, high);
+    return { min, max, key: `${min}:${max}` };
   }
 
   private draw(kind: ResourceKind): void {
@@ -243,10 +343,12 @@ export class HistoryCharts {
     // not in the page (the table view): made or drawn when shown (`shown`)
     if (!canvas.isConnected) return;
     const chart = this.charts.get(kind);
-    if (chart) {
-      this.configure(kind, chart.options);
+    const full = this.stale.delete(kind);
+    if (!chart) this.charts.set(kind, this.create(kind, canvas));
+    else if (full || !this.layers.get(kind)!.redraw(chart, this.yBounds(kind).key)) {
+      this.configure(kind, chart.options, chart);
       chart.update('none');
-    } else this.charts.set(kind, this.create(kind, canvas));
+    }
     canvas.setAttribute('aria-label', this.label(kind));
   }
 
@@ -275,6 +377,7 @@ export class HistoryCharts {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const c of this.canvases.values()) unwatch(c);
     for (const c of this.charts.values()) c.destroy();
   }

@@ -7,9 +7,9 @@ import { thresholdsFor, type ThresholdSettings } from '../shared/levels.js';
 import type { OwnerUsage, Sample } from '../shared/monitor.js';
 import { ownerKey, ownerLabel } from '../shared/owner.js';
 import {
+  lineChart,
   rethemeChart,
   themeColors,
-  thresholdPlugin,
   timeChartOptions,
   type Colors,
   type Point,
@@ -272,10 +272,12 @@ export class DiskChart extends TimeChart {
   }
 
   /** Appends one sample (drawn by `redraw`). */
-  add(sample: Sample, maxPoints: number, range: TimeRange): void {
+  /** Whether the sample brought a new disk measurement (a figure re-sent unchanged does not). */
+  add(sample: Sample, maxPoints: number, range: TimeRange): boolean {
     this.range = range;
-    if (this.append(sample) && this.points.length > maxPoints)
-      this.points.splice(0, this.points.length - maxPoints);
+    const appended = this.append(sample);
+    if (appended && this.points.length > maxPoints) this.points.splice(0, this.points.length - maxPoints);
+    return appended;
   }
 
   /** A disk figure is re-sent with samples until it is measured again: a point per measurement. */
@@ -314,22 +316,7 @@ export class DiskChart extends TimeChart {
       options.plugins!.thresholds = { lines: this.lines() };
       options.plugins!.markers!.times = this.incidents;
       this.applyRange(options);
-      return new Chart(this.canvas, {
-        type: 'line',
-        data: {
-          datasets: [
-            {
-              data: this.points,
-              borderColor: c.line,
-              backgroundColor: c.line,
-              borderWidth: 2,
-              indexAxis: 'x',
-            },
-          ],
-        },
-        options,
-        plugins: [thresholdPlugin, markerPlugin],
-      });
+      return lineChart(this.canvas, this.points, c, options);
     });
   }
 

@@ -43,7 +43,22 @@ export function table(caption: string, head: string[], rows: Child[][], classNam
 // chart's tick labels do several times per redraw.
 const CLOCK = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
 
-/** A time of day in the user's locale (as toLocaleTimeString writes it). */
+/**
+ * Formatted seconds, kept: formatting is tens of microseconds, and a live update writes each
+ * chart's few time labels again, mostly the same seconds. Cleared when it grows (a range change).
+ */
+const clockCache = new Map<number, string>();
+const CLOCK_CACHE_SIZE = 512;
+
+/** A time of day in the user's locale (as toLocaleTimeString writes it), to the second. */
 export function clockTime(t: number | string): string {
-  return CLOCK.format(typeof t === 'string' ? Date.parse(t) : t);
+  const ms = typeof t === 'string' ? Date.parse(t) : t;
+  const second = Math.floor(ms / 1000);
+  let text = clockCache.get(second);
+  if (text === undefined) {
+    if (clockCache.size >= CLOCK_CACHE_SIZE) clockCache.clear();
+    text = CLOCK.format(second * 1000);
+    clockCache.set(second, text);
+  }
+  return text;
 }

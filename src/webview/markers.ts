@@ -1,6 +1,6 @@
 // Incident markers: a dashed vertical line at each incident's time across a time chart, in
 // the theme's error colour, so the charts show when something broke next to the figures.
-import type { ChartType, Plugin } from 'chart.js';
+import type { ChartArea, Plugin } from 'chart.js';
 
 export interface MarkerOptions {
   /** Unix ms, oldest first. */
@@ -8,40 +8,45 @@ export interface MarkerOptions {
   color: string;
 }
 
-declare module 'chart.js' {
-  interface PluginOptionsByType<TType extends ChartType> {
-    markers?: MarkerOptions & { _type?: TType };
-  }
-}
-
 export const markerPlugin: Plugin<'line', MarkerOptions> = {
   id: 'markers',
   afterDatasetsDraw(chart, _args, opts) {
-    const { ctx, chartArea, scales } = chart;
-    const x = scales.x;
+    const x = chart.scales.x;
     if (!x || !opts?.times?.length) return;
-    ctx.save();
-    ctx.setLineDash([2, 3]);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = opts.color;
-    ctx.fillStyle = opts.color;
-    for (const t of opts.times) {
-      const px = x.getPixelForValue(t);
-      if (px < chartArea.left || px > chartArea.right) continue;
-      ctx.beginPath();
-      ctx.moveTo(px, chartArea.top);
-      ctx.lineTo(px, chartArea.bottom);
-      ctx.stroke();
-      // a small triangle on top, visible even where the line crosses the data
-      ctx.beginPath();
-      ctx.moveTo(px - 5, chartArea.top);
-      ctx.lineTo(px + 5, chartArea.top);
-      ctx.lineTo(px, chartArea.top + 7);
-      ctx.fill();
-    }
-    ctx.restore();
+    drawMarkers(chart.ctx, chart.chartArea, (t) => x.getPixelForValue(t), opts.times, opts.color);
   },
 };
+
+/** The markers, for the plugin and for the live layer (liveLayer.ts). */
+export function drawMarkers(
+  ctx: CanvasRenderingContext2D,
+  area: ChartArea,
+  xPixel: (time: number) => number,
+  times: readonly number[],
+  color: string,
+): void {
+  if (times.length === 0) return;
+  ctx.save();
+  ctx.setLineDash([2, 3]);
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  for (const t of times) {
+    const px = xPixel(t);
+    if (px < area.left || px > area.right) continue;
+    ctx.beginPath();
+    ctx.moveTo(px, area.top);
+    ctx.lineTo(px, area.bottom);
+    ctx.stroke();
+    // a small triangle on top, visible even where the line crosses the data
+    ctx.beginPath();
+    ctx.moveTo(px - 5, area.top);
+    ctx.lineTo(px + 5, area.top);
+    ctx.lineTo(px, area.top + 7);
+    ctx.fill();
+  }
+  ctx.restore();
+}
 
 /** Incident times (Unix ms) within [min, max]: what a chart's accessible name counts. */
 export function markersIn(
