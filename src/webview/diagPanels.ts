@@ -5,9 +5,7 @@ import type { ContainerUsage, Sample } from '../shared/monitor.js';
 import { ownerLabel } from '../shared/owner.js';
 import type { IncidentView } from '../shared/protocol.js';
 import { clockTime, h, table } from './dom.js';
-
-export type ConsumerSort = 'memory' | 'cpu' | 'name' | 'owner';
-export const CONSUMER_SORTS: readonly ConsumerSort[] = ['memory', 'cpu', 'name', 'owner'];
+import type { ConsumerSort } from './uiState.js';
 
 const COMPARE: Record<ConsumerSort, (a: ContainerUsage, b: ContainerUsage) => number> = {
   memory: (a, b) => b.memoryBytes - a.memoryBytes,

@@ -6,14 +6,7 @@ import type { Sample } from '../shared/monitor.js';
 import type { HostMessage, Snapshot, WebviewMessage } from '../shared/protocol.js';
 import { HistoryCharts } from './charts.js';
 import { DiskChart, OwnerMemoryChart, timeRange } from './diagCharts.js';
-import {
-  CONSUMER_SORTS,
-  consumersPanel,
-  diskPanel,
-  incidentsPanel,
-  ownersPanel,
-  type ConsumerSort,
-} from './diagPanels.js';
+import { consumersPanel, diskPanel, incidentsPanel, ownersPanel } from './diagPanels.js';
 import { h, replaceChildren } from './dom.js';
 import { frames } from './frame.js';
 import {
@@ -25,6 +18,7 @@ import {
   predictionsPanel,
   statusLine,
 } from './panels.js';
+import { inRange, parseUiState, RANGES, type UiState } from './uiState.js';
 import { isOnScreen } from './visible.js';
 
 interface VsCodeApi {
@@ -34,32 +28,9 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-interface UiState {
-  rangeMs: number;
-  view: 'charts' | 'table';
-  consumerSort: ConsumerSort;
-}
-
-const RANGES: { label: string; ms: number }[] = [
-  { label: '5 min', ms: 5 * 60_000 },
-  { label: '15 min', ms: 15 * 60_000 },
-  { label: '1 hour', ms: 3_600_000 },
-  { label: '6 hours', ms: 6 * 3_600_000 },
-  { label: 'All', ms: Number.POSITIVE_INFINITY },
-];
-
 const vscode = acquireVsCodeApi();
 
-function loadUi(): UiState {
-  const s = (vscode.getState() ?? {}) as { rangeMs?: unknown; view?: unknown; consumerSort?: unknown };
-  // JSON turns Infinity ("All") into null.
-  const rangeMs =
-    s.rangeMs === null ? Number.POSITIVE_INFINITY : typeof s.rangeMs === 'number' ? s.rangeMs : 15 * 60_000;
-  const consumerSort = CONSUMER_SORTS.find((k) => k === s.consumerSort) ?? 'memory';
-  return { rangeMs, view: s.view === 'table' ? 'table' : 'charts', consumerSort };
-}
-
-const ui = loadUi();
+const ui = parseUiState(vscode.getState());
 let snap: Snapshot | undefined;
 let charts: HistoryCharts | undefined;
 let ownerChart: OwnerMemoryChart | undefined;
@@ -109,13 +80,6 @@ function button(label: string, onClick: () => void, attrs: Record<string, string
   return b;
 }
 
-function inRange(samples: Sample[]): Sample[] {
-  if (!Number.isFinite(ui.rangeMs)) return samples;
-  const last = samples[samples.length - 1];
-  const min = (last ? Date.parse(last.sampledAt) : Date.now()) - ui.rangeMs;
-  return samples.filter((s) => Date.parse(s.sampledAt) >= min);
-}
-
 function renderToolbar(): void {
   if (!snap) return;
   const paused = snap.state.status === 'paused';
@@ -162,7 +126,7 @@ function renderToolbar(): void {
 function renderHistory(): void {
   if (!snap) return;
   if (ui.view === 'table') {
-    replaceChildren(els.historyBody, figuresTable(inRange(snap.samples)));
+    replaceChildren(els.historyBody, figuresTable(inRange(snap.samples, ui.rangeMs)));
     return;
   }
   // in the page before the charts are made: chart.js sizes a chart from its canvas

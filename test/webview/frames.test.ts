@@ -2,26 +2,18 @@
 // src/webview is an ES module package (a browser bundle), so the module is bundled here by
 // esbuild, as the webview's build does, and imported from that; its types come from the source.
 import * as assert from 'node:assert/strict';
-import { buildSync } from 'esbuild';
 import { join } from 'node:path';
+import { importBundled, REPO_ROOT } from '../helpers/bundle';
 import type { BurstReport, FrameReport, FrameScheduler } from '../../src/webview/frames.js' with {
   'resolution-mode': 'import',
 };
 
-const root = join(__dirname, '../../..');
-
 let Scheduler: typeof FrameScheduler;
 
 before(async () => {
-  const [out] = buildSync({
-    entryPoints: [join(root, 'src/webview/frames.ts')],
-    bundle: true,
-    format: 'esm',
-    write: false,
-  }).outputFiles;
-  const mod = (await import(`data:text/javascript;base64,${Buffer.from(out!.text).toString('base64')}`)) as {
-    FrameScheduler: typeof FrameScheduler;
-  };
+  const mod = await importBundled<{ FrameScheduler: typeof FrameScheduler }>({
+    entryPoints: [join(REPO_ROOT, 'src/webview/frames.ts')],
+  });
   Scheduler = mod.FrameScheduler;
 });
 

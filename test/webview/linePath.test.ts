@@ -3,11 +3,8 @@
 // plugin would draw, or a live sample would move the picture. Bundled by esbuild as in
 // frames.test.ts (src/webview is an ES module package), chart.js in the same bundle.
 import * as assert from 'node:assert/strict';
-import { buildSync } from 'esbuild';
-import { join } from 'node:path';
+import { importBundled, REPO_ROOT } from '../helpers/bundle';
 import type * as LinePath from '../../src/webview/linePath.js' with { 'resolution-mode': 'import' };
-
-const root = join(__dirname, '../../..');
 
 type Point = { x: number; y: number };
 interface Bounds {
@@ -54,15 +51,11 @@ before(async () => {
       return _getStartAndCountOfVisiblePoints({ _sorted: true, iScale: scale(bounds), _parsed: points, dataset: null }, points, true);
     }
   `;
-  const [out] = buildSync({
-    stdin: { contents: entry, resolveDir: root, loader: 'js' },
-    bundle: true,
-    format: 'esm',
+  mod = await importBundled<Mod>({
+    stdin: { contents: entry, resolveDir: REPO_ROOT, loader: 'js' },
     platform: 'neutral',
     mainFields: ['module', 'main'],
-    write: false,
-  }).outputFiles;
-  mod = (await import(`data:text/javascript;base64,${Buffer.from(out!.text).toString('base64')}`)) as Mod;
+  });
 });
 
 /** `n` points one `step` apart from `t0`, a wave with noise from a fixed seed. */
