@@ -15,7 +15,7 @@
 import { isMap, isScalar, Pair, YAMLMap, type Node, type Scalar } from 'yaml';
 import { anchorTarget, indexDocument, type Anchors } from '../anchors';
 import { composeLayout } from '../layout';
-import { isRecord, lineCounterOf, parsePart, partSchema, plainDocument, type ServiceEntry } from '../model';
+import { isRecord, lineCounterOf, partSchema, plainDocument, readPart, type ServiceEntry } from '../model';
 import type { Finding } from '../findings';
 import type { Ctx } from './context';
 import { checkServiceEntry, checkTopLevel } from './sections';
@@ -28,8 +28,11 @@ interface Part {
   plain: Record<string, unknown>;
 }
 
-/** Checks `ctx.text` in parts into `ctx.out`; false when its layout does not allow that. */
-export function checkParts(ctx: Ctx): boolean {
+/**
+ * Checks `ctx.text` in parts into `ctx.out`; false when its layout does not allow that. `quick`:
+ * parts in the plain subset are read by the light parser (../quickParse), the others by yaml.
+ */
+export function checkParts(ctx: Ctx, quick = true): boolean {
   const { text } = ctx;
   const layout = composeLayout(text);
   if (!layout) return false;
@@ -47,7 +50,7 @@ export function checkParts(ctx: Ctx): boolean {
   const later: Array<{ at: number; start: number; end: number }> = [];
 
   const part = (start: number, end: number, own?: Anchors): Part | undefined => {
-    const doc = parsePart(text, start, end, schema);
+    const doc = readPart(text, start, end, schema, quick);
     if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
     const index = indexDocument(doc, own ?? anchors);
     const top = doc.contents;
