@@ -152,6 +152,8 @@ describe('compose check in parts gives the whole-document findings', function ()
     const text =
       'services:\n  a:\n    extends: b\n  b:\n    extends: c\n    tmpfs: /x\n  c:\n    image: postgres:16\n    command: postgres -c fsync=off\n    container_name: fixed\n    ports: ["80:80"]\n  d:\n    extends: e\n  e:\n    extends: d\n';
     assertSame(text, 'extends', 'parts');
+    // `extends` spelled with an escape: the parts still keep the service it names.
+    assertSame(text.replace(/extends:/g, '"\\x65xtends":'), 'extends by escape', 'parts');
   });
 
   it('refuses, and then the whole document decides, what parts could read differently', () => {
