@@ -27,8 +27,8 @@ const OUTSIDE = /[\t\r#\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufef
 /** What a plain scalar may not start with (YAML 1.2 c-indicator), `-` handled apart. */
 const INDICATOR = new Set([...'?:,[]{}#&*!|>\'"%@`'].map((c) => c.charCodeAt(0)));
 const FLOW_END = new Set([COMMA, RBRACKET, RBRACE, LBRACKET, LBRACE]);
-/** yaml's longest implicit key. */
-const MAX_KEY = 1024;
+/** Below yaml's longest implicit key (1024 characters): longer keys are left to it. */
+const MAX_KEY = 1000;
 
 interface Line {
   /** Where its content starts (after the indentation), ends (before the newline) and the next line starts. */
@@ -176,7 +176,7 @@ class QuickParser {
     // `<`: a merge key `<<` is left to yaml; `...` at column 0 ends a document.
     if (INDICATOR.has(first) || first === DASH || first === 60) return -1;
     if (line.indent === 0 && text.startsWith('...', line.content)) return -1;
-    for (let i = line.content + 1; i < line.end && i - line.content <= MAX_KEY; i++) {
+    for (let i = line.content + 1; i < line.end && i - line.content < MAX_KEY; i++) {
       if (text.charCodeAt(i) !== COLON) continue;
       if (i + 1 < line.end && text.charCodeAt(i + 1) !== SPACE) continue;
       return text.charCodeAt(i - 1) === SPACE ? -1 : i;

@@ -90,6 +90,10 @@ const KEYS = [
   'a#b',
   'a - b',
   '12:30',
+  'ü',
+  'a\u00a0',
+  'k'.repeat(999),
+  'k'.repeat(1030),
 ];
 const SCALARS = [
   'x',
@@ -167,6 +171,11 @@ const SCALARS = [
   '"a\\nb"',
   "'x'",
   "'it''s'",
+  'a\u00a0b',
+  '\u00a0x',
+  'ü:ö',
+  '日本 語',
+  'k'.repeat(1100),
   '""',
   "''",
   '"a # b"',
@@ -276,7 +285,7 @@ describe('compose light parser (plain subset) gives the tree yaml gives', functi
   it('on random parts mixing the subset with forms just outside it', () => {
     let quick = 0;
     let total = 0;
-    for (let seed = 1; seed <= 4000; seed++) {
+    for (let seed = 1; seed <= 6000; seed++) {
       const rnd = random(seed);
       const prefix = rnd() < 0.5 ? 'services:\n' : 'x-top: 1\n';
       const text =
