@@ -154,8 +154,21 @@ class QuickParser {
       while (vs < line.end && text.charCodeAt(vs) === SPACE) vs++;
       // `-` alone: the item's value is on the lines below.
       if (vs === line.end) return undefined;
-      this.at++;
-      const value = this.inline(vs, line.end, line.next);
+      // `- key: value`: a mapping whose keys are at the column of the first one.
+      const item: Line = {
+        content: vs,
+        end: line.end,
+        next: line.next,
+        indent: line.indent + vs - line.content,
+      };
+      let value: Node | undefined;
+      if (this.keyEnd(item) >= 0) {
+        lines[this.at] = item;
+        value = this.blockMap(item.indent);
+      } else {
+        this.at++;
+        value = this.inline(vs, line.end, line.next);
+      }
       if (!value?.range || (lines[this.at]?.indent ?? -1) > indent) return undefined;
       seq.items.push(value);
       last = value.range[2];

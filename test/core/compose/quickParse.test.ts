@@ -251,7 +251,17 @@ function randomPart(rnd: () => number, indent: number): string {
         lines.push(`${pad}${key}:`);
         const inner = at + (rnd() < 0.3 ? 0 : 2);
         const m = 1 + Math.floor(rnd() * 3);
-        for (let j = 0; j < m; j++) lines.push(`${' '.repeat(inner)}-${rnd() < 0.05 ? '' : ' '}${value()}`);
+        for (let j = 0; j < m; j++) {
+          const dash = `${' '.repeat(inner)}-${rnd() < 0.05 ? '' : ' '}`;
+          if (rnd() < 0.6) lines.push(`${dash}${value()}`);
+          else {
+            // A mapping as the item: its first key on the dash's line, the others below it.
+            const first = lines.length;
+            body(depth + 1, inner + 2);
+            const line = lines[first] as string;
+            lines[first] = dash + line.slice(inner + (rnd() < 0.1 ? 3 : 2));
+          }
+        }
       } else lines.push(`${pad}${key}:`);
       const odd = rnd();
       if (odd < 0.02) lines.push('');
