@@ -131,7 +131,9 @@ export function checkParts(ctx: Ctx, quick = true): boolean {
     from = l.at;
   }
   out.push(from === 0 ? perService : perService.slice(from));
-  ctx.out = out.length === 2 ? topLevel.concat(perService) : out.flat();
+  // No copy of a large file's findings when nothing comes before them.
+  if (out.length > 2) ctx.out = out.flat();
+  else ctx.out = topLevel.length === 0 ? perService : topLevel.concat(perService);
   ctx.target = target;
   return true;
 }
