@@ -10,7 +10,6 @@
 import { isScalar, Pair, Scalar, YAMLMap, YAMLSeq, type Node, type ParsedNode, type Schema } from 'yaml';
 
 const SPACE = 32;
-const NL = 10;
 const DQUOTE = 34;
 const SQUOTE = 39;
 const DASH = 45;
@@ -23,7 +22,8 @@ const RBRACE = 125;
 const BACKSLASH = 92;
 
 /** Characters the subset never contains: tab, CR, `#`, controls, DEL and C1, BOM, line separators, surrogates. */
-const OUTSIDE = /[\t\r#\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]/;
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const OUTSIDE = /[\r#\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]/;
 /** What a plain scalar may not start with (YAML 1.2 c-indicator), `-` handled apart. */
 const INDICATOR = new Set([...'?:,[]{}#&*!|>\'"%@`'].map((c) => c.charCodeAt(0)));
 const FLOW_END = new Set([COMMA, RBRACKET, RBRACE, LBRACKET, LBRACE]);
