@@ -273,7 +273,9 @@ function randomPart(rnd: () => number, indent: number): string {
   };
   lines.push(`${' '.repeat(indent)}svc:`);
   body(0, indent + 2);
-  return lines.join('\n') + (rnd() < 0.9 ? '\n' : '') + (rnd() < 0.1 ? '\n\n' : '');
+  const trailing = rnd();
+  const blank = trailing < 0.1 ? '\n\n' : trailing < 0.15 ? '   \n \n' : '';
+  return lines.join('\n') + (rnd() < 0.9 ? '\n' : '') + blank;
 }
 
 describe('compose light parser (plain subset) gives the tree yaml gives', function () {
