@@ -18,6 +18,9 @@ export interface DocumentIndex {
   dollarScalars: Scalar[];
 }
 
+/** What the walk and the conversion need of a document: yaml's, or a part's from the light parser (../quickParse). */
+export type PartDocument = Pick<Document.Parsed, 'contents' | 'errors' | 'warnings'>;
+
 /** Anchor definitions by name, each with the offset it starts at, in the order of the text. */
 export type Anchors = Map<string, Array<{ at: number; node: Node }>>;
 
@@ -38,7 +41,7 @@ export function anchorTarget(anchors: Anchors): (alias: Alias) => Node | undefin
  * resolution (into `anchors`, which a file checked in parts shares between them), and string
  * scalars holding a `$` are collected for the interpolation rule.
  */
-export function indexDocument(doc: Document.Parsed, anchors: Anchors = new Map()): DocumentIndex {
+export function indexDocument(doc: PartDocument, anchors: Anchors = new Map()): DocumentIndex {
   const dollarScalars: Scalar[] = [];
   const checkKeys = doc.errors.length === 0;
   const stack: unknown[] = [doc.contents];

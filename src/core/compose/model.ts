@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { indexDocument } from './anchors';
+import { indexDocument, type PartDocument } from './anchors';
+import { quickPart } from './quickParse';
 import { hasInterpolation } from './units';
 import {
   isAlias,
@@ -129,6 +130,21 @@ export function parsePart(text: string, start: number, end: number, schema: Sche
   return doc as Document.Parsed;
 }
 
+/**
+ * A part as parsePart reads it, by the light parser (./quickParse) when the part is in its subset
+ * and `quick`; the same tree either way.
+ */
+export function readPart(
+  text: string,
+  start: number,
+  end: number,
+  schema: Schema,
+  quick: boolean,
+): PartDocument {
+  const contents = quick ? quickPart(text, start, end, schema) : undefined;
+  return contents ? { contents, errors: [], warnings: [] } : parsePart(text, start, end, schema);
+}
+
 /** The line starts of a text, as the parser reports them (after every `\n`). */
 export function lineCounterOf(text: string): LineCounter {
   const lines = new LineCounter();
@@ -212,7 +228,7 @@ export function resolvedPair(
  * being converted (a cycle) reads as null.
  */
 export function plainDocument(
-  doc: Document.Parsed,
+  doc: Pick<PartDocument, 'contents'>,
   target: (alias: Alias) => Node | undefined,
   anchored?: Map<Node, unknown>,
 ): unknown {

@@ -26,6 +26,16 @@ function both(text: string, fileName: string): { whole: Finding[]; parts: Findin
   };
 }
 
+/** The parts read by the light parser where it can (what `parts` runs) give what yaml's parts give. */
+function assertQuickSame(text: string, label: string): void {
+  const fileName = '/stack/docker-compose.test.yml';
+  assert.deepEqual(
+    checkComposeBy('parts', text, fileName, OPTS),
+    checkComposeBy('yaml-parts', text, fileName, OPTS),
+    `${label}: light parser against yaml`,
+  );
+}
+
 /** The parts give what the whole document gives, and `auto` (what checkCompose runs) too. */
 function assertSame(text: string, label: string, parts: 'parts' | 'whole'): void {
   for (const fileName of ['/stack/docker-compose.test.yml', '/stack/compose.yaml']) {
@@ -109,6 +119,8 @@ describe('compose check in parts gives the whole-document findings', function ()
     let inParts = 0;
     for (const name of names) {
       const text = readFileSync(join(FIXTURES, name), 'utf8');
+      assertQuickSame(text, name);
+      assertQuickSame(text.replace(/ +#.*$|^ *#.*\n/gm, ''), `${name} without comments`);
       const r = both(text, join('/stack', name));
       if (r.parts) {
         inParts++;
@@ -124,6 +136,8 @@ describe('compose check in parts gives the whole-document findings', function ()
     for (let seed = 1; seed <= 60; seed++) {
       const text = generatedFile(seed, 25);
       assertSame(text, `seed ${seed}`, 'parts');
+      assertQuickSame(text, `seed ${seed}`);
+      assertQuickSame(text.replace(/ +#.*$|^ *#.*\n/gm, ''), `seed ${seed} without comments`);
       assertSame(text.replace(/\n/g, '\r\n'), `seed ${seed} CRLF`, 'parts');
     }
   });
@@ -138,6 +152,8 @@ describe('compose check in parts gives the whole-document findings', function ()
     const text =
       'services:\n  a:\n    extends: b\n  b:\n    extends: c\n    tmpfs: /x\n  c:\n    image: postgres:16\n    command: postgres -c fsync=off\n    container_name: fixed\n    ports: ["80:80"]\n  d:\n    extends: e\n  e:\n    extends: d\n';
     assertSame(text, 'extends', 'parts');
+    // `extends` spelled with an escape: the parts still keep the service it names.
+    assertSame(text.replace(/extends:/g, '"\\x65xtends":'), 'extends by escape', 'parts');
   });
 
   it('refuses, and then the whole document decides, what parts could read differently', () => {

@@ -5,7 +5,7 @@ import { knownProbe } from '../images';
 import { mapGet, mapPair, type ServiceEntry } from '../model';
 import { loggingPatch } from '../patches';
 import { STANDARD } from '../standard';
-import { fixOf, reportAt, type Ctx } from './context';
+import { aboutService, fixOf, reportAt, type Ctx } from './context';
 
 export function checkHealthcheck(
   ctx: Ctx,
@@ -28,7 +28,7 @@ export function checkHealthcheck(
     ctx,
     'healthcheck',
     'warning',
-    `service "${s.name}" has no healthcheck: dependents and tests cannot wait for it to be ready${hint}`,
+    aboutService(s, `has no healthcheck: dependents and tests cannot wait for it to be ready${hint}`),
     s.pair.key,
     s.pair.key,
     s.name,
@@ -50,8 +50,11 @@ export function checkLogging(
   );
   const logNode = mapGet(node, 'logging');
   const message = logNode
-    ? `service "${s.name}" logs with json-file without max-size: its log grows until the disk is full`
-    : `service "${s.name}" has no logging options: the default json-file log grows without limit unless the daemon sets log-opts`;
+    ? aboutService(s, 'logs with json-file without max-size: its log grows until the disk is full')
+    : aboutService(
+        s,
+        'has no logging options: the default json-file log grows without limit unless the daemon sets log-opts',
+      );
   reportAt(
     ctx,
     'log-rotation',

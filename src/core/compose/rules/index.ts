@@ -27,11 +27,12 @@ export function checkCompose(text: string, fileName: string, opts: CheckOptions 
 /**
  * The check by one path: `whole` parses the file as one YAML stream; `parts` checks it one
  * top-level section and one service at a time (see ./parts), undefined when the file's layout
- * does not allow that; `auto` takes parts when it can. Both give the same findings (a test
- * compares them); parts keeps one small document alive at a time.
+ * does not allow that; `yaml-parts` the same with every part parsed by yaml (not by the light
+ * parser of the plain subset); `auto` takes parts when it can. All give the same findings (a
+ * test compares them); parts keeps one small document alive at a time.
  */
 export function checkComposeBy(
-  path: 'auto' | 'whole' | 'parts',
+  path: 'auto' | 'whole' | 'parts' | 'yaml-parts',
   text: string,
   fileName: string,
   opts: CheckOptions = {},
@@ -49,13 +50,13 @@ export function checkComposeBy(
   if (path !== 'whole') {
     let done = false;
     try {
-      done = checkParts(ctx);
+      done = checkParts(ctx, path !== 'yaml-parts');
     } catch (err) {
       // The whole-document path below reports it (as an internal error if it is one there too).
-      if (path === 'parts') throw err;
+      if (path !== 'auto') throw err;
     }
     if (done) return sorted(ctx.out);
-    if (path === 'parts') return undefined;
+    if (path !== 'auto') return undefined;
     ctx.out = [];
     ctx.target = () => undefined;
   }

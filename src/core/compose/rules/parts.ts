@@ -15,7 +15,7 @@
 import { isMap, isScalar, Pair, YAMLMap, type Node, type Scalar } from 'yaml';
 import { anchorTarget, indexDocument, type Anchors } from '../anchors';
 import { composeLayout } from '../layout';
-import { isRecord, lineCounterOf, parsePart, partSchema, plainDocument, type ServiceEntry } from '../model';
+import { isRecord, lineCounterOf, partSchema, plainDocument, readPart, type ServiceEntry } from '../model';
 import type { Finding } from '../findings';
 import type { Ctx } from './context';
 import { checkServiceEntry, checkTopLevel } from './sections';
@@ -28,8 +28,11 @@ interface Part {
   plain: Record<string, unknown>;
 }
 
-/** Checks `ctx.text` in parts into `ctx.out`; false when its layout does not allow that. */
-export function checkParts(ctx: Ctx): boolean {
+/**
+ * Checks `ctx.text` in parts into `ctx.out`; false when its layout does not allow that. `quick`:
+ * parts in the plain subset are read by the light parser (../quickParse), the others by yaml.
+ */
+export function checkParts(ctx: Ctx, quick = true): boolean {
   const { text } = ctx;
   const layout = composeLayout(text);
   if (!layout) return false;
@@ -42,12 +45,18 @@ export function checkParts(ctx: Ctx): boolean {
   const perService: Finding[] = [];
   const root = new YAMLMap<Scalar, Node>();
   const keys = new Set<string>();
-  const services: Record<string, unknown> = {};
+  // Every service's plain value, for `extends`. A text that never says `extends` (nor has a `\`,
+  // the only way a double-quoted key can spell it otherwise) has no service that reads another:
+  // then only the service being checked is kept (40k services' values held 11 MB of a 5 MB
+  // file's peak).
+  const keepAll = text.includes('extends') || text.includes('\\');
+  let services: Record<string, unknown> = {};
+  let serviceCount = 0;
   /** Services with `extends`, and where their findings go in perService. */
   const later: Array<{ at: number; start: number; end: number }> = [];
 
   const part = (start: number, end: number, own?: Anchors): Part | undefined => {
-    const doc = parsePart(text, start, end, schema);
+    const doc = readPart(text, start, end, schema, quick);
     if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
     const index = indexDocument(doc, own ?? anchors);
     const top = doc.contents;
@@ -89,7 +98,11 @@ export function checkParts(ctx: Ctx): boolean {
       const s = part(start, end);
       if (!s || names.has(s.name)) return false;
       names.add(s.name);
-      if (Object.prototype.hasOwnProperty.call(s.plain, s.name)) services[s.name] = s.plain[s.name];
+      if (!keepAll) services = {};
+      if (Object.prototype.hasOwnProperty.call(s.plain, s.name)) {
+        services[s.name] = s.plain[s.name];
+        serviceCount++;
+      }
       const value = services[s.name];
       if (isMap(s.pair.value) && isRecord(value) && value.extends !== undefined) {
         later.push({ at: perService.length, start, end });
@@ -100,7 +113,7 @@ export function checkParts(ctx: Ctx): boolean {
     }
   }
   // Every service `!reset`: `services` reads as empty, and the file may be in the legacy format.
-  if (Object.keys(services).length === 0) return false;
+  if (serviceCount === 0) return false;
   ctx.out = topLevel;
   checkTopLevel(ctx, root, false);
   const out: Finding[][] = [topLevel];
@@ -118,7 +131,9 @@ export function checkParts(ctx: Ctx): boolean {
     from = l.at;
   }
   out.push(from === 0 ? perService : perService.slice(from));
-  ctx.out = out.length === 2 ? topLevel.concat(perService) : out.flat();
+  // No copy of a large file's findings when nothing comes before them.
+  if (out.length > 2) ctx.out = out.flat();
+  else ctx.out = topLevel.length === 0 ? perService : topLevel.concat(perService);
   ctx.target = target;
   return true;
 }

@@ -4,7 +4,7 @@ import { insertIntoMap, mergeMissing, replaceScalar } from '../edits';
 import { getPath, isRecord, mapPair, nodeAt, type ServiceEntry } from '../model';
 import { CPU_LIMIT, CPU_RESERVATION, firstSet, MEM_LIMIT, MEM_RESERVATION, resourcesPatch } from '../patches';
 import { parseComposeBytes, parseCpus } from '../units';
-import { fixOf, reportAt, type Ctx } from './context';
+import { aboutService, fixOf, reportAt, type Ctx } from './context';
 
 function resourcesTitle(patch: Record<string, unknown>): string {
   const memory = getPath(patch, ['deploy', 'resources', 'limits', 'memory']) ?? patch.mem_limit;
@@ -80,7 +80,10 @@ export function checkResources(
       ctx,
       'resource-limits',
       'warning',
-      `service "${s.name}" has no ${missing.join(' or ')} limit: one runaway container can starve every other one on the daemon`,
+      aboutService(
+        s,
+        `has no ${missing.join(' or ')} limit: one runaway container can starve every other one on the daemon`,
+      ),
       s.pair.key,
       s.pair.key,
       s.name,
