@@ -5,15 +5,8 @@ import { unifiedDiff } from './diff';
 import { applyFix, eolOf, mergeMissing, renderYaml, type TextEdit } from './edits';
 import { loadedFiles } from './files';
 import { knownProbe, memoryNeed } from './images';
-import {
-  deepMerge,
-  effectiveService,
-  getPath,
-  isRecord,
-  parseCompose,
-  servicesLoader,
-  type ComposeDocument,
-} from './model';
+import { deepMerge, effectiveService, servicesLoader } from './extends';
+import { getPath, isRecord, parseCompose, type ComposeDocument } from './model';
 import { readComposeFile, readComposeText } from './read';
 import { memoryLimitFor, servicePatch } from './patches';
 import { STANDARD, type Variant } from './standard';

@@ -1,5 +1,6 @@
 import { isMap, stringify, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { deepMerge, isRecord } from './model';
+import { deepMerge } from './extends';
+import { isRecord } from './model';
 import type { TextEdit } from './textEdit';
 
 export { applyFix, type TextEdit } from './textEdit';

@@ -1,7 +1,8 @@
 // What every compose rule shares: the check context and how a finding is reported at a node (the
 // finding shape and the rule table are in ../findings).
 import type { Alias, LineCounter, Node, Pair, Scalar, YAMLMap } from 'yaml';
-import { mapPair, type ServiceEntry, type ServicesLoader } from '../model';
+import type { ServicesLoader } from '../extends';
+import { mapPair, type ServiceEntry } from '../model';
 import { interned } from '../edits';
 import type { TextEdit } from '../textEdit';
 import type { Finding, RuleId, Severity } from '../findings';

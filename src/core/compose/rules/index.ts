@@ -1,14 +1,8 @@
 // The compose check: each document, its structure, then every service as compose resolves it
 // (merge keys, extends, interpolation defaults), as one YAML stream or in parts (./parts).
 import { LineCounter } from 'yaml';
-import {
-  getPath,
-  isRecord,
-  parseCompose,
-  servicesLoader,
-  type ComposeDocument,
-  type ParsedCompose,
-} from '../model';
+import { getPath, isRecord, parseCompose, type ComposeDocument, type ParsedCompose } from '../model';
+import { servicesLoader } from '../extends';
 import { isTestFile } from '../testFiles';
 import type { CheckOptions, Finding } from '../findings';
 import { errorMessage } from '../../../shared/errors';

@@ -3,7 +3,8 @@
 // theme. The whole-document check and the check in parts both call them.
 import { isMap, isScalar, type Node, type Scalar, type YAMLMap } from 'yaml';
 import { LEGACY_SERVICE_KEYS, SERVICE_KEYS, TOP_LEVEL_KEYS } from '../keys';
-import { effectiveService, mapPair, resolvedPair, type ServiceEntry } from '../model';
+import { effectiveService } from '../extends';
+import { mapPair, resolvedPair, type ServiceEntry } from '../model';
 import { report, reportAt, type Ctx, type Resolved } from './context';
 import { checkHealthcheck, checkLogging } from './healthLogging';
 import { checkImageVariant } from './imageVariant';
