@@ -161,12 +161,22 @@ async function measure(name: string, each: () => string[], env: NodeJS.ProcessEn
   );
   const wallS = (performance.now() - t) / 1000;
   await removeOurs();
+  return result(name, outcomes, wallS, existsSync(trace) ? phaseMedians(trace, outcomes) : undefined);
+}
+
+/** What one launch gave (its suites already removed), printed as it is known. */
+function result(
+  name: string,
+  outcomes: Outcome[],
+  wallS: number,
+  phases?: LaunchResult['phases'],
+): LaunchResult {
   const r = {
     ok: outcomes.filter((o) => o.code === 0).length,
     wallS,
     peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20,
     ooms: outcomes.filter((o) => o.code === 137).length,
-    ...(existsSync(trace) ? { phases: phaseMedians(trace, outcomes) } : {}),
+    ...(phases ? { phases } : {}),
   };
   console.error(
     `admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`,
@@ -194,16 +204,7 @@ async function measurePool(name: string, k: number, env: NodeJS.ProcessEnv): Pro
   await Promise.all(Array.from({ length: k }, worker));
   const wallS = (performance.now() - t) / 1000;
   await removeOurs();
-  const r = {
-    ok: outcomes.filter((o) => o.code === 0).length,
-    wallS,
-    peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20,
-    ooms: outcomes.filter((o) => o.code === 137).length,
-  };
-  console.error(
-    `admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`,
-  );
-  return r;
+  return result(name, outcomes, wallS);
 }
 
 async function main(): Promise<void> {

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkComposeBy } from '../../../src/core/compose/rules';
 import type { CheckOptions, Finding } from '../../../src/core/compose/findings';
+import { random } from '../../helpers/random';
 
 /** test/fixtures/compose, from the compiled test folder (out/test/core/compose) or the source one. */
 const FIXTURES = [
@@ -46,17 +47,6 @@ function assertSame(text: string, label: string, parts: 'parts' | 'whole'): void
     } else assert.equal(r.parts, undefined, `${label}: the parts path should refuse this layout`);
     assert.deepEqual(checkComposeBy('auto', text, fileName, OPTS), r.whole, `${label} auto`);
   }
-}
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Service bodies (4-space indented), `NAME` and `PREV` (an earlier service) filled in. */

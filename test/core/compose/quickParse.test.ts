@@ -8,6 +8,7 @@ import { composeLayout } from '../../../src/core/compose/layout';
 import { parsePart, partSchema } from '../../../src/core/compose/model';
 import { quickPart } from '../../../src/core/compose/quickParse';
 import { fixtureNames, fixturePath } from './fixtures';
+import { random } from '../../helpers/random';
 
 /** Compares every part of `text` (as the check in parts splits it); how many the light parser took, of how many. */
 function compareParts(text: string, label: string): { quick: number; parts: number } {
@@ -43,16 +44,6 @@ function generated(n: number): string {
       `  svc${i}:\n    image: postgres:16-alpine\n    command: postgres -c fsync=off\n    ports: ["${5000 + (i % 1000)}:5432"]\n    environment: {A: "1", B: "two"}`,
     );
   return parts.join('\n') + '\n';
-}
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const KEYS = [
