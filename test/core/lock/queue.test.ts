@@ -72,14 +72,25 @@ describe('the lock queue: fair order across processes, visible, and robust', fun
       waiters.map((c) => c.output).join('\n'),
     );
     const list = sections(t.log);
+    // S5 and S6 are admitted one after the other but then hold the lock together (both shared):
+    // which of their commands writes its start first is up to the scheduler, not the queue.
     assert.deepEqual(
-      list.map((s) => s.label),
-      ['X1', 'S2', 'X3', 'X4', 'S5', 'S6'],
+      list.slice(0, 4).map((s) => s.label),
+      ['X1', 'S2', 'X3', 'X4'],
     );
-    // S5 came after X3 and X4: it waited for them although S2 was running when it queued (writer preference).
-    const s5 = list.find((s) => s.label === 'S5');
+    assert.deepEqual(
+      list
+        .slice(4)
+        .map((s) => s.label)
+        .sort(),
+      ['S5', 'S6'],
+    );
+    // S5 and S6 came after X3 and X4: they waited for them although S2 was running when they queued (writer preference).
     const x4 = list.find((s) => s.label === 'X4');
-    assert.ok(s5 && x4 && s5.start > x4.end);
+    for (const label of ['S5', 'S6']) {
+      const s = list.find((x) => x.label === label);
+      assert.ok(s && x4 && s.start > x4.end, `${label} started after X4 ended`);
+    }
     noOverlap();
     assert.deepEqual(readdirSync(join(locks(), 'test.queue')), [], 'every waiter left the queue');
   });
