@@ -4,8 +4,8 @@ import { stderrLogger } from '../../core/log';
 import { validatePredictionOptions, type PredictionOptions } from '../../core/runs/predict';
 import { decideRunMode, validateRunModes, type RunModeDecision } from '../../core/runs/modeDecision';
 import { RunStore } from '../../core/runs/records';
+import { recordedCommand } from '../../core/runs/environment';
 import {
-  recordedCommand,
   RunRefusedError,
   withTestEnvironment,
   type CommandOutcome,

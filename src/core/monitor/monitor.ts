@@ -20,7 +20,6 @@ import { errorMessage } from '../../shared/errors';
 // These lived here before the incident log had its own module; kept so imports of this module
 // (the CLI's `incidents` command, tests) keep working.
 export { INCIDENT_LOG_SIZE, incidentsFileFor, openIncidentLog } from './incidentLog';
-export type { MonitorOptions } from './options';
 
 const INFO_TTL_MS = 5 * 60_000;
 

@@ -27,7 +27,6 @@ import {
 } from './phases';
 
 export { explainPrediction, RunRefusedError } from './phases';
-export { newRunId, recordedCommand, runEnvironment } from './environment';
 
 export interface TestEnvironmentOptions {
   /** What kind of run this is (e.g. `integration`, `e2e`): the unit of prediction. */

@@ -9,11 +9,11 @@ import { LockManager } from '../../../src/core/lock';
 import { RunStore } from '../../../src/core/runs/records';
 import {
   beginTestRun,
-  runEnvironment,
   RunRefusedError,
   withTestEnvironment,
   type RunReport,
 } from '../../../src/core/runs/testRun';
+import { runEnvironment } from '../../../src/core/runs/environment';
 import { TEST_IMAGE } from '../../helpers/docker';
 import { runWorldSuite, waitUntil } from './helpers';
 
