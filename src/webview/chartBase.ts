@@ -16,11 +16,10 @@ import {
   type TooltipItem,
 } from 'chart.js';
 import { clockTime } from './dom.js';
+import type { Point } from './linePath.js';
 import { markerPlugin, type MarkerOptions } from './markers.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Decimation, Filler);
-
-import type { Point } from './linePath.js';
 
 export type { Point };
 

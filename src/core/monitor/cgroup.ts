@@ -1,6 +1,6 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CpuSeed } from './cpuSeed';
+import { KNOWN_PARENTS, MAX_PARENTS, type CpuSeed } from './cpuSeed';
 
 /** Cumulative counters of one container read straight from the cgroup filesystem. */
 export interface CgroupReading {
@@ -17,11 +17,7 @@ interface Paths {
   inactiveKey: string;
 }
 
-/** Folders the layouts name already (`system.slice` and `docker` are tried first, by name). */
-const KNOWN_PARENTS = new Set(['docker', 'system.slice']);
 const PARENTS_TTL_MS = 5_000;
-/** A host with more top-level cgroups than this is not a test host; the rest go through the API. */
-const MAX_PARENTS = 200;
 
 /**
  * Reads container CPU and memory counters directly from the cgroup filesystem, as cAdvisor

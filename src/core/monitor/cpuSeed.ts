@@ -23,8 +23,10 @@ const ID = /^[0-9a-f]{64}$/;
 const SCOPE = /^docker-([0-9a-f]{64})\.scope$/;
 /** Enough for any test host; beyond it the rest is read the usual way. */
 const MAX_SEEDED = 2000;
-/** As in CgroupReader: more top-level folders than this are not looked into. */
-const MAX_PARENTS = 200;
+/** Folders the cgroup layouts name (`system.slice` and `docker` are tried first, by name). */
+export const KNOWN_PARENTS: ReadonlySet<string> = new Set(['docker', 'system.slice']);
+/** A host with more top-level cgroups than this is not a test host: the rest are not looked into. */
+export const MAX_PARENTS = 200;
 
 /** Reads every container's CPU counter under `root` (synchronous: tiny kernel files). Undefined without cgroups. */
 export function readCpuSeed(root = '/sys/fs/cgroup'): CpuSeed | undefined {
@@ -45,7 +47,7 @@ export function readCpuSeed(root = '/sys/fs/cgroup'): CpuSeed | undefined {
   let others: string[] = [];
   try {
     others = readdirSync(base, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== 'docker' && e.name !== 'system.slice')
+      .filter((e) => e.isDirectory() && !KNOWN_PARENTS.has(e.name))
       .map((e) => e.name)
       .slice(0, MAX_PARENTS);
   } catch {
