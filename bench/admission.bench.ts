@@ -10,7 +10,7 @@
 // with at most N suites at once (measurePool), which split the gap to the best packing.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TEST_IMAGE, removeContainersLabelled } from '../test/helpers/docker';
@@ -25,6 +25,10 @@ const CGROUP_DIR = `/sys/fs/cgroup/memory/${CGROUP}`;
 const LABEL = `docker-stability.admission-bench=${ID}`;
 // ADMISSION_BENCH_CLI: another build's cli.js (e.g. main's), to compare under the same bench.
 const CLI = process.env.ADMISSION_BENCH_CLI ?? resolve(__dirname, '../../dist/cli.js');
+// ADMISSION_BENCH_ONLY=shared,exclusive: only these launches (by name; the others print 0 rows).
+const ONLY = process.env.ADMISSION_BENCH_ONLY?.split(',');
+// ADMISSION_BENCH_TRACE_DIR: keep each launch's trace marks there (the state folder is removed).
+const TRACE_DIR = process.env.ADMISSION_BENCH_TRACE_DIR;
 
 /** One suite: its container fills SUITE_MIB of tmpfs (memory charged to the budget), holds it, exits 0. */
 function suiteArgs(): string[] {
@@ -85,6 +89,8 @@ interface LaunchResult {
   peakMiB: number;
   /** Suites whose container was killed (exit 137: the kernel's OOM killer, the budget reached). */
   ooms: number;
+  /** CPU seconds the launched processes used (the CLIs, `docker run` clients; not the containers). */
+  cpuS: number;
   /** Under `run`: the median of each phase over the runs, in ms (from DOCKER_STABILITY_TRACE). */
   phases?: Record<string, number>;
 }
@@ -101,6 +107,15 @@ const PHASES: Array<[string, string, string]> = [
   ['record, release', 'cleanup-end', 'released'],
   ['exit', 'released', 'exit'],
 ];
+
+const skipped: LaunchResult = { ok: 0, wallS: 0, peakMiB: 0, ooms: 0, cpuS: 0 };
+
+/** CPU seconds (user + system) of this process's children that have ended and been waited for. */
+function childrenCpuS(): number {
+  // /proc/self/stat: fields 16 and 17 are cutime and cstime, in clock ticks (100 a second on Linux).
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
 
 interface Mark {
   pid: number;
@@ -153,15 +168,18 @@ function median(xs: number[]): number {
 }
 
 async function measure(name: string, each: () => string[], env: NodeJS.ProcessEnv): Promise<LaunchResult> {
+  if (ONLY && !ONLY.includes(name)) return skipped;
   writeFileSync(join(CGROUP_DIR, 'memory.max_usage_in_bytes'), '0');
   const trace = join(env.DOCKER_STABILITY_HOME as string, `trace-${name}.jsonl`);
+  const cpu0 = childrenCpuS();
   const t = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: SUITES }, () => launch(each(), { ...env, DOCKER_STABILITY_TRACE: trace })),
   );
   const wallS = (performance.now() - t) / 1000;
   await removeOurs();
-  return result(name, outcomes, wallS, existsSync(trace) ? phaseMedians(trace, outcomes) : undefined);
+  if (TRACE_DIR && existsSync(trace)) copyFileSync(trace, join(TRACE_DIR, `trace-${name}-${ID}.jsonl`));
+  return result(name, outcomes, wallS, childrenCpuS() - cpu0, existsSync(trace) ? phaseMedians(trace, outcomes) : undefined);
 }
 
 /** What one launch gave (its suites already removed), printed as it is known. */
@@ -169,17 +187,19 @@ function result(
   name: string,
   outcomes: Outcome[],
   wallS: number,
+  cpuS: number,
   phases?: LaunchResult['phases'],
 ): LaunchResult {
   const r = {
     ok: outcomes.filter((o) => o.code === 0).length,
     wallS,
+    cpuS,
     peakMiB: readNum('memory.max_usage_in_bytes') / 2 ** 20,
     ooms: outcomes.filter((o) => o.code === 137).length,
     ...(phases ? { phases } : {}),
   };
   console.error(
-    `admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills`,
+    `admission bench: ${name}: ${r.ok}/${SUITES} ok, ${r.wallS.toFixed(1)} s, peak ${r.peakMiB.toFixed(0)} MiB, ${r.ooms} OOM kills, ${r.cpuS.toFixed(2)} s CPU in the launched processes`,
   );
   return r;
 }
@@ -191,7 +211,9 @@ function result(
  * really takes on this machine (suites at once share its cores).
  */
 async function measurePool(name: string, k: number, env: NodeJS.ProcessEnv): Promise<LaunchResult> {
+  if (ONLY && !ONLY.includes(`pool${k}`)) return skipped;
   writeFileSync(join(CGROUP_DIR, 'memory.max_usage_in_bytes'), '0');
+  const cpu0 = childrenCpuS();
   const t = performance.now();
   const outcomes: Outcome[] = [];
   let next = 0;
@@ -204,7 +226,7 @@ async function measurePool(name: string, k: number, env: NodeJS.ProcessEnv): Pro
   await Promise.all(Array.from({ length: k }, worker));
   const wallS = (performance.now() - t) / 1000;
   await removeOurs();
-  return result(name, outcomes, wallS);
+  return result(name, outcomes, wallS, childrenCpuS() - cpu0);
 }
 
 async function main(): Promise<void> {

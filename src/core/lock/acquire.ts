@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { formatDuration } from '../util/duration';
 import { readGeneration } from './generation';
 import type { Handle } from './handle';
-import { describeHolder, metaOf } from './holders';
+import { describeHolder, holderKey, metaOf } from './holders';
 import type { LockHolder } from './metadata';
 import { lockPaths, type LockPaths } from './names';
 import { before, describeTicket, readQueue, Ticket, type QueuedTicket } from './queue';
@@ -200,10 +200,10 @@ function live(r: { holders: { holder?: LockHolder }[] }): LockHolder[] {
 /**
  * The first waiter ahead that this shared waiter may not pass, if any: an exclusive one, one
  * that is trying (not refused), a reserved one, or one refused beside a holder that has left
- * since (it must be judged again).
+ * or changed its needs since (it must be judged again).
  */
 function whoKeepsItBack(ahead: QueuedTicket[], holders: LockHolder[]): QueuedTicket | undefined {
-  const tokens = new Set(holders.map((h) => h.token));
+  const tokens = new Set(holders.map(holderKey));
   return ahead.find((t) => {
     const q = t.meta.queue;
     return q.mode !== 'shared' || !q.blockedBy || q.reserved || q.blockedBy.some((tok) => !tokens.has(tok));
@@ -221,7 +221,7 @@ const REJUDGE_MS = 2_000;
  * be refused too.
  */
 function unchangedRefusal(a: Acquisition, ahead: QueuedTicket[], holders: LockHolder[]): Wait | undefined {
-  const tokens = new Set(holders.map((h) => h.token));
+  const tokens = new Set(holders.map(holderKey));
   const still = (blockedBy: readonly string[] | undefined): boolean =>
     !!blockedBy && blockedBy.every((t) => tokens.has(t));
   const last = a.refused;
@@ -258,7 +258,7 @@ async function refusal(a: Acquisition, holders: LockHolder[]): Promise<Wait | un
     waitingFor: reserved
       ? `the ${passers.length} shared holder${passers.length === 1 ? '' : 's'} that went ahead of it to finish (reserved: nobody else goes first); ${reason}`
       : reason,
-    blockedBy: holders.map((h) => h.token),
+    blockedBy: holders.map(holderKey),
     ...(reserved ? { reserved } : {}),
     timeout: noRoom(a, reason),
   };

@@ -55,6 +55,14 @@ export class Handle implements LockHandle {
     await writeHolder(this.paths, this.name, this.staleMs, this.holder, this.logger);
   }
 
+  async setNeeds(needs: Readonly<Record<string, number>>): Promise<void> {
+    if (this.holder?.mode !== 'shared' || this.compromised || this.released) return;
+    if (Object.values(needs).some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+      throw new RangeError('needs must be finite numbers');
+    this.holder = { ...this.holder, needs: { ...needs } };
+    await writeHolder(this.paths, this.name, this.staleMs, this.holder, this.logger);
+  }
+
   release(): Promise<void> {
     this.released ??= this.doRelease();
     return this.released;

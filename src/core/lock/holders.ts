@@ -13,6 +13,21 @@ export function describeHolder(h: Pick<LockHolder, 'user' | 'host' | 'pid' | 'wh
   return `${h.user}@${h.host} (pid ${h.pid}${h.why ? `, "${h.why}"` : ''})`;
 }
 
+/**
+ * A shared holder as admission judged it: its token, and its needs when it declared any. A
+ * holder that changes its needs (`LockHandle.setNeeds`, e.g. none left once its work is done)
+ * gets a new key, so a refusal decided beside it is old, as if it had left.
+ */
+export function holderKey(h: Pick<LockHolder, 'token' | 'needs'>): string {
+  if (h.needs === undefined) return h.token;
+  const needs = Object.entries(h.needs)
+    .filter(([, v]) => v !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return `${h.token}:${needs}`;
+}
+
 /** The metadata of the generation on disk, when it is that generation's (a dead holder's leftover is not). */
 export function metaOf(gen: Generation, read: MetadataRead): LockMetadata | undefined {
   return gen.state === 'held' && read.state === 'ok' && read.meta.holder.token === gen.token

@@ -21,5 +21,6 @@ export {
   lockPaths,
   type LockPaths,
 } from './names';
+export { holderKey } from './holders';
 export { isPidAlive, isSameProcessAlive, currentIdentity, hostId, type Identity } from './process';
 export type { Unsubscribe } from '../monitor/types';

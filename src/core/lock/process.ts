@@ -104,10 +104,14 @@ export function processStartTime(pid: number): string | undefined {
 
 /** A recorded process is the same one still running: alive, and (where known) started at the recorded time. */
 export function isSameProcessAlive(pid: number, startTime: string | undefined): boolean | undefined {
-  const alive = isPidAlive(pid);
-  if (alive !== true || startTime === undefined) return alive;
-  const now = processStartTime(pid);
-  return now === undefined ? alive : now === startTime;
+  if (startTime === undefined || pid === process.pid) return isPidAlive(pid);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  // One read of /proc/<pid>/stat answers both (a zombie is dead; another start time is another
+  // process); where /proc does not tell, signal 0 decides.
+  const stat = procStat(pid);
+  if (stat === undefined) return isPidAlive(pid);
+  if (stat[0] === 'Z' || stat[0] === 'X') return false;
+  return stat[19] === startTime;
 }
 
 /**

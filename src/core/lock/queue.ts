@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { promises as fsp, unlinkSync } from 'node:fs';
+import { promises as fsp, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../util/duration';
-import { writeFileAtomic } from '../util/fs';
+import { isAtomicTempName, writeFileAtomic } from '../util/fs';
 import { describeHolder, errCode, holderAlive } from './holders';
 import { readMetadata, type LockHolder, type LockMetadata } from './metadata';
 import type { LockPaths } from './names';
@@ -23,7 +23,10 @@ export interface QueueFields {
   seq: number;
   mode: LockMode;
   waitingFor: string;
-  /** Refused by its own admission, judged beside these shared holders (tokens): others may pass it. */
+  /**
+   * Refused by its own admission, judged beside these shared holders (`holderKey`: token and
+   * needs): others may pass it while every one of them is still in with the same needs.
+   */
   blockedBy?: string[];
   /** Only the holders that passed it keep it out: nobody else may pass it. */
   reserved?: boolean;
@@ -41,8 +44,9 @@ export interface QueuedTicket {
 }
 
 const TICKET_RE = /^(\d{12})-([A-Za-z0-9-]{1,64})\.json$/;
-const TEMP_RE = /^\..+\.tmp$/;
 const SEQ_WIDTH = 12;
+/** A ticket is worthless after a crash of the machine (its waiter is gone): not flushed to disk. */
+const TICKET_WRITE = { durable: false } as const;
 
 function ticketName(seq: number, token: string): string {
   return `${String(seq).padStart(SEQ_WIDTH, '0')}-${token}.json`;
@@ -93,6 +97,28 @@ async function ensureQueueDir(paths: LockPaths): Promise<void> {
   await fsp.mkdir(paths.queue, { recursive: true });
 }
 
+/** A ticket as last read, by its path: reused while the file is the same file, unchanged. */
+interface ReadTicket {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  meta: TicketMetadata | undefined;
+}
+
+/**
+ * The tickets this process read last, per queue folder. A waiter reads the whole queue on every
+ * change; a ticket whose inode, size, mtime and ctime are those of the last read is not read
+ * again (a rewrite is a rename, so a new inode; ctime cannot be set back by anyone).
+ */
+const lastRead = new Map<string, Map<string, ReadTicket>>();
+
+function sameFile(a: ReadTicket | undefined, st: Stats): a is ReadTicket {
+  return (
+    !!a && a.ino === st.ino && a.size === st.size && a.mtimeMs === st.mtimeMs && a.ctimeMs === st.ctimeMs
+  );
+}
+
 /**
  * The live tickets, first first. Entries that are not tickets (symlinks, FIFOs, folders, garbage,
  * huge files) are ignored: never followed, never read past a size cap, never blocking. With
@@ -113,6 +139,8 @@ export async function readQueue(
   }
   const now = Date.now();
   const out: QueuedTicket[] = [];
+  const cached = lastRead.get(paths.queue);
+  const seen = new Map<string, ReadTicket>();
   await Promise.all(
     entries.map(async (e) => {
       const m = TICKET_RE.exec(e);
@@ -122,11 +150,21 @@ export async function readQueue(
       const old = now - st.mtimeMs > ctx.staleMs;
       if (!m) {
         // A writer killed between its temp file and the rename leaves the temp file.
-        if (reclaim && old && TEMP_RE.test(e) && st.isFile()) await fsp.rm(file, { force: true });
+        if (reclaim && old && isAtomicTempName(e) && st.isFile()) await fsp.rm(file, { force: true });
         return;
       }
-      const read = st.isFile() ? await readMetadata(file) : undefined;
-      const meta = read?.state === 'ok' ? ticketOf(read.meta) : undefined;
+      let meta: TicketMetadata | undefined;
+      if (st.isFile()) {
+        const known = cached?.get(e);
+        if (sameFile(known, st)) meta = known.meta;
+        else {
+          const read = await readMetadata(file);
+          meta = read.state === 'ok' ? ticketOf(read.meta) : undefined;
+        }
+        // Kept under the identity lstat gave: had a rewrite (a rename, so a new inode) come
+        // between the two, the next lstat does not match it and the ticket is read again.
+        seen.set(e, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, meta });
+      }
       if (!meta || meta.holder.token !== m[2] || meta.queue.seq !== Number(m[1])) {
         if (reclaim && old && !st.isDirectory()) await fsp.rm(file, { force: true });
         return;
@@ -140,6 +178,8 @@ export async function readQueue(
       }
     }),
   );
+  if (seen.size) lastRead.set(paths.queue, seen);
+  else lastRead.delete(paths.queue);
   return out.sort((a, b) => (before(fields(a), fields(b)) ? -1 : 1));
 }
 
@@ -268,7 +308,7 @@ export class Ticket {
       queue: { seq, mode, waitingFor: 'its turn' },
     };
     const file = join(paths.queue, ticketName(seq, token));
-    await writeFileAtomic(file, JSON.stringify(meta) + '\n');
+    await writeFileAtomic(file, JSON.stringify(meta) + '\n', TICKET_WRITE);
     return new Ticket(ctx, file, meta);
   }
 
@@ -310,7 +350,7 @@ export class Ticket {
         this.lost = true;
         return;
       }
-      await writeFileAtomic(this.file, JSON.stringify(this.meta) + '\n').catch((err: unknown) =>
+      await writeFileAtomic(this.file, JSON.stringify(this.meta) + '\n', TICKET_WRITE).catch((err: unknown) =>
         this.ctx.logger.warn(`lock queue: could not update ${this.file}: ${errCode(err) ?? String(err)}`),
       );
     });

@@ -120,6 +120,12 @@ export interface LockHandle {
    * held while any process of that group lives, even if this process is killed or paused.
    */
   setProcessGroup(pgid: number): Promise<void>;
+  /**
+   * A shared holder's new needs: what it is still predicted to add (e.g. `{}` once its work is
+   * done and only its cleanup is left). Admission counts these from now on, and a waiter refused
+   * beside the old needs is judged again at once. Does nothing for an exclusive holder.
+   */
+  setNeeds(needs: Readonly<Record<string, number>>): Promise<void>;
   /** Releases the lock (only the generation this handle took); safe to call more than once. */
   release(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { isAtomicTempName } from '../util/fs';
 
 /** A folder to watch, optionally only for one entry in it. */
 export interface WakeTarget {
@@ -12,21 +13,37 @@ export interface WakeTarget {
  * the lock over in milliseconds instead of a retry interval; where it is unavailable or silent
  * (network file systems, watch limits) the timed retries still work on their own. With
  * `renamesOnly`, entries appearing, disappearing or being replaced wake it, heartbeats (mtime
- * changes) do not.
+ * changes) do not. Temporary files of `writeFileAtomic` never wake it.
  */
+/**
+ * How long a wake waits after the change that set it off, so that the rest of a burst (one
+ * holder joining is several entries: the turnstile, its lock, its metadata, its ticket leaving)
+ * is seen by one attempt rather than one attempt each, in every waiter.
+ */
+export const WAKE_SETTLE_MS = 10;
+
 export class ReleaseWaker {
   private readonly watchers: FSWatcher[] = [];
   private pending?: () => void;
   private changed = false;
 
-  constructor(targets: string | readonly WakeTarget[], entry?: string, renamesOnly = false) {
+  constructor(
+    targets: string | readonly WakeTarget[],
+    entry?: string,
+    renamesOnly = false,
+    private readonly settleMs = WAKE_SETTLE_MS,
+  ) {
     const list = typeof targets === 'string' ? [{ dir: targets, entry }] : targets;
     for (const t of list) {
       try {
         const w = watch(t.dir, { persistent: false }, (event, filename) => {
           if (renamesOnly && event !== 'rename') return;
           // Some platforms give no file name: then any change may be ours.
-          if (t.entry !== undefined && filename && filename.toString() !== t.entry) return;
+          const name = filename?.toString();
+          if (t.entry !== undefined && name && name !== t.entry) return;
+          // A writer's temporary sibling appearing (or being renamed away) changes nothing a
+          // waiter reads: the rename onto the real name is the change, and it wakes on its own.
+          if (name && isAtomicTempName(name)) return;
           this.changed = true;
           this.pending?.();
         });
@@ -38,14 +55,16 @@ export class ReleaseWaker {
     }
   }
 
+  /**
+   * Until `ms` have passed or, sooner, `settleMs` after a watched change (a change that came while
+   * the caller was busy counts from now); rejects when `signal` aborts.
+   */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.changed) {
-      this.changed = false;
-      return Promise.resolve();
-    }
     return new Promise((resolve, reject) => {
+      let settling: NodeJS.Timeout | undefined;
       const done = (): void => {
         clearTimeout(timer);
+        clearTimeout(settling);
         signal?.removeEventListener('abort', onAbort);
         this.pending = undefined;
         this.changed = false;
@@ -59,10 +78,14 @@ export class ReleaseWaker {
         resolve();
       }, ms);
       this.pending = () => {
-        done();
-        resolve();
+        settling ??= setTimeout(() => {
+          done();
+          resolve();
+        }, this.settleMs);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else if (this.changed) this.pending();
     });
   }
 

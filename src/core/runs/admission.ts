@@ -13,9 +13,10 @@ export const ADMIT_SAMPLE_MAX_AGE_MS = 1_000;
 
 /**
  * `take`, reused while its last result is younger than maxAgeMs (counted from when it was asked
- * for) and, when the caller says which holders are present (`present`, their tokens), while every
- * holder present when it was taken still is: a holder that left took its containers' use with it,
- * and a sample from before would refuse a waiter for room that is free again.
+ * for) and, when the caller says which holders are present (`present`, their `holderKey`s), while
+ * every holder present when it was taken still is, with the same needs: a holder that left (or
+ * whose command ended) took its containers' use with it, and a sample from before would refuse a
+ * waiter for room that is free again.
  */
 export function recentSample(
   take: () => Promise<Sample>,

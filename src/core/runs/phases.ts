@@ -3,7 +3,7 @@ import { runCleanup, summarize, type CleanupReport } from '../cleanup';
 import type { DockerClient, DockerEvent } from '../docker/client';
 import { startOwnershipProxy, type OwnershipProxy } from '../docker/ownershipProxy';
 import type { Level } from '../levels';
-import type { LockHandle, LockHolder, LockManager } from '../lock';
+import { holderKey, type LockHandle, type LockHolder, type LockManager } from '../lock';
 import type { Logger } from '../log';
 import type { ResourceMonitor } from '../monitor/monitor';
 import type { Sample } from '../monitor/types';
@@ -181,8 +181,10 @@ export async function admitAndLock(
   const admitWith =
     (mine: Prediction) =>
     async (holders: LockHolder[], without?: readonly LockHolder[]): Promise<string | undefined> => {
-      // `without` are present too (counted as gone only in this question).
-      const sample = await admitSample([...holders, ...(without ?? [])].map((h) => h.token));
+      // `without` are present too (counted as gone only in this question). A holder that has
+      // changed its needs since the sample (its command ended) counts as one that left: its
+      // containers' use may be gone from the daemon too.
+      const sample = await admitSample([...holders, ...(without ?? [])].map(holderKey));
       const together = admissionPrediction(mine, holders, usageFromSample(sample), without);
       const level = rate(s, sample, together);
       return exceeds(level, refuseAt) && !opts.force

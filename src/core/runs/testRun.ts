@@ -277,6 +277,14 @@ async function endRun(
     // Nothing more is created as the run's once it has ended.
     await run.proxy?.close();
     s.monitor.pause();
+    // A shared run has nothing more to add: what its containers still use is in the daemon's
+    // figures, so the next shared run can be admitted while this one measures and cleans up.
+    const done =
+      s.mode.mode === 'shared'
+        ? run.handle
+            .setNeeds({})
+            .catch((err: Error) => s.logger.warn(`run ${runId}: its needs were not updated: ${err.message}`))
+        : Promise.resolve();
     const [last, created] = await Promise.all([
       s.monitor.sampleNow().catch(() => measure.baselineSample),
       opts.cleanupAfter === false
@@ -284,6 +292,7 @@ async function endRun(
         : createdBetween(s.client, started.nanos, endedNanos),
     ]);
     measure.track(last);
+    await done;
 
     // The run's own containers, as measured: what it added at its peak over its baseline.
     const added = measure.added();

@@ -3,17 +3,28 @@ import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { isTransientRenameError } from './platform';
 
+/** Whether a folder entry is (named like) a temporary sibling of `writeFileAtomic`: never a file's content. */
+export function isAtomicTempName(name: string): boolean {
+  return /^\..+\.tmp$/.test(name);
+}
+
 /**
  * Writes a file so that readers see the old content or the new, never a torn one: write a
  * temporary sibling, flush it, then rename over the target (rename is atomic on one volume).
+ * `durable: false` skips the flush, for files that are worthless after a crash of the machine
+ * (a lock queue's tickets: their waiters are gone with it); readers still never see a torn file.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   // 'wx': never write through something planted at the temp name.
   const handle = await fsp.open(tmp, 'wx', 0o644);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (opts.durable !== false) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -86,11 +97,13 @@ export async function readRegularFile(file: string, maxBytes: number): Promise<s
   const { handle, size } = opened;
   try {
     if (size > maxBytes) throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
-    const buf = Buffer.alloc(maxBytes + 1);
-    const { bytesRead } = await handle.read(buf, 0, maxBytes + 1, 0);
-    if (bytesRead > maxBytes)
-      throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
-    return buf.subarray(0, bytesRead).toString('utf8');
+    // Room for what fstat said plus one byte, to see a file that grew since; only then the cap.
+    for (const room of size < maxBytes ? [size + 1, maxBytes + 1] : [maxBytes + 1]) {
+      const buf = Buffer.allocUnsafe(room);
+      const { bytesRead } = await handle.read(buf, 0, room, 0);
+      if (bytesRead < room) return buf.subarray(0, bytesRead).toString('utf8');
+    }
+    throw Object.assign(new Error(`larger than ${maxBytes} bytes`), { code: 'EFBIG' });
   } finally {
     await handle.close();
   }
