@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { runCleanup, summarize, type CleanupReport } from '../cleanup';
-import type { DockerClient, DockerEvent } from '../docker/client';
+import type { DockerClient } from '../docker/client';
 import { startOwnershipProxy, type OwnershipProxy } from '../docker/ownershipProxy';
 import type { Level } from '../levels';
 import { holderKey, type LockHandle, type LockHolder, type LockManager } from '../lock';
@@ -311,60 +311,6 @@ export class RunMeasure {
     for (const k of AMOUNT_KEYS) added[k] = Math.max(0, this.peak[k] - this.baseline[k]);
     return added;
   }
-}
-
-/** Seconds since the epoch with nanoseconds, as `/events` takes `since` and `until`. */
-function eventTime(nanos: bigint): string {
-  const s = nanos / 1_000_000_000n;
-  return `${s}.${(nanos % 1_000_000_000n).toString().padStart(9, '0')}`;
-}
-
-/** Now in nanoseconds since the epoch (the daemon's `timeNano` scale; wall clock, as the daemon's). */
-export function nowNanos(): bigint {
-  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
-}
-
-/**
- * Whether anything (container, network, volume) was created on the daemon between two instants,
- * judged by the daemon's own nanosecond event times, so no second boundary is waited for. Any
- * doubt (an error, a slow daemon) counts as yes.
- */
-export async function createdBetween(
-  client: DockerClient,
-  fromNanos: bigint,
-  toNanos: bigint,
-): Promise<boolean> {
-  // A second of margin before the start against a clock difference between this host and the
-  // daemon; none after the end, where the daemon would wait for `until` to come (a daemon
-  // clock behind ours costs that difference, up to the 5 s bound).
-  const since = eventTime(fromNanos - 1_000_000_000n);
-  const until = eventTime(toNanos);
-  return new Promise<boolean>((resolve) => {
-    let created = false;
-    let close: (() => void) | undefined;
-    const timer = setTimeout(() => finish(true), 5_000);
-    const finish = (answer: boolean): void => {
-      clearTimeout(timer);
-      close?.();
-      resolve(answer);
-    };
-    client
-      .events(
-        { type: ['container', 'network', 'volume'], event: ['create'] },
-        (e: DockerEvent) => {
-          if (e.timeNano === undefined || BigInt(Math.round(e.timeNano)) >= fromNanos - 1_000_000_000n) {
-            created = true;
-            finish(true);
-          }
-        },
-        (err) => finish(err ? true : created),
-        { since, until },
-      )
-      .then(
-        (c) => (close = c),
-        () => finish(true),
-      );
-  });
 }
 
 /**

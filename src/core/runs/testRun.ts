@@ -12,19 +12,11 @@ import { ResourceMonitor } from '../monitor/monitor';
 import type { MonitorSettings } from '../monitor/settings';
 import { traceMark } from '../util/trace';
 import { newRunId, recordedCommand, runEnvironment } from './environment';
+import { mayHaveLeft, nowNanos } from './leftovers';
 import { decideRunMode, type RunModeDecision } from './modeDecision';
 import type { PredictedLevel, Prediction, PredictionOptions } from './predict';
 import { RunStore, type RunRecord } from './records';
-import {
-  admitAndLock,
-  cleanUpAfter,
-  createdBetween,
-  nowNanos,
-  predictRun,
-  RunMeasure,
-  startProxy,
-  type RunSetup,
-} from './phases';
+import { admitAndLock, cleanUpAfter, predictRun, RunMeasure, startProxy, type RunSetup } from './phases';
 
 export { explainPrediction, RunRefusedError } from './phases';
 
@@ -254,7 +246,7 @@ async function startRun(
   return { at, nanos, environment };
 }
 
-/** Measures, records, cleans up (only when something may have been created), releases. */
+/** Measures, records, cleans up (only when something may have been left), releases. */
 async function endRun(
   s: RunSetup,
   run: {
@@ -285,11 +277,11 @@ async function endRun(
             .setNeeds({})
             .catch((err: Error) => s.logger.warn(`run ${runId}: its needs were not updated: ${err.message}`))
         : Promise.resolve();
-    const [last, created] = await Promise.all([
+    const [last, leftSome] = await Promise.all([
       s.monitor.sampleNow().catch(() => measure.baselineSample),
       opts.cleanupAfter === false
         ? Promise.resolve(false)
-        : createdBetween(s.client, started.nanos, endedNanos),
+        : mayHaveLeft(s.client, runId, started.nanos, endedNanos),
     ]);
     measure.track(last);
     await done;
@@ -318,9 +310,9 @@ async function endRun(
       hostId: hostId(),
     };
     let cleanup: CleanupReport | undefined;
-    // The daemon's events say whether anything was created during the run: if nothing was,
-    // nothing can be left behind, and the cleanup pass is skipped.
-    if (created) {
+    // The daemon's events say whether the run may have left anything: when everything of its
+    // own that it created is gone again (and no network or volume stayed), the pass is skipped.
+    if (leftSome) {
       traceMark('cleanup-start', { run: runId });
       cleanup = await cleanUpAfter(s, { endedAt, addedVolumes: added.volumes > 0 });
       traceMark('cleanup-end', { run: runId });
