@@ -148,6 +148,16 @@ async function makeRoom(
   return predicted;
 }
 
+/**
+ * The level a shared run would reach on `sample` if the shared holders in now were gone, their
+ * containers' present use taken off (as the queue asks "would it fit but for these").
+ */
+async function besideHolders(s: RunSetup, sample: Sample, prediction: Prediction): Promise<PredictedLevel> {
+  const [status] = await s.lock.status(s.envName);
+  const holders = (status?.shared ?? []).flatMap((m) => (m.holder && !m.stale ? [m.holder] : []));
+  return rate(s, sample, admissionPrediction(prediction, [], usageFromSample(sample), holders));
+}
+
 /** How a run got in: its lock, the level it was admitted at, and the sample that is its baseline. */
 export interface Admitted {
   handle: LockHandle;
@@ -230,6 +240,10 @@ export async function admitAndLock(
       predicting,
     ]);
     predicted = rate(s, first, prediction);
+    // What the shared runs still in use is theirs to free: waiting for it is the queue's (in
+    // order, woken as each leaves). Room is made here only when this run would not fit beside
+    // the rest of the daemon (orphans, load outside the lock) even once they have all gone.
+    if (shared && exceeds(predicted, refuseAt) && !opts.force) predicted = await besideHolders(s, first, prediction);
     if (asking && exceeds(predicted, refuseAt) && !opts.force) {
       await giveUp(asking);
       asking = undefined;

@@ -2,8 +2,10 @@ import * as assert from 'node:assert/strict';
 import { LockManager, LockTimeoutError } from '../../../src/core/lock';
 import { ResourceMonitor } from '../../../src/core/monitor/monitor';
 import { beginTestRun, type ActiveTestRun } from '../../../src/core/runs/testRun';
-import { testClient } from '../../helpers/docker';
-import { RunWorld } from './helpers';
+import { DockerClient } from '../../../src/core/docker/client';
+import { parseHost } from '../../../src/core/docker/endpoint';
+import { TEST_IMAGE, testClient } from '../../helpers/docker';
+import { RunWorld, waitUntil } from './helpers';
 
 const MiB = 2 ** 20;
 
@@ -82,5 +84,49 @@ describe('runs: shared runs admitted by predicted resources (engine)', function 
     await active.splice(0)[0]?.end({ exitCode: 0 });
     const b = await waiting;
     active.push(b);
+  });
+
+  it('a shared run arriving while the shared runs in fill the daemon queues for its turn (no orphan cleanup, no polling outside the queue) and gets in as soon as one ends', async () => {
+    const monitor = new ResourceMonitor(client, {});
+    const used = (await monitor.sampleNow()).resources.memory.used;
+    // Room below 90% for the daemon as it is plus 150 MiB: A's container (100 MiB) plus B's
+    // predicted 100 MiB does not fit, B alone does (50 MiB of slack either way).
+    const capacity = Math.round((used + 150 * MiB) / 0.9);
+    const lock = new LockManager({ dir: world.lockDir });
+    const a = await beginTestRun(options(lock, 'fill', 100, capacity));
+    active.push(a);
+    const own = new DockerClient(parseHost(a.env.DOCKER_HOST as string, 'test'));
+    const filler = await own.api.createContainer({
+      name: `${world.prefix}filler`,
+      Image: TEST_IMAGE,
+      Cmd: ['sh', '-c', 'dd if=/dev/zero of=/data/fill bs=1M count=100 2>/dev/null && sleep 60'],
+      HostConfig: { NetworkMode: 'none', Tmpfs: { '/data': 'rw,size=150m' } },
+    });
+    await filler.start();
+    await waitUntil(
+      async () => (await monitor.sampleNow()).resources.memory.used > used + 90 * MiB,
+      20_000,
+      "A's container filling its 100 MiB",
+    );
+    await monitor.dispose();
+    const progress: string[] = [];
+    const waiting = beginTestRun({
+      ...options(lock, 'fill', 100, capacity),
+      timeoutMs: 30_000,
+      onProgress: (m) => progress.push(m),
+    });
+    let b: ActiveTestRun | undefined;
+    void waiting.then((r) => (b = r), () => undefined);
+    await waitUntil(
+      async () => !!(await lock.status('test'))[0]?.queue?.some((w) => w.blocked),
+      20_000,
+      'B refused for room in the queue',
+    );
+    assert.equal(b, undefined, 'B is not in while A and its container are');
+    assert.ok(!progress.some((m) => /orphans/.test(m)), progress.join('\n'));
+    await filler.remove({ force: true });
+    await active.splice(0)[0]?.end({ exitCode: 0 });
+    active.push(await waiting);
+    assert.ok(!progress.some((m) => /orphans/.test(m)), progress.join('\n'));
   });
 });
