@@ -10,7 +10,16 @@
 // with at most N suites at once (measurePool), which split the gap to the best packing.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TEST_IMAGE, removeContainersLabelled } from '../test/helpers/docker';
@@ -19,6 +28,8 @@ const SUITES = Number(process.env.ADMISSION_BENCH_SUITES ?? 12);
 const SUITE_MIB = Number(process.env.ADMISSION_BENCH_SUITE_MIB ?? 200);
 const BUDGET_MIB = Number(process.env.ADMISSION_BENCH_BUDGET_MIB ?? 1024);
 const HOLD_S = 2;
+/** The gap between launches in the staggered rows. */
+const STAGGER_MS = 400;
 const ID = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const CGROUP = `dstab-bench-${ID}`;
 const CGROUP_DIR = `/sys/fs/cgroup/memory/${CGROUP}`;
@@ -113,7 +124,9 @@ const skipped: LaunchResult = { ok: 0, wallS: 0, peakMiB: 0, ooms: 0, cpuS: 0 };
 /** CPU seconds (user + system) of this process's children that have ended and been waited for. */
 function childrenCpuS(): number {
   // /proc/self/stat: fields 16 and 17 are cutime and cstime, in clock ticks (100 a second on Linux).
-  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
@@ -167,19 +180,37 @@ function median(xs: number[]): number {
   return s.length ? ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2 : 0;
 }
 
-async function measure(name: string, each: () => string[], env: NodeJS.ProcessEnv): Promise<LaunchResult> {
+/** Waits until `ms` after `t0` (performance.now() scale). */
+const at = (t0: number, ms: number): Promise<void> =>
+  new Promise((r) => setTimeout(r, Math.max(0, t0 + ms - performance.now())));
+
+/** Launches the suites (`gapMs` apart: 0 is all at once) and measures them. */
+async function measure(
+  name: string,
+  each: () => string[],
+  env: NodeJS.ProcessEnv,
+  gapMs = 0,
+): Promise<LaunchResult> {
   if (ONLY && !ONLY.includes(name)) return skipped;
   writeFileSync(join(CGROUP_DIR, 'memory.max_usage_in_bytes'), '0');
   const trace = join(env.DOCKER_STABILITY_HOME as string, `trace-${name}.jsonl`);
   const cpu0 = childrenCpuS();
   const t = performance.now();
   const outcomes = await Promise.all(
-    Array.from({ length: SUITES }, () => launch(each(), { ...env, DOCKER_STABILITY_TRACE: trace })),
+    Array.from({ length: SUITES }, (_, i) =>
+      at(t, i * gapMs).then(() => launch(each(), { ...env, DOCKER_STABILITY_TRACE: trace })),
+    ),
   );
   const wallS = (performance.now() - t) / 1000;
   await removeOurs();
   if (TRACE_DIR && existsSync(trace)) copyFileSync(trace, join(TRACE_DIR, `trace-${name}-${ID}.jsonl`));
-  return result(name, outcomes, wallS, childrenCpuS() - cpu0, existsSync(trace) ? phaseMedians(trace, outcomes) : undefined);
+  return result(
+    name,
+    outcomes,
+    wallS,
+    childrenCpuS() - cpu0,
+    existsSync(trace) ? phaseMedians(trace, outcomes) : undefined,
+  );
 }
 
 /** What one launch gave (its suites already removed), printed as it is known. */
@@ -210,8 +241,13 @@ function result(
  * shows what is left to the runs' own overhead; `k` = the best packing's count, what that packing
  * really takes on this machine (suites at once share its cores).
  */
-async function measurePool(name: string, k: number, env: NodeJS.ProcessEnv): Promise<LaunchResult> {
-  if (ONLY && !ONLY.includes(`pool${k}`)) return skipped;
+async function measurePool(
+  name: string,
+  k: number,
+  env: NodeJS.ProcessEnv,
+  gapMs = 0,
+): Promise<LaunchResult> {
+  if (ONLY && !ONLY.includes(`pool${k}${gapMs ? '-staggered' : ''}`)) return skipped;
   writeFileSync(join(CGROUP_DIR, 'memory.max_usage_in_bytes'), '0');
   const cpu0 = childrenCpuS();
   const t = performance.now();
@@ -219,7 +255,8 @@ async function measurePool(name: string, k: number, env: NodeJS.ProcessEnv): Pro
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < SUITES) {
-      next++;
+      const i = next++;
+      await at(t, i * gapMs);
       outcomes.push(await launch(suiteArgs(), env));
     }
   };
@@ -267,6 +304,14 @@ async function main(): Promise<void> {
     const refuseK = Math.max(1, Math.floor((0.9 * BUDGET_MIB) / (SUITE_MIB * 1.1)));
     const poolRefuse = await measurePool(`bare, ${refuseK} at a time`, refuseK, env);
     const poolBest = await measurePool(`bare, ${perRound} at a time`, perRound, env);
+    // Arrivals spread out, as CI jobs start: the later suites find the earlier ones in.
+    const staggered = await measure('shared-staggered', underRun('shared'), env, STAGGER_MS);
+    const poolStaggered = await measurePool(
+      `bare, ${refuseK} at a time, staggered`,
+      refuseK,
+      env,
+      STAGGER_MS,
+    );
 
     const date = new Date().toISOString().replace(/:\d\d\.\d+Z$/, 'Z');
     const row = (what: string, r: LaunchResult): string =>
@@ -288,6 +333,8 @@ async function main(): Promise<void> {
         row('`run --shared` (admitted by predicted memory)', shared),
         row(`bare, at most ${refuseK} at a time (what the refuse level admits, no overhead)`, poolRefuse),
         row(`bare, at most ${perRound} at a time (the best packing, really run)`, poolBest),
+        row(`\`run --shared\`, launched ${STAGGER_MS} ms apart`, staggered),
+        row(`bare, at most ${refuseK} at a time, launched ${STAGGER_MS} ms apart`, poolStaggered),
         '',
         `The gap of \`run --shared\` to the best packing, in parts: its own overhead (CLI start, samples, lock) ${(shared.wallS - poolRefuse.wallS).toFixed(1)} s (shared minus bare at most ${refuseK} at a time), the refuse level's packing ${(poolRefuse.wallS - poolBest.wallS).toFixed(1)} s (${refuseK} against ${perRound} at a time), and the suites sharing the machine's cores ${(poolBest.wallS - best).toFixed(1)} s (the best packing really run minus its count of single times).`,
         '',
