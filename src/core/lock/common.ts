@@ -25,6 +25,8 @@ export interface LockContext {
   readonly logger: Logger;
   /** Retry waits never grow past this, so a freed or stale lock is noticed within one interval. */
   readonly maxRetryMs: number;
+  /** How old a queue ticket's last change must be before its read is reused (queue.ts; default 2.5 s). */
+  readonly ticketCacheAfterMs?: number;
 }
 
 /** First retry waits about this long; each further one up to twice as long, capped by maxRetryMs. */

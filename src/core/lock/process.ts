@@ -104,7 +104,8 @@ export function processStartTime(pid: number): string | undefined {
 
 /** A recorded process is the same one still running: alive, and (where known) started at the recorded time. */
 export function isSameProcessAlive(pid: number, startTime: string | undefined): boolean | undefined {
-  if (startTime === undefined || pid === process.pid) return isPidAlive(pid);
+  // This process's own pid too: a dead holder's recorded pid may be ours now.
+  if (startTime === undefined) return isPidAlive(pid);
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   // One read of /proc/<pid>/stat answers both (a zombie is dead; another start time is another
   // process); where /proc does not tell, signal 0 decides.

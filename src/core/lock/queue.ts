@@ -109,9 +109,15 @@ interface ReadTicket {
 /**
  * The tickets this process read last, per queue folder. A waiter reads the whole queue on every
  * change; a ticket whose inode, size, mtime and ctime are those of the last read is not read
- * again (a rewrite is a rename, so a new inode; ctime cannot be set back by anyone).
+ * again (ctime cannot be set back by anyone). An inode number is not enough: ext4 hands a freed
+ * one straight back, so two rewrites (renames) can leave a ticket with the inode it had, and a
+ * file system with coarse times (1 s on ext4 with 128-byte inodes, 2 s on FAT) can give both the
+ * same times. So a ticket is kept only once its last change is TICKET_CACHE_AFTER_MS old: any later
+ * change then has other times.
  */
 const lastRead = new Map<string, Map<string, ReadTicket>>();
+
+export const TICKET_CACHE_AFTER_MS = 2_500;
 
 function sameFile(a: ReadTicket | undefined, st: Stats): a is ReadTicket {
   return (
@@ -161,9 +167,10 @@ export async function readQueue(
           const read = await readMetadata(file);
           meta = read.state === 'ok' ? ticketOf(read.meta) : undefined;
         }
-        // Kept under the identity lstat gave: had a rewrite (a rename, so a new inode) come
-        // between the two, the next lstat does not match it and the ticket is read again.
-        seen.set(e, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, meta });
+        // Kept under the identity lstat gave: had a rewrite come between the two, its times are
+        // not those, and the ticket is read again.
+        if (now - st.ctimeMs >= (ctx.ticketCacheAfterMs ?? TICKET_CACHE_AFTER_MS))
+          seen.set(e, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, meta });
       }
       if (!meta || meta.holder.token !== m[2] || meta.queue.seq !== Number(m[1])) {
         if (reclaim && old && !st.isDirectory()) await fsp.rm(file, { force: true });

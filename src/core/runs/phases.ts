@@ -243,7 +243,8 @@ export async function admitAndLock(
     // What the shared runs still in use is theirs to free: waiting for it is the queue's (in
     // order, woken as each leaves). Room is made here only when this run would not fit beside
     // the rest of the daemon (orphans, load outside the lock) even once they have all gone.
-    if (shared && exceeds(predicted, refuseAt) && !opts.force) predicted = await besideHolders(s, first, prediction);
+    if (shared && exceeds(predicted, refuseAt) && !opts.force)
+      predicted = await besideHolders(s, first, prediction);
     if (asking && exceeds(predicted, refuseAt) && !opts.force) {
       await giveUp(asking);
       asking = undefined;

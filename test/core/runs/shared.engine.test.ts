@@ -116,7 +116,10 @@ describe('runs: shared runs admitted by predicted resources (engine)', function 
       onProgress: (m) => progress.push(m),
     });
     let b: ActiveTestRun | undefined;
-    void waiting.then((r) => (b = r), () => undefined);
+    void waiting.then(
+      (r) => (b = r),
+      () => undefined,
+    );
     await waitUntil(
       async () => !!(await lock.status('test'))[0]?.queue?.some((w) => w.blocked),
       20_000,
