@@ -26,9 +26,9 @@ export interface TerminalCommand {
  */
 export function runInTerminal(
   argv: string[],
-  opts: { env?: Record<string, string>; graceMs?: number } = {},
+  opts: { env?: Record<string, string>; graceMs?: number; gated?: boolean } = {},
 ): TerminalCommand {
-  const command = startCommand(argv, { env: opts.env, stdio: 'inherit' });
+  const command = startCommand(argv, { env: opts.env, stdio: 'inherit', gated: opts.gated });
   const graceMs = opts.graceMs ?? DEFAULT_STOP_GRACE_MS;
   const stop = (first: NodeJS.Signals): void => {
     if (!command.running) return;

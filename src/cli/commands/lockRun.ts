@@ -42,7 +42,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // A process group of its own: the lock's holder lives while any process of it does, and a
     // signal reaches the whole command, not only its first process.
-    const child = runInTerminal(command, { graceMs });
+    // Gated: nothing of the command runs before its group is in the lock's metadata, so a
+    // kill -9 of this process at any moment leaves either no command or a recorded one.
+    const child = runInTerminal(command, { graceMs, gated: true });
     handle.onCompromised((err) => {
       lost = err;
       process.stderr.write(
@@ -59,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
         );
       });
     }
+    child.command.open();
     const code = await child.status;
     return lost ? ExitCode.lockLost : code;
   } finally {

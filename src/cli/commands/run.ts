@@ -167,18 +167,20 @@ export const runCommandCli: Command = {
           logger,
           onProgress: (m) => process.stderr.write(messageLine(m)),
         },
-        (env) => {
+        async (env) => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          const child = runInTerminal(command, { env: env.env });
+          // Gated: nothing of the command runs before its group is in the lock's metadata. On this
+          // host the lock then stays held while the group lives, even if this process is killed.
+          const child = runInTerminal(command, { env: env.env, gated: true });
           status = child.status;
-          // On this host the lock then stays held while the command's group lives, even if this process is killed.
           if (child.command.pgid !== undefined)
-            void env.lock
+            await env.lock
               .setProcessGroup(child.command.pgid)
               .catch((err: Error) =>
                 logger.warn(`could not record the command's process group: ${err.message}`),
               );
+          child.command.open();
           return child.command.ended;
         },
       );

@@ -16,6 +16,19 @@ describe('runs: docker-stability run (engine)', function () {
   this.timeout(60_000);
   const rw = runWorldSuite();
 
+  it("when the command starts, the lock's metadata already names its process group (the command is gated until then)", async function () {
+    if (process.platform === 'win32') this.skip();
+    // A shell that looks at once: is its own pid (the group's leader) the recorded pgid?
+    const probe = `grep -Eq '"pgid": '$$'(,|$)' ${JSON.stringify(join(rw.world.lockDir, 'test.json'))} && echo recorded || echo missing`;
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await run(rw.world, ['--category', 'gate'], ['sh', '-c', probe]);
+      assert.equal(r.code, 0, r.stderr);
+      seen.push(r.stdout.trim());
+    }
+    assert.deepEqual(seen, Array(5).fill('recorded'));
+  });
+
   it('removes the containers a run leaves stopped, labelled or not, and after k runs predicts N x 1.1 containers', async function () {
     this.timeout(150_000);
     const N = 4;
