@@ -113,9 +113,8 @@ const PHASES: Array<[string, string, string]> = [
   ['queue and turnstile wait', 'lock-queued', 'lock-acquired'],
   ['after the lock (baseline)', 'lock-acquired', 'command-start'],
   ['command', 'command-start', 'command-end'],
-  ['end sample, events', 'command-end', 'cleanup-start'],
-  ['cleanup pass', 'cleanup-start', 'cleanup-end'],
-  ['record, release', 'cleanup-end', 'released'],
+  ['end: last sample, events, cleanup pass if one is due, record', 'command-end', 'release-start'],
+  ['release', 'release-start', 'released'],
   ['exit', 'released', 'exit'],
 ];
 
