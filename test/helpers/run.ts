@@ -52,3 +52,16 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export const MiB = 1024 * 1024;
+
+/** p's value, or a failure after ms (a bound against hanging, not a speed target). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms: ${what}`)), ms)),
+  );
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -9,6 +9,7 @@ import {
   type LockStatus,
 } from '../../../src/core/lock';
 import { STALE_MS, sleep, tempDir } from './helpers';
+import { within } from '../../helpers/run';
 
 /** Polls an async condition until it holds, failing after timeoutMs with what was awaited. */
 async function eventually(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -16,19 +17,6 @@ async function eventually(cond: () => Promise<boolean>, timeoutMs: number, what:
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await sleep(20);
-  }
-}
-
-/** p's value, or a failure after ms (a bound against hanging, not a speed target). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms: ${what}`)), ms)),
-  );
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -10,19 +10,7 @@ import { currentIdentity, processStartTime } from '../../../src/core/lock/proces
 import { readQueue, type QueuedTicket, type TicketMetadata } from '../../../src/core/lock/queue';
 import { writeFileAtomic } from '../../../src/core/util/fs';
 import { STALE_MS, tempDir } from './helpers';
-
-/** p's value, or a failure after ms (a bound against hanging on a FIFO, not a speed target). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms: ${what}`)), ms)),
-  );
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from '../../helpers/run';
 
 /** A ticket as queue.ts writes it, of a waiter that is this (live) process. */
 function ticket(seq: number, token: string, waitingFor: string): TicketMetadata {

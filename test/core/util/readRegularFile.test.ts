@@ -4,19 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRegularFile } from '../../../src/core/util/fs';
-
-/** p's value, or a failure after ms (a bound against hanging on a FIFO, not a speed target). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms: ${what}`)), ms)),
-  );
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { within } from '../../helpers/run';
 
 const hasCode = (code: string) => (err: NodeJS.ErrnoException) => err.code === code;
 
