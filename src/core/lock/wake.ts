@@ -8,6 +8,13 @@ export interface WakeTarget {
 }
 
 /**
+ * How long a wake waits after the change that set it off, so that the rest of a burst (one
+ * holder joining is several entries: the turnstile, its lock, its metadata, its ticket leaving)
+ * is seen by one attempt rather than one attempt each, in every waiter.
+ */
+export const WAKE_SETTLE_MS = 10;
+
+/**
  * Sleeps between acquisition attempts, waking early when a watched entry changes (a holder
  * released, a waiter left the queue). fs.watch (inotify, FSEvents, ReadDirectoryChangesW) hands
  * the lock over in milliseconds instead of a retry interval; where it is unavailable or silent
@@ -15,13 +22,6 @@ export interface WakeTarget {
  * `renamesOnly`, entries appearing, disappearing or being replaced wake it, heartbeats (mtime
  * changes) do not. Temporary files of `writeFileAtomic` never wake it.
  */
-/**
- * How long a wake waits after the change that set it off, so that the rest of a burst (one
- * holder joining is several entries: the turnstile, its lock, its metadata, its ticket leaving)
- * is seen by one attempt rather than one attempt each, in every waiter.
- */
-export const WAKE_SETTLE_MS = 10;
-
 export class ReleaseWaker {
   private readonly watchers: FSWatcher[] = [];
   private pending?: () => void;
